@@ -1,0 +1,1 @@
+"""replywatch domain: config, storage, ingest, polling and the CLI."""

@@ -1,0 +1,422 @@
+"""sources.yaml: the watch list, loaded and validated before anything starts.
+
+Loading order:
+  1. find the file: `--config PATH`, else $REPLYWATCH_CONFIG, else ./sources.yaml;
+  2. parse YAML, keeping each node's line so errors can point at it;
+  3. replace `${NAME}` / `${NAME:-default}` in every string from the environment
+     (secrets never live in the file); an unset variable without a default is an error;
+  4. validate with pydantic; every error becomes "FILE:LINE: key.path: got X; expected Y".
+
+Nothing starts on a bad config: `load_config` raises ConfigError listing every problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from sources.base import SourceSpec
+from sources.feed import FeedSettings
+from sources.html import HtmlSettings
+from sources.http import FetcherSettings
+from sources.json import JsonSettings
+
+__all__ = [
+    "BrandConfig",
+    "Config",
+    "ConfigError",
+    "SchedulerConfig",
+    "SourceConfig",
+    "find_config_path",
+    "load_config",
+    "parse_duration",
+    "parse_size",
+]
+
+DEFAULT_PATH = Path("sources.yaml")
+ENV_VAR = "REPLYWATCH_CONFIG"
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; `problems` holds one line per error."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"{self.path}: invalid config:\n  " + "\n  ".join(problems))
+
+
+def parse_duration(value: object) -> timedelta:
+    """'90s', '15m', '1h30m', '2d', or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 15m, 1h or 1d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        parts = _DURATION.findall(text)
+        if not text or "".join(n + u for n, u in parts) != text:
+            raise ValueError("expected a duration such as 30s, 15m, 1h or 1d")
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    else:
+        raise ValueError("expected a duration such as 30s, 15m, 1h or 1d")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return timedelta(seconds=seconds)
+
+
+def parse_size(value: object) -> int:
+    """'5MiB', '500kb', or a number of bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE.match(str(value)) if isinstance(value, str) else None
+    if not match:
+        raise ValueError("expected a size such as 512KiB or 5MiB")
+    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected an IANA time zone such as Europe/Moscow") from None
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Zone = Annotated[str, AfterValidator(_check_zone)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpConfig(_Strict):
+    """Fetcher defaults; every source may override timeout, max_bytes, min_delay, obey_robots."""
+
+    user_agent: str | None = None
+    timeout: Duration = timedelta(seconds=20)
+    connect_timeout: Duration = timedelta(seconds=10)
+    max_bytes: Size = 5 * 2**20
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    retries: int = Field(default=2, ge=0, le=10)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    per_host_delay: Duration = timedelta(seconds=1)
+    max_connections: int = Field(default=64, ge=1, le=1000)
+
+
+class SchedulerConfig(_Strict):
+    tick: Duration = timedelta(seconds=5)
+    max_concurrency: int = Field(default=32, ge=1, le=1000)
+    lease: Duration = timedelta(minutes=5)
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+    max_backoff: Duration = timedelta(hours=1)
+    # Parsing in a process pool uses the second core; 0 parses in a thread of this process.
+    parse_workers: int = Field(default=0, ge=0, le=32)
+
+
+class PolitenessConfig(_Strict):
+    obey_robots: bool = True
+    timeout: Duration | None = None
+    max_bytes: Size | None = None
+    min_delay: Duration | None = None
+
+
+class BrandConfig(_Strict):
+    key: Key
+    name: str = Field(min_length=1)
+    names: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    language: Language = "en"
+    timezone: Zone = "UTC"
+
+
+class SourceConfig(_Strict):
+    key: Key
+    kind: Literal["feed", "html", "json"]
+    url: Annotated[str, Field(pattern=r"^https?://[^\s/]+")]
+    interval: Duration
+    brand: Key | None = None
+    language: Language | None = None
+    weight: int = Field(default=1, ge=1, le=5)
+    enabled: bool = True
+    headers: dict[str, str] = Field(default_factory=dict)
+    politeness: PolitenessConfig = PolitenessConfig()
+    feed: FeedSettings | None = None
+    html: HtmlSettings | None = None
+    json_: JsonSettings | None = Field(default=None, alias="json")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _settings_match_kind(self) -> SourceConfig:
+        if self.interval < timedelta(seconds=1):
+            raise ValueError(f"interval: {self.interval.total_seconds()}s is too short; expected at least 1s")
+        given = {name for name in ("feed", "html", "json") if self.settings_for(name) is not None}
+        if self.kind in ("html", "json") and self.kind not in given:
+            raise ValueError(f"a source of kind '{self.kind}' needs a '{self.kind}:' section")
+        if extra := given - {self.kind}:
+            raise ValueError(f"section '{sorted(extra)[0]}:' does not belong to a source of kind '{self.kind}'")
+        return self
+
+    def settings_for(self, kind: str) -> Any:
+        return {"feed": self.feed, "html": self.html, "json": self.json_}[kind]
+
+    @property
+    def settings(self) -> Any:
+        return self.settings_for(self.kind)
+
+    def spec(self) -> SourceSpec:
+        """The adapter's view of this source."""
+        p = self.politeness
+        return SourceSpec(
+            key=self.key,
+            kind=self.kind,
+            url=self.url,
+            headers=dict(self.headers),
+            settings=self.settings,
+            obey_robots=p.obey_robots,
+            max_pages=getattr(self.settings, "max_pages", 1),
+            timeout=p.timeout.total_seconds() if p.timeout else None,
+            max_bytes=p.max_bytes,
+            min_delay=p.min_delay.total_seconds() if p.min_delay else None,
+        )
+
+
+class Config(_Strict):
+    contact_url: str = "https://github.com/replywatch/replywatch"
+    http: HttpConfig = HttpConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    brands: list[BrandConfig] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    # Where it came from, for messages; set by load_config.
+    path: str = "<memory>"
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        _unique("brands", [b.key for b in self.brands])
+        _unique("sources", [s.key for s in self.sources])
+        brand_keys = {b.key for b in self.brands}
+        for i, source in enumerate(self.sources):
+            if source.brand is not None and source.brand not in brand_keys:
+                known = ", ".join(sorted(brand_keys)) or "none declared"
+                raise ValueError(
+                    f"sources[{i}].brand: '{source.brand}' is not a brand in this file (brands: {known})"
+                )
+        return self
+
+    def fetcher_settings(self) -> FetcherSettings:
+        h = self.http
+        return FetcherSettings(
+            user_agent=h.user_agent or f"replywatch/0.1 (+{self.contact_url})",
+            timeout=h.timeout.total_seconds(),
+            connect_timeout=h.connect_timeout.total_seconds(),
+            max_bytes=h.max_bytes,
+            max_redirects=h.max_redirects,
+            retries=h.retries,
+            per_host_concurrency=h.per_host_concurrency,
+            per_host_delay=h.per_host_delay.total_seconds(),
+            max_connections=h.max_connections,
+        )
+
+    def source(self, key: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.key == key), None)
+
+
+def _unique(section: str, keys: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key in seen:
+            raise ValueError(f"{section}[{i}].key: '{key}' is already used by {section}[{seen[key]}]")
+        seen[key] = i
+
+
+def find_config_path(explicit: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit)
+    if env.get(ENV_VAR):
+        return Path(env[ENV_VAR])
+    return DEFAULT_PATH
+
+
+def load_config(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Config:
+    """Read, substitute and validate a watch list; raise ConfigError naming every problem."""
+    env = os.environ if env is None else env
+    path = find_config_path(path, env)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            path, [f"file not found (looked at --config, then ${ENV_VAR}, then ./{DEFAULT_PATH})"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read: {exc.strerror}"]) from None
+    return parse_config(raw, path=str(path), env=env)
+
+
+def parse_config(raw: bytes | str, *, path: str = "<memory>", env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(path, [f"byte {exc.start}: not UTF-8; save the file as UTF-8"]) from None
+    try:
+        node = yaml.compose(raw, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, [f"{where}not valid YAML: {problem}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, [f"expected a mapping at the top (brands:, sources:), got {type(data).__name__}"])
+    lines = _line_index(node)
+    problems: list[str] = []
+    data = _substitute(data, env, (), problems, lines)
+    if problems:
+        raise ConfigError(path, problems)
+    try:
+        return Config.model_validate({**data, "path": path})
+    except ValidationError as exc:
+        raise ConfigError(path, [_describe(err, data, lines) for err in exc.errors()]) from None
+
+
+def _substitute(
+    value: Any, env: Mapping[str, str], loc: tuple, problems: list[str], lines: dict[tuple, int]
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, env, (*loc, k), problems, lines) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, env, (*loc, i), problems, lines) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(f"{_where(loc, lines)}{_path(loc)}: environment variable {name} is not set")
+        return ""
+
+    return _ENV_REF.sub(replace, value)
+
+
+def _line_index(node: yaml.Node | None) -> dict[tuple, int]:
+    """Map each key path to its 1-based line so errors can say where to look."""
+    index: dict[tuple, int] = {}
+
+    def walk(n: yaml.Node, loc: tuple) -> None:
+        index[loc] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for key_node, value_node in n.value:
+                key = (*loc, key_node.value)
+                index[key] = key_node.start_mark.line + 1
+                walk(value_node, key)
+                index[key] = key_node.start_mark.line + 1
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*loc, i))
+
+    if node is not None:
+        walk(node, ())
+    return index
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def _where(loc: tuple, lines: dict[tuple, int]) -> str:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return f"line {lines[loc[:cut]]}: "
+    return ""
+
+
+def _describe(err: Mapping[str, Any], data: Any, lines: dict[tuple, int]) -> str:
+    # pydantic adds union/validator tags to the location ("function-after[...]", "json");
+    # keep only the parts that are keys or indexes in the file.
+    loc = tuple("json" if p == "json_" else p for p in err["loc"] if not str(p).startswith("function-"))
+    loc = _real_loc(loc, data)
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling and indentation)"
+    elif err["type"] == "missing":
+        message = "required key is missing"
+    got = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {_short(err.get('input'))})"
+    label = _path(loc)
+    if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
+        key = _get(data, loc[:2] + ("key",))
+        if isinstance(key, str):
+            label = f"{label} [source '{key}']"
+    # Errors raised by whole-object validators carry their own path in the message.
+    if re.match(r"^[a-z_]+\[\d+\]\.", message):
+        label, got = "", ""
+    return f"{_where(loc, lines)}{label + ': ' if label else ''}{message}{got}"
+
+
+def _real_loc(loc: tuple, data: Any) -> tuple:
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            out.append(part)
+        elif not out or isinstance(part, str) and not part[:1].isupper():
+            out.append(part)
+            node = None
+    return tuple(out)
+
+
+def _get(data: Any, loc: tuple) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,107 @@
+"""Engines, sessions and schema upgrades.
+
+SQLite is the embedded default (a file in the working directory) with WAL,
+foreign keys and a busy timeout; PostgreSQL is used when the URL says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+__all__ = [
+    "DEFAULT_URL",
+    "SessionFactory",
+    "describe_url",
+    "make_engine",
+    "make_session_factory",
+    "normalise_url",
+    "session_scope",
+    "upgrade",
+]
+
+DEFAULT_URL = "sqlite:///replywatch.db"
+SessionFactory = sessionmaker[Session]
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste: postgres:// and postgresql:// mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for start-up messages and logs."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> sa.Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; let
+        # SQLAlchemy emit BEGIN itself (the documented recipe).
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_session_factory(engine: sa.Engine) -> SessionFactory:
+    return sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: SessionFactory) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def _alembic_config(url: str) -> AlembicConfig:
+    script_location = Path(str(resources.files("migrations")))
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the only way the schema is made)."""
+    command.upgrade(_alembic_config(url), revision)
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,205 @@
+"""What every source adapter produces and the contract it follows.
+
+An adapter turns one visit of a public resource into plain data: the items found
+(`RawMention`), the HTTP facts of the visit (`PollFacts`) and the validators for the
+next conditional GET. It knows HTTP and formats and nothing of the database, so it
+can be tested with a loopback server or `httpx.MockTransport` alone.
+
+Flow of one poll (see `collect`):
+
+    fetcher.get(url, validators) ──► Response (bytes, already decoded charset known)
+        │ 304 ──► PollFacts(not_modified=True), no parsing
+        ▼
+    parse(body, url, settings) in the CPU executor ──► ParsedPage(items, next_url, warnings)
+        │ next_url and pages < max_pages ──► fetch the next page (no validators)
+        ▼
+    Collected(items, facts)
+
+Parsing runs in an executor because it is CPU work (feedparser takes tens of ms for
+a 50-item feed) and must not stall the event loop that keeps the other fetches going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sources.http import Fetcher
+
+__all__ = [
+    "Collected",
+    "Parser",
+    "ParsedPage",
+    "PollFacts",
+    "RawMention",
+    "SourceSpec",
+    "Validators",
+    "collect",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RawMention:
+    """One item as a source shows it, before normalising and storing.
+
+    `body` is plain text (HTML already stripped by the adapter); `published_at`
+    is timezone-aware UTC or None when the site does not say.
+    """
+
+    external_id: str | None
+    url: str | None
+    title: str | None
+    body: str
+    author: str | None = None
+    published_at: datetime | None = None
+    rating: float | None = None
+    # Reply text the site shows under the item, when the source declares a reply selector.
+    replies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """Conditional-GET validators remembered from the last successful response."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What an adapter needs to know of a source (built from sources.yaml by monitor.config)."""
+
+    key: str
+    kind: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    # Kind-specific settings: sources.html.HtmlSettings, sources.json.JsonSettings,
+    # sources.feed.FeedSettings. Pydantic models, so they pickle into a process pool.
+    settings: Any = None
+    obey_robots: bool = True
+    max_pages: int = 1
+    # Politeness overrides for this source; None means the fetcher's defaults.
+    timeout: float | None = None
+    max_bytes: int | None = None
+    min_delay: float | None = None
+
+
+@dataclass(slots=True)
+class PollFacts:
+    """The HTTP facts of one poll, for the poll record and for planning the next one."""
+
+    http_status: int | None = None
+    not_modified: bool = False
+    pages: int = 0
+    bytes_read: int = 0
+    validators: Validators = field(default_factory=Validators)
+    # Seconds the server asked us to wait (Retry-After) or may cache (Cache-Control max-age).
+    retry_after: float | None = None
+    max_age: float | None = None
+    # Entries that could not be read (the others are kept) and non-fatal findings,
+    # e.g. "selectors matched nothing on page 1" (a changed layout means missed complaints).
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    """What a parser finds on one page."""
+
+    items: list[RawMention]
+    next_url: str | None = None
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Collected:
+    items: list[RawMention]
+    facts: PollFacts
+
+
+class Parser(Protocol):
+    """A pure function from the bytes of one page to what is on it.
+
+    `text` is the body decoded with the charset the fetcher settled on; `body` is the
+    raw bytes for parsers (feeds) that read the encoding from the document itself.
+    Raises sources.errors.ParseError when the page as a whole cannot be read.
+    """
+
+    def __call__(
+        self, *, body: bytes, text: str, url: str, content_type: str | None, settings: Any
+    ) -> ParsedPage: ...
+
+
+async def collect(
+    spec: SourceSpec,
+    *,
+    fetcher: Fetcher,
+    parser: Callable[..., ParsedPage],
+    validators: Validators,
+    cpu: Executor | None = None,
+) -> Collected:
+    """Fetch a source (following `next_page` up to `spec.max_pages`) and parse every page.
+
+    Only the first page is fetched conditionally: its validators decide whether
+    anything changed. Errors from the fetcher or the parser propagate as
+    sources.errors.SourceError subclasses; the caller records them on the poll.
+    """
+    loop = asyncio.get_running_loop()
+    facts = PollFacts()
+    items: list[RawMention] = []
+    url: str | None = spec.url
+    seen_urls: set[str] = set()
+    while url is not None and facts.pages < max(1, spec.max_pages):
+        seen_urls.add(url)
+        response = await fetcher.get(
+            url,
+            headers=spec.headers,
+            validators=validators if facts.pages == 0 else None,
+            obey_robots=spec.obey_robots,
+            timeout=spec.timeout,
+            max_bytes=spec.max_bytes,
+            min_delay=spec.min_delay,
+        )
+        if facts.pages == 0:
+            facts.http_status = response.status_code
+            facts.validators = response.validators
+            facts.retry_after = response.retry_after
+            facts.max_age = response.max_age
+            if response.not_modified:
+                facts.not_modified = True
+                return Collected(items=[], facts=facts)
+        facts.pages += 1
+        facts.bytes_read += len(response.body)
+        page = await loop.run_in_executor(
+            cpu,
+            _parse_page,
+            parser,
+            response.body,
+            response.text,
+            response.url,
+            response.content_type,
+            spec.settings,
+        )
+        items.extend(page.items)
+        facts.skipped += page.skipped
+        facts.warnings.extend(f"page {facts.pages}: {w}" if facts.pages > 1 else w for w in page.warnings)
+        url = page.next_url if page.next_url not in seen_urls else None
+    return Collected(items=items, facts=facts)
+
+
+def _parse_page(
+    parser: Callable[..., ParsedPage],
+    body: bytes,
+    text: str,
+    url: str,
+    content_type: str | None,
+    settings: Any,
+) -> ParsedPage:
+    # A module-level trampoline so a ProcessPoolExecutor can pickle the call.
+    return parser(body=body, text=text, url=url, content_type=content_type, settings=settings)

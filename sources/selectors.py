@@ -1,0 +1,38 @@
+"""The `css@attr` selector syntax used by HTML sources.
+
+    "h2.title"          text of the first element matching the CSS selector
+    "a.permalink@href"  attribute `href` of the first match
+    "@data-id"          attribute of the item element itself
+    ""                  not set
+
+Parsed once at config time so a typo is a config error, not a silent empty field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Selector", "parse_selector"]
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    css: str | None
+    attr: str | None
+
+    def __str__(self) -> str:
+        return (self.css or "") + (f"@{self.attr}" if self.attr else "")
+
+
+def parse_selector(value: str) -> Selector:
+    """Split `css@attr`; raise ValueError naming what is wrong."""
+    value = value.strip()
+    if not value:
+        raise ValueError("empty selector")
+    css, sep, attr = value.rpartition("@") if "@" in value else (value, "", "")
+    if sep:
+        attr = attr.strip()
+        if not attr or not all(c.isalnum() or c in "-_:" for c in attr):
+            raise ValueError(f"{value!r}: after '@' expected an attribute name such as href or data-id")
+        css = css.strip()
+    return Selector(css=css or None, attr=attr or None)
