@@ -228,9 +228,7 @@ class Config(_Strict):
         for i, source in enumerate(self.sources):
             if source.brand is not None and source.brand not in brand_keys:
                 known = ", ".join(sorted(brand_keys)) or "none declared"
-                raise ValueError(
-                    f"sources[{i}].brand: '{source.brand}' is not a brand in this file (brands: {known})"
-                )
+                raise ValueError(f"sources[{i}].brand: '{source.brand}' is not a brand in this file (brands: {known})")
         return self
 
     def fetcher_settings(self) -> FetcherSettings:
@@ -313,9 +311,7 @@ def parse_config(raw: bytes | str, *, path: str = "<memory>", env: Mapping[str, 
         raise ConfigError(path, [_describe(err, data, lines) for err in exc.errors()]) from None
 
 
-def _substitute(
-    value: Any, env: Mapping[str, str], loc: tuple, problems: list[str], lines: dict[tuple, int]
-) -> Any:
+def _substitute(value: Any, env: Mapping[str, str], loc: tuple, problems: list[str], lines: dict[tuple, int]) -> Any:
     if isinstance(value, dict):
         return {k: _substitute(v, env, (*loc, k), problems, lines) for k, v in value.items()}
     if isinstance(value, list):
@@ -383,7 +379,7 @@ def _describe(err: Mapping[str, Any], data: Any, lines: dict[tuple, int]) -> str
     got = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {_short(err.get('input'))})"
     label = _path(loc)
     if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
-        key = _get(data, loc[:2] + ("key",))
+        key = _get(data, (*loc[:2], "key"))
         if isinstance(key, str):
             label = f"{label} [source '{key}']"
     # Errors raised by whole-object validators carry their own path in the message.
@@ -396,13 +392,12 @@ def _real_loc(loc: tuple, data: Any) -> tuple:
     out: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             node = node[part]
             out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-            out.append(part)
-        elif not out or isinstance(part, str) and not part[:1].isupper():
+        elif not out or (isinstance(part, str) and not part[:1].isupper()):
             out.append(part)
             node = None
     return tuple(out)

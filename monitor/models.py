@@ -161,6 +161,8 @@ class Mention(SQLModel, table=True):
     published_at: datetime | None = _utc(default=None)
     first_seen_at: datetime = _utc()
     last_seen_at: datetime = _utc()
+    # When the current text was first seen (first_seen_at until an edit).
+    revised_at: datetime = _utc()
     rating: float | None = None
     language: str | None = Field(default=None, max_length=8)
     content_hash: str = Field(max_length=64)

@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("rating", sa.Float(), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),

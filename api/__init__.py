@@ -1,0 +1,1 @@
+"""REST/JSON API: a thin HTTP layer over monitor/ services."""

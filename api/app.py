@@ -1,0 +1,72 @@
+"""The app factory: nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routers import health, mentions, sources
+from monitor.config import Config
+from monitor.db import describe_url, head_revision, make_engine, make_session_factory
+from monitor.scheduler import Poller
+from monitor.settings import Settings
+from sources.http import Fetcher
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger("replywatch.api")
+
+
+def create_app(
+    config: Config,
+    settings: Settings | None = None,
+    *,
+    run_worker: bool = False,
+    fetcher: Fetcher | None = None,
+) -> FastAPI:
+    """Build the API. With `run_worker` the same process also polls the sources on schedule."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessions = make_session_factory(engine)
+        app.state.schema_head = head_revision()
+        app.state.config = config
+        poller = Poller(config=config, sessions=app.state.sessions, fetcher=fetcher)
+        app.state.poller = poller
+        counts = await poller.sync()
+        if run_worker:
+            poller.start()
+        log.info(
+            "api.started",
+            database=describe_url(settings.database_url),
+            config=config.path,
+            sources=len(config.sources),
+            brands=len(config.brands),
+            worker=run_worker,
+            **counts,
+        )
+        try:
+            yield
+        finally:
+            await poller.aclose()
+            engine.dispose()
+            log.info("api.stopped")
+
+    app = FastAPI(
+        title="replywatch",
+        version="0.1.0",
+        description="Watches public complaint sites and feeds and tracks every complaint to a timely public reply.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(sources.router)
+    app.include_router(mentions.router)
+    return app

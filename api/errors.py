@@ -1,0 +1,96 @@
+"""Errors as RFC 9457 problem+json, with a precise status; one base class, one handler.
+
+    ApiError            400 unless a subclass says otherwise
+    ├── NotFound        404
+    ├── Conflict        409  (an expected conflict, e.g. a source being polled by another worker)
+    └── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
+Request validation errors become 422 with every failing field listed.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+__all__ = [
+    "PROBLEM_JSON",
+    "ApiError",
+    "BadRequest",
+    "Conflict",
+    "NotFound",
+    "install_error_handlers",
+    "problem",
+]
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("replywatch.api")
+
+
+class ApiError(Exception):
+    status = 400
+    slug = "bad-request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class BadRequest(ApiError):
+    status = 400
+    slug = "bad-request"
+
+
+class NotFound(ApiError):
+    status = 404
+    slug = "not-found"
+
+
+class Conflict(ApiError):
+    status = 409
+    slug = "conflict"
+
+
+def problem(
+    status: int, detail: str, *, slug: str | None = None, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": f"https://replywatch.dev/problems/{slug or HTTPStatus(status).phrase.lower().replace(' ', '-')}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **({"instance": instance} if instance else {}),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return problem(exc.status, exc.detail, slug=exc.slug, instance=request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        summary = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5])
+        return problem(422, f"invalid request: {summary}", slug="validation", instance=request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        response = problem(exc.status_code, detail, instance=request.url.path)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("api.unhandled", path=request.url.path)
+        return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path)

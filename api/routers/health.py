@@ -1,0 +1,48 @@
+"""Liveness and readiness probes (no auth, no business data)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.schemas import Health
+from monitor.db import current_revision
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database is unreachable or not migrated"}},
+    summary="The database is reachable and its schema is current",
+)
+def readyz(request: Request) -> Response | Health:
+    engine: sa.Engine = request.app.state.engine
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        revision = current_revision(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        body = Health(status="unavailable", detail=f"database unreachable: {type(exc).__name__}")
+        return JSONResponse(body.model_dump(), status_code=503)
+    if revision != request.app.state.schema_head:
+        body = Health(
+            status="unavailable",
+            database=revision,
+            detail="schema is not current: run `replywatch db upgrade`",
+        )
+        return JSONResponse(body.model_dump(), status_code=503)
+    return Health(status="ok", database=revision)
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

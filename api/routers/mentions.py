@@ -1,0 +1,54 @@
+"""Mentions found on the sources, newest first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep
+from api.errors import BadRequest
+from api.pagination import decode_cursor, encode_cursor
+from api.schemas import MentionPublic, Page
+from monitor.mentions import MentionFilter, list_mentions
+
+router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
+PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+def _aware(value: datetime | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # a time without zone is taken as UTC, as stored
+    return value.astimezone(UTC)
+
+
+@router.get(
+    "",
+    response_model=Page[MentionPublic],
+    responses={400: {"description": "Bad cursor or range", **PROBLEM}},
+    summary="Mentions, newest first, with filters and cursor pagination",
+)
+def mentions(
+    session: SessionDep,
+    source: Annotated[str | None, Query(max_length=64, description="Source key")] = None,
+    brand: Annotated[str | None, Query(max_length=64, description="Brand key")] = None,
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")] = None,
+    since: Annotated[datetime | None, Query(description="First seen at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="First seen before (ISO 8601)")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[MentionPublic]:
+    since, until = _aware(since, "since"), _aware(until, "until")
+    if since and until and since >= until:
+        raise BadRequest("'since' must be before 'until'")
+    rows = list_mentions(
+        session=session,
+        filters=MentionFilter(source=source, brand=brand, language=language, since=since, until=until),
+        before_id=decode_cursor("mention", cursor),
+        limit=limit,
+    )
+    next_cursor = encode_cursor("mention", rows[-1].id) if len(rows) == limit else None
+    return Page[MentionPublic](items=[MentionPublic.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -1,0 +1,418 @@
+"""The `replywatch` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from monitor.config import Config, ConfigError, load_config
+from monitor.db import describe_url, make_engine, make_session_factory, session_scope, upgrade
+from monitor.logs import configure_logging
+from monitor.settings import Settings
+
+app = typer.Typer(help="replywatch: find every public complaint about your brands and answer it in time.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+sources_app = typer.Typer(help="The watch list: validate it, see every source's health.", no_args_is_help=True)
+mentions_app = typer.Typer(help="What the sources yielded.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(mentions_app, name="mentions")
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Watch list; default $REPLYWATCH_CONFIG, else ./sources.yaml"),
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL; default $REPLYWATCH_DATABASE_URL, else sqlite:///replywatch.db"),
+]
+
+
+def _settings(database: str | None) -> Settings:
+    settings = Settings()
+    if database:
+        settings.database_url = database
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[bold red]{exc.path}[/]: the watch list has {len(exc.problems)} problem(s); nothing was started")
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _ready_database(settings: Settings) -> None:
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:
+        err.print(f"[bold red]cannot prepare the database[/] {describe_url(settings.database_url)}: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    text = (
+        f"{seconds}s" if seconds < 90 else f"{seconds // 60}m" if seconds < 5400 else
+        f"{seconds // 3600}h" if seconds < 172800 else f"{seconds // 86400}d"
+    )  # fmt: skip
+    return f"in {text}" if future else f"{text} ago"
+
+
+# -- db --------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOpt = None) -> None:
+    """Create or migrate the schema to the newest version."""
+    settings = _settings(database)
+    _ready_database(settings)
+    out.print(f"database {describe_url(settings.database_url)} is at the newest schema")
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+@sources_app.command("check")
+def sources_check(
+    config: ConfigOpt = None,
+    fetch: Annotated[bool, typer.Option("--fetch", help="Also fetch each source once and count its items")] = False,
+) -> None:
+    """Validate the watch list (and with --fetch, try every source once)."""
+    configure_logging("WARNING")
+    cfg = _config(config)
+    table = Table(title=f"{cfg.path}: {len(cfg.brands)} brands, {len(cfg.sources)} sources")
+    for column in ("key", "kind", "every", "brand", "url"):
+        table.add_column(column, overflow="fold")
+    if fetch:
+        table.add_column("items", justify="right")
+        table.add_column("result", overflow="fold")
+    results = asyncio.run(_fetch_all(cfg)) if fetch else {}
+    failed = 0
+    for source in cfg.sources:
+        row = [
+            source.key,
+            source.kind,
+            _duration(source.interval.total_seconds()),
+            source.brand or "-",
+            source.url,
+        ]
+        if fetch:
+            count, message, ok = results[source.key]
+            failed += not ok
+            row += [str(count) if ok else "-", message]
+        table.add_row(*row)
+    out.print(table)
+    if fetch and failed:
+        err.print(f"[yellow]{failed} of {len(cfg.sources)} sources failed to fetch[/]")
+        raise typer.Exit(1)
+    out.print("[green]the watch list is valid[/]")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
+    from monitor.scheduler import PARSERS
+    from sources.base import Validators, collect
+    from sources.errors import SourceError
+    from sources.http import Fetcher
+
+    results: dict[str, tuple[int, str, bool]] = {}
+    async with Fetcher(cfg.fetcher_settings()) as fetcher:
+
+        async def one(source_key: str) -> None:
+            source = cfg.source(source_key)
+            assert source is not None
+            try:
+                got = await collect(
+                    source.spec(), fetcher=fetcher, parser=PARSERS[source.kind], validators=Validators()
+                )
+            except SourceError as exc:
+                results[source_key] = (0, f"{exc.error_class}: {exc}", False)
+                return
+            warning = "; ".join(got.facts.warnings)
+            message = f"HTTP {got.facts.http_status}, {got.facts.pages} page(s)" + (f"; {warning}" if warning else "")
+            results[source_key] = (len(got.items), message, True)
+
+        with _progress() as progress:
+            task = progress.add_task("fetching", total=len(cfg.sources))
+
+            async def tracked(key: str) -> None:
+                await one(key)
+                progress.advance(task)
+
+            await asyncio.gather(*(tracked(s.key) for s in cfg.sources))
+    return results
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    )  # fmt: skip
+
+
+@sources_app.command("status")
+def sources_status(
+    database: DatabaseOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include sources no longer in the watch list")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Every source's health, last and next poll, from the database."""
+    from monitor.status import list_sources
+
+    settings = _settings(database)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    with session_scope(sessions) as session:
+        rows = list_sources(session=session, include_inactive=all_)
+    now = datetime.now(UTC)
+    if as_json:
+        fields = (
+            "key",
+            "kind",
+            "health",
+            "last_poll_at",
+            "next_poll_at",
+            "last_http_status",
+            "last_items",
+            "last_error",
+        )
+        print(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], default=str, ensure_ascii=False, indent=1))
+        return
+    if not rows:
+        err.print("no sources in the database yet: start `replywatch worker` (or `replywatch demo`)")
+        return
+    colours = {"ok": "green", "degraded": "yellow", "failing": "red", "gone": "magenta", "new": "cyan"}
+    table = Table(title=f"{len(rows)} sources in {describe_url(settings.database_url)}")
+    for column in (
+        "source",
+        "kind",
+        "health",
+        "last poll",
+        "next poll",
+        "HTTP",
+        "items",
+        "last error / warning",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r.key, r.kind, f"[{colours.get(r.health, 'white')}]{r.health}[/]", _ago(r.last_poll_at, now),
+            _ago(r.next_poll_at, now), str(r.last_http_status or "-"),
+            "-" if r.last_items is None else str(r.last_items), (r.last_error or r.last_warning or "")[:120],
+        )  # fmt: skip
+    out.print(table)
+
+
+# -- mentions --------------------------------------------------------------------------------
+
+
+@mentions_app.command("list")
+def mentions_list(
+    database: DatabaseOpt = None,
+    source: Annotated[str | None, typer.Option(help="Only this source key")] = None,
+    brand: Annotated[str | None, typer.Option(help="Only this brand key")] = None,
+    language: Annotated[str | None, typer.Option(help="Only this language (ru, de, ...)")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table")] = False,
+) -> None:
+    """The newest mentions found."""
+    from monitor.mentions import MentionFilter, list_mentions
+
+    settings = _settings(database)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    with session_scope(sessions) as session:
+        rows = list_mentions(
+            session=session, filters=MentionFilter(source=source, brand=brand, language=language), limit=limit
+        )
+    if as_json:
+        for r in rows:
+            print(json.dumps({f: getattr(r, f) for f in r.__slots__}, default=str, ensure_ascii=False))
+        return
+    if not rows:
+        err.print("no mentions yet: has a worker polled the sources? (`replywatch sources status`)")
+        return
+    now = datetime.now(UTC)
+    table = Table(title=f"newest {len(rows)} mentions")
+    for column in ("id", "found", "source", "brand", "lang", "author", "text"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        text = (f"{r.title}: " if r.title else "") + r.body
+        table.add_row(
+            str(r.id), _ago(r.first_seen_at, now), r.source, r.brand or "-", r.language or "?",
+            (r.author or "")[:24], text[:140] + ("…" if len(text) > 140 else ""),
+        )  # fmt: skip
+    out.print(table)
+
+
+# -- polling ---------------------------------------------------------------------------------
+
+
+@app.command()
+def poll(
+    config: ConfigOpt = None,
+    database: DatabaseOpt = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Poll this source now (repeatable)")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Poll what is due once and exit (default)")] = True,
+) -> None:
+    """Poll the due sources (or the named ones) once, with a progress bar, and print what each gave."""
+    settings = _settings(database)
+    cfg = _config(config)
+    unknown = [k for k in source or [] if cfg.source(k) is None]
+    if unknown:
+        err.print(f"[red]no source named {', '.join(unknown)} in {cfg.path}[/]")
+        raise typer.Exit(2)
+    _ready_database(settings)
+    results = asyncio.run(_poll_once(cfg, settings, set(source or [])))
+    table = Table(title=f"{len(results)} polls")
+    for column in ("source", "outcome", "HTTP", "seen", "new", "updated", "ms", "error"):
+        table.add_column(column, overflow="fold")
+    for r in sorted(results, key=lambda r: r.key):
+        table.add_row(r.key, r.outcome, str(r.http_status or "-"), str(r.items_seen), str(r.items_new),
+                      str(r.items_updated), str(r.duration_ms), (r.error or "")[:120])  # fmt: skip
+    out.print(table)
+    if not results:
+        out.print("nothing was due; name a source with --source to poll it anyway")
+
+
+async def _poll_once(cfg: Config, settings: Settings, keys: set[str]) -> list:
+    from monitor.scheduler import Poller
+
+    sessions = make_session_factory(make_engine(settings.database_url))
+    poller = Poller(config=cfg, sessions=sessions)
+    try:
+        await poller.sync()
+        with _progress() as progress:
+            task = progress.add_task("polling", total=len(keys) or None)
+            return await poller.run_due(keys=keys or None, on_result=lambda _r: progress.advance(task))
+    finally:
+        await poller.aclose()
+
+
+@app.command()
+def worker(config: ConfigOpt = None, database: DatabaseOpt = None) -> None:
+    """Poll the sources on schedule until stopped (several workers may share one PostgreSQL)."""
+    from monitor.scheduler import Poller
+
+    settings = _settings(database)
+    cfg = _config(config)
+    _ready_database(settings)
+
+    async def run() -> None:
+        sessions = make_session_factory(make_engine(settings.database_url))
+        poller = Poller(config=cfg, sessions=sessions)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        counts = await poller.sync()
+        poller.start()
+        err.print(
+            f"worker {poller.worker} polling {len(cfg.sources)} sources from {cfg.path} "
+            f"into {describe_url(settings.database_url)} ({counts}); Ctrl+C stops"
+        )
+        await stop.wait()
+        err.print("stopping: waiting for polls in flight")
+        await poller.aclose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    database: DatabaseOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also poll in this process")] = False,
+) -> None:
+    """Serve the REST API (and, with --worker, poll the sources in the same process)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(database)
+    cfg = _config(config)
+    _ready_database(settings)
+    err.print(f"replywatch API on http://{host}:{port} (OpenAPI at /docs), database {describe_url(settings.database_url)}, "
+              f"{len(cfg.sources)} sources from {cfg.path}")  # fmt: skip
+    uvicorn.run(create_app(cfg, settings, run_worker=with_worker), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,
+    database: DatabaseOpt = None,
+) -> None:
+    """Run everything offline: a fictional complaint board on loopback, the poller and the API."""
+    import uvicorn
+
+    from api.app import create_app
+    from monitor.demo.board import BoardServer, demo_config_path
+
+    settings = _settings(database)
+    board = BoardServer()
+    base = board.start()
+    os.environ["REPLYWATCH_DEMO_BOARD"] = base
+    cfg = _config(demo_config_path())
+    _ready_database(settings)
+    api = f"http://127.0.0.1:{port}"
+    here = (
+        ""
+        if settings.database_url == Settings.model_fields["database_url"].default
+        else f" --database {settings.database_url}"
+    )
+    err.print(
+        f"\n[bold]replywatch demo[/]\n"
+        f"  complaint board (fictional, loopback): {base}/\n"
+        f"  API:       {api}   (OpenAPI docs at {api}/docs)\n"
+        f"  database:  {describe_url(settings.database_url)}\n"
+        f"  watching:  {len(cfg.sources)} sources for {len(cfg.brands)} brands; new complaints appear every ~20 s\n\n"
+        f"Try, in another terminal (within a minute):\n"
+        f"  replywatch sources status{here}\n"
+        f"  replywatch mentions list{here}\n"
+        f"  curl -s {api}/api/v1/mentions?limit=5\n"
+        f"  curl -s {api}/api/v1/sources\n"
+        f"Ctrl+C stops.\n"
+    )
+    try:
+        uvicorn.run(create_app(cfg, settings, run_worker=True), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        board.stop()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,232 @@
+"""Store what a poll found: normalise, then insert or revise, idempotently.
+
+Rules, in order, for each item of a poll:
+  1. Normalise: clean the text, canonicalise the URL (fragment and tracking
+     parameters removed, query sorted), hash the text (case and spacing ignored).
+  2. Key it: `id:<external id>`, else `url:<canonical url>`, else `hash:<text hash>`.
+     The first item with a key wins within one poll (a feed that lists an item twice).
+  3. Unknown key → a new mention (language detected now, once).
+     Known key, same text hash → only `last_seen_at` (and shown replies) change.
+     Known key, other text hash → the old text becomes a MentionRevision and the
+     mention takes the new text with `revision + 1`.
+
+The caller owns the transaction, so the poll record, the source state and the
+mentions commit together: a crash anywhere leaves either all or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+from monitor.language import detect_language
+from monitor.models import Mention, MentionRevision
+from sources.base import RawMention
+
+__all__ = ["IngestCounts", "Normalised", "canonical_url", "content_hash", "normalise", "store_mentions"]
+
+# Query parameters that only say where a visitor came from; two URLs that differ
+# only in these are the same complaint.
+TRACKING_PARAMS = frozenset(
+    {
+        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+        "fbclid", "gclid", "yclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_openstat",
+        "ref", "ref_src", "from", "igshid", "si", "spm",
+    }
+)  # fmt: skip
+_SPACES = re.compile(r"\s+")
+_KEY_MAX = 250
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    dedup_key: str
+    external_id: str | None
+    url: str | None
+    canonical_url: str | None
+    title: str | None
+    body: str
+    author: str | None
+    published_at: datetime | None
+    rating: float | None
+    content_hash: str
+    replies: list[str]
+
+
+@dataclass(slots=True)
+class IngestCounts:
+    seen: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_ids: list[int] = field(default_factory=list)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The URL two visitors would agree is the same page."""
+    if not url:
+        return None
+    try:
+        cleaned = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)
+        return canonicalize_url(cleaned, keep_fragments=False)
+    except ValueError:
+        return url.split("#", 1)[0]
+
+
+def content_hash(title: str | None, body: str) -> str:
+    text = _SPACES.sub(" ", f"{title or ''}\n{body}").strip().casefold()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _key(prefix: str, value: str) -> str:
+    if len(value) <= _KEY_MAX:
+        return f"{prefix}:{value}"
+    return f"{prefix}#sha256:{hashlib.sha256(value.encode('utf-8')).hexdigest()}"
+
+
+def normalise(raw: RawMention) -> Normalised | None:
+    """None when there is nothing to keep (no text at all)."""
+    body = (raw.body or "").strip()
+    title = (raw.title or "").strip() or None
+    if not body and not title:
+        return None
+    canon = canonical_url(raw.url)
+    digest = content_hash(title, body)
+    external_id = (raw.external_id or "").strip() or None
+    if external_id:
+        key = _key("id", external_id)
+    elif canon:
+        key = _key("url", canon)
+    else:
+        key = f"hash:{digest}"
+    return Normalised(
+        dedup_key=key,
+        external_id=external_id[:512] if external_id else None,
+        url=raw.url[:2048] if raw.url else None,
+        canonical_url=canon[:2048] if canon else None,
+        title=title[:1000] if title else None,
+        body=body or title or "",
+        author=raw.author[:300] if raw.author else None,
+        published_at=raw.published_at,
+        rating=raw.rating,
+        content_hash=digest,
+        replies=list(raw.replies),
+    )
+
+
+def _unique(items: Iterable[RawMention]) -> dict[str, Normalised]:
+    out: dict[str, Normalised] = {}
+    for raw in items:
+        item = normalise(raw)
+        if item is not None and item.dedup_key not in out:
+            out[item.dedup_key] = item
+    return out
+
+
+def store_mentions(
+    *,
+    session: Session,
+    source_id: int,
+    items: Sequence[RawMention],
+    now: datetime,
+    brand_id: int | None = None,
+    language_hint: str | None = None,
+) -> IngestCounts:
+    """Insert new mentions and revise edited ones; see the module docstring for the rules."""
+    batch = _unique(items)
+    counts = IngestCounts(seen=len(batch))
+    if not batch:
+        return counts
+    existing = _existing(session, source_id, list(batch))
+
+    new_rows = []
+    unchanged_ids = []
+    for key, item in batch.items():
+        known = existing.get(key)
+        if known is None:
+            new_rows.append(_new_row(item, source_id, now, brand_id, language_hint))
+        elif known.content_hash != item.content_hash:
+            _revise(session, known, item, now, language_hint)
+            counts.updated += 1
+        else:
+            if known.replies != item.replies:
+                known.replies = item.replies
+            unchanged_ids.append(known.id)
+    if new_rows:
+        result = session.execute(sa.insert(Mention).returning(Mention.id), new_rows)
+        counts.new_ids = [row[0] for row in result]
+        counts.new = len(new_rows)
+    for chunk in _chunks(unchanged_ids):
+        session.execute(sa.update(Mention).where(Mention.id.in_(chunk)).values(last_seen_at=now))
+    counts.unchanged = len(unchanged_ids)
+    session.flush()
+    return counts
+
+
+def _existing(session: Session, source_id: int, keys: list[str]) -> dict[str, Mention]:
+    found: dict[str, Mention] = {}
+    for chunk in _chunks(keys):
+        rows = session.scalars(sa.select(Mention).where(Mention.source_id == source_id, Mention.dedup_key.in_(chunk)))
+        found.update((m.dedup_key, m) for m in rows)
+    return found
+
+
+def _new_row(
+    item: Normalised, source_id: int, now: datetime, brand_id: int | None, hint: str | None
+) -> dict[str, object]:
+    return {
+        "source_id": source_id,
+        "dedup_key": item.dedup_key,
+        "external_id": item.external_id,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "title": item.title,
+        "body": item.body,
+        "author": item.author,
+        "published_at": item.published_at,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "revised_at": now,
+        "rating": item.rating,
+        "language": detect_language(f"{item.title or ''}\n{item.body}", hint=hint),
+        "content_hash": item.content_hash,
+        "revision": 1,
+        "brand_id": brand_id,
+        "replies": item.replies,
+    }
+
+
+def _revise(session: Session, mention: Mention, item: Normalised, now: datetime, hint: str | None) -> None:
+    session.add(
+        MentionRevision(
+            mention_id=mention.id,
+            revision=mention.revision,
+            title=mention.title,
+            body=mention.body,
+            content_hash=mention.content_hash,
+            seen_from=mention.revised_at,
+            replaced_at=now,
+        )
+    )
+    mention.title = item.title
+    mention.body = item.body
+    mention.content_hash = item.content_hash
+    mention.revision += 1
+    mention.revised_at = now
+    mention.last_seen_at = now
+    mention.rating = item.rating if item.rating is not None else mention.rating
+    mention.replies = item.replies
+    mention.language = detect_language(f"{item.title or ''}\n{item.body}", hint=hint)
+
+
+def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]

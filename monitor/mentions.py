@@ -1,0 +1,84 @@
+"""Reading stored mentions: the filters staff use, newest first, keyset-paginated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from monitor.models import Brand, Mention, Source
+
+__all__ = ["MentionFilter", "MentionRow", "list_mentions"]
+
+
+@dataclass(frozen=True, slots=True)
+class MentionFilter:
+    source: str | None = None
+    brand: str | None = None
+    language: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MentionRow:
+    id: int
+    source: str
+    brand: str | None
+    external_id: str | None
+    url: str | None
+    title: str | None
+    body: str
+    author: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    rating: float | None
+    language: str | None
+    revision: int
+
+
+def list_mentions(
+    *, session: Session, filters: MentionFilter, before_id: int | None = None, limit: int = 50
+) -> list[MentionRow]:
+    """Newest first (by id, which follows the order mentions were found); `before_id` pages on."""
+    query = (
+        sa.select(Mention, Source.key, Brand.key)
+        .join(Source, Source.id == Mention.source_id)
+        .outerjoin(Brand, Brand.id == Mention.brand_id)
+        .order_by(Mention.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(Mention.id < before_id)
+    if filters.source:
+        query = query.where(Source.key == filters.source)
+    if filters.brand:
+        query = query.where(Brand.key == filters.brand)
+    if filters.language:
+        query = query.where(Mention.language == filters.language)
+    if filters.since:
+        query = query.where(Mention.first_seen_at >= filters.since)
+    if filters.until:
+        query = query.where(Mention.first_seen_at < filters.until)
+    return [
+        MentionRow(
+            id=m.id,
+            source=source_key,
+            brand=brand_key,
+            external_id=m.external_id,
+            url=m.url,
+            title=m.title,
+            body=m.body,
+            author=m.author,
+            published_at=m.published_at,
+            first_seen_at=m.first_seen_at,
+            last_seen_at=m.last_seen_at,
+            rating=m.rating,
+            language=m.language,
+            revision=m.revision,
+        )
+        for m, source_key, brand_key in session.execute(query)
+    ]

@@ -1,0 +1,245 @@
+"""Runs polls: a short APScheduler tick claims due sources and polls them concurrently.
+
+Each tick leases as many due sources as there are free slots (`max_concurrency`
+minus polls still in flight) and starts them as tasks; the tick itself returns at
+once, so one slow source never holds up the others. Fetching is async (one shared
+httpx client); parsing runs in the CPU executor; database work runs in a
+dedicated executor (one thread on SQLite, which has one writer anyway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor import metrics
+from monitor.config import Config
+from monitor.db import SessionFactory, session_scope
+from monitor.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned, sync_config
+from sources import feed, html, json
+from sources.base import ParsedPage, collect
+from sources.errors import SourceError
+from sources.http import Fetcher
+
+__all__ = ["PARSERS", "PollResult", "Poller", "utcnow"]
+
+log = structlog.get_logger("replywatch.scheduler")
+T = TypeVar("T")
+
+PARSERS: dict[str, Callable[..., ParsedPage]] = {"feed": feed.parse, "html": html.parse, "json": json.parse}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    key: str
+    poll_id: int
+    outcome: str
+    http_status: int | None
+    items_seen: int
+    items_new: int
+    items_updated: int
+    error: str | None
+    duration_ms: int
+
+
+class Poller:
+    """Polls the sources of one config against one database; safe to run in several processes."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        sessions: SessionFactory,
+        fetcher: Fetcher | None = None,
+        worker: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        cpu: Executor | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.fetcher = fetcher or Fetcher(config.fetcher_settings())
+        self._own_fetcher = fetcher is None
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.clock = clock
+        self.rng = rng or random.Random()
+        sqlite = sessions.kw["bind"].dialect.name == "sqlite"
+        self._db = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="replywatch-db")
+        workers = config.scheduler.parse_workers
+        self._own_cpu = cpu is None and workers > 0
+        self.cpu = cpu or (ProcessPoolExecutor(max_workers=workers) if workers > 0 else None)
+        self._inflight: set[asyncio.Task[PollResult]] = set()
+        self._scheduler: AsyncIOScheduler | None = None
+
+    # -- running -------------------------------------------------------------------------
+
+    async def sync(self) -> dict[str, int]:
+        return await self._in_db(lambda s: sync_config(session=s, config=self.config, now=self.clock()))
+
+    async def tick(self) -> int:
+        """Claim due sources into the free slots and start polling them; return how many started."""
+        free = self.config.scheduler.max_concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
+        claims = await self._claim(free)
+        for claim in claims:
+            task = asyncio.create_task(self._run(claim), name=f"poll:{claim.key}")
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+        return len(claims)
+
+    async def run_due(
+        self, *, keys: set[str] | None = None, on_result: Callable[[PollResult], Any] | None = None
+    ) -> list[PollResult]:
+        """Poll every due source (or the given ones, due or not) and wait for all of them."""
+
+        async def run(claim: Claim) -> PollResult:
+            result = await self._run(claim)
+            if on_result is not None:
+                on_result(result)
+            return result
+
+        if keys:
+            claims = [c for key in sorted(keys) if (c := await self._claim_key(key)) is not None]
+            return list(await asyncio.gather(*(run(c) for c in claims)))
+        results: list[PollResult] = []
+        while claims := await self._claim(self.config.scheduler.max_concurrency):
+            results.extend(await asyncio.gather(*(run(c) for c in claims)))
+        return results
+
+    async def poll_now(self, key: str) -> PollResult | None:
+        """Poll one source at once, due or not; None when another worker is polling it."""
+        claim = await self._claim_key(key)
+        return await self._run(claim) if claim else None
+
+    def start(self) -> None:
+        """Drive `tick` from APScheduler on the running event loop."""
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.config.scheduler.tick.total_seconds(),
+            id="poll-tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.start()
+
+    async def aclose(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        if self._own_fetcher:
+            await self.fetcher.aclose()
+        if self._own_cpu and self.cpu is not None:
+            self.cpu.shutdown(wait=False, cancel_futures=True)
+        self._db.shutdown(wait=True)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    async def _claim(self, limit: int) -> list[Claim]:
+        settings = self.config.scheduler
+
+        def work(session: Any) -> list[Claim]:
+            now = self.clock()
+            reap_abandoned(session=session, now=now)
+            return claim_due(session=session, now=now, worker=self.worker, limit=limit, lease=settings.lease)
+
+        return await self._in_db(work)
+
+    async def _claim_key(self, key: str) -> Claim | None:
+        lease = self.config.scheduler.lease
+        return await self._in_db(
+            lambda s: claim_one(session=s, key=key, now=self.clock(), worker=self.worker, lease=lease)
+        )
+
+    async def _run(self, claim: Claim) -> PollResult:
+        started = time.perf_counter()
+        outcome = await self._fetch(claim)
+        fetch_ms = (time.perf_counter() - started) * 1000
+
+        def work(session: Any) -> PollResult:
+            poll = finish_poll(
+                session=session,
+                claim=claim,
+                outcome=outcome,
+                now=self.clock(),
+                settings=self.config.scheduler,
+                rng=self.rng,
+            )
+            return PollResult(
+                key=claim.key,
+                poll_id=poll.id or 0,
+                outcome=poll.outcome,
+                http_status=poll.http_status,
+                items_seen=poll.items_seen,
+                items_new=poll.items_new,
+                items_updated=poll.items_updated,
+                error=poll.error_message,
+                duration_ms=poll.duration_ms or 0,
+            )
+
+        try:
+            result = await self._in_db(work)
+        except Exception:
+            # The lease expires and the source is polled again: nothing is lost.
+            log.exception("poll.store_failed", source=claim.key, poll_id=claim.poll_id)
+            raise
+        metrics.record_poll(result.outcome, result.items_new, fetch_ms / 1000)
+        event = "poll.failed" if result.outcome == "error" else "poll.finished"
+        log.info(
+            event,
+            source=claim.key,
+            status=result.http_status,
+            outcome=result.outcome,
+            seen=result.items_seen,
+            new=result.items_new,
+            updated=result.items_updated,
+            ms=round(fetch_ms),
+            **({"error": (result.error or "")[:200]} if result.error else {}),
+        )
+        return result
+
+    async def _fetch(self, claim: Claim) -> Outcome:
+        source = self.config.source(claim.key)
+        if source is None:
+            return Outcome(crash=f"source '{claim.key}' is not in this worker's config ({self.config.path})")
+        try:
+            collected = await collect(
+                source.spec(),
+                fetcher=self.fetcher,
+                parser=PARSERS[source.kind],
+                validators=claim.validators,
+                cpu=self.cpu,
+            )
+        except SourceError as exc:
+            return Outcome(error=exc)
+        except Exception as exc:
+            # A bug in an adapter must cost one poll, not the worker.
+            log.exception("poll.crashed", source=claim.key)
+            return Outcome(crash=f"{type(exc).__name__}: {exc}")
+        return Outcome(collected=collected)
+
+    async def _in_db(self, fn: Callable[[Any], T]) -> T:
+        def unit() -> T:
+            with session_scope(self.sessions) as session:
+                return fn(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._db, unit)
