@@ -114,6 +114,15 @@ Zone = Annotated[str, AfterValidator(_check_zone)]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
 
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+        raise ValueError("expected an absolute http:// or https:// URL")
+    return value
+
+
+Url = Annotated[str, AfterValidator(_check_url)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -162,7 +171,7 @@ class BrandConfig(_Strict):
 class SourceConfig(_Strict):
     key: Key
     kind: Literal["feed", "html", "json"]
-    url: Annotated[str, Field(pattern=r"^https?://[^\s/]+")]
+    url: Url
     interval: Duration
     brand: Key | None = None
     language: Language | None = None
@@ -376,7 +385,9 @@ def _describe(err: Mapping[str, Any], data: Any, lines: dict[tuple, int]) -> str
         message = "unknown key (check its spelling and indentation)"
     elif err["type"] == "missing":
         message = "required key is missing"
-    got = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {_short(err.get('input'))})"
+    # A whole section as "input" says nothing useful; a scalar does.
+    quiet = err["type"] in ("missing", "extra_forbidden") or isinstance(err.get("input"), dict | list)
+    got = "" if quiet else f" (got {_short(err.get('input'))})"
     label = _path(loc)
     if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
         key = _get(data, (*loc[:2], "key"))

@@ -1,0 +1,49 @@
+"""Plain factory helpers for tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from monitor.config import Config, parse_config
+from monitor.db import SessionFactory, session_scope
+from monitor.models import Source
+from monitor.polling import sync_config
+from sources.base import RawMention
+
+
+def raw(n: int | str, body: str | None = None, **kw: object) -> RawMention:
+    values: dict[str, object] = {
+        "external_id": f"ext-{n}",
+        "url": f"https://board.example/c/{n}",
+        "title": f"Жалоба {n}",
+        "body": body or f"Заказ {n} в Акме не доставлен, деньги не вернули.",
+        "author": "Иван Петров",
+        "published_at": datetime(2026, 11, 1, tzinfo=UTC),
+    }
+    values.update(kw)
+    return RawMention(**values)  # type: ignore[arg-type]
+
+
+def feed_config(urls: dict[str, str], *, interval: str = "15m", brand: str | None = "acme", extra: str = "") -> Config:
+    """A watch list of feed sources {key: url} for one brand."""
+    lines = [
+        "brands:",
+        "  - {key: acme, name: Acme, names: [Акме], timezone: Europe/Moscow}",
+        "http: {per_host_delay: 0s, retries: 0, timeout: 5s}",
+        "scheduler: {tick: 1s, max_concurrency: 16}",
+        extra,
+        "sources:",
+    ]
+    for key, url in urls.items():
+        brand_part = f", brand: {brand}" if brand else ""
+        lines.append(f"  - {{key: {key}, kind: feed, url: '{url}', interval: {interval}{brand_part}}}")
+    return parse_config("\n".join(lines), path="test.yaml", env={})
+
+
+def synced(sessions: SessionFactory, config: Config, now: datetime) -> dict[str, int]:
+    """Sync the config into the database and return {source key: source id}."""
+    with session_scope(sessions) as session:
+        sync_config(session=session, config=config, now=now)
+        return {s.key: s.id for s in session.scalars(sa.select(Source))}

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.db import SessionFactory, session_scope
+from monitor.ingest import canonical_url, content_hash, normalise, store_mentions
+from monitor.models import Brand, Mention, MentionRevision
+from tests.conftest import NOW
+from tests.factories import feed_config, raw, synced
+
+
+@pytest.fixture
+def source_id(sessions: SessionFactory) -> int:
+    return synced(sessions, feed_config({"board": "https://board.example/feed"}), NOW)["board"]
+
+
+def store(sessions: SessionFactory, source_id: int, items: list, now=NOW, **kw):
+    with session_scope(sessions) as session:
+        return store_mentions(session=session, source_id=source_id, items=items, now=now, **kw)
+
+
+def mentions(sessions: SessionFactory) -> list[Mention]:
+    with session_scope(sessions) as session:
+        return list(session.scalars(sa.select(Mention).order_by(Mention.id)))
+
+
+def test_new_items_are_stored_once_and_re_polling_stores_nothing(sessions: SessionFactory, source_id: int) -> None:
+    items = [raw(i) for i in range(30)]
+    first = store(sessions, source_id, items)
+    assert (first.seen, first.new, first.updated, first.unchanged) == (30, 30, 0, 0)
+    again = store(sessions, source_id, items, now=NOW + timedelta(minutes=15))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 30)
+    stored = mentions(sessions)
+    assert len(stored) == 30
+    assert stored[0].first_seen_at == NOW and stored[0].last_seen_at == NOW + timedelta(minutes=15)
+    assert stored[0].language == "ru"
+
+
+def test_an_edit_is_a_new_revision_with_the_old_text_kept(sessions: SessionFactory, source_id: int) -> None:
+    store(sessions, source_id, [raw(1, "Холодильник привезли с вмятиной.")])
+    later = NOW + timedelta(hours=2)
+    counts = store(
+        sessions, source_id, [raw(1, "Холодильник привезли с вмятиной. Обещали перезвонить — тишина.")], now=later
+    )
+    assert (counts.new, counts.updated) == (0, 1)
+    (mention,) = mentions(sessions)
+    assert mention.revision == 2 and "тишина" in mention.body and mention.revised_at == later
+    with session_scope(sessions) as session:
+        (old,) = session.scalars(sa.select(MentionRevision)).all()
+    assert (old.revision, old.body, old.seen_from, old.replaced_at) == (
+        1,
+        "Холодильник привезли с вмятиной.",
+        NOW,
+        later,
+    )
+
+
+def test_whitespace_and_case_changes_are_not_edits(sessions: SessionFactory, source_id: int) -> None:
+    store(sessions, source_id, [raw(1, "Деньги  не вернули.\nУжас")])
+    counts = store(sessions, source_id, [raw(1, "деньги не вернули. ужас")])
+    assert (counts.updated, counts.unchanged) == (0, 1)
+
+
+def test_keys_fall_back_from_id_to_canonical_url_to_text_hash(sessions: SessionFactory, source_id: int) -> None:
+    by_url = raw(1, external_id=None, url="https://board.example/c/1?utm_source=tg&b=2&a=1#comments")
+    same_url = raw(1, external_id=None, url="https://board.example/c/1?a=1&b=2&fbclid=xyz")
+    by_text = raw(2, external_id=None, url=None)
+    assert normalise(by_url).dedup_key == normalise(same_url).dedup_key == "url:https://board.example/c/1?a=1&b=2"
+    assert normalise(by_text).dedup_key.startswith("hash:")
+    counts = store(sessions, source_id, [by_url, same_url, by_text, by_text])
+    assert counts.new == 2
+    assert store(sessions, source_id, [same_url, by_text]).new == 0
+
+
+def test_the_same_key_on_two_sources_is_two_mentions(sessions: SessionFactory) -> None:
+    ids = synced(sessions, feed_config({"a": "https://a.example/f", "b": "https://b.example/f"}), NOW)
+    assert store(sessions, ids["a"], [raw(1)]).new == 1
+    assert store(sessions, ids["b"], [raw(1)]).new == 1
+
+
+def test_items_without_text_are_not_stored_and_huge_ids_are_hashed(sessions: SessionFactory, source_id: int) -> None:
+    empty = raw(1, body=" ", title=None)
+    huge = raw(2, external_id="x" * 5000)
+    counts = store(sessions, source_id, [empty, huge])
+    assert counts.new == 1
+    (mention,) = mentions(sessions)
+    assert mention.dedup_key.startswith("id#sha256:") and len(mention.dedup_key) < 300
+
+
+def test_multilingual_text_is_detected_and_a_hint_decides_when_the_text_says_nothing(
+    sessions: SessionFactory, source_id: int
+) -> None:
+    items = [
+        raw("de", "Die Lieferung kam nach drei Wochen und der Fernseher war kaputt."),
+        raw("be", "Заказ прывезлі праз тры тыдні, тэлевізар быў разбіты, грошы не вяртаюць."),
+        raw("uk", "Замовлення привезли через три тижні, телевізор був розбитий, гроші не повертають."),
+        raw("hy", "Պատվերը բերեցին երեք շաբաթ անց, հեռուստացույցը կոտրված էր։", title=None),
+        raw("en", "The order arrived three weeks late and the TV was broken.", title=None),
+        raw("emoji", "😡😡😡👎", title=None),
+    ]
+    store(sessions, source_id, items, language_hint="ru")
+    assert {m.external_id: m.language for m in mentions(sessions)} == {
+        "ext-de": "de", "ext-be": "be", "ext-uk": "uk", "ext-hy": "hy", "ext-en": "en", "ext-emoji": "ru",
+    }  # fmt: skip
+
+
+def test_the_brand_given_is_stored_and_none_means_unassigned(sessions: SessionFactory, source_id: int) -> None:
+    with session_scope(sessions) as session:
+        brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == "acme"))
+    store(sessions, source_id, [raw(1)], brand_id=brand_id)
+    store(sessions, source_id, [raw(2)], brand_id=None)
+    assert [m.brand_id for m in mentions(sessions)] == [brand_id, None]
+
+
+def test_text_up_to_the_cap_round_trips_unchanged(sessions: SessionFactory, source_id: int) -> None:
+    body = ("Ղեկավարությունը չի պատասխանում։ Жах! Ärger. " * 2500)[:100_000]
+    store(sessions, source_id, [raw(1, body)])
+    assert mentions(sessions)[0].body == body.strip()
+
+
+def test_canonical_url_and_hash_helpers() -> None:
+    assert canonical_url(None) is None
+    assert canonical_url("https://x.example/a#b") == "https://x.example/a"
+    assert canonical_url("http://[broken") is not None
+    assert content_hash("A", "b  c") == content_hash("a", "B c")
