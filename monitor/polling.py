@@ -232,7 +232,9 @@ def finish_poll(
     if source is None or poll is None:
         raise LookupError(f"poll {claim.poll_id} of source {claim.key} vanished")
     previous_health, previous_items = source.health, source.last_items or 0
+    # Both read error_count as it was before this poll.
     health = health_after(source, outcome)
+    next_poll_at = plan_next_poll(source, outcome, now, settings, rng)
     poll.finished_at = now
     poll.duration_ms = int((now - claim.started_at).total_seconds() * 1000)
     counts = IngestCounts()
@@ -258,7 +260,7 @@ def finish_poll(
         source.error_count += 1
         source.last_error_class, source.last_error = poll.error_class, poll.error_message
     poll.items_seen, poll.items_new, poll.items_updated = counts.seen, counts.new, counts.updated
-    source.next_poll_at = plan_next_poll(source, outcome, now, settings, rng)
+    source.next_poll_at = next_poll_at
     source.health = health
     source.last_poll_at, source.last_http_status, source.updated_at = now, poll.http_status, now
     if source.lease_owner == poll.worker:

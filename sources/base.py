@@ -28,13 +28,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sources.errors import SourceError
+
 if TYPE_CHECKING:
     from sources.http import Fetcher
 
 __all__ = [
     "Collected",
-    "Parser",
     "ParsedPage",
+    "Parser",
     "PollFacts",
     "RawMention",
     "SourceSpec",
@@ -176,16 +178,22 @@ async def collect(
                 return Collected(items=[], facts=facts)
         facts.pages += 1
         facts.bytes_read += len(response.body)
-        page = await loop.run_in_executor(
-            cpu,
-            _parse_page,
-            parser,
-            response.body,
-            response.text,
-            response.url,
-            response.content_type,
-            spec.settings,
-        )
+        try:
+            page = await loop.run_in_executor(
+                cpu,
+                _parse_page,
+                parser,
+                response.body,
+                response.text,
+                response.url,
+                response.content_type,
+                spec.settings,
+            )
+        except SourceError as exc:
+            # The parser knows the format, not the visit: add what the fetch saw.
+            exc.url = exc.url or response.url
+            exc.http_status = exc.http_status or response.status_code
+            raise
         items.extend(page.items)
         facts.skipped += page.skipped
         facts.warnings.extend(f"page {facts.pages}: {w}" if facts.pages > 1 else w for w in page.warnings)

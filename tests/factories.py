@@ -47,3 +47,19 @@ def synced(sessions: SessionFactory, config: Config, now: datetime) -> dict[str,
     with session_scope(sessions) as session:
         sync_config(session=session, config=config, now=now)
         return {s.key: s.id for s in session.scalars(sa.select(Source))}
+
+
+def rss(items: list[tuple[str, str, str]], *, title: str = "Жалобы") -> bytes:
+    """An RSS 2.0 document from (guid, title, description) triples."""
+    from xml.sax.saxutils import escape
+
+    entries = "".join(
+        f"<item><guid>{escape(g)}</guid><link>https://board.example/c/{escape(g)}</link>"
+        f"<title>{escape(t)}</title><description>{escape(d)}</description>"
+        f"<pubDate>Sun, 22 Nov 2026 10:00:00 GMT</pubDate></item>"
+        for g, t, d in items
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+        f"<link>https://board.example/</link><description>x</description>{entries}</channel></rss>"
+    ).encode()

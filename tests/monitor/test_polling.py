@@ -266,3 +266,13 @@ def test_postgres_workers_claim_disjoint_sources_concurrently(
         t.join(timeout=30)
     keys = [k for claims in got.values() for k in claims]
     assert sorted(keys) == sorted(ids) and len(set(keys)) == 6
+
+
+def test_the_first_failure_retries_after_one_interval_not_two(sessions: SessionFactory, ids: dict[str, int]) -> None:
+    with session_scope(sessions) as session:
+        c = claim_one(session=session, key="s3", now=NOW, worker="w", lease=LEASE)
+    finish(sessions, c, Outcome(error=ServerError("HTTP 502", http_status=502)))
+    with session_scope(sessions) as session:
+        src = session.get(Source, ids["s3"])
+        assert timedelta(minutes=13) <= src.next_poll_at - NOW <= timedelta(minutes=15)
+        assert (src.error_count, src.last_http_status) == (1, 502)
