@@ -28,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -228,6 +229,11 @@ class Config(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     # Where it came from, for messages; set by load_config.
     path: str = "<memory>"
+
+    @field_validator("brands", "sources", mode="before")
+    @classmethod
+    def _empty_section(cls, value: Any) -> Any:
+        return [] if value is None else value  # `sources:` with nothing under it
 
     @model_validator(mode="after")
     def _references(self) -> Config:
