@@ -1,0 +1,29 @@
+# replywatch: API (and optionally the poller) in one slim image.
+#   docker build -t replywatch .
+#   docker run -p 8000:8000 -v $PWD/sources.yaml:/config/sources.yaml -v replywatch-data:/data replywatch
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    REPLYWATCH_CONFIG=/config/sources.yaml \
+    REPLYWATCH_DATABASE_URL=sqlite:////data/replywatch.db \
+    REPLYWATCH_LOG_FORMAT=json
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY monitor ./monitor
+COPY sources ./sources
+COPY api ./api
+COPY migrations ./migrations
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /data replywatch \
+    && mkdir -p /data /config \
+    && chown replywatch /data
+COPY sources.yaml /config/sources.yaml
+
+USER replywatch
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+CMD ["replywatch", "serve", "--host", "0.0.0.0", "--port", "8000", "--worker"]
