@@ -5,10 +5,11 @@
     │   ├── FetchTimeout             connect or read timeout
     │   ├── ConnectionFailed         refused, reset, DNS failure
     │   ├── ServerError              HTTP 5xx (after the fetcher's own retries)
-    │   └── RateLimited              HTTP 429 / 503 with Retry-After (`retry_after` seconds)
+    │   └── RateLimited              HTTP 429 (Retry-After or not) / 503 with a long Retry-After
     └── PermanentError               the source needs a human: keep probing, but alert
         ├── ClientError              HTTP 4xx other than 404/410/429
         ├── Gone                     HTTP 404 or 410: the page moved or was removed
+        ├── InvalidUrl               not an absolute http(s) URL, or a redirect to one
         ├── BlockedByRobots          robots.txt disallows the URL for our User-Agent
         ├── TooLarge                 the body passed the size cap while streaming
         ├── TooManyRedirects         redirect loop or chain over the limit
@@ -27,6 +28,7 @@ __all__ = [
     "ConnectionFailed",
     "FetchTimeout",
     "Gone",
+    "InvalidUrl",
     "ParseError",
     "PermanentError",
     "RateLimited",
@@ -97,6 +99,10 @@ class ClientError(PermanentError):
 
 class Gone(PermanentError):
     error_class = "gone"
+
+
+class InvalidUrl(PermanentError):
+    error_class = "invalid_url"
 
 
 class BlockedByRobots(PermanentError):
