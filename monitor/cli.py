@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from monitor.config import Config, ConfigError, load_config
 from monitor.db import describe_url, make_engine, make_session_factory, session_scope, upgrade
@@ -212,24 +213,30 @@ def sources_status(
         return
     colours = {"ok": "green", "degraded": "yellow", "failing": "red", "gone": "magenta", "new": "cyan"}
     table = Table(title=f"{len(rows)} sources in {describe_url(settings.database_url)}")
-    for column in (
-        "source",
-        "kind",
-        "health",
-        "last poll",
-        "next poll",
-        "HTTP",
-        "items",
-        "last error / warning",
-    ):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
+    cells = [
+        [
             r.key, r.kind, f"[{colours.get(r.health, 'white')}]{r.health}[/]", _ago(r.last_poll_at, now),
-            _ago(r.next_poll_at, now), str(r.last_http_status or "-"),
-            "-" if r.last_items is None else str(r.last_items), (r.last_error or r.last_warning or "")[:120],
-        )  # fmt: skip
+            _ago(r.next_poll_at, now).replace(" ago", " overdue") if r.active else "inactive", str(r.last_http_status or "-"),
+            "-" if r.last_items is None else str(r.last_items), " ".join((r.last_error or r.last_warning or "").split()),
+        ]
+        for r in rows
+    ]  # fmt: skip
+    _fit_table(
+        table, ["source", "kind", "health", "last poll", "next poll", "HTTP", "items"], "last error / warning", cells
+    )
     out.print(table)
+
+
+def _fit_table(table: Table, fixed: list[str], flexible: str, cells: list[list[str]]) -> None:
+    """One line per row: the fixed columns keep their width, the flexible last one is cut with an ellipsis."""
+    widths = [max([len(name)] + [len(Text.from_markup(row[i]).plain) for row in cells]) for i, name in enumerate(fixed)]
+    for name, width in zip(fixed, widths, strict=True):
+        table.add_column(name, no_wrap=True, min_width=width)
+    # Each column costs its width plus 3 for padding and border; the table adds one more border.
+    room = max(len(flexible), out.width - sum(w + 3 for w in widths) - 4)
+    table.add_column(flexible, no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in cells:
+        table.add_row(*row)
 
 
 # -- mentions --------------------------------------------------------------------------------
@@ -262,14 +269,14 @@ def mentions_list(
         return
     now = datetime.now(UTC)
     table = Table(title=f"newest {len(rows)} mentions")
-    for column in ("id", "found", "source", "brand", "lang", "author", "text"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        text = (f"{r.title}: " if r.title else "") + r.body
-        table.add_row(
-            str(r.id), _ago(r.first_seen_at, now), r.source, r.brand or "-", r.language or "?",
-            (r.author or "")[:24], text[:140] + ("…" if len(text) > 140 else ""),
-        )  # fmt: skip
+    cells = [
+        [
+            str(r.id), _ago(r.first_seen_at, now), r.source, r.brand or "-", r.language or "?", (r.author or "")[:20],
+            " ".join(((f"{r.title}: " if r.title else "") + r.body)[:400].split()),
+        ]
+        for r in rows
+    ]  # fmt: skip
+    _fit_table(table, ["id", "found", "source", "brand", "lang", "author"], "text", cells)
     out.print(table)
 
 
@@ -403,7 +410,8 @@ def demo(
         f"  replywatch mentions list{here}\n"
         f"  curl -s {api}/api/v1/mentions?limit=5\n"
         f"  curl -s {api}/api/v1/sources\n"
-        f"Ctrl+C stops.\n"
+        f"Ctrl+C stops.\n",
+        soft_wrap=True,
     )
     try:
         uvicorn.run(create_app(cfg, settings, run_worker=True), host="127.0.0.1", port=port, log_level="warning")
