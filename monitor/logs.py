@@ -10,6 +10,16 @@ import structlog
 __all__ = ["configure_logging"]
 
 
+class _Stderr:
+    """Whatever sys.stderr is at write time: loggers are cached, stderr may be swapped (tests, daemons)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     """`fmt`: "json" for machines, "console" for people, "auto" picks by whether stderr is a TTY."""
     numeric = logging.getLevelName(level.upper())
@@ -33,7 +43,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(

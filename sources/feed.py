@@ -1,0 +1,167 @@
+"""RSS 2.0, RSS 1.0 and Atom feeds, read with feedparser from bytes our own client fetched."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax import SAXParseException
+
+import feedparser
+from pydantic import BaseModel, ConfigDict
+
+from sources.base import ParsedPage, RawMention
+from sources.errors import ParseError
+from sources.text import (
+    AUTHOR_MAX,
+    BODY_MAX,
+    TITLE_MAX,
+    absolute_url,
+    clean_id,
+    clean_text,
+    html_to_text,
+    parse_datetime,
+)
+
+__all__ = ["FeedSettings", "parse"]
+
+
+class FeedSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Some boards put the complaint in <description>, others in <content:encoded>;
+    # by default the longer of the two is taken.
+    prefer: str = "longest"
+
+
+_DEFAULTS = FeedSettings()
+# Bozo reasons about the HTTP headers rather than the document: feedparser recovers from
+# them completely, and many healthy feeds trigger them (text/xml served without charset).
+_HEADER_ONLY_PROBLEMS = ("CharacterEncodingOverride", "NonXMLContentType")
+
+
+def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: FeedSettings | None) -> ParsedPage:
+    """Read one feed document.
+
+    feedparser gets the raw bytes (it reads the XML encoding declaration itself) wrapped
+    in a stream: given bare bytes it would first try them as a *file name*, so a body
+    like b"/etc/passwd" would read a local file. A document feedparser cannot read as a
+    feed at all raises ParseError; a bozo one that still yields entries keeps them and
+    says what was wrong in a warning. Entries with neither title nor body are skipped.
+    """
+    settings = settings or _DEFAULTS
+    if not body.strip():
+        raise ParseError(f"empty body, expected RSS or Atom ({content_type or 'no content type'})", url=url)
+    # No Content-Location on purpose: with it feedparser rewrites relative guids into URLs
+    # (guid "42" becomes ".../42"), which would change external ids when a feed moves.
+    headers = {"content-type": content_type} if content_type else {}
+    try:
+        doc = feedparser.parse(
+            io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        )
+    except Exception as exc:
+        # feedparser catches parser errors itself; anything escaping it is a bug triggered
+        # by this document, and must count as this source's parse failure, not crash the poll.
+        raise ParseError(f"feedparser failed on this document: {type(exc).__name__}: {exc}"[:300], url=url) from exc
+    entries = doc.get("entries") or []
+    # feedparser re-encodes to UTF-8 and, when the document had no XML declaration,
+    # prepends one on its own line: line numbers it reports are then one too high.
+    problem = _problem(doc, line_shift=0 if body.lstrip()[:5] == b"<?xml" else 1)
+    if not entries and not doc.get("version"):
+        raise ParseError(_not_a_feed(problem, content_type), url=url)
+    page = ParsedPage(items=[])
+    if problem:
+        page.warnings.append(f"feed is not well-formed ({problem}); kept the {len(entries)} entries read")
+    for entry in entries:
+        mention = _mention(entry, url, settings.prefer)
+        if mention is None:
+            page.skipped += 1
+        else:
+            page.items.append(mention)
+    return page
+
+
+def _problem(doc: Any, *, line_shift: int) -> str | None:
+    exc = doc.get("bozo_exception") if doc.get("bozo") else None
+    if exc is None or type(exc).__name__ in _HEADER_ONLY_PROBLEMS:
+        return None
+    if isinstance(exc, SAXParseException):
+        line = max(1, exc.getLineNumber() - line_shift)
+        return f"malformed XML at line {line}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _not_a_feed(problem: str | None, content_type: str | None) -> str:
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime and not any(word in mime for word in ("xml", "rss", "atom", "rdf")):
+        return f"expected RSS or Atom, got {mime}"
+    return f"expected RSS or Atom, got {problem or 'XML without a feed element'} ({mime or 'no content type'})"
+
+
+def _mention(entry: Any, base: str, prefer: str) -> RawMention | None:
+    link = entry.get("link")
+    # An RSS <guid> is a permalink by default, so feedparser copies it into `link` even when
+    # it is a bare number; only a real URL is worth keeping as one.
+    if link and entry.get("guidislink") and link == entry.get("id") and not link.startswith(_SCHEMES):
+        link = None
+    url = absolute_url(base, link)
+    title = clean_text(_text(entry.get("title_detail"), entry.get("title"), limit=TITLE_MAX), single_line=True)
+    body = _body(entry, prefer)
+    if not title and not body:
+        return None
+    author_detail = entry.get("author_detail") or {}
+    return RawMention(
+        external_id=clean_id(entry.get("id")) or url,
+        url=url,
+        title=title,
+        body=body or "",
+        author=clean_text(author_detail.get("name") or entry.get("author"), single_line=True, limit=AUTHOR_MAX),
+        published_at=_published(entry),
+    )
+
+
+_SCHEMES = ("http://", "https://")
+
+
+def _body(entry: Any, prefer: str) -> str | None:
+    """Text of the entry's content/summary by `prefer`: the longest (default), or the
+    named one with the other as fallback. Length is compared on the raw values:
+    <content:encoded> is typically the full text with markup, <description> a teaser."""
+    contents = [(c, c.get("value")) for c in entry.get("content") or () if c.get("value")]
+    summary = entry.get("summary")
+    summaries = [(entry.get("summary_detail") or {}, summary)] if summary else []
+    if prefer == "content":
+        candidates = contents or summaries
+    elif prefer in ("summary", "description"):
+        candidates = summaries or contents
+    else:
+        candidates = contents + summaries
+    if not candidates:
+        return None
+    detail, value = max(candidates, key=lambda c: len(c[1]))
+    return _text(detail, value, limit=BODY_MAX)
+
+
+def _text(detail: Any, value: Any, *, limit: int) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    # Atom type="text" is plain text where "<" is a character, not a tag; everything else
+    # (RSS descriptions, html, xhtml) is markup to strip.
+    if detail and detail.get("type") == "text/plain":
+        return clean_text(value, limit=limit)
+    return html_to_text(value, limit=limit) or None
+
+
+def _published(entry: Any) -> datetime | None:
+    for key in ("published", "updated", "created"):
+        parsed = entry.get(f"{key}_parsed")
+        if parsed:
+            try:
+                # feedparser has already converted the time to UTC.
+                return datetime(*parsed[:6], tzinfo=UTC)
+            except (TypeError, ValueError):
+                pass
+        # Dates feedparser could not read ("22 ноября 2026") are left as text.
+        if (found := parse_datetime(entry.get(key))) is not None:
+            return found
+    return None

@@ -1,0 +1,182 @@
+"""JSON API endpoints: items and fields picked out with JMESPath expressions."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Annotated, Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+from jmespath.parser import ParsedResult
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from sources.base import ParsedPage, RawMention
+from sources.errors import ParseError
+from sources.text import (
+    AUTHOR_MAX,
+    BODY_MAX,
+    REPLIES_MAX,
+    REPLY_MAX,
+    TITLE_MAX,
+    absolute_url,
+    clean_id,
+    clean_text,
+    html_to_text,
+    parse_datetime,
+    parse_rating,
+)
+
+__all__ = ["JsonFields", "JsonSettings", "parse"]
+
+
+def _check_expression(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            jmespath.compile(value)
+        except jmespath.exceptions.JMESPathError as exc:
+            raise ValueError(f"{value!r} is not a JMESPath expression: {exc}") from None
+    return value
+
+
+Expression = Annotated[str, AfterValidator(_check_expression)]
+
+
+class JsonFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    body: Expression
+    id: Expression | None = None
+    title: Expression | None = None
+    author: Expression | None = None
+    url: Expression | None = None
+    published: Expression | None = None
+    rating: Expression | None = None
+    reply: Expression | None = None
+
+
+class JsonSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    items: Expression = Field(description="JMESPath to the list of items, e.g. 'data.reviews'")
+    fields: JsonFields
+    next_page: Expression | None = Field(default=None, description="JMESPath to the next page URL")
+    max_pages: int = Field(default=1, ge=1, le=50)
+    body_is_html: bool = False
+
+
+_KIND = {dict: "dict", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+
+
+@lru_cache(maxsize=1024)
+def _compiled(expression: str) -> ParsedResult:
+    # Compiling is most of the cost of a JMESPath search on small items; sources reuse
+    # the same few expressions on every item of every poll.
+    return jmespath.compile(expression)
+
+
+def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: JsonSettings) -> ParsedPage:
+    """Pick the items of one JSON page out with the source's JMESPath expressions.
+
+    The items expression runs on the document; each field expression runs on one item;
+    `next_page` runs on the document again. An items expression that finds nothing (null)
+    gives a warning, as a changed API shape would otherwise lose complaints silently; one
+    that finds something other than a list is a ParseError. Items that are not objects, or
+    whose body is empty, are skipped.
+    """
+    doc = _load(text, url)
+    found = _search(settings.items, doc)
+    page = ParsedPage(items=[])
+    if settings.next_page:
+        next_url = absolute_url(url, _search(settings.next_page, doc))
+        page.next_url = next_url if next_url != url else None
+    if found is None:
+        page.warnings.append(f"expression {settings.items!r} matched nothing")
+        return page
+    if not isinstance(found, list):
+        kind = _KIND.get(type(found), type(found).__name__)
+        raise ParseError(f"items expression {settings.items!r} gave a {kind}, expected a list", url=url)
+    for item in found:
+        mention = _mention(item, settings, url) if isinstance(item, dict) else None
+        if mention is None:
+            page.skipped += 1
+        else:
+            page.items.append(mention)
+    return page
+
+
+def _load(text: str, url: str) -> Any:
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ParseError("empty body, expected JSON", url=url)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", url=url) from None
+    except RecursionError:
+        raise ParseError("invalid JSON: nested too deeply to read", url=url) from None
+    except ValueError as exc:  # e.g. an integer literal over Python's 4300-digit limit
+        raise ParseError(f"invalid JSON: {exc}"[:200], url=url) from None
+
+
+def _search(expression: str, data: Any) -> Any:
+    try:
+        return _compiled(expression).search(data)
+    except (JMESPathError, RecursionError):
+        # A type error inside one expression (e.g. a function on a null) loses that value only.
+        return None
+
+
+def _mention(item: dict[str, Any], settings: JsonSettings, base: str) -> RawMention | None:
+    f = settings.fields
+    body = _markup_or_text(_text(_search(f.body, item)), html=settings.body_is_html, limit=BODY_MAX)
+    if not body:
+        return None
+    url = absolute_url(base, _field(f.url, item))
+    return RawMention(
+        external_id=clean_id(_field(f.id, item)) or url,
+        url=url,
+        title=clean_text(_text(_field(f.title, item)), single_line=True, limit=TITLE_MAX),
+        body=body,
+        author=clean_text(_text(_field(f.author, item)), single_line=True, limit=AUTHOR_MAX),
+        published_at=parse_datetime(_field(f.published, item)),
+        rating=parse_rating(_field(f.rating, item)),
+        replies=_replies(_field(f.reply, item), html=settings.body_is_html),
+    )
+
+
+def _field(expression: str | None, item: dict[str, Any]) -> Any:
+    return None if expression is None else _search(expression, item)
+
+
+def _text(value: Any) -> str | None:
+    """A field as text: strings as they are, numbers as digits (ids are often ints), a list
+    of those joined by lines (bodies split in paragraphs); objects, booleans and null none."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        parts = [t for v in value[:1_000] if not isinstance(v, list | dict) and (t := _text(v))]
+        return "\n".join(parts) or None
+    return None
+
+
+def _replies(value: Any, *, html: bool) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else [value]
+    replies: list[str] = []
+    for v in values:
+        text = _markup_or_text(_text(v) if not isinstance(v, list) else None, html=html, limit=REPLY_MAX)
+        if text:
+            replies.append(text)
+            if len(replies) >= REPLIES_MAX:
+                break
+    return tuple(replies)
+
+
+def _markup_or_text(value: str | None, *, html: bool, limit: int) -> str | None:
+    if not value:
+        return None
+    return (html_to_text(value, limit=limit) or None) if html else clean_text(value, limit=limit)

@@ -1,0 +1,96 @@
+"""The `replywatch` command line, run in-process against loopback sources and a real database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from tests.factories import rss
+from tests.loopback import LoopbackServer, static
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    feed = rss([(f"g{i}", f"Жалоба {i}", f"Заказ {i} в Акме не доставлен.") for i in range(12)])
+    routes = {"/a.rss": static(feed, content_type="application/rss+xml"), "/down.rss": static(b"", status=500)}
+    with LoopbackServer(routes) as srv:
+        yield srv
+
+
+@pytest.fixture
+def watch_list(tmp_path: Path, server: LoopbackServer) -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "http: {per_host_delay: 0s, retries: 0}\n"
+        "brands: [{key: acme, name: Acme}]\n"
+        "sources:\n"
+        f"  - {{key: board, kind: feed, url: '{server.url('/a.rss')}', interval: 15m, brand: acme}}\n"
+        f"  - {{key: down, kind: feed, url: '{server.url('/down.rss')}', interval: 15m}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_check_validates_and_fetch_counts_items(watch_list: Path) -> None:
+    code, output = run("sources", "check", "--config", str(watch_list))
+    assert code == 0 and "the watch list is valid" in output and "board" in output
+    code, output = run("sources", "check", "--config", str(watch_list), "--fetch")
+    assert code == 1  # one source is down: the check says so with a failing exit code
+    assert "12" in output and "http_5xx" in output and "1 of 2 sources failed" in output
+
+
+def test_a_bad_watch_list_stops_everything_with_every_problem_listed(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("sources:\n  - {key: x, kind: rss, url: nope, interval: soon}\n", encoding="utf-8")
+    code, output = run("sources", "check", "--config", str(path))
+    assert code == 2
+    assert "3 problem(s); nothing was started" in output
+    assert "line 2: sources[0].kind [source 'x']" in output and "sources[0].interval" in output
+    code, output = run("poll", "--config", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "file not found" in output
+
+
+def test_poll_then_status_and_mentions(watch_list: Path, db_url: str) -> None:
+    code, output = run("db", "upgrade", "--database", db_url)
+    assert code == 0 and "newest schema" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url)
+    assert code == 0 and "2 polls" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url)
+    assert "nothing was due" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url, "--source", "board")
+    assert code == 0 and "1 polls" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url, "--source", "nope")
+    assert code == 2 and "no source named nope" in output
+
+    code, output = run("sources", "status", "--database", db_url)
+    assert code == 0 and "board" in output and "degraded" in output and "HTTP 500" in output
+    code, output = run("sources", "status", "--database", db_url, "--json")
+    rows = {r["key"]: r for r in json.loads(output)}
+    assert rows["board"]["last_items"] == 12 and rows["down"]["last_http_status"] == 500
+
+    code, output = run("mentions", "list", "--database", db_url, "--json", "--limit", "5")
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert len(lines) == 5 and all(m["source"] == "board" and m["brand"] == "acme" for m in lines)
+    code, output = run("mentions", "list", "--database", db_url, "--source", "board")
+    assert code == 0 and "Жалоба 11" in output
+
+
+def test_reading_commands_on_an_empty_database_say_what_to_do(db_url: str) -> None:
+    code, output = run("sources", "status", "--database", db_url)
+    assert code == 0 and "no sources in the database yet" in output
+    code, output = run("mentions", "list", "--database", db_url)
+    assert code == 0 and "no mentions yet" in output
