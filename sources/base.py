@@ -133,9 +133,7 @@ class Parser(Protocol):
     Raises sources.errors.ParseError when the page as a whole cannot be read.
     """
 
-    def __call__(
-        self, *, body: bytes, text: str, url: str, content_type: str | None, settings: Any
-    ) -> ParsedPage: ...
+    def __call__(self, *, body: bytes, text: str, url: str, content_type: str | None, settings: Any) -> ParsedPage: ...
 
 
 async def collect(

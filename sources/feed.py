@@ -20,8 +20,8 @@ from sources.text import (
     clean_id,
     clean_text,
     html_to_text,
-    parse_datetime,
 )
+from sources.values import parse_datetime
 
 __all__ = ["FeedSettings", "parse"]
 

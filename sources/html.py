@@ -23,11 +23,10 @@ from sources.text import (
     clean_id,
     clean_text,
     node_text,
-    parse_datetime,
     parse_html,
-    parse_rating,
     prepare_node,
 )
+from sources.values import parse_datetime, parse_rating
 
 __all__ = ["HtmlFields", "HtmlSettings", "parse"]
 

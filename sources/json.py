@@ -23,9 +23,8 @@ from sources.text import (
     clean_id,
     clean_text,
     html_to_text,
-    parse_datetime,
-    parse_rating,
 )
+from sources.values import parse_datetime, parse_rating
 
 __all__ = ["JsonFields", "JsonSettings", "parse"]
 
