@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from xml.sax import SAXParseException
 
 import feedparser
@@ -31,7 +32,7 @@ class FeedSettings(BaseModel):
 
     # Some boards put the complaint in <description>, others in <content:encoded>;
     # by default the longer of the two is taken.
-    prefer: str = "longest"
+    prefer: Literal["longest", "content", "summary"] = "longest"
 
 
 _DEFAULTS = FeedSettings()
@@ -109,18 +110,38 @@ def _mention(entry: Any, base: str, prefer: str) -> RawMention | None:
     body = _body(entry, prefer)
     if not title and not body:
         return None
-    author_detail = entry.get("author_detail") or {}
     return RawMention(
         external_id=clean_id(entry.get("id")) or url,
         url=url,
         title=title,
         body=body or "",
-        author=clean_text(author_detail.get("name") or entry.get("author"), single_line=True, limit=AUTHOR_MAX),
+        author=clean_text(_author(entry), single_line=True, limit=AUTHOR_MAX),
         published_at=_published(entry),
     )
 
 
 _SCHEMES = ("http://", "https://")
+_TLD_TAIL = re.compile(r"[A-Za-z]{1,20}")
+
+
+def _author(entry: Any) -> str | None:
+    """The author's name, repairing feedparser's split of RSS `email (Name)`.
+
+    feedparser's e-mail pattern knows only 2-4 letter top-level domains, so
+    "noreply@shop.example (Jürgen Becker)" comes back as name "ple (Jürgen Becker" and
+    "care@shop.online" as name "ne". The name is recovered, or the whole address when
+    that is all the feed gave (it can identify the customer later).
+    """
+    detail = entry.get("author_detail") or {}
+    name = detail.get("name") or entry.get("author")
+    if not name or not detail.get("email"):
+        return name
+    head, paren, inner = name.partition("(")
+    if paren and _TLD_TAIL.fullmatch(head.strip()):
+        return inner.rstrip(")").strip() or None
+    if _TLD_TAIL.fullmatch(name.strip()) and detail["email"].rsplit(".", 1)[-1].isalpha():
+        return detail["email"] + name.strip()  # only an address was given: keep it whole
+    return name
 
 
 def _body(entry: Any, prefer: str) -> str | None:

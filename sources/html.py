@@ -32,8 +32,14 @@ __all__ = ["HtmlFields", "HtmlSettings", "parse"]
 
 
 def _check_selector(value: str | None) -> str | None:
+    """Refuse a selector at config time that would fail, or silently match nothing, at poll time."""
     if value is not None:
-        parse_selector(value)
+        selector = parse_selector(value)
+        if selector.css:
+            try:
+                LexborHTMLParser("<p></p>").css(selector.css)
+            except SelectolaxError:
+                raise ValueError(f"{selector.css!r} is not a valid CSS selector") from None
     return value
 
 

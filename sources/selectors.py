@@ -29,10 +29,28 @@ def parse_selector(value: str) -> Selector:
     value = value.strip()
     if not value:
         raise ValueError("empty selector")
-    css, sep, attr = value.rpartition("@") if "@" in value else (value, "", "")
+    # Split at the last "@" outside brackets and quotes: a[href^="mailto:x@y"]@href is legal.
+    at = _split_point(value)
+    css, sep, attr = (value[:at], "@", value[at + 1 :]) if at >= 0 else (value, "", "")
     if sep:
         attr = attr.strip()
         if not attr or not all(c.isalnum() or c in "-_:" for c in attr):
             raise ValueError(f"{value!r}: after '@' expected an attribute name such as href or data-id")
         css = css.strip()
     return Selector(css=css or None, attr=attr or None)
+
+
+def _split_point(value: str) -> int:
+    depth, quote, found = 0, "", -1
+    for i, ch in enumerate(value):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif ch == "@" and depth == 0:
+            found = i
+    return found

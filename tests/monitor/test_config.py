@@ -206,3 +206,18 @@ def test_sizes() -> None:
     assert parse_size(1024) == 1024
     with pytest.raises(ValueError, match="size"):
         parse_size("lots")
+
+
+def test_css_selectors_are_checked_when_the_file_is_loaded() -> None:
+    found = problems(GOOD.replace("item: article.review", "item: article..review"), env={"BOARD_TOKEN": "x"})
+    assert any(
+        "sources[1].html.item [source 'reviews-html']: 'article..review' is not a valid CSS selector" in p
+        for p in found
+    ), found
+    text = GOOD.replace('url: "a.permalink@href"', "url: 'a[href^=\"mailto:x@y\"]@href'")
+    assert "mailto" in text
+    fields = parse_config(text, env={"BOARD_TOKEN": "x"}).sources[1].html.fields
+    assert fields.url == 'a[href^="mailto:x@y"]@href'
+    from sources.selectors import parse_selector
+
+    assert parse_selector(fields.url).css == 'a[href^="mailto:x@y"]' and parse_selector(fields.url).attr == "href"

@@ -252,3 +252,25 @@ def test_timing_of_a_50_item_feed(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(page.items) == 50
     with capsys.disabled():
         print(f"\nfeed.parse: {len(body) / 1024:.0f} KB, 50 items, best of 5 {min(runs) * 1000:.1f} ms")
+
+
+@pytest.mark.parametrize(
+    ("raw_author", "expected"),
+    [
+        ("noreply@kundenstimme.example (Jürgen Becker)", "Jürgen Becker"),
+        ("care@shop.online", "care@shop.online"),
+        ("ivan@mail.ru (Иван Петров)", "Иван Петров"),
+        ("Ольга Сидоренко", "Ольга Сидоренко"),
+        ("anna@acme.de", "anna@acme.de"),
+    ],
+)
+def test_rss_author_email_and_name_survive_long_top_level_domains(raw_author: str, expected: str | None) -> None:
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><guid>1</guid><title>Жалоба</title><description>Текст</description><author>{raw_author}</author></item>"
+        "</channel></rss>"
+    ).encode()
+    page = parse(
+        body=body, text=body.decode(), url="https://board.example/", content_type="application/rss+xml", settings=None
+    )
+    assert page.items[0].author == expected

@@ -11,7 +11,7 @@ import pytest
 
 from sources.base import ParsedPage
 from sources.errors import ParseError
-from sources.html import HtmlSettings, parse
+from sources.html import HtmlFields, HtmlSettings, parse
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
 URL = "https://otzyvy.example/banks/primer/"
@@ -139,9 +139,13 @@ def test_fields_are_capped() -> None:
     assert len(item.body) <= 100_000
 
 
-def test_invalid_css_is_a_parse_error_naming_the_selector() -> None:
+def test_invalid_css_is_refused_when_the_settings_are_made() -> None:
+    with pytest.raises(ValueError, match=r"'div\.\.x' is not a valid CSS selector"):
+        HtmlSettings(item="div..x", fields={"body": "p"})
+    # Settings that skipped validation still fail loudly at poll time, naming the selector.
+    unchecked = HtmlSettings.model_construct(item="div..x", fields=HtmlFields(body="p"), next_page=None, max_pages=1)
     with pytest.raises(ParseError, match=r"'div\.\.x' cannot be parsed"):
-        parse_page("<p>x</p>", HtmlSettings(item="div..x", fields={"body": "p"}))
+        parse_page("<p>x</p>", unchecked)
 
 
 def test_runaway_nesting_keeps_earlier_items_and_warns() -> None:
