@@ -40,8 +40,11 @@ from sources.json import JsonSettings
 
 __all__ = [
     "BrandConfig",
+    "CasesConfig",
     "Config",
     "ConfigError",
+    "CustomerLinkConfig",
+    "DedupeConfig",
     "SchedulerConfig",
     "SourceConfig",
     "find_config_path",
@@ -159,14 +162,62 @@ class PolitenessConfig(_Strict):
     min_delay: Duration | None = None
 
 
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
 class BrandConfig(_Strict):
     key: Key
     name: str = Field(min_length=1)
+    # Other names and spellings: "Акме", "Acme", "Ակմե"; inflected forms are found by the matcher.
     names: list[str] = Field(default_factory=list)
     domains: list[str] = Field(default_factory=list)
+    # Phrases that contain a name but are not about the brand ("acme corporation cartoon").
     exclude: list[str] = Field(default_factory=list)
     language: Language = "en"
     timezone: Zone = "UTC"
+    # ISO 3166 country: the default region of phone numbers written without a country code.
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    # How the brand's order numbers look, e.g. '\b\d{4}-\d{3}\b' or '\bAC-\d{5}\b'.
+    order_pattern: Regex | None = None
+
+
+class DedupeConfig(_Strict):
+    """Near-duplicate grouping: MinHash LSH finds candidates, a fuzzy comparison confirms."""
+
+    # Estimated Jaccard similarity of word shingles at which LSH reports a candidate.
+    candidate_threshold: float = Field(default=0.3, gt=0, lt=1)
+    # rapidfuzz score (0-100) a candidate must reach to join the case.
+    confirm_score: float = Field(default=80.0, ge=0, le=100)
+    # Only cases with a mention in this window are joined; older ones stay closed to new posts.
+    window: Duration = timedelta(days=60)
+
+
+class CustomerLinkConfig(_Strict):
+    """Customer matching: link above `link_at`, suggest between, never below `suggest_at` (scores 0-100)."""
+
+    link_at: float = Field(default=90.0, ge=0, le=100)
+    suggest_at: float = Field(default=60.0, ge=0, le=100)
+    max_suggestions: int = Field(default=3, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CustomerLinkConfig:
+        if self.suggest_at > self.link_at:
+            raise ValueError(f"suggest_at ({self.suggest_at}) must not be above link_at ({self.link_at})")
+        return self
+
+
+class CasesConfig(_Strict):
+    dedupe: DedupeConfig = DedupeConfig()
+    customers: CustomerLinkConfig = CustomerLinkConfig()
 
 
 class SourceConfig(_Strict):
@@ -225,6 +276,7 @@ class Config(_Strict):
     contact_url: str = "https://github.com/replywatch/replywatch"
     http: HttpConfig = HttpConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
+    cases: CasesConfig = CasesConfig()
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Where it came from, for messages; set by load_config.

@@ -14,8 +14,14 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "Brand",
+    "Case",
+    "CaseCandidate",
+    "CaseEvent",
+    "Customer",
+    "CustomerKey",
     "Event",
     "Mention",
+    "MentionBand",
     "MentionRevision",
     "Poll",
     "Source",
@@ -147,6 +153,13 @@ class Mention(SQLModel, table=True):
         sa.Index("ix_mention_first_seen", "first_seen_at"),
         sa.Index("ix_mention_source", "source_id", "id"),
         sa.Index("ix_mention_brand", "brand_id", "id"),
+        sa.Index("ix_mention_case", "case_id"),
+        sa.Index(
+            "ix_mention_pending",
+            "id",
+            sqlite_where=sa.text("processed_at IS NULL"),
+            postgresql_where=sa.text("processed_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -169,6 +182,14 @@ class Mention(SQLModel, table=True):
     revision: int = 1
     brand_id: int | None = Field(default=None, foreign_key="brand.id", ondelete="SET NULL")
     replies: list[str] = Field(default_factory=list, sa_type=JsonType)
+    # How the brand was decided: "source" (fixed), "text" (named in it), "staff", or None (unassigned).
+    brand_rule: str | None = Field(default=None, max_length=16)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", ondelete="SET NULL")
+    # How the mention came into its case: "opened", "duplicate", "staff"; with the similarity score.
+    case_method: str | None = Field(default=None, max_length=16)
+    case_score: float | None = None
+    # Set once brand matching and case grouping have run; NULL means waiting for that step.
+    processed_at: datetime | None = _utc(default=None)
 
 
 class MentionRevision(SQLModel, table=True):
@@ -197,4 +218,108 @@ class Event(SQLModel, table=True):
     kind: str = Field(max_length=64)
     subject: str = Field(max_length=200)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+    created_at: datetime = _utc()
+
+
+class Case(SQLModel, table=True):
+    """One complaint as staff handle it; its mentions are the places that need a public reply."""
+
+    __tablename__ = "cases"  # "case" is an SQL keyword
+    __table_args__ = (sa.Index("ix_cases_brand_opened", "brand_id", "opened_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id")
+    status: str = Field(default="new", max_length=16)
+    title: str | None = Field(default=None, max_length=300)
+    language: str | None = Field(default=None, max_length=8)
+    opened_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    last_mention_at: datetime = _utc()
+    mention_count: int = 0
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", ondelete="SET NULL")
+    # None, "suggested" (candidates wait for staff), "auto" (linked by rule), "confirmed" (by staff)
+    customer_state: str | None = Field(default=None, max_length=16)
+    customer_score: float | None = None
+
+
+class CaseEvent(SQLModel, table=True):
+    """The case timeline: append-only, who did what and why."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (sa.Index("ix_case_event_case", "case_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", ondelete="CASCADE")
+    at: datetime = _utc()
+    actor: str = Field(default="system", max_length=128)
+    kind: str = Field(max_length=48)
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", ondelete="SET NULL")
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JsonType)
+
+
+class MentionBand(SQLModel, table=True):
+    """Locality-sensitive hashing index of mention texts (MinHash bands), for near-duplicate lookup.
+
+    `band_key` mixes the brand, the band number and the band's values, so one indexed
+    equality lookup per band finds the candidates of the same brand.
+    """
+
+    __tablename__ = "mention_band"
+    __table_args__ = (sa.Index("ix_mention_band_key", "band_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", ondelete="CASCADE", index=True)
+    band_key: int = Field(sa_type=sa.BigInteger)
+
+
+class Customer(SQLModel, table=True):
+    """A person in a brand's customer register (imported from a CRM)."""
+
+    __tablename__ = "customer"
+    __table_args__ = (sa.UniqueConstraint("brand_id", "external_id", name="uq_customer_brand_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id")
+    external_id: str = Field(max_length=128)
+    full_name: str = Field(max_length=300)
+    names: list[str] = Field(default_factory=list, sa_type=JsonType)
+    emails: list[str] = Field(default_factory=list, sa_type=JsonType)
+    phones: list[str] = Field(default_factory=list, sa_type=JsonType)
+    orders: list[str] = Field(default_factory=list, sa_type=JsonType)
+    city: str | None = Field(default=None, max_length=120)
+    tier: str | None = Field(default=None, max_length=32)
+    lifetime_value: float | None = None
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class CustomerKey(SQLModel, table=True):
+    """Blocking index of the register: normalised identifiers and name keys → customer."""
+
+    __tablename__ = "customer_key"
+    __table_args__ = (sa.Index("ix_customer_key_lookup", "brand_id", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
+    brand_id: int
+    # email | phone | order | name (a folded name token) | sound (a typo-tolerant key of a token)
+    kind: str = Field(max_length=8)
+    value: str = Field(max_length=200)
+
+
+class CaseCandidate(SQLModel, table=True):
+    """A customer the case may be about, with the score and the reasons for it."""
+
+    __tablename__ = "case_candidate"
+    __table_args__ = (sa.UniqueConstraint("case_id", "customer_id", name="uq_candidate_case_customer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", ondelete="CASCADE")
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE")
+    score: float
+    reasons: list[str] = Field(default_factory=list, sa_type=JsonType)
+    # suggested | linked (automatically) | confirmed | rejected (never suggested again)
+    state: str = Field(default="suggested", max_length=16)
+    decided_by: str | None = Field(default=None, max_length=128)
+    decided_at: datetime | None = _utc(default=None)
     created_at: datetime = _utc()
