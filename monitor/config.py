@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.config_errors import describe, line_index, substitute
 from sources.base import SourceSpec
 from sources.feed import FeedSettings
 from sources.html import HtmlSettings
@@ -60,7 +61,6 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class ConfigError(Exception):
@@ -367,120 +367,12 @@ def parse_config(raw: bytes | str, *, path: str = "<memory>", env: Mapping[str, 
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(path, [f"expected a mapping at the top (brands:, sources:), got {type(data).__name__}"])
-    lines = _line_index(node)
+    lines = line_index(node)
     problems: list[str] = []
-    data = _substitute(data, env, (), problems, lines)
+    data = substitute(data, env, (), problems, lines)
     if problems:
         raise ConfigError(path, problems)
     try:
         return Config.model_validate({**data, "path": path})
     except ValidationError as exc:
-        raise ConfigError(path, [_describe(err, data, lines) for err in exc.errors()]) from None
-
-
-def _substitute(value: Any, env: Mapping[str, str], loc: tuple, problems: list[str], lines: dict[tuple, int]) -> Any:
-    if isinstance(value, dict):
-        return {k: _substitute(v, env, (*loc, k), problems, lines) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, env, (*loc, i), problems, lines) for i, v in enumerate(value)]
-    if not isinstance(value, str) or "${" not in value:
-        return value
-
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        problems.append(f"{_where(loc, lines)}{_path(loc)}: environment variable {name} is not set")
-        return ""
-
-    return _ENV_REF.sub(replace, value)
-
-
-def _line_index(node: yaml.Node | None) -> dict[tuple, int]:
-    """Map each key path to its 1-based line so errors can say where to look."""
-    index: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, loc: tuple) -> None:
-        index[loc] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for key_node, value_node in n.value:
-                key = (*loc, key_node.value)
-                index[key] = key_node.start_mark.line + 1
-                walk(value_node, key)
-                index[key] = key_node.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*loc, i))
-
-    if node is not None:
-        walk(node, ())
-    return index
-
-
-def _path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top)"
-
-
-def _where(loc: tuple, lines: dict[tuple, int]) -> str:
-    for cut in range(len(loc), -1, -1):
-        if loc[:cut] in lines:
-            return f"line {lines[loc[:cut]]}: "
-    return ""
-
-
-def _describe(err: Mapping[str, Any], data: Any, lines: dict[tuple, int]) -> str:
-    # pydantic adds union/validator tags to the location ("function-after[...]", "json");
-    # keep only the parts that are keys or indexes in the file.
-    loc = tuple("json" if p == "json_" else p for p in err["loc"] if not str(p).startswith("function-"))
-    loc = _real_loc(loc, data)
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = "unknown key (check its spelling and indentation)"
-    elif err["type"] == "missing":
-        message = "required key is missing"
-    # A whole section as "input" says nothing useful; a scalar does.
-    quiet = err["type"] in ("missing", "extra_forbidden") or isinstance(err.get("input"), dict | list)
-    got = "" if quiet else f" (got {_short(err.get('input'))})"
-    label = _path(loc)
-    if len(loc) >= 2 and loc[0] == "sources" and isinstance(loc[1], int):
-        key = _get(data, (*loc[:2], "key"))
-        if isinstance(key, str):
-            label = f"{label} [source '{key}']"
-    # Errors raised by whole-object validators carry their own path in the message.
-    if re.match(r"^[a-z_]+\[\d+\]\.", message):
-        label, got = "", ""
-    return f"{_where(loc, lines)}{label + ': ' if label else ''}{message}{got}"
-
-
-def _real_loc(loc: tuple, data: Any) -> tuple:
-    out: list[Any] = []
-    node = data
-    for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and part < len(node)
-        ):
-            node = node[part]
-            out.append(part)
-        elif not out or (isinstance(part, str) and not part[:1].isupper()):
-            out.append(part)
-            node = None
-    return tuple(out)
-
-
-def _get(data: Any, loc: tuple) -> Any:
-    for part in loc:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+        raise ConfigError(path, [describe(err, data, lines) for err in exc.errors()]) from None
