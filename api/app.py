@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import health, mentions, sources
+from api.routers import cases, customers, health, mentions, sources
 from monitor.config import Config
 from monitor.db import describe_url, head_revision, make_engine, make_session_factory
 from monitor.scheduler import Poller
@@ -69,4 +69,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(sources.router)
     app.include_router(mentions.router)
+    app.include_router(cases.router)
+    app.include_router(customers.router)
     return app

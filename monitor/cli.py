@@ -8,17 +8,26 @@ import os
 import signal
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.text import Text
 
-from monitor.config import Config, ConfigError, load_config
-from monitor.db import describe_url, make_engine, make_session_factory, session_scope, upgrade
+from monitor.cli_cases import cases_app, customers_app
+from monitor.cli_common import (
+    ConfigOpt,
+    DatabaseOpt,
+    ago,
+    err,
+    fit_table,
+    make_settings,
+    out,
+    progress_bar,
+    read_config,
+    ready_database,
+)
+from monitor.config import Config
+from monitor.db import describe_url, make_engine, make_session_factory, session_scope
 from monitor.logs import configure_logging
 from monitor.settings import Settings
 
@@ -30,58 +39,8 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 app.add_typer(mentions_app, name="mentions")
 app.add_typer(db_app, name="db")
-
-out = Console()
-err = Console(stderr=True)
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Watch list; default $REPLYWATCH_CONFIG, else ./sources.yaml"),
-]
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option("--database", help="Database URL; default $REPLYWATCH_DATABASE_URL, else sqlite:///replywatch.db"),
-]
-
-
-def _settings(database: str | None) -> Settings:
-    settings = Settings()
-    if database:
-        settings.database_url = database
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
-def _config(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        err.print(f"[bold red]{exc.path}[/]: the watch list has {len(exc.problems)} problem(s); nothing was started")
-        for problem in exc.problems:
-            err.print(f"  - {problem}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _ready_database(settings: Settings) -> None:
-    try:
-        upgrade(settings.database_url)
-    except Exception as exc:
-        err.print(f"[bold red]cannot prepare the database[/] {describe_url(settings.database_url)}: {exc}")
-        raise typer.Exit(1) from None
-
-
-def _ago(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "never"
-    seconds = int((now - moment).total_seconds())
-    future = seconds < 0
-    seconds = abs(seconds)
-    text = (
-        f"{seconds}s" if seconds < 90 else f"{seconds // 60}m" if seconds < 5400 else
-        f"{seconds // 3600}h" if seconds < 172800 else f"{seconds // 86400}d"
-    )  # fmt: skip
-    return f"in {text}" if future else f"{text} ago"
-
+app.add_typer(customers_app, name="customers")
+app.add_typer(cases_app, name="cases")
 
 # -- db --------------------------------------------------------------------------------------
 
@@ -89,8 +48,8 @@ def _ago(moment: datetime | None, now: datetime) -> str:
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOpt = None) -> None:
     """Create or migrate the schema to the newest version."""
-    settings = _settings(database)
-    _ready_database(settings)
+    settings = make_settings(database)
+    ready_database(settings)
     out.print(f"database {describe_url(settings.database_url)} is at the newest schema")
 
 
@@ -104,7 +63,7 @@ def sources_check(
 ) -> None:
     """Validate the watch list (and with --fetch, try every source once)."""
     configure_logging("WARNING")
-    cfg = _config(config)
+    cfg = read_config(config)
     table = Table(title=f"{cfg.path}: {len(cfg.brands)} brands, {len(cfg.sources)} sources")
     for column in ("key", "kind", "every", "brand", "url"):
         table.add_column(column, overflow="fold")
@@ -163,7 +122,7 @@ async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
             message = f"HTTP {got.facts.http_status}, {got.facts.pages} page(s)" + (f"; {warning}" if warning else "")
             results[source_key] = (len(got.items), message, True)
 
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("fetching", total=len(cfg.sources))
 
             async def tracked(key: str) -> None:
@@ -172,13 +131,6 @@ async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
 
             await asyncio.gather(*(tracked(s.key) for s in cfg.sources))
     return results
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
-    )  # fmt: skip
 
 
 @sources_app.command("status")
@@ -190,7 +142,7 @@ def sources_status(
     """Every source's health, last and next poll, from the database."""
     from monitor.status import list_sources
 
-    settings = _settings(database)
+    settings = make_settings(database)
     sessions = make_session_factory(make_engine(settings.database_url))
     with session_scope(sessions) as session:
         rows = list_sources(session=session, include_inactive=all_)
@@ -215,28 +167,16 @@ def sources_status(
     table = Table(title=f"{len(rows)} sources in {describe_url(settings.database_url)}")
     cells = [
         [
-            r.key, r.kind, f"[{colours.get(r.health, 'white')}]{r.health}[/]", _ago(r.last_poll_at, now),
-            _ago(r.next_poll_at, now).replace(" ago", " overdue") if r.active else "inactive", str(r.last_http_status or "-"),
+            r.key, r.kind, f"[{colours.get(r.health, 'white')}]{r.health}[/]", ago(r.last_poll_at, now),
+            ago(r.next_poll_at, now).replace(" ago", " overdue") if r.active else "inactive", str(r.last_http_status or "-"),
             "-" if r.last_items is None else str(r.last_items), " ".join((r.last_error or r.last_warning or "").split()),
         ]
         for r in rows
     ]  # fmt: skip
-    _fit_table(
+    fit_table(
         table, ["source", "kind", "health", "last poll", "next poll", "HTTP", "items"], "last error / warning", cells
     )
     out.print(table)
-
-
-def _fit_table(table: Table, fixed: list[str], flexible: str, cells: list[list[str]]) -> None:
-    """One line per row: the fixed columns keep their width, the flexible last one is cut with an ellipsis."""
-    widths = [max([len(name)] + [len(Text.from_markup(row[i]).plain) for row in cells]) for i, name in enumerate(fixed)]
-    for name, width in zip(fixed, widths, strict=True):
-        table.add_column(name, no_wrap=True, min_width=width)
-    # Each column costs its width plus 3 for padding and border; the table adds one more border.
-    room = max(len(flexible), out.width - sum(w + 3 for w in widths) - 4)
-    table.add_column(flexible, no_wrap=True, overflow="ellipsis", max_width=room)
-    for row in cells:
-        table.add_row(*row)
 
 
 # -- mentions --------------------------------------------------------------------------------
@@ -254,7 +194,7 @@ def mentions_list(
     """The newest mentions found."""
     from monitor.mentions import MentionFilter, list_mentions
 
-    settings = _settings(database)
+    settings = make_settings(database)
     sessions = make_session_factory(make_engine(settings.database_url))
     with session_scope(sessions) as session:
         rows = list_mentions(
@@ -271,12 +211,12 @@ def mentions_list(
     table = Table(title=f"newest {len(rows)} mentions")
     cells = [
         [
-            str(r.id), _ago(r.first_seen_at, now), r.source, r.brand or "-", r.language or "?", (r.author or "")[:20],
+            str(r.id), ago(r.first_seen_at, now), r.source, r.brand or "-", r.language or "?", (r.author or "")[:20],
             " ".join(((f"{r.title}: " if r.title else "") + r.body)[:400].split()),
         ]
         for r in rows
     ]  # fmt: skip
-    _fit_table(table, ["id", "found", "source", "brand", "lang", "author"], "text", cells)
+    fit_table(table, ["id", "found", "source", "brand", "lang", "author"], "text", cells)
     out.print(table)
 
 
@@ -293,13 +233,13 @@ def poll(
     once: Annotated[bool, typer.Option("--once", help="Poll what is due once and exit (default)")] = True,
 ) -> None:
     """Poll the due sources (or the named ones) once, with a progress bar, and print what each gave."""
-    settings = _settings(database)
-    cfg = _config(config)
+    settings = make_settings(database)
+    cfg = read_config(config)
     unknown = [k for k in source or [] if cfg.source(k) is None]
     if unknown:
         err.print(f"[red]no source named {', '.join(unknown)} in {cfg.path}[/]")
         raise typer.Exit(2)
-    _ready_database(settings)
+    ready_database(settings)
     results = asyncio.run(_poll_once(cfg, settings, set(source or [])))
     table = Table(title=f"{len(results)} polls")
     for column in ("source", "outcome", "HTTP", "seen", "new", "updated", "ms", "error"):
@@ -319,9 +259,11 @@ async def _poll_once(cfg: Config, settings: Settings, keys: set[str]) -> list:
     poller = Poller(config=cfg, sessions=sessions)
     try:
         await poller.sync()
-        with _progress() as progress:
+        with progress_bar() as progress:
             task = progress.add_task("polling", total=len(keys) or None)
-            return await poller.run_due(keys=keys or None, on_result=lambda _r: progress.advance(task))
+            results = await poller.run_due(keys=keys or None, on_result=lambda _r: progress.advance(task))
+        await poller.process_cases()
+        return results
     finally:
         await poller.aclose()
 
@@ -331,9 +273,9 @@ def worker(config: ConfigOpt = None, database: DatabaseOpt = None) -> None:
     """Poll the sources on schedule until stopped (several workers may share one PostgreSQL)."""
     from monitor.scheduler import Poller
 
-    settings = _settings(database)
-    cfg = _config(config)
-    _ready_database(settings)
+    settings = make_settings(database)
+    cfg = read_config(config)
+    ready_database(settings)
 
     async def run() -> None:
         sessions = make_session_factory(make_engine(settings.database_url))
@@ -368,9 +310,9 @@ def serve(
 
     from api.app import create_app
 
-    settings = _settings(database)
-    cfg = _config(config)
-    _ready_database(settings)
+    settings = make_settings(database)
+    cfg = read_config(config)
+    ready_database(settings)
     err.print(f"replywatch API on http://{host}:{port} (OpenAPI at /docs), database {describe_url(settings.database_url)}, "
               f"{len(cfg.sources)} sources from {cfg.path}")  # fmt: skip
     uvicorn.run(create_app(cfg, settings, run_worker=with_worker), host=host, port=port, log_level="warning")
@@ -387,12 +329,12 @@ def demo(
     from api.app import create_app
     from monitor.demo.board import BoardServer, demo_config_path
 
-    settings = _settings(database)
+    settings = make_settings(database)
     board = BoardServer()
     base = board.start()
     os.environ["REPLYWATCH_DEMO_BOARD"] = base
-    cfg = _config(demo_config_path())
-    _ready_database(settings)
+    cfg = read_config(demo_config_path())
+    ready_database(settings)
     api = f"http://127.0.0.1:{port}"
     here = (
         ""

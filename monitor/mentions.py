@@ -20,6 +20,9 @@ class MentionFilter:
     language: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Only mentions that matched no brand (after brand matching ran): staff assign these by hand.
+    unassigned: bool = False
+    case_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class MentionRow:
     rating: float | None
     language: str | None
     revision: int
+    case_id: int | None = None
 
 
 def list_mentions(
@@ -63,6 +67,10 @@ def list_mentions(
         query = query.where(Mention.first_seen_at >= filters.since)
     if filters.until:
         query = query.where(Mention.first_seen_at < filters.until)
+    if filters.unassigned:
+        query = query.where(Mention.brand_id.is_(None), Mention.processed_at.is_not(None))
+    if filters.case_id is not None:
+        query = query.where(Mention.case_id == filters.case_id)
     return [
         MentionRow(
             id=m.id,
@@ -79,6 +87,7 @@ def list_mentions(
             rating=m.rating,
             language=m.language,
             revision=m.revision,
+            case_id=m.case_id,
         )
         for m, source_key, brand_key in session.execute(query)
     ]

@@ -240,6 +240,8 @@ class Case(SQLModel, table=True):
     # None, "suggested" (candidates wait for staff), "auto" (linked by rule), "confirmed" (by staff)
     customer_state: str | None = Field(default=None, max_length=16)
     customer_score: float | None = None
+    # Set when staff merged this case into another; its mentions moved there.
+    merged_into_id: int | None = Field(default=None, foreign_key="cases.id", ondelete="SET NULL")
 
 
 class CaseEvent(SQLModel, table=True):

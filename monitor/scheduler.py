@@ -24,8 +24,10 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import metrics
+from monitor.cases import ProcessCounts, process_pending
 from monitor.config import Config
 from monitor.db import SessionFactory, session_scope
+from monitor.matching import BrandMatcher
 from monitor.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned, sync_config
 from sources import feed, html, json
 from sources.base import ParsedPage, collect
@@ -85,6 +87,7 @@ class Poller:
         self.cpu = cpu or (ProcessPoolExecutor(max_workers=workers) if workers > 0 else None)
         self._inflight: set[asyncio.Task[PollResult]] = set()
         self._scheduler: AsyncIOScheduler | None = None
+        self._matcher: BrandMatcher | None = None
 
     # -- running -------------------------------------------------------------------------
 
@@ -122,6 +125,25 @@ class Poller:
             results.extend(await asyncio.gather(*(run(c) for c in claims)))
         return results
 
+    async def process_cases(self, batch: int = 200) -> ProcessCounts:
+        """Tie pending mentions to brands, cases and customers until none are left."""
+        if self._matcher is None:
+            self._matcher = BrandMatcher(self.config.brands)
+        matcher = self._matcher
+        total = ProcessCounts()
+        while True:
+            counts = await self._in_db(
+                lambda s: process_pending(session=s, config=self.config, matcher=matcher, now=self.clock(), limit=batch)
+            )
+            for name in ("processed", "unassigned", "opened", "joined", "failed"):
+                setattr(total, name, getattr(total, name) + getattr(counts, name))
+            if counts.processed < batch:
+                break
+        if total.processed:
+            log.info("cases.processed", mentions=total.processed, opened=total.opened, joined=total.joined,
+                     unassigned=total.unassigned, failed=total.failed)  # fmt: skip
+        return total
+
     async def poll_now(self, key: str) -> PollResult | None:
         """Poll one source at once, due or not; None when another worker is polling it."""
         claim = await self._claim_key(key)
@@ -138,6 +160,14 @@ class Poller:
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.add_job(
+            self.process_cases,
+            "interval",
+            seconds=self.config.scheduler.tick.total_seconds(),
+            id="cases",
+            max_instances=1,
+            coalesce=True,
         )
         self._scheduler.start()
 

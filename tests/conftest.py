@@ -2,7 +2,7 @@
 
 The schema is always built by the Alembic migrations, as in production:
   - SQLite: migrated once into a template file, copied for each test (fast, isolated);
-  - PostgreSQL: migrated once per run into a clean schema, tables truncated after each test.
+  - PostgreSQL: a database of the run's own, migrated once, tables truncated before each test.
 PostgreSQL comes from $REPLYWATCH_TEST_DATABASE_URL (default: the local server CI starts).
 Without a reachable server the PostgreSQL variants are skipped with the reason, except
 in CI ($CI set), where that is a failure: CI must test both engines.
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
-from monitor.db import SessionFactory, make_engine, make_session_factory, upgrade
+from monitor.db import SessionFactory, make_engine, make_session_factory, normalise_url, upgrade
 
 PG_URL = os.environ.get("REPLYWATCH_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -44,19 +46,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url() -> Iterator[str]:
+    """A database of this test run's own on the server, migrated, dropped at the end.
+
+    Its own database (not a schema in the shared one) lets several test runs share a
+    server without dropping each other's tables.
+    """
     problem = _pg_problem()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"{problem}; CI must run the PostgreSQL tests")
         pytest.skip(problem)
-    engine = make_engine(PG_URL, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(PG_URL)
-    return PG_URL
+    name = f"replywatch_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(PG_URL, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _truncate(url: str) -> None:

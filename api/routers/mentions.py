@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from api.deps import SessionDep
-from api.errors import BadRequest
+from api.deps import ConfigDep, SessionDep
+from api.errors import BadRequest, Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
-from api.schemas import MentionPublic, Page
+from api.schemas import BrandAssignment, CaseDetailPublic, MentionPublic, Page
+from monitor.case_views import get_case
+from monitor.cases import CaseError, assign_brand
 from monitor.mentions import MentionFilter, list_mentions
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
@@ -38,6 +40,8 @@ def mentions(
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")] = None,
     since: Annotated[datetime | None, Query(description="First seen at or after (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="First seen before (ISO 8601)")] = None,
+    unassigned: Annotated[bool, Query(description="Only mentions that matched no brand: assign them by hand")] = False,
+    case_id: Annotated[int | None, Query(gt=0, le=2**62)] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[MentionPublic]:
@@ -46,9 +50,43 @@ def mentions(
         raise BadRequest("'since' must be before 'until'")
     rows = list_mentions(
         session=session,
-        filters=MentionFilter(source=source, brand=brand, language=language, since=since, until=until),
+        filters=MentionFilter(
+            source=source,
+            brand=brand,
+            language=language,
+            since=since,
+            until=until,
+            unassigned=unassigned,
+            case_id=case_id,
+        ),
         before_id=decode_cursor("mention", cursor),
         limit=limit,
     )
     next_cursor = encode_cursor("mention", rows[-1].id) if len(rows) == limit else None
     return Page[MentionPublic](items=[MentionPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.put(
+    "/{mention_id}/brand",
+    response_model=CaseDetailPublic,
+    responses={
+        400: {"description": "No such brand", **PROBLEM},
+        404: {"description": "No such mention", **PROBLEM},
+        409: {"description": "The mention is already in a case", **PROBLEM},
+    },
+    summary="Tie an unassigned mention to a brand; it opens or joins a case (returned)",
+)
+def assign(
+    session: SessionDep, config: ConfigDep, mention_id: Annotated[int, Path(gt=0, le=2**62)], body: BrandAssignment
+) -> CaseDetailPublic:
+    now = datetime.now(UTC)
+    try:
+        case = assign_brand(
+            session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor="api", now=now
+        )
+    except LookupError as exc:
+        raise NotFound(str(exc).strip("'\"")) from None
+    except CaseError as exc:
+        raise (Conflict if exc.conflict else BadRequest)(str(exc)) from None
+    detail = get_case(session=session, case_id=case.id)
+    return CaseDetailPublic.model_validate(detail, from_attributes=True)

@@ -57,11 +57,13 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Integer(), nullable=True),
         sa.Column("customer_state", sa.String(length=16), nullable=True),
         sa.Column("customer_score", sa.Float(), nullable=True),
+        sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["brand_id"],
             ["brand.id"],
         ),
         sa.ForeignKeyConstraint(["customer_id"], ["customer.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["merged_into_id"], ["cases.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.db import head_revision
 from monitor.settings import Settings
 from tests.factories import feed_config, rss
 from tests.loopback import LoopbackServer, static
@@ -45,7 +46,7 @@ def problem(response, status: int) -> dict:
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "database": None, "detail": None}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["database"] == "0001"
+    assert ready.status_code == 200 and ready.json()["database"] == head_revision()
     assert "replywatch_polls_total" in client.get("/metrics").text
 
 

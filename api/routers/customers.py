@@ -1,0 +1,123 @@
+"""The customer register: import from CSV or JSON lines, list and search."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query, Request
+
+from api.deps import ConfigDep, SessionDep
+from api.errors import ApiError, BadRequest, NotFound
+from api.pagination import decode_cursor, encode_cursor
+from api.schemas import CustomerPublic, ImportReportPublic, Page
+from monitor.models import Brand, Customer
+from monitor.register import RegisterFileError, import_customers, read_register, search_customers
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+PROBLEM = {"content": {"application/problem+json": {}}}
+MAX_UPLOAD = 100 * 2**20  # larger registers go through `replywatch customers import`
+
+
+class TooLarge(ApiError):
+    status = 413
+    slug = "too-large"
+
+
+class UnsupportedType(ApiError):
+    status = 415
+    slug = "unsupported-media-type"
+
+
+def _brand(session: SessionDep, key: str) -> Brand:
+    brand = session.scalar(sa.select(Brand).where(Brand.key == key))
+    if brand is None:
+        raise NotFound(f"no brand with key '{key}'")
+    return brand
+
+
+def _public(customer: Customer, brand: str) -> CustomerPublic:
+    return CustomerPublic(
+        id=customer.id or 0, brand=brand, external_id=customer.external_id, full_name=customer.full_name,
+        names=list(customer.names or []), emails=list(customer.emails or []), phones=list(customer.phones or []),
+        orders=list(customer.orders or []), city=customer.city, tier=customer.tier,
+        lifetime_value=customer.lifetime_value,
+    )  # fmt: skip
+
+
+@router.post(
+    "/import",
+    response_model=ImportReportPublic,
+    responses={
+        400: {"description": "Empty body, or a file that cannot be read at all (encoding, header)", **PROBLEM},
+        404: {"description": "No such brand", **PROBLEM},
+        413: {"description": f"Body over {MAX_UPLOAD // 2**20} MiB", **PROBLEM},
+        415: {"description": "Neither CSV nor JSON lines", **PROBLEM},
+    },
+    summary="Upsert customers by external id from a CSV or JSON-lines body; bad rows are listed, good rows kept",
+    openapi_extra={"requestBody": {"required": True, "content": {
+        "text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}},
+    }}},
+)  # fmt: skip
+async def import_register(
+    request: Request,
+    config: ConfigDep,
+    brand: Annotated[str, Query(max_length=64, description="The brand whose register this is")],
+) -> ImportReportPublic:
+    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    formats = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
+               "application/json-lines": "jsonl", "application/jsonlines": "jsonl"}  # fmt: skip
+    if media not in formats:
+        raise UnsupportedType(f"send the register as text/csv or application/x-ndjson, not {media or 'no type'}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_UPLOAD:
+            raise TooLarge(
+                f"the body passed {MAX_UPLOAD // 2**20} MiB; use `replywatch customers import` for large files"
+            )
+    if not body.strip():
+        raise BadRequest("the body is empty: send the register's rows")
+    brand_config = next((b for b in config.brands if b.key == brand), None)
+    sessions = request.app.state.sessions
+    region = brand_config.country if brand_config else None
+    with sessions() as session, session.begin():
+        brand_row = _brand(session, brand)
+        try:
+            report = import_customers(
+                session=session,
+                brand_id=brand_row.id,
+                rows=read_register(bytes(body), format=formats[media], default_region=region),
+                now=datetime.now(UTC),
+                default_region=region,
+            )
+        except RegisterFileError as exc:
+            raise BadRequest(f"the register cannot be read: {exc}") from None
+    return ImportReportPublic.model_validate(report, from_attributes=True)
+
+
+@router.get("", response_model=Page[CustomerPublic], responses={404: {"description": "No such brand", **PROBLEM}},
+            summary="Customers of the register; with q, a search by name, e-mail, phone, order or external id")  # fmt: skip
+def customers(
+    session: SessionDep,
+    brand: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[CustomerPublic]:
+    brand_row = _brand(session, brand) if brand else None
+    keys = {b.id: b.key for b in session.scalars(sa.select(Brand))}
+    if q:
+        if cursor:
+            raise BadRequest("search results come in one page; leave out the cursor")
+        found = search_customers(session=session, brand_id=brand_row.id if brand_row else None, query=q, limit=limit)
+        return Page[CustomerPublic](items=[_public(c, keys[c.brand_id]) for c in found], next_cursor=None)
+    query = sa.select(Customer).order_by(Customer.id.desc()).limit(limit)
+    if brand_row is not None:
+        query = query.where(Customer.brand_id == brand_row.id)
+    if (before := decode_cursor("customer", cursor)) is not None:
+        query = query.where(Customer.id < before)
+    rows = list(session.scalars(query))
+    next_cursor = encode_cursor("customer", rows[-1].id or 0) if len(rows) == limit else None
+    return Page[CustomerPublic](items=[_public(c, keys[c.brand_id]) for c in rows], next_cursor=next_cursor)

@@ -1,0 +1,373 @@
+"""Cases: every new mention is tied to a brand, then opens a case or joins one, then the case looks for its customer.
+
+This runs as its own step after ingest (`process_pending`), on mentions whose
+`processed_at` is still NULL, so a poll stays fast and a crash between the two
+steps loses nothing: the mention is stored, and the step picks it up next time.
+
+For each pending mention, in order:
+  1. Brand. The source's fixed brand, else the first brand its text names
+     (monitor.matching). No brand: the mention stays unassigned, listed for staff,
+     never dropped.
+  2. Case. A near-duplicate in a recent case of the same brand (monitor.dedupe)
+     means "join it" (method "duplicate", with the score); otherwise it opens a new
+     case. The mention's LSH bands are indexed either way, so later posts find it.
+  3. Customer. The case's texts and authors are matched against the register
+     (monitor.linking): the best candidate at or above `link_at` is linked
+     ("auto"), candidates at or above `suggest_at` are suggested; below, nothing.
+
+Staff decisions always win, and the automation never undoes them: it never moves
+a mention that is already in a case, never replaces a linked customer, and never
+suggests a rejected one again. Each change is written to the case timeline; a
+case opening is also an outbox event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import structlog
+from sqlmodel import Session
+
+from monitor.config import BrandConfig, Config
+from monitor.dedupe import find_duplicate, index_mention, signature
+from monitor.events import emit
+from monitor.linking import find_candidates
+from monitor.matching import BrandMatcher
+from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Mention, Source
+
+__all__ = [
+    "CaseError",
+    "ProcessCounts",
+    "assign_brand",
+    "decide_customer",
+    "merge_cases",
+    "process_pending",
+    "split_case",
+]
+
+log = structlog.get_logger("replywatch.cases")
+SYSTEM = "system"
+
+
+class CaseError(Exception):
+    """A staff request that cannot be carried out as asked; `conflict` marks a 409 rather than a 400."""
+
+    def __init__(self, message: str, *, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.conflict = conflict
+
+
+@dataclass(slots=True)
+class ProcessCounts:
+    processed: int = 0
+    unassigned: int = 0
+    opened: int = 0
+    joined: int = 0
+    failed: int = 0
+
+
+def process_pending(
+    *, session: Session, config: Config, matcher: BrandMatcher, now: datetime, limit: int = 200
+) -> ProcessCounts:
+    """Run steps 1-3 on up to `limit` pending mentions, oldest first.
+
+    Each mention runs in a savepoint: one that fails (a bug, a bad text) is logged,
+    marked processed and left unassigned for staff, so it cannot block the queue.
+    """
+    counts = ProcessCounts()
+    query = (
+        sa.select(Mention)
+        .where(Mention.processed_at.is_(None))
+        .order_by(Mention.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    pending = list(session.scalars(query))
+    if not pending:
+        return counts
+    sources = {s.id: s for s in session.scalars(sa.select(Source).where(Source.id.in_({m.source_id for m in pending})))}
+    brands = {b.key: b for b in session.scalars(sa.select(Brand))}
+    for mention in pending:
+        try:
+            with session.begin_nested():
+                outcome = _process(session, config, matcher, mention, sources[mention.source_id], brands, now)
+        except Exception:
+            log.exception("case.process_failed", mention_id=mention.id)
+            counts.failed += 1
+            outcome = "failed"
+        mention.processed_at = now
+        counts.processed += 1
+        if outcome in ("unassigned", "opened", "joined"):
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+    session.flush()
+    return counts
+
+
+def _process(
+    session: Session,
+    config: Config,
+    matcher: BrandMatcher,
+    mention: Mention,
+    source: Source,
+    brands: dict[str, Brand],
+    now: datetime,
+) -> str:
+    if mention.brand_id is None:
+        hits = matcher.match(_text(mention), source_brand=source.brand_key)
+        if not hits or hits[0].brand not in brands:
+            return "unassigned"
+        mention.brand_id = brands[hits[0].brand].id
+        mention.brand_rule = hits[0].rule
+    else:
+        mention.brand_rule = mention.brand_rule or "source"
+    return _place(session, config, mention, now, actor=SYSTEM)
+
+
+def _text(mention: Mention) -> str:
+    return f"{mention.title or ''}\n{mention.body}"
+
+
+def _place(session: Session, config: Config, mention: Mention, now: datetime, *, actor: str) -> str:
+    """Open a case for the mention or join a near-duplicate's case; then look for the customer."""
+    sig = signature(mention.title, mention.body, brand_id=mention.brand_id)
+    duplicate = find_duplicate(session=session, signature=sig, settings=config.cases.dedupe, now=now)
+    index_mention(session=session, mention_id=mention.id, signature=sig)
+    if duplicate is not None:
+        case = session.get(Case, duplicate.case_id)
+        assert case is not None
+        _add_to_case(case, mention, now, method="duplicate", score=duplicate.score)
+        _event(session, case, now, actor, "mention.joined", mention,
+               method=duplicate.method, score=round(duplicate.score, 1), similar_to=duplicate.mention_id)  # fmt: skip
+        outcome = "joined"
+    else:
+        case = Case(
+            brand_id=mention.brand_id,
+            title=(mention.title or " ".join(mention.body.split())[:120])[:300],
+            language=mention.language,
+            opened_at=now,
+            updated_at=now,
+            last_mention_at=now,
+        )
+        session.add(case)
+        session.flush()
+        _add_to_case(case, mention, now, method="opened", score=None)
+        _event(session, case, now, actor, "case.opened", mention, brand_rule=mention.brand_rule)
+        emit(session, "case.opened", f"case:{case.id}", {"case_id": case.id, "mention_id": mention.id}, now=now)
+        outcome = "opened"
+    _look_for_customer(session, config, case, now)
+    return outcome
+
+
+def _add_to_case(case: Case, mention: Mention, now: datetime, *, method: str, score: float | None) -> None:
+    mention.case_id, mention.case_method, mention.case_score = case.id, method, score
+    case.mention_count += 1
+    case.last_mention_at = max(case.last_mention_at, now)
+    case.updated_at = now
+
+
+def _event(
+    session: Session, case: Case, now: datetime, actor: str, kind: str, mention: Mention | None = None, **data: object
+) -> None:
+    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind,
+                          mention_id=mention.id if mention else None, data=data))  # fmt: skip
+
+
+def _brand_config(config: Config, session: Session, brand_id: int) -> BrandConfig | None:
+    # The map from brand id to its config is small and fixed for a session: built once, kept on it.
+    cache = session.info.setdefault("brand_configs", {})
+    if brand_id not in cache:
+        key = session.scalar(sa.select(Brand.key).where(Brand.id == brand_id))
+        cache[brand_id] = next((b for b in config.brands if b.key == key), None)
+    return cache[brand_id]
+
+
+def _look_for_customer(session: Session, config: Config, case: Case, now: datetime) -> None:
+    if case.customer_state in ("confirmed", "auto"):
+        return  # a link is never replaced by the automation
+    settings = config.cases.customers
+    brand = _brand_config(config, session, case.brand_id)
+    mentions = list(session.scalars(sa.select(Mention).where(Mention.case_id == case.id)))
+    known = {
+        c.customer_id: c for c in session.scalars(sa.select(CaseCandidate).where(CaseCandidate.case_id == case.id))
+    }
+    rejected = {cid for cid, c in known.items() if c.state == "rejected"}
+    candidates = find_candidates(
+        session=session,
+        brand_id=case.brand_id,
+        texts=[_text(m) for m in mentions],
+        authors=[m.author for m in mentions if m.author],
+        order_pattern=brand.order_pattern if brand else None,
+        default_region=brand.country if brand else None,
+        exclude_customer_ids=rejected,
+        limit=settings.max_suggestions,
+    )
+    for rank, found in enumerate(c for c in candidates if c.score >= settings.suggest_at):
+        row = known.get(found.customer_id)
+        if row is None:
+            row = CaseCandidate(case_id=case.id, customer_id=found.customer_id, score=found.score, created_at=now)
+            session.add(row)
+        row.score, row.reasons = found.score, list(found.reasons)
+        reasons = list(found.reasons)
+        if rank == 0 and found.score >= settings.link_at:
+            row.state = "linked"
+            case.customer_id, case.customer_state, case.customer_score = found.customer_id, "auto", found.score
+            _event(
+                session,
+                case,
+                now,
+                SYSTEM,
+                "customer.linked",
+                customer_id=found.customer_id,
+                score=found.score,
+                reasons=reasons,
+            )
+        elif row.state == "suggested" and found.customer_id not in known:
+            case.customer_state = case.customer_state or "suggested"
+            _event(
+                session,
+                case,
+                now,
+                SYSTEM,
+                "customer.suggested",
+                customer_id=found.customer_id,
+                score=found.score,
+                reasons=reasons,
+            )
+    session.flush()
+
+
+# -- staff decisions ----------------------------------------------------------------------
+
+
+def assign_brand(
+    *, session: Session, config: Config, mention_id: int, brand_key: str, actor: str, now: datetime
+) -> Case:
+    """Staff tie an unassigned mention to a brand; it then opens or joins a case as usual."""
+    mention = session.get(Mention, mention_id)
+    if mention is None:
+        raise LookupError(f"no mention {mention_id}")
+    brand = session.scalar(sa.select(Brand).where(Brand.key == brand_key))
+    if brand is None:
+        raise CaseError(f"no brand with key '{brand_key}'")
+    if mention.case_id is not None:
+        raise CaseError(
+            f"mention {mention_id} is already in case {mention.case_id}; split it from there", conflict=True
+        )
+    mention.brand_id, mention.brand_rule, mention.processed_at = brand.id, "staff", now
+    _place(session, config, mention, now, actor=actor)
+    session.flush()
+    case = session.get(Case, mention.case_id)
+    assert case is not None
+    return case
+
+
+def split_case(*, session: Session, case_id: int, mention_ids: Sequence[int], actor: str, now: datetime) -> Case:
+    """Move the given mentions of a case into a new case of their own (a staff decision, kept)."""
+    case = _live_case(session, case_id)
+    wanted = set(mention_ids)
+    mentions = list(session.scalars(sa.select(Mention).where(Mention.case_id == case.id).order_by(Mention.id)))
+    moving = [m for m in mentions if m.id in wanted]
+    if missing := wanted - {m.id for m in moving}:
+        raise CaseError(f"mentions {sorted(missing)} are not in case {case_id}")
+    if not moving:
+        raise CaseError("name at least one mention to split off")
+    if len(moving) == len(mentions):
+        raise CaseError(f"that is every mention of case {case_id}; leave at least one", conflict=True)
+    first = moving[0]
+    new = Case(brand_id=case.brand_id, title=case.title, language=first.language, opened_at=now,
+               updated_at=now, last_mention_at=now)  # fmt: skip
+    session.add(new)
+    session.flush()
+    for m in moving:
+        m.case_id, m.case_method, m.case_score = new.id, "staff", None
+    new.mention_count = len(moving)
+    case.mention_count -= len(moving)
+    case.updated_at = now
+    ids = [m.id for m in moving]
+    _event(session, case, now, actor, "case.split", mention_ids=ids, new_case_id=new.id)
+    _event(session, new, now, actor, "case.opened", first, split_from=case.id, mention_ids=ids)
+    session.flush()
+    return new
+
+
+def merge_cases(*, session: Session, case_id: int, other_id: int, actor: str, now: datetime) -> Case:
+    """Move every mention of `other_id` into `case_id`; the other case points to this one from now on."""
+    if case_id == other_id:
+        raise CaseError("a case cannot be merged into itself")
+    case, other = _live_case(session, case_id), _live_case(session, other_id)
+    if case.brand_id != other.brand_id:
+        raise CaseError(f"cases {case_id} and {other_id} are about different brands", conflict=True)
+    moved = session.execute(
+        sa.update(Mention)
+        .where(Mention.case_id == other.id)
+        .values(case_id=case.id, case_method="staff", case_score=None)
+    ).rowcount
+    case.mention_count += moved
+    case.last_mention_at = max(case.last_mention_at, other.last_mention_at)
+    case.updated_at = other.updated_at = now
+    other.mention_count, other.status, other.merged_into_id = 0, "merged", case.id
+    if case.customer_id is None and other.customer_id is not None:
+        case.customer_id, case.customer_state, case.customer_score = (
+            other.customer_id,
+            other.customer_state,
+            other.customer_score,
+        )
+    _event(session, case, now, actor, "case.merged", merged_case_id=other.id, mentions=moved)
+    _event(session, other, now, actor, "case.merged_into", case_id=case.id, mentions=moved)
+    session.flush()
+    return case
+
+
+def decide_customer(
+    *, session: Session, case_id: int, customer_id: int, confirm: bool, actor: str, now: datetime
+) -> Case:
+    """Staff confirm a customer for the case (linking it), or reject one (never suggested again)."""
+    case = _live_case(session, case_id)
+    row = session.scalar(
+        sa.select(CaseCandidate).where(CaseCandidate.case_id == case.id, CaseCandidate.customer_id == customer_id)
+    )
+    if row is None:
+        from monitor.models import Customer
+
+        customer = session.get(Customer, customer_id)
+        if customer is None or customer.brand_id != case.brand_id:
+            raise CaseError(f"customer {customer_id} is not in the register of this case's brand")
+        row = CaseCandidate(
+            case_id=case.id, customer_id=customer_id, score=100.0, reasons=["chosen by staff"], created_at=now
+        )
+        session.add(row)
+    row.decided_by, row.decided_at = actor, now
+    if confirm:
+        for other in session.scalars(
+            sa.select(CaseCandidate).where(CaseCandidate.case_id == case.id, CaseCandidate.state == "linked")
+        ):
+            other.state = "suggested"
+        row.state = "confirmed"
+        case.customer_id, case.customer_state, case.customer_score = customer_id, "confirmed", row.score
+        _event(session, case, now, actor, "customer.confirmed", customer_id=customer_id)
+    else:
+        row.state = "rejected"
+        if case.customer_id == customer_id:
+            case.customer_id, case.customer_score = None, None
+        remaining = session.scalar(
+            sa.select(sa.func.count()).select_from(CaseCandidate)
+            .where(CaseCandidate.case_id == case.id, CaseCandidate.state == "suggested")
+        )  # fmt: skip
+        if case.customer_id is None:
+            case.customer_state = "suggested" if remaining else None
+        _event(session, case, now, actor, "customer.rejected", customer_id=customer_id)
+    case.updated_at = now
+    session.flush()
+    return case
+
+
+def _live_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise LookupError(f"no case {case_id}")
+    if case.merged_into_id is not None:
+        raise CaseError(f"case {case_id} was merged into case {case.merged_into_id}; use that one", conflict=True)
+    return case

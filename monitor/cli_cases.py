@@ -1,0 +1,177 @@
+"""`replywatch customers …` and `replywatch cases …`: the register and the cases, from the terminal."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import sqlalchemy as sa
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from monitor.cli_common import ConfigOpt, DatabaseOpt, ago, err, fit_table, load, out, sessions_for
+from monitor.models import Brand
+
+customers_app = typer.Typer(help="The customer register: import it from your CRM, search it.", no_args_is_help=True)
+cases_app = typer.Typer(help="Cases: one complaint with all its places.", no_args_is_help=True)
+
+
+@customers_app.command("import")
+def customers_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON lines")],
+    brand: Annotated[
+        str | None, typer.Option(help="Whose register this is (needed when there are several brands)")
+    ] = None,
+    config: ConfigOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Upsert customers by external id; bad rows are listed with their line numbers, good rows are kept.
+
+    Exits 1 when any row was refused, so scripts notice.
+    """
+    from monitor.register import RegisterFileError, import_batches, read_register
+
+    settings, cfg = load(config, database, need_config=True)
+    assert cfg is not None
+    if brand is None:
+        if len(cfg.brands) != 1:
+            err.print(
+                f"[red]name the brand with --brand ({', '.join(b.key for b in cfg.brands) or 'none in the config'})[/]"
+            )
+            raise typer.Exit(2)
+        brand = cfg.brands[0].key
+    brand_config = next((b for b in cfg.brands if b.key == brand), None)
+    if brand_config is None:
+        err.print(f"[red]no brand '{brand}' in {cfg.path}[/]")
+        raise typer.Exit(2)
+    data = file.read_bytes()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    sessions = sessions_for(settings)
+    now = datetime.now(UTC)
+    with sessions() as session:
+        brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == brand))
+        if brand_id is None:
+            err.print(f"[red]brand '{brand}' is not in the database yet: run `replywatch worker` or `poll` once[/]")
+            raise typer.Exit(2)
+        rows = read_register(data, filename=file.name, default_region=brand_config.country)
+        progress = Progress(TextColumn("[bold]importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
+        try:
+            with progress:
+                task = progress.add_task("import", total=lines)
+                report = None
+                # Each batch is its own transaction: a crash keeps what was imported; re-running is an upsert.
+                for report in import_batches(session=session, brand_id=brand_id, rows=rows, now=now,
+                                             default_region=brand_config.country):  # fmt: skip
+                    session.commit()
+                    progress.update(task, completed=report.read)
+        except RegisterFileError as exc:
+            session.rollback()
+            err.print(f"[red]{file}: cannot be read:[/] {exc}")
+            raise typer.Exit(2) from None
+    assert report is not None
+    out.print(
+        f"{file}: {report.read} rows read: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.errors)} refused"
+    )
+    if report.errors:
+        table = Table(title=f"refused rows ({len(report.errors)})")
+        cells = [[str(e.line), e.external_id or "-", e.reason] for e in report.errors[:50]]
+        fit_table(table, ["line", "external id"], "reason", cells)
+        err.print(table)
+        if len(report.errors) > 50:
+            err.print(f"... and {len(report.errors) - 50} more")
+        raise typer.Exit(1)
+
+
+@customers_app.command("search")
+def customers_search(
+    query: Annotated[str, typer.Argument(help="A name, e-mail, phone, order number or external id")],
+    brand: Annotated[str | None, typer.Option(help="Only this brand's register")] = None,
+    database: DatabaseOpt = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+) -> None:
+    """Find customers in the register."""
+    from monitor.register import search_customers
+
+    settings, _ = load(None, database)
+    with sessions_for(settings)() as session:
+        brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == brand)) if brand else None
+        found = search_customers(session=session, brand_id=brand_id, query=query, limit=limit)
+        cells = [[str(c.id), c.external_id, c.full_name, c.city or "-", c.tier or "-",
+                  ", ".join([*c.emails, *c.phones, *c.orders])] for c in found]  # fmt: skip
+    if not cells:
+        err.print(f"no customer matches '{query}'")
+        return
+    table = Table(title=f"{len(cells)} customers")
+    fit_table(table, ["id", "external id", "name", "city", "tier"], "e-mails, phones, orders", cells)
+    out.print(table)
+
+
+@cases_app.command("list")
+def cases_list(
+    database: DatabaseOpt = None,
+    brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
+) -> None:
+    """The newest cases."""
+    from monitor.case_views import CaseFilter, list_cases
+
+    settings, _ = load(None, database)
+    with sessions_for(settings)() as session:
+        rows = list_cases(session=session, filters=CaseFilter(brand=brand, status=status), limit=limit)
+    if as_json:
+        for r in rows:
+            print(json.dumps({f: getattr(r, f) for f in r.__slots__}, default=str, ensure_ascii=False))
+        return
+    if not rows:
+        err.print("no cases yet: they open as soon as a worker finds mentions about your brands")
+        return
+    now = datetime.now(UTC)
+    cells = [[str(r.id), ago(r.opened_at, now), r.brand, r.status, str(r.places), r.language or "?",
+              r.customer_name or ("suggested" if r.customer_state == "suggested" else "-"),
+              " ".join((r.title or "").split())] for r in rows]  # fmt: skip
+    table = Table(title=f"newest {len(rows)} cases")
+    fit_table(table, ["id", "opened", "brand", "status", "places", "lang", "customer"], "title", cells)
+    out.print(table)
+
+
+@cases_app.command("show")
+def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: DatabaseOpt = None) -> None:
+    """One case: its places, customer candidates and timeline."""
+    from monitor.case_views import get_case
+
+    settings, _ = load(None, database)
+    with sessions_for(settings)() as session:
+        detail = get_case(session=session, case_id=case_id)
+    if detail is None:
+        err.print(f"[red]no case {case_id}[/]")
+        raise typer.Exit(1)
+    c = detail.case
+    now = datetime.now(UTC)
+    out.print(f"[bold]case {c.id}[/] · {c.brand} · {c.status} · opened {ago(c.opened_at, now)} · {c.places} place(s)")
+    out.print(c.title or "", markup=False, highlight=False)
+    if c.merged_into_id:
+        out.print(f"merged into case {c.merged_into_id}")
+    places = Table(title="places (each needs its own public reply)")
+    fit_table(places, ["mention", "source", "found", "how", "author"], "url / text",
+              [[str(p.mention_id), p.source, ago(p.first_seen_at, now),
+                p.joined_by + (f" {p.similarity:.0f}" if p.similarity is not None else "") if p.joined_by else "-",
+                p.author or "-", p.url or " ".join(p.body.split())] for p in detail.places])  # fmt: skip
+    out.print(places)
+    if detail.candidates:
+        candidates = Table(title="customer candidates")
+        fit_table(candidates, ["customer", "name", "score", "state"], "reasons",
+                  [[str(k.customer_id), k.full_name, f"{k.score:.0f}", k.state, "; ".join(k.reasons)]
+                   for k in detail.candidates])  # fmt: skip
+        out.print(candidates)
+    timeline = Table(title="timeline")
+    fit_table(timeline, ["when", "who", "what"], "details",
+              [[ago(e.at, now), e.actor, e.kind, json.dumps(e.data, ensure_ascii=False, default=str)]
+               for e in detail.timeline])  # fmt: skip
+    out.print(timeline)

@@ -1,0 +1,113 @@
+"""What every `replywatch` command shares: consoles, options, settings, config, tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from monitor.config import Config, ConfigError, load_config
+from monitor.db import SessionFactory, describe_url, make_engine, make_session_factory, upgrade
+from monitor.logs import configure_logging
+from monitor.settings import Settings
+
+__all__ = [
+    "ConfigOpt",
+    "DatabaseOpt",
+    "ago",
+    "err",
+    "fit_table",
+    "load",
+    "make_settings",
+    "out",
+    "progress_bar",
+    "read_config",
+    "ready_database",
+    "sessions_for",
+]
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Watch list; default $REPLYWATCH_CONFIG, else ./sources.yaml"),
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="Database URL; default $REPLYWATCH_DATABASE_URL, else sqlite:///replywatch.db"),
+]
+
+
+def make_settings(database: str | None) -> Settings:
+    settings = Settings()
+    if database:
+        settings.database_url = database
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def read_config(path: Path | None) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        err.print(f"[bold red]{exc.path}[/]: the watch list has {len(exc.problems)} problem(s); nothing was started")
+        for problem in exc.problems:
+            err.print(f"  - {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def ready_database(settings: Settings) -> None:
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:
+        err.print(f"[bold red]cannot prepare the database[/] {describe_url(settings.database_url)}: {exc}")
+        raise typer.Exit(1) from None
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    future = seconds < 0
+    seconds = abs(seconds)
+    text = (
+        f"{seconds}s" if seconds < 90 else f"{seconds // 60}m" if seconds < 5400 else
+        f"{seconds // 3600}h" if seconds < 172800 else f"{seconds // 86400}d"
+    )  # fmt: skip
+    return f"in {text}" if future else f"{text} ago"
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    )  # fmt: skip
+
+
+def fit_table(table: Table, fixed: list[str], flexible: str, cells: list[list[str]]) -> None:
+    """One line per row: the fixed columns keep their width, the flexible last one is cut with an ellipsis."""
+    widths = [max([len(name)] + [len(Text.from_markup(row[i]).plain) for row in cells]) for i, name in enumerate(fixed)]
+    for name, width in zip(fixed, widths, strict=True):
+        table.add_column(name, no_wrap=True, min_width=width)
+    # Each column costs its width plus 3 for padding and border; the table adds one more border.
+    room = max(len(flexible), out.width - sum(w + 3 for w in widths) - 4)
+    table.add_column(flexible, no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in cells:
+        table.add_row(*row)
+
+
+def load(config: Path | None, database: str | None, *, need_config: bool = False) -> tuple[Settings, Config | None]:
+    """Settings (with logging set up) and, when asked, the validated watch list."""
+    settings = make_settings(database)
+    return settings, (read_config(config) if need_config else None)
+
+
+def sessions_for(settings: Settings) -> SessionFactory:
+    return make_session_factory(make_engine(settings.database_url))

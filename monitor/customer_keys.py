@@ -1,0 +1,300 @@
+"""The register's blocking index: the keys a customer is filed under, and the keys a mention looks up.
+
+Finding a complaint's customer must not scan the register (a million names cost
+seconds to compare one by one), so every customer is filed under a few short keys
+(`CustomerKey` rows, an index on brand, kind, value) and a mention looks up only
+the keys its own evidence produces. The same functions make both sides, so a key
+written at import is exactly the key asked for at lookup.
+
+Kinds, with what a customer "Петров Иван Сергеевич", ivan.petrov@mail.example,
+8 912 345-67-89, order 7731-220, alias "vanya_p" is filed under:
+
+  email    the address, lower-case                      ivan.petrov@mail.example
+  phone    E.164 (phonenumbers, brand country default)   +79123456789
+  order    letters and digits, upper-case                7731220
+  name     each folded word, and its given-name group     petrov, ivan, sergeevich
+  nick     a name written as one word: an alias as        vanyap, ivanpetrov, ipetrov
+           written, given+family, initial+family
+  initial  initial of a given name . sound of another     a.ptrv ("I. Petrov", "Petrov I.")
+  sound    two name words by sound, one of them also      avn|ptrv, avn|ptr, avn|trv, ptrv|vn, ...
+           with one letter deleted
+
+`sound(word)` is where spelling variants meet (rules of this module, not
+monitor.names, because they are stored): zh, sh/sch/shch, ch/tsch as one letter
+each, ts/tz/z together, c/q/ck = k, x = ks, h = g = kh (Ukrainian Г, Russian Х,
+German H), f = v = w = ph, y = j = i, vowels dropped after the first letter (any
+first vowel is "a"), doubled letters once: Petrov/Petrof/Petrova → "ptrv", Jürgen/Juergen/Юрген →
+"argn", Гончаренко/Honcharenko → "gnCrnk", Alexander/Aleksandr/Олександр → "alksndr".
+A given name listed in monitor.given_names stands for its group (Ваня, Vanya → ivan).
+
+Typos: a pair key "a|b" is also filed with each one-letter deletion of b (and of a
+on the other side), and a lookup asks for the deletions of its own words, so a
+single insertion, deletion, substitution or swap in one of the two words still
+meets (the symmetric-deletion idea of SymSpell, over a pair so that the block stays
+small). Both orders are filed, so "Петров Иван" and "Ivan Petrov" meet too.
+
+Changing any rule here changes the keys: the register must then be imported again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+
+import phonenumbers
+
+from monitor.given_names import given_forms, groups_of
+from monitor.names import words
+
+__all__ = [
+    "KEY_MAX",
+    "NameWord",
+    "customer_keys",
+    "given_groups",
+    "is_e164",
+    "is_handle",
+    "lookup_keys",
+    "name_word",
+    "name_words",
+    "normalise_email",
+    "normalise_order",
+    "normalise_phone",
+    "sound",
+    "spelling",
+]
+
+KEY_MAX = 200  # CustomerKey.value
+# Words of a name used for keys: "Петров Иван Сергеевич" has three; longer strings are
+# usually not a person's name (a company, a note), and would only add noise.
+MAX_NAME_WORDS = 4
+
+_EMAIL = re.compile(r"^[\w.%+'-]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_DIGITS = re.compile(r"\d+")
+# These rules are this module's own (not monitor.names.skeleton): the keys they make are
+# stored, so they change only together with a re-import of every register.
+_SPELLING_DIGRAPHS = (("tsch", "ch"), ("sch", "sh"), ("kh", "h"), ("ck", "k"), ("ph", "f"), ("x", "ks"))
+_SPELLING_LETTERS = str.maketrans("qyjw", "kiiv")
+_SOUND_DIGRAPHS = (("shch", "S"), ("tsch", "C"), ("sch", "S"), ("zh", "J"), ("sh", "S"), ("ch", "C"), ("kh", "g"),
+                   ("ck", "k"), ("ph", "v"), ("tz", "z"), ("ts", "z"), ("x", "ks"))  # fmt: skip
+_SOUND_LETTERS = str.maketrans("cqhfwyj", "kkgvvii", "")
+_VOWELS = str.maketrans("", "", "aeiou")
+_DOUBLED = re.compile(r"(.)(?=\1)")
+# Russian, Ukrainian and Belarusian patronymics, folded ("Сергеевич", "Іванівна", "Ільініч").
+_PATRONYMIC = re.compile(r"(?:ovich|evich|ovych|evych|ovna|evna|ivna|ichna|inich|ich)$")
+# One- and two-letter initials: "D.", "Zh.", «Ю.» ("yu").
+_INITIAL = re.compile(r"^(?:[a-z]|zh|sh|ch|kh|ts|ye|yu|ya|yo|iu|ia)$")
+
+
+def normalise_email(text: str) -> str | None:
+    """The address lower-cased, or None when it is not one (no "@", no dot in the domain, spaces)."""
+    text = text.strip().strip("<>").lower()
+    return text if _EMAIL.match(text) and len(text) <= KEY_MAX else None
+
+
+def normalise_phone(text: str, region: str | None) -> str | None:
+    """E.164 ("+79123456789") of a number phonenumbers calls valid, else None.
+
+    A number without a country code is read in `region` (the brand's country); without
+    a region only "+..." numbers can be read.
+    """
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_e164(text: str) -> bool:
+    return bool(_E164.match(text))
+
+
+def normalise_order(text: str) -> str:
+    """Order numbers compare by letters and digits only: "ac-55120", "AC 55120" → "AC55120"."""
+    return _NOT_ALNUM.sub("", text).upper()
+
+
+def spelling(word: str) -> str:
+    """A folded word with the usual transliteration variants met (vanja/vanya → "vania"); vowels kept."""
+    for digraph, replacement in _SPELLING_DIGRAPHS:
+        word = word.replace(digraph, replacement)
+    word = word.translate(_SPELLING_LETTERS)
+    word = "ch".join(part.replace("c", "k") for part in word.split("ch"))
+    return _DOUBLED.sub("", word)
+
+
+@lru_cache(maxsize=1 << 17)
+def sound(word: str) -> str:
+    """The sound key of a folded word (see the module docstring); "" for a word with no letters."""
+    s = _DIGITS.sub("", word)
+    for digraph, replacement in _SOUND_DIGRAPHS:
+        s = s.replace(digraph, replacement)
+    s = s.translate(_SOUND_LETTERS)
+    if not s:
+        return ""
+    # Any first vowel is "a": Ivan/Yvan, Elena/Alena/Olena, Yevgeny/Evgeny keep one key.
+    first = "a" if s[0] in "aeiou" else s[0]
+    return _DOUBLED.sub("", first + s[1:].translate(_VOWELS))
+
+
+@lru_cache(maxsize=1)
+def _groups_by_spelling() -> dict[str, frozenset[str]]:
+    index: dict[str, set[str]] = {}
+    for form, groups in given_forms().items():
+        index.setdefault(spelling(form), set()).update(groups)
+    return {key: frozenset(groups) for key, groups in index.items()}
+
+
+def given_groups(folded: str) -> frozenset[str]:
+    """The given-name groups of a folded word, as written or in another transliteration ("vanja")."""
+    return groups_of(folded) or _groups_by_spelling().get(spelling(folded), frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class NameWord:
+    """One word of a person's name, with what matching needs to know about it."""
+
+    word: str  # folded, digits removed
+    groups: frozenset[str]  # given-name groups ("vanya" → {"ivan"}); empty for other words
+    sounds: tuple[str, ...]  # the sound of each group, else of the word itself
+    initial: bool  # "D." / "Zh.": stands for a word starting so
+    patronymic: bool
+
+    @property
+    def head(self) -> str:
+        """The first sound letter, what an initial of this word looks like."""
+        return self.sounds[0][:1] if self.sounds else ""
+
+
+@lru_cache(maxsize=1 << 16)
+def name_word(word: str, position: int, count: int) -> NameWord | None:
+    """One folded word at `position` of a name of `count` words; None when nothing of it is left."""
+    folded = _DIGITS.sub("", word)
+    if not folded:
+        return None
+    if _INITIAL.match(folded):
+        return NameWord(folded, frozenset(), (sound(folded)[:1],), True, False)
+    groups = given_groups(folded)
+    sounds = tuple(sorted({sound(g) for g in groups})) if groups else (sound(folded),)
+    # A patronymic stands after the given name: "Иван Сергеевич", "Петров Иван Сергеевич".
+    patronymic = position > 0 and count >= 2 and not groups and bool(_PATRONYMIC.search(folded)) and len(folded) > 5
+    return NameWord(folded, groups, tuple(s for s in sounds if s), False, patronymic)
+
+
+def name_words(text: str) -> list[NameWord]:
+    """The words of a name or nickname: "d.kuznetsov" → [d (initial), kuznetsov]; «Ваня Петров» → [vanya {ivan}, petrov]."""
+    raw = words(text)[:MAX_NAME_WORDS]
+    out = [name_word(w, i, len(raw)) for i, w in enumerate(raw)]
+    return [w for w in out if w is not None and (w.sounds or w.initial)]
+
+
+def _deletions(s: str) -> tuple[str, ...]:
+    # Keys of two letters or fewer would be shared by half the register.
+    if len(s) <= 2:
+        return ()
+    return tuple({s[:i] + s[i + 1 :] for i in range(len(s))})
+
+
+# Names repeat (every Ivan Petrov has the same keys), so the keys of a pair are cached.
+@lru_cache(maxsize=1 << 16)
+def _sound_pair_keys(xs: tuple[str, ...], ys: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    keys: set[str] = set()
+    for x in xs:
+        for y in ys:
+            keys.add(f"{x}|{y}")
+            keys.add(f"{y}|{x}")
+            keys.update(f"{x}|{d}" for d in _deletions(y))
+            keys.update(f"{y}|{d}" for d in _deletions(x))
+    return frozenset(("sound", k) for k in keys)
+
+
+def _pair_keys(a: NameWord, b: NameWord) -> frozenset[tuple[str, str]]:
+    return _sound_pair_keys(a.sounds, b.sounds)
+
+
+def _initial_keys(a: NameWord, b: NameWord) -> set[str]:
+    """'Petrov I.' and 'I. Petrov' meet a customer Ivan Petrov: the initial is of a given name."""
+    keys: set[str] = set()
+    for given, other in ((a, b), (b, a)):
+        if given.groups or not other.groups:  # the other word is not a known given name: it may be the family
+            heads = {s[:1] for s in given.sounds} | {sound(given.word)[:1]}
+            keys.update(f"{h}.{o}" for h in heads for o in other.sounds if len(o) > 2)
+    return keys
+
+
+def is_handle(alias: str) -> bool:
+    """An alias that is a user name ("vanya_p88", "ivanpetrov"), not a pet name ("Vanya") nor a full name."""
+    if len(alias.split()) != 1 or not words(alias):
+        return False
+    parts = name_words(alias)
+    return not (len(parts) == 1 and parts[0].groups and not any(ch.isdigit() for ch in alias))
+
+
+def customer_keys(
+    *, full_name: str, names: Iterable[str], emails: Iterable[str], phones: Iterable[str], orders: Iterable[str]
+) -> set[tuple[str, str]]:
+    """Every (kind, value) a customer is filed under; identifiers must already be normalised."""
+    keys: set[tuple[str, str]] = set()
+    keys.update(("email", e) for e in emails)
+    keys.update(("phone", p) for p in phones)
+    keys.update(("order", normalise_order(o)) for o in orders if normalise_order(o))
+    primary = name_words(full_name)
+    spellings = [primary]
+    known = {s for w in primary for s in w.sounds}
+    family = [w for w in primary if not w.groups and not w.patronymic and not w.initial]
+    for alias in names:
+        alias_words = name_words(alias)
+        if is_handle(alias):
+            keys.add(("nick", "".join(words(alias))))  # "vanya_p88" as one word
+        if len(alias_words) >= 2:
+            spellings.append(alias_words)
+        elif alias_words and not alias_words[0].initial and not set(alias_words[0].sounds) & known:
+            # A pet name the table does not know ("Zhorik"): filed with the family name.
+            spellings.extend([alias_words[0], f] for f in family[:1])
+    for spelling in spellings:
+        full = [w for w in spelling if not w.initial]
+        for w in full:
+            keys.add(("name", w.word))
+            keys.update(("name", g) for g in w.groups)
+        for a, b in combinations(full, 2):
+            if a.patronymic or b.patronymic:
+                # Given + patronymic is how people sign («Валерий Андреевич»); family + patronymic is not.
+                other = b if a.patronymic else a
+                if other.patronymic or not other.groups:
+                    continue
+                keys |= _pair_keys(a, b)
+                continue
+            keys |= _pair_keys(a, b)
+            keys.update(("initial", k) for k in _initial_keys(a, b))
+    plain = [w for w in primary if not w.initial and not w.patronymic]
+    if len(plain) >= 2:
+        given = next((w for w in plain if w.groups), plain[0])
+        for other in (w for w in plain if w is not given):
+            keys.add(("nick", given.word + other.word))
+            keys.add(("nick", given.word[:1] + other.word))
+    return {(kind, value) for kind, value in keys if value and len(value) <= KEY_MAX}
+
+
+def lookup_keys(author: str) -> set[tuple[str, str]]:
+    """The (kind, value) pairs to look up for a mention's author (a name or a nickname)."""
+    keys: set[tuple[str, str]] = set()
+    folded = words(author)
+    if not folded:
+        return keys
+    joined = "".join(folded)
+    keys.add(("nick", joined))
+    keys.add(("nick", _DIGITS.sub("", joined)))
+    parts = name_words(author)
+    full = [w for w in parts if not w.initial]
+    for a, b in combinations(full, 2):
+        keys |= _pair_keys(a, b)
+    initials = [w for w in parts if w.initial]
+    for i in initials:
+        keys.update(("initial", f"{i.head}.{o}") for w in full for o in w.sounds)
+    return {(kind, value) for kind, value in keys if value and len(value) <= KEY_MAX}

@@ -1,0 +1,368 @@
+"""Customer matching: which customers of the brand's register a case may be about, best first.
+
+`find_candidates` reads the case's texts and authors, looks up the register's
+blocking index (monitor.customer_keys; indexed equality on brand, kind, value, never
+a scan), scores each customer found and returns the best few, each with a score
+(0-100) and reasons staff can read. The caller (monitor.cases) applies
+CustomerLinkConfig: the top candidate at or above `link_at` (default 90) is linked
+automatically, candidates at or above `suggest_at` (default 60) are suggested for
+staff to confirm or reject, lower ones are dropped. Rejected customers are passed
+in `exclude_customer_ids` and never come back.
+
+Evidence, in the order the rules apply:
+
+1. Identifiers in the texts (monitor.linking_text): order numbers (the brand's
+   `order_pattern`, else a number after «заказ», "order", "Bestellung", «№», "#"…),
+   e-mail addresses, phone numbers (phonenumbers, the brand's country for numbers
+   without "+"). An exact match is proof of the account: 97 for an order or an
+   e-mail, 96 for a phone, +1.5 per further matching identifier (at most 99);
+   "order 7731-220 matches exactly".
+2. The author's name against every spelling of the customer's (full name and
+   aliases), word by word in any order: the same folded word 100, a form of the
+   same given name 100 (Ваня/Иван, Sasha/Alexander, monitor.given_names), the same
+   sound 96 (transliteration: Juergen/Jürgen, Kovalyova/Ковалёва), else rapidfuzz
+   similarity (typos); a masculine/feminine family form (Petrov/Petrova) is 60,
+   a relative's name rather than a typo. "name 'Ivan Petrov' ~ 'Петров Иван' 100".
+   What the agreeing words cover decides the score, with S the name similarity:
+     first and family name (or alias nickname as written) ... 0.92 S (exact: 92)
+     first name and patronymic («Валерий Андреевич») ....... 0.70 S
+     family name and the first name's initial (d.kuznetsov) . 0.66 S
+     family name only ....................................... 0.55 S
+     family name, but another first name (a relative) ....... 0.40 S
+   With an identifier, a name that agrees adds 2; a full name that disagrees in
+   every word takes 12 off (someone else's order number written by mistake,
+   or a relative's account), which drops it to a suggestion.
+3. City: the customer's city named in the texts adds 4 to a candidate that has
+   other evidence; alone it is nothing.
+4. Ambiguity: a best candidate less than 12 points ahead of the next scores at
+   most 80 + twice its lead, and the others no more than it («Иван Петров» twice in
+   the register: both 80, both suggested, none linked). So a name shared by several
+   customers, or a family name shared by a family, never links on its own, while
+   an order number with the author's name still beats a namesake (99 vs 92 → 94).
+
+Thresholds: 90 links on any exact identifier that does not clash with the name,
+and on an exact full name that only one customer in the register has; a name
+with a typo or a transliteration mismatch (~84-91) or a shared name is suggested;
+a family name with an initial (66) is suggested; weaker evidence is dropped at 60.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import phonenumbers
+from sqlmodel import Session
+
+from monitor.customer_keys import lookup_keys, normalise_email, normalise_order
+from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys, family_base, feminine_forms
+from monitor.names import words
+
+__all__ = ["Candidate", "Evidence", "extract_evidence", "find_candidates"]
+
+IDENTIFIER_SCORE = {"order": 97.0, "email": 97.0, "phone": 96.0}
+EXTRA_IDENTIFIER = 1.5
+IDENTIFIER_MAX = 99.0
+NAME_AGREES = 2.0
+NAME_CLASHES = 12.0
+CITY_BONUS = 4.0
+SHARED_FAMILY = 88.0
+MARGIN = 12.0
+AMBIGUOUS = 80.0
+# A typo or initial key shared by more customers than this says nothing about who wrote.
+BLOCK_MAX = 60
+# Customers scored per case: identifiers first, then the strongest name evidence.
+LOAD_MAX = 40
+
+# Without a brand pattern: a number of at least three digits right after a word for "order"
+# (any case ending), «№» or "#": «заказ 7731-220», «заказа № 5561-903», "Bestellung AC-55120",
+# "order #6620-031", «Замовлення 7815-330», «Պատվեր 5530-207».
+DEFAULT_ORDER = re.compile(
+    r"(?:\b(?:заказ|замовлен|замоўлен|order|bestell|auftrag|պատվեր)\w*|№|#)"
+    r"\s*(?:(?:№|#|no\.?|nr\.?|number|nummer|номер)\s*)?:?\s*"
+    r"(?P<order>(?:[^\W\d_]{1,4}[-/]?)?\d(?:[\d/-]*\d)?)",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Where a phone number may be: a run of digits with the usual separators; phonenumbers reads it.
+_PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-]{5,}\d")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    customer_id: int
+    score: float  # 0-100
+    reasons: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What the texts say about who wrote them; orders and phones keep their written form for reasons."""
+
+    orders: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    phones: dict[str, str] = field(default_factory=dict)  # E.164 → as written
+    texts: Sequence[str] = ()
+    _words: set[str] | None = None
+
+    @property
+    def words(self) -> set[str]:
+        """The folded words of the texts (for the city rule), folded only when a candidate has a city."""
+        if self._words is None:
+            self._words = {w for text in self.texts for w in words(text)}
+        return self._words
+
+
+def extract_evidence(texts: Sequence[str], *, order_pattern: str | None, region: str | None) -> Evidence:
+    """Order numbers, e-mail addresses and phone numbers found in the texts, each once."""
+    evidence = Evidence(texts=texts)
+    pattern = re.compile(order_pattern) if order_pattern else DEFAULT_ORDER
+    seen_orders: set[str] = set()
+    for text in texts:
+        for m in pattern.finditer(text):
+            written = _order_group(m)
+            if written and (key := normalise_order(written)) and key not in seen_orders:
+                seen_orders.add(key)
+                evidence.orders.append(written)
+        for m in _EMAIL.finditer(text):
+            email = normalise_email(m.group().rstrip(".-"))
+            if email and email not in evidence.emails:
+                evidence.emails.append(email)
+        for run in _PHONE_RUN.finditer(text):
+            for found in phonenumbers.PhoneNumberMatcher(run.group(), region):
+                e164 = phonenumbers.format_number(found.number, phonenumbers.PhoneNumberFormat.E164)
+                evidence.phones.setdefault(e164, found.raw_string)
+    return evidence
+
+
+def _order_group(m: re.Match[str]) -> str:
+    # A brand pattern may mark the number with a group named "order", or one plain group.
+    if "order" in m.re.groupindex:
+        return m.group("order") or ""
+    return (m.group(1) or "") if m.re.groups == 1 else m.group()
+
+
+def mentions_city(evidence: Evidence, city: str) -> bool:
+    """Whether every word of `city` stands in the texts, allowing a case ending («в Москве», «из Казани»)."""
+    parts = words(city)
+    if not parts:
+        return False
+    for part in parts:
+        stem = part if len(part) <= 4 else part[: max(4, len(part) - 2)]
+        if not any(w.startswith(stem) and len(w) <= len(part) + 3 for w in evidence.words):
+            return False
+    return True
+
+
+@dataclass(slots=True)
+class _Hits:
+    identifiers: set[tuple[str, str]] = field(default_factory=set)
+    exact_name: bool = False
+    nick: bool = False
+    typo: int = 0
+    initial: bool = False
+
+    def rank(self) -> tuple[int, ...]:
+        return (len(self.identifiers), self.exact_name, self.nick, self.typo, self.initial)
+
+
+class _Row(NamedTuple):
+    id: int
+    full_name: str
+    names: list[str]
+    emails: list[str]
+    phones: list[str]
+    orders: list[str]
+    city: str | None
+
+
+@dataclass(slots=True)
+class _Scored:
+    candidate: Candidate
+    full_name: str
+    name: NameMatch | None
+    identified: bool
+
+
+# The lookups of the hot path are written as driver-level SQL: SQLAlchemy renders and
+# compiles a statement with expanding IN lists on every call, which costs more than the
+# indexed lookup itself (measured: about half of the time per case). "?" becomes the
+# driver's placeholder; only placeholders are formatted in, every value is bound.
+_BLOCK_SQL = (
+    "SELECT kind, value, customer_id FROM customer_key"
+    " WHERE brand_id = ? AND kind IN ({kinds}) AND value IN ({values}) LIMIT 5000"
+)
+_LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
+_FAMILY_SQL = (
+    "SELECT customer_id FROM customer_key"
+    " WHERE brand_id = ? AND kind = 'name' AND value IN ({values}) AND customer_id <> ? LIMIT 1"
+)
+
+
+def _query(session: Session, sql: str, params: list[Any], **lists: int) -> list[Any]:
+    conn = session.connection()
+    sql = sql.format(**{name: ", ".join("?" * n) for name, n in lists.items()})
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return conn.exec_driver_sql(sql, tuple(params)).fetchall()
+
+
+def _json_list(value: Any) -> list[str]:
+    # JSON columns come back as text from SQLite, already decoded from PostgreSQL.
+    return json.loads(value) if isinstance(value, str) else list(value or ())
+
+
+def find_candidates(
+    *,
+    session: Session,
+    brand_id: int,
+    texts: Sequence[str],
+    authors: Sequence[str],
+    order_pattern: str | None,
+    default_region: str | None,
+    exclude_customer_ids: Collection[int] = (),
+    limit: int = 5,
+) -> list[Candidate]:
+    """The customers the case may be about, best first, at most `limit` (see the module docstring)."""
+    evidence = extract_evidence(texts, order_pattern=order_pattern, region=default_region)
+    prepared = [author(a) for a in dict.fromkeys(a.strip() for a in authors if a and a.strip())]
+    hits = _block(session, brand_id, evidence, prepared, set(exclude_customer_ids))
+    if not hits:
+        return []
+    chosen = sorted(hits, key=lambda cid: hits[cid].rank(), reverse=True)[:LOAD_MAX]
+    rows = [
+        _Row(r[0], r[1], _json_list(r[2]), _json_list(r[3]), _json_list(r[4]), _json_list(r[5]), r[6])
+        for r in _query(session, _LOAD_SQL, chosen, ids=len(chosen))
+    ]
+    scored = [s for s in (_score(row, evidence, prepared) for row in rows) if s is not None]
+    scored.sort(key=lambda s: (-s.candidate.score, s.candidate.customer_id))
+    shared: dict[tuple[str, ...], bool] = {}
+    while scored and _name_alone_links(scored[0]):
+        # Rule 4, for as many name-only tops as it takes (namesakes share the answer).
+        top = scored[0]
+        assert top.name is not None
+        if top.name.family not in shared:
+            shared[top.name.family] = _family_shared(session, brand_id, top)
+        if not shared[top.name.family]:
+            break
+        note = f"another customer has the family name '{top.name.family_written}'"
+        top.candidate = _with(top.candidate, SHARED_FAMILY, note)
+        scored.sort(key=lambda s: (-s.candidate.score, s.candidate.customer_id))
+    return _disambiguate(scored)[:limit]
+
+
+def _block(
+    session: Session, brand_id: int, evidence: Evidence, authors: list[Author], exclude: set[int]
+) -> dict[int, _Hits]:
+    """Customers sharing a key with the evidence: one indexed lookup of every key at once."""
+    wanted: set[tuple[str, str]] = set()
+    wanted.update(("order", normalise_order(o)) for o in evidence.orders)
+    wanted.update(("email", e) for e in evidence.emails)
+    wanted.update(("phone", p) for p in evidence.phones)
+    exact: set[str] = set()
+    for who in authors:
+        wanted |= lookup_keys(who.text)
+        exact |= exact_pair_keys([w for w, _ in who.words])
+    if not wanted:
+        return {}
+    kinds, values = sorted({k for k, _ in wanted}), sorted({v for _, v in wanted})
+    rows = _query(session, _BLOCK_SQL, [brand_id, *kinds, *values], kinds=len(kinds), values=len(values))
+    found = [(kind, value, cid) for kind, value, cid in rows if (kind, value) in wanted]
+    sizes = Counter((kind, value) for kind, value, _ in found)
+    hits: dict[int, _Hits] = {}
+    for kind, value, cid in found:
+        if cid in exclude:
+            continue
+        if kind in ("order", "email", "phone"):
+            hits.setdefault(cid, _Hits()).identifiers.add((kind, value))
+        elif kind == "sound" and value in exact:
+            hits.setdefault(cid, _Hits()).exact_name = True
+        elif sizes[(kind, value)] > BLOCK_MAX:
+            continue
+        elif kind == "nick":
+            hits.setdefault(cid, _Hits()).nick = True
+        elif kind == "sound":
+            hits.setdefault(cid, _Hits()).typo += 1
+        elif kind == "initial":
+            hits.setdefault(cid, _Hits()).initial = True
+    return hits
+
+
+def _score(row: _Row, evidence: Evidence, authors: list[Author]) -> _Scored | None:
+    """Rules 1-3 of the module docstring for one customer; None when nothing about it agrees."""
+    reasons: list[str] = []
+    orders = {normalise_order(o) for o in row.orders}
+    matched: list[tuple[str, str]] = []
+    for written in evidence.orders:
+        if normalise_order(written) in orders:
+            matched.append(("order", f"order {written} matches exactly"))
+    for email in evidence.emails:
+        if email in row.emails:
+            matched.append(("email", f"email {email} matches exactly"))
+    for phone, written in evidence.phones.items():
+        if phone in row.phones:
+            matched.append(("phone", f"phone {written} matches exactly"))
+    name = best_name_match(authors, row.full_name, row.names)
+    if matched:
+        score = max(IDENTIFIER_SCORE[kind] for kind, _ in matched) + EXTRA_IDENTIFIER * (len(matched) - 1)
+        score = min(score, IDENTIFIER_MAX)
+        reasons += [text for _, text in matched]
+        if name is not None and name.agrees:
+            score = min(100.0, score + NAME_AGREES)
+            reasons += name.reasons
+        elif name is not None and name.clashes:
+            score -= NAME_CLASHES
+            reasons += name.reasons
+    elif name is not None and name.score > 0:
+        score = name.score
+        reasons += name.reasons
+    else:
+        return None
+    if row.city and mentions_city(evidence, row.city):
+        score = min(100.0, score + CITY_BONUS)
+        reasons.append(f"city '{row.city}' mentioned")
+    return _Scored(Candidate(row.id, round(score, 1), tuple(reasons)), row.full_name, name, bool(matched))
+
+
+def _name_alone_links(top: _Scored) -> bool:
+    return not top.identified and top.name is not None and top.name.agrees and top.candidate.score > SHARED_FAMILY
+
+
+def _family_shared(session: Session, brand_id: int, top: _Scored) -> bool:
+    """Rule 4: whether another customer has the family name of a name-only match, in either gender form.
+
+    With several words that are not known given names ("Kessistahlhardt Claudia"),
+    the match counts as rare when any of them is.
+    """
+    family = top.name.family if top.name else ()
+    if not family:
+        return False
+    for word in family:
+        forms = sorted({word, base := family_base(word), *feminine_forms(base)})
+        params = [brand_id, *forms, top.candidate.customer_id]
+        if not _query(session, _FAMILY_SQL, params, values=len(forms)):
+            return False
+    return True
+
+
+def _with(candidate: Candidate, score: float, note: str) -> Candidate:
+    return Candidate(candidate.customer_id, round(score, 1), (*candidate.reasons, note))
+
+
+def _disambiguate(scored: list[_Scored]) -> list[Candidate]:
+    """Rule 5: an unclear lead caps the best score at AMBIGUOUS + 2 × lead, and the others at that too."""
+    out = [s.candidate for s in scored]
+    if len(scored) < 2:
+        return out
+    top, second = out[0], out[1]
+    lead = top.score - second.score
+    cap = round(AMBIGUOUS + 2 * lead, 1)
+    if lead >= MARGIN or top.score <= cap:
+        return out
+    note = f"customer #{second.customer_id} '{scored[1].full_name}' fits almost as well ({second.score:g})"
+    # The runner-up is no clearer than the one it made ambiguous.
+    return [_with(top, cap, note), *(Candidate(c.customer_id, min(c.score, cap), c.reasons) for c in out[1:])]

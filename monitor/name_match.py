@@ -1,0 +1,282 @@
+"""How well a complaint's author name fits a customer's name, and what that alone is worth.
+
+Both names are split into words (monitor.customer_keys.name_word: folded to ASCII,
+given names tied to their group, patronymics and initials marked). Each author word
+is paired with the customer word it fits best, greedily, best pairs first; a pair
+agrees at 80 or more:
+
+  same folded word ........................................ 100
+  forms of one given name (Ваня/Иван, Sasha/Alexander) .... 100
+  two different known given names (Irina/Arina) ........... at most 50
+  masculine/feminine forms of one family name (Petrov/
+  Petrova): a relative, not a typo ......................... 60
+  same spelling but for transliteration (Müller/Mueller,
+  Kovalyova/Kovaleva, Petrosian/Petrosyan, -sky/-skiy) ..... 98
+  same sound, other vowels or h/g, ts/z (Honcharenko/
+  Goncharenko, or a dropped vowel) ......................... the ratio below, at least 90
+  otherwise the rapidfuzz ratio of the folded words, or 0.95 × that of their sounds
+  an initial ("D.") agrees with a word starting with that sound.
+
+The similarity S is the mean of the agreeing pairs (initials aside), less 4 for each
+author word that fits nothing ("Ivan Petrov Moscow"). What the agreeing words cover
+gives the score: COVERAGE_WEIGHT × S, +3 when a patronymic agrees too, −10 when
+author and customer both give a patronymic and they differ (father and son).
+A one-word handle equal to an alias of the customer ("vanya_p88"), or to their first
+and family name run together ("ivanpetrov"), counts as a full name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+
+from rapidfuzz import fuzz
+
+from monitor.customer_keys import NameWord, is_handle, name_word
+from monitor.names import tokens, words
+
+__all__ = [
+    "COVERAGE_WEIGHT",
+    "Author",
+    "NameMatch",
+    "author",
+    "best_name_match",
+    "exact_pair_keys",
+    "family_base",
+    "feminine_forms",
+]
+
+AGREE = 80.0
+COVERAGE_WEIGHT = {
+    "full": 0.92,  # first and family name, or a handle the register lists
+    "patronymic": 0.70,  # first name and patronymic, no family name («Валерий Андреевич»)
+    "initial": 0.66,  # family name and the first name's initial ("d.kuznetsov")
+    "family": 0.55,  # the family name (or one name word) only
+    "relative": 0.40,  # the family name, but another first name
+}
+PATRONYMIC_BONUS = 3.0
+PATRONYMIC_CLASH = 10.0
+EXTRA_WORD = 4.0
+_ENDINGS = (("tskaya", "tskiy"), ("skaya", "skiy"), ("skii", "skiy"), ("skyi", "skiy"), ("sky", "skiy"),
+            ("ski", "skiy"), ("yova", "yov"), ("ova", "ov"), ("eva", "ev"), ("ina", "in"))  # fmt: skip
+_VARIANT_DIGRAPHS = (("tsch", "ch"), ("sch", "sh"), ("kh", "h"), ("ck", "k"), ("ph", "f"), ("x", "ks"),
+                     ("ue", "u"), ("oe", "o"), ("ae", "a"), ("yo", "e"), ("io", "e"), ("ie", "e"))  # fmt: skip
+_VARIANT_LETTERS = str.maketrans("qyjw", "kiiv")
+_DOUBLED = re.compile(r"(.)(?=\1)")
+Words = tuple[tuple[NameWord, str], ...]  # each name word with the word as written
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """An author string prepared once per case: its name words and its handle form."""
+
+    text: str
+    words: Words
+    joined: str  # all folded words run together: "vanyap88"
+    full_words: int  # words that are neither initials nor patronymics
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    score: float  # what the name alone is worth (0-95)
+    similarity: float  # S
+    coverage: str  # a COVERAGE_WEIGHT key, "nick", or "none"
+    clashes: bool  # the author gave a full name and not one word of it fits
+    reasons: tuple[str, ...]
+    family: tuple[str, ...] = ()  # the customer's agreeing words that are not given names (folded)
+    family_written: str = ""  # the first of them as written, for reasons
+
+    @property
+    def agrees(self) -> bool:
+        return self.coverage in ("full", "nick")
+
+
+@lru_cache(maxsize=1 << 14)
+def spelled(text: str) -> Words:
+    """The name words of `text` with each as written («Ваня», not "vanya"), for reasons."""
+    found = tokens(text)[:4]
+    out = []
+    for i, token in enumerate(found):
+        word = name_word(token.word, i, len(found))
+        if word is not None and (word.sounds or word.initial):
+            out.append((word, text[token.start : token.end]))
+    return tuple(out)
+
+
+def author(text: str) -> Author:
+    parts = spelled(text)
+    full = sum(1 for w, _ in parts if not w.initial and not w.patronymic)
+    return Author(text, parts, "".join(words(text)), full)
+
+
+def exact_pair_keys(parts: Sequence[NameWord]) -> set[str]:
+    """The "sound" keys of a name's word pairs as written (no typo variants), both orders."""
+    full = [w for w in parts if not w.initial]
+    return {
+        f"{x}|{y}" for a, b in combinations(full, 2) for p, q in ((a, b), (b, a)) for x in p.sounds for y in q.sounds
+    }
+
+
+def family_base(word: str) -> str:
+    """The masculine form of a family name: Petrova → petrov, Kovalskaya → kovalskiy."""
+    for ending, masculine in _ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            return word[: -len(ending)] + masculine
+    return word
+
+
+def feminine_forms(base: str) -> set[str]:
+    """The feminine forms of a masculine family name: petrov → {petrova}; kovalskiy → {kovalskaya}."""
+    return {base[: -len(m)] + f for f, m in _ENDINGS if base.endswith(m) and len(base) > len(m) + 2}
+
+
+@lru_cache(maxsize=1 << 16)
+def _variant(word: str) -> str:
+    """One name in different transliterations: Müller/Mueller, Kovalyova/Kovaleva, Fyodor/Fedor."""
+    for digraph, replacement in _VARIANT_DIGRAPHS:
+        word = word.replace(digraph, replacement)
+    word = "ch".join(part.replace("c", "k") for part in word.translate(_VARIANT_LETTERS).split("ch"))
+    return _DOUBLED.sub("", word)
+
+
+def word_similarity(a: NameWord, c: NameWord) -> tuple[float, bool]:
+    """(similarity 0-100, whether they are two forms of one given name)."""
+    if a.initial:
+        return (100.0 if c.head == a.head or c.word.startswith(a.word) else 0.0), False
+    if c.initial:
+        return 0.0, False
+    if a.word == c.word:
+        return 100.0, False
+    if a.groups and c.groups:
+        return (100.0, True) if a.groups & c.groups else (min(50.0, fuzz.ratio(a.word, c.word)), False)
+    if not a.groups and not c.groups and (base := family_base(a.word)) == family_base(c.word):
+        return (98.0 if base.endswith("skiy") and a.word[-1] != "a" and c.word[-1] != "a" else 60.0), False
+    if _variant(a.word) == _variant(c.word):
+        return 98.0, False
+    ratio = fuzz.ratio(a.word, c.word)
+    if set(a.sounds) & set(c.sounds):
+        return max(ratio, 90.0), False
+    by_sound = max((fuzz.ratio(x, y) for x in a.sounds for y in c.sounds), default=0.0) * 0.95
+    return max(ratio, by_sound), False
+
+
+def _role(c: NameWord) -> str:
+    # A name whose given name the table does not know has only "family" words: either may be it.
+    return "patronymic" if c.patronymic else "given" if c.groups else "family"
+
+
+def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
+    a_words = who.words
+    pairs = sorted(
+        ((*word_similarity(a, c), i, j) for i, (a, _) in enumerate(a_words) for j, (c, _) in enumerate(c_words)),
+        key=lambda p: -p[0],
+    )
+    used_a: set[int] = set()
+    used_c: set[int] = set()
+    agreeing: list[tuple[float, int, int]] = []
+    notes: list[str] = []
+    given_clash = False
+    for sim, same_group, i, j in pairs:
+        if i in used_a or j in used_c:
+            continue
+        a, c = a_words[i][0], c_words[j][0]
+        if sim >= AGREE:
+            used_a.add(i)
+            used_c.add(j)
+            agreeing.append((sim, i, j))
+            if same_group and a.word != c.word:
+                notes.append(f"'{a_words[i][1]}' is a form of '{c_words[j][1]}'")
+        elif a.groups and c.groups and not a.initial:
+            used_a.add(i)
+            used_c.add(j)
+            given_clash = True
+    if not agreeing:
+        return None
+    roles = [_role(c) for c, _ in c_words]
+    named = [(sim, i, j) for sim, i, j in agreeing if not a_words[i][0].initial]
+    covered = {roles[j] for _, _, j in named}
+    # An initial stands for the first name: any agreeing initial on a word other than the family's.
+    initial_given = any(a_words[i][0].initial and roles[j] != "patronymic" for _, i, j in agreeing)
+    plain_agree = sum(1 for _, _, j in named if roles[j] != "patronymic")
+    if ("given" in covered and "family" in covered) or plain_agree >= 2:
+        coverage = "full"
+    elif "given" in covered and "patronymic" in covered:
+        coverage = "patronymic"
+    elif "family" in covered and given_clash:
+        coverage = "relative"
+    elif "family" in covered and initial_given:
+        coverage = "initial"
+    elif "family" in covered:
+        coverage = "family"
+    else:
+        return None
+    extra = sum(1 for i, (a, _) in enumerate(a_words) if i not in used_a and not a.initial and not a.patronymic)
+    similarity = max(0.0, sum(sim for sim, _, _ in named) / len(named) - EXTRA_WORD * extra)
+    score = COVERAGE_WEIGHT[coverage] * similarity
+    if coverage == "full" and "patronymic" in covered:
+        score += PATRONYMIC_BONUS
+    other = [w for i, (w, _) in enumerate(a_words) if w.patronymic and i not in used_a]
+    if other and any(roles[j] == "patronymic" and j not in used_c for j in range(len(c_words))):
+        score -= PATRONYMIC_CLASH  # «Иван Сергеевич Петров» is not «Петров Иван Петрович»
+        notes.append("another patronymic")
+    reason = f"name '{who.text}' ~ '{spelling}' {similarity:.0f}"
+    if coverage == "relative":
+        reason += ": same family name, another first name"
+    elif coverage == "initial":
+        reason += " (family name and initial)"
+    family = [c_words[j] for _, _, j in named if roles[j] == "family"]
+    return NameMatch(
+        round(score, 1),
+        similarity,
+        coverage,
+        False,
+        (reason, *notes),
+        tuple(w.word for w, _ in family),
+        family[0][1] if family else "",
+    )
+
+
+def _nicks(full_name: str, aliases: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Handle → (what it matches, the family words it contains)."""
+    nicks: dict[str, tuple[str, tuple[str, ...]]] = {"".join(words(a)): (a, ()) for a in aliases if is_handle(a)}
+    plain = [w for w, _ in spelled(full_name) if not w.initial and not w.patronymic]
+    if len(plain) >= 2:
+        given = next((w for w in plain if w.groups), plain[0])
+        for other in (w for w in plain if w is not given):
+            nicks.setdefault(given.word + other.word, (full_name, (other.word,)))  # family as folded
+    return nicks
+
+
+def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence[str]) -> NameMatch | None:
+    """The best fit of any author to any spelling of the customer's name; None when nothing fits.
+
+    When no author fits but one wrote a full name, the result says so (`clashes`).
+    """
+    spellings = [(s, spelled(s)) for s in (full_name, *aliases) if s]
+    nicks = _nicks(full_name, aliases)
+    best: NameMatch | None = None
+    clash: str | None = None
+    for who in authors:
+        found: NameMatch | None = None
+        nick = nicks.get(who.joined) or nicks.get("".join(ch for ch in who.joined if not ch.isdigit()))
+        # A handle is compared whole; a name of several words word by word.
+        if nick is not None and who.joined and (len(who.words) <= 1 or nick[0] in aliases):
+            reason = f"nickname '{who.text}' matches '{nick[0]}'"
+            found = NameMatch(
+                COVERAGE_WEIGHT["full"] * 100, 100.0, "nick", False, (reason,), nick[1], " ".join(nick[1])
+            )
+        else:
+            for spelling, c_words in spellings:
+                m = _match(who, spelling, c_words)
+                if m is not None and (found is None or (m.score, m.similarity) > (found.score, found.similarity)):
+                    found = m
+            if found is None and who.full_words >= 2:
+                clash = clash or who.text
+        if found is not None and (best is None or (found.score, found.similarity) > (best.score, best.similarity)):
+            best = found
+    if best is None and clash:
+        return NameMatch(0.0, 0.0, "none", True, (f"name '{clash}' does not match '{full_name}'",))
+    return best

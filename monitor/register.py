@@ -1,0 +1,286 @@
+"""The customer register in the database: importing it and searching it.
+
+Import (`import_batches`, `import_customers`) upserts by (brand, external id), one
+batch of rows at a time:
+
+  1. rows the reader refused (monitor.register_file) go to the report as they are;
+     a phone written without "+country" is read now in the brand's country, and a
+     row whose phone still cannot be read is refused the same way;
+  2. one query loads the batch's customers that already exist;
+  3. new customers are inserted (one multi-row INSERT … RETURNING id), changed
+     ones updated by primary key, unchanged ones left alone (a re-import of the
+     same file writes nothing);
+  4. the keys of new customers, and of changed ones whose name or identifiers
+     changed, are (re)built: old keys deleted, new ones inserted in bulk
+     (monitor.customer_keys says which keys).
+
+Nothing is committed here: `import_batches` yields the running report after each
+batch so the caller can commit (and show progress) between batches; a crash then
+loses at most the batch in flight, and importing the file again finishes the job.
+
+Search (`search_customers`) looks up the same keys, never scans: an external id,
+e-mail, phone or order number exactly; a name by its words (any script, any order,
+one typo), a single word also as the start of a name word ("petr" finds Petrov).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import combinations
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from monitor.customer_keys import (
+    customer_keys,
+    is_e164,
+    lookup_keys,
+    name_words,
+    normalise_email,
+    normalise_order,
+    normalise_phone,
+)
+from monitor.models import Brand, Customer, CustomerKey
+from monitor.names import words
+from monitor.register_file import COLUMNS, RegisterFileError, RegisterRow, RowError, decode_register, read_register
+
+__all__ = [
+    "BATCH_SIZE",
+    "COLUMNS",
+    "ImportReport",
+    "RegisterFileError",
+    "RegisterRow",
+    "RowError",
+    "decode_register",
+    "import_batches",
+    "import_customers",
+    "read_register",
+    "search_customers",
+]
+
+BATCH_SIZE = 2000
+_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
+_KEY = CustomerKey.__table__  # type: ignore[attr-defined]
+_FIELDS = ("full_name", "names", "emails", "phones", "orders", "city", "tier", "lifetime_value")
+_KEYED = ("full_name", "names", "emails", "phones", "orders")
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did; `read` = created + updated + unchanged + len(errors)."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def import_customers(
+    *,
+    session: Session,
+    brand_id: int,
+    rows: Iterable[RegisterRow | RowError],
+    now: datetime,
+    default_region: str | None,
+    on_progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """Import every row in one transaction of the caller's; `on_progress(rows read so far)` after each batch."""
+    report = ImportReport()
+    for report in import_batches(
+        session=session, brand_id=brand_id, rows=rows, now=now, default_region=default_region, batch_size=batch_size
+    ):
+        if on_progress is not None:
+            on_progress(report.read)
+    return report
+
+
+def import_batches(
+    *,
+    session: Session,
+    brand_id: int,
+    rows: Iterable[RegisterRow | RowError],
+    now: datetime,
+    default_region: str | None,
+    batch_size: int = BATCH_SIZE,
+) -> Iterator[ImportReport]:
+    """Import `rows`, yielding the running report after each batch of `batch_size` rows read (at least once)."""
+    report = ImportReport()
+    batch: dict[str, RegisterRow] = {}
+    pending = 0
+    for item in rows:
+        report.read += 1
+        pending += 1
+        row = item if isinstance(item, RowError) else _read_phones(item, default_region)
+        if isinstance(row, RowError):
+            report.errors.append(row)
+        elif row.external_id in batch:
+            # read_register already refuses these; rows from elsewhere get the same rule.
+            earlier = batch[row.external_id].line
+            report.errors.append(RowError(row.line, row.external_id, f"external id already used on line {earlier}"))
+        else:
+            batch[row.external_id] = row
+        if pending >= batch_size:
+            _store(session, brand_id, list(batch.values()), now, report)
+            batch, pending = {}, 0
+            yield report
+    _store(session, brand_id, list(batch.values()), now, report)
+    yield report
+
+
+def _read_phones(row: RegisterRow, region: str | None) -> RegisterRow | RowError:
+    if all(is_e164(p) for p in row.phones):
+        return row  # read_register has already checked these
+    phones = []
+    for raw in row.phones:
+        phone = raw if is_e164(raw) else normalise_phone(raw, region)
+        if phone is None:
+            hint = f" (read in {region})" if region else " (no +country code, and the brand has no country)"
+            return RowError(row.line, row.external_id, f"unreadable phone number {raw[:40]!r}{hint}")
+        phones.append(phone)
+    return RegisterRow(**{**_as_dict(row), "line": row.line, "phones": tuple(dict.fromkeys(phones))})
+
+
+def _as_dict(row: RegisterRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in ("external_id", *_FIELDS)}
+
+
+def _values(row: RegisterRow) -> dict[str, Any]:
+    values = _as_dict(row)
+    for name in ("names", "emails", "phones", "orders"):
+        values[name] = list(values[name])
+    return values
+
+
+def _store(session: Session, brand_id: int, rows: list[RegisterRow], now: datetime, report: ImportReport) -> None:
+    if not rows:
+        return
+    columns = [_CUSTOMER.c.id, _CUSTOMER.c.external_id, *(_CUSTOMER.c[name] for name in _FIELDS)]
+    existing = {
+        r.external_id: r
+        for r in session.execute(
+            sa.select(*columns).where(
+                _CUSTOMER.c.brand_id == brand_id, _CUSTOMER.c.external_id.in_([row.external_id for row in rows])
+            )
+        )
+    }
+    created: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    rekey: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        values = _values(row)
+        old = existing.get(row.external_id)
+        if old is None:
+            created.append({**values, "brand_id": brand_id, "created_at": now, "updated_at": now})
+        elif any(getattr(old, name) != values[name] for name in _FIELDS):
+            changed.append({**values, "id": old.id, "updated_at": now})
+            if any(getattr(old, name) != values[name] for name in _KEYED):
+                rekey[old.id] = values
+        else:
+            report.unchanged += 1
+    if created:
+        inserted = session.execute(
+            sa.insert(_CUSTOMER).returning(_CUSTOMER.c.id, sort_by_parameter_order=True), created
+        ).scalars()
+        rekey.update(zip(inserted, created, strict=True))
+        report.created += len(created)
+    if changed:
+        session.execute(sa.update(Customer), changed)
+        report.updated += len(changed)
+        stale = [cid for cid in rekey if cid in {c["id"] for c in changed}]
+        if stale:
+            session.execute(sa.delete(_KEY).where(_KEY.c.customer_id.in_(stale)))
+    keys = [
+        (cid, brand_id, kind, value)
+        for cid, values in rekey.items()
+        for kind, value in customer_keys(
+            full_name=values["full_name"],
+            names=values["names"],
+            emails=values["emails"],
+            phones=values["phones"],
+            orders=values["orders"],
+        )
+    ]
+    if keys:
+        _insert_keys(session, keys)
+
+
+def _insert_keys(session: Session, keys: list[tuple[int, int, str, str]]) -> None:
+    """Bulk insert at driver level: COPY on PostgreSQL, executemany on SQLite.
+
+    A register has some twenty keys per customer; building a parameter dict per
+    key through SQLAlchemy costs more than the insert itself.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy("COPY customer_key (customer_id, brand_id, kind, value) FROM STDIN") as copy:
+            for row in keys:
+                copy.write_row(row)
+    elif conn.dialect.paramstyle == "qmark":
+        conn.exec_driver_sql("INSERT INTO customer_key (customer_id, brand_id, kind, value) VALUES (?, ?, ?, ?)", keys)
+    else:
+        session.execute(
+            sa.insert(_KEY), [dict(zip(("customer_id", "brand_id", "kind", "value"), k, strict=True)) for k in keys]
+        )
+
+
+# -- search -------------------------------------------------------------------------------
+
+
+def search_customers(
+    *, session: Session, brand_id: int | None, query: str, limit: int, default_region: str | None = None
+) -> list[Customer]:
+    """Customers for a staff search box, best first: identifiers, then whole names, then words.
+
+    Ranks: external id, e-mail, phone, order number (exact) < both words of a name
+    (by sound, either order) < a name within one typo < a whole name word < a name
+    word starting with the query. Within a rank, by name.
+    """
+    text = " ".join(query.split())
+    if not text or limit <= 0:
+        return []
+    brands = [brand_id] if brand_id is not None else sa.select(Brand.id).scalar_subquery()
+    lookups: list[tuple[int, str, set[str]]] = []
+    if email := normalise_email(text):
+        lookups.append((0, "email", {email}))
+    if sum(c.isdigit() for c in text) >= 6 and (phone := normalise_phone(text, default_region)):
+        lookups.append((0, "phone", {phone}))
+    if any(c.isdigit() for c in text) and (order := normalise_order(text)):
+        lookups.append((0, "order", {order}))
+    parts = [w for w in name_words(text) if not w.initial]
+    exact = {f"{x}|{y}" for a, b in combinations(parts, 2) for x in a.sounds for y in b.sounds}
+    near = {value for kind, value in lookup_keys(text) if kind == "sound"} - exact
+    nicks = {value for kind, value in lookup_keys(text) if kind in ("nick", "initial")}
+    lookups += [(1, "sound", exact), (2, "sound", near), (2, "nick", nicks), (3, "name", set(words(text)))]
+
+    rank: dict[int, int] = {}
+    for cid in session.scalars(
+        sa.select(Customer.id).where(Customer.brand_id.in_(brands), Customer.external_id == text).limit(limit)
+    ):
+        rank[cid] = 0
+    cap = max(limit * 4, 50)
+    for level, kind, values in lookups:
+        if not values or len(rank) >= cap:
+            continue
+        stmt = sa.select(_KEY.c.customer_id).where(
+            _KEY.c.brand_id.in_(brands), _KEY.c.kind == kind, _KEY.c.value.in_(sorted(values))
+        )
+        for cid in session.scalars(stmt.limit(cap)):
+            rank.setdefault(cid, level)
+    folded = "".join(words(text))
+    if len(rank) < limit and len(folded) >= 3 and " " not in text:
+        # A word being typed: "petr" → petrov, petrova, petrosyan (an index range, not a scan).
+        stmt = sa.select(_KEY.c.customer_id).where(
+            _KEY.c.brand_id.in_(brands), _KEY.c.kind == "name", _KEY.c.value >= folded, _KEY.c.value < folded + "~"
+        )
+        for cid in session.scalars(stmt.limit(cap)):
+            rank.setdefault(cid, 4)
+    if not rank:
+        return []
+    found = session.scalars(sa.select(Customer).where(Customer.id.in_(rank))).all()
+    return sorted(found, key=lambda c: (rank[c.id], c.full_name, c.id))[:limit]  # type: ignore[index]
