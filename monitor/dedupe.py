@@ -114,7 +114,7 @@ _MONTHS = {
     2: ("феврал|лют|փետր", "feb|february|februar"),
     3: ("март|березн|сакав|մարտ", "mar|march|märz|maerz"),
     4: ("апрел|квітн|красав|ապրիլ", "apr|april"),
-    5: ("ма[йяе]|травн|մայիս", "may|mai"),
+    5: ("ма[йяе](?![^\\W\\d])|травн|մայիս", "may|mai"),  # not майка
     6: ("июн|червн|чэрвен|հունիս", "jun|june|juni"),
     7: ("июл|липн|ліпен|հուլիս", "jul|july|juli"),
     8: ("август|серпн|жні[вў]|օգոստ", "aug|august"),
@@ -124,7 +124,7 @@ _MONTHS = {
     12: ("декабр|грудн|снеж|դեկտ", "dec|december|dez|dezember"),
 }
 _MONTH = re.compile(
-    "|".join(f"(?P<m{n}>(?:{stem})[^\\W\\d]{{0,8}}|(?:{latin}))" for n, (stem, latin) in _MONTHS.items()),
+    "|".join(f"(?P<m{n}>(?:{stem})[^\\W\\d]{{0,6}}|(?:{latin}))" for n, (stem, latin) in _MONTHS.items()),
     re.IGNORECASE,
 )
 # A day is a lone number of one or two digits; the month word is right after it or right before it.
@@ -367,6 +367,45 @@ def index_mention(*, session: Session, mention_id: int, signature: Signature) ->
         )
 
 
+@functools.cache
+def _candidates(excluding: bool) -> sa.Select:
+    """The candidate query, built once: building 32 sub-selects per call cost ~20 ms, running them ~0.3 ms."""
+    band, mention, case = MentionBand.__table__, Mention.__table__, Case.__table__
+    per_band = [
+        sa.select(band.c.mention_id)
+        .where(band.c.band_key == sa.bindparam(f"key{i}", type_=sa.BigInteger()))
+        .order_by(band.c.id.desc())  # newest first: the window keeps only recent cases anyway
+        .limit(PER_BAND)
+        .subquery(f"band{i}")
+        for i in range(BANDS)
+    ]
+    # Each arm is wrapped in a sub-select: SQLite refuses LIMIT on the arms of a bare UNION ALL.
+    hits = sa.union_all(*(sa.select(sub.c.mention_id) for sub in per_band)).subquery("hits")
+    counted = (
+        sa.select(hits.c.mention_id, sa.func.count().label("shared"))
+        .group_by(hits.c.mention_id)
+        .having(sa.func.count() >= sa.bindparam("min_shared"))
+        .subquery("counted")
+    )
+    query = (
+        sa.select(
+            mention.c.id,
+            mention.c.case_id,
+            sa.func.substr(mention.c.title, 1, 1000),
+            sa.func.substr(mention.c.body, 1, MAX_RAW),
+            counted.c.shared,
+        )
+        .join(counted, counted.c.mention_id == mention.c.id)
+        .join(case, case.c.id == mention.c.case_id)
+        .where(case.c.last_mention_at >= sa.bindparam("since"))
+        .order_by(counted.c.shared.desc(), mention.c.id.desc())
+        .limit(MAX_CANDIDATES)
+    )
+    if excluding:
+        query = query.where(mention.c.case_id.not_in(sa.bindparam("excluded", expanding=True)))
+    return query
+
+
 def find_duplicate(
     *,
     session: Session,
@@ -378,47 +417,17 @@ def find_duplicate(
     """The open case this post repeats, or None (rules 4-5 of the module docstring)."""
     if not signature.band_keys:
         return None
-    per_band = [
-        sa.select(MentionBand.mention_id)
-        .where(MentionBand.band_key == key)
-        .order_by(MentionBand.id.desc())
-        .limit(PER_BAND)
-        .subquery()
-        for key in signature.band_keys
-    ]
-    # Wrapped one level deeper: SQLite refuses LIMIT on the arms of a bare UNION ALL.
-    hits = sa.union_all(*(sa.select(sub.c.mention_id) for sub in per_band)).subquery()
-    min_shared = min_shared_bands(settings)
-    shared = sa.func.count().label("shared")
-    counted = (
-        sa.select(hits.c.mention_id, shared)
-        .group_by(hits.c.mention_id)
-        .having(sa.func.count() >= min_shared)
-        .subquery()
-    )
-    query = (
-        sa.select(
-            Mention.id,
-            Mention.case_id,
-            sa.func.substr(Mention.title, 1, 1000),
-            sa.func.substr(Mention.body, 1, MAX_RAW),
-            counted.c.shared,
-        )
-        .join(counted, counted.c.mention_id == Mention.id)
-        .join(Case, Case.id == Mention.case_id)
-        .where(Case.last_mention_at >= now - settings.window)
-        .order_by(counted.c.shared.desc(), Mention.id.desc())
-        .limit(MAX_CANDIDATES)
-    )
+    params: dict[str, object] = {f"key{i}": key for i, key in enumerate(signature.band_keys)}
+    params.update(min_shared=min_shared_bands(settings), since=now - settings.window)
     if exclude_case_ids:
-        query = query.where(Mention.case_id.not_in(list(exclude_case_ids)))
+        params["excluded"] = list(exclude_case_ids)
     best: tuple[float, int, int, Duplicate] | None = None
-    for mention_id, case_id, title, body, n_shared in session.execute(query):
+    for mention_id, case_id, title, body, shared in session.execute(_candidates(bool(exclude_case_ids)), params):
         text, marks = _prepare(title, body)
         score, method = compare(signature, Signature(band_keys=(), text=text, marks=marks))
-        if score < settings.confirm_score or score <= 0:
+        if score <= 0 or score < settings.confirm_score:
             continue
-        rank = (score, n_shared, mention_id)
+        rank = (score, shared, mention_id)
         if best is None or rank > best[:3]:
             best = (*rank, Duplicate(case_id=case_id, mention_id=mention_id, score=score, method=method))
     return best[3] if best else None

@@ -59,7 +59,7 @@ import phonenumbers
 from sqlmodel import Session
 
 from monitor.customer_keys import lookup_keys, normalise_email, normalise_order
-from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys, family_base, feminine_forms
+from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys
 from monitor.names import words
 
 __all__ = ["Candidate", "Evidence", "extract_evidence", "find_candidates"]
@@ -70,7 +70,10 @@ IDENTIFIER_MAX = 99.0
 NAME_AGREES = 2.0
 NAME_CLASHES = 12.0
 CITY_BONUS = 4.0
-SHARED_FAMILY = 88.0
+SHARED_NAME = 88.0
+EXACT_NAME = 98.0
+SHARED_IDENTIFIER = 85.0
+NAME_PICKS = 12.0
 MARGIN = 12.0
 AMBIGUOUS = 80.0
 # A typo or initial key shared by more customers than this says nothing about who wrote.
@@ -197,9 +200,9 @@ _BLOCK_SQL = (
     " WHERE brand_id = ? AND kind IN ({kinds}) AND value IN ({values}) LIMIT 5000"
 )
 _LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
-_FAMILY_SQL = (
+_SHARED_SQL = (
     "SELECT customer_id FROM customer_key"
-    " WHERE brand_id = ? AND kind = 'name' AND value IN ({values}) AND customer_id <> ? LIMIT 1"
+    " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT 1"
 )
 
 
@@ -238,20 +241,22 @@ def find_candidates(
         _Row(r[0], r[1], _json_list(r[2]), _json_list(r[3]), _json_list(r[4]), _json_list(r[5]), r[6])
         for r in _query(session, _LOAD_SQL, chosen, ids=len(chosen))
     ]
-    scored = [s for s in (_score(row, evidence, prepared) for row in rows) if s is not None]
+    owners = Counter(key for h in hits.values() for key in h.identifiers)
+    scored = [s for s in (_score(row, evidence, prepared, owners) for row in rows) if s is not None]
+    known: dict[tuple, bool] = {}
+    for s in scored:
+        if not s.identified and s.name is not None and s.name.agrees and s.candidate.score > SHARED_NAME:
+            if s.name.similarity < EXACT_NAME:
+                # A spelling difference is a typo or another person: only a suggestion.
+                s.candidate = _with(s.candidate, SHARED_NAME, "the name is spelled differently")
+                continue
+            # Rule 4; namesakes share one answer, so each rare part is looked up once.
+            if s.name.rarity not in known:
+                known[s.name.rarity] = _shared(session, brand_id, s)
+            if known[s.name.rarity]:
+                what = "nickname" if s.name.coverage == "nick" else "family name"
+                s.candidate = _with(s.candidate, SHARED_NAME, f"another customer has the {what} '{s.name.shown}'")
     scored.sort(key=lambda s: (-s.candidate.score, s.candidate.customer_id))
-    shared: dict[tuple[str, ...], bool] = {}
-    while scored and _name_alone_links(scored[0]):
-        # Rule 4, for as many name-only tops as it takes (namesakes share the answer).
-        top = scored[0]
-        assert top.name is not None
-        if top.name.family not in shared:
-            shared[top.name.family] = _family_shared(session, brand_id, top)
-        if not shared[top.name.family]:
-            break
-        note = f"another customer has the family name '{top.name.family_written}'"
-        top.candidate = _with(top.candidate, SHARED_FAMILY, note)
-        scored.sort(key=lambda s: (-s.candidate.score, s.candidate.customer_id))
     return _disambiguate(scored)[:limit]
 
 
@@ -292,59 +297,55 @@ def _block(
     return hits
 
 
-def _score(row: _Row, evidence: Evidence, authors: list[Author]) -> _Scored | None:
+def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter) -> _Scored | None:
     """Rules 1-3 of the module docstring for one customer; None when nothing about it agrees."""
-    reasons: list[str] = []
     orders = {normalise_order(o) for o in row.orders}
-    matched: list[tuple[str, str]] = []
+    matched: list[tuple[str, str, bool]] = []  # kind, reason, shared with another candidate
     for written in evidence.orders:
-        if normalise_order(written) in orders:
-            matched.append(("order", f"order {written} matches exactly"))
+        if (key := normalise_order(written)) in orders:
+            matched.append(("order", f"order {written} matches exactly", owners[("order", key)] > 1))
     for email in evidence.emails:
         if email in row.emails:
-            matched.append(("email", f"email {email} matches exactly"))
+            matched.append(("email", f"email {email} matches exactly", owners[("email", email)] > 1))
     for phone, written in evidence.phones.items():
         if phone in row.phones:
-            matched.append(("phone", f"phone {written} matches exactly"))
+            matched.append(("phone", f"phone {written} matches exactly", owners[("phone", phone)] > 1))
     name = best_name_match(authors, row.full_name, row.names)
-    if matched:
-        score = max(IDENTIFIER_SCORE[kind] for kind, _ in matched) + EXTRA_IDENTIFIER * (len(matched) - 1)
-        score = min(score, IDENTIFIER_MAX)
-        reasons += [text for _, text in matched]
-        if name is not None and name.agrees:
-            score = min(100.0, score + NAME_AGREES)
-            reasons += name.reasons
-        elif name is not None and name.clashes:
-            score -= NAME_CLASHES
-            reasons += name.reasons
+    reasons = [text + (", but is another customer's too" if shared else "") for _, text, shared in matched]
+    own = [kind for kind, _, shared in matched if not shared]
+    if own:
+        score = min(IDENTIFIER_MAX, max(IDENTIFIER_SCORE[k] for k in own) + EXTRA_IDENTIFIER * (len(matched) - 1))
+    elif matched:
+        score = SHARED_IDENTIFIER
     elif name is not None and name.score > 0:
         score = name.score
-        reasons += name.reasons
     else:
         return None
+    if matched and name is not None and name.agrees:
+        # A household's phone narrows it to the household; the name says who in it.
+        score = min(100.0, score + (NAME_AGREES if own else NAME_PICKS))
+    elif matched and name is not None and name.clashes:
+        score -= NAME_CLASHES
+    if name is not None and (name.agrees or name.clashes or not matched):
+        reasons += name.reasons
     if row.city and mentions_city(evidence, row.city):
         score = min(100.0, score + CITY_BONUS)
         reasons.append(f"city '{row.city}' mentioned")
     return _Scored(Candidate(row.id, round(score, 1), tuple(reasons)), row.full_name, name, bool(matched))
 
 
-def _name_alone_links(top: _Scored) -> bool:
-    return not top.identified and top.name is not None and top.name.agrees and top.candidate.score > SHARED_FAMILY
+def _shared(session: Session, brand_id: int, scored: _Scored) -> bool:
+    """Rule 4: whether another customer has this name's rare part (family name in either gender, or handle).
 
-
-def _family_shared(session: Session, brand_id: int, top: _Scored) -> bool:
-    """Rule 4: whether another customer has the family name of a name-only match, in either gender form.
-
-    With several words that are not known given names ("Kessistahlhardt Claudia"),
-    the match counts as rare when any of them is.
+    With several such words ("Kessistahlhardt Claudia", Claudia not being a given
+    name the table knows), the name is rare when any of them is.
     """
-    family = top.name.family if top.name else ()
-    if not family:
-        return False
-    for word in family:
-        forms = sorted({word, base := family_base(word), *feminine_forms(base)})
-        params = [brand_id, *forms, top.candidate.customer_id]
-        if not _query(session, _FAMILY_SQL, params, values=len(forms)):
+    rarity = scored.name.rarity if scored.name else ()
+    if not rarity:
+        return True  # nothing to tell it apart: treat as shared
+    for kind, values in rarity:
+        params = [brand_id, kind, *values, scored.candidate.customer_id]
+        if not _query(session, _SHARED_SQL, params, values=len(values)):
             return False
     return True
 

@@ -14,6 +14,7 @@ agrees at 80 or more:
   Kovalyova/Kovaleva, Petrosian/Petrosyan, -sky/-skiy) ..... 98
   same sound, other vowels or h/g, ts/z (Honcharenko/
   Goncharenko, or a dropped vowel) ......................... the ratio below, at least 90
+  a word and one made from it (Kirill/Kirillov, Ivan/Ivanovich) . at most 60
   otherwise the rapidfuzz ratio of the folded words, or 0.95 × that of their sounds
   an initial ("D.") agrees with a word starting with that sound.
 
@@ -56,6 +57,7 @@ COVERAGE_WEIGHT = {
     "initial": 0.66,  # family name and the first name's initial ("d.kuznetsov")
     "family": 0.55,  # the family name (or one name word) only
     "relative": 0.40,  # the family name, but another first name
+    "given": 0.35,  # the first name only (and perhaps the family's initial: «Марина К.»)
 }
 PATRONYMIC_BONUS = 3.0
 PATRONYMIC_CLASH = 10.0
@@ -86,8 +88,10 @@ class NameMatch:
     coverage: str  # a COVERAGE_WEIGHT key, "nick", or "none"
     clashes: bool  # the author gave a full name and not one word of it fits
     reasons: tuple[str, ...]
-    family: tuple[str, ...] = ()  # the customer's agreeing words that are not given names (folded)
-    family_written: str = ""  # the first of them as written, for reasons
+    # What makes this name rare enough to link on: (key kind, values) groups; the name is
+    # shared when, for every group, another customer has one of the values (monitor.linking).
+    rarity: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shown: str = ""  # the rare part as written, for reasons ("Петров", "vanya_p88")
 
     @property
     def agrees(self) -> bool:
@@ -157,6 +161,9 @@ def word_similarity(a: NameWord, c: NameWord) -> tuple[float, bool]:
     if _variant(a.word) == _variant(c.word):
         return 98.0, False
     ratio = fuzz.ratio(a.word, c.word)
+    short, long = sorted((a.word, c.word), key=len)
+    if long.startswith(short) and len(long) - len(short) >= 2:
+        return min(ratio, 60.0), False  # Kirill/Kirillov, Ivan/Ivanova: a name and one made from it
     if set(a.sounds) & set(c.sounds):
         return max(ratio, 90.0), False
     by_sound = max((fuzz.ratio(x, y) for x in a.sounds for y in c.sounds), default=0.0) * 0.95
@@ -170,9 +177,11 @@ def _role(c: NameWord) -> str:
 
 def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
     a_words = who.words
+    # Whole words pair first, initials take what is left: "К. Кириллов" pairs Кириллов with
+    # Кириллов before К. may claim it.
     pairs = sorted(
         ((*word_similarity(a, c), i, j) for i, (a, _) in enumerate(a_words) for j, (c, _) in enumerate(c_words)),
-        key=lambda p: -p[0],
+        key=lambda p: (a_words[p[2]][0].initial, -p[0]),
     )
     used_a: set[int] = set()
     used_c: set[int] = set()
@@ -211,6 +220,8 @@ def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
         coverage = "initial"
     elif "family" in covered:
         coverage = "family"
+    elif "given" in covered:
+        coverage = "given"
     else:
         return None
     extra = sum(1 for i, (a, _) in enumerate(a_words) if i not in used_a and not a.initial and not a.patronymic)
@@ -228,52 +239,77 @@ def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
     elif coverage == "initial":
         reason += " (family name and initial)"
     family = [c_words[j] for _, _, j in named if roles[j] == "family"]
-    return NameMatch(
-        round(score, 1),
-        similarity,
-        coverage,
-        False,
-        (reason, *notes),
-        tuple(w.word for w, _ in family),
-        family[0][1] if family else "",
-    )
+    rarity = tuple(("name", family_forms(w.word)) for w, _ in family)
+    shown = family[0][1] if family else ""
+    return NameMatch(round(score, 1), similarity, coverage, False, (reason, *notes), rarity, shown)
 
 
-def _nicks(full_name: str, aliases: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Handle → (what it matches, the family words it contains)."""
-    nicks: dict[str, tuple[str, tuple[str, ...]]] = {"".join(words(a)): (a, ()) for a in aliases if is_handle(a)}
+def family_forms(word: str) -> tuple[str, ...]:
+    """A family name in both genders, as the register's "name" keys hold them."""
+    base = family_base(word)
+    return tuple(sorted({word, base, *feminine_forms(base)}))
+
+
+@lru_cache(maxsize=1 << 14)
+def _nicks(full_name: str, aliases: tuple[str, ...]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """A one-word handle → (what it matches, coverage, its family words).
+
+    An alias that is a user name of its own ("vanya_p88") is a full match; one that is
+    just the name run together is the name: given+family ("ivanpetrov") full,
+    initial+family ("ipetrov", also as an alias "i.petrov") only "initial".
+    """
     plain = [w for w, _ in spelled(full_name) if not w.initial and not w.patronymic]
-    if len(plain) >= 2:
-        given = next((w for w in plain if w.groups), plain[0])
-        for other in (w for w in plain if w is not given):
-            nicks.setdefault(given.word + other.word, (full_name, (other.word,)))  # family as folded
+    derived: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for given in [w for w in plain if w.groups] or plain:
+        for family in (w for w in plain if w is not given):
+            g, f, found = given.word, family.word, (family.word,)
+            for handle, coverage in ((g + f, "full"), (f + g, "full"), (g[:1] + f, "initial"), (f + g[:1], "initial")):
+                derived.setdefault(handle, (full_name, coverage, found))
+    nicks = dict(derived)
+    for alias in aliases:
+        joined = "".join(words(alias))
+        if is_handle(alias) and joined.rstrip("0123456789") not in derived:
+            nicks[joined] = (alias, "nick", ())
     return nicks
+
+
+def _nick_match(who: Author, nicks: dict[str, tuple[str, str, tuple[str, ...]]]) -> NameMatch | None:
+    bare = "".join(ch for ch in who.joined if not ch.isdigit())
+    found = nicks.get(who.joined) or nicks.get(bare)
+    if found is None or not who.joined:
+        return None
+    shown, coverage, family = found
+    if coverage == "nick":
+        reason = f"nickname '{who.text}' matches '{shown}'"
+        return NameMatch(
+            COVERAGE_WEIGHT["full"] * 100, 100.0, "nick", False, (reason,), (("nick", (who.joined,)),), shown
+        )
+    # "ivanpetrov": the name run together; only a single word, else the words say more.
+    if len(who.words) > 1:
+        return None
+    reason = f"nickname '{who.text}' ~ '{shown}'"
+    rarity = tuple(("name", family_forms(f)) for f in family)
+    return NameMatch(COVERAGE_WEIGHT[coverage] * 100, 100.0, coverage, False, (reason,), rarity, family[0])
 
 
 def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence[str]) -> NameMatch | None:
     """The best fit of any author to any spelling of the customer's name; None when nothing fits.
 
-    When no author fits but one wrote a full name, the result says so (`clashes`).
+    When nothing fits and an author signed with what looks like a name (two words, one
+    of them a known given name), the result says so (`clashes`): a nickname never clashes.
     """
     spellings = [(s, spelled(s)) for s in (full_name, *aliases) if s]
-    nicks = _nicks(full_name, aliases)
+    nicks = _nicks(full_name, tuple(aliases))
     best: NameMatch | None = None
     clash: str | None = None
     for who in authors:
-        found: NameMatch | None = None
-        nick = nicks.get(who.joined) or nicks.get("".join(ch for ch in who.joined if not ch.isdigit()))
-        # A handle is compared whole; a name of several words word by word.
-        if nick is not None and who.joined and (len(who.words) <= 1 or nick[0] in aliases):
-            reason = f"nickname '{who.text}' matches '{nick[0]}'"
-            found = NameMatch(
-                COVERAGE_WEIGHT["full"] * 100, 100.0, "nick", False, (reason,), nick[1], " ".join(nick[1])
-            )
-        else:
+        found = _nick_match(who, nicks)
+        if found is None:
             for spelling, c_words in spellings:
                 m = _match(who, spelling, c_words)
                 if m is not None and (found is None or (m.score, m.similarity) > (found.score, found.similarity)):
                     found = m
-            if found is None and who.full_words >= 2:
+            if found is None and who.full_words >= 2 and any(w.groups for w, _ in who.words):
                 clash = clash or who.text
         if found is not None and (best is None or (found.score, found.similarity) > (best.score, best.similarity)):
             best = found

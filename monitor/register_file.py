@@ -23,9 +23,11 @@ Columns (CSV header, or JSON keys; case, spaces and hyphens do not matter):
   lifetime_value  ltv, value, clv
 
 "Several" values are separated by ';' or '|' (and ',' for emails, phones and
-orders); in JSON lines they may also be a list. Other columns are ignored, except
-one whose name is a near-miss of a known one ("phnoes"): that refuses the file, so
-a typo in the header cannot silently drop a column.
+orders); in JSON lines they may also be a list; several columns may fill one of
+these ("phone", "phone2", "mobile"). Other columns are ignored, except one whose
+name is one typo away from a known one ("phnoes"): that refuses the file, so a typo
+in the header cannot silently drop a column. JSON lines need no header: a missing
+key is an error of that row ("no external id").
 
 Encoding: UTF-8 with or without BOM, or UTF-16 with a BOM (Excel's "Unicode
 text"). A file that is not UTF-8 is read as Windows-1251 when every word of it is
@@ -42,11 +44,11 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from monitor.customer_keys import KEY_MAX, normalise_email, normalise_order, normalise_phone
 
@@ -75,6 +77,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
 REQUIRED = ("external_id", "full_name")
+MANY = frozenset({"names", "emails", "phones", "orders"})
 # Lengths of the Customer columns; a longer value is a mistake in the file, not something to cut.
 MAX_LENGTH = {"external_id": 128, "full_name": 300, "city": 120, "tier": 32}
 _SPLIT_NAMES = re.compile(r"[;|]")
@@ -194,21 +197,25 @@ def _column(header: str) -> str:
     return _SPACES.sub("_", header.strip().lower().replace("-", "_"))
 
 
-def _map_columns(headers: list[str], where: str) -> dict[str, str]:
-    """{header as written: field}; refuses duplicates and near-misses of known names."""
+def _map_columns(headers: list[str], where: str, noun: str = "column") -> dict[str, str]:
+    """{header as written: field}; refuses a single-valued field twice and near-misses of known names.
+
+    Several columns may fill one field of several values ("phone", "phone2", "mobile").
+    """
     mapping: dict[str, str] = {}
     for header in headers:
         key = _column(header)
-        if key in _ALIASES:
-            field_name = _ALIASES[key]
-            if field_name in mapping.values():
+        bare = key.rstrip("0123456789").rstrip("_")
+        field_name = _ALIASES.get(key) or (_ALIASES.get(bare) if bare in _ALIASES and _ALIASES[bare] in MANY else None)
+        if field_name is not None:
+            if field_name in mapping.values() and field_name not in MANY:
                 other = next(h for h, f in mapping.items() if f == field_name)
-                raise RegisterFileError(f"{where}: columns {other!r} and {header!r} both mean '{field_name}'")
+                raise RegisterFileError(f"{where}: {noun}s {other!r} and {header!r} both mean '{field_name}'")
             mapping[header] = field_name
-        elif key and len(key) >= 4:
-            near = max(_ALIASES, key=lambda alias: fuzz.ratio(key, alias))
-            if fuzz.ratio(key, near) >= 85:
-                raise RegisterFileError(f"{where}: unknown column {header!r}; did you mean '{near}'?")
+        elif len(key) >= 4:
+            near = min(_ALIASES, key=lambda alias: OSA.distance(key, alias))
+            if OSA.distance(key, near) <= (1 if len(key) < 8 else 2):
+                raise RegisterFileError(f"{where}: unknown {noun} {header!r}; did you mean '{near}'?")
     return mapping
 
 
@@ -218,8 +225,22 @@ def _require(mapping: dict[str, str], headers: list[str], where: str) -> None:
             continue
         if name not in mapping.values():
             also = ", ".join(COLUMNS[name][1:4])
+            if name == "full_name":
+                also += "; or first_name and last_name"
             found = ", ".join(repr(h) for h in headers) or "nothing"
             raise RegisterFileError(f"{where}: no '{name}' column (also accepted: {also}); found {found}")
+
+
+def _record(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Field → value, the values of several columns of one field put together."""
+    record: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in record and name in MANY:
+            old = record[name] if isinstance(record[name], list) else [record[name]]
+            record[name] = old + (value if isinstance(value, list) else [value])
+        else:
+            record[name] = value
+    return record
 
 
 def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
@@ -258,7 +279,7 @@ def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
                 ),
             )
             continue
-        yield start, {mapping[h]: cell for h, cell in zip(headers, cells, strict=False) if h in mapping}
+        yield start, _record((mapping[h], cell) for h, cell in zip(headers, cells, strict=False) if h in mapping)
     if mapping is None:
         raise RegisterFileError("the file is empty: expected a header line, then one customer per line")
 
@@ -278,13 +299,11 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]
             yield number, RowError(number, None, f"expected a JSON object, got {type(obj).__name__}")
             continue
         try:
-            mapping = _map_columns(list(obj), f"line {number}")
-            _require(mapping, list(obj), f"line {number}")
+            mapping = _map_columns(list(obj), f"line {number}", noun="key")
         except RegisterFileError as exc:
-            external_id = _text(obj.get(next((k for k in obj if _ALIASES.get(_column(k)) == "external_id"), "")))
-            yield number, RowError(number, external_id, str(exc).split(": ", 1)[1])
+            yield number, RowError(number, _text(obj.get("external_id", obj.get("id"))), str(exc).split(": ", 1)[1])
             continue
-        yield number, {mapping[k]: v for k, v in obj.items() if k in mapping}
+        yield number, _record((mapping[k], v) for k, v in obj.items() if k in mapping)
 
 
 def _text(value: Any) -> str | None:

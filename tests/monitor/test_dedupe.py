@@ -323,3 +323,17 @@ def test_marks_tell_templated_posts_apart_but_an_added_phone_does_not() -> None:
     assert dedupe.compare(base, with_phone)[0] >= SETTINGS.confirm_score
     other_order = replace(base, marks=frozenset({"n:7731221"}))
     assert dedupe.compare(base, other_order) == (0.0, "marks")
+
+
+def test_a_crowded_band_is_read_newest_first(sessions: SessionFactory, brand_id: int) -> None:
+    body = TEMPLATES["en"][0].format(order="AC-1", date="March 3", product="a fridge")
+    for _ in range(dedupe.PER_BAND + 20):  # more copies than one band lookup reads
+        *_, last_case = store(sessions, brand_id, body)
+    found = check(sessions, brand_id, body + " Never again.")
+    assert found is not None and found.case_id == last_case
+
+
+def test_month_names_are_dates_and_look_alikes_are_not() -> None:
+    marks = signature(None, "3 мая, 5 травня, 7 жніўня, 12. März, May 2, մարտի 12-ին, 3 майки", brand_id=1).marks
+    assert {"date:3.5", "date:5.5", "date:7.8", "date:12.3", "date:2.5"} <= marks
+    assert "n:3" in marks  # "3 майки" (three T-shirts) is a number, not the 3rd of May
