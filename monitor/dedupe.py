@@ -35,8 +35,8 @@ A signature is made once per mention (`signature`) and its LSH bands are stored
    a. either text under `MIN_WORDS` words → never a duplicate (an emoji, a bare
       link or "Ужас!" cannot tell one complaint from another, so such posts
       open their own case and are not indexed);
-   b. marks conflict → different complaints: for a kind of mark (number, date,
-      phone, e-mail) present in both, neither set contains the other (order
+   b. marks conflict → different complaints: for a kind of mark (number of three
+      or more digits, date, phone, e-mail) present in both, neither set contains the other (order
       7731-245 vs 7731-246, "3 мая" vs "5 мая"; an added phone or one more
       number is not a conflict, a changed one is);
    c. a replaced word → different complaints: the bodies differ by a block of
@@ -108,6 +108,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+|\b)\d[\d \u00a0().\-]{7,}\d\b")
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b")  # "12 490 ₽" is one number
 _NUMBER = re.compile(r"\d+(?:[-./:,]\d+)*")
+MIN_MARK_DIGITS = 3
 # Month names: Cyrillic and Armenian stems take inflection endings; Latin forms are whole words.
 _MONTHS = {
     1: ("янв|січн|студз|հունվ", "jan|january|januar"),
@@ -233,8 +234,12 @@ def _marks(text: str) -> tuple[str, frozenset[str]]:
             marks.add(f"date:{int(m.group())}.{month}")
             days.add(m.start())
     for m in _NUMBER.finditer(text):
-        if m.start() not in days:
-            marks.add("n:" + re.sub(r"\D", "", m.group()))
+        digits = re.sub(r"\D", "", m.group())
+        # One or two digits ("3 дня", a "2/5" rating, a house number) are too common to tell
+        # complaints apart and are often written out as words in a re-post; order numbers,
+        # amounts and the like have three or more.
+        if m.start() not in days and len(digits) >= MIN_MARK_DIGITS:
+            marks.add("n:" + digits)
     return text, frozenset(marks)
 
 
