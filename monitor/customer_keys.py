@@ -23,8 +23,9 @@ Kinds, with what a customer "Петров Иван Сергеевич", ivan.pet
 monitor.names, because they are stored): zh, sh/sch/shch, ch/tsch as one letter
 each, ts/tz/z together, c/q/ck = k, x = ks, h = g = kh (Ukrainian Г, Russian Х,
 German H), f = v = w = ph, y = j = i, vowels dropped after the first letter (any
-first vowel is "a"), doubled letters once: Petrov/Petrof/Petrova → "ptrv", Jürgen/Juergen/Юрген →
-"argn", Гончаренко/Honcharenko → "gnCrnk", Alexander/Aleksandr/Олександр → "alksndr".
+first vowel is "a"), doubled letters once: Petrov/Petrof/Petrova → "ptrv",
+Jürgen/Juergen/Юрген → "argn", Гончаренко/Honcharenko → "gnCrnk",
+Alexander/Aleksandr/Олександр → "alksndr".
 A given name listed in monitor.given_names stands for its group (Ваня, Vanya → ivan).
 
 Typos: a pair key "a|b" is also filed with each one-letter deletion of b (and of a
@@ -263,15 +264,12 @@ def customer_keys(
             keys.add(("name", w.word))
             keys.update(("name", g) for g in w.groups)
         for a, b in combinations(full, 2):
-            if a.patronymic or b.patronymic:
-                # Given + patronymic is how people sign («Валерий Андреевич»); family + patronymic is not.
-                other = b if a.patronymic else a
-                if other.patronymic or not other.groups:
-                    continue
+            if not (a.patronymic or b.patronymic):
                 keys |= _pair_keys(a, b)
-                continue
-            keys |= _pair_keys(a, b)
-            keys.update(("initial", k) for k in _initial_keys(a, b))
+                keys.update(("initial", k) for k in _initial_keys(a, b))
+            elif (other := b if a.patronymic else a).groups and not other.patronymic:
+                # Given + patronymic is how people sign («Валерий Андреевич»); family + patronymic is not.
+                keys |= _pair_keys(a, b)
     plain = [w for w in primary if not w.initial and not w.patronymic]
     if len(plain) >= 2:
         given = next((w for w in plain if w.groups), plain[0])

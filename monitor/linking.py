@@ -9,41 +9,50 @@ automatically, candidates at or above `suggest_at` (default 60) are suggested fo
 staff to confirm or reject, lower ones are dropped. Rejected customers are passed
 in `exclude_customer_ids` and never come back.
 
-Evidence, in the order the rules apply:
+Blocking: the identifiers found in the texts, and each author's name keys (word
+pairs by sound, with one-typo variants; initial + family name; the name run
+together as a handle) are looked up in one indexed query. A name key shared by
+more than 60 customers is dropped as telling nothing ("Ivan" + a typo variant of
+a common family name); exact name pairs and identifiers are always kept. At most
+40 customers are scored, those with identifiers first.
 
-1. Identifiers in the texts (monitor.linking_text): order numbers (the brand's
-   `order_pattern`, else a number after «заказ», "order", "Bestellung", «№», "#"…),
+Rules, in the order they apply:
+
+1. Identifiers in the texts: order numbers (the brand's `order_pattern`, else a
+   number after «заказ», "order", "Bestellung", «замовлення», «պատվեր», «№», "#"),
    e-mail addresses, phone numbers (phonenumbers, the brand's country for numbers
    without "+"). An exact match is proof of the account: 97 for an order or an
    e-mail, 96 for a phone, +1.5 per further matching identifier (at most 99);
-   "order 7731-220 matches exactly".
+   "order 7731-220 matches exactly". An identifier that two candidates share (a
+   household's phone) is worth 85 to each: it says "this family", not who.
 2. The author's name against every spelling of the customer's (full name and
-   aliases), word by word in any order: the same folded word 100, a form of the
-   same given name 100 (Ваня/Иван, Sasha/Alexander, monitor.given_names), the same
-   sound 96 (transliteration: Juergen/Jürgen, Kovalyova/Ковалёва), else rapidfuzz
-   similarity (typos); a masculine/feminine family form (Petrov/Petrova) is 60,
-   a relative's name rather than a typo. "name 'Ivan Petrov' ~ 'Петров Иван' 100".
-   What the agreeing words cover decides the score, with S the name similarity:
-     first and family name (or alias nickname as written) ... 0.92 S (exact: 92)
-     first name and patronymic («Валерий Андреевич») ....... 0.70 S
-     family name and the first name's initial (d.kuznetsov) . 0.66 S
-     family name only ....................................... 0.55 S
-     family name, but another first name (a relative) ....... 0.40 S
-   With an identifier, a name that agrees adds 2; a full name that disagrees in
-   every word takes 12 off (someone else's order number written by mistake,
-   or a relative's account), which drops it to a suggestion.
-3. City: the customer's city named in the texts adds 4 to a candidate that has
-   other evidence; alone it is nothing.
-4. Ambiguity: a best candidate less than 12 points ahead of the next scores at
-   most 80 + twice its lead, and the others no more than it («Иван Петров» twice in
-   the register: both 80, both suggested, none linked). So a name shared by several
-   customers, or a family name shared by a family, never links on its own, while
-   an order number with the author's name still beats a namesake (99 vs 92 → 94).
+   aliases), monitor.name_match: word by word in any order, tolerant of script,
+   transliteration, pet names and typos; "name 'Ivan Petrov' ~ 'Петров Иван' 100".
+   Alone it scores 0.92 × similarity for first + family name (92 when exact),
+   0.70 for first name + patronymic, 0.66 for family name + initial, 0.55 for a
+   family name, 0.40 for a relative (same family name, other first name).
+   With an identifier, a full name that agrees adds 2 (12 to a shared identifier:
+   the name says who in the household); a full name with a known first name of
+   which not one word fits takes 12 off (someone else's order number, or a
+   relative's account), which leaves a suggestion. Nicknames never clash.
+3. City: the customer's city named in the texts (any case ending: «из Самары»)
+   adds 4 to a candidate that has other evidence; alone it is nothing.
+4. A name alone links only when it is as good as exact (similarity ≥ 98: the same
+   name in another script or transliteration) and rare: when another customer of
+   the brand has the same family name (in either gender: Петров/Петрова) or the
+   same handle, it is capped at 88, a suggestion. A family shares its name, so a
+   family member never links on a name alone; nor do two customers with one name.
+5. Ambiguity: a best candidate less than 12 points ahead of the next scores at
+   most 80 + twice its lead, and the others no more than it (two customers with
+   one phone and no name: both 80, both suggested). An order number with the
+   author's name still beats a namesake (100 vs 88).
 
-Thresholds: 90 links on any exact identifier that does not clash with the name,
-and on an exact full name that only one customer in the register has; a name
-with a typo or a transliteration mismatch (~84-91) or a shared name is suggested;
-a family name with an initial (66) is suggested; weaker evidence is dropped at 60.
+Thresholds (CustomerLinkConfig): at link_at 90 an exact identifier links unless
+a name clashes or another candidate shares it, and an exact rare name links; at
+suggest_at 60 typo'd, shared or transliterated-with-errors names (84-89), family
+name + initial (66) and first name + patronymic (70) are suggested; a family name
+alone (55), a relative (40) or a first name alone (35) are not. bench/match.py
+measures these choices (docs/perf-match.md).
 """
 
 from __future__ import annotations
@@ -128,6 +137,8 @@ def extract_evidence(texts: Sequence[str], *, order_pattern: str | None, region:
     for text in texts:
         for m in pattern.finditer(text):
             written = _order_group(m)
+            if pattern is DEFAULT_ORDER and sum(ch.isdigit() for ch in written) < 3:
+                continue  # "order 2", "#1": not an order number
             if written and (key := normalise_order(written)) and key not in seen_orders:
                 seen_orders.add(key)
                 evidence.orders.append(written)

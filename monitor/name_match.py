@@ -22,8 +22,10 @@ The similarity S is the mean of the agreeing pairs (initials aside), less 4 for 
 author word that fits nothing ("Ivan Petrov Moscow"). What the agreeing words cover
 gives the score: COVERAGE_WEIGHT × S, +3 when a patronymic agrees too, −10 when
 author and customer both give a patronymic and they differ (father and son).
-A one-word handle equal to an alias of the customer ("vanya_p88"), or to their first
-and family name run together ("ivanpetrov"), counts as a full name.
+
+A one-word author is also compared whole: equal to an alias of the customer that is
+a user name of its own ("vanya_p88") it is a full match ("nick"); equal to the name
+run together it is that name ("ivanpetrov" first + family, "ipetrov" initial + family).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "best_name_match",
     "exact_pair_keys",
     "family_base",
+    "family_forms",
     "feminine_forms",
 ]
 
@@ -133,7 +136,7 @@ def family_base(word: str) -> str:
 
 
 def feminine_forms(base: str) -> set[str]:
-    """The feminine forms of a masculine family name: petrov → {petrova}; kovalskiy → {kovalskaya}."""
+    """The other forms of a masculine family name: petrov → {petrova}; kovalskiy → {kovalskaya, kovalsky, …}."""
     return {base[: -len(m)] + f for f, m in _ENDINGS if base.endswith(m) and len(base) > len(m) + 2}
 
 

@@ -110,7 +110,12 @@ def import_batches(
     default_region: str | None,
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[ImportReport]:
-    """Import `rows`, yielding the running report after each batch of `batch_size` rows read (at least once)."""
+    """Import `rows`, yielding the running report after each batch of `batch_size` rows read (at least once).
+
+    An external id twice in one batch is an error of the later row (read_register
+    already finds these across the whole file); rows from elsewhere that repeat an
+    id in a later batch update the customer again.
+    """
     report = ImportReport()
     batch: dict[str, RegisterRow] = {}
     pending = 0
@@ -184,18 +189,17 @@ def _store(session: Session, brand_id: int, rows: list[RegisterRow], now: dateti
                 rekey[old.id] = values
         else:
             report.unchanged += 1
+    if changed:
+        session.execute(sa.update(Customer), changed)
+        report.updated += len(changed)
+        if rekey:  # so far only changed customers whose keys change
+            session.execute(sa.delete(_KEY).where(_KEY.c.customer_id.in_(list(rekey))))
     if created:
         inserted = session.execute(
             sa.insert(_CUSTOMER).returning(_CUSTOMER.c.id, sort_by_parameter_order=True), created
         ).scalars()
         rekey.update(zip(inserted, created, strict=True))
         report.created += len(created)
-    if changed:
-        session.execute(sa.update(Customer), changed)
-        report.updated += len(changed)
-        stale = [cid for cid in rekey if cid in {c["id"] for c in changed}]
-        if stale:
-            session.execute(sa.delete(_KEY).where(_KEY.c.customer_id.in_(stale)))
     keys = [
         (cid, brand_id, kind, value)
         for cid, values in rekey.items()

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import json
 import math
 import re
@@ -243,10 +242,20 @@ def _record(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return record
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their ends, one at a time (a register may be hundreds of megabytes)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end + 1
+        yield text[start:end]
+        start = end
+
+
 def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    first_line = text.split("\n", 1)[0]
+    first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     mapping: dict[str, str] | None = None
     headers: list[str] = []
     end = 0  # physical line the previous record ended on
@@ -287,11 +296,11 @@ def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
 def _jsonl_records(text: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     if text.lstrip().startswith("["):
         raise RegisterFileError("line 1: a JSON array; expected JSON lines (one object per line)")
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_lines(text), start=1):
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = json.loads(raw.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             yield number, RowError(number, None, f"not valid JSON: {exc.msg} at column {exc.colno}")
             continue

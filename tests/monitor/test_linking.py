@@ -74,6 +74,7 @@ def linked(found: list[Candidate]) -> int | None:
         ("Замоўленне 5570-114 не прывезлі", ["5570-114"]),
         ("Պատվեր 5530-207 չեն բերել", ["5530-207"]),
         ("заказ от 12.03, сумма 12 490 ₽", []),  # a date and a price are not order numbers
+        ("order 2 of 3, #1 fan", []),
     ],
 )
 def test_default_order_pattern_takes_the_number_after_the_word(text: str, orders: list[str]) -> None:

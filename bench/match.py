@@ -1,0 +1,411 @@
+"""Customer-matching benchmark: precision and recall of automatic links, top-3 suggestions, speed.
+
+    .venv/bin/python bench/match.py [--customers 1000000] [--mentions 5000] [--workers 2]
+                                    [--database URL] [--seed 7] [--json PATH]
+
+1. A register of `--customers` people (bench/people.py: six cultures, real and
+   made-up family names drawn Zipf-like, households sharing a family name, city and
+   sometimes a phone) is written as a CRM would: Russian-style "Family Given
+   Patronymic" or "Given Family", 5% stored in Latin letters, 2% with a typo, some
+   with a nickname or pet name as alias; e-mail, phone, orders and city often missing;
+   phones in local formats ("8 (912) 345-67-89"). It is read with
+   `read_register(default_region="RU")` and imported with `import_customers`
+   (a commit per batch, as the CLI does) into a fresh database, timed.
+2. `--mentions` complaints: 75% by customers, 25% by people not in the register
+   (drawn from the same population, so some share a customer's name). Authors sign
+   as in AUTHOR_FORMS; texts carry an order number (40% of customers' texts; 2% of
+   those mistyped), a phone (15%), an e-mail (10%), the author's city (30%);
+   non-customers' texts carry a number after «заказ» 5% of the time.
+3. `find_candidates(limit=3)` runs for each mention in `--workers` processes (each its
+   own connection), and CustomerLinkConfig's defaults decide: link the top candidate
+   at ≥ 90, suggest ≥ 60. Reported: auto-link precision and recall, right customer
+   in the top 3, non-customers left unlinked, per author form and per evidence;
+   mentions/s; peak RSS of each matching process (ru_maxrss) and of the import.
+
+The database is a temporary SQLite file by default. A PostgreSQL URL is used as
+given: its schema `public` is DROPPED and recreated first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import io
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.people import NICKNAMES, PET, Person, Population, handle, latin, typo
+from monitor.config import CustomerLinkConfig
+from monitor.db import make_engine, make_session_factory, session_scope, upgrade
+from monitor.models import Brand, Customer
+
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+AUTHOR_FORMS = {  # how an author signs, and how often
+    "native": 20, "latin": 15, "pet name": 8, "typo": 7, "patronymic": 5, "initial": 10,
+    "handle": 10, "alias": 5, "first name only": 10, "nickname": 10,
+}  # fmt: skip
+TEXTS = {
+    "ru": "Здравствуйте! Купил(а) у вас технику, {evidence} Доставка сорвана дважды, поддержка не отвечает.",
+    "uk": "Добрий день. Замовив(ла) у вас товар, {evidence} Кур'єр не приїхав, гроші не повертають.",
+    "be": "Добры дзень. {evidence} Тавар так і не прывезлі, грошы не вярнулі.",
+    "hy": "Բարև Ձեզ։ {evidence} Ապրանքը չեն բերել, գումարը չեն վերադարձնում։",
+    "de": "Guten Tag, {evidence} Die Lieferung kam nie an und der Support antwortet nicht.",
+    "en": "Hello, {evidence} The delivery never arrived and support does not answer.",
+}
+ORDER_WORD = {"ru": "заказ", "uk": "замовлення", "be": "заказ", "hy": "պատվեր", "de": "Bestellung", "en": "order"}
+CITY_WORD = {"ru": "я из города {}.", "uk": "я з міста {}.", "be": "я з горада {}.", "hy": "ես {}-ից եմ։",
+             "de": "ich wohne in {}.", "en": "I live in {}."}  # fmt: skip
+
+
+# -- the register and the mentions --------------------------------------------------------------
+
+
+def crm_row(n: int, p: Person, rng: random.Random) -> list[Any]:
+    given, family = p.given, p.family
+    if rng.random() < 0.02:  # a typo made by whoever typed the record
+        family, given = (typo(family, rng), given) if rng.random() < 0.7 else (family, typo(given, rng))
+    if p.culture in ("ru", "uk", "be") and rng.random() < 0.7:
+        words = [family, given] + ([p.patronymic] if p.patronymic and rng.random() < 0.6 else [])
+    elif p.culture == "hy" and rng.random() < 0.5:
+        words = [family, given]
+    else:
+        words = [given, family]
+    if rng.random() < 0.05 or (p.culture == "hy" and rng.random() < 0.5):
+        words = [latin(w, rng) for w in words]
+    aliases = [p.handle] if p.handle else []
+    if p.given in PET and rng.random() < 0.05:
+        aliases.append(rng.choice(PET[p.given].split()))
+    phones = [local_phone(ph, rng) for ph in p.phones]
+    tier = rng.choice(("", "bronze", "silver", "gold"))
+    value = f"{rng.randrange(0, 500000) / 100:.2f}".replace(".", ",") if rng.random() < 0.7 else ""
+    return [f"C{n:07d}", " ".join(words), "; ".join(aliases), "; ".join(p.emails), "; ".join(phones),
+            "; ".join(p.orders), p.city or "", tier, value]  # fmt: skip
+
+
+def local_phone(e164: str, rng: random.Random) -> str:
+    if e164.startswith("+79") and rng.random() < 0.6:
+        d = e164[2:]
+        return rng.choice((f"8 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}", f"8{d}", f"+7 {d[:3]} {d[3:6]} {d[6:8]} {d[8:]}"))
+    return e164 if rng.random() < 0.5 else f"{e164[:-7]} {e164[-7:-4]} {e164[-4:]}"
+
+
+def sign(p: Person, rng: random.Random) -> tuple[str, str]:
+    """(author as shown on the site, form)."""
+    form = rng.choices(list(AUTHOR_FORMS), weights=list(AUTHOR_FORMS.values()))[0]
+    given, family = p.given, p.family
+    swap = rng.random() < 0.3
+    if form == "latin":
+        given, family = latin(given, rng), latin(family, rng)
+    elif form == "pet name" and p.given in PET:
+        given = rng.choice(PET[p.given].split())
+    elif form == "typo":
+        given, family = (given, typo(family, rng)) if rng.random() < 0.7 else (typo(given, rng), family)
+    elif form == "patronymic" and p.patronymic:
+        return f"{given} {p.patronymic} {family}", form
+    elif form == "initial":
+        g, f = (given, family) if rng.random() < 0.5 else (latin(given, rng), latin(family, rng))
+        return rng.choice((f"{g[:1]}. {f}", f"{f} {g[:1]}.", f"{g[:1].lower()}.{f.lower()}")), form
+    elif form == "handle":
+        return handle(p, rng), form
+    elif form == "alias":
+        return p.handle or handle(p, rng), form
+    elif form == "first name only":
+        return rng.choice((given, f"{given} {family[:1]}.")), form
+    elif form == "nickname":
+        return f"{rng.choice(NICKNAMES)}{rng.randrange(100) if rng.random() < 0.5 else ''}", form
+    return (f"{family} {given}" if swap else f"{given} {family}"), form
+
+
+def complaint(p: Person, rng: random.Random, customer: bool) -> tuple[str, list[str]]:
+    parts, tags = [], []
+    if customer and p.orders and rng.random() < 0.40:
+        order = rng.choice(p.orders)
+        if rng.random() < 0.02:
+            order = order[:-1] + str((int(order[-1]) + 1) % 10)
+            tags.append("order mistyped")
+        else:
+            tags.append("order")
+        parts.append(f"{ORDER_WORD[p.culture]} {order}.")
+    elif not customer and rng.random() < 0.05:
+        parts.append(f"{ORDER_WORD[p.culture]} {rng.randrange(1000, 10000)}-{rng.randrange(1000):03d}.")
+        tags.append("foreign order")
+    if p.phones and rng.random() < (0.15 if customer else 0.10):
+        parts.append(f"тел. {local_phone(p.phones[0], rng)}")
+        tags.append("phone")
+    if p.emails and rng.random() < (0.10 if customer else 0.05):
+        parts.append(f"e-mail: {p.emails[0]}")
+        tags.append("email")
+    if p.city and rng.random() < 0.3:
+        parts.append(CITY_WORD[p.culture].format(p.city))
+    return TEXTS[p.culture].format(evidence=" ".join(parts)), tags
+
+
+def generate(customers: int, mentions: int, seed: int) -> tuple[bytes, list[dict[str, Any]], dict[str, int]]:
+    rng = random.Random(seed)
+    pop = Population(rng, customers)
+    people: list[Person] = []
+    households = 0
+    while len(people) < customers:
+        head = pop.person()
+        people.append(head)
+        if rng.random() < 0.05:  # a household: the same family name and city, sometimes one phone
+            households += 1
+            for _ in range(rng.randint(1, 3)):
+                member = pop.person(family=head.family_base, culture=head.culture, city=head.city)
+                if head.phones and rng.random() < 0.3:
+                    member.phones = list(head.phones)
+                people.append(member)
+    people = people[:customers]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["external_id", "full_name", "names", "emails", "phones", "orders", "city", "tier", "lifetime_value"]
+    )
+    for n, p in enumerate(people):
+        writer.writerow(crm_row(n, p, rng))
+    items = []
+    for _ in range(mentions):
+        customer = rng.random() < 0.75
+        idx = rng.randrange(len(people)) if customer else None
+        p = people[idx] if idx is not None else pop.person()
+        author, form = sign(p, rng)
+        text, tags = complaint(p, rng, customer)
+        truth = f"C{idx:07d}" if idx is not None else None
+        items.append({"author": author, "text": text, "truth": truth, "form": form, "tags": tags})
+    return out.getvalue().encode(), items, {"households": households}
+
+
+# -- import and matching, each in its own process ----------------------------------------------------
+
+
+def run_import(url: str, path: str, queue: Any) -> None:
+    from monitor.register import import_batches, read_register
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        brand = Brand(key="acme", name="Acme", created_at=NOW, updated_at=NOW)
+        session.add(brand)
+        session.flush()
+        brand_id = brand.id
+    started = time.perf_counter()
+    data = Path(path).read_bytes()
+    with factory() as session:
+        rows = read_register(data, filename=path, default_region="RU")
+        report = None
+        for batch in import_batches(session=session, brand_id=brand_id, rows=rows, now=NOW, default_region="RU"):
+            session.commit()
+            report = batch
+    seconds = time.perf_counter() - started
+    assert report is not None
+    queue.put({"seconds": seconds, "read": report.read, "created": report.created, "errors": len(report.errors),
+               "first_errors": [str(e) for e in report.errors[:5]], "brand_id": brand_id,
+               "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})  # fmt: skip
+
+
+def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]], queue: Any) -> None:
+    from monitor.linking import find_candidates
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    results = []
+    with factory() as session:
+        find_candidates(session=session, brand_id=brand_id, texts=["warm up"], authors=["Иван Петров"],
+                        order_pattern=None, default_region="RU", limit=3)  # fmt: skip
+        started, cpu = time.perf_counter(), time.process_time()
+        for item in items:
+            found = find_candidates(session=session, brand_id=brand_id, texts=[item["text"]], authors=[item["author"]],
+                                    order_pattern=None, default_region="RU", limit=3)  # fmt: skip
+            results.append([(c.customer_id, c.score, c.reasons) for c in found])
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put({"index": index, "results": results, "seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss})
+
+
+def in_process(target: Any, *args: Any) -> Any:
+    ctx = mp.get_context("spawn")  # fresh interpreters: their RSS is theirs, not the generator's
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
+
+
+# -- figures ---------------------------------------------------------------------------------------
+
+
+def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, tuple]]], ids: dict[int, str],
+             link_at: float, suggest_at: float) -> dict[str, Any]:  # fmt: skip
+    stats: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    wrong_links, misses = [], []
+    for item, found in zip(items, results, strict=True):
+        shown = [(ids[cid], score, reasons) for cid, score, reasons in found if score >= suggest_at][:3]
+        linked = shown[0][0] if shown and shown[0][1] >= link_at else None
+        groups = ["all", "form: " + item["form"], "evidence: " + (", ".join(item["tags"]) or "name only")]
+        for g in groups:
+            s = stats[g]
+            if item["truth"] is None:
+                s["outsiders"] += 1
+                s["outsiders unlinked"] += linked is None
+            else:
+                s["customers"] += 1
+                s["top3"] += any(ext == item["truth"] for ext, _, _ in shown)
+            s["links"] += linked is not None
+            s["right links"] += linked is not None and linked == item["truth"]
+        in_top3 = any(ext == item["truth"] for ext, _, _ in shown)
+        if item["truth"] and (not in_top3 or (item["tags"] and linked != item["truth"])):
+            misses.append({"author": item["author"], "truth": item["truth"], "form": item["form"], "tags": item["tags"],
+                           "found": [(ext, score, list(reasons)) for ext, score, reasons in shown]})  # fmt: skip
+        if linked is not None and linked != item["truth"] and len(wrong_links) < 15:
+            wrong_links.append({"author": item["author"], "truth": item["truth"], "linked": linked,
+                                "reasons": list(shown[0][2]), "tags": item["tags"]})  # fmt: skip
+    table = {}
+    for g, s in stats.items():
+        table[g] = {
+            "mentions": s["customers"] + s["outsiders"],
+            "link precision": s["right links"] / s["links"] if s["links"] else None,
+            "link recall": s["right links"] / s["customers"] if s["customers"] else None,
+            "top-3": s["top3"] / s["customers"] if s["customers"] else None,
+            "outsiders unlinked": s["outsiders unlinked"] / s["outsiders"] if s["outsiders"] else None,
+        }
+    return {"table": table, "wrong_links": wrong_links, "misses": misses}
+
+
+def sweep(items: list[dict[str, Any]], results: list, ids: dict[int, str]) -> list[dict[str, Any]]:
+    out = []
+    for link_at in (85.0, 88.0, 90.0, 92.0, 95.0):
+        row = evaluate(items, results, ids, link_at, 60.0)["table"]["all"]
+        out.append({"link_at": link_at, **{k: row[k] for k in ("link precision", "link recall", "outsiders unlinked")}})
+    return out
+
+
+def fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--mentions", type=int, default=5000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", default=None)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--keep", default=None, help="SQLite file to keep the register in, and reuse when it exists")
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    register, items, extra = generate(args.customers, args.mentions, args.seed)
+    print(f"generated {args.customers} customers ({extra['households']} households), {len(items)} mentions "
+          f"in {time.perf_counter() - started:.1f} s; register file {len(register) / 1e6:.1f} MB")  # fmt: skip
+    tmp = Path(tempfile.mkdtemp(prefix="replywatch-match-"))
+    try:
+        db_path = Path(args.keep) if args.keep else tmp / "match.db"
+        url = args.database or f"sqlite:///{db_path}"
+        reuse = args.keep is not None and db_path.exists()
+        if args.database:
+            engine = make_engine(url)
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+            engine.dispose()
+        if reuse:
+            imported = json.loads(db_path.with_suffix(".json").read_text())
+        else:
+            upgrade(url)
+            path = tmp / "register.csv"
+            path.write_bytes(register)
+            imported = in_process(run_import, url, str(path))
+            if args.keep:
+                db_path.with_suffix(".json").write_text(json.dumps(imported))
+        del register
+        print(f"imported {imported['created']} customers ({imported['errors']} rows refused) in {imported['seconds']:.1f} s, "
+              f"peak RSS {imported['rss_mb']:.0f} MB; {imported['first_errors']}")  # fmt: skip
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            ids = dict(conn.execute(sa.select(Customer.id, Customer.external_id)).all())
+            keys = conn.execute(sa.text("SELECT count(*) FROM customer_key")).scalar_one()
+        engine.dispose()
+        db_mb = (
+            sum(f.stat().st_size for f in db_path.parent.glob(db_path.name + "*")) / 1e6 if not args.database else None
+        )
+
+        chunks = [items[i :: args.workers] for i in range(args.workers)]
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        procs = [
+            ctx.Process(target=run_matching, args=(url, imported["brand_id"], i, chunk, queue))
+            for i, chunk in enumerate(chunks)
+        ]
+        for proc in procs:
+            proc.start()
+        outs = [queue.get() for _ in procs]
+        for proc in procs:
+            proc.join()
+        results: list[Any] = [None] * len(items)
+        for out in outs:
+            for j, r in enumerate(out["results"]):
+                results[out["index"] + j * args.workers] = r
+        wall = max(o["seconds"] for o in outs)
+        rate = len(items) / wall
+        settings = CustomerLinkConfig()
+        figures = evaluate(items, results, ids, settings.link_at, settings.suggest_at)
+        report = {
+            "customers": args.customers, "mentions": len(items), "workers": args.workers, "database": "sqlite" if not args.database else "postgresql",
+            "keys": keys, "keys per customer": keys / max(1, imported["created"]), "database MB": db_mb,
+            "import seconds": imported["seconds"], "import rows/s": imported["read"] / imported["seconds"], "import peak RSS MB": imported["rss_mb"],
+            "mentions/s": rate, "per-process mentions/s": [len(o["results"]) / o["seconds"] for o in outs],
+            "mentions per CPU second": [len(o["results"]) / o["cpu_seconds"] for o in outs],
+            "load average": os.getloadavg(),
+            "matching peak RSS MB": [o["rss_mb"] for o in outs], "link_at": settings.link_at, "suggest_at": settings.suggest_at,
+            **figures, "sweep": sweep(items, results, ids),
+        }  # fmt: skip
+        print_report(report)
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def print_report(r: dict[str, Any]) -> None:
+    print(f"\nregister: {r['customers']} customers, {r['keys']} keys ({r['keys per customer']:.1f} per customer), "
+          f"database {fmt(r['database MB'])} MB; import {r['import seconds']:.1f} s ({r['import rows/s']:.0f} rows/s), "
+          f"peak RSS {r['import peak RSS MB']:.0f} MB")  # fmt: skip
+    print(f"matching: {r['mentions/s']:.0f} mentions/s with {r['workers']} processes "
+          f"(each {', '.join(f'{x:.0f}' for x in r['per-process mentions/s'])}/s wall, "
+          f"{', '.join(f'{x:.0f}' for x in r['mentions per CPU second'])} per CPU second; "
+          f"load average {', '.join(f'{x:.1f}' for x in r['load average'])}), "
+          f"peak RSS {', '.join(f'{x:.0f}' for x in r['matching peak RSS MB'])} MB")  # fmt: skip
+    print(f"\nthresholds link_at {r['link_at']:g}, suggest_at {r['suggest_at']:g}")
+    print(f"{'':34} {'mentions':>8} {'link prec':>9} {'link rec':>9} {'top-3':>7} {'outsiders unlinked':>18}")
+    for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
+        print(f"{g:34} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "
+              f"{fmt(row['top-3']):>7} {fmt(row['outsiders unlinked']):>18}")  # fmt: skip
+    print("\nlink_at sweep (suggest_at 60):")
+    for row in r["sweep"]:
+        print(f"  {row['link_at']:>5g}: precision {fmt(row['link precision'])}, recall {fmt(row['link recall'])}, "
+              f"outsiders unlinked {fmt(row['outsiders unlinked'])}")  # fmt: skip
+    if r["wrong_links"]:
+        print("\nwrong automatic links (first 15):")
+        for w in r["wrong_links"]:
+            print(f"  {w['author']!r} {w['tags']} truth={w['truth']} linked={w['linked']}: {w['reasons']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,662 @@
+"""Polling benchmark: how many polls per minute one worker process sustains, and at what memory.
+
+    .venv/bin/python bench/poll.py [--sources 2000] [--items 50] [--rounds 3] [--sample 100]
+                                   [--database URL] [--parse-workers K] [--max-concurrency 64]
+                                   [--max-connections 64] [--profile] [--json PATH]
+
+A feed server (bench/feedserver.py) runs in its own process and serves N distinct RSS 2.0
+feeds of `--items` items (~2 KB of ru/de/en complaint text each) with strong ETags. The
+poller (monitor.scheduler.Poller as `replywatch worker` builds it; it logs in logfmt, into a
+file) polls a watch list of those N feeds on a fresh database. Before each round the
+sources are made due, and `Poller.run_due()` is timed:
+
+    A  first poll of all N sources: every item is new   -> polls/min, new mentions stored/s
+    B  nothing changed: every answer is a 304           -> polls/min          (--rounds times)
+    C  every feed changed (new guids everywhere)        -> polls/min, new/s   (--rounds times)
+
+B and C poll `--sample` of the N sources (spread evenly; 0 = all of them) so that the whole
+run stays near ten minutes, and are reported as medians. Peak memory is ru_maxrss of this
+(the poller) process after all rounds; parse workers and the feed server are reported
+separately. CPU seconds per round are reported too: on a shared machine they are steadier
+than wall time. `--profile` runs one more round C under py-spy (`--gil`: every thread and
+the parse processes; pyinstrument on the event loop and DB threads when py-spy is missing)
+and prints where the time goes.
+
+The database is a temporary SQLite file by default. With a PostgreSQL URL the database is
+created if missing, and its schema `public` is DROPPED and recreated: use a dedicated one
+(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/replywatch_bench), never data you keep,
+and not the test database while tests run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import platform
+import re
+import resource
+import select
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from monitor.config import Config, parse_config
+from monitor.db import (
+    SessionFactory,
+    describe_url,
+    make_engine,
+    make_session_factory,
+    normalise_url,
+    session_scope,
+    upgrade,
+)
+from monitor.logs import configure_logging
+from monitor.models import Mention, Source
+from monitor.scheduler import Poller, PollResult
+
+HERE = Path(__file__).resolve().parent
+# Targets on a 2-core machine (docs/PERFORMANCE.md).
+TARGET_304_PER_MIN = 3000
+TARGET_CHANGED_PER_MIN = 1000
+TARGET_NEW_PER_S = 1000
+TARGET_PEAK_MB = 400
+ROUND_TIMEOUT = 900.0
+
+
+# -- the feed server process ---------------------------------------------------------------
+
+
+class FeedServer:
+    """bench/feedserver.py in a child process, driven over its /control/ URLs."""
+
+    def __init__(self, sources: int, items: int, *, start_timeout: float = 300.0) -> None:
+        command = [sys.executable, str(HERE / "feedserver.py"), "serve", "--sources", str(sources)]
+        self.proc = subprocess.Popen([*command, "--items", str(items)], stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        started = time.perf_counter()
+        ready, _, _ = select.select([self.proc.stdout], [], [], start_timeout)
+        line = self.proc.stdout.readline() if ready else ""
+        if not line.startswith("PORT "):
+            self.proc.kill()
+            raise RuntimeError(f"feed server did not start within {start_timeout:g} s (said {line!r})")
+        self.start_seconds = time.perf_counter() - started
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+        self._http = httpx.Client(timeout=300)
+
+    def control(self, what: str) -> dict[str, Any]:
+        return self._http.get(f"{self.url}/control/{what}").raise_for_status().json()
+
+    def load(self, client: str, status: int, *, connections: int, feeds: int, seconds: float = 2.0) -> dict[str, Any]:
+        """The server's ceiling, measured from a separate client process."""
+        command = [sys.executable, str(HERE / "feedserver.py"), "load", "--url", self.url, "--client", client]
+        command += ["--status", str(status), "--connections", str(connections), "--feeds", str(feeds)]
+        command += ["--seconds", str(seconds)]
+        out = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def stop(self) -> None:
+        try:
+            self.control("stop")
+            self.proc.wait(timeout=10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._http.close()
+
+
+# -- database and watch list -----------------------------------------------------------------
+
+
+def prepare_database(url: str | None, workdir: Path) -> str:
+    """A fresh, migrated database: a temporary SQLite file, or the given one with schema public recreated."""
+    if url is None:
+        url = f"sqlite:///{workdir / 'bench.db'}"
+    elif not url.startswith("sqlite"):
+        url = normalise_url(url)
+        _create_pg_database(url)
+        engine = make_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade(url)
+    return url
+
+
+def _create_pg_database(url: str) -> None:
+    """CREATE DATABASE when the URL names one that does not exist yet (a dedicated bench database)."""
+    target = make_url(url)
+    admin = make_engine(
+        target.set(database="postgres").render_as_string(hide_password=False),
+        poolclass=sa.pool.NullPool,
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def watch_list(server_url: str, args: argparse.Namespace) -> Config:
+    lines = [
+        "contact_url: https://replywatch.example/bench",
+        "http: {per_host_delay: 0s, per_host_concurrency: 64, retries: 0, timeout: 60s,"
+        f" max_connections: {args.max_connections}}}",
+        f"scheduler: {{max_concurrency: {args.max_concurrency}, parse_workers: {args.parse_workers}}}",
+        "brands:",
+        "  - {key: acme, name: Acme, names: [Акме, Acme Shop], domains: [acme.example]}",
+        "  - {key: beta, name: Beta Markt, names: [Бета Маркет], domains: [beta.example]}",
+        "sources:",
+    ]
+    for i in range(args.sources):
+        brand = ("acme", "beta", None)[i % 3]
+        extra = f", brand: {brand}" if brand else ""
+        lines.append(f"  - {{key: f{i}, kind: feed, url: '{server_url}/f/{i}.rss', interval: {args.interval}{extra}}}")
+    return parse_config("\n".join(lines), path="bench.yaml", env={})
+
+
+def sqlite_file_mb(url: str) -> float:
+    path = Path(url.removeprefix("sqlite:///"))
+    return round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6, 1)  # with -wal
+
+
+def make_due(sessions: SessionFactory, keys: list[str] | None) -> None:
+    """Every source (or the given ones) due now."""
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    with session_scope(sessions) as session:
+        query = sa.update(Source).values(next_poll_at=past)
+        session.execute(query if keys is None else query.where(Source.key.in_(keys)))
+
+
+def sample_keys(sources: int, sample: int | None) -> list[str] | None:
+    if not sample or sample >= sources:
+        return None
+    step = sources / sample
+    return [f"f{int(k * step)}" for k in range(sample)]
+
+
+def count_mentions(sessions: SessionFactory) -> int:
+    with session_scope(sessions) as session:
+        return session.scalar(sa.select(sa.func.count(Mention.id))) or 0
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+def self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def worker_pids(poller: Poller) -> list[int]:
+    processes = getattr(poller.cpu, "_processes", None) or {}
+    return list(processes)
+
+
+def proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_peak_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class Round:
+    name: str
+    expect: str  # "new" | "304"
+    polls: int = 0
+    seconds: float = 0.0
+    new: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    unexpected: int = 0
+    errors: list[str] = field(default_factory=list)
+    cpu_poller: float = 0.0
+    cpu_workers: float = 0.0
+    cpu_server: float = 0.0
+
+    @property
+    def per_min(self) -> float:
+        return self.polls / self.seconds * 60 if self.seconds else 0.0
+
+    @property
+    def new_per_s(self) -> float:
+        return self.new / self.seconds if self.seconds else 0.0
+
+
+async def run_round(
+    name: str,
+    expect: str,
+    poller: Poller,
+    sessions: SessionFactory,
+    server: FeedServer,
+    items: int,
+    keys: list[str] | None = None,
+) -> Round:
+    make_due(sessions, keys)
+    cpu0, server0 = self_cpu(), server.control("stats")["cpu_s"]
+    workers0 = {pid: proc_cpu(pid) for pid in worker_pids(poller)}
+    started = time.perf_counter()
+    results: list[PollResult] = await asyncio.wait_for(poller.run_due(), ROUND_TIMEOUT)
+    seconds = time.perf_counter() - started
+    r = Round(name=name, expect=expect, polls=len(results), seconds=seconds)
+    r.cpu_poller = self_cpu() - cpu0
+    r.cpu_workers = sum(proc_cpu(pid) - workers0.get(pid, 0.0) for pid in worker_pids(poller))
+    r.cpu_server = server.control("stats")["cpu_s"] - server0
+    r.new = sum(x.items_new for x in results)
+    r.outcomes = dict(collections.Counter(x.outcome for x in results))
+    for x in results:
+        good = x.outcome == "not_modified" if expect == "304" else x.outcome == "ok" and x.items_new == items
+        if not good:
+            r.unexpected += 1
+            if len(r.errors) < 5:
+                r.errors.append(f"{x.key}: {x.outcome} new={x.items_new} {x.error or ''}"[:200])
+    return r
+
+
+# -- profiling -------------------------------------------------------------------------------------
+
+# Each sample goes to the first bucket whose marker is anywhere in its stack (order matters:
+# language detection runs inside ingest, which runs inside the poll's DB transaction).
+BUCKETS: list[tuple[str, tuple[str, ...]]] = [
+    ("language detection (monitor/language.py, lingua)", ("/monitor/language.py",)),
+    ("feedparser", ("/feedparser/",)),
+    ("text cleaning (sources/text.py: html_to_text, clean_text)", ("/sources/text.py",)),
+    ("feed adapter, rest (sources/feed.py)", ("/sources/feed.py",)),
+    ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/")),
+    ("ingest: SQL and ORM (monitor/ingest.py)", ("/monitor/ingest.py",)),
+    ("poll record, claim, commit (monitor/polling.py, session)", ("/monitor/polling.py", "/sqlalchemy/")),
+    ("process pool: pickling and queues", ("/concurrent/futures/process.py", "/multiprocessing/")),
+    ("fetch: httpx/httpcore/anyio/h11", ("/httpx/", "/httpcore/", "/anyio/", "/h11/")),
+    ("fetch: sources/http.py (decode, robots, politeness)", ("/sources/http.py",)),
+    ("logging (structlog)", ("/structlog/",)),
+    ("metrics (prometheus_client)", ("/prometheus_client/",)),
+    ("scheduler glue (monitor/scheduler.py, sources/base.py)", ("/monitor/scheduler.py", "/sources/base.py")),
+    ("asyncio event loop", ("/asyncio/",)),
+]
+# Leaf frames that mean "waiting", in case py-spy's idle detection lets one through.
+_WAITING = re.compile(
+    r"^(Condition\.wait|Event\.wait|_wait_for_tstate_lock|select|poll|_worker|wait|_recv|_recv_bytes|"
+    r"recv_bytes|get|accept|sleep|BaseSelector\.select|EpollSelector\.select|_poll|_wait)\b"
+)
+
+
+def _frame(text: str) -> tuple[str, str]:
+    name, _, where = text.rpartition(" (")
+    return name, re.sub(r":\d+\)$", "", where)
+
+
+def summarise_profile(raw: Path, server_pid: int, top: int = 25) -> dict[str, Any]:
+    """Samples by thread/process, by bucket (BUCKETS) and by function (self time), poller only."""
+    threads: collections.Counter[str] = collections.Counter()
+    buckets: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        processes = [f for f in frames if f.startswith("process ")]
+        thread = next((f for f in frames if f.startswith("thread (")), "thread (?)")
+        code = [f for f in frames if not f.startswith(("process ", "thread ("))]
+        if not code:
+            continue
+        leaf_name, leaf_file = _frame(code[-1])
+        if _WAITING.match(leaf_name) and ("/selectors.py" in leaf_file or "/threading.py" in leaf_file or
+                                          "/multiprocessing/" in leaf_file or "/queue.py" in leaf_file):  # fmt: skip
+            continue
+        pid = int(processes[-1].split()[1].split(":")[0]) if processes else 0
+        if pid == server_pid:
+            threads["feed server process (not the poller)"] += n
+            continue
+        where = "parse worker process" if len(processes) > 1 else "poller: " + thread.split(": ", 1)[-1]
+        threads[re.sub(r"_\d+$", "_*", where)] += n
+        total += n
+        joined = ";".join(code)
+        bucket = next((b for b, marks in BUCKETS if any(m in joined for m in marks)), "other")
+        buckets[bucket] += n
+        own[f"{leaf_name} ({_short(leaf_file)})"] += n
+    return {
+        "samples": total,
+        "threads": threads.most_common(),
+        "buckets": buckets.most_common(),
+        "self": own.most_common(top),
+    }
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/"):
+        if marker in path:
+            return path.split(marker, 1)[1]
+    return path
+
+
+class Profile:
+    """py-spy over this process and its children; pyinstrument (event loop + DB thread) without it."""
+
+    def __init__(self, out_dir: Path, poller: Poller) -> None:
+        self.out_dir, self.poller = out_dir, poller
+        self.spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        self.raw = out_dir / f"replywatch-poll-profile-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.pyinstrument: list[Any] = []
+
+    def start(self) -> None:
+        if Path(self.spy).exists():
+            command = [self.spy, "record", "--pid", str(os.getpid()), "--subprocesses", "--threads", "--gil"]
+            command += ["--full-filenames", "--format", "raw", "--rate", "100", "-o", str(self.raw)]
+            self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(1.0)  # let it attach
+            return
+        from pyinstrument import Profiler
+
+        loop, db = Profiler(async_mode="disabled"), Profiler(async_mode="disabled")
+        self.poller._db.submit(db.start).result()
+        loop.start()
+        self.pyinstrument = [loop, db]
+
+    def stop(self) -> str:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)
+            _, err = self.proc.communicate(timeout=120)
+            return err.decode(errors="replace").strip().splitlines()[-2:][0] if err else ""
+        loop, db = self.pyinstrument
+        loop.stop()
+        self.poller._db.submit(db.stop).result()
+        text = "EVENT LOOP THREAD\n" + loop.output_text(color=False) + "\nDB THREAD\n" + db.output_text(color=False)
+        self.raw = self.raw.with_suffix(".pyinstrument.txt")
+        self.raw.write_text(text)
+        return "pyinstrument (py-spy not installed): event loop and DB threads only"
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+def machine_facts(url: str, sessions: SessionFactory) -> dict[str, Any]:
+    import sqlite3
+
+    cpu_model = ""
+    with contextlib.suppress(OSError, StopIteration):
+        cpu_model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    facts = {
+        "cpu_check_s": round(time.perf_counter() - started, 2),  # a pure-Python loop, to compare runs
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "platform": platform.platform(),
+        "database": describe_url(url),
+    }
+    if not url.startswith("sqlite"):
+        with session_scope(sessions) as session:
+            facts["postgresql"] = session.scalar(sa.text("SHOW server_version"))
+    return facts
+
+
+async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"command": shlex.join([sys.executable, *sys.argv]), "args": vars(args)}
+    server = FeedServer(args.sources, args.items)
+    poller: Poller | None = None
+    try:
+        stats = server.control("stats")
+        out["server"] = {"start_s": round(server.start_seconds, 1), "body_mb": round(stats["body_bytes"] / 1e6, 1)}
+        print(f"feed server up in {server.start_seconds:.1f} s: {args.sources} feeds, "
+              f"{stats['body_bytes'] / 1e6:.1f} MB of bodies", flush=True)  # fmt: skip
+        if not args.no_ceiling:
+            feeds = min(args.sources, 200)
+            out["ceiling"] = [
+                server.load("raw", 304, connections=64, feeds=feeds),
+                server.load("raw", 200, connections=64, feeds=feeds),
+                server.load("httpx", 304, connections=args.max_connections, feeds=feeds),
+                server.load("httpx", 200, connections=args.max_connections, feeds=feeds),
+                server.load("httpx", 200, connections=8, feeds=feeds),
+            ]
+            for c in out["ceiling"]:
+                where = f"{c['client']:5} {c['status']}, {c['connections']:2} connections"
+                print(f"  ceiling {where}: {c['per_second']:8.0f} req/s", flush=True)
+
+        url = prepare_database(args.database, workdir)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        out["machine"] = machine_facts(url, sessions)
+        started = time.perf_counter()
+        config = watch_list(server.url, args)
+        out["config_load_s"] = round(time.perf_counter() - started, 2)
+
+        poller = Poller(config=config, sessions=sessions)
+        await poller.sync()
+        rounds: list[Round] = []
+
+        def report(r: Round) -> None:
+            rounds.append(r)
+            print(
+                f"  {r.name:3} {r.polls:5} polls in {r.seconds:7.2f} s = {r.per_min:7.0f} polls/min,"
+                f" {r.new_per_s:6.0f} new/s  outcomes={r.outcomes}  unexpected={r.unexpected}"
+                f"  cpu poller={r.cpu_poller:.1f}s workers={r.cpu_workers:.1f}s server={r.cpu_server:.1f}s",
+                flush=True,
+            )
+            for e in r.errors:
+                print(f"      {e}", flush=True)
+
+        keys = sample_keys(args.sources, args.sample)
+        report(await run_round("A", "new", poller, sessions, server, args.items))
+        for k in range(1, args.rounds + 1):
+            report(await run_round(f"B{k}", "304", poller, sessions, server, args.items, keys))
+            bump = server.control("bump")
+            print(f"  (server: generation {bump['generation']} rendered in {bump['seconds']:.1f} s)", flush=True)
+            report(await run_round(f"C{k}", "new", poller, sessions, server, args.items, keys))
+        out["rounds"] = [{**asdict(r), "per_min": r.per_min, "new_per_s": r.new_per_s} for r in rounds]
+        out["mentions_stored"] = count_mentions(sessions)
+        out["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        out["peak_mb"] = {
+            "poller": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "parse_workers": [proc_peak_mb(pid) for pid in worker_pids(poller)],
+            "server": server.control("stats")["maxrss_kb"] / 1024,
+        }
+        if url.startswith("sqlite"):
+            out["sqlite_file_mb"] = sqlite_file_mb(url)
+
+        if args.profile:
+            server.control("bump")
+            profile = Profile(workdir if args.keep else Path(tempfile.gettempdir()), poller)
+            profile.start()
+            r = await run_round("Cp", "new", poller, sessions, server, args.items, keys)
+            note = profile.stop()
+            print(f"  profiled round: {r.polls} polls in {r.seconds:.1f} s ({note})", flush=True)
+            out["profile"] = {"raw": str(profile.raw), "round_seconds": r.seconds, "note": note}
+            if profile.proc is not None:
+                out["profile"].update(summarise_profile(profile.raw, server.proc.pid))
+        engine_name = engine.dialect.name
+        await poller.aclose()
+        poller = None
+        engine.dispose()
+        out["engine"] = engine_name
+        return out
+    finally:
+        if poller is not None:
+            await poller.aclose()
+        server.stop()
+
+
+def verdict(value: float, target: float, below: bool = False) -> str:
+    ok = value < target if below else value >= target
+    return "met" if ok else "MISSED"
+
+
+def _figures(out: dict[str, Any]) -> list[tuple[str, float, str, str]]:
+    """(label, measured, target, verdict) for the table of targets."""
+    rounds = out["rounds"]
+    by = {p: [r for r in rounds if r["name"].startswith(p)] for p in "ABC"}
+    a = by["A"][0]
+
+    def median(prefix: str, key: str) -> float:
+        return statistics.median(r[key] for r in by[prefix]) if by[prefix] else 0.0
+
+    b_min, c_min, c_new = median("B", "per_min"), median("C", "per_min"), median("C", "new_per_s")
+    peak = out["peak_mb"]["poller"]
+    nb, nc = len(by["B"]), len(by["C"])
+    return [
+        ("A first poll, all new: polls/min", a["per_min"], "", ""),
+        ("A first poll, all new: new mentions stored/s", a["new_per_s"], f">= {TARGET_NEW_PER_S}",
+         verdict(a["new_per_s"], TARGET_NEW_PER_S)),
+        (f"B all 304: polls/min (median of {nb})", b_min, f">= {TARGET_304_PER_MIN}",
+         verdict(b_min, TARGET_304_PER_MIN)),
+        (f"C all changed: polls/min (median of {nc})", c_min, f">= {TARGET_CHANGED_PER_MIN}",
+         verdict(c_min, TARGET_CHANGED_PER_MIN)),
+        (f"C all changed: new mentions stored/s (median of {nc})", c_new, f">= {TARGET_NEW_PER_S}",
+         verdict(c_new, TARGET_NEW_PER_S)),
+        ("peak RSS of the poller process, MB", peak, f"< {TARGET_PEAK_MB}", verdict(peak, TARGET_PEAK_MB, below=True)),
+    ]  # fmt: skip
+
+
+def print_report(out: dict[str, Any]) -> None:
+    m, args, peak = out["machine"], out["args"], out["peak_mb"]
+    versions = f"Python {m['python']}, SQLite {m['sqlite']}"
+    if "postgresql" in m:
+        versions += f", PostgreSQL {m['postgresql']}"
+    feed_kb = out["server"]["body_mb"] / max(1, args["sources"]) * 1000
+    print()
+    print("replywatch polling benchmark")
+    print(f"  command : {out['command']}")
+    print(f"  machine : {m['cpus']} CPUs ({m['cpu_model']}), {m['platform']}")
+    print(f"  load    : load average {m['loadavg_at_start']} at start, {out['loadavg_at_end']} at end;")
+    print(f"            a 5M-iteration Python loop took {m['cpu_check_s']} s (compare runs with it)")
+    print(f"  versions: {versions}")
+    print(f"  database: {m['database']}")
+    print(f"  sources : {args['sources']} feeds x {args['items']} items (~{feed_kb:.0f} KB a feed),")
+    print(f"            max_concurrency {args['max_concurrency']}, max_connections {args['max_connections']},")
+    print(f"            parse_workers {args['parse_workers']}, interval {args['interval']}")
+    if args["sample"] and args["sample"] < args["sources"]:
+        print(f"            rounds B and C poll {args['sample']} of the {args['sources']} sources (--sample)")
+    print()
+    print(f"  {'figure':56} {'measured':>9} {'target':>8}  verdict")
+    for label, value, target, word in _figures(out):
+        print(f"  {label:56} {value:9.0f} {target:>8}  {word}")
+    workers = ", ".join(f"{mb:.0f}" for mb in peak["parse_workers"]) or "none"
+    print(f"  peak RSS of the parse workers, MB: {workers}; of the feed server: {peak['server']:.0f}")
+    stored = f"  mentions stored: {out['mentions_stored']}"
+    if "sqlite_file_mb" in out:
+        stored += f"; SQLite file {out['sqlite_file_mb']} MB"
+    print(stored)
+    if out.get("ceiling"):
+        print("  feed server ceiling, measured from a separate client process for 2 s each:")
+        for c in out["ceiling"]:
+            who = "bare sockets" if c["client"] == "raw" else "httpx"
+            print(f"    {who:12} {c['connections']:3} connections, answers {c['status']}: {c['per_second']:7.0f} req/s")
+    print()
+    # CPU time per poll is steadier than wall time on a shared machine: compare runs with it.
+    print("  CPU s: seconds of CPU used during the round; ms/poll: CPU per poll (poller process + parse workers)")
+    header = f"{'round':5} {'polls':>6} {'seconds':>8} {'polls/min':>10} {'new/s':>7}"
+    print(f"  {header} {'CPU s: poller':>14} {'workers':>8} {'server':>7} {'ms/poll':>8}")
+    for r in out["rounds"]:
+        line = f"{r['name']:5} {r['polls']:6} {r['seconds']:8.2f} {r['per_min']:10.0f} {r['new_per_s']:7.0f}"
+        line += f" {r['cpu_poller']:14.1f} {r['cpu_workers']:8.1f} {r['cpu_server']:7.1f}"
+        line += f" {(r['cpu_poller'] + r['cpu_workers']) * 1000 / max(1, r['polls']):8.1f}"
+        print(f"  {line}" + (f"  unexpected {r['unexpected']}" if r["unexpected"] else ""))
+    if out.get("profile"):
+        print_profile(out["profile"])
+
+
+def print_profile(prof: dict[str, Any]) -> None:
+    if "buckets" not in prof:
+        print(f"\n  profile: {prof['note']}; see {prof['raw']}")
+        return
+    total = max(1, prof["samples"])
+    print()
+    print(f"  profile of one more round C: {prof['round_seconds']:.1f} s under py-spy --gil at 100 Hz,")
+    print(f"  {total} samples (1 sample = 10 ms holding a GIL); raw stacks: {prof['raw']}")
+    print("  by thread:")
+    for name, n in prof["threads"]:
+        print(f"    {n / 100:7.1f} s  {name}")
+    print("  by activity (the poller process and its parse workers):")
+    for name, n in prof["buckets"]:
+        print(f"    {n / 100:7.1f} s {100 * n / total:5.1f} %  {name}")
+    print("  top functions by own time:")
+    for name, n in prof["self"][:15]:
+        print(f"    {n / 100:7.1f} s {100 * n / total:5.1f} %  {name[:110]}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", type=int, default=2000, help="feeds to poll (default 2000)")
+    parser.add_argument("--items", type=int, default=50, help="items per feed (default 50, ~100 KB)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of B and C (default 3)")
+    parser.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file); PG schema is dropped")
+    parser.add_argument("--parse-workers", type=int, default=0, help="scheduler.parse_workers (default 0)")
+    parser.add_argument("--max-concurrency", type=int, default=64, help="scheduler.max_concurrency (default 64)")
+    parser.add_argument("--max-connections", type=int, default=64, help="http.max_connections (default 64)")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=100,
+        help="rounds B and C poll this many of the sources, spread evenly (default 100; 0 = all)",
+    )
+    parser.add_argument(
+        "--interval",
+        default="1h",
+        help="sources[].interval (default 1h: longer than a round, so no source falls due twice in one round)",
+    )
+    parser.add_argument("--profile", action="store_true", help="profile one more round C")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip measuring the feed server's ceiling")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (database, log, profile)")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="replywatch-bench-"))
+    log_path = workdir / "poller.log"
+    # Logs as `replywatch worker` writes them when stderr is not a terminal (logfmt, INFO), but
+    # into a file: the poller logs to whatever sys.stderr is at write time.
+    configure_logging("INFO", "logfmt")
+    print(f"work directory {workdir} (poller log: {log_path.name})", flush=True)
+    try:
+        with log_path.open("w") as log_file, contextlib.redirect_stderr(log_file):
+            out = asyncio.run(bench(args, workdir))
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print_report(out)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
