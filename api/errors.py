@@ -3,6 +3,8 @@
     ApiError            400 unless a subclass says otherwise
     ├── NotFound        404
     ├── Conflict        409  (an expected conflict, e.g. a source being polled by another worker)
+    ├── TooLarge        413  (an upload over its cap)
+    ├── UnsupportedType 415  (an upload in a format we do not read)
     └── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
 Request validation errors become 422 with every failing field listed.
 """
@@ -55,6 +57,16 @@ class NotFound(ApiError):
 class Conflict(ApiError):
     status = 409
     slug = "conflict"
+
+
+class TooLarge(ApiError):
+    status = 413
+    slug = "too-large"
+
+
+class UnsupportedType(ApiError):
+    status = 415
+    slug = "unsupported-media-type"
 
 
 def problem(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request
 
 from api.deps import ConfigDep, SessionDep
-from api.errors import ApiError, BadRequest, NotFound
+from api.errors import BadRequest, NotFound, TooLarge, UnsupportedType
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import CustomerPublic, ImportReportPublic, Page
 from monitor.models import Brand, Customer
@@ -18,16 +18,6 @@ from monitor.register import RegisterFileError, import_customers, read_register,
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 PROBLEM = {"content": {"application/problem+json": {}}}
 MAX_UPLOAD = 100 * 2**20  # larger registers go through `replywatch customers import`
-
-
-class TooLarge(ApiError):
-    status = 413
-    slug = "too-large"
-
-
-class UnsupportedType(ApiError):
-    status = 415
-    slug = "unsupported-media-type"
 
 
 def _brand(session: SessionDep, key: str) -> Brand:
