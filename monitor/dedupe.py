@@ -372,6 +372,11 @@ def index_mention(*, session: Session, mention_id: int, signature: Signature) ->
         )
 
 
+# In a burst of templated complaints the same stored posts are candidates of every check:
+# their prepared text is kept rather than cleaned again each time.
+_prepared = functools.lru_cache(maxsize=8192)(_prepare)
+
+
 @functools.cache
 def _candidates(excluding: bool) -> sa.Select:
     """The candidate query, built once: building 32 sub-selects per call cost ~20 ms, running them ~0.3 ms."""
@@ -428,7 +433,7 @@ def find_duplicate(
         params["excluded"] = list(exclude_case_ids)
     best: tuple[float, int, int, Duplicate] | None = None
     for mention_id, case_id, title, body, shared in session.execute(_candidates(bool(exclude_case_ids)), params):
-        text, marks = _prepare(title, body)
+        text, marks = _prepared(title, body)
         score, method = compare(signature, Signature(band_keys=(), text=text, marks=marks))
         if score <= 0 or score < settings.confirm_score:
             continue
