@@ -11,7 +11,8 @@
    many were grouped, how many were LSH candidates and which rule kept the rest apart.
 2. Scale. A fresh database (a temporary SQLite file by default; a PostgreSQL URL is used
    as given: its schema `public` is DROPPED and recreated, and a database named "test"
-   is refused) gets `--brands` brands and `--stored` mentions, each in its own case, the
+   is refused; an SQLite URL names a file that is made afresh and kept, and `--reuse`
+   checks against it as it is if it already holds `--stored` mentions) gets `--brands` brands and `--stored` mentions, each in its own case, the
    cases' last activity spread evenly over the last 365 days (so ~16% are inside the
    60-day window). Texts: dedupe_pairs.Filler (varied, ~270 characters) and a
    `--templated` share filled from the complaint templates (boilerplate: it crowds band
@@ -97,7 +98,11 @@ def accuracy(seed: int) -> dict[str, Any]:
 def prepare_database(url: str | None, workdir: Path) -> str:
     if url is None:
         url = f"sqlite:///{workdir / 'dedupe.db'}"
-    elif not url.startswith("sqlite"):
+    elif url.startswith("sqlite"):  # a file to keep for --reuse: made afresh
+        path = Path(url.removeprefix("sqlite:///"))
+        for old in path.parent.glob(path.name + "*"):
+            old.unlink()
+    else:
         url = normalise_url(url)
         if sa.engine.make_url(url).database == "test":
             sys.exit("refusing to drop schema public of the database 'test' (the test suite's); use another one")
@@ -214,6 +219,7 @@ def run_checks(url: str, checks: int, seed: int) -> dict[str, Any]:
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     with session_scope(sessions) as session:
+        len_stored = session.scalar(sa.select(sa.func.count()).select_from(Mention.__table__))
         recent = session.scalars(
             sa.select(Mention.id).join(Case, Case.id == Mention.case_id)
             .where(Case.last_mention_at >= NOW - timedelta(days=50))
@@ -247,12 +253,14 @@ def run_checks(url: str, checks: int, seed: int) -> dict[str, Any]:
         # CPU time as well: on a busy machine the wall clock also counts waiting for a core.
         for name, value in (("signature", t1 - t0), ("lookup", t2 - t1), ("check", t2 - t0), ("check CPU", cpu)):
             times[name].append(value * 1000)
+        times.setdefault(f"check, {kind}", []).append((t2 - t0) * 1000)
         result = "none" if found is None else "own case" if found.case_id == expected else "another case"
         outcome[f"{kind}: {result}"] += 1
     engine.dispose()
     stats = {name: _summary(values) for name, values in times.items()}
     load = os.getloadavg()[0]  # other work on the machine shows in the times
-    return {"times_ms": stats, "outcome": dict(outcome), "rss_mb": _rss_mb(resource.RUSAGE_SELF), "load": load}
+    rss = _rss_mb(resource.RUSAGE_SELF)
+    return {"stored": len_stored, "times_ms": stats, "outcome": dict(outcome), "rss_mb": rss, "load": load}
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -275,31 +283,50 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pairs-only", action="store_true", help="only the labelled-pair accuracy")
+    parser.add_argument("--reuse", action="store_true", help="check against --database as it is when it is filled")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     report: dict[str, Any] = {"accuracy": accuracy(args.seed)}
     if not args.pairs_only:
         with tempfile.TemporaryDirectory(prefix="dedupe-bench-") as tmp:
-            url = prepare_database(args.database, Path(tmp))
-            print(f"\nfilling {describe_url(url)}: {args.stored:,} mentions, {args.brands} brands, "
-                  f"{args.templated:.0%} templated, {args.workers} workers")  # fmt: skip
-            report["fill"] = fill(url, args)
-            report["fill"]["rss_mb"] = _rss_mb(resource.RUSAGE_SELF)
-            report["fill"]["worker_rss_mb"] = _rss_mb(resource.RUSAGE_CHILDREN)
+            url = args.database
+            if not (args.reuse and url and _mentions(url) >= args.stored):
+                url = prepare_database(url, Path(tmp))
+                print(f"\nfilling {describe_url(url)}: {args.stored:,} mentions, {args.brands} brands, "
+                      f"{args.templated:.0%} templated, {args.workers} workers")  # fmt: skip
+                report["fill"] = fill(url, args)
+                report["fill"]["rss_mb"] = _rss_mb(resource.RUSAGE_SELF)
+                report["fill"]["worker_rss_mb"] = _rss_mb(resource.RUSAGE_CHILDREN)
             with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
                 report["checks"] = pool.submit(run_checks, url, args.checks, args.seed).result()
-        f, c = report["fill"], report["checks"]
+        _print(report, args)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def _mentions(url: str) -> int:
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.select(sa.func.count()).select_from(Mention.__table__)) or 0
+    except sa.exc.DBAPIError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _print(report: dict[str, Any], args: argparse.Namespace) -> None:
+    if f := report.get("fill"):
         print(f"  filled in {f['fill_s']} s; {f['band_rows']:,} band rows; database {f['db_bytes'] / 1e6:,.0f} MB"
               + (f" (mention_band {f['band_table_bytes'] / 1e6:,.0f} MB)" if f["band_table_bytes"] else ""))  # fmt: skip
         print(f"  peak RSS: filling process {f['rss_mb']} MB, signature workers {f['worker_rss_mb']} MB")
-        print(f"\n{args.checks} checks against {args.stored:,} stored mentions (peak RSS {c['rss_mb']} MB, "
-              f"load average {c['load']:.1f} on {os.cpu_count()} CPUs):")  # fmt: skip
-        for name, s in c["times_ms"].items():
-            print(f"  {name:10} median {s['median']:7.2f} ms   p99 {s['p99']:7.2f} ms   max {s['max']:7.2f} ms")
-        for name, n in sorted(c["outcome"].items()):
-            print(f"  {name:28} {n}")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    c = report["checks"]
+    print(f"\n{args.checks} checks against {c['stored']:,} stored mentions (checking process: peak RSS "
+          f"{c['rss_mb']} MB; load average {c['load']:.1f} on {os.cpu_count()} CPUs):")  # fmt: skip
+    for name, s in c["times_ms"].items():
+        print(f"  {name:24} median {s['median']:7.2f} ms   p99 {s['p99']:7.2f} ms   max {s['max']:7.2f} ms")
+    for name, n in sorted(c["outcome"].items()):
+        print(f"  {name:28} {n}")
 
 
 if __name__ == "__main__":

@@ -203,7 +203,7 @@ def run_import(url: str, path: str, queue: Any) -> None:
         session.add(brand)
         session.flush()
         brand_id = brand.id
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     data = Path(path).read_bytes()
     with factory() as session:
         rows = read_register(data, filename=path, default_region="RU")
@@ -215,7 +215,7 @@ def run_import(url: str, path: str, queue: Any) -> None:
     assert report is not None
     queue.put({"seconds": seconds, "read": report.read, "created": report.created, "errors": len(report.errors),
                "first_errors": [str(e) for e in report.errors[:5]], "brand_id": brand_id,
-               "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})  # fmt: skip
+               "cpu_seconds": time.process_time() - cpu, "rss_mb": peak_rss_mb()})  # fmt: skip
 
 
 def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]], queue: Any) -> None:
@@ -233,8 +233,17 @@ def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]
                                     order_pattern=None, default_region="RU", limit=3)  # fmt: skip
             results.append([(c.customer_id, c.score, c.reasons) for c in found])
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     queue.put({"index": index, "results": results, "seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss})
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. Not ru_maxrss: Linux carries that over from the
+    parent through fork and exec, so a spawned worker would report the generator's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def in_process(target: Any, *args: Any) -> Any:
@@ -335,7 +344,8 @@ def main() -> None:
             if args.keep:
                 db_path.with_suffix(".json").write_text(json.dumps(imported))
         del register
-        print(f"imported {imported['created']} customers ({imported['errors']} rows refused) in {imported['seconds']:.1f} s, "
+        print(f"imported {imported['created']} customers ({imported['errors']} rows refused) in {imported['seconds']:.1f} s "
+              f"({imported.get('cpu_seconds', float('nan')):.0f} s CPU), "
               f"peak RSS {imported['rss_mb']:.0f} MB; {imported['first_errors']}")  # fmt: skip
         engine = make_engine(url)
         with engine.connect() as conn:
@@ -369,7 +379,7 @@ def main() -> None:
         report = {
             "customers": args.customers, "mentions": len(items), "workers": args.workers, "database": "sqlite" if not args.database else "postgresql",
             "keys": keys, "keys per customer": keys / max(1, imported["created"]), "database MB": db_mb,
-            "import seconds": imported["seconds"], "import rows/s": imported["read"] / imported["seconds"], "import peak RSS MB": imported["rss_mb"],
+            "import seconds": imported["seconds"], "import CPU seconds": imported.get("cpu_seconds"), "import rows/s": imported["read"] / imported["seconds"], "import peak RSS MB": imported["rss_mb"],
             "mentions/s": rate, "per-process mentions/s": [len(o["results"]) / o["seconds"] for o in outs],
             "mentions per CPU second": [len(o["results"]) / o["cpu_seconds"] for o in outs],
             "load average": os.getloadavg(),

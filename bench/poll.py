@@ -18,9 +18,9 @@ B and C poll `--sample` of the N sources (spread evenly; 0 = all of them) so tha
 run stays near ten minutes, and are reported as medians. Peak memory is ru_maxrss of this
 (the poller) process after all rounds; parse workers and the feed server are reported
 separately. CPU seconds per round are reported too: on a shared machine they are steadier
-than wall time. `--profile` runs one more round C under py-spy (`--gil`: every thread and
-the parse processes; pyinstrument on the event loop and DB threads when py-spy is missing)
-and prints where the time goes.
+than wall time. `--profile` then runs five more rounds B and one more round C under py-spy
+(`--gil`: every thread and the parse processes; pyinstrument on the event loop and DB
+threads when py-spy is missing) and prints where the time goes.
 
 The database is a temporary SQLite file by default. With a PostgreSQL URL the database is
 created if missing, and its schema `public` is DROPPED and recreated: use a dedicated one
@@ -290,13 +290,13 @@ BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("language detection (monitor/language.py, lingua)", ("/monitor/language.py",)),
     ("feedparser", ("/feedparser/",)),
     ("text cleaning (sources/text.py: html_to_text, clean_text)", ("/sources/text.py",)),
-    ("feed adapter, rest (sources/feed.py)", ("/sources/feed.py",)),
+    ("feed adapter, rest (sources/feed.py, sources/values.py)", ("/sources/feed.py", "/sources/values.py")),
     ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/")),
     ("ingest: SQL and ORM (monitor/ingest.py)", ("/monitor/ingest.py",)),
     ("poll record, claim, commit (monitor/polling.py, session)", ("/monitor/polling.py", "/sqlalchemy/")),
     ("process pool: pickling and queues", ("/concurrent/futures/process.py", "/multiprocessing/")),
     ("fetch: httpx/httpcore/anyio/h11", ("/httpx/", "/httpcore/", "/anyio/", "/h11/")),
-    ("fetch: sources/http.py (decode, robots, politeness)", ("/sources/http.py",)),
+    ("fetch: sources/http.py, content.py (decode, robots, politeness)", ("/sources/http.py", "/sources/content.py")),
     ("logging (structlog)", ("/structlog/",)),
     ("metrics (prometheus_client)", ("/prometheus_client/",)),
     ("scheduler glue (monitor/scheduler.py, sources/base.py)", ("/monitor/scheduler.py", "/sources/base.py")),
@@ -364,10 +364,10 @@ def _short(path: str) -> str:
 class Profile:
     """py-spy over this process and its children; pyinstrument (event loop + DB thread) without it."""
 
-    def __init__(self, out_dir: Path, poller: Poller) -> None:
+    def __init__(self, out_dir: Path, poller: Poller, kind: str) -> None:
         self.out_dir, self.poller = out_dir, poller
         self.spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        self.raw = out_dir / f"replywatch-poll-profile-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        self.raw = out_dir / f"replywatch-poll-profile-{time.strftime('%Y%m%d-%H%M%S')}-round-{kind}.txt"
         self.proc: subprocess.Popen[bytes] | None = None
         self.pyinstrument: list[Any] = []
 
@@ -388,8 +388,8 @@ class Profile:
     def stop(self) -> str:
         if self.proc is not None:
             self.proc.send_signal(signal.SIGINT)
-            _, err = self.proc.communicate(timeout=120)
-            return err.decode(errors="replace").strip().splitlines()[-2:][0] if err else ""
+            self.proc.communicate(timeout=120)
+            return "py-spy --gil, 100 Hz"
         loop, db = self.pyinstrument
         loop.stop()
         self.poller._db.submit(db.stop).result()
@@ -397,6 +397,33 @@ class Profile:
         self.raw = self.raw.with_suffix(".pyinstrument.txt")
         self.raw.write_text(text)
         return "pyinstrument (py-spy not installed): event loop and DB threads only"
+
+
+async def profiled_round(
+    kind: str,
+    expect: str,
+    poller: Poller,
+    sessions: SessionFactory,
+    server: FeedServer,
+    args: argparse.Namespace,
+    keys: list[str] | None,
+    workdir: Path,
+) -> dict[str, Any]:
+    """One more round of `kind` (B or C) under the profiler, after the measured ones."""
+    if kind == "C":
+        server.control("bump")
+    profile = Profile(workdir if args.keep else Path(tempfile.gettempdir()), poller, kind)
+    polls, seconds = 0, 0.0
+    profile.start()
+    for _ in range(5 if kind == "B" else 1):  # a round of 304s is short: profile five of them
+        r = await run_round(f"{kind}p", expect, poller, sessions, server, args.items, keys)
+        polls, seconds = polls + r.polls, seconds + r.seconds
+    note = profile.stop()
+    print(f"  profiled round {kind}: {polls} polls in {seconds:.1f} s ({note})", flush=True)
+    found = {"round": kind, "polls": polls, "raw": str(profile.raw), "round_seconds": seconds, "note": note}
+    if profile.proc is not None:
+        found.update(summarise_profile(profile.raw, server.proc.pid))
+    return found
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -496,15 +523,10 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             out["sqlite_file_mb"] = sqlite_file_mb(url)
 
         if args.profile:
-            server.control("bump")
-            profile = Profile(workdir if args.keep else Path(tempfile.gettempdir()), poller)
-            profile.start()
-            r = await run_round("Cp", "new", poller, sessions, server, args.items, keys)
-            note = profile.stop()
-            print(f"  profiled round: {r.polls} polls in {r.seconds:.1f} s ({note})", flush=True)
-            out["profile"] = {"raw": str(profile.raw), "round_seconds": r.seconds, "note": note}
-            if profile.proc is not None:
-                out["profile"].update(summarise_profile(profile.raw, server.proc.pid))
+            out["profiles"] = [
+                await profiled_round("B", "304", poller, sessions, server, args, keys, workdir),
+                await profiled_round("C", "new", poller, sessions, server, args, keys, workdir),
+            ]
         engine_name = engine.dialect.name
         await poller.aclose()
         poller = None
@@ -592,8 +614,8 @@ def print_report(out: dict[str, Any]) -> None:
         line += f" {r['cpu_poller']:14.1f} {r['cpu_workers']:8.1f} {r['cpu_server']:7.1f}"
         line += f" {(r['cpu_poller'] + r['cpu_workers']) * 1000 / max(1, r['polls']):8.1f}"
         print(f"  {line}" + (f"  unexpected {r['unexpected']}" if r["unexpected"] else ""))
-    if out.get("profile"):
-        print_profile(out["profile"])
+    for prof in out.get("profiles", []):
+        print_profile(prof)
 
 
 def print_profile(prof: dict[str, Any]) -> None:
@@ -602,8 +624,9 @@ def print_profile(prof: dict[str, Any]) -> None:
         return
     total = max(1, prof["samples"])
     print()
-    print(f"  profile of one more round C: {prof['round_seconds']:.1f} s under py-spy --gil at 100 Hz,")
-    print(f"  {total} samples (1 sample = 10 ms holding a GIL); raw stacks: {prof['raw']}")
+    print(f"  profile of one more round {prof['round']}: {prof['polls']} polls in {prof['round_seconds']:.1f} s")
+    print(f"  under py-spy --gil at 100 Hz: {total} samples (1 sample = 10 ms holding a GIL);")
+    print(f"  raw stacks: {prof['raw']}")
     print("  by thread:")
     for name, n in prof["threads"]:
         print(f"    {n / 100:7.1f} s  {name}")
@@ -635,7 +658,7 @@ def main(argv: list[str] | None = None) -> None:
         default="1h",
         help="sources[].interval (default 1h: longer than a round, so no source falls due twice in one round)",
     )
-    parser.add_argument("--profile", action="store_true", help="profile one more round C")
+    parser.add_argument("--profile", action="store_true", help="profile one more round B and one more round C")
     parser.add_argument("--no-ceiling", action="store_true", help="skip measuring the feed server's ceiling")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (database, log, profile)")

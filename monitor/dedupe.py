@@ -62,6 +62,7 @@ import hashlib
 import math
 import re
 import struct
+import threading
 import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ import sqlalchemy as sa
 from datasketch import MinHash
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
+from rapidfuzz.utils import default_process
 from sqlalchemy.orm import Session
 
 from monitor.config import DedupeConfig
@@ -100,14 +102,17 @@ MAX_RAW = 20_000
 MAX_TEXT = 4_000
 MIN_WORDS = 4
 PER_BAND = 100
-_MULTIPLIER = np.uint32(0x01000193)  # FNV-1 prime: odd, so no window collapses to another by the multiply
 MAX_CANDIDATES = 50
+PREPARED_CACHE = 8192  # stored mentions whose prepared text a process keeps (~1 KB for a typical complaint)
+ROUGH_MARGIN = 15
 
+_MULTIPLIER = np.uint32(0x01000193)  # FNV-1 prime: odd, so no window collapses to another by the multiply
+_DIGIT = re.compile(r"\d")
 _URL = re.compile(r"(?:\bhttps?://|\bwww\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+|\b)\d[\d \u00a0().\-]{7,}\d\b")
 _THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+\b")  # "12 490 ₽" is one number
-_NUMBER = re.compile(r"\d+(?:[-./:,]\d+)*")
+_NUMBER = re.compile(r"\d+(?:[-./:,]\d+)*")  # 7731-245, 12.03.2026, 46,80: one number each
 MIN_MARK_DIGITS = 3
 # Month names: Cyrillic and Armenian stems take inflection endings; Latin forms are whole words.
 _MONTHS = {
@@ -128,8 +133,6 @@ _MONTH = re.compile(
     "|".join(f"(?P<m{n}>(?:{stem})[^\\W\\d]{{0,6}}|(?:{latin}))" for n, (stem, latin) in _MONTHS.items()),
     re.IGNORECASE,
 )
-# A day is a lone number of one or two digits; the month word is right after it or right before it.
-_DAY = re.compile(r"(?<![\d.,:/-])\d{1,2}(?![\d]|[.,:/-]\d)")
 _WORD_AFTER = re.compile(r"\.?\s+([^\W\d_]+)")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+)\.?\s+$")
 _CLOSING = re.compile(
@@ -138,6 +141,8 @@ _CLOSING = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?։…]+\s+")
+_PREPARED: dict[tuple[int, int], tuple[str, frozenset[str]]] = {}
+_PREPARED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,29 +228,36 @@ def _marks(text: str) -> tuple[str, frozenset[str]]:
         marks.add("phone:" + digits[-9:])  # +7 912 … and 8 912 … are one number
         return " "
 
-    text = _PHONE.sub(phone, _EMAIL.sub(email, text))
-    text = _THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
-    days: set[int] = set()
-    for m in _DAY.finditer(text):
-        after = _WORD_AFTER.match(text, m.end())
-        before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
-        month = (after and _month(after.group(1))) or (before and _month(before.group(1)))
-        if month:
-            marks.add(f"date:{int(m.group())}.{month}")
-            days.add(m.start())
+    # The scans are skipped when they cannot match: most of a check's time goes into preparing candidates.
+    if "@" in text:
+        text = _EMAIL.sub(email, text)
+    if not _DIGIT.search(text):
+        return text, frozenset(marks)
+    text = _THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group()), _PHONE.sub(phone, text))
     for m in _NUMBER.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
+        number = m.group()
+        if len(number) <= 2:  # a day when a month name is right after or right before it
+            after = _WORD_AFTER.match(text, m.end())
+            before = _WORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
+            month = (after and _month(after.group(1))) or (before and _month(before.group(1)))
+            if month:
+                marks.add(f"date:{int(number)}.{month}")
+                continue
+        digits = re.sub(r"\D", "", number)
         # One or two digits ("3 дня", a "2/5" rating, a house number) are too common to tell
         # complaints apart and are often written out as words in a re-post; order numbers,
         # amounts and the like have three or more.
-        if m.start() not in days and len(digits) >= MIN_MARK_DIGITS:
+        if len(digits) >= MIN_MARK_DIGITS:
             marks.add("n:" + digits)
     return text, frozenset(marks)
 
 
 def _clean(raw: str, *, body: bool) -> tuple[str, frozenset[str]]:
     # Marks first, so a phone in a signature still tells two templated posts apart.
-    raw, marks = _marks(_URL.sub(" ", unicodedata.normalize("NFKC", raw)))
+    raw = unicodedata.normalize("NFKC", raw)
+    if "://" in raw or "www." in raw.casefold():
+        raw = _URL.sub(" ", raw)
+    raw, marks = _marks(raw)
     if body:
         raw = _strip_signature(raw)
     return " ".join(raw.casefold().translate(_noise_table()).split()), marks
@@ -372,9 +384,18 @@ def index_mention(*, session: Session, mention_id: int, signature: Signature) ->
         )
 
 
-# In a burst of templated complaints the same stored posts are candidates of every check:
-# their prepared text is kept rather than cleaned again each time.
-_prepared = functools.lru_cache(maxsize=8192)(_prepare)
+def _rough_score(text: str, title: str | None, body: str | None) -> float:
+    """An optimistic score on the raw text (lower-cased, punctuation out): cheap next to cleaning it."""
+    raw = default_process(f"{title or ''} {(body or '')[: 2 * MAX_TEXT]}")
+    return max(fuzz.ratio(text, raw), fuzz.token_set_ratio(text, raw))
+
+
+def _remember(key: tuple[int, int], prepared: tuple[str, frozenset[str]]) -> tuple[str, frozenset[str]]:
+    with _PREPARED_LOCK:
+        if len(_PREPARED) >= PREPARED_CACHE:
+            _PREPARED.pop(next(iter(_PREPARED)), None)  # the oldest entry
+        _PREPARED[key] = prepared
+    return prepared
 
 
 @functools.cache
@@ -432,12 +453,23 @@ def find_duplicate(
     if exclude_case_ids:
         params["excluded"] = list(exclude_case_ids)
     best: tuple[float, int, int, Duplicate] | None = None
+    # Rows come most shared bands first, then newest: no later row can beat a perfect score.
     for mention_id, case_id, title, body, shared in session.execute(_candidates(bool(exclude_case_ids)), params):
-        text, marks = _prepared(title, body)
+        # Prepared texts are remembered by id and a hash of the text (not the text: an entry costs
+        # at most MAX_TEXT characters): a burst of templated complaints meets the same posts each check.
+        key = (mention_id, hash((title, body)))
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            if _rough_score(signature.text, title, body) < settings.confirm_score - ROUGH_MARGIN:
+                continue  # rule 5, step 0: most posts that share a band by chance stop here
+            prepared = _remember(key, _prepare(title, body))
+        text, marks = prepared
         score, method = compare(signature, Signature(band_keys=(), text=text, marks=marks))
         if score <= 0 or score < settings.confirm_score:
             continue
         rank = (score, shared, mention_id)
         if best is None or rank > best[:3]:
             best = (*rank, Duplicate(case_id=case_id, mention_id=mention_id, score=score, method=method))
+        if score >= 100:
+            break
     return best[3] if best else None

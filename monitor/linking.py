@@ -13,8 +13,9 @@ Blocking: the identifiers found in the texts, and each author's name keys (word
 pairs by sound, with one-typo variants; initial + family name; the name run
 together as a handle) are looked up in one indexed query. A name key shared by
 more than 60 customers is dropped as telling nothing ("Ivan" + a typo variant of
-a common family name); exact name pairs and identifiers are always kept. At most
-40 customers are scored, those with identifiers first.
+a common family name), and no key reads more than 61 rows; exact name pairs and
+identifiers are always kept. At most 25 customers are scored, those with
+identifiers first, then exact names, handles, typo variants, initials.
 
 Rules, in the order they apply:
 
@@ -28,13 +29,16 @@ Rules, in the order they apply:
 2. The author's name against every spelling of the customer's (full name and
    aliases), monitor.name_match: word by word in any order, tolerant of script,
    transliteration, pet names and typos; "name 'Ivan Petrov' ~ 'Петров Иван' 100".
-   Alone it scores 0.92 × similarity for first + family name (92 when exact),
-   0.70 for first name + patronymic, 0.66 for family name + initial, 0.55 for a
-   family name, 0.40 for a relative (same family name, other first name).
-   With an identifier, a full name that agrees adds 2 (12 to a shared identifier:
-   the name says who in the household); a full name with a known first name of
-   which not one word fits takes 12 off (someone else's order number, or a
-   relative's account), which leaves a suggestion. Nicknames never clash.
+   Alone it scores 0.92 × similarity for first + family name or a user name the
+   register lists as an alias (92 when exact), 0.70 for first name + patronymic or
+   an alias made of a name word and digits ("klimova93"), 0.66 for family name +
+   initial, 0.55 for a family name, 0.40 for a relative (same family name, other
+   first name), 0.35 for a first name. With an identifier, a full name that agrees
+   adds 2 (12 to a shared identifier: the name says who in the household); an
+   author who signs with a person's name («Олена», "Helga Fuchs", "Ursula S.") of
+   which not one word fits takes 12 off (a mistyped or someone else's order
+   number, or a relative's account), which leaves a suggestion. A nickname
+   ("bargainhunter", "kate.v") never clashes.
 3. City: the customer's city named in the texts (any case ending: «из Самары»)
    adds 4 to a candidate that has other evidence; alone it is nothing.
 4. A name alone links only when it is as good as exact (similarity ≥ 98: the same
@@ -88,7 +92,7 @@ AMBIGUOUS = 80.0
 # A typo or initial key shared by more customers than this says nothing about who wrote.
 BLOCK_MAX = 60
 # Customers scored per case: identifiers first, then the strongest name evidence.
-LOAD_MAX = 40
+LOAD_MAX = 25
 
 # Without a brand pattern: a number of at least three digits right after a word for "order"
 # (any case ending), «№» or "#": «заказ 7731-220», «заказа № 5561-903», "Bestellung AC-55120",
@@ -206,9 +210,12 @@ class _Scored:
 # compiles a statement with expanding IN lists on every call, which costs more than the
 # indexed lookup itself (measured: about half of the time per case). "?" becomes the
 # driver's placeholder; only placeholders are formatted in, every value is bound.
-_BLOCK_SQL = (
-    "SELECT kind, value, customer_id FROM customer_key"
-    " WHERE brand_id = ? AND kind IN ({kinds}) AND value IN ({values}) LIMIT 5000"
+# One limited lookup per key, all in one statement: a key shared by half the register
+# stops after BLOCK_MAX + 1 rows instead of reading them all (measured at a million
+# customers: "Aleksandr" with a typo variant of "Ivanov" is thousands of rows).
+_BLOCK_PART = (
+    "SELECT * FROM (SELECT kind, value, customer_id FROM customer_key"
+    " WHERE brand_id = ? AND kind = ? AND value = ? LIMIT {cap}) AS block"
 )
 _LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
 _SHARED_SQL = (
@@ -274,7 +281,7 @@ def find_candidates(
 def _block(
     session: Session, brand_id: int, evidence: Evidence, authors: list[Author], exclude: set[int]
 ) -> dict[int, _Hits]:
-    """Customers sharing a key with the evidence: one indexed lookup of every key at once."""
+    """Customers sharing a key with the evidence: an indexed lookup of every key, in one statement."""
     wanted: set[tuple[str, str]] = set()
     wanted.update(("order", normalise_order(o)) for o in evidence.orders)
     wanted.update(("email", e) for e in evidence.emails)
@@ -285,9 +292,9 @@ def _block(
         exact |= exact_pair_keys([w for w, _ in who.words])
     if not wanted:
         return {}
-    kinds, values = sorted({k for k, _ in wanted}), sorted({v for _, v in wanted})
-    rows = _query(session, _BLOCK_SQL, [brand_id, *kinds, *values], kinds=len(kinds), values=len(values))
-    found = [(kind, value, cid) for kind, value, cid in rows if (kind, value) in wanted]
+    keys = sorted(wanted)
+    sql = " UNION ALL ".join([_BLOCK_PART.format(cap=BLOCK_MAX + 1)] * len(keys))
+    found = _query(session, sql, [p for kind, value in keys for p in (brand_id, kind, value)])
     sizes = Counter((kind, value) for kind, value, _ in found)
     hits: dict[int, _Hits] = {}
     for kind, value, cid in found:

@@ -59,6 +59,7 @@ COVERAGE_WEIGHT = {
     "patronymic": 0.70,  # first name and patronymic, no family name («Валерий Андреевич»)
     "initial": 0.66,  # family name and the first name's initial ("d.kuznetsov")
     "family": 0.55,  # the family name (or one name word) only
+    "handle": 0.70,  # an alias that is a name word with digits ("klimova93")
     "relative": 0.40,  # the family name, but another first name
     "given": 0.35,  # the first name only (and perhaps the family's initial: «Марина К.»)
 }
@@ -71,6 +72,10 @@ _VARIANT_DIGRAPHS = (("tsch", "ch"), ("sch", "sh"), ("kh", "h"), ("ck", "k"), ("
                      ("ue", "u"), ("oe", "o"), ("ae", "a"), ("yo", "e"), ("io", "e"), ("ie", "e"))  # fmt: skip
 _VARIANT_LETTERS = str.maketrans("qyjw", "kiiv")
 _DOUBLED = re.compile(r"(.)(?=\1)")
+# A word of a name as people write it: capitalised letters (and - or '), or an initial "S."
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*\.?$")
+# What makes an author a user name rather than a person's name: digits, "_", "@", "a.b".
+_HANDLE = re.compile(r"[\d_@]|\.\w")
 Words = tuple[tuple[NameWord, str], ...]  # each name word with the word as written
 
 
@@ -81,7 +86,7 @@ class Author:
     text: str
     words: Words
     joined: str  # all folded words run together: "vanyap88"
-    full_words: int  # words that are neither initials nor patronymics
+    named: bool  # signed with a person's name, not a nickname
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +120,12 @@ def spelled(text: str) -> Words:
 
 def author(text: str) -> Author:
     parts = spelled(text)
-    full = sum(1 for w, _ in parts if not w.initial and not w.patronymic)
-    return Author(text, parts, "".join(words(text)), full)
+    full = [w for w, _ in parts if not w.initial]
+    written = text.split()
+    handle = bool(_HANDLE.search(text))
+    capitalised = 0 < len(written) <= 4 and all(_NAME_WORD.match(w) and w[0].isupper() for w in written)
+    named = bool(full) and not handle and (capitalised or any(w.groups for w in full))
+    return Author(text, parts, "".join(words(text)), named)
 
 
 def exact_pair_keys(parts: Sequence[NameWord]) -> set[str]:
@@ -127,6 +136,7 @@ def exact_pair_keys(parts: Sequence[NameWord]) -> set[str]:
     }
 
 
+@lru_cache(maxsize=1 << 16)
 def family_base(word: str) -> str:
     """The masculine form of a family name: Petrova → petrov, Kovalskaya → kovalskiy."""
     for ending, masculine in _ENDINGS:
@@ -255,24 +265,30 @@ def family_forms(word: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1 << 14)
 def _nicks(full_name: str, aliases: tuple[str, ...]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
-    """A one-word handle → (what it matches, coverage, its family words).
+    """A one-word handle → (what it matches, coverage, the family words in it).
 
-    An alias that is a user name of its own ("vanya_p88") is a full match; one that is
-    just the name run together is the name: given+family ("ivanpetrov") full,
-    initial+family ("ipetrov", also as an alias "i.petrov") only "initial".
+    The name run together is that name: given+family ("ivanpetrov") "full",
+    initial+family ("ipetrov", also an alias "i.petrov") "initial", one name word
+    ("petrov") "family". An alias that is a user name of its own ("vanya_p88") is
+    "nick", a full match; an alias that is a name word with digits ("klimova93") is
+    "handle", a suggestion: another Klimova born in 93 may use it too.
     """
     plain = [w for w, _ in spelled(full_name) if not w.initial and not w.patronymic]
-    derived: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    nicks: dict[str, tuple[str, str, tuple[str, ...]]] = {}
     for given in [w for w in plain if w.groups] or plain:
         for family in (w for w in plain if w is not given):
             g, f, found = given.word, family.word, (family.word,)
             for handle, coverage in ((g + f, "full"), (f + g, "full"), (g[:1] + f, "initial"), (f + g[:1], "initial")):
-                derived.setdefault(handle, (full_name, coverage, found))
-    nicks = dict(derived)
+                nicks.setdefault(handle, (full_name, coverage, found))
+    for word in plain:
+        nicks.setdefault(word.word, (full_name, "family", (word.word,)))
     for alias in aliases:
         joined = "".join(words(alias))
-        if is_handle(alias) and joined.rstrip("0123456789") not in derived:
-            nicks[joined] = (alias, "nick", ())
+        bare = joined.rstrip("0123456789")
+        if not is_handle(alias) or joined in nicks:
+            continue
+        derived = nicks.get(bare)
+        nicks[joined] = (alias, "handle", derived[2]) if derived else (alias, "nick", ())
     return nicks
 
 
@@ -282,11 +298,10 @@ def _nick_match(who: Author, nicks: dict[str, tuple[str, str, tuple[str, ...]]])
     if found is None or not who.joined:
         return None
     shown, coverage, family = found
-    if coverage == "nick":
+    if coverage in ("nick", "handle"):
         reason = f"nickname '{who.text}' matches '{shown}'"
-        return NameMatch(
-            COVERAGE_WEIGHT["full"] * 100, 100.0, "nick", False, (reason,), (("nick", (who.joined,)),), shown
-        )
+        score = COVERAGE_WEIGHT["full" if coverage == "nick" else "handle"] * 100
+        return NameMatch(score, 100.0, coverage, False, (reason,), (("nick", (who.joined,)),), shown)
     # "ivanpetrov": the name run together; only a single word, else the words say more.
     if len(who.words) > 1:
         return None
@@ -298,8 +313,9 @@ def _nick_match(who: Author, nicks: dict[str, tuple[str, str, tuple[str, ...]]])
 def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence[str]) -> NameMatch | None:
     """The best fit of any author to any spelling of the customer's name; None when nothing fits.
 
-    When nothing fits and an author signed with what looks like a name (two words, one
-    of them a known given name), the result says so (`clashes`): a nickname never clashes.
+    When nothing fits and the author signed with a person's name (a given name the table
+    knows, or capitalised words of letters: "Helga Fuchs", «Олена», "Ursula S."), the
+    result says so (`clashes`); a nickname never clashes.
     """
     spellings = [(s, spelled(s)) for s in (full_name, *aliases) if s]
     nicks = _nicks(full_name, tuple(aliases))
@@ -312,7 +328,7 @@ def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence
                 m = _match(who, spelling, c_words)
                 if m is not None and (found is None or (m.score, m.similarity) > (found.score, found.similarity)):
                     found = m
-            if found is None and who.full_words >= 2 and any(w.groups for w, _ in who.words):
+            if found is None and who.named:
                 clash = clash or who.text
         if found is not None and (best is None or (found.score, found.similarity) > (best.score, best.similarity)):
             best = found
