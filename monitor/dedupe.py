@@ -416,6 +416,9 @@ def _candidates(excluding: bool) -> sa.Select:
         sa.select(hits.c.mention_id, sa.func.count().label("shared"))
         .group_by(hits.c.mention_id)
         .having(sa.func.count() >= sa.bindparam("min_shared"))
+        # Joining every hit of a crowded template to its mention and case is what cost time.
+        .order_by(sa.func.count().desc())
+        .limit(4 * MAX_CANDIDATES)
         .subquery("counted")
     )
     query = (

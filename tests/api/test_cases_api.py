@@ -82,7 +82,12 @@ def test_register_import_reports_bad_rows_and_keeps_good_ones(client: TestClient
     [
         (b"", "text/csv", 400, "empty"),
         (b"external_id,full_name\n1,x\n", "application/pdf", 415, "text/csv"),
-        ("external_id,full_name\nc-9,Jürgen Müller\n".encode("latin-1"), "text/csv", 400, "is not UTF-8; save the file as UTF-8"),
+        (
+            "external_id,full_name\nc-9,Jürgen Müller\n".encode("latin-1"),
+            "text/csv",
+            400,
+            "is not UTF-8; save the file as UTF-8",
+        ),
         (b"name_only\nx\n", "text/csv", 400, "cannot be read"),
     ],
 )
