@@ -319,15 +319,21 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="SQLite file to keep the register in, and reuse when it exists")
     args = parser.parse_args()
 
-    started = time.perf_counter()
-    register, items, extra = generate(args.customers, args.mentions, args.seed)
-    print(f"generated {args.customers} customers ({extra['households']} households), {len(items)} mentions "
-          f"in {time.perf_counter() - started:.1f} s; register file {len(register) / 1e6:.1f} MB")  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-match-"))
     try:
         db_path = Path(args.keep) if args.keep else tmp / "match.db"
         url = args.database or f"sqlite:///{db_path}"
         reuse = args.keep is not None and db_path.exists()
+        saved = db_path.with_suffix(".mentions.json")
+        started = time.perf_counter()
+        if reuse and saved.exists():  # the same --customers, --mentions and --seed, generated before
+            register, items = b"", json.loads(saved.read_text())
+        else:
+            register, items, extra = generate(args.customers, args.mentions, args.seed)
+            print(f"generated {args.customers} customers ({extra['households']} households), {len(items)} mentions "
+                  f"in {time.perf_counter() - started:.1f} s; register file {len(register) / 1e6:.1f} MB")  # fmt: skip
+            if args.keep:
+                saved.write_text(json.dumps(items, ensure_ascii=False))
         if args.database:
             engine = make_engine(url)
             with engine.begin() as conn:

@@ -282,12 +282,13 @@ def _nicks(full_name: str, aliases: tuple[str, ...]) -> dict[str, tuple[str, str
                 nicks.setdefault(handle, (full_name, coverage, found))
     for word in plain:
         nicks.setdefault(word.word, (full_name, "family", (word.word,)))
+    # Made from the name in another transliteration ("fyodorov66" for «Фёдоров»).
+    spellings = {_variant(handle): found for handle, found in nicks.items()}
     for alias in aliases:
         joined = "".join(words(alias))
-        bare = joined.rstrip("0123456789")
         if not is_handle(alias) or joined in nicks:
             continue
-        derived = nicks.get(bare)
+        derived = spellings.get(_variant(joined.rstrip("0123456789")))
         nicks[joined] = (alias, "handle", derived[2]) if derived else (alias, "nick", ())
     return nicks
 
@@ -318,11 +319,13 @@ def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence
     result says so (`clashes`); a nickname never clashes.
     """
     spellings = [(s, spelled(s)) for s in (full_name, *aliases) if s]
-    nicks = _nicks(full_name, tuple(aliases))
+    # Handles matter for one-word authors and for customers with aliases; most have neither.
+    handles = aliases or any(len(who.words) <= 1 for who in authors)
+    nicks = _nicks(full_name, tuple(aliases)) if handles else {}
     best: NameMatch | None = None
     clash: str | None = None
     for who in authors:
-        found = _nick_match(who, nicks)
+        found = _nick_match(who, nicks) if nicks else None
         if found is None:
             for spelling, c_words in spellings:
                 m = _match(who, spelling, c_words)

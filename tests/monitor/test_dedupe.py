@@ -323,6 +323,10 @@ def test_marks_tell_templated_posts_apart_but_an_added_phone_does_not() -> None:
     assert dedupe.compare(base, with_phone)[0] >= SETTINGS.confirm_score
     other_order = replace(base, marks=frozenset({"n:7731221"}))
     assert dedupe.compare(base, other_order) == (0.0, "marks")
+    # A sum of money is a mark however few its digits; other one- and two-digit numbers are not.
+    refund = "Acme charged me twice for one order and support keeps ignoring me. I want my {} back."
+    assert compare(signature(None, refund.format("$45"), brand_id=1), signature(None, refund.format("$78"), brand_id=1)) == (0.0, "marks")  # fmt: skip
+    assert signature(None, "Жду уже 3 дня, оценка 2/5, верните 45 руб.", brand_id=1).marks == {"n:45"}
 
 
 def test_a_crowded_band_is_read_newest_first(sessions: SessionFactory, brand_id: int) -> None:
@@ -360,3 +364,16 @@ def test_the_demo_kettle_cross_post_groups_despite_small_numbers() -> None:
     # The same story with another order number is another complaint.
     other = signature("Чайник задымился через три дня", KETTLE.replace("7731-245", "7731-246"), brand_id=1)
     assert compare(original, other) == (0.0, "marks")
+
+
+def test_an_edited_stored_post_is_compared_as_it_reads_now(sessions: SessionFactory, brand_id: int) -> None:
+    body = COMPLAINTS["de"][0]
+    mention_id, case_id = store(sessions, brand_id, body)
+    assert check(sessions, brand_id, body) is not None  # its prepared text is now remembered
+    edited = body.replace("AC-55120", "AC-55999")
+    with session_scope(sessions) as session:
+        session.get(Mention, mention_id).body = edited
+        index_mention(session=session, mention_id=mention_id, signature=signature(None, edited, brand_id=brand_id))
+    assert check(sessions, brand_id, body) is None  # another order number now
+    found = check(sessions, brand_id, edited)
+    assert found is not None and (found.mention_id, found.case_id) == (mention_id, case_id)
