@@ -18,13 +18,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -33,6 +30,7 @@ from pydantic import (
 )
 
 from monitor.config_errors import describe, line_index, substitute
+from monitor.config_types import Duration, Key, Language, Size, Strict, Url, Zone, parse_duration, parse_size
 from sources.base import SourceSpec
 from sources.feed import FeedSettings
 from sources.html import HtmlSettings
@@ -57,11 +55,6 @@ __all__ = [
 DEFAULT_PATH = Path("sources.yaml")
 ENV_VAR = "REPLYWATCH_CONFIG"
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
-
 
 class ConfigError(Exception):
     """A config that cannot be used; `problems` holds one line per error."""
@@ -72,63 +65,7 @@ class ConfigError(Exception):
         super().__init__(f"{self.path}: invalid config:\n  " + "\n  ".join(problems))
 
 
-def parse_duration(value: object) -> timedelta:
-    """'90s', '15m', '1h30m', '2d', or a number of seconds."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 15m, 1h or 1d")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
-        parts = _DURATION.findall(text)
-        if not text or "".join(n + u for n, u in parts) != text:
-            raise ValueError("expected a duration such as 30s, 15m, 1h or 1d")
-        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    else:
-        raise ValueError("expected a duration such as 30s, 15m, 1h or 1d")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return timedelta(seconds=seconds)
-
-
-def parse_size(value: object) -> int:
-    """'5MiB', '500kb', or a number of bytes."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _SIZE.match(str(value)) if isinstance(value, str) else None
-    if not match:
-        raise ValueError("expected a size such as 512KiB or 5MiB")
-    return int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
-
-
-def _check_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("expected an IANA time zone such as Europe/Moscow") from None
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Size = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-Zone = Annotated[str, AfterValidator(_check_zone)]
-Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
-
-
-def _check_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
-        raise ValueError("expected an absolute http:// or https:// URL")
-    return value
-
-
-Url = Annotated[str, AfterValidator(_check_url)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = Strict  # the base of every section: unknown keys are errors, values are frozen
 
 
 class HttpConfig(_Strict):
