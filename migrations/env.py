@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-import monitor.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import monitor.desk_models
+import monitor.models  # noqa: F401
 from monitor.db import make_engine
 
 config = context.config

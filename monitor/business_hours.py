@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -58,7 +59,7 @@ def parse_intervals(value: object) -> tuple[tuple[time, time], ...]:
             raise ValueError(f"'{part}' ends before it starts (a shift past midnight is two intervals)")
         intervals.append((start, end))
     intervals.sort()
-    for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+    for (_, end), (start, _) in pairwise(intervals):
         if start < end:
             raise ValueError(f"intervals overlap at {start:%H:%M}")
     return tuple(intervals)

@@ -33,6 +33,7 @@ from sqlmodel import Session
 
 from monitor.config import BrandConfig, Config
 from monitor.dedupe import find_duplicate, index_mention, signature
+from monitor.desk import CaseError, desk_rules, triage_case
 from monitor.events import emit
 from monitor.linking import find_candidates
 from monitor.matching import BrandMatcher
@@ -50,14 +51,6 @@ __all__ = [
 
 log = structlog.get_logger("replywatch.cases")
 SYSTEM = "system"
-
-
-class CaseError(Exception):
-    """A staff request that cannot be carried out as asked; `conflict` marks a 409 rather than a 400."""
-
-    def __init__(self, message: str, *, conflict: bool = False) -> None:
-        super().__init__(message)
-        self.conflict = conflict
 
 
 @dataclass(slots=True)
@@ -158,6 +151,7 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
         emit(session, "case.opened", f"case:{case.id}", {"case_id": case.id, "mention_id": mention.id}, now=now)
         outcome = "opened"
     _look_for_customer(session, config, case, now)
+    triage_case(session=session, rules=desk_rules(config), case=case, now=now, actor=actor)
     return outcome
 
 
@@ -264,8 +258,20 @@ def assign_brand(
     return case
 
 
-def split_case(*, session: Session, case_id: int, mention_ids: Sequence[int], actor: str, now: datetime) -> Case:
-    """Move the given mentions of a case into a new case of their own (a staff decision, kept)."""
+def split_case(
+    *,
+    session: Session,
+    case_id: int,
+    mention_ids: Sequence[int],
+    actor: str,
+    now: datetime,
+    config: Config | None = None,
+) -> Case:
+    """Move the given mentions of a case into a new case of their own (a staff decision, kept).
+
+    The new case's clocks start when its first post was found, not at the split: the
+    customer has been waiting since then. With `config` it is triaged at once.
+    """
     case = _live_case(session, case_id)
     wanted = set(mention_ids)
     mentions = list(session.scalars(sa.select(Mention).where(Mention.case_id == case.id).order_by(Mention.id)))
@@ -277,8 +283,9 @@ def split_case(*, session: Session, case_id: int, mention_ids: Sequence[int], ac
     if len(moving) == len(mentions):
         raise CaseError(f"that is every mention of case {case_id}; leave at least one", conflict=True)
     first = moving[0]
-    new = Case(brand_id=case.brand_id, title=case.title, language=first.language, opened_at=now,
-               updated_at=now, last_mention_at=now)  # fmt: skip
+    opened = min(m.first_seen_at for m in moving)
+    new = Case(brand_id=case.brand_id, title=case.title, language=first.language, opened_at=opened,
+               updated_at=now, last_mention_at=max(m.first_seen_at for m in moving))  # fmt: skip
     session.add(new)
     session.flush()
     for m in moving:
@@ -290,11 +297,19 @@ def split_case(*, session: Session, case_id: int, mention_ids: Sequence[int], ac
     _event(session, case, now, actor, "case.split", mention_ids=ids, new_case_id=new.id)
     _event(session, new, now, actor, "case.opened", first, split_from=case.id, mention_ids=ids)
     session.flush()
+    if config is not None:
+        triage_case(session=session, rules=desk_rules(config), case=new, now=now, actor=actor)
     return new
 
 
-def merge_cases(*, session: Session, case_id: int, other_id: int, actor: str, now: datetime) -> Case:
-    """Move every mention of `other_id` into `case_id`; the other case points to this one from now on."""
+def merge_cases(
+    *, session: Session, case_id: int, other_id: int, actor: str, now: datetime, config: Config | None = None
+) -> Case:
+    """Move every mention of `other_id` into `case_id`; the other case points to this one from now on.
+
+    The merged case keeps the earlier opening (the customer waited since then); with
+    `config` it is triaged again over all its posts.
+    """
     if case_id == other_id:
         raise CaseError("a case cannot be merged into itself")
     case, other = _live_case(session, case_id), _live_case(session, other_id)
@@ -307,6 +322,7 @@ def merge_cases(*, session: Session, case_id: int, other_id: int, actor: str, no
     ).rowcount
     case.mention_count += moved
     case.last_mention_at = max(case.last_mention_at, other.last_mention_at)
+    case.opened_at = min(case.opened_at, other.opened_at)
     case.updated_at = other.updated_at = now
     other.mention_count, other.status, other.merged_into_id = 0, "merged", case.id
     if case.customer_id is None and other.customer_id is not None:
@@ -317,12 +333,23 @@ def merge_cases(*, session: Session, case_id: int, other_id: int, actor: str, no
         )
     _event(session, case, now, actor, "case.merged", merged_case_id=other.id, mentions=moved)
     _event(session, other, now, actor, "case.merged_into", case_id=case.id, mentions=moved)
+    for clock in ("response", "resolution"):
+        setattr(other, f"{clock}_sla", "stopped")
     session.flush()
+    if config is not None:
+        triage_case(session=session, rules=desk_rules(config), case=case, now=now, actor=actor)
     return case
 
 
 def decide_customer(
-    *, session: Session, case_id: int, customer_id: int, confirm: bool, actor: str, now: datetime
+    *,
+    session: Session,
+    case_id: int,
+    customer_id: int,
+    confirm: bool,
+    actor: str,
+    now: datetime,
+    config: Config | None = None,
 ) -> Case:
     """Staff confirm a customer for the case (linking it), or reject one (never suggested again)."""
     case = _live_case(session, case_id)
@@ -361,6 +388,8 @@ def decide_customer(
         _event(session, case, now, actor, "customer.rejected", customer_id=customer_id)
     case.updated_at = now
     session.flush()
+    if config is not None:  # the customer's tier, value and other cases weigh on the priority
+        triage_case(session=session, rules=desk_rules(config), case=case, now=now, actor=actor)
     return case
 
 

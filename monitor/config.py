@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import holidays
 import yaml
 from pydantic import (
     AfterValidator,
@@ -29,8 +30,11 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.business_hours import BusinessHoursConfig
 from monitor.config_errors import describe, line_index, substitute
 from monitor.config_types import Duration, Key, Language, Size, Strict, Url, Zone, parse_duration, parse_size
+from monitor.sla import SlaConfig
+from monitor.triage import TriageConfig
 from sources.base import SourceSpec
 from sources.feed import FeedSettings
 from sources.html import HtmlSettings
@@ -125,6 +129,10 @@ class BrandConfig(_Strict):
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
     # How the brand's order numbers look, e.g. '\b\d{4}-\d{3}\b' or '\bAC-\d{5}\b'.
     order_pattern: Regex | None = None
+    # Working hours of the brand's care team; the top-level business_hours when not given.
+    business_hours: BusinessHoursConfig | None = None
+    # How customers reach the team, quoted in drafted replies ("care@acme.example, +49 30 1234567").
+    contact: str | None = Field(default=None, max_length=300)
 
 
 class DedupeConfig(_Strict):
@@ -214,6 +222,9 @@ class Config(_Strict):
     http: HttpConfig = HttpConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     cases: CasesConfig = CasesConfig()
+    business_hours: BusinessHoursConfig = BusinessHoursConfig()
+    sla: SlaConfig = SlaConfig()
+    triage: TriageConfig = TriageConfig()
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Where it came from, for messages; set by load_config.
@@ -233,7 +244,26 @@ class Config(_Strict):
             if source.brand is not None and source.brand not in brand_keys:
                 known = ", ".join(sorted(brand_keys)) or "none declared"
                 raise ValueError(f"sources[{i}].brand: '{source.brand}' is not a brand in this file (brands: {known})")
+        for i, brand in enumerate(self.brands):
+            hours = brand.business_hours or self.business_hours
+            where = f"brands[{i}].business_hours" if brand.business_hours else "business_hours"
+            if hours.subdivision and not brand.country:
+                raise ValueError(f"{where}.subdivision: needs brands[{i}].country to say whose region it is")
+            if hours.subdivision and brand.country:
+                try:
+                    holidays.country_holidays(brand.country, subdiv=hours.subdivision)
+                except NotImplementedError:
+                    raise ValueError(
+                        f"{where}.subdivision: '{hours.subdivision}' is not a region of {brand.country} "
+                        "known to the holidays library"
+                    ) from None
         return self
+
+    def brand(self, key: str) -> BrandConfig | None:
+        return next((b for b in self.brands if b.key == key), None)
+
+    def business_hours_of(self, brand: BrandConfig) -> BusinessHoursConfig:
+        return brand.business_hours or self.business_hours
 
     def fetcher_settings(self) -> FetcherSettings:
         h = self.http

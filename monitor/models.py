@@ -225,7 +225,18 @@ class Case(SQLModel, table=True):
     """One complaint as staff handle it; its mentions are the places that need a public reply."""
 
     __tablename__ = "cases"  # "case" is an SQL keyword
-    __table_args__ = (sa.Index("ix_cases_brand_opened", "brand_id", "opened_at"),)
+    __table_args__ = (
+        sa.Index("ix_cases_brand_opened", "brand_id", "opened_at"),
+        sa.Index("ix_cases_response_due", "response_due_at", "id"),
+        sa.Index("ix_cases_resolution_due", "resolution_due_at", "id"),
+        # The SLA sweep: each flip reads one of these ranges.
+        sa.Index("ix_cases_response_sla", "response_sla", "response_due_at"),
+        sa.Index("ix_cases_response_risk", "response_sla", "response_risk_at"),
+        sa.Index("ix_cases_resolution_sla", "resolution_sla", "resolution_due_at"),
+        sa.Index("ix_cases_resolution_risk", "resolution_sla", "resolution_risk_at"),
+        sa.Index("ix_cases_status", "status", "id"),
+        sa.Index("ix_cases_assignee", "assignee", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     brand_id: int = Field(foreign_key="brand.id")
@@ -242,6 +253,24 @@ class Case(SQLModel, table=True):
     customer_score: float | None = None
     # Set when staff merged this case into another; its mentions moved there.
     merged_into_id: int | None = Field(default=None, foreign_key="cases.id", ondelete="SET NULL")
+    # Triage (monitor.triage): priority low|normal|high|urgent with the reasons; "staff" when overridden.
+    category: str = Field(default="other", max_length=16)
+    priority: str = Field(default="normal", max_length=8)
+    priority_reasons: list[str] = Field(default_factory=list, sa_type=JsonType)
+    priority_by: str = Field(default="triage", max_length=8)
+    assignee: str | None = Field(default=None, max_length=128)
+    dismissed_reason: str | None = Field(default=None, max_length=32)
+    # SLA clocks (monitor.sla): deadline, the moment it is at risk, and the clock's state:
+    # running, at_risk, breached; met or missed once answered; stopped when the case is dismissed.
+    response_due_at: datetime | None = _utc(default=None)
+    response_risk_at: datetime | None = _utc(default=None)
+    response_sla: str = Field(default="running", max_length=12)
+    first_reply_at: datetime | None = _utc(default=None)
+    resolution_due_at: datetime | None = _utc(default=None)
+    resolution_risk_at: datetime | None = _utc(default=None)
+    resolution_sla: str = Field(default="running", max_length=12)
+    resolved_at: datetime | None = _utc(default=None)
+    closed_at: datetime | None = _utc(default=None)
 
 
 class CaseEvent(SQLModel, table=True):

@@ -90,7 +90,7 @@ def test_a_cross_post_joins_the_case_and_a_different_complaint_opens_one(
         repost = session.scalars(sa.select(Mention).where(Mention.source_id == ids["other"])).one()
         assert (repost.case_id, repost.case_method) == (fridge.id, "duplicate") and repost.case_score >= 80
         assert [e.kind for e in session.scalars(sa.select(Event))] == ["case.opened", "case.opened"]
-    assert timeline(sessions, fridge.id) == ["case.opened", "mention.joined"]
+    assert timeline(sessions, fridge.id) == ["case.opened", "case.triaged", "mention.joined"]
     assert process(sessions).processed == 0  # nothing is processed twice
 
 

@@ -1,0 +1,182 @@
+"""SLA clocks: a deadline for the first public reply and one for resolution, on business hours.
+
+Each case carries two clocks, each as indexed columns: the deadline (`*_due_at`),
+the moment it is at risk (`*_risk_at`, when the configured share of the business
+time is used, 75% by default) and its state:
+
+    running → at_risk → breached        the sweep moves a clock forward
+    running | at_risk | breached → met | missed    the reply (or resolution) arrives
+    any → stopped                        the case is dismissed
+
+Deadlines count business time from the case's opening in the brand's zone and
+calendar (monitor.business_hours), per priority. They are computed when the case
+opens and recomputed from the opening when its priority changes. A recompute that
+moves a deadline into the future sets the clock back to running; one that moves it
+into the past leaves the clock as it is, and the next sweep flips it, so every flip
+is seen once, as an event.
+
+The sweep runs every minute. Each flip is one `UPDATE … WHERE state IN (…) AND
+due <= now RETURNING id`: a compare-and-set, so two processes sweeping at once
+never flip a case twice (PostgreSQL locks the row, SQLite has one writer), and
+only the process whose update changed the row writes the event. Breaches are swept
+before risks, so a case whose clock passed both marks while no worker ran gets one
+breached event rather than two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import sqlalchemy as sa
+from pydantic import BeforeValidator, Field
+from sqlmodel import Session
+
+from monitor.business_hours import BusinessCalendar, BusinessHoursConfig
+from monitor.config_types import Strict
+from monitor.events import emit
+from monitor.models import Brand, Case, CaseEvent
+
+__all__ = [
+    "PRIORITIES",
+    "BusinessSpan",
+    "ClockTargets",
+    "SlaConfig",
+    "SweepCounts",
+    "apply_deadlines",
+    "calendar_for",
+    "clock_after_reply",
+    "sweep",
+]
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+OPEN_CLOCK = ("running", "at_risk", "breached")
+_SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m)")
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessSpan:
+    """An amount of business time: working days (of the calendar's average length) plus hours and minutes."""
+
+    days: float = 0.0
+    time: timedelta = timedelta(0)
+
+    def on(self, calendar: BusinessCalendar) -> timedelta:
+        return self.time + calendar.day_length * self.days
+
+    def __mul__(self, share: float) -> BusinessSpan:
+        return BusinessSpan(self.days * share, self.time * share)
+
+    def __str__(self) -> str:
+        parts = [f"{self.days:g}d"] if self.days else []
+        hours, rest = divmod(int(self.time.total_seconds()), 3600)
+        parts += [f"{hours}h"] if hours else []
+        parts += [f"{rest // 60}m"] if rest // 60 else []
+        return "".join(parts) or "0m"
+
+
+def parse_span(value: object) -> BusinessSpan:
+    """'4h', '1d', '1d4h', '90m': d is a working day, h and m are business hours and minutes."""
+    if isinstance(value, BusinessSpan):
+        return value
+    text = str(value).strip().lower().replace(" ", "") if isinstance(value, str) else ""
+    parts = _SPAN.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise ValueError("expected business time such as 1h, 4h, 1d or 2d4h (d = working day)")
+    days = sum(float(n) for n, u in parts if u == "d")
+    minutes = sum(float(n) * (60 if u == "h" else 1) for n, u in parts if u != "d")
+    span = BusinessSpan(days, timedelta(minutes=minutes))
+    if not span.days and not span.time:
+        raise ValueError("a deadline of zero business time can never be met")
+    return span
+
+
+Span = Annotated[BusinessSpan, BeforeValidator(parse_span)]
+
+
+class ClockTargets(Strict):
+    first_response: Span
+    resolution: Span
+
+
+def _targets(first: str, resolution: str) -> ClockTargets:
+    return ClockTargets(first_response=parse_span(first), resolution=parse_span(resolution))
+
+
+class SlaConfig(Strict):
+    """Deadlines per priority, in business time of the brand's calendar."""
+
+    # Share of the business time after which a running clock is at risk.
+    at_risk: float = Field(default=0.75, gt=0, lt=1)
+    urgent: ClockTargets = _targets("1h", "1d")
+    high: ClockTargets = _targets("2h", "2d")
+    normal: ClockTargets = _targets("4h", "3d")
+    low: ClockTargets = _targets("1d", "5d")
+
+    def targets(self, priority: str) -> ClockTargets:
+        return getattr(self, priority)
+
+
+def calendar_for(
+    cache: dict[str, BusinessCalendar], key: str, hours: BusinessHoursConfig, *, zone: str, country: str | None
+) -> BusinessCalendar:
+    """The brand's calendar, built once per `cache` (calendars keep a per-day cache of their own)."""
+    if key not in cache:
+        cache[key] = BusinessCalendar(hours, zone=zone, country=country)
+    return cache[key]
+
+
+def apply_deadlines(*, case: Case, calendar: BusinessCalendar, sla: SlaConfig, now: datetime) -> None:
+    """Set both deadlines from the case's opening and priority (see the module docstring for states)."""
+    targets = sla.targets(case.priority)
+    for clock, span in (("response", targets.first_response), ("resolution", targets.resolution)):
+        due = calendar.add(case.opened_at, span.on(calendar))
+        risk = calendar.add(case.opened_at, (span * sla.at_risk).on(calendar))
+        setattr(case, f"{clock}_due_at", due)
+        setattr(case, f"{clock}_risk_at", risk)
+        if getattr(case, f"{clock}_sla") in ("at_risk", "breached") and now < risk:
+            setattr(case, f"{clock}_sla", "running")
+
+
+def clock_after_reply(state: str, due: datetime | None, at: datetime) -> str:
+    """The final state of a clock stopped at `at`: met when on time, missed when late."""
+    if state not in OPEN_CLOCK:
+        return state
+    return "missed" if due is not None and at > due else "met"
+
+
+@dataclass(slots=True)
+class SweepCounts:
+    at_risk: int = 0
+    breached: int = 0
+    cases: list[int] = field(default_factory=list)
+
+
+def sweep(*, session: Session, now: datetime) -> SweepCounts:
+    """Flip every clock whose mark has passed; one event and one timeline entry per flip."""
+    counts = SweepCounts()
+    brands = dict(session.execute(sa.select(Brand.id, Brand.key)).tuples().all())
+    for clock in ("response", "resolution"):
+        state, due, risk = (getattr(Case, f"{clock}_{x}") for x in ("sla", "due_at", "risk_at"))
+        steps = (
+            ("breached", state.in_(("running", "at_risk")), due),
+            ("at_risk", state == "running", risk),
+        )
+        for new_state, from_states, mark in steps:
+            flipped = session.execute(
+                sa.update(Case)
+                .where(from_states, mark.is_not(None), mark <= now)
+                .values({state: new_state, Case.updated_at: now})
+                .returning(Case.id, Case.brand_id, Case.priority, due)
+                .execution_options(synchronize_session=False)
+            ).all()
+            for case_id, brand_id, priority, due_at in flipped:
+                data = {"clock": clock, "due_at": due_at.isoformat() if due_at else None, "priority": priority}
+                session.add(CaseEvent(case_id=case_id, at=now, actor="system", kind=f"sla.{new_state}", data=data))
+                payload = {"case_id": case_id, "brand": brands.get(brand_id), **data}
+                emit(session, f"case.sla_{new_state}", f"case:{case_id}", payload, now=now)
+                counts.cases.append(case_id)
+            setattr(counts, new_state, getattr(counts, new_state) + len(flipped))
+    return counts
