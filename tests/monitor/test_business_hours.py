@@ -53,7 +53,9 @@ def test_holidays_public_subdivision_and_listed() -> None:
     assert cal(hours=LUNCH).add(epiphany, timedelta(hours=2)) == local(BERLIN, 2026, 1, 6, 10, 0)
     assert cal(hours=LUNCH, subdivision="BY").add(epiphany, timedelta(hours=2)) == local(BERLIN, 2026, 1, 7, 10, 0)
     # public holidays off: only the listed dates
-    assert cal(hours=LUNCH, holidays=["2026-12-23"], public_holidays=False).add(start, timedelta(hours=10)).date() == date(2026, 12, 25)
+    assert cal(hours=LUNCH, holidays=["2026-12-23"], public_holidays=False).add(
+        start, timedelta(hours=10)
+    ).date() == date(2026, 12, 25)
 
 
 def test_moscow_and_yerevan_holidays() -> None:
