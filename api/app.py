@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.deps import get_caller
 from api.errors import install_error_handlers
-from api.routers import cases, customers, health, mentions, sources
+from api.routers import cases, customers, health, mentions, sources, tokens
 from monitor.config import Config
 from monitor.db import describe_url, head_revision, make_engine, make_session_factory
 from monitor.scheduler import Poller
@@ -19,6 +20,7 @@ from sources.http import Fetcher
 __all__ = ["create_app"]
 
 log = structlog.get_logger("replywatch.api")
+PROBLEM = {"content": {"application/problem+json": {}}}
 
 
 def create_app(
@@ -66,9 +68,11 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(sources.router)
-    app.include_router(mentions.router)
-    app.include_router(cases.router)
-    app.include_router(customers.router)
+    app.include_router(health.router)  # the only routes without a token: probes must not need secrets
+    auth = {
+        "dependencies": [Depends(get_caller)],
+        "responses": {401: {"description": "No API token, or an unknown or revoked one", **PROBLEM}},
+    }
+    for module in (sources, mentions, cases, customers, tokens):
+        app.include_router(module.router, **auth)
     return app

@@ -1,6 +1,8 @@
 """Errors as RFC 9457 problem+json, with a precise status; one base class, one handler.
 
     ApiError            400 unless a subclass says otherwise
+    ├── Unauthorized    401  (no token, or an unknown or revoked one; with WWW-Authenticate: Bearer)
+    ├── Forbidden       403  (a token whose role may not do this)
     ├── NotFound        404
     ├── Conflict        409  (an expected conflict, e.g. a source being polled by another worker)
     ├── TooLarge        413  (an upload over its cap)
@@ -25,7 +27,9 @@ __all__ = [
     "ApiError",
     "BadRequest",
     "Conflict",
+    "Forbidden",
     "NotFound",
+    "Unauthorized",
     "install_error_handlers",
     "problem",
 ]
@@ -47,6 +51,16 @@ class ApiError(Exception):
 class BadRequest(ApiError):
     status = 400
     slug = "bad-request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    slug = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    slug = "forbidden"
 
 
 class NotFound(ApiError):
@@ -86,7 +100,10 @@ def problem(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.detail, slug=exc.slug, instance=request.url.path, **exc.extra)
+        response = problem(exc.status, exc.detail, slug=exc.slug, instance=request.url.path, **exc.extra)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="replywatch"'
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

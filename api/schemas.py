@@ -112,6 +112,20 @@ class CasePublic(_Public):
     customer_name: str | None
     customer_state: str | None = Field(description="null, suggested, auto (linked by rule) or confirmed (by staff)")
     merged_into_id: int | None
+    updated_at: datetime
+    category: str = Field(description="delivery, defect, refund, staff, billing, website or other")
+    priority: str = Field(description="low, normal, high or urgent")
+    priority_reasons: list[str] = Field(description="Why triage chose this priority, or who set it")
+    priority_by: str = Field(description="triage, or staff when a person chose the priority (kept)")
+    assignee: str | None
+    response_due_at: datetime | None = Field(description="Deadline of the first public reply (business hours)")
+    response_sla: str = Field(description="running, at_risk, breached, met, missed or stopped")
+    first_reply_at: datetime | None
+    resolution_due_at: datetime | None = Field(description="Deadline of the resolution (business hours)")
+    resolution_sla: str = Field(description="running, at_risk, breached, met, missed or stopped")
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    dismissed_reason: str | None = Field(description="spam, not_about_us or duplicate, for dismissed cases")
 
 
 class PlacePublic(_Public):
@@ -148,11 +162,103 @@ class TimelinePublic(_Public):
     data: dict[str, Any]
 
 
+class DraftPublic(_Public):
+    id: int
+    mention_id: int = Field(description="The place the draft answers")
+    kind: str = Field(description="first or closing")
+    language: str
+    text: str
+    template: str = Field(description="The template file it was made from")
+    notes: list[str] = Field(description="Why it differs from what was asked: another language, a failed rewrite")
+    state: str = Field(description="draft, approved, published or discarded")
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class ReplyPublic(_Public):
+    id: int
+    mention_id: int
+    draft_id: int | None
+    kind: str = Field(description="first, update or closing")
+    text: str
+    url: str | None
+    posted_at: datetime
+    recorded_by: str
+    verify_state: str = Field(description="unverifiable, pending, verified, unverified or disappeared")
+    verified_at: datetime | None
+
+
 class CaseDetailPublic(BaseModel):
     case: CasePublic
     places: list[PlacePublic]
     candidates: list[CandidatePublic]
+    drafts: list[DraftPublic]
+    replies: list[ReplyPublic]
     timeline: list[TimelinePublic]
+
+
+class CasePatch(BaseModel):
+    """Only the fields sent change; `assignee: null` unassigns."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["new", "acknowledged", "in_progress", "resolved", "closed", "dismissed"] | None = None
+    assignee: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    category: Literal["delivery", "defect", "refund", "staff", "billing", "website", "other"] | None = None
+    dismissed_reason: Literal["spam", "not_about_us", "duplicate"] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReplyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mention_id: int = Field(gt=0, le=2**62, description="The place where the reply was posted")
+    text: str = Field(min_length=1, max_length=20_000)
+    url: Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")] | None = None
+    posted_at: datetime | None = Field(default=None, description="When it was posted; now when left out")
+    closing: bool = Field(default=False, description="A closing reply: what was done; resolves the case")
+    draft_id: int | None = Field(default=None, gt=0, le=2**62, description="The approved draft it was made from")
+
+
+class DraftCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mention_id: int = Field(gt=0, le=2**62, description="The place to answer")
+    closing: bool = False
+    summary: str | None = Field(default=None, max_length=2000, description="For a closing reply: what was done")
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = Field(
+        default=None, description="Write in this language instead of the complaint's"
+    )
+
+
+class DraftPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    state: Literal["approved", "discarded", "draft"] | None = None
+    version: int | None = Field(default=None, gt=0, description="The version you edited; 409 when it changed since")
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=128)
+    role: Literal["viewer", "agent", "lead", "admin"]
+
+
+class TokenPublic(_Public):
+    id: int
+    name: str
+    role: str
+    prefix: str = Field(description="The first characters of the token, to tell it apart")
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="The secret: shown only now; send it as 'Authorization: Bearer …'")
 
 
 class SplitRequest(BaseModel):

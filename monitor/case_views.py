@@ -1,25 +1,52 @@
-"""What staff see of cases: the list, and one case with its places, customer candidates and timeline."""
+"""What staff see of cases: the queue (filters, sorting, keyset pages) and one case in full.
+
+Sorting is by one of SORTS; every order ends with the case id, so a page boundary
+is a (value, id) pair and the next page is a keyset query: page 4,000 costs what
+page 1 does. Cases without a deadline (none once triage has run) sort last.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from monitor.desk import OPEN_STATUSES
+from monitor.desk_models import Draft, Reply
 from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Customer, Mention, Source
 
-__all__ = ["CaseDetail", "CaseFilter", "CaseRow", "get_case", "list_cases"]
+__all__ = ["SORTS", "CaseDetail", "CaseFilter", "CaseRow", "get_case", "list_cases", "sort_value"]
+
+T = TypeVar("T")
+
+# name → (column, descending)
+SORTS: dict[str, tuple[Any, bool]] = {
+    "newest": (Case.id, True),
+    "oldest": (Case.id, False),
+    "response_due": (Case.response_due_at, False),
+    "resolution_due": (Case.resolution_due_at, False),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class CaseFilter:
     brand: str | None = None
-    status: str | None = None
+    status: tuple[str, ...] = ()  # empty: every status but merged; ("open",) is new, acknowledged, in_progress
+    priority: tuple[str, ...] = ()
+    category: str | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    sla: str | None = None  # a state of either clock: running, at_risk, breached, met, missed
+    language: str | None = None
+    source: str | None = None
     customer_state: str | None = None
     customer_id: int | None = None
+    text: str | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +57,26 @@ class CaseRow:
     title: str | None
     language: str | None
     opened_at: datetime
+    updated_at: datetime
     last_mention_at: datetime
     places: int
     customer_id: int | None
     customer_name: str | None
     customer_state: str | None
     merged_into_id: int | None
+    category: str
+    priority: str
+    priority_reasons: list[str]
+    priority_by: str
+    assignee: str | None
+    response_due_at: datetime | None
+    response_sla: str
+    first_reply_at: datetime | None
+    resolution_due_at: datetime | None
+    resolution_sla: str
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    dismissed_reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +117,44 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class DraftRow:
+    id: int
+    mention_id: int
+    kind: str
+    language: str
+    text: str
+    template: str
+    notes: list[str]
+    state: str
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRow:
+    id: int
+    mention_id: int
+    draft_id: int | None
+    kind: str
+    text: str
+    url: str | None
+    posted_at: datetime
+    recorded_by: str
+    verify_state: str
+    verified_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class CaseDetail:
     case: CaseRow
     places: list[Place]
     candidates: list[CandidateRow]
+    drafts: list[DraftRow]
+    replies: list[ReplyRow]
     timeline: list[TimelineEntry]
 
 
@@ -94,27 +169,85 @@ def _rows_query() -> sa.Select[Any]:
 def _row(case: Case, brand: str, customer_name: str | None) -> CaseRow:
     return CaseRow(
         id=case.id or 0, brand=brand, status=case.status, title=case.title, language=case.language,
-        opened_at=case.opened_at, last_mention_at=case.last_mention_at, places=case.mention_count,
-        customer_id=case.customer_id, customer_name=customer_name, customer_state=case.customer_state,
-        merged_into_id=case.merged_into_id,
+        opened_at=case.opened_at, updated_at=case.updated_at, last_mention_at=case.last_mention_at,
+        places=case.mention_count, customer_id=case.customer_id, customer_name=customer_name,
+        customer_state=case.customer_state, merged_into_id=case.merged_into_id, category=case.category,
+        priority=case.priority, priority_reasons=list(case.priority_reasons or []), priority_by=case.priority_by,
+        assignee=case.assignee, response_due_at=case.response_due_at, response_sla=case.response_sla,
+        first_reply_at=case.first_reply_at, resolution_due_at=case.resolution_due_at,
+        resolution_sla=case.resolution_sla, resolved_at=case.resolved_at, closed_at=case.closed_at,
+        dismissed_reason=case.dismissed_reason,
     )  # fmt: skip
 
 
+def _filtered(query: sa.Select[Any], f: CaseFilter) -> sa.Select[Any]:
+    if f.brand:
+        query = query.where(Brand.key == f.brand)
+    statuses = tuple(s for st in f.status for s in (OPEN_STATUSES if st == "open" else (st,)))
+    query = query.where(Case.status.in_(statuses)) if statuses else query.where(Case.status != "merged")
+    if f.priority:
+        query = query.where(Case.priority.in_(f.priority))
+    if f.category:
+        query = query.where(Case.category == f.category)
+    if f.unassigned:
+        query = query.where(Case.assignee.is_(None))
+    elif f.assignee:
+        query = query.where(Case.assignee == f.assignee)
+    if f.sla:
+        query = query.where(sa.or_(Case.response_sla == f.sla, Case.resolution_sla == f.sla))
+    if f.language:
+        query = query.where(Case.language == f.language)
+    if f.source:
+        on_source = (
+            sa.select(Mention.id)
+            .join(Source, Source.id == Mention.source_id)
+            .where(Mention.case_id == Case.id, Source.key == f.source)
+        )
+        query = query.where(on_source.exists())
+    if f.customer_state:
+        query = query.where(Case.customer_state == f.customer_state)
+    if f.customer_id is not None:
+        query = query.where(Case.customer_id == f.customer_id)
+    if f.text:
+        query = query.where(Case.search_text.contains(" ".join(f.text.split()).casefold(), autoescape=True))
+    if f.opened_from is not None:
+        query = query.where(Case.opened_at >= f.opened_from)
+    if f.opened_to is not None:
+        query = query.where(Case.opened_at < f.opened_to)
+    return query
+
+
 def list_cases(
-    *, session: Session, filters: CaseFilter, before_id: int | None = None, limit: int = 50
+    *,
+    session: Session,
+    filters: CaseFilter,
+    sort: str = "newest",
+    after: tuple[datetime | int | None, int] | None = None,
+    limit: int = 50,
 ) -> list[CaseRow]:
-    """Newest first; merged cases are left out unless their status is asked for."""
-    query = _rows_query().order_by(Case.id.desc()).limit(limit)
-    if before_id is not None:
-        query = query.where(Case.id < before_id)
-    if filters.brand:
-        query = query.where(Brand.key == filters.brand)
-    query = query.where(Case.status == filters.status) if filters.status else query.where(Case.status != "merged")
-    if filters.customer_state:
-        query = query.where(Case.customer_state == filters.customer_state)
-    if filters.customer_id is not None:
-        query = query.where(Case.customer_id == filters.customer_id)
-    return [_row(*r) for r in session.execute(query)]
+    """One page of the queue; `after` is the (sort value, id) of the last row of the previous page."""
+    column, descending = SORTS[sort]
+    query = _filtered(_rows_query(), filters)
+    if column is Case.id:
+        query = query.order_by(Case.id.desc() if descending else Case.id)
+        if after is not None:
+            query = query.where(Case.id < after[1] if descending else Case.id > after[1])
+    else:
+        # Ascending deadlines, NULLs last, ties by id.
+        query = query.order_by(column.is_(None), column, Case.id)
+        if after is not None:
+            value, last_id = after
+            if value is None:
+                query = query.where(column.is_(None), Case.id > last_id)
+            else:
+                query = query.where(
+                    sa.or_(column > value, sa.and_(column == value, Case.id > last_id), column.is_(None))
+                )
+    return [_row(*r) for r in session.execute(query.limit(limit))]
+
+
+def sort_value(row: CaseRow, sort: str) -> datetime | int | None:
+    return {"response_due": row.response_due_at, "resolution_due": row.resolution_due_at}.get(sort, row.id)
 
 
 def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
@@ -165,4 +298,17 @@ def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
         TimelineEntry(at=e.at, actor=e.actor, kind=e.kind, mention_id=e.mention_id, data=dict(e.data or {}))
         for e in session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
     ]
-    return CaseDetail(case=_row(*found), places=places, candidates=candidates, timeline=timeline)
+    drafts = [
+        _copy(DraftRow, d) for d in session.scalars(sa.select(Draft).where(Draft.case_id == case_id).order_by(Draft.id))
+    ]
+    replies = [
+        _copy(ReplyRow, r) for r in session.scalars(sa.select(Reply).where(Reply.case_id == case_id).order_by(Reply.id))
+    ]
+    return CaseDetail(case=_row(*found), places=places, candidates=candidates, drafts=drafts, replies=replies,
+                      timeline=timeline)  # fmt: skip
+
+
+def _copy(cls: type[T], row: object) -> T:
+    """The dataclass `cls` filled from the same-named attributes of a table row (lists copied)."""
+    values = {name: getattr(row, name) for name in cls.__dataclass_fields__}  # type: ignore[attr-defined]
+    return cls(**{k: list(v) if isinstance(v, list) else v for k, v in values.items()})

@@ -155,8 +155,18 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
     return outcome
 
 
+SEARCH_CAP = 8000  # characters of casefolded text kept per case for search
+
+
+def searchable(*texts: str | None) -> str:
+    return " ".join(" ".join(t.split()) for t in texts if t).casefold()
+
+
 def _add_to_case(case: Case, mention: Mention, now: datetime, *, method: str, score: float | None) -> None:
     mention.case_id, mention.case_method, mention.case_score = case.id, method, score
+    if len(case.search_text or "") < SEARCH_CAP:
+        more = searchable(case.title if not case.search_text else None, mention.author, mention.title, mention.body)
+        case.search_text = f"{case.search_text or ''} {more}".strip()[:SEARCH_CAP]
     case.mention_count += 1
     case.last_mention_at = max(case.last_mention_at, now)
     case.updated_at = now
@@ -290,6 +300,9 @@ def split_case(
     session.flush()
     for m in moving:
         m.case_id, m.case_method, m.case_score = new.id, "staff", None
+    new.search_text = searchable(new.title, *(f"{m.author or ''} {m.title or ''} {m.body}" for m in moving))[
+        :SEARCH_CAP
+    ]
     new.mention_count = len(moving)
     case.mention_count -= len(moving)
     case.updated_at = now
@@ -323,6 +336,7 @@ def merge_cases(
     case.mention_count += moved
     case.last_mention_at = max(case.last_mention_at, other.last_mention_at)
     case.opened_at = min(case.opened_at, other.opened_at)
+    case.search_text = f"{case.search_text} {other.search_text}"[:SEARCH_CAP]
     case.updated_at = other.updated_at = now
     other.mention_count, other.status, other.merged_into_id = 0, "merged", case.id
     if case.customer_id is None and other.customer_id is not None:

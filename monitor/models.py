@@ -271,6 +271,8 @@ class Case(SQLModel, table=True):
     resolution_sla: str = Field(default="running", max_length=12)
     resolved_at: datetime | None = _utc(default=None)
     closed_at: datetime | None = _utc(default=None)
+    # Casefolded title and post texts (capped), for text search that works alike on SQLite and PostgreSQL.
+    search_text: str = Field(default="", sa_type=sa.Text)
 
 
 class CaseEvent(SQLModel, table=True):

@@ -63,3 +63,15 @@ def rss(items: list[tuple[str, str, str]], *, title: str = "Жалобы") -> by
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
         f"<link>https://board.example/</link><description>x</description>{entries}</channel></rss>"
     ).encode()
+
+
+def authorize(client: object, role: str = "admin", name: str | None = None) -> str:
+    """Create an API token of `role` in the app's database and send it with every request of `client`."""
+    from monitor.tokens import create_token
+
+    app = client.app  # type: ignore[attr-defined]
+    with session_scope(app.state.sessions) as session:
+        _, secret = create_token(session=session, name=name or f"test-{role}", role=role, created_by="tests",
+                                 now=datetime.now(UTC))  # fmt: skip
+    client.headers["Authorization"] = f"Bearer {secret}"  # type: ignore[attr-defined]
+    return secret

@@ -1,23 +1,42 @@
-"""Cases: the list, one case with its places, candidates and timeline, and the staff decisions."""
+"""Cases: the queue, one case in full, and the staff changes (status, assignee, priority, replies, split, merge)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import ConfigDep, SessionDep
-from api.errors import BadRequest, Conflict, NotFound
-from api.pagination import decode_cursor, encode_cursor
-from api.schemas import CaseDetailPublic, CasePublic, CustomerDecision, MergeRequest, Page, SplitRequest
-from monitor.case_views import CaseFilter, get_case, list_cases
-from monitor.cases import CaseError, decide_customer, merge_cases, split_case
+from api.deps import Agent, Caller, ConfigDep, SessionDep
+from api.errors import BadRequest, Conflict, Forbidden, NotFound
+from api.pagination import decode_keyset, encode_keyset
+from api.schemas import (
+    CaseDetailPublic,
+    CasePatch,
+    CasePublic,
+    CustomerDecision,
+    MergeRequest,
+    Page,
+    ReplyCreate,
+    ReplyPublic,
+    SplitRequest,
+)
+from monitor.case_views import CaseFilter, get_case, list_cases, sort_value
+from monitor.cases import decide_customer, merge_cases, split_case
+from monitor.desk import CaseChange, CaseError, change_case, desk_rules
+from monitor.replies import record_reply, replies_visible
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 PROBLEM = {"content": {"application/problem+json": {}}}
 CaseId = Annotated[int, Path(gt=0, le=2**62)]
-ACTOR = "api"  # until API tokens name their holder
+T = TypeVar("T")
+
+Status = Literal["open", "new", "acknowledged", "in_progress", "resolved", "closed", "dismissed", "merged"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Sort = Literal["newest", "oldest", "response_due", "resolution_due"]
+Category = Literal["delivery", "defect", "refund", "staff", "billing", "website", "other"]
+ClockState = Literal["running", "at_risk", "breached", "met", "missed", "stopped"]
 
 
 def _detail(session: SessionDep, case_id: int) -> CaseDetailPublic:
@@ -27,68 +46,130 @@ def _detail(session: SessionDep, case_id: int) -> CaseDetailPublic:
     return CaseDetailPublic.model_validate(detail, from_attributes=True)
 
 
-def _staff(action):  # type: ignore[no-untyped-def]
+def _staff(action: Callable[[], T]) -> T:
     """Run a staff decision, turning the domain's refusals into precise problems."""
     try:
         return action()
     except LookupError as exc:
         raise NotFound(str(exc).strip("'\"")) from None
+    except PermissionError as exc:
+        raise Forbidden(str(exc)) from None
     except CaseError as exc:
         raise (Conflict if exc.conflict else BadRequest)(str(exc)) from None
 
 
 @router.get("", response_model=Page[CasePublic], responses={400: {"description": "Bad cursor", **PROBLEM}},
-            summary="Cases, newest first")  # fmt: skip
+            summary="The case queue: filters, sorting, keyset pages")  # fmt: skip
 def cases(
     session: SessionDep,
+    _: Caller,
+    status: Annotated[list[Status], Query(description="Repeatable; 'open' is new, acknowledged and in_progress")] = [],  # noqa: B006
     brand: Annotated[str | None, Query(max_length=64)] = None,
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    customer_state: Annotated[str | None, Query(pattern="^(suggested|auto|confirmed)$")] = None,
-    customer_id: Annotated[int | None, Query(gt=0)] = None,
-    cursor: str | None = None,
+    priority: Annotated[list[Priority], Query()] = [],  # noqa: B006
+    category: Category | None = None,
+    assignee: Annotated[str | None, Query(max_length=128, description="'-' for unassigned cases")] = None,
+    sla: Annotated[ClockState | None, Query(description="A state of either clock")] = None,
+    language: Annotated[str | None, Query(pattern="^[a-z]{2}$")] = None,
+    source: Annotated[str | None, Query(max_length=64, description="Cases with a place on this source")] = None,
+    customer_state: Annotated[Literal["suggested", "auto", "confirmed"] | None, Query()] = None,
+    customer_id: Annotated[int | None, Query(gt=0, le=2**62)] = None,
+    q: Annotated[str | None, Query(min_length=2, max_length=200, description="Words in the title or posts")] = None,
+    opened_from: datetime | None = None,
+    opened_to: datetime | None = None,
+    sort: Sort = "newest",
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[CasePublic]:
-    filters = CaseFilter(brand=brand, status=status, customer_state=customer_state, customer_id=customer_id)
-    rows = list_cases(session=session, filters=filters, before_id=decode_cursor("case", cursor), limit=limit)
-    next_cursor = encode_cursor("case", rows[-1].id) if len(rows) == limit else None
+    for name, value in (("opened_from", opened_from), ("opened_to", opened_to)):
+        if value is not None and value.tzinfo is None:
+            raise BadRequest(f"{name} needs a time zone, e.g. 2026-11-22T09:00:00Z")
+    filters = CaseFilter(
+        brand=brand, status=tuple(status), priority=tuple(priority), category=category,
+        assignee=None if assignee == "-" else assignee, unassigned=assignee == "-", sla=sla, language=language,
+        source=source, customer_state=customer_state, customer_id=customer_id, text=q, opened_from=opened_from,
+        opened_to=opened_to,
+    )  # fmt: skip
+    after = decode_keyset("case", sort, cursor)
+    rows = list_cases(session=session, filters=filters, sort=sort, after=after, limit=limit)
+    last = rows[-1] if len(rows) == limit else None
+    next_cursor = encode_keyset("case", sort, sort_value(last, sort), last.id) if last else None
     return Page[CasePublic](items=[CasePublic.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=CaseDetailPublic, responses={404: {"description": "No such case", **PROBLEM}},
-            summary="One case: its places, customer candidates and timeline")  # fmt: skip
-def case(session: SessionDep, case_id: CaseId) -> CaseDetailPublic:
+            summary="One case: places, customer candidates, drafts, replies and timeline")  # fmt: skip
+def case(session: SessionDep, _: Caller, case_id: CaseId) -> CaseDetailPublic:
     return _detail(session, case_id)
 
 
 ERRORS = {
-    400: {"description": "The request names mentions or customers that do not fit", **PROBLEM},
+    400: {"description": "The request names mentions, customers or values that do not fit", **PROBLEM},
+    403: {"description": "The token's role may not do this", **PROBLEM},
     404: {"description": "No such case", **PROBLEM},
-    409: {"description": "The case was merged, or the change would empty it", **PROBLEM},
+    409: {"description": "Not allowed in the case's state: the detail lists what is", **PROBLEM},
 }
+
+
+@router.patch("/{case_id}", response_model=CaseDetailPublic, responses=ERRORS,
+              summary="Change status, assignee, priority or category (each change goes on the timeline)")  # fmt: skip
+def patch(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: CasePatch) -> CaseDetailPublic:
+    sent = body.model_fields_set
+    if "dismissed_reason" in sent and body.status != "dismissed":
+        raise BadRequest("dismissed_reason goes with status: dismissed")
+    change = CaseChange(
+        status=body.status, assignee=body.assignee, unassign="assignee" in sent and body.assignee is None,
+        priority=body.priority, category=body.category, dismissed_reason=body.dismissed_reason, note=body.note,
+    )  # fmt: skip
+    now = datetime.now(UTC)
+    _staff(lambda: change_case(session=session, rules=desk_rules(config), case_id=case_id, change=change,
+                               actor=caller.name, role=caller.role, now=now))  # fmt: skip
+    return _detail(session, case_id)
+
+
+@router.post("/{case_id}/replies", response_model=ReplyPublic, status_code=201, responses=ERRORS,
+             summary="Record a reply staff published on a place (the first acknowledges, a closing one resolves)")  # fmt: skip
+def reply(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyPublic:
+    now = datetime.now(UTC)
+    posted_at = body.posted_at or now
+    if posted_at.tzinfo is None:
+        raise BadRequest("posted_at needs a time zone, e.g. 2026-11-22T09:00:00Z")
+    verifiable = replies_visible(session=session, config=config, mention_id=body.mention_id)
+    row = _staff(lambda: record_reply(
+        session=session, case_id=case_id, mention_id=body.mention_id, text=body.text, url=body.url,
+        posted_at=posted_at, closing=body.closing, draft_id=body.draft_id, verifiable=verifiable,
+        actor=caller.name, now=now,
+    ))  # fmt: skip
+    return ReplyPublic.model_validate(row)
 
 
 @router.post("/{case_id}/split", response_model=CaseDetailPublic, status_code=201, responses=ERRORS,
              summary="Move some mentions into a new case of their own (returns the new case)")  # fmt: skip
-def split(session: SessionDep, case_id: CaseId, body: SplitRequest) -> CaseDetailPublic:
+def split(
+    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: SplitRequest
+) -> CaseDetailPublic:
     now = datetime.now(UTC)
-    new = _staff(
-        lambda: split_case(session=session, case_id=case_id, mention_ids=body.mention_ids, actor=ACTOR, now=now)
-    )
-    return _detail(session, new.id)
+    new = _staff(lambda: split_case(session=session, case_id=case_id, mention_ids=body.mention_ids,
+                                    actor=caller.name, now=now, config=config))  # fmt: skip
+    return _detail(session, new.id or 0)
 
 
 @router.post("/{case_id}/merge", response_model=CaseDetailPublic, responses=ERRORS,
              summary="Move every mention of another case into this one")  # fmt: skip
-def merge(session: SessionDep, case_id: CaseId, body: MergeRequest) -> CaseDetailPublic:
+def merge(
+    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: MergeRequest
+) -> CaseDetailPublic:
     now = datetime.now(UTC)
-    _staff(lambda: merge_cases(session=session, case_id=case_id, other_id=body.case_id, actor=ACTOR, now=now))
+    _staff(lambda: merge_cases(session=session, case_id=case_id, other_id=body.case_id, actor=caller.name, now=now,
+                               config=config))  # fmt: skip
     return _detail(session, case_id)
 
 
 @router.put("/{case_id}/customer", response_model=CaseDetailPublic, responses=ERRORS,
             summary="Confirm the case's customer, or reject a candidate (never suggested again)")  # fmt: skip
-def customer(session: SessionDep, case_id: CaseId, body: CustomerDecision, config: ConfigDep) -> CaseDetailPublic:
+def customer(
+    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: CustomerDecision
+) -> CaseDetailPublic:
     now = datetime.now(UTC)
     _staff(lambda: decide_customer(session=session, case_id=case_id, customer_id=body.customer_id,
-                                   confirm=body.action == "confirm", actor=ACTOR, now=now))  # fmt: skip
+                                   confirm=body.action == "confirm", actor=caller.name, now=now, config=config))  # fmt: skip
     return _detail(session, case_id)

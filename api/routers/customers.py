@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import ConfigDep, SessionDep
+from api.deps import ConfigDep, SessionDep, require
 from api.errors import BadRequest, NotFound, TooLarge, UnsupportedType
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import CustomerPublic, ImportReportPublic, Page
@@ -43,9 +43,11 @@ def _public(customer: Customer, brand: str) -> CustomerPublic:
         400: {"description": "Empty body, or a file that cannot be read at all (encoding, header)", **PROBLEM},
         404: {"description": "No such brand", **PROBLEM},
         413: {"description": f"Body over {MAX_UPLOAD // 2**20} MiB", **PROBLEM},
+        403: {"description": "Needs the lead role", **PROBLEM},
         415: {"description": "Neither CSV nor JSON lines", **PROBLEM},
     },
     summary="Upsert customers by external id from a CSV or JSON-lines body; bad rows are listed, good rows kept",
+    dependencies=[Depends(require("lead"))],
     openapi_extra={"requestBody": {"required": True, "content": {
         "text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}},
     }}},

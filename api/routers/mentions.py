@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import ConfigDep, SessionDep
+from api.deps import Agent, ConfigDep, SessionDep
 from api.errors import BadRequest, Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import BrandAssignment, CaseDetailPublic, MentionPublic, Page
@@ -71,18 +71,23 @@ def mentions(
     response_model=CaseDetailPublic,
     responses={
         400: {"description": "No such brand", **PROBLEM},
+        403: {"description": "Needs the agent role", **PROBLEM},
         404: {"description": "No such mention", **PROBLEM},
         409: {"description": "The mention is already in a case", **PROBLEM},
     },
     summary="Tie an unassigned mention to a brand; it opens or joins a case (returned)",
 )
 def assign(
-    session: SessionDep, config: ConfigDep, mention_id: Annotated[int, Path(gt=0, le=2**62)], body: BrandAssignment
+    session: SessionDep,
+    caller: Agent,
+    config: ConfigDep,
+    mention_id: Annotated[int, Path(gt=0, le=2**62)],
+    body: BrandAssignment,
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
     try:
         case = assign_brand(
-            session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor="api", now=now
+            session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor=caller.name, now=now
         )
     except LookupError as exc:
         raise NotFound(str(exc).strip("'\"")) from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
-from api.deps import ConfigDep, PollerDep, SessionDep
+from api.deps import ConfigDep, PollerDep, SessionDep, require
 from api.errors import Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import Page, PollPublic, PollResult, SourcePublic
@@ -73,10 +73,12 @@ def polls(
     "/{key}/poll",
     response_model=PollResult,
     responses={
+        403: {"description": "Needs the agent role", **PROBLEM},
         404: {"description": "No such source", **PROBLEM},
         409: {"description": "Another worker is polling this source right now", **PROBLEM},
     },
     summary="Poll the source now, whatever its schedule",
+    dependencies=[Depends(require("agent"))],
 )
 async def poll_now(poller: PollerDep, config: ConfigDep, key: KeyPath) -> PollResult:
     if config.source(key) is None:

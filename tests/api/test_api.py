@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from monitor.db import head_revision
 from monitor.settings import Settings
-from tests.factories import feed_config, rss
+from tests.factories import authorize, feed_config, rss
 from tests.loopback import LoopbackServer, static
 
 DE = "Die Bestellung bei Acme kam zerbrochen an und niemand antwortet auf meine E-Mails."
@@ -32,6 +32,7 @@ def client(db_url: str, server: LoopbackServer) -> Iterator[TestClient]:
     config = feed_config({"ru-board": server.url("/ru.rss"), "down": server.url("/down.rss")})
     app = create_app(config, Settings(database_url=db_url))
     with TestClient(app) as c:
+        authorize(c)
         yield c
 
 

@@ -11,7 +11,7 @@ from api.app import create_app
 from monitor.config import parse_config
 from monitor.settings import Settings
 from tests.api.test_api import problem
-from tests.factories import rss
+from tests.factories import authorize, rss
 from tests.loopback import LoopbackServer, static
 
 FRIDGE = (
@@ -48,6 +48,7 @@ def client(db_url: str) -> Iterator[TestClient]:
         )
         app = create_app(config, Settings(database_url=db_url))
         with TestClient(app) as c:
+            authorize(c)
             yield c
 
 

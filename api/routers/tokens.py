@@ -1,0 +1,41 @@
+"""API tokens: admins create, list and revoke them; the secret is shown once, at creation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api.deps import Admin, SessionDep
+from api.errors import NotFound
+from api.schemas import TokenCreate, TokenCreated, TokenPublic
+from monitor.tokens import create_token, list_tokens, revoke_token
+
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+PROBLEM = {"content": {"application/problem+json": {}}}
+ADMIN_ONLY = {403: {"description": "Only an admin manages tokens", **PROBLEM}}
+
+
+@router.post("", response_model=TokenCreated, status_code=201, responses=ADMIN_ONLY,
+             summary="Create a token; its secret is in this answer only")  # fmt: skip
+def create(session: SessionDep, caller: Admin, body: TokenCreate) -> TokenCreated:
+    token, secret = create_token(session=session, name=body.name, role=body.role, created_by=caller.name,
+                                 now=datetime.now(UTC))  # fmt: skip
+    return TokenCreated.model_validate({**TokenPublic.model_validate(token).model_dump(), "token": secret})
+
+
+@router.get("", response_model=list[TokenPublic], responses=ADMIN_ONLY, summary="Every token, revoked ones too")
+def tokens(session: SessionDep, _: Admin) -> list[TokenPublic]:
+    return [TokenPublic.model_validate(t) for t in list_tokens(session=session)]
+
+
+@router.delete("/{token_id}", response_model=TokenPublic,
+               responses={**ADMIN_ONLY, 404: {"description": "No such token", **PROBLEM}},
+               summary="Revoke a token: it stops working at once")  # fmt: skip
+def revoke(session: SessionDep, _: Admin, token_id: Annotated[int, Path(gt=0, le=2**62)]) -> TokenPublic:
+    try:
+        token = revoke_token(session=session, token_id=token_id, now=datetime.now(UTC))
+    except LookupError as exc:
+        raise NotFound(str(exc).strip("'\"")) from None
+    return TokenPublic.model_validate(token)
