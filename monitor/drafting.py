@@ -108,6 +108,11 @@ class DraftRequest:
     closing: bool = False
     summary: str | None = None  # what was done, for a closing reply
 
+    def __post_init__(self) -> None:
+        # Every reply must carry the reference the customer quotes back; an empty one is a caller's bug.
+        if not self.case_ref.strip():
+            raise ValueError("DraftRequest.case_ref must not be empty")
+
 
 @dataclass(frozen=True, kw_only=True)
 class RenderedDraft:
@@ -156,7 +161,7 @@ class Templates:
                 ) from None
         files = {name: str(path) for name, path in paths.items()}
         templates = cls(compiled, files, {path: name for name, path in files.items()})
-        for language in {name.split("/")[0] for name in compiled}:
+        for language in sorted({name.split("/")[0] for name in compiled}):
             missing = [f for f in (DEFAULT, CLOSING) if f"{language}/{f}" not in compiled]
             if missing:
                 where = Path(templates_dir or SHIPPED_DIR) / language
@@ -187,7 +192,7 @@ class Templates:
             name = f"{language}/{wanted}.j2"
             if name in self._compiled:
                 return name, None
-        return f"{language}/{DEFAULT}", f"no template {language}/{category[:40]}.j2; used {language}/{DEFAULT}"
+        return f"{language}/{DEFAULT}", f"no template for category '{category[:40]}'; used {language}/{DEFAULT}"
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render one template; any failure becomes a DraftingError naming the file and line."""

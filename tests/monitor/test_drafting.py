@@ -145,7 +145,7 @@ def test_a_draft_says_which_language_and_template_it_used_and_why(shipped: Templ
     draft = render_draft(make_request(language="pl", brand_language="uk", category="warranty"), templates=shipped)
     assert (draft.language, draft.template) == ("uk", "uk/_default.j2")
     assert draft.fallback_note == (
-        "no templates in 'pl'; used the brand's language 'uk'; no template uk/warranty.j2; used uk/_default.j2"
+        "no templates in 'pl'; used the brand's language 'uk'; no template for category 'warranty'; used uk/_default.j2"
     )
 
 
@@ -196,6 +196,11 @@ def test_huge_text_is_cut_to_a_bounded_size(shipped: Templates) -> None:
     closing = render_draft(make_request(closing=True, author=megabyte, summary=megabyte), templates=shipped)
     assert len(closing.text) < 3000
     assert "{{ 7*7 }}" in closing.text and "49" not in closing.text
+
+
+def test_a_request_without_a_case_reference_is_a_bug() -> None:
+    with pytest.raises(ValueError, match="case_ref must not be empty"):
+        make_request(case_ref="  ")
 
 
 def test_a_whitespace_only_name_greets_neutrally(shipped: Templates) -> None:
