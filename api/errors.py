@@ -13,8 +13,9 @@ Request validation errors become 422 with every failing field listed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -32,10 +33,12 @@ __all__ = [
     "Unauthorized",
     "install_error_handlers",
     "problem",
+    "staff_action",
 ]
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("replywatch.api")
+T = TypeVar("T")
 
 
 class ApiError(Exception):
@@ -123,3 +126,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("api.unhandled", path=request.url.path)
         return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path)
+
+
+def staff_action(action: Callable[[], T]) -> T:
+    """Run a staff decision, turning the domain's refusals into precise problems.
+
+    LookupError → 404, PermissionError → 403, CaseError → 409 when it is a conflict with
+    the case's state, else 400.
+    """
+    from monitor.desk import CaseError  # the domain's error; monitor never imports api
+
+    try:
+        return action()
+    except LookupError as exc:
+        raise NotFound(str(exc).strip("'\"")) from None
+    except PermissionError as exc:
+        raise Forbidden(str(exc)) from None
+    except CaseError as exc:
+        raise (Conflict if exc.conflict else BadRequest)(str(exc)) from None

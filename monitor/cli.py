@@ -26,6 +26,7 @@ from monitor.cli_common import (
     read_config,
     ready_database,
 )
+from monitor.cli_tokens import tokens_app
 from monitor.config import Config
 from monitor.db import describe_url, make_engine, make_session_factory, session_scope
 from monitor.logs import configure_logging
@@ -41,6 +42,7 @@ app.add_typer(mentions_app, name="mentions")
 app.add_typer(db_app, name="db")
 app.add_typer(customers_app, name="customers")
 app.add_typer(cases_app, name="cases")
+app.add_typer(tokens_app, name="tokens")
 
 # -- db --------------------------------------------------------------------------------------
 
@@ -335,6 +337,7 @@ def demo(
     os.environ["REPLYWATCH_DEMO_BOARD"] = base
     cfg = read_config(demo_config_path())
     ready_database(settings)
+    secret = _demo_token(settings)
     api = f"http://127.0.0.1:{port}"
     here = (
         ""
@@ -350,8 +353,10 @@ def demo(
         f"Try, in another terminal (within a minute):\n"
         f"  replywatch sources status{here}\n"
         f"  replywatch mentions list{here}\n"
-        f"  curl -s {api}/api/v1/mentions?limit=5\n"
-        f"  curl -s {api}/api/v1/sources\n"
+        f"  export TOKEN={secret}   # an admin token made for this demo\n"
+        f"  curl -s -H \"Authorization: Bearer $TOKEN\" '{api}/api/v1/cases?status=open&sort=response_due&limit=5'\n"
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {api}/api/v1/mentions?limit=5\n'
+        f"  replywatch cases list{here}\n"
         f"Ctrl+C stops.\n",
         soft_wrap=True,
     )
@@ -359,6 +364,15 @@ def demo(
         uvicorn.run(create_app(cfg, settings, run_worker=True), host="127.0.0.1", port=port, log_level="warning")
     finally:
         board.stop()
+
+
+def _demo_token(settings: Settings) -> str:
+    """An admin token for the demo user, printed at start-up (a new one each run)."""
+    from monitor.tokens import create_token
+
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        _, secret = create_token(session=session, name="demo", role="admin", created_by="demo", now=datetime.now(UTC))
+    return secret
 
 
 def main() -> None:  # pragma: no cover - console entry point

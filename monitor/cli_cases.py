@@ -115,30 +115,72 @@ def customers_search(
 def cases_list(
     database: DatabaseOpt = None,
     brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,
-    status: Annotated[str | None, typer.Option(help="Only this status")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option(help="Repeatable; 'open' = new, acknowledged, in_progress")
+    ] = None,
+    priority: Annotated[list[str] | None, typer.Option(help="Repeatable: low, normal, high, urgent")] = None,
+    category: Annotated[
+        str | None, typer.Option(help="delivery, defect, refund, staff, billing, website, other")
+    ] = None,
+    assignee: Annotated[str | None, typer.Option(help="Only this assignee; '-' for unassigned")] = None,
+    sla: Annotated[str | None, typer.Option(help="A clock state: running, at_risk, breached, met, missed")] = None,
+    language: Annotated[str | None, typer.Option(help="Only this language (ru, de, …)")] = None,
+    source: Annotated[str | None, typer.Option(help="Only cases with a place on this source")] = None,
+    search: Annotated[str | None, typer.Option("--search", "-q", help="Words in the title or posts")] = None,
+    sort: Annotated[str, typer.Option(help="newest, oldest, response_due, resolution_due")] = "newest",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
 ) -> None:
-    """The newest cases."""
-    from monitor.case_views import CaseFilter, list_cases
+    """The case queue, with the same filters as GET /api/v1/cases."""
+    from monitor.case_views import SORTS, CaseFilter, list_cases
 
+    if sort not in SORTS:
+        err.print(f"[red]--sort must be one of {', '.join(SORTS)}[/]")
+        raise typer.Exit(2)
+    filters = CaseFilter(brand=brand, status=tuple(status or ()), priority=tuple(priority or ()), category=category,
+                         assignee=None if assignee == "-" else assignee, unassigned=assignee == "-", sla=sla,
+                         language=language, source=source, text=search)  # fmt: skip
     settings, _ = load(None, database)
     with sessions_for(settings)() as session:
-        rows = list_cases(session=session, filters=CaseFilter(brand=brand, status=status), limit=limit)
+        rows = list_cases(session=session, filters=filters, sort=sort, limit=limit)
     if as_json:
         for r in rows:
             print(json.dumps({f: getattr(r, f) for f in r.__slots__}, default=str, ensure_ascii=False))
         return
     if not rows:
-        err.print("no cases yet: they open as soon as a worker finds mentions about your brands")
+        err.print("no cases match: they open as soon as a worker finds mentions about your brands")
         return
     now = datetime.now(UTC)
-    cells = [[str(r.id), ago(r.opened_at, now), r.brand, r.status, str(r.places), r.language or "?",
-              r.customer_name or ("suggested" if r.customer_state == "suggested" else "-"),
+    cells = [[str(r.id), ago(r.opened_at, now), r.brand, r.status, _priority(r.priority), r.category,
+              _due(r.response_sla, r.response_due_at, now), r.assignee or "-", str(r.places),
               " ".join((r.title or "").split())] for r in rows]  # fmt: skip
-    table = Table(title=f"newest {len(rows)} cases")
-    fit_table(table, ["id", "opened", "brand", "status", "places", "lang", "customer"], "title", cells)
+    table = Table(title=f"{len(rows)} cases, {sort.replace('_', ' ')} first")
+    fit_table(table, ["id", "opened", "brand", "status", "priority", "category", "first reply", "assignee", "places"],
+              "title", cells)  # fmt: skip
     out.print(table)
+
+
+def _priority(priority: str) -> str:
+    return {"urgent": "[bold red]urgent[/]", "high": "[yellow]high[/]", "low": "[dim]low[/]"}.get(priority, priority)
+
+
+def _due(state: str, due: datetime | None, now: datetime) -> str:
+    """A clock as staff read it: 'in 2h', '3h late', 'met'."""
+    if state in ("met", "missed", "stopped") or due is None:
+        return {"met": "[green]met[/]", "missed": "[red]missed[/]"}.get(state, state)
+    seconds = (due - now).total_seconds()
+    span = _span(abs(seconds))
+    if seconds < 0:
+        return f"[bold red]{span} late[/]"
+    return f"[yellow]in {span}[/]" if state == "at_risk" else f"in {span}"
+
+
+def _span(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.0f}h"
+    return f"{seconds / 86400:.0f}d"
 
 
 @cases_app.command("show")
@@ -158,6 +200,11 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
     out.print(c.title or "", markup=False, highlight=False)
     if c.merged_into_id:
         out.print(f"merged into case {c.merged_into_id}")
+    out.print(f"priority {_priority(c.priority)} ({c.priority_by}) · {c.category} · assignee {c.assignee or '-'} · "
+              f"first reply {_due(c.response_sla, c.response_due_at, now)} · "
+              f"resolution {_due(c.resolution_sla, c.resolution_due_at, now)}")  # fmt: skip
+    for reason in c.priority_reasons:
+        out.print(f"  · {reason}", markup=False, highlight=False)
     places = Table(title="places (each needs its own public reply)")
     fit_table(places, ["mention", "source", "found", "how", "author"], "url / text",
               [[str(p.mention_id), p.source, ago(p.first_seen_at, now),
@@ -170,6 +217,18 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
                   [[str(k.customer_id), k.full_name, f"{k.score:.0f}", k.state, "; ".join(k.reasons)]
                    for k in detail.candidates])  # fmt: skip
         out.print(candidates)
+    if detail.drafts:
+        drafts = Table(title="drafts")
+        fit_table(drafts, ["draft", "place", "lang", "state", "by"], "text",
+                  [[str(d.id), str(d.mention_id), d.language, d.state, d.approved_by or d.created_by,
+                    " ".join(d.text.split())] for d in detail.drafts])  # fmt: skip
+        out.print(drafts)
+    if detail.replies:
+        replies = Table(title="published replies")
+        fit_table(replies, ["reply", "place", "kind", "posted", "verified"], "url / text",
+                  [[str(r.id), str(r.mention_id), r.kind, ago(r.posted_at, now), r.verify_state,
+                    r.url or " ".join(r.text.split())] for r in detail.replies])  # fmt: skip
+        out.print(replies)
     timeline = Table(title="timeline")
     fit_table(timeline, ["when", "who", "what"], "details",
               [[ago(e.at, now), e.actor, e.kind, json.dumps(e.data, ensure_ascii=False, default=str)]

@@ -33,6 +33,7 @@ from pydantic import (
 from monitor.business_hours import BusinessHoursConfig
 from monitor.config_errors import describe, line_index, substitute
 from monitor.config_types import Duration, Key, Language, Size, Strict, Url, Zone, parse_duration, parse_size
+from monitor.drafting import DraftingConfig, RewriteConfig
 from monitor.sla import SlaConfig
 from monitor.triage import TriageConfig
 from sources.base import SourceSpec
@@ -133,6 +134,8 @@ class BrandConfig(_Strict):
     business_hours: BusinessHoursConfig | None = None
     # How customers reach the team, quoted in drafted replies ("care@acme.example, +49 30 1234567").
     contact: str | None = Field(default=None, max_length=300)
+    # An OpenAI-compatible endpoint that rewrites this brand's drafts; off unless enabled.
+    rewrite: RewriteConfig | None = None
 
 
 class DedupeConfig(_Strict):
@@ -225,6 +228,7 @@ class Config(_Strict):
     business_hours: BusinessHoursConfig = BusinessHoursConfig()
     sla: SlaConfig = SlaConfig()
     triage: TriageConfig = TriageConfig()
+    drafting: DraftingConfig = DraftingConfig()
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Where it came from, for messages; set by load_config.
@@ -340,6 +344,12 @@ def parse_config(raw: bytes | str, *, path: str = "<memory>", env: Mapping[str, 
     if problems:
         raise ConfigError(path, problems)
     try:
-        return Config.model_validate({**data, "path": path})
+        config = Config.model_validate({**data, "path": path})
     except ValidationError as exc:
         raise ConfigError(path, [describe(err, data, lines) for err in exc.errors()]) from None
+    templates_dir = config.drafting.templates_dir
+    if templates_dir is not None and not templates_dir.is_absolute() and path != "<memory>":
+        # A relative folder means: next to sources.yaml, wherever the command runs from.
+        drafting = config.drafting.model_copy(update={"templates_dir": Path(path).parent / templates_dir})
+        config = config.model_copy(update={"drafting": drafting})
+    return config

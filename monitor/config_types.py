@@ -17,6 +17,7 @@ __all__ = [
     "Strict",
     "Url",
     "Zone",
+    "check_url",
     "parse_duration",
     "parse_size",
 ]
@@ -73,13 +74,13 @@ Zone = Annotated[str, AfterValidator(_check_zone)]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
 
-def _check_url(value: str) -> str:
+def check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
         raise ValueError("expected an absolute http:// or https:// URL")
     return value
 
 
-Url = Annotated[str, AfterValidator(_check_url)]
+Url = Annotated[str, AfterValidator(check_url)]
 
 
 class Strict(BaseModel):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -39,6 +40,7 @@ __all__ = [
     "CaseChange",
     "CaseError",
     "DeskRules",
+    "backfill_deadlines",
     "change_case",
     "desk_rules",
     "triage_case",
@@ -66,6 +68,8 @@ class DeskRules:
     config: Config
     triager: Triager
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+    # Heavier things built on first use by other modules (the compiled reply templates).
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def calendar(self, brand_key: str) -> BusinessCalendar:
         if brand_key not in self.calendars:
@@ -268,3 +272,18 @@ def _restart_clocks(case: Case, now: datetime, only: str | None = None) -> None:
         if case_state in ("stopped", "met", "missed"):
             # Running again; the sweep flips it at once if its marks have passed, with the events.
             setattr(case, f"{clock}_sla", "running")
+
+
+def backfill_deadlines(*, session: Session, rules: DeskRules, now: datetime, limit: int = 500) -> int:
+    """Triage live cases that have no deadlines yet (opened before the desk existed); returns how many."""
+    cases = list(
+        session.scalars(
+            sa.select(Case)
+            .where(Case.response_due_at.is_(None), Case.status.not_in(("merged", "dismissed")))
+            .order_by(Case.id)
+            .limit(limit)
+        )
+    )
+    for case in cases:
+        triage_case(session=session, rules=rules, case=case, now=now)
+    return len(cases)

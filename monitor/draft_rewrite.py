@@ -27,6 +27,7 @@ from typing import Annotated, Any
 import httpx
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from monitor.config_types import check_url, parse_duration
 from monitor.language import SUPPORTED, detect_language
 
 __all__ = ["RewriteConfig", "RewriteResult", "rewrite_draft"]
@@ -38,18 +39,8 @@ _FENCE = re.compile(r"^```[a-zA-Z]*\n(.*)\n```$", re.DOTALL)
 _DRAFT_TAGS = re.compile(r"^<draft>\s*(.*?)\s*</draft>$", re.DOTALL)
 
 
-def _duration(value: object) -> timedelta:
-    # Imported here, not at the top: monitor.config imports this module for its `drafting:` section,
-    # and sharing its parser keeps "10s" / "1m" meaning the same everywhere in sources.yaml.
-    from monitor.config import parse_duration
-
-    return parse_duration(value)
-
-
-def _check_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
-        raise ValueError("expected an absolute http:// or https:// URL")
-    return value
+_duration = parse_duration  # the parser of every duration in sources.yaml, so "10s" means the same here
+_check_url = check_url
 
 
 class RewriteConfig(BaseModel):

@@ -22,13 +22,17 @@ from typing import Any, TypeVar
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlmodel import Session
 
 from monitor import metrics
 from monitor.cases import ProcessCounts, process_pending
 from monitor.config import Config
 from monitor.db import SessionFactory, session_scope
+from monitor.desk import backfill_deadlines, desk_rules
 from monitor.matching import BrandMatcher
 from monitor.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned, sync_config
+from monitor.replies import sweep_unverified
+from monitor.sla import SweepCounts, sweep
 from sources import feed, html, json
 from sources.base import ParsedPage, collect
 from sources.errors import SourceError
@@ -144,6 +148,22 @@ class Poller:
                      unassigned=total.unassigned, failed=total.failed)  # fmt: skip
         return total
 
+    async def sweep_sla(self) -> SweepCounts:
+        """Flip SLA clocks past their marks, age unverified replies, give deadlines to cases without."""
+        now = self.clock()
+        rules = desk_rules(self.config)
+
+        def work(session: Session) -> SweepCounts:
+            backfilled = backfill_deadlines(session=session, rules=rules, now=now)
+            counts = sweep(session=session, now=now)
+            unverified = sweep_unverified(session=session, verify_within=self.config.sla.verify_within, now=now)
+            if backfilled or counts.at_risk or counts.breached or unverified:
+                log.info("sla.swept", at_risk=counts.at_risk, breached=counts.breached, replies_unverified=unverified,
+                         backfilled=backfilled)  # fmt: skip
+            return counts
+
+        return await self._in_db(work)
+
     async def poll_now(self, key: str) -> PollResult | None:
         """Poll one source at once, due or not; None when another worker is polling it."""
         claim = await self._claim_key(key)
@@ -169,6 +189,10 @@ class Poller:
             max_instances=1,
             coalesce=True,
         )
+        self._scheduler.add_job(
+            self.sweep_sla, "interval", seconds=60, id="sla-sweep", max_instances=1, coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )  # fmt: skip
         self._scheduler.start()
 
     async def aclose(self) -> None:

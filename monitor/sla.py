@@ -35,7 +35,7 @@ from pydantic import BeforeValidator, Field
 from sqlmodel import Session
 
 from monitor.business_hours import BusinessCalendar, BusinessHoursConfig
-from monitor.config_types import Strict
+from monitor.config_types import Duration, Strict
 from monitor.events import emit
 from monitor.models import Brand, Case, CaseEvent
 
@@ -110,6 +110,8 @@ class SlaConfig(Strict):
 
     # Share of the business time after which a running clock is at risk.
     at_risk: float = Field(default=0.75, gt=0, lt=1)
+    # A reply on a source that shows replies must be seen there within this time, or it is "unverified".
+    verify_within: Duration = timedelta(hours=2)
     urgent: ClockTargets = _targets("1h", "1d")
     high: ClockTargets = _targets("2h", "2d")
     normal: ClockTargets = _targets("4h", "3d")
@@ -157,7 +159,9 @@ class SweepCounts:
 def sweep(*, session: Session, now: datetime) -> SweepCounts:
     """Flip every clock whose mark has passed; one event and one timeline entry per flip."""
     counts = SweepCounts()
-    brands = dict(session.execute(sa.select(Brand.id, Brand.key)).tuples().all())
+    # Read only after the first UPDATE: on SQLite a transaction that reads first and writes later cannot
+    # wait for another writer (its snapshot would be stale) and fails at once with "database is locked".
+    brands: dict[int, str] = {}
     for clock in ("response", "resolution"):
         state, due, risk = (getattr(Case, f"{clock}_{x}") for x in ("sla", "due_at", "risk_at"))
         steps = (
@@ -172,6 +176,8 @@ def sweep(*, session: Session, now: datetime) -> SweepCounts:
                 .returning(Case.id, Case.brand_id, Case.priority, due)
                 .execution_options(synchronize_session=False)
             ).all()
+            if flipped and not brands:
+                brands = dict(session.execute(sa.select(Brand.id, Brand.key)).all())
             for case_id, brand_id, priority, due_at in flipped:
                 data = {"clock": clock, "due_at": due_at.isoformat() if due_at else None, "priority": priority}
                 session.add(CaseEvent(case_id=case_id, at=now, actor="system", kind=f"sla.{new_state}", data=data))

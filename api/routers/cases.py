@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query
 
 from api.deps import Agent, Caller, ConfigDep, SessionDep
-from api.errors import BadRequest, Conflict, Forbidden, NotFound
+from api.errors import BadRequest, NotFound
+from api.errors import staff_action as _staff
 from api.pagination import decode_keyset, encode_keyset
 from api.schemas import (
     CaseDetailPublic,
@@ -24,7 +24,7 @@ from api.schemas import (
 )
 from monitor.case_views import CaseFilter, get_case, list_cases, sort_value
 from monitor.cases import decide_customer, merge_cases, split_case
-from monitor.desk import CaseChange, CaseError, change_case, desk_rules
+from monitor.desk import CaseChange, change_case, desk_rules
 from monitor.replies import record_reply, replies_visible
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -44,18 +44,6 @@ def _detail(session: SessionDep, case_id: int) -> CaseDetailPublic:
     if detail is None:
         raise NotFound(f"no case {case_id}")
     return CaseDetailPublic.model_validate(detail, from_attributes=True)
-
-
-def _staff(action: Callable[[], T]) -> T:
-    """Run a staff decision, turning the domain's refusals into precise problems."""
-    try:
-        return action()
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
-    except PermissionError as exc:
-        raise Forbidden(str(exc)) from None
-    except CaseError as exc:
-        raise (Conflict if exc.conflict else BadRequest)(str(exc)) from None
 
 
 @router.get("", response_model=Page[CasePublic], responses={400: {"description": "Bad cursor", **PROBLEM}},

@@ -1,0 +1,40 @@
+"""Drafts: written from templates for one place of a case, edited by agents, approved by leads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api.deps import Agent, ConfigDep, SessionDep
+from api.errors import staff_action as _staff
+from api.routers.cases import ERRORS, CaseId
+from api.schemas import DraftCreate, DraftPatch, DraftPublic
+from monitor.desk import desk_rules
+from monitor.drafts import create_draft, edit_draft
+
+router = APIRouter(prefix="/api/v1", tags=["drafts"])
+
+
+@router.post("/cases/{case_id}/drafts", response_model=DraftPublic, status_code=201, responses=ERRORS,
+             summary="Draft a reply for one place, in the complaint's language, from the category's template")  # fmt: skip
+def draft(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: DraftCreate) -> DraftPublic:
+    now = datetime.now(UTC)
+    row = _staff(lambda: create_draft(
+        session=session, rules=desk_rules(config), case_id=case_id, mention_id=body.mention_id,
+        closing=body.closing, summary=body.summary, language=body.language, actor=caller.name, now=now,
+    ))  # fmt: skip
+    return DraftPublic.model_validate(row)
+
+
+@router.patch("/drafts/{draft_id}", response_model=DraftPublic,
+              responses={**ERRORS, 404: {**ERRORS[404], "description": "No such draft"}},
+              summary="Edit a draft's text, approve it (lead or admin), discard it, or send it back to draft")  # fmt: skip
+def patch(
+    session: SessionDep, caller: Agent, draft_id: Annotated[int, Path(gt=0, le=2**62)], body: DraftPatch
+) -> DraftPublic:
+    now = datetime.now(UTC)
+    row = _staff(lambda: edit_draft(session=session, draft_id=draft_id, text=body.text, state=body.state,
+                                    version=body.version, actor=caller.name, role=caller.role, now=now))  # fmt: skip
+    return DraftPublic.model_validate(row)
