@@ -58,7 +58,7 @@ def test_clock_after_reply() -> None:
 
 @pytest.mark.parametrize("value", ["", "0h", "4 hours", "-1h", "1w"])
 def test_bad_sla_values_are_refused(value: str) -> None:
-    with pytest.raises(ValidationError, match="business time|zero business time"):
+    with pytest.raises(ValidationError, match=r"business time"):
         SlaConfig.model_validate({"urgent": {"first_response": value, "resolution": "1d"}})
 
 
