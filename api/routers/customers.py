@@ -89,7 +89,7 @@ async def import_register(
     return ImportReportPublic.model_validate(report, from_attributes=True)
 
 
-@router.get("", response_model=Page[CustomerPublic], responses={404: {"description": "No such brand", **PROBLEM}},
+@router.get("", response_model=Page[CustomerPublic], responses={400: {"description": "Bad cursor", **PROBLEM}, 404: {"description": "No such brand", **PROBLEM}},
             summary="Customers of the register; with q, a search by name, e-mail, phone, order or external id")  # fmt: skip
 def customers(
     session: SessionDep,
