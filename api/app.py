@@ -13,6 +13,8 @@ from api.errors import install_error_handlers
 from api.routers import cases, customers, drafts, health, mentions, sources, tokens
 from monitor.config import Config
 from monitor.db import describe_url, head_revision, make_engine, make_session_factory
+from monitor.desk import desk_rules
+from monitor.drafts import templates_of
 from monitor.scheduler import Poller
 from monitor.settings import Settings
 from sources.http import Fetcher
@@ -40,6 +42,8 @@ def create_app(
         app.state.sessions = make_session_factory(engine)
         app.state.schema_head = head_revision()
         app.state.config = config
+        # Compiled now, so a broken reply template stops the start (with file and line), not a request.
+        templates_of(desk_rules(config))
         poller = Poller(config=config, sessions=app.state.sessions, fetcher=fetcher)
         app.state.poller = poller
         counts = await poller.sync()

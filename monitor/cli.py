@@ -66,7 +66,15 @@ def sources_check(
     """Validate the watch list (and with --fetch, try every source once)."""
     configure_logging("WARNING")
     cfg = read_config(config)
-    table = Table(title=f"{cfg.path}: {len(cfg.brands)} brands, {len(cfg.sources)} sources")
+    from monitor.drafting import DraftingError, Templates
+
+    try:  # every reply template compiles and renders, shipped and the user's own
+        templates = Templates.load(cfg.drafting.templates_dir)
+    except DraftingError as exc:
+        err.print(f"[red]reply templates: {exc}[/]")
+        raise typer.Exit(2) from None
+    table = Table(title=f"{cfg.path}: {len(cfg.brands)} brands, {len(cfg.sources)} sources, "
+                        f"reply templates in {len(templates.languages)} languages")  # fmt: skip
     for column in ("key", "kind", "every", "brand", "url"):
         table.add_column(column, overflow="fold")
     if fetch:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -68,8 +67,6 @@ class DeskRules:
     config: Config
     triager: Triager
     calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
-    # Heavier things built on first use by other modules (the compiled reply templates).
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def calendar(self, brand_key: str) -> BusinessCalendar:
         if brand_key not in self.calendars:
