@@ -26,6 +26,7 @@ from monitor.cli_common import (
     read_config,
     ready_database,
 )
+from monitor.cli_report import report_app
 from monitor.cli_tokens import tokens_app
 from monitor.config import Config
 from monitor.db import describe_url, make_engine, make_session_factory, session_scope
@@ -43,6 +44,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(customers_app, name="customers")
 app.add_typer(cases_app, name="cases")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(report_app, name="report")
 
 # -- db --------------------------------------------------------------------------------------
 

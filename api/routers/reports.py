@@ -1,0 +1,58 @@
+"""Reports: moderation coverage and answer times for a period, as JSON, CSV, Markdown or one HTML file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from api.deps import Caller, ConfigDep, SessionDep
+from api.errors import BadRequest, NotFound
+from monitor.desk import desk_rules
+from monitor.report_render import render, to_json
+from monitor.reports import coverage_report
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+PROBLEM = {"content": {"application/problem+json": {}}}
+MEDIA = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8"}
+
+
+@router.get(
+    "/coverage",
+    response_model=dict[str, Any],
+    responses={
+        200: {"description": "The report; JSON unless `format` asks otherwise",
+              "content": {"text/csv": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}},
+                          "text/html": {"schema": {"type": "string"}}}},
+        400: {"description": "A period without time zone, or one that ends before it starts", **PROBLEM},
+        404: {"description": "No such brand", **PROBLEM},
+    },
+    summary="Was every source checked on its period, and did every case get a timely public reply",
+)  # fmt: skip
+def coverage(
+    session: SessionDep,
+    _: Caller,
+    config: ConfigDep,
+    period_from: Annotated[datetime, Query(alias="from", description="Start, with a time zone")],
+    period_to: Annotated[datetime, Query(alias="to", description="End (exclusive), with a time zone")],
+    brand: Annotated[str | None, Query(max_length=64)] = None,
+    format: Literal["json", "csv", "md", "html"] = "json",
+) -> Response:
+    if period_from.tzinfo is None or period_to.tzinfo is None:
+        raise BadRequest("from and to need a time zone, e.g. 2026-11-01T00:00:00Z")
+    now = datetime.now(UTC)
+    rules = desk_rules(config)
+    calendars = {b.key: rules.calendar(b.key) for b in config.brands}
+    try:
+        report = coverage_report(session=session, period_from=period_from, period_to=period_to, now=now, brand=brand,
+                                 calendars=calendars)  # fmt: skip
+    except LookupError as exc:
+        raise NotFound(str(exc).strip("'\"")) from None
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    if format == "json":
+        return JSONResponse(to_json(report))
+    text = render(report, format)
+    return HTMLResponse(text) if format == "html" else PlainTextResponse(text, media_type=MEDIA[format])
