@@ -138,6 +138,9 @@ class Poll(SQLModel, table=True):
     error_message: str | None = Field(default=None, max_length=1000)
     warnings: list[str] = Field(default_factory=list, sa_type=JsonType)
     duration_ms: int | None = None
+    # Seconds since the start of the source's previous successful poll (successful polls only): the
+    # coverage report sums these instead of ordering millions of polls at report time.
+    gap_seconds: float | None = None
 
 
 class Mention(SQLModel, table=True):

@@ -250,6 +250,12 @@ def finish_poll(
             source.last_items = counts.seen
         source.error_count, source.last_error_class, source.last_error = 0, None, None
         source.last_success_at = now
+        previous = session.scalar(
+            sa.select(sa.func.max(Poll.started_at)).where(
+                Poll.source_id == source.id, Poll.outcome.in_(("ok", "not_modified")), Poll.started_at < poll.started_at
+            )
+        )
+        poll.gap_seconds = (poll.started_at - previous).total_seconds() if previous is not None else None
         source.last_warning = poll.warnings[0] if poll.warnings else None
     else:
         error = outcome.error

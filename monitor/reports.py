@@ -19,8 +19,9 @@ first with their age. The same figures per brand, per source (a case counts for 
 source it has a place on), by category, language and agent (assignee), and by the
 ISO week the case opened.
 
-The heavy parts run in SQL (gaps with a window function over the poll index); the
-case rows (one per case, a few columns) are grouped in Python.
+The heavy parts run in SQL: each successful poll stores its gap to the previous one
+when it finishes, so the sources need one aggregate pass over the poll index; the case
+rows (one per case, a few columns) are grouped in Python.
 """
 
 from __future__ import annotations
@@ -133,14 +134,11 @@ class CoverageReport:
         return sum(active) / len(active) if active else None
 
 
-def _epoch(column: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return sa.func.extract("epoch", column)
-    return (sa.func.julianday(column) - 2440587.5) * 86400.0
-
-
-def _ts(value: datetime) -> float:
-    return value.timestamp()
+def _aware(value: datetime | str) -> datetime:
+    """min()/max() of a UTC column come back raw: a naive datetime or, on SQLite, a string."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def coverage_report(
@@ -159,12 +157,11 @@ def coverage_report(
     end = min(period_to, now)
     if end <= period_from:
         raise ValueError("the period must end after it starts (and start before now)")
-    dialect = session.get_bind().dialect.name
     brand_ids = dict(session.execute(sa.select(Brand.key, Brand.id)).all())
     brand_keys = {v: k for k, v in brand_ids.items()}
     if brand is not None and brand not in brand_ids:
         raise LookupError(f"no brand '{brand}'")
-    sources = _sources(session, period_from, end, brand, dialect)
+    sources = _sources(session, period_from, end, brand)
     cases = _case_rows(session, period_from, end, brand_ids.get(brand) if brand else None)
     report = CoverageReport(
         period_from=period_from, period_to=end, generated_at=now, brand=brand, sources=sources,
@@ -202,7 +199,7 @@ def coverage_report(
     return report
 
 
-def _sources(session: Session, start: datetime, end: datetime, brand: str | None, dialect: str) -> list[SourceCoverage]:
+def _sources(session: Session, start: datetime, end: datetime, brand: str | None) -> list[SourceCoverage]:
     query = sa.select(Source).order_by(Source.key)
     if brand is not None:
         query = query.where(Source.brand_key == brand)
@@ -210,26 +207,34 @@ def _sources(session: Session, start: datetime, end: datetime, brand: str | None
     if not rows:
         return []
     ids = [s.id for s in rows]
-    at = _epoch(Poll.started_at, dialect)
-    previous = sa.func.lag(at).over(partition_by=Poll.source_id, order_by=Poll.started_at)
-    ordered = (
-        sa.select(Poll.source_id.label("source_id"), at.label("at"), previous.label("prev"))
-        .where(Poll.source_id.in_(ids), Poll.outcome.in_(SUCCESS), Poll.started_at >= start, Poll.started_at < end)
+    in_period = (Poll.source_id.in_(ids), Poll.outcome.in_(SUCCESS), Poll.started_at >= start, Poll.started_at < end)
+    # Each successful poll carries its gap to the previous success (set when it finished), so this is
+    # one pass over the (source, started_at) index, no sorting. The first success of the period is
+    # left out of the sums: its gap began before the period and is replaced by the head gap below.
+    firsts = (
+        sa.select(Poll.source_id.label("source_id"), sa.func.min(Poll.started_at).label("first"))
+        .where(*in_period)
+        .group_by(Poll.source_id)
         .subquery()
     )
-    allowed = sa.case(*((ordered.c.source_id == s.id, s.interval_seconds * TOLERANCE) for s in rows), else_=0.0)
-    gap = ordered.c.at - ordered.c.prev
+    allowed = Source.interval_seconds * TOLERANCE
+    later = Poll.started_at > firsts.c.first
+    gap = Poll.gap_seconds
     stats = {
         r.source_id: r
         for r in session.execute(
             sa.select(
-                ordered.c.source_id,
+                Poll.source_id,
                 sa.func.count().label("n"),
-                sa.func.min(ordered.c.at).label("first"),
-                sa.func.max(ordered.c.at).label("last"),
-                sa.func.max(gap).label("longest"),
-                sa.func.sum(sa.case((gap > allowed, gap - allowed), else_=0.0)).label("uncovered"),
-            ).group_by(ordered.c.source_id)
+                sa.func.min(firsts.c.first).label("first"),
+                sa.func.max(Poll.started_at).label("last"),
+                sa.func.max(sa.case((later, gap), else_=None)).label("longest"),
+                sa.func.sum(sa.case((sa.and_(later, gap > allowed), gap - allowed), else_=0.0)).label("uncovered"),
+            )
+            .join(firsts, firsts.c.source_id == Poll.source_id)
+            .join(Source, Source.id == Poll.source_id)
+            .where(*in_period)
+            .group_by(Poll.source_id)
         )
     }
     failures: dict[int, Counter[str]] = defaultdict(Counter)
@@ -259,8 +264,8 @@ def _sources(session: Session, start: datetime, end: datetime, brand: str | None
             longest = span
             successes = 0
         else:
-            head = float(st.first) - _ts(since)  # PostgreSQL's extract() gives Decimals
-            tail = _ts(end) - float(st.last)
+            head = (_aware(st.first) - since).total_seconds()
+            tail = (end - _aware(st.last)).total_seconds()
             uncovered = float(st.uncovered or 0) + max(head - allowed_gap, 0) + max(tail - allowed_gap, 0)
             longest = max(float(st.longest or 0), head, tail)
             successes = st.n

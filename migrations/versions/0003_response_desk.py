@@ -85,6 +85,10 @@ def upgrade() -> None:
         batch_op.create_index("ix_reply_case", ["case_id", "id"], unique=False)
         batch_op.create_index("ix_reply_mention", ["mention_id", "verify_state"], unique=False)
 
+    with op.batch_alter_table("poll", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("gap_seconds", sa.Float(), nullable=True))
+    _backfill_poll_gaps()
+
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("category", sa.String(length=16), nullable=False, server_default=sa.text("'other'"))
@@ -129,6 +133,22 @@ def upgrade() -> None:
         batch_op.create_index("ix_cases_status", ["status", "id"], unique=False)
 
 
+def _backfill_poll_gaps() -> None:
+    """Give the successful polls recorded before this revision their gap to the previous success."""
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        epoch = "extract(epoch from started_at)"
+    else:
+        epoch = "(julianday(started_at) - 2440587.5) * 86400.0"
+    op.execute(
+        sa.text(
+            f"UPDATE poll SET gap_seconds = sub.gap FROM (SELECT id, {epoch} - lag({epoch}) OVER "  # noqa: S608 - constants
+            "(PARTITION BY source_id ORDER BY started_at) AS gap FROM poll WHERE outcome IN ('ok', 'not_modified')) "
+            "AS sub WHERE poll.id = sub.id AND sub.gap IS NOT NULL"
+        )
+    )
+
+
 def downgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index("ix_cases_status")
@@ -155,6 +175,9 @@ def downgrade() -> None:
         batch_op.drop_column("priority_reasons")
         batch_op.drop_column("priority")
         batch_op.drop_column("category")
+
+    with op.batch_alter_table("poll", schema=None) as batch_op:
+        batch_op.drop_column("gap_seconds")
 
     with op.batch_alter_table("reply", schema=None) as batch_op:
         batch_op.drop_index("ix_reply_mention")

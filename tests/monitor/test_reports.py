@@ -79,8 +79,13 @@ def history(sessions: SessionFactory) -> dict[int, int]:
                   for h in range(168) if not 50 <= h <= 55]  # fmt: skip
         polls += [Poll(source_id=ids["gappy"], started_at=START + timedelta(hours=h, minutes=1), outcome="error",
                        error_class="timeout") for h in (50, 52, 54)]  # fmt: skip
-        for poll in polls:
+        last: dict[int, datetime] = {}
+        for poll in sorted(polls, key=lambda p: p.started_at):
             poll.finished_at = poll.started_at + timedelta(seconds=2)
+            if poll.outcome != "error":  # what finish_poll records on a success
+                previous = last.get(poll.source_id)
+                poll.gap_seconds = (poll.started_at - previous).total_seconds() if previous else None
+                last[poll.source_id] = poll.started_at
         session.add_all(polls)
     brand_id = None
     cases = {}
