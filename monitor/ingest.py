@@ -28,6 +28,7 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 from monitor.language import detect_language
 from monitor.models import Mention, MentionRevision
+from monitor.replies import check_shown_replies
 from sources.base import RawMention
 
 __all__ = ["IngestCounts", "Normalised", "canonical_url", "content_hash", "normalise", "store_mentions"]
@@ -149,11 +150,14 @@ def store_mentions(
 
     new_rows = []
     unchanged_ids = []
+    shown: dict[int, Sequence[str]] = {}  # replies the page shows under each known post
     for key, item in batch.items():
         known = existing.get(key)
         if known is None:
             new_rows.append(_new_row(item, source_id, now, brand_id, language_hint))
-        elif known.content_hash != item.content_hash:
+            continue
+        shown[known.id or 0] = item.replies
+        if known.content_hash != item.content_hash:
             _revise(session, known, item, now, language_hint)
             counts.updated += 1
         else:
@@ -168,6 +172,8 @@ def store_mentions(
         session.execute(sa.update(Mention).where(Mention.id.in_(chunk)).values(last_seen_at=now))
     counts.unchanged = len(unchanged_ids)
     session.flush()
+    if shown:
+        check_shown_replies(session=session, shown=shown, now=now)
     return counts
 
 

@@ -7,8 +7,8 @@ Recording a reply on a place (a mention of the case):
     resolved; the first reply may be the closing one too;
   - a reply made from a draft needs the draft approved, and publishes it.
 
-Verification: when the place's source shows replies (an html source with a `reply`
-selector), the reply starts as pending. Each poll passes the reply texts it saw
+Verification: when the place's source shows replies (an html or json source with a
+`fields.reply` selector), the reply starts as pending. Each poll passes the reply texts it saw
 under the post to `check_replies`: a pending reply whose text is there becomes
 verified; a verified reply no longer there has disappeared (an event). A pending
 reply not seen within `verify_within` becomes unverified (an event) in the sweep;
@@ -17,7 +17,7 @@ seen later, it is still marked verified.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ from monitor.events import emit
 from monitor.models import Brand, Case, CaseEvent, Mention, Source
 from monitor.sla import clock_after_reply
 
-__all__ = ["check_replies", "record_reply", "replies_visible", "sweep_unverified"]
+__all__ = ["check_replies", "check_shown_replies", "record_reply", "replies_visible", "sweep_unverified"]
 
 # A reply counts as seen when the page shows it at this similarity (rapidfuzz partial ratio, 0-100):
 # sites re-wrap lines, drop emoji or add a signature.
@@ -44,13 +44,13 @@ def _norm(text: str) -> str:
 
 
 def replies_visible(*, session: Session, config: Config, mention_id: int) -> bool:
-    """Whether polls can see replies under this place: its source is html with a `reply` selector."""
+    """Whether polls can see replies under this place: its source (html or json) declares a `reply` field."""
     key = session.scalar(
         sa.select(Source.key).join(Mention, Mention.source_id == Source.id).where(Mention.id == mention_id)
     )
     source = config.source(key) if key else None
-    settings = source.html if source is not None else None
-    return bool(settings is not None and getattr(settings, "reply", None))
+    settings = (source.html or source.json_) if source is not None else None
+    return bool(settings is not None and settings.fields.reply)
 
 
 def record_reply(
@@ -143,6 +143,18 @@ def check_replies(*, session: Session, mention_id: int, seen: Sequence[str], now
             _emit(session, reply, "reply.disappeared", now)
             changed += 1
     return changed
+
+
+def check_shown_replies(*, session: Session, shown: Mapping[int, Sequence[str]], now: datetime) -> int:
+    """`check_replies` for the posts of one poll that have replies waiting to be seen (one query for all)."""
+    waiting = set(
+        session.scalars(
+            sa.select(Reply.mention_id)
+            .where(Reply.mention_id.in_(list(shown)), Reply.verify_state.in_(("pending", "unverified", "verified")))
+            .distinct()
+        )
+    )
+    return sum(check_replies(session=session, mention_id=m, seen=shown[m], now=now) for m in sorted(waiting))
 
 
 def sweep_unverified(*, session: Session, verify_within: timedelta, now: datetime) -> int:
