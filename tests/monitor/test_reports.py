@@ -25,7 +25,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -168,3 +170,42 @@ def test_a_brand_filter_and_bad_periods(sessions: SessionFactory, history: dict[
         coverage_report(session=session, period_from=END, period_to=START, now=END)
     with session_scope(sessions) as session, pytest.raises(ValueError, match="time zones"):
         coverage_report(session=session, period_from=START.replace(tzinfo=None), period_to=END, now=END)
+
+
+def _chromium() -> str | None:
+    import os
+    import shutil
+
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if found is None and os.environ.get("CI"):
+        pytest.fail("CI must run the browser check: .ci/run installs Debian's chromium")
+    return found
+
+
+def test_the_html_report_renders_its_charts_in_a_headless_browser(
+    sessions: SessionFactory, history: dict[int, int], tmp_path, request: pytest.FixtureRequest
+) -> None:
+    import subprocess
+
+    from PIL import Image
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no chromium on this machine (apt-get install chromium); CI installs it")
+    if "postgresql" in request.node.name:
+        pytest.skip("the rendering does not depend on the database; checked once, on SQLite")
+    page = tmp_path / "report.html"
+    page.write_text(render(report_for(sessions), "html"), encoding="utf-8")
+    shot = Path("test-artifacts") / "coverage-report.png"
+    shot.parent.mkdir(exist_ok=True)
+    run = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+         "--window-size=1100,2600", f"--screenshot={shot.resolve()}", page.resolve().as_uri()],
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0 and shot.exists(), run.stderr.decode(errors="replace")[-2000:]
+    pixels = Image.open(shot).convert("RGB")
+    colours = Counter(pixels.getdata())
+    # The bars of the charts: green (coverage >= 95%), red (the week's replies within deadline, 33%), blue columns.
+    for colour in ((0x2E, 0x7D, 0x32), (0xC6, 0x28, 0x28), (0x15, 0x65, 0xC0)):
+        assert colours[colour] > 200, f"no chart drawn in {colour}: {shot}"
