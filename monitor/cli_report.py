@@ -72,3 +72,31 @@ def report_coverage(
     output.write_text(text, encoding="utf-8")
     err.print(f"{fmt} report for {start:%Y-%m-%d} – {end:%Y-%m-%d}: {len(report.sources)} sources, "
               f"{report.overall.cases} cases → {output}")  # fmt: skip
+
+
+@report_app.command("run")
+def report_run(
+    key: Annotated[str, typer.Argument(help="The key of a report under `reports:` in sources.yaml")],
+    config: ConfigOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Make a scheduled report now: its files, and the announcement on its channels."""
+    from monitor.db import session_scope
+    from monitor.desk import desk_rules
+    from monitor.report_schedule import run_report
+
+    settings, cfg = load(config, database, need_config=True)
+    assert cfg is not None
+    definition = next((r for r in cfg.reports if r.key == key), None)
+    if definition is None:
+        err.print(
+            f"[red]no report '{key}' in {cfg.path} (reports: {', '.join(r.key for r in cfg.reports) or 'none'})[/]"
+        )
+        raise typer.Exit(2)
+    rules = desk_rules(cfg)
+    with session_scope(sessions_for(settings)) as session:
+        runs = run_report(session=session, definition=definition, now=datetime.now(UTC),
+                          calendars={b.key: rules.calendar(b.key) for b in cfg.brands})  # fmt: skip
+    for run in runs:
+        err.print(f"report {run.key} ({run.brand or 'all brands'}): " + ", ".join(str(f) for f in run.files))
+        print(run.summary, end="")

@@ -34,6 +34,7 @@ from monitor.business_hours import BusinessHoursConfig
 from monitor.config_errors import describe, line_index, substitute
 from monitor.config_types import Duration, Key, Language, Size, Strict, Url, Zone, parse_duration, parse_size
 from monitor.drafting import DraftingConfig, RewriteConfig
+from monitor.report_schedule import ReportDefinition
 from monitor.sla import SlaConfig
 from monitor.triage import TriageConfig
 from sources.base import SourceSpec
@@ -229,12 +230,13 @@ class Config(_Strict):
     sla: SlaConfig = SlaConfig()
     triage: TriageConfig = TriageConfig()
     drafting: DraftingConfig = DraftingConfig()
+    reports: list[ReportDefinition] = Field(default_factory=list)
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     # Where it came from, for messages; set by load_config.
     path: str = "<memory>"
 
-    @field_validator("brands", "sources", mode="before")
+    @field_validator("brands", "sources", "reports", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         return [] if value is None else value  # `sources:` with nothing under it
@@ -248,6 +250,11 @@ class Config(_Strict):
             if source.brand is not None and source.brand not in brand_keys:
                 known = ", ".join(sorted(brand_keys)) or "none declared"
                 raise ValueError(f"sources[{i}].brand: '{source.brand}' is not a brand in this file (brands: {known})")
+        _unique("reports", [r.key for r in self.reports])
+        for i, report in enumerate(self.reports):
+            for j, key in enumerate(report.brands):
+                if key not in brand_keys:
+                    raise ValueError(f"reports[{i}].brands[{j}]: '{key}' is not a brand in this file")
         for i, brand in enumerate(self.brands):
             hours = brand.business_hours or self.business_hours
             where = f"brands[{i}].business_hours" if brand.business_hours else "business_hours"
@@ -352,4 +359,9 @@ def parse_config(raw: bytes | str, *, path: str = "<memory>", env: Mapping[str, 
         # A relative folder means: next to sources.yaml, wherever the command runs from.
         drafting = config.drafting.model_copy(update={"templates_dir": Path(path).parent / templates_dir})
         config = config.model_copy(update={"drafting": drafting})
+    if path != "<memory>" and any(not r.folder.is_absolute() for r in config.reports):
+        here = Path(path).parent
+        reports = [r if r.folder.is_absolute() else r.model_copy(update={"folder": here / r.folder})
+                   for r in config.reports]  # fmt: skip
+        config = config.model_copy(update={"reports": reports})
     return config

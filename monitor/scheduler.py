@@ -32,6 +32,7 @@ from monitor.desk import backfill_deadlines, desk_rules
 from monitor.matching import BrandMatcher
 from monitor.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned, sync_config
 from monitor.replies import sweep_unverified
+from monitor.report_schedule import ReportDefinition, ReportRun, run_report, trigger_of
 from monitor.sla import SweepCounts, sweep
 from sources import feed, html, json
 from sources.base import ParsedPage, collect
@@ -164,6 +165,16 @@ class Poller:
 
         return await self._in_db(work)
 
+    async def run_report(self, definition: ReportDefinition) -> list[ReportRun]:
+        """Make one scheduled report now: files in its folder, a report.ready event for its channels."""
+        now = self.clock()
+        rules = desk_rules(self.config)
+        calendars = {b.key: rules.calendar(b.key) for b in self.config.brands}
+        runs = await self._in_db(lambda s: run_report(session=s, definition=definition, now=now, calendars=calendars))
+        for run in runs:
+            log.info("report.ready", report=run.key, brand=run.brand, files=[str(f) for f in run.files])
+        return runs
+
     async def poll_now(self, key: str) -> PollResult | None:
         """Poll one source at once, due or not; None when another worker is polling it."""
         claim = await self._claim_key(key)
@@ -193,6 +204,10 @@ class Poller:
             self.sweep_sla, "interval", seconds=60, id="sla-sweep", max_instances=1, coalesce=True,
             next_run_time=datetime.now(UTC),
         )  # fmt: skip
+        for definition in self.config.reports:
+            # A report missed while no worker ran is still made within the hour, once.
+            self._scheduler.add_job(self.run_report, trigger_of(definition), args=[definition],
+                                    id=f"report:{definition.key}", misfire_grace_time=3600, coalesce=True)  # fmt: skip
         self._scheduler.start()
 
     async def aclose(self) -> None:

@@ -209,3 +209,21 @@ def test_the_html_report_renders_its_charts_in_a_headless_browser(
     # The bars of the charts: green (coverage >= 95%), red (the week's replies within deadline, 33%), blue columns.
     for colour in ((0x2E, 0x7D, 0x32), (0xC6, 0x28, 0x28), (0x15, 0x65, 0xC0)):
         assert colours[colour] > 200, f"no chart drawn in {colour}: {shot}"
+
+
+def test_a_scheduled_report_is_saved_and_announced(sessions: SessionFactory, history: dict[int, int], tmp_path) -> None:
+    from monitor.models import Event
+    from monitor.report_schedule import ReportDefinition, run_report, trigger_of
+
+    definition = ReportDefinition(key="weekly", cron="0 9 * * mon", timezone="Europe/Berlin", period="7d",
+                                  formats=["html", "md", "csv"], channels=["care"], folder=tmp_path)  # fmt: skip
+    assert str(trigger_of(definition).get_next_fire_time(None, START)) == "2026-12-21 09:00:00+01:00"
+    with session_scope(sessions) as session:
+        (run,) = run_report(session=session, definition=definition, now=END)
+    assert sorted(p.suffix for p in run.files) == [".csv", ".html", ".md"]
+    assert all(p.exists() and p.parent == tmp_path / "weekly" for p in run.files)
+    assert not list((tmp_path / "weekly").glob("*.part"))
+    with session_scope(sessions) as session:
+        event = session.scalars(sa.select(Event).where(Event.kind == "report.ready")).one()
+    assert event.payload["channels"] == ["care"] and "Open breaches: 2" in event.payload["summary"]
+    assert event.payload["open_breaches"] == 2
