@@ -22,8 +22,8 @@ from api.schemas import (
     ReplyPublic,
     SplitRequest,
 )
+from monitor.case_decisions import decide_customer, merge_cases, split_case
 from monitor.case_views import CaseFilter, get_case, list_cases, sort_value
-from monitor.cases import decide_customer, merge_cases, split_case
 from monitor.desk import CaseChange, change_case, desk_rules
 from monitor.replies import record_reply, replies_visible
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from monitor.cases import CaseError, assign_brand, merge_cases, process_pending, split_case
+from monitor.case_decisions import merge_cases, split_case
+from monitor.cases import CaseError, assign_brand, process_pending
 from monitor.config import parse_config
 from monitor.db import SessionFactory, session_scope
 from monitor.ingest import store_mentions
