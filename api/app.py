@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routers import cases, customers, health, mentions, sources
+from api.routers import alerts, cases, customers, health, mentions, sources
 from monitor.config import Config
 from monitor.db import describe_url, head_revision, make_engine, make_session_factory
 from monitor.scheduler import Poller
@@ -71,4 +71,5 @@ def create_app(
     app.include_router(mentions.router)
     app.include_router(cases.router)
     app.include_router(customers.router)
+    app.include_router(alerts.router)
     return app

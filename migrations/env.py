@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
+import monitor.alerts.models  # (the alert tables, on the same metadata)
 import monitor.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from monitor.db import make_engine
 

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from monitor.cli_alerts import alerts_app
 from monitor.cli_cases import cases_app, customers_app
 from monitor.cli_common import (
     ConfigOpt,
@@ -41,6 +42,7 @@ app.add_typer(mentions_app, name="mentions")
 app.add_typer(db_app, name="db")
 app.add_typer(customers_app, name="customers")
 app.add_typer(cases_app, name="cases")
+app.add_typer(alerts_app, name="alerts")
 
 # -- db --------------------------------------------------------------------------------------
 

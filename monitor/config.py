@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.alerts.config import AlertsConfig, ChannelConfig, check_references
 from monitor.config_errors import describe, line_index, substitute
 from sources.base import SourceSpec
 from sources.feed import FeedSettings
@@ -279,10 +280,12 @@ class Config(_Strict):
     cases: CasesConfig = CasesConfig()
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
+    channels: list[ChannelConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = AlertsConfig()
     # Where it came from, for messages; set by load_config.
     path: str = "<memory>"
 
-    @field_validator("brands", "sources", mode="before")
+    @field_validator("brands", "sources", "channels", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         return [] if value is None else value  # `sources:` with nothing under it
@@ -296,6 +299,7 @@ class Config(_Strict):
             if source.brand is not None and source.brand not in brand_keys:
                 known = ", ".join(sorted(brand_keys)) or "none declared"
                 raise ValueError(f"sources[{i}].brand: '{source.brand}' is not a brand in this file (brands: {known})")
+        check_references(self)
         return self
 
     def fetcher_settings(self) -> FetcherSettings:

@@ -24,6 +24,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import metrics
+from monitor.alerts.runner import AlertRunner
 from monitor.cases import ProcessCounts, process_pending
 from monitor.config import Config
 from monitor.db import SessionFactory, session_scope
@@ -88,6 +89,7 @@ class Poller:
         self._inflight: set[asyncio.Task[PollResult]] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._matcher: BrandMatcher | None = None
+        self.alerts = AlertRunner(config=config, sessions=sessions, worker=self.worker, db=self._db, clock=clock)
 
     # -- running -------------------------------------------------------------------------
 
@@ -169,6 +171,8 @@ class Poller:
             max_instances=1,
             coalesce=True,
         )
+        if self.config.channels:
+            self.alerts.schedule(self._scheduler)
         self._scheduler.start()
 
     async def aclose(self) -> None:
@@ -176,6 +180,7 @@ class Poller:
             self._scheduler.shutdown(wait=False)
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self.alerts.aclose()
         if self._own_fetcher:
             await self.fetcher.aclose()
         if self._own_cpu and self.cpu is not None:

@@ -1,0 +1,1 @@
+"""Alerts to chat channels: config, routing, delivery."""
