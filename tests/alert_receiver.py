@@ -8,7 +8,9 @@ until `recover()`. `delivered()` lists the idempotency keys it accepted (answere
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -39,6 +41,8 @@ class Receiver:
         self._lock = threading.Lock()
         self._failure: tuple[int, dict[str, str]] | None = None
         self.ok_body, self.ok_type = ok_body, ok_type
+        # Seconds each request takes (a random value in the range): a wide window to kill a sender in.
+        self.delay: tuple[float, float] | None = None
 
     def __enter__(self) -> Self:
         self.server.start()
@@ -72,6 +76,8 @@ class Receiver:
             return [r for r in self.received if 200 <= r.status < 300]
 
     def _answer(self, request: Request) -> tuple[int, list[tuple[str, str]], bytes]:
+        if self.delay is not None:
+            time.sleep(random.uniform(*self.delay))
         length = int(request.headers.get("Content-Length") or 0)
         body = request.handler.rfile.read(length) if length else b""
         with self._lock:

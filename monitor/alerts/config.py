@@ -183,7 +183,7 @@ class ChannelConfig(_Strict):
     secret: str | None = None
     # How complaint text is escaped; default: what the service renders (Apprise channels) or text.
     format: Literal["text", "markdown", "html"] | None = None
-    rate_limit: int = Field(default=30, ge=1, le=10_000, description="messages per minute at most")
+    rate_limit: int = Field(default=30, ge=1, le=100_000, description="messages per minute at most")
     max_attempts: int = Field(default=12, ge=1, le=100)
     enabled: bool = True
     rules: list[ChannelRule] = Field(default_factory=lambda: [ChannelRule()], min_length=1)

@@ -42,6 +42,7 @@ __all__ = [
     "DeliveryConflict",
     "SendResult",
     "claim_deliveries",
+    "finish_deliveries",
     "finish_delivery",
     "plan_retry",
     "retry_delivery",
@@ -229,22 +230,72 @@ def finish_delivery(
     settings: AlertsConfig,
     rng: random.Random | None = None,
 ) -> str:
-    """Record the attempt and move the delivery on; return its new state ("lost" if another worker took it)."""
-    outcome = "sent" if result.ok else ("permanent" if result.permanent else "transient")
-    session.add(AlertAttempt(delivery_id=claimed.delivery_id, at=now, outcome=outcome, status=result.status,
-                             error=(result.error or None) and result.error[:_ERROR_MAX],
-                             duration_ms=result.duration_ms, worker=worker))  # fmt: skip
-    delivery = session.scalars(
-        sa.select(AlertDelivery)
-        .where(
-            AlertDelivery.id == claimed.delivery_id,
-            AlertDelivery.state == DeliveryState.SENDING,
-            AlertDelivery.lease_owner == worker,
+    """Record one attempt and move the delivery on; return its new state ("lost" if another worker took it)."""
+    return finish_deliveries(session=session, results=[(claimed, result)], now=now, worker=worker, settings=settings,
+                             rng=rng)[0]  # fmt: skip
+
+
+def finish_deliveries(
+    *,
+    session: Session,
+    results: list[tuple[Claimed, SendResult]],
+    now: datetime,
+    worker: str,
+    settings: AlertsConfig,
+    rng: random.Random | None = None,
+) -> list[str]:
+    """Record a batch of attempts and move each delivery on, in the caller's transaction.
+
+    Compare-and-set: only deliveries still `sending` under this worker's lease change;
+    one whose lease ran out and was taken by another worker is left alone ("lost"),
+    though its attempt is still recorded.
+    """
+    session.execute(
+        sa.insert(AlertAttempt),
+        [
+            {"delivery_id": c.delivery_id, "at": now, "outcome": _outcome(r), "status": r.status,
+             "error": r.error[:_ERROR_MAX] if r.error else None, "duration_ms": r.duration_ms, "worker": worker}
+            for c, r in results
+        ],
+    )  # fmt: skip
+    ids = [c.delivery_id for c, _ in results]
+    owned = {
+        d.id: d
+        for d in session.scalars(
+            sa.select(AlertDelivery)
+            .where(
+                AlertDelivery.id.in_(ids),
+                AlertDelivery.state == DeliveryState.SENDING,
+                AlertDelivery.lease_owner == worker,
+            )
+            .with_for_update()
         )
-        .with_for_update()
-    ).first()
-    if delivery is None:
-        return "lost"  # our lease ran out and another worker has it now; the attempt is on record
+    }
+    states = []
+    for claimed, result in results:
+        delivery = owned.get(claimed.delivery_id)
+        if delivery is None:
+            states.append("lost")
+            continue
+        _move_on(session, delivery, claimed, result, now, settings, rng)
+        states.append(delivery.state)
+    session.flush()
+    return states
+
+
+def _outcome(result: SendResult) -> str:
+    return "sent" if result.ok else ("permanent" if result.permanent else "transient")
+
+
+def _move_on(
+    session: Session,
+    delivery: AlertDelivery,
+    claimed: Claimed,
+    result: SendResult,
+    now: datetime,
+    settings: AlertsConfig,
+    rng: random.Random | None,
+) -> None:
     delivery.last_status, delivery.updated_at = result.status, now
     if result.ok:
         delivery.state, delivery.sent_at, delivery.last_error = DeliveryState.SENT, now, None
@@ -268,8 +319,6 @@ def finish_delivery(
             state.paused_until = max(state.paused_until or now, now + pause)
             state.updated_at = now
             delivery.next_attempt_at = max(delivery.next_attempt_at, now + pause)
-    session.flush()
-    return delivery.state
 
 
 def retry_delivery(*, session: Session, delivery_id: int, now: datetime) -> AlertDelivery:

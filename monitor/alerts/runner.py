@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import structlog
 
 from monitor.alerts.config import ChannelConfig
-from monitor.alerts.dispatch import Claimed, SendResult, claim_deliveries, finish_delivery
+from monitor.alerts.dispatch import Claimed, SendResult, claim_deliveries, finish_deliveries
 from monitor.alerts.messages import Facts, Message, render
 from monitor.alerts.routing import RouteCounts, route_events
 from monitor.alerts.transports import AppriseTransport, WebhookTransport, channel_format, webhook_body
@@ -118,12 +118,9 @@ class AlertRunner:
         return len(claims), states
 
     def _finish(self, session: Any, results: list[tuple[Claimed, SendResult]]) -> list[str]:
-        now = self.clock()
-        states = []
-        for claim, result in results:
-            state = finish_delivery(session=session, claimed=claim, result=result, now=now, worker=self.worker,
-                                    settings=self.config.alerts, rng=self.rng)  # fmt: skip
-            states.append(state)
+        states = finish_deliveries(session=session, results=results, now=self.clock(), worker=self.worker,
+                                   settings=self.config.alerts, rng=self.rng)  # fmt: skip
+        for (claim, result), state in zip(results, states, strict=True):
             if not result.ok:
                 log.warning("alerts.send_failed", delivery=claim.delivery_id, channel=claim.channel,
                             attempt=claim.attempt, status=result.status, state=state,
