@@ -1,7 +1,7 @@
 """Alert delivery benchmark: 10,000 events from the outbox to a loopback webhook receiver.
 
-    .venv/bin/python bench/alerts.py [--events 10000] [--rate 200] [--database URL]
-                                     [--kind webhook|apprise] [--tick 0.5s] [--concurrency 4]
+    .venv/bin/python bench/alerts.py [--events 10000] [--rate 100] [--database URL]
+                                     [--tick 0.5s] [--concurrency 4]
                                      [--json PATH]
 
 A receiver runs in its own process (`bench/alerts.py sink`, so it does not share this
@@ -42,6 +42,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import make_url
 
 from monitor.alerts.runner import AlertRunner
 from monitor.config import Config, parse_config
@@ -114,6 +115,13 @@ def fresh_database(url: str | None) -> str:
     if url is None:
         return f"sqlite:///{tempfile.mkdtemp(prefix='rw-bench-alerts-')}/bench.db"
     url = normalise_url(url)
+    name = make_url(url).database
+    admin = make_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False),
+                        poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")  # fmt: skip
+    with admin.connect() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP SCHEMA public CASCADE"))
@@ -122,13 +130,8 @@ def fresh_database(url: str | None) -> str:
     return url
 
 
-def bench_config(kind: str, base: str, path: str, tick: str, concurrency: int = 4) -> Config:
-    if kind == "webhook":
-        channel = f"{{key: bench, kind: webhook, url: '{base}/{path}', secret: '{SECRET}', rate_limit: 100000}}"
-    else:
-        channel = (
-            f"{{key: bench, kind: apprise, url: 'json://{base.removeprefix('http://')}/{path}', rate_limit: 100000}}"
-        )
+def bench_config(base: str, path: str, tick: str, concurrency: int = 4) -> Config:
+    channel = f"{{key: bench, kind: webhook, url: '{base}/{path}', secret: '{SECRET}', rate_limit: 100000}}"
     text = (
         "brands: [{key: acme, name: Acme}]\n"
         f"alerts: {{tick: {tick}, batch: 500, concurrency: {concurrency}}}\n"
@@ -216,7 +219,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         upgrade(url)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
-        config = bench_config(args.kind, base, "hook", args.tick, args.concurrency)
+        config = bench_config(base, "hook", args.tick, args.concurrency)
         from concurrent.futures import ThreadPoolExecutor
 
         db = ThreadPoolExecutor(max_workers=1 if url.startswith("sqlite") else 4)
@@ -226,7 +229,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         scheduler.start()
         load = os.getloadavg()
         print(
-            f"alerts bench: {args.kind} channel, database {url.split('://')[0]}, tick {args.tick}, "
+            f"alerts bench: webhook channel, database {url.split('://')[0]}, tick {args.tick}, "
             f"concurrency {args.concurrency}, "
             f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} CPUs",
             flush=True,
@@ -242,7 +245,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         engine.dispose()
         after = os.getloadavg()
         print(f"load average after: {after[0]:.2f} {after[1]:.2f} {after[2]:.2f}")
-        return {"kind": args.kind, "database": url.split("://")[0], "tick": args.tick,
+        return {"database": url.split("://")[0], "tick": args.tick,
                 "concurrency": args.concurrency, "load_before": load,
                 "load_after": after, "results": results}  # fmt: skip
     finally:
@@ -256,9 +259,8 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=200.0, help="events per second in the steady phase")
+    parser.add_argument("--rate", type=float, default=100.0, help="events per second in the steady phase")
     parser.add_argument("--database", help="default: a temporary SQLite file")
-    parser.add_argument("--kind", choices=["webhook", "apprise"], default="webhook")
     parser.add_argument("--concurrency", type=int, default=4, help="alerts.concurrency: sends in flight")
     parser.add_argument("--tick", default="0.5s", help="alerts.tick: how often routing and dispatch run")
     parser.add_argument("--json", type=Path, help="also write the figures here")

@@ -102,14 +102,15 @@ def quiet_hours_end(quiet: QuietHours, facts: Facts, now: datetime) -> datetime:
 
 
 def _lock_cursor(session: Session, now: datetime) -> AlertCursor:
-    cursor = session.get(AlertCursor, CURSOR, with_for_update=True)
-    if cursor is not None:
-        return cursor
-    try:
-        with session.begin_nested():
-            session.add(AlertCursor(name=CURSOR, event_id=0, updated_at=now))
-    except IntegrityError:
-        pass  # another worker made it first
+    """The cursor row, locked: an UPDATE first, so SQLite takes its write lock now (waiting its busy
+    timeout) rather than failing later when a read transaction tries to write."""
+    touched = session.execute(sa.update(AlertCursor).where(AlertCursor.name == CURSOR).values(updated_at=now)).rowcount
+    if not touched:
+        try:
+            with session.begin_nested():
+                session.add(AlertCursor(name=CURSOR, event_id=0, updated_at=now))
+        except IntegrityError:
+            pass  # another worker made it first
     cursor = session.get(AlertCursor, CURSOR, with_for_update=True, populate_existing=True)
     assert cursor is not None
     return cursor
@@ -127,11 +128,15 @@ def route_events(*, session: Session, config: Config, now: datetime, limit: int 
     if events:
         facts = load_facts(session, events)
         digests: dict[tuple[str, int, str | None], AlertDelivery] = {}
+        rows: list[dict] = []
         for event in events:
             for channel in config.channels:
                 match = rule_for(channel, facts[event.id])
                 if match is not None:
-                    _deliver(session, channel, match, facts[event.id], now, digests, counts)
+                    _deliver(session, channel, match, facts[event.id], now, digests, rows, counts)
+        if rows:
+            # Core inserts: building thousands of validated model objects cost more than the database did.
+            session.execute(sa.insert(AlertDelivery), rows)
         session.execute(sa.insert(AlertRouted), [{"event_id": e.id, "routed_at": now} for e in events])
     _advance(session, cursor, now)
     session.flush()
@@ -148,6 +153,7 @@ def _deliver(
     facts: Facts,
     now: datetime,
     digests: dict[tuple[str, int, str | None], AlertDelivery],
+    rows: list[dict],
     counts: RouteCounts,
 ) -> None:
     index, rule = match
@@ -180,15 +186,14 @@ def _deliver(
         session.add(AlertDeliveryEvent(delivery_id=digest.id, event_id=facts.event_id))
         counts.digested += 1
         return
-    session.add(
-        AlertDelivery(
-            event_id=facts.event_id, event_kind=facts.kind, channel=channel.key, rule=index,
-            state=DeliveryState.HELD if hold_until else DeliveryState.PENDING,
-            hold_reason="quiet_hours" if hold_until else None, brand=facts.brand,
-            max_attempts=channel.max_attempts, next_attempt_at=hold_until or now,
-            idempotency_key=f"rw-{channel.key}-{facts.event_id}", created_at=now, updated_at=now,
-        )
-    )  # fmt: skip
+    rows.append({
+        "event_id": facts.event_id, "event_kind": facts.kind, "channel": channel.key, "rule": index,
+        "state": DeliveryState.HELD if hold_until else DeliveryState.PENDING,
+        "hold_reason": "quiet_hours" if hold_until else None, "digest": False, "event_count": 1,
+        "brand": facts.brand, "attempts": 0, "max_attempts": channel.max_attempts,
+        "next_attempt_at": hold_until or now, "idempotency_key": f"rw-{channel.key}-{facts.event_id}",
+        "created_at": now, "updated_at": now,
+    })  # fmt: skip
     counts.deliveries += 1
     counts.held += hold_until is not None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 import structlog
 
 from monitor.alerts.config import ChannelConfig
@@ -79,7 +80,12 @@ class AlertRunner:
         """Route every waiting event, a thousand per transaction."""
         total = RouteCounts()
         while True:
-            counts = await self._in_db(lambda s: route_events(session=s, config=self.config, now=self.clock()))
+            try:
+                counts = await self._in_db(lambda s: route_events(session=s, config=self.config, now=self.clock()))
+            except sa.exc.OperationalError as exc:
+                # Rolled back as a whole (e.g. SQLite busy with another writer): the next tick routes them.
+                log.warning("alerts.route_deferred", error=str(exc.orig)[:200])
+                return total
             total.events += counts.events
             total.deliveries += counts.deliveries
             if counts.events < 1000:
@@ -90,7 +96,13 @@ class AlertRunner:
         total = DispatchCounts()
         batch = self.config.alerts.batch
         while True:
-            claimed, states = await self.dispatch_batch(batch)
+            try:
+                claimed, states = await self.dispatch_batch(batch)
+            except sa.exc.OperationalError as exc:
+                # A claim rolled back is simply retried; a result not recorded leaves the delivery
+                # `sending` until its lease ends, then it is sent again under the same idempotency key.
+                log.warning("alerts.dispatch_deferred", error=str(exc.orig)[:200])
+                return total
             total.claimed += claimed
             total.sent += states.count("sent")
             total.failed += states.count("failed")

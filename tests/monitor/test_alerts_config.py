@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,14 @@ def test_rules_quiet_hours_and_priorities() -> None:
     early = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)  # 07:00 in Moscow
     assert in_quiet_hours(quiet, moscow, early) and quiet_hours_end(quiet, moscow, early) == early + timedelta(hours=1)
     assert not in_quiet_hours(quiet, moscow, early + timedelta(hours=1))
+
+
+def test_the_example_channels_in_sources_yaml_are_valid() -> None:
+    text = (Path(__file__).parents[2] / "sources.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    start = lines.index("# alerts:")
+    example = "\n".join(line.removeprefix("# ") for line in lines[start:] if line.startswith("# "))
+    env = {"SLACK_WEBHOOK_URL": ENV["SLACK_URL"], "REPLYWATCH_WEBHOOK_SECRET": ENV["HOOK_SECRET"]}
+    config = parse_config(text + "\n" + example + "\n", path="sources.yaml", env=env)
+    assert [c.key for c in config.channels] == ["care-slack", "crm"]
+    assert config.channels[0].rules[1].digest == timedelta(minutes=15)
