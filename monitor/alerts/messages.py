@@ -179,10 +179,12 @@ def _render_digest(events: list[Facts], fmt: Format, public_url: str) -> Message
 
 
 def _safe_url(url: str) -> str:
-    """A place's URL as a link target: only http(s), no spaces or brackets that end a link early."""
+    """A place's URL as a link target: only http(s); spaces, brackets, quotes and @ percent-encoded
+    (they could end a link early or read as a mention)."""
     if not re.match(r"^https?://", url):
         return "about:blank"
-    return re.sub(r"[\s<>()\[\]\"']", lambda m: f"%{ord(m.group()):02X}", url)[:500]
+    scheme, rest = url.split("://", 1)
+    return scheme + "://" + re.sub(r"[\s<>()\[\]\"'@`*_|]", lambda m: f"%{ord(m.group()):02X}", rest)[:500]
 
 
 def _join(lines: list[str], fmt: Format) -> str:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import structlog
+from prometheus_client import Counter
 
 from monitor.alerts.config import ChannelConfig
 from monitor.alerts.dispatch import Claimed, SendResult, claim_deliveries, finish_deliveries
@@ -30,6 +31,8 @@ __all__ = ["AlertRunner", "DispatchCounts"]
 
 log = structlog.get_logger("replywatch.alerts")
 T = TypeVar("T")
+# Served at /metrics with the poll metrics (prometheus_client's default registry).
+ATTEMPTS = Counter("replywatch_alert_attempts_total", "Alert sends, by channel and outcome", ["channel", "outcome"])
 
 
 @dataclass(slots=True)
@@ -133,6 +136,8 @@ class AlertRunner:
         states = finish_deliveries(session=session, results=results, now=self.clock(), worker=self.worker,
                                    settings=self.config.alerts, rng=self.rng)  # fmt: skip
         for (claim, result), state in zip(results, states, strict=True):
+            outcome = "sent" if result.ok else ("permanent" if result.permanent else "transient")
+            ATTEMPTS.labels(channel=claim.channel, outcome=outcome).inc()
             if not result.ok:
                 log.warning("alerts.send_failed", delivery=claim.delivery_id, channel=claim.channel,
                             attempt=claim.attempt, status=result.status, state=state,

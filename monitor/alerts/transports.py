@@ -153,9 +153,17 @@ class WebhookTransport:
 
     def __init__(self, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None) -> None:
         self._own = client is None
-        self.client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT}, follow_redirects=False
-        )
+        self._timeout = timeout
+        self._client = client
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Made on first use: a worker without webhook channels never opens one.
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self._timeout), headers={"User-Agent": USER_AGENT}, follow_redirects=False
+            )
+        return self._client
 
     async def send(
         self, channel: ChannelConfig, *, body: Mapping[str, Any], idempotency_key: str, kind: str
@@ -186,8 +194,9 @@ class WebhookTransport:
         )
 
     async def aclose(self) -> None:
-        if self._own:
-            await self.client.aclose()
+        if self._own and self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 class AppriseTransport:

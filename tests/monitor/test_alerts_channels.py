@@ -2,13 +2,18 @@
 
 Slack, Discord and Telegram plugins hard-code their service's host: their requests are
 re-addressed to the loopback receiver (the real plugin still builds the real payload).
-Mattermost, Teams (workflow://) and json:// take a host and reach loopback directly.
+Mattermost and json:// take a host and reach loopback directly; Teams (workflows://) is
+re-addressed too; e-mail goes to a minimal SMTP server on loopback.
 Nothing leaves 127.0.0.1: any other host makes the test fail.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+import socketserver
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -126,12 +131,61 @@ def test_generic_json_to_any_service(receiver: Receiver) -> None:
     assert_defused(request.json["message"])
 
 
-def test_email_is_html_escaped() -> None:
-    ch = channel("mailto://user:pass@mail.example.com?to=care@acme.example")
-    assert channel_format(ch) == "html"
-    message = render([case_facts()], fmt="html", public_url="https://rw.example")
-    assert "&lt;" not in message.body or "‹" in message.body
-    assert "<b>bold</b>" not in message.body and '<a href="https://rw.example/api/v1/cases/7">' in message.body
+class _Smtp(socketserver.StreamRequestHandler):
+    """Just enough SMTP (EHLO, AUTH, MAIL, RCPT, DATA) to accept a message on loopback."""
+
+    def handle(self) -> None:
+        def say(text: str) -> None:
+            self.wfile.write(text.encode() + b"\r\n")
+
+        say("220 loopback ESMTP")
+        data: list[str] | None = None
+        while line := self.rfile.readline():
+            text = line.decode("utf-8", "replace").rstrip("\r\n")
+            if data is not None:
+                if text == ".":
+                    self.server.messages.append("\r\n".join(data))  # type: ignore[attr-defined]
+                    data = None
+                    say("250 queued")
+                else:
+                    data.append(text)
+                continue
+            verb = text[:4].upper()
+            if verb == "EHLO":
+                say("250-loopback")
+                say("250 AUTH PLAIN LOGIN")
+            elif verb == "AUTH":
+                say("235 accepted")
+            elif verb == "DATA":
+                data = []
+                say("354 go on")
+            elif verb == "QUIT":
+                say("221 bye")
+                return
+            else:
+                say("250 ok")
+
+
+def test_email_over_smtp() -> None:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
+    server.daemon_threads = True
+    server.messages = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    try:
+        port = server.server_address[1]
+        ch = channel(f"mailto://rw:pw@127.0.0.1:{port}?mode=insecure&from=rw@acme.example&to=care@acme.example")
+        assert channel_format(ch) == "html"
+        send(ch, case_facts())
+    finally:
+        server.shutdown()
+        server.server_close()
+    (raw,) = server.messages  # type: ignore[attr-defined]
+    mail = email.message_from_string(raw, policy=email.policy.default)
+    assert mail["Subject"] == "[Acme] New complaint: case 7" and mail["To"] == "care@acme.example"
+    html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert '<a href="https://rw.example/api/v1/cases/7">Open case 7</a>' in html
+    assert "‹b›bold‹/b›" in html and "&amp;" in html
+    assert_defused(html)
 
 
 def test_escaping_per_format() -> None:
@@ -141,6 +195,8 @@ def test_escaping_per_format() -> None:
     assert escape("x" * 1000, "text").endswith("…") and len(escape("x" * 1000, "text")) == 280
     message = render([case_facts(url="javascript:alert(1)")], fmt="markdown", public_url="https://rw.example")
     assert "javascript:" not in message.body
+    message = render([case_facts(url="https://evil.example/@everyone (x)")], fmt="markdown", public_url="https://rw")
+    assert "[the place](https://evil.example/%40everyone%20%28x%29)" in message.body
 
 
 def test_digest_message_is_short_whatever_the_burst() -> None:

@@ -221,3 +221,19 @@ async def test_skip_locked_gives_two_dispatchers_different_deliveries(db_url: st
             )
     assert len(first) == 4 and len(rows) == 6
     assert not {c.delivery_id for c in first} & set(rows)
+
+
+def test_plan_retry_backs_off_with_jitter_and_honours_retry_after() -> None:
+    import random
+
+    from monitor.alerts.dispatch import SendResult, plan_retry
+    from monitor.config import parse_config
+
+    settings = parse_config("alerts: {backoff: 30s, max_backoff: 1h}", env={}).alerts
+    rng = random.Random(3)
+    failed = SendResult(ok=False, status=503)
+    for attempt, full in [(1, 30), (2, 60), (5, 480), (8, 3600), (30, 3600)]:
+        waits = [(plan_retry(attempt, failed, NOW, settings, rng) - NOW).total_seconds() for _ in range(50)]
+        assert all(full / 2 <= w <= full for w in waits) and len(set(waits)) > 1
+    asked = SendResult(ok=False, status=429, retry_after=7200)
+    assert plan_retry(1, asked, NOW, settings, rng) == NOW + timedelta(seconds=7200)
