@@ -265,6 +265,9 @@ async def _poll_once(cfg: Config, settings: Settings, keys: set[str]) -> list:
             task = progress.add_task("polling", total=len(keys) or None)
             results = await poller.run_due(keys=keys or None, on_result=lambda _r: progress.advance(task))
         await poller.process_cases()
+        if cfg.channels:  # run from cron instead of a worker, alerts still go out
+            await poller.alerts.route()
+            await poller.alerts.dispatch()
         return results
     finally:
         await poller.aclose()

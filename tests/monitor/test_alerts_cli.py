@@ -1,4 +1,4 @@
-"""`replywatch alerts test CHANNEL` and `replywatch alerts list`."""
+"""`replywatch alerts test CHANNEL`, `replywatch alerts list`, and `replywatch poll` sending the alerts it caused."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from monitor.config import load_config
 from monitor.db import SessionFactory, upgrade
 from tests.alert_receiver import Receiver
 from tests.conftest import NOW
+from tests.loopback import LoopbackServer
 from tests.monitor.alerts_support import SECRET, Clock, emit_events, runner
 
 cli = CliRunner()
@@ -70,3 +71,21 @@ async def test_alerts_list_shows_deliveries(tmp_path: Path, db_url: str, session
     assert table.exit_code == 0 and "source.failing" in table.output
     bad = cli.invoke(app, ["alerts", "list", "--state", "lost", "--database", db_url])
     assert bad.exit_code == 2
+
+
+def test_poll_once_also_sends_the_alerts_it_caused(tmp_path: Path, db_url: str, monkeypatch) -> None:
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    with Receiver() as receiver, LoopbackServer() as board:  # the board answers 404: the feed is gone
+        path = tmp_path / "sources.yaml"
+        path.write_text(
+            "http: {per_host_delay: 0s, retries: 0}\n"
+            "channels:\n"
+            f"  - {{key: hook, kind: webhook, url: '{receiver.url('/hook')}', secret: '${{HOOK_SECRET}}'}}\n"
+            "sources:\n"
+            f"  - {{key: gone, kind: feed, url: '{board.url('/gone.rss')}', interval: 15m}}\n",
+            encoding="utf-8",
+        )
+        result = cli.invoke(app, ["poll", "--config", str(path), "--database", db_url])
+        assert result.exit_code == 0, result.output
+    (alert,) = receiver.ok()
+    assert alert.json["events"][0]["kind"] == "source.failing" and alert.json["events"][0]["source"] == "gone"
