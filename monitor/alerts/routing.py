@@ -221,19 +221,23 @@ def _open_digest(session: Session, channel: str, rule: int, brand: str | None, n
 
 
 def _advance(session: Session, cursor: AlertCursor, now: datetime) -> None:
-    """Move the watermark over routed events older than SETTLE; forget their alert_routed rows."""
+    """Move the watermark over routed events older than SETTLE; forget their alert_routed rows.
+
+    It stops below the first visible event that is unrouted or recent, and only ever lands on
+    an id this transaction can see: an id still uncommitted below it is assumed to be from a
+    transaction older than SETTLE, which no replywatch transaction is.
+    """
     routed = sa.select(AlertRouted.event_id).where(AlertRouted.event_id == Event.id).exists()
     blocker = session.scalar(
         sa.select(sa.func.min(Event.id)).where(
             Event.id > cursor.event_id, sa.or_(~routed, Event.created_at > now - SETTLE)
         )
     )
-    if blocker is None:
-        top = session.scalar(sa.select(sa.func.max(Event.id)).where(Event.id > cursor.event_id))
-        new = top if top is not None else cursor.event_id
-    else:
-        new = blocker - 1
-    if new > cursor.event_id:
+    below = sa.select(sa.func.max(Event.id)).where(Event.id > cursor.event_id)
+    if blocker is not None:
+        below = below.where(Event.id < blocker)
+    new = session.scalar(below)
+    if new is not None and new > cursor.event_id:
         cursor.event_id, cursor.updated_at = new, now
         session.execute(sa.delete(AlertRouted).where(AlertRouted.event_id <= new))
 

@@ -237,3 +237,30 @@ def test_plan_retry_backs_off_with_jitter_and_honours_retry_after() -> None:
         assert all(full / 2 <= w <= full for w in waits) and len(set(waits)) > 1
     asked = SendResult(ok=False, status=429, retry_after=7200)
     assert plan_retry(1, asked, NOW, settings, rng) == NOW + timedelta(seconds=7200)
+
+
+async def test_an_event_committed_after_a_later_one_is_still_routed(db_url: str, sessions: SessionFactory) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("two open writers: PostgreSQL only (SQLite has one writer, so ids commit in order)")
+    from monitor.alerts.models import AlertCursor, AlertRouted
+    from monitor.events import emit
+
+    config = alerts_config(webhook("http://127.0.0.1:9/x"))
+    emit_events(sessions, config, NOW, [])
+    alerts = runner(config, sessions, Clock(NOW))
+    with sessions() as slow:
+        slow.begin()
+        early = emit(slow, "source.failing", "slow", {"source": "slow"}, now=NOW)
+        slow.flush()  # its id is taken, its commit comes later
+        (late,) = emit_events(sessions, config, NOW, [("source.failing", {"source": "fast"})])
+        assert late > early.id
+        assert (await alerts.route()).events == 1
+        slow.commit()
+    assert (await alerts.route()).events == 1
+    assert sorted(d.event_id for d in deliveries(sessions)) == [early.id, late]
+    # Once both are older than the settle time, the watermark passes them and their markers go.
+    await runner(config, sessions, Clock(NOW + timedelta(hours=1))).route()
+    with session_scope(sessions) as session:
+        assert session.get(AlertCursor, "events").event_id == late  # type: ignore[union-attr]
+        assert session.scalar(sa.select(sa.func.count()).select_from(AlertRouted)) == 0
+    await alerts.aclose()
