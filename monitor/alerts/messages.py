@@ -126,7 +126,8 @@ def render(events: list[Facts], *, fmt: Format, public_url: str, digest: bool = 
     facts = events[0]
     label = LABELS.get(facts.kind, facts.kind)
     brand = f"[{facts.brand_name or facts.brand}] " if facts.brand else ""
-    title = f"{brand}{label}: {_subject(facts)}"
+    about = facts.case_id is not None or facts.source is not None
+    title = f"{brand}{label}: {_subject(facts)}" if about else f"{brand}{label}"
     lines: list[str] = []
     if facts.title:
         lines.append(_bold(escape(facts.title, fmt, 200), fmt))

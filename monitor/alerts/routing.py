@@ -266,7 +266,8 @@ def load_facts(session: Session, events: list[Event]) -> dict[int, Facts]:
             brand = by_key.get(source.brand_key)
         brand_key = brand.key if brand else (p.get("brand") if isinstance(p.get("brand"), str) else None)
         priority = p.get("priority", getattr(case, "priority", None) if case is not None else None)
-        detail = p.get("error") or p.get("warning") or p.get("reason")
+        detail = p.get("error") or p.get("warning") or p.get("reason") or p.get("summary")
+        place = p.get("url") if isinstance(p.get("url"), str) else None
         out[event.id] = Facts(
             event_id=event.id,
             kind=event.kind,
@@ -279,7 +280,7 @@ def load_facts(session: Session, events: list[Event]) -> dict[int, Facts]:
             case_id=case.id if case is not None else (p["case_id"] if isinstance(p.get("case_id"), int) else None),
             source=source_key,
             title=(case.title if case is not None else None) or (mention.title if mention else None),
-            url=(mention.url if mention else None) or (source.url if source else None),
+            url=(mention.url if mention else None) or place or (source.url if source else None),
             detail=str(detail) if detail else None,
         )
     return out

@@ -42,7 +42,7 @@ def test_alerts_test_sends_to_each_channel_kind(tmp_path: Path, monkeypatch) -> 
         hook, chat = receiver.ok()
         assert verify_signature(SECRET, hook.headers["x-replywatch-signature"], hook.body)
         assert hook.json["events"][0]["kind"] == "test" and hook.headers["x-replywatch-event"] == "test"
-        assert chat.path == "/chat" and chat.json["title"] == "Test message: event 0"
+        assert chat.path == "/chat" and chat.json["title"] == "Test message"
 
         missing = cli.invoke(app, ["alerts", "test", "nope", "--config", str(config)])
         assert missing.exit_code == 2 and "no channel 'nope'" in missing.output

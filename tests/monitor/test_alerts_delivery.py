@@ -264,3 +264,24 @@ async def test_an_event_committed_after_a_later_one_is_still_routed(db_url: str,
         assert session.get(AlertCursor, "events").event_id == late  # type: ignore[union-attr]
         assert session.scalar(sa.select(sa.func.count()).select_from(AlertRouted)) == 0
     await alerts.aclose()
+
+
+async def test_response_desk_and_report_events_need_no_change_to_be_routed(sessions: SessionFactory) -> None:
+    """The events the response desk and the reports will emit: routed by kind, brand and priority from the payload."""
+    rules = "[{events: ['reply.*', 'case.sla_breached'], min_priority: high}, {events: [report.ready]}]"
+    with Receiver() as receiver:
+        config = alerts_config(webhook(receiver.url(), rules=rules))
+        emit_events(sessions, config, NOW, [
+            ("reply.disappeared", {"case_id": 4, "brand": "acme", "priority": "urgent",
+                                   "url": "https://board.example/c/4#reply"}),
+            ("case.sla_breached", {"case_id": 5, "brand": "acme", "priority": "low"}),
+            ("report.ready", {"brand": "beta", "summary": "Coverage 98% <b>ok</b>"}),
+        ])  # fmt: skip
+        alerts = runner(config, sessions, Clock(NOW))
+        await alerts.route()
+        assert (await alerts.dispatch()).sent == 2
+        await alerts.aclose()
+    reply, report = (r.json for r in receiver.ok())
+    assert reply["title"] == "[Acme] Reply disappeared from the site: case 4"
+    assert "the place: https://board.example/c/4#reply" in reply["text"] and "priority urgent" in reply["text"]
+    assert report["title"] == "[Beta] Report ready" and "Coverage 98% ‹b›ok‹/b›" in report["text"]
