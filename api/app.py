@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 
 from api.deps import get_caller
 from api.errors import install_error_handlers
-from api.routers import cases, customers, drafts, health, mentions, reports, sources, tokens
+from api.routers import alerts, cases, customers, drafts, health, mentions, reports, sources, tokens
 from monitor.config import Config
 from monitor.db import describe_url, head_revision, make_engine, make_session_factory
 from monitor.desk import desk_rules
@@ -77,6 +77,6 @@ def create_app(
         "dependencies": [Depends(get_caller)],
         "responses": {401: {"description": "No API token, or an unknown or revoked one", **PROBLEM}},
     }
-    for module in (sources, mentions, cases, drafts, customers, reports, tokens):
+    for module in (sources, mentions, cases, drafts, customers, reports, alerts, tokens):
         app.include_router(module.router, **auth)
     return app

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
+import monitor.alerts.models
 import monitor.desk_models
 import monitor.models  # noqa: F401
 from monitor.db import make_engine

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from monitor.cli_alerts import alerts_app
 from monitor.cli_cases import cases_app, customers_app
 from monitor.cli_common import (
     ConfigOpt,
@@ -45,6 +46,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(cases_app, name="cases")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(report_app, name="report")
+app.add_typer(alerts_app, name="alerts")
 
 # -- db --------------------------------------------------------------------------------------
 
@@ -275,6 +277,9 @@ async def _poll_once(cfg: Config, settings: Settings, keys: set[str]) -> list:
             task = progress.add_task("polling", total=len(keys) or None)
             results = await poller.run_due(keys=keys or None, on_result=lambda _r: progress.advance(task))
         await poller.process_cases()
+        if cfg.channels:  # run from cron instead of a worker, alerts still go out
+            await poller.alerts.route()
+            await poller.alerts.dispatch()
         return results
     finally:
         await poller.aclose()

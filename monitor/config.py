@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.alerts.config import AlertsConfig, ChannelConfig, check_references
 from monitor.business_hours import BusinessHoursConfig
 from monitor.config_errors import describe, line_index, substitute
 from monitor.config_types import Duration, Key, Language, Size, Strict, Url, Zone, parse_duration, parse_size
@@ -233,10 +234,12 @@ class Config(_Strict):
     reports: list[ReportDefinition] = Field(default_factory=list)
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
+    channels: list[ChannelConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = AlertsConfig()
     # Where it came from, for messages; set by load_config.
     path: str = "<memory>"
 
-    @field_validator("brands", "sources", "reports", mode="before")
+    @field_validator("brands", "sources", "reports", "channels", mode="before")
     @classmethod
     def _empty_section(cls, value: Any) -> Any:
         return [] if value is None else value  # `sources:` with nothing under it
@@ -250,11 +253,17 @@ class Config(_Strict):
             if source.brand is not None and source.brand not in brand_keys:
                 known = ", ".join(sorted(brand_keys)) or "none declared"
                 raise ValueError(f"sources[{i}].brand: '{source.brand}' is not a brand in this file (brands: {known})")
+        check_references(self)
         _unique("reports", [r.key for r in self.reports])
+        channel_keys = {c.key for c in self.channels}
         for i, report in enumerate(self.reports):
             for j, key in enumerate(report.brands):
                 if key not in brand_keys:
                     raise ValueError(f"reports[{i}].brands[{j}]: '{key}' is not a brand in this file")
+            for j, key in enumerate(report.channels):
+                if key not in channel_keys:
+                    known = ", ".join(sorted(channel_keys)) or "none declared"
+                    raise ValueError(f"reports[{i}].channels[{j}]: '{key}' is not a channel (channels: {known})")
         for i, brand in enumerate(self.brands):
             hours = brand.business_hours or self.business_hours
             where = f"brands[{i}].business_hours" if brand.business_hours else "business_hours"

@@ -92,8 +92,9 @@ def describe(err: Mapping[str, Any], data: Any, lines: dict[tuple, int]) -> str:
         if isinstance(key, str):
             label = f"{label} [source '{key}']"
     # Errors raised by whole-object validators carry their own path in the message.
-    if re.match(r"^[a-z_]+\[\d+\]\.", message):
+    if named := re.match(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)+):", message):
         label, got = "", ""
+        loc = tuple(int(p) if p.isdigit() else p for p in re.findall(r"[a-z_]+|\d+", named.group(1)))
     return f"{_where(loc, lines)}{label + ': ' if label else ''}{message}{got}"
 
 

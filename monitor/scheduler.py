@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import Session
 
 from monitor import metrics
+from monitor.alerts.runner import AlertRunner
 from monitor.cases import ProcessCounts, process_pending
 from monitor.config import Config
 from monitor.db import SessionFactory, session_scope
@@ -93,6 +94,7 @@ class Poller:
         self._inflight: set[asyncio.Task[PollResult]] = set()
         self._scheduler: AsyncIOScheduler | None = None
         self._matcher: BrandMatcher | None = None
+        self.alerts = AlertRunner(config=config, sessions=sessions, worker=self.worker, db=self._db, clock=clock)
 
     # -- running -------------------------------------------------------------------------
 
@@ -208,6 +210,8 @@ class Poller:
             # A report missed while no worker ran is still made within the hour, once.
             self._scheduler.add_job(self.run_report, trigger_of(definition), args=[definition],
                                     id=f"report:{definition.key}", misfire_grace_time=3600, coalesce=True)  # fmt: skip
+        if self.config.channels:
+            self.alerts.schedule(self._scheduler)
         self._scheduler.start()
 
     async def aclose(self) -> None:
@@ -215,6 +219,7 @@ class Poller:
             self._scheduler.shutdown(wait=False)
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self.alerts.aclose()
         if self._own_fetcher:
             await self.fetcher.aclose()
         if self._own_cpu and self.cpu is not None:
