@@ -133,13 +133,15 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reuse", action="store_true", help="Skip the fill: time the report on --database as it is")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-report-"))
     url = args.database or f"sqlite:///{tmp / 'report.db'}"
-    _reset(url)
-    facts = fill(url, args.sources, args.cases, args.seed)
-    print(f"filled {args.sources} sources, {facts['polls']:,} polls, {args.cases:,} cases in "
-          f"{facts['fill_total_s']:.0f} s ({url.split('://')[0]})")  # fmt: skip
+    if not (args.reuse and args.database):
+        _reset(url)
+        facts = fill(url, args.sources, args.cases, args.seed)
+        print(f"filled {args.sources} sources, {facts['polls']:,} polls, {args.cases:,} cases in "
+              f"{facts['fill_total_s']:.0f} s ({url.split('://')[0]})")  # fmt: skip
     sessions = make_session_factory(make_engine(url))
     times = []
     for _ in range(args.runs):

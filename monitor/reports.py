@@ -134,6 +134,13 @@ class CoverageReport:
         return sum(active) / len(active) if active else None
 
 
+def _epoch(column: Any, dialect: str) -> Any:
+    """Seconds since 1970 as a plain number, computed by the database (no datetime objects to build)."""
+    if dialect == "postgresql":
+        return sa.func.extract("epoch", column)
+    return (sa.func.julianday(column) - 2440587.5) * 86400.0
+
+
 def _aware(value: datetime | str) -> datetime:
     """min()/max() of a UTC column come back raw: a naive datetime or, on SQLite, a string."""
     if isinstance(value, str):
@@ -162,36 +169,15 @@ def coverage_report(
     if brand is not None and brand not in brand_ids:
         raise LookupError(f"no brand '{brand}'")
     sources = _sources(session, period_from, end, brand)
-    cases = _case_rows(session, period_from, end, brand_ids.get(brand) if brand else None)
+    brand_id = brand_ids.get(brand) if brand else None
     report = CoverageReport(
         period_from=period_from, period_to=end, generated_at=now, brand=brand, sources=sources,
         overall=SlaFigures(), by_brand={}, by_source={}, by_category={}, by_language={}, by_agent={}, by_week={},
         first_reply_histogram={label: 0 for *_, label in BUCKETS}, open_breaches=[], open_breach_count=0,
         unassigned_mentions=_unassigned(session, period_from, end) if brand is None else 0,
     )  # fmt: skip
-    places = _places(session, [c["id"] for c in cases])
-    closing = _closing_replies(session, period_from, end)
-    groups: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for case in cases:
-        case["brand"] = brand_keys.get(case["brand_id"], "?")
-        groups["by_brand"][case["brand"]].append(case)
-        groups["by_category"][case["category"]].append(case)
-        groups["by_language"][case["language"] or "?"].append(case)
-        groups["by_agent"][case["assignee"] or "(unassigned)"].append(case)
-        year, week, _ = case["opened_at"].isocalendar()
-        groups["by_week"][f"{year}-W{week:02d}"].append(case)
-        for source_key in places.get(case["id"], ()):
-            groups["by_source"][source_key].append(case)
-        if case["first_reply_at"] is not None:
-            hours = (case["first_reply_at"] - case["opened_at"]).total_seconds() / 3600
-            label = next(lab for lo, hi, lab in BUCKETS if hours >= lo and (hi is None or hours < hi))
-            report.first_reply_histogram[label] += 1
-    report.overall = _figures(cases, closing)
-    for name, by_key in groups.items():
-        setattr(report, name, {k: _figures(v, closing) for k, v in sorted(by_key.items())})
-    breaches = _open_breaches(session, brand_ids.get(brand) if brand else None, now, brand_keys)
-    report.open_breach_count = len(breaches)
-    report.open_breaches = breaches[:breach_list]
+    _case_figures(session, report, period_from, end, brand_id, brand_keys)
+    report.open_breach_count, report.open_breaches = _open_breaches(session, brand_id, now, brand_keys, breach_list)
     for key, calendar in (calendars or {}).items():
         if brand is None or key == brand:
             days = [period_from.date() + timedelta(days=i) for i in range((end.date() - period_from.date()).days + 1)]
@@ -209,16 +195,9 @@ def _sources(session: Session, start: datetime, end: datetime, brand: str | None
     ids = [s.id for s in rows]
     in_period = (Poll.source_id.in_(ids), Poll.outcome.in_(SUCCESS), Poll.started_at >= start, Poll.started_at < end)
     # Each successful poll carries its gap to the previous success (set when it finished), so this is
-    # one pass over the (source, started_at) index, no sorting. The first success of the period is
-    # left out of the sums: its gap began before the period and is replaced by the head gap below.
-    firsts = (
-        sa.select(Poll.source_id.label("source_id"), sa.func.min(Poll.started_at).label("first"))
-        .where(*in_period)
-        .group_by(Poll.source_id)
-        .subquery()
-    )
+    # one aggregate pass, no sorting. The first success of the period is corrected below: its gap began
+    # before the period, and the head gap (period start to first success) replaces it.
     allowed = Source.interval_seconds * TOLERANCE
-    later = Poll.started_at > firsts.c.first
     gap = Poll.gap_seconds
     stats = {
         r.source_id: r
@@ -226,17 +205,25 @@ def _sources(session: Session, start: datetime, end: datetime, brand: str | None
             sa.select(
                 Poll.source_id,
                 sa.func.count().label("n"),
-                sa.func.min(firsts.c.first).label("first"),
+                sa.func.min(Poll.started_at).label("first"),
                 sa.func.max(Poll.started_at).label("last"),
-                sa.func.max(sa.case((later, gap), else_=None)).label("longest"),
-                sa.func.sum(sa.case((sa.and_(later, gap > allowed), gap - allowed), else_=0.0)).label("uncovered"),
+                sa.func.max(gap).label("longest"),
+                sa.func.sum(sa.case((gap > allowed, gap - allowed), else_=0.0)).label("uncovered"),
             )
-            .join(firsts, firsts.c.source_id == Poll.source_id)
             .join(Source, Source.id == Poll.source_id)
             .where(*in_period)
             .group_by(Poll.source_id)
         )
     }
+    first_gaps = {
+        source_id: first_gap
+        for source_id, first_gap in session.execute(
+            sa.select(Poll.source_id, Poll.gap_seconds).where(
+                Poll.source_id.in_(list(stats)), Poll.outcome.in_(SUCCESS),
+                sa.tuple_(Poll.source_id, Poll.started_at).in_([(k, _aware(r.first)) for k, r in stats.items()]),
+            )
+        )
+    } if stats else {}  # fmt: skip
     failures: dict[int, Counter[str]] = defaultdict(Counter)
     for source_id, error_class, outcome, n in session.execute(
         sa.select(Poll.source_id, Poll.error_class, Poll.outcome, sa.func.count())
@@ -266,8 +253,13 @@ def _sources(session: Session, start: datetime, end: datetime, brand: str | None
         else:
             head = (_aware(st.first) - since).total_seconds()
             tail = (end - _aware(st.last)).total_seconds()
-            uncovered = float(st.uncovered or 0) + max(head - allowed_gap, 0) + max(tail - allowed_gap, 0)
+            first_gap = float(first_gaps.get(s.id) or 0.0)
+            uncovered = float(st.uncovered or 0) - max(first_gap - allowed_gap, 0.0)
+            uncovered += max(head - allowed_gap, 0.0) + max(tail - allowed_gap, 0.0)
             longest = max(float(st.longest or 0), head, tail)
+            if first_gap and first_gap >= float(st.longest or 0):
+                # The longest stored gap is the one that began before the period: measure the rest.
+                longest = max(_longest_after(session, s.id, _aware(st.first), end), head, tail)
             successes = st.n
         mentions, cases = found.get(s.id, (0, 0))
         out.append(SourceCoverage(
@@ -280,80 +272,126 @@ def _sources(session: Session, start: datetime, end: datetime, brand: str | None
     return out
 
 
-_CASE_COLUMNS = (Case.id, Case.brand_id, Case.status, Case.category, Case.language, Case.assignee, Case.priority,
-                 Case.opened_at, Case.first_reply_at, Case.response_sla, Case.resolution_sla)  # fmt: skip
+class _Acc:
+    """Running figures of one group of cases; the waits are kept for the percentiles."""
+
+    __slots__ = ("cases", "closing", "replied", "resolution_due", "resolution_met", "response_due", "response_met",
+                 "waits")  # fmt: skip
+
+    def __init__(self) -> None:
+        self.cases = self.closing = self.replied = 0
+        self.response_due = self.response_met = self.resolution_due = self.resolution_met = 0
+        self.waits: list[float] = []
+
+    def figures(self) -> SlaFigures:
+        f = SlaFigures(cases=self.cases, response_due=self.response_due, response_met=self.response_met,
+                       resolution_due=self.resolution_due, resolution_met=self.resolution_met, replied=self.replied,
+                       closing_replies=self.closing)  # fmt: skip
+        waits = self.waits
+        if waits:
+            f.median_first_reply_seconds = statistics.median(waits)
+            f.p90_first_reply_seconds = (
+                statistics.quantiles(waits, n=10, method="inclusive")[-1] if len(waits) > 1 else waits[0]
+            )
+        return f
 
 
-def _case_rows(session: Session, start: datetime, end: datetime, brand_id: int | None) -> list[dict[str, Any]]:
-    query = sa.select(*_CASE_COLUMNS).where(Case.opened_at >= start, Case.opened_at < end, Case.status != "merged")
+_DUE = frozenset(("met", "missed", "breached"))
+
+
+def _longest_after(session: Session, source_id: int, first: datetime, end: datetime) -> float:
+    value = session.scalar(
+        sa.select(sa.func.max(Poll.gap_seconds)).where(
+            Poll.source_id == source_id, Poll.outcome.in_(SUCCESS), Poll.started_at > first, Poll.started_at < end
+        )
+    )
+    return float(value or 0.0)
+
+
+def _case_figures(
+    session: Session, report: CoverageReport, start: datetime, end: datetime, brand_id: int | None,
+    brands: dict[int, str],
+) -> None:  # fmt: skip
+    """Every grouping in one pass over plain rows (numbers and short strings, no datetimes built)."""
+    dialect = session.get_bind().dialect.name
+    opened = _epoch(Case.opened_at, dialect)
+    wait = _epoch(Case.first_reply_at, dialect) - opened
+    in_period = [Case.opened_at >= start, Case.opened_at < end, Case.status != "merged"]
     if brand_id is not None:
-        query = query.where(Case.brand_id == brand_id)
-    names = [c.key for c in _CASE_COLUMNS]
-    rows = []
-    for values in session.execute(query):
-        row = dict(zip(names, values, strict=True))
-        for key in ("opened_at", "first_reply_at"):
-            if row[key] is not None and row[key].tzinfo is None:
-                row[key] = row[key].replace(tzinfo=UTC)
-        rows.append(row)
-    return rows
-
-
-def _places(session: Session, case_ids: list[int]) -> dict[int, set[str]]:
-    out: dict[int, set[str]] = defaultdict(set)
-    for chunk in range(0, len(case_ids), 20_000):  # bound the IN list
-        part = case_ids[chunk : chunk + 20_000]
-        for case_id, key in session.execute(
-            sa.select(Mention.case_id, Source.key).join(Source, Source.id == Mention.source_id)
-            .where(Mention.case_id.in_(part)).distinct()
-        ):  # fmt: skip
-            out[case_id].add(key)
-    return out
-
-
-def _closing_replies(session: Session, start: datetime, end: datetime) -> set[int]:
-    return set(session.scalars(
+        in_period.append(Case.brand_id == brand_id)
+    conn = session.connection()
+    places: dict[int, list[str]] = defaultdict(list)
+    for case_id, key in conn.execute(
+        sa.select(Mention.case_id, Source.key).distinct()
+        .join(Source, Source.id == Mention.source_id).join(Case, Case.id == Mention.case_id).where(*in_period)
+    ):  # fmt: skip
+        places[case_id].append(key)
+    closing = set(conn.scalars(
         sa.select(Reply.case_id).where(Reply.kind == "closing", Reply.posted_at >= start, Reply.posted_at < end)
     ))  # fmt: skip
-
-
-def _figures(cases: list[dict[str, Any]], closing: set[int]) -> SlaFigures:
-    f = SlaFigures(cases=len(cases))
-    waits = []
-    for c in cases:
-        if c["response_sla"] in ("met", "missed", "breached"):
-            f.response_due += 1
-            f.response_met += c["response_sla"] == "met"
-        if c["resolution_sla"] in ("met", "missed", "breached"):
-            f.resolution_due += 1
-            f.resolution_met += c["resolution_sla"] == "met"
-        if c["first_reply_at"] is not None:
-            f.replied += 1
-            waits.append((c["first_reply_at"] - c["opened_at"]).total_seconds())
-        f.closing_replies += c["id"] in closing
-    if waits:
-        f.median_first_reply_seconds = statistics.median(waits)
-        f.p90_first_reply_seconds = (
-            statistics.quantiles(waits, n=10, method="inclusive")[-1] if len(waits) > 1 else waits[0]
-        )
-    return f
-
-
-def _open_breaches(session: Session, brand_id: int | None, now: datetime, brands: dict[int, str]) -> list[Breach]:
-    query = sa.select(Case.id, Case.brand_id, Case.priority, Case.title, Case.response_sla, Case.response_due_at,
-                      Case.resolution_sla, Case.resolution_due_at).where(
-        Case.status.in_(("new", "acknowledged", "in_progress")),
-        sa.or_(Case.response_sla == "breached", Case.resolution_sla == "breached"),
+    groups: dict[str, dict[str, _Acc]] = {n: defaultdict(_Acc) for n in
+                                          ("by_brand", "by_category", "by_language", "by_agent", "by_week", "by_source")}  # fmt: skip
+    overall = _Acc()
+    weeks: dict[int, str] = {}
+    histogram = report.first_reply_histogram
+    rows = conn.execute(
+        sa.select(Case.id, Case.brand_id, Case.category, Case.language, Case.assignee, opened, wait,
+                  Case.response_sla, Case.resolution_sla).where(*in_period)
     )  # fmt: skip
+    for case_id, bid, category, language, assignee, opened_s, wait_s, r_sla, s_sla in rows:
+        day = int(float(opened_s) // 86400)
+        week = weeks.get(day)
+        if week is None:
+            year, number, _ = datetime.fromtimestamp(day * 86400, UTC).isocalendar()
+            week = weeks[day] = f"{year}-W{number:02d}"
+        accs = [overall, groups["by_brand"][brands.get(bid, "?")], groups["by_category"][category],
+                groups["by_language"][language or "?"], groups["by_agent"][assignee or "(unassigned)"],
+                groups["by_week"][week]]  # fmt: skip
+        accs += [groups["by_source"][key] for key in places.get(case_id, ())]
+        r_due, s_due, closed = r_sla in _DUE, s_sla in _DUE, case_id in closing
+        w = round(float(wait_s), 3) if wait_s is not None else None  # julianday arithmetic is not exact
+        if w is not None:
+            hours = w / 3600
+            histogram[next(lab for lo, hi, lab in BUCKETS if hours >= lo and (hi is None or hours < hi))] += 1
+        for acc in accs:
+            acc.cases += 1
+            if r_due:
+                acc.response_due += 1
+                acc.response_met += r_sla == "met"
+            if s_due:
+                acc.resolution_due += 1
+                acc.resolution_met += s_sla == "met"
+            if w is not None:
+                acc.replied += 1
+                acc.waits.append(w)
+            acc.closing += closed
+    report.overall = overall.figures()
+    for name, by_key in groups.items():
+        setattr(report, name, {k: v.figures() for k, v in sorted(by_key.items())})
+
+
+def _open_breaches(
+    session: Session, brand_id: int | None, now: datetime, brands: dict[int, str], keep: int
+) -> tuple[int, list[Breach]]:
+    """How many open cases have a breached clock, and the `keep` oldest breaches (by deadline)."""
+    open_case = [Case.status.in_(("new", "acknowledged", "in_progress"))]
     if brand_id is not None:
-        query = query.where(Case.brand_id == brand_id)
+        open_case.append(Case.brand_id == brand_id)
+    count = session.scalar(
+        sa.select(sa.func.count()).select_from(Case)
+        .where(*open_case, sa.or_(Case.response_sla == "breached", Case.resolution_sla == "breached"))
+    ) or 0  # fmt: skip
     out = []
-    for cid, bid, priority, title, r_sla, r_due, _, s_due in session.execute(query):
-        clock, due = ("first_response", r_due) if r_sla == "breached" else ("resolution", s_due)
-        out.append(Breach(case_id=cid, brand=brands.get(bid, "?"), clock=clock, priority=priority, due_at=due,
-                          age_seconds=(now - due).total_seconds(), title=title))  # fmt: skip
+    for clock, state, due in (("first_response", Case.response_sla, Case.response_due_at),
+                              ("resolution", Case.resolution_sla, Case.resolution_due_at)):  # fmt: skip
+        query = sa.select(Case.id, Case.brand_id, Case.priority, Case.title, due).where(*open_case, state == "breached")
+        if clock == "resolution":  # a case breached on both clocks is listed once, by its first-response breach
+            query = query.where(Case.response_sla != "breached")
+        for cid, bid, priority, title, due_at in session.execute(query.order_by(due).limit(keep)):
+            out.append(Breach(case_id=cid, brand=brands.get(bid, "?"), clock=clock, priority=priority, due_at=due_at,
+                              age_seconds=(now - due_at).total_seconds(), title=title))  # fmt: skip
     out.sort(key=lambda b: b.due_at)
-    return out
+    return count, out[:keep]
 
 
 def _unassigned(session: Session, start: datetime, end: datetime) -> int:
