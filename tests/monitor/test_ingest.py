@@ -155,12 +155,13 @@ def test_prepare_settles_languages_without_the_model_and_dedupes() -> None:
         raw(1, "the same key again"),
         raw(2, "Замовлення не привезли, гроші не повертають уже тиждень."),
         raw(3, "😡", title=None),
+        raw(4, "Refund pending since Monday", title=None),
     ]
     prepared = prepare_mentions(items, "ru")
-    assert [i.dedup_key for i in prepared.items] == ["id:ext-1", "id:ext-2", "id:ext-3"]
+    assert [i.dedup_key for i in prepared.items] == ["id:ext-1", "id:ext-2", "id:ext-3", "id:ext-4"]
     assert prepared.items[0] == normalise(items[0])
-    assert prepared.languages == {"id:ext-1": "ru", "id:ext-3": "ru"}
-    assert prepared.undecided == ["id:ext-2"]  # Ukrainian letters: the model decides
+    assert prepared.languages == {"id:ext-1": "ru", "id:ext-2": "uk", "id:ext-3": "ru"}
+    assert prepared.undecided == ["id:ext-4"]  # letters cannot tell: the model decides
     assert language_text(prepared.items[1]).startswith("Жалоба 2\nЗамовлення")
 
 
