@@ -296,8 +296,8 @@ async def run_round(
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("language detection (monitor/language.py, lingua)", ("/monitor/language.py",)),
     ("feedparser", ("/feedparser/",)),
-    ("RSS reader (sources/rss.py, lxml)", ("/sources/rss.py",)),
     ("text cleaning (sources/text.py: html_to_text, clean_text)", ("/sources/text.py",)),
+    ("RSS reader (sources/rss.py, lxml)", ("/sources/rss.py",)),
     ("feed adapter, rest (sources/feed.py, sources/values.py)", ("/sources/feed.py", "/sources/values.py")),
     ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/", "prepare_mentions (/")),
     ("ingest: SQL and ORM (monitor/ingest.py)", ("/monitor/ingest.py",)),

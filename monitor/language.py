@@ -61,7 +61,7 @@ def _detector() -> LanguageDetector:
 _CYRILLIC = re.compile("[\u0400-\u04ff]+")
 _ARMENIAN = re.compile("[\u0531-\u058f]")
 _LATIN = re.compile("[a-zA-Z\u00c0-\u024f]+")
-_LETTERS = re.compile(r"[^\W\d_]+")
+_OTHER_SCRIPT = re.compile("[\u0370-\u03ff\u0500-\u052f\u0590-\u1fff\u2c00-\ud7ff\uf900-\ufdcf\ufe70-\ufeff]")
 _NON_ASCII_LATIN = re.compile("[\u00c0-\u024f]")
 _FITS: dict[str, tuple[re.Pattern[str], str, str]] = {
     "ru": (_CYRILLIC, "", "іїєґўәғқңөұүһ"),
@@ -81,7 +81,8 @@ _COMMON_WORDS = {
 }
 _WORDS = {code: frozenset(words.split()) for code, words in _COMMON_WORDS.items()}
 _LANGUAGE_OF_WORD = {word: code for code, words in _WORDS.items() for word in words}
-_WORD = re.compile(r"[^\W\d_]+")
+# Runs of the letters the common words are written in: all a word needs to be looked up.
+_WORD = re.compile("[a-zäöüßąćęłńóśźż]+")
 # Share of the letters that must be in the declared language's script (brand names and
 # addresses in Latin letters are common in Cyrillic complaints).
 _SCRIPT_SHARE = 0.8
@@ -119,10 +120,13 @@ def _settle(sample: str, hint: str | None) -> tuple[bool, str | None]:
 
 
 def _script(sample: str) -> re.Pattern[str] | None:
-    """The script (_CYRILLIC or _LATIN) of at least _SCRIPT_SHARE of the letters, if any."""
-    letters = _count(_LETTERS, sample)
-    for script in (_CYRILLIC, _LATIN):
-        if _count(script, sample) >= _SCRIPT_SHARE * letters:
+    """The script (_CYRILLIC or _LATIN) of at least _SCRIPT_SHARE of the letters, if any; None too
+    when letters of another script (Greek, Hebrew, Arabic, CJK, ...) are there at all."""
+    if _OTHER_SCRIPT.search(sample):
+        return None
+    cyrillic, latin = _count(_CYRILLIC, sample), _count(_LATIN, sample)
+    for script, letters in ((_CYRILLIC, cyrillic), (_LATIN, latin)):
+        if letters and letters >= _SCRIPT_SHARE * (cyrillic + latin):
             return script
     return None
 

@@ -196,6 +196,8 @@ def _link(value: str) -> str:
 def _repaired(value: str) -> str:
     """feedparser's last steps on every text: UTF-8 that was read as Latin-1 is read again, and C1
     code points become the Windows-1252 characters they usually meant."""
+    if value.isascii():
+        return value  # neither step changes ASCII
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")
     return value.translate(_CP1252) if _C1.search(value) else value

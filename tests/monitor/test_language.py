@@ -57,6 +57,7 @@ def test_without_a_hint_letters_settle_a_text_only_one_language_fits(text: str, 
         "Refund pending since Monday",  # English without two of its common words
         "Заказ Acme order refund pending, shop Бета",  # no script has 80 % of the letters
         "Le client a été remboursé hier soir",  # a language with no rule
+        "Η παραγγελία δεν ήρθε ποτέ, the shop is silent",  # another script among the letters
     ],
 )
 def test_what_the_rules_cannot_settle_goes_to_the_model(text: str) -> None:
