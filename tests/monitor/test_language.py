@@ -70,6 +70,12 @@ def test_english_words_in_a_german_looking_text_go_to_the_model() -> None:
     assert detect_language(mixed, hint="de") == "en"
 
 
+def test_a_word_two_languages_share_does_not_unsettle_a_text() -> None:
+    # "nie" is Polish for "not" and German for "never".
+    text = "Ich bin seit Jahren Stammkunde bei Acme, aber so einen Umgang habe ich noch nie erlebt. Schade für mich."
+    assert settle_without_model(text) == (True, "de")
+
+
 def test_what_letters_settle_without_a_hint() -> None:
     assert settle_without_model("😡😡😡 !!!", hint="ru") == (True, "ru")  # too few letters: the hint
     assert settle_without_model("Պատվերը ուշանում է արդեն երկու շաբաթ", hint=None) == (True, "hy")
