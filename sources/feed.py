@@ -1,8 +1,8 @@
 """RSS 2.0, RSS 1.0 and Atom feeds, read with feedparser from bytes our own client fetched.
 
-Plain, well-formed RSS 2.0 in UTF-8 is read by `sources.rss` with lxml instead, with the
-same result at a fraction of the cost; everything else, and anything it is unsure of, goes
-to feedparser.
+Plain, well-formed RSS 2.0 and Atom in UTF-8 are read by `sources.rss` with lxml instead,
+with the same result at a fraction of the cost; everything else, and anything it is unsure
+of, goes to feedparser.
 """
 
 from __future__ import annotations
