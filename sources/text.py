@@ -94,6 +94,10 @@ def html_to_text(html: str, *, limit: int | None = None) -> str:
         return clean_text(html[:_HTML_MAX], single_line=True, limit=limit) or ""
     if (simple := _simple_text(html, limit)) is not None:
         return simple
+    return _tree_text(html, limit)
+
+
+def _tree_text(html: str, limit: int | None) -> str:
     tree, _ = parse_html(html)
     root = None if tree is None else tree.body or tree.root
     if root is None:

@@ -155,19 +155,28 @@ def due_first(sessions: SessionFactory, key: str) -> None:
         session.execute(sa.update(Source).where(Source.key == key).values(next_poll_at=NOW - timedelta(minutes=1)))
 
 
+def held_and_three_others() -> dict:
+    """Routes of a source that answers only once three others were fetched, and of those three."""
+    released, seen = threading.Event(), []
+    routes = {"/held.rss": held_until(released, etag_feed(FEED))}
+    return routes | {f"/f{i}.rss": counted(etag_feed(FEED), seen, released, 3) for i in range(3)}
+
+
+async def held_first(sessions: SessionFactory, server: LoopbackServer, scheduler: str) -> Poller:
+    """A synced poller of the server's routes, with the held source due before the others."""
+    urls = {path.strip("/").split(".")[0]: server.url(path) for path in server.routes}
+    poller = Poller(config=feed_config(urls, extra=f"scheduler: {{{scheduler}}}"), sessions=sessions, clock=Clock())
+    await poller.sync()
+    due_first(sessions, "held")
+    return poller
+
+
 async def test_run_due_refills_free_slots_while_a_slow_poll_is_in_flight(sessions: SessionFactory) -> None:
     # Two slots; the held source is claimed first and answers only after the three others were
     # fetched. Polling in batches of two would wait for it, and it would then give up with a 503.
-    released, seen = threading.Event(), []
-    routes = {"/held.rss": held_until(released, etag_feed(FEED))}
-    routes |= {f"/f{i}.rss": counted(etag_feed(FEED), seen, released, 3) for i in range(3)}
-    with LoopbackServer(routes) as server:
-        urls = {path.strip("/").split(".")[0]: server.url(path) for path in routes}
-        config = feed_config(urls, extra="scheduler: {max_concurrency: 2, parse_workers: 0}")
-        poller = Poller(config=config, sessions=sessions, clock=Clock())
+    with LoopbackServer(held_and_three_others()) as server:
+        poller = await held_first(sessions, server, "max_concurrency: 2, parse_workers: 0")
         try:
-            await poller.sync()
-            due_first(sessions, "held")
             results = {r.key: r for r in await poller.run_due()}
         finally:
             await poller.aclose()
@@ -179,16 +188,9 @@ async def test_run_due_refills_free_slots_while_a_slow_poll_is_in_flight(session
 
 async def test_the_worker_refills_free_slots_without_waiting_for_the_next_tick(sessions: SessionFactory) -> None:
     # The tick comes once a minute; only the first one runs during the test.
-    released, seen = threading.Event(), []
-    routes = {"/held.rss": held_until(released, etag_feed(FEED))}
-    routes |= {f"/f{i}.rss": counted(etag_feed(FEED), seen, released, 3) for i in range(3)}
-    with LoopbackServer(routes) as server:
-        urls = {path.strip("/").split(".")[0]: server.url(path) for path in routes}
-        config = feed_config(urls, extra="scheduler: {tick: 60s, max_concurrency: 2, parse_workers: 0}")
-        poller = Poller(config=config, sessions=sessions, clock=Clock())
+    with LoopbackServer(held_and_three_others()) as server:
+        poller = await held_first(sessions, server, "tick: 60s, max_concurrency: 2, parse_workers: 0")
         try:
-            await poller.sync()
-            due_first(sessions, "held")
             poller.start()
             for _ in range(200):
                 if len(counts(sessions)) == 4 and all(n == 50 for n in counts(sessions).values()):

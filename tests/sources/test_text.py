@@ -15,9 +15,6 @@ from sources.text import (
     clean_id,
     clean_text,
     html_to_text,
-    node_text,
-    parse_html,
-    prepare_node,
 )
 
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]")
@@ -170,16 +167,6 @@ def test_clean_id_accepts_ints_and_hashes_overlong_ids() -> None:
     assert long_a is not None and long_a.startswith("sha256:") and long_a != long_b
 
 
-def tree_text(html: str, limit: int | None = None) -> str:
-    """html_to_text the long way, through the lexbor tree, for comparing with the shortcut."""
-    tree, _ = parse_html(html)
-    root = None if tree is None else tree.body or tree.root
-    if root is None:
-        return ""
-    prepare_node(root)
-    return node_text(root, limit=limit)
-
-
 def test_simple_fragments_read_without_a_tree_give_the_tree_s_text() -> None:
     rng = random.Random(7)
     pieces = [
@@ -194,7 +181,7 @@ def test_simple_fragments_read_without_a_tree_give_the_tree_s_text() -> None:
     shortcut = 0
     for html in samples:
         for limit in (None, 5, 100_000):
-            assert html_to_text(html, limit=limit) == tree_text(html, limit=limit), (html, limit)
+            assert html_to_text(html, limit=limit) == text_module._tree_text(html, limit), (html, limit)
         shortcut += text_module._simple_text(html, None) is not None
     assert shortcut > 2000  # most of them took the shortcut
 
