@@ -45,6 +45,7 @@ def test_new_items_are_stored_once_and_re_polling_stores_nothing(sessions: Sessi
     assert (again.new, again.updated, again.unchanged) == (0, 0, 30)
     stored = mentions(sessions)
     assert len(stored) == 30
+    assert first.new_ids == [m.id for m in stored] and again.new_ids == []
     assert stored[0].first_seen_at == NOW and stored[0].last_seen_at == NOW + timedelta(minutes=15)
     assert stored[0].language == "ru"
 
