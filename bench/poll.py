@@ -1,8 +1,8 @@
 """Polling benchmark: how many polls per minute one worker process sustains, and at what memory.
 
-    .venv/bin/python bench/poll.py [--sources 2000] [--items 50] [--rounds 3] [--sample 100]
+    .venv/bin/python bench/poll.py [--sources 1000] [--items 50] [--rounds 3] [--sample 200]
                                    [--database URL] [--parse-workers K] [--max-concurrency 64]
-                                   [--max-connections 64] [--profile] [--json PATH]
+                                   [--max-connections 16] [--profile] [--json PATH]
 
 A feed server (bench/feedserver.py) runs in its own process and serves N distinct RSS 2.0
 feeds of `--items` items (~2 KB of ru/de/en complaint text each) with strong ETags. The
@@ -14,8 +14,12 @@ sources are made due, and `Poller.run_due()` is timed:
     B  nothing changed: every answer is a 304           -> polls/min          (--rounds times)
     C  every feed changed (new guids everywhere)        -> polls/min, new/s   (--rounds times)
 
-B and C poll `--sample` of the N sources (spread evenly; 0 = all of them) so that the whole
-run stays near ten minutes, and are reported as medians. Peak memory is ru_maxrss of this
+B and C poll `--sample` of the N sources (spread evenly; 0 = all of them) and are reported as
+medians. The defaults (1,000 sources, so round A stores 50,000 mentions; rounds B and C over
+200 of them) keep a run, with --profile, within about six minutes on 2 CPUs; round A then
+measures first polls into a database that grows from empty to 50,000 mentions, and B and C
+poll a database of 50,000-110,000. `--parse-workers` and `--max-connections` default to what
+the config defaults to. Peak memory is ru_maxrss of this
 (the poller) process after all rounds; parse workers and the feed server are reported
 separately. CPU seconds per round are reported too: on a shared machine they are steadier
 than wall time. `--profile` then runs five more rounds B and one more round C under py-spy
@@ -160,7 +164,8 @@ def watch_list(server_url: str, args: argparse.Namespace) -> Config:
         "contact_url: https://replywatch.example/bench",
         "http: {per_host_delay: 0s, per_host_concurrency: 64, retries: 0, timeout: 60s,"
         f" max_connections: {args.max_connections}}}",
-        f"scheduler: {{max_concurrency: {args.max_concurrency}, parse_workers: {args.parse_workers}}}",
+        f"scheduler: {{max_concurrency: {args.max_concurrency}"
+        + ("}" if args.parse_workers is None else f", parse_workers: {args.parse_workers}}}"),
         "brands:",
         "  - {key: acme, name: Acme, names: [Акме, Acme Shop], domains: [acme.example]}",
         "  - {key: beta, name: Beta Markt, names: [Бета Маркет], domains: [beta.example]}",
@@ -242,6 +247,7 @@ class Round:
     cpu_poller: float = 0.0
     cpu_workers: float = 0.0
     cpu_server: float = 0.0
+    load: float = 0.0  # 1-minute load average at the end of the round
 
     @property
     def per_min(self) -> float:
@@ -271,6 +277,7 @@ async def run_round(
     r.cpu_poller = self_cpu() - cpu0
     r.cpu_workers = sum(proc_cpu(pid) - workers0.get(pid, 0.0) for pid in worker_pids(poller))
     r.cpu_server = server.control("stats")["cpu_s"] - server0
+    r.load = round(os.getloadavg()[0], 2)
     r.new = sum(x.items_new for x in results)
     r.outcomes = dict(collections.Counter(x.outcome for x in results))
     for x in results:
@@ -285,13 +292,14 @@ async def run_round(
 # -- profiling -------------------------------------------------------------------------------------
 
 # Each sample goes to the first bucket whose marker is anywhere in its stack (order matters:
-# language detection runs inside ingest, which runs inside the poll's DB transaction).
+# language detection runs inside prepare_mentions, and inside ingest when a language is missing).
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
     ("language detection (monitor/language.py, lingua)", ("/monitor/language.py",)),
     ("feedparser", ("/feedparser/",)),
     ("text cleaning (sources/text.py: html_to_text, clean_text)", ("/sources/text.py",)),
+    ("RSS reader (sources/rss.py, lxml)", ("/sources/rss.py",)),
     ("feed adapter, rest (sources/feed.py, sources/values.py)", ("/sources/feed.py", "/sources/values.py")),
-    ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/")),
+    ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/", "prepare_mentions (/")),
     ("ingest: SQL and ORM (monitor/ingest.py)", ("/monitor/ingest.py",)),
     ("poll record, claim, commit (monitor/polling.py, session)", ("/monitor/polling.py", "/sqlalchemy/")),
     ("process pool: pickling and queues", ("/concurrent/futures/process.py", "/multiprocessing/")),
@@ -355,7 +363,7 @@ def summarise_profile(raw: Path, server_pid: int, top: int = 25) -> dict[str, An
 
 
 def _short(path: str) -> str:
-    for marker in ("site-packages/", "/lib/python3.11/", "/work/main/"):
+    for marker in ("site-packages/", "/lib/python3.11/", f"{HERE.parent}/"):
         if marker in path:
             return path.split(marker, 1)[1]
     return path
@@ -490,6 +498,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         out["config_load_s"] = round(time.perf_counter() - started, 2)
 
         poller = Poller(config=config, sessions=sessions)
+        args.parse_workers = config.scheduler.parse_workers  # the config's default when not given
         await poller.sync()
         rounds: list[Round] = []
 
@@ -498,7 +507,8 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             print(
                 f"  {r.name:3} {r.polls:5} polls in {r.seconds:7.2f} s = {r.per_min:7.0f} polls/min,"
                 f" {r.new_per_s:6.0f} new/s  outcomes={r.outcomes}  unexpected={r.unexpected}"
-                f"  cpu poller={r.cpu_poller:.1f}s workers={r.cpu_workers:.1f}s server={r.cpu_server:.1f}s",
+                f"  cpu poller={r.cpu_poller:.1f}s workers={r.cpu_workers:.1f}s server={r.cpu_server:.1f}s"
+                f" load={r.load}",
                 flush=True,
             )
             for e in r.errors:
@@ -606,13 +616,15 @@ def print_report(out: dict[str, Any]) -> None:
             print(f"    {who:12} {c['connections']:3} connections, answers {c['status']}: {c['per_second']:7.0f} req/s")
     print()
     # CPU time per poll is steadier than wall time on a shared machine: compare runs with it.
-    print("  CPU s: seconds of CPU used during the round; ms/poll: CPU per poll (poller process + parse workers)")
+    print("  CPU s: seconds of CPU used during the round; ms/poll: CPU per poll (poller process + parse workers);")
+    print("  CPU/wall: CPUs the poller and its workers got on average; load: 1-minute load average at the round's end")
     header = f"{'round':5} {'polls':>6} {'seconds':>8} {'polls/min':>10} {'new/s':>7}"
-    print(f"  {header} {'CPU s: poller':>14} {'workers':>8} {'server':>7} {'ms/poll':>8}")
+    print(f"  {header} {'CPU s: poller':>14} {'workers':>8} {'server':>7} {'ms/poll':>8} {'CPU/wall':>8} {'load':>5}")
     for r in out["rounds"]:
         line = f"{r['name']:5} {r['polls']:6} {r['seconds']:8.2f} {r['per_min']:10.0f} {r['new_per_s']:7.0f}"
         line += f" {r['cpu_poller']:14.1f} {r['cpu_workers']:8.1f} {r['cpu_server']:7.1f}"
         line += f" {(r['cpu_poller'] + r['cpu_workers']) * 1000 / max(1, r['polls']):8.1f}"
+        line += f" {(r['cpu_poller'] + r['cpu_workers']) / max(r['seconds'], 1e-9):8.2f} {r.get('load', 0):5.1f}"
         print(f"  {line}" + (f"  unexpected {r['unexpected']}" if r["unexpected"] else ""))
     for prof in out.get("profiles", []):
         print_profile(prof)
@@ -640,18 +652,20 @@ def print_profile(prof: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sources", type=int, default=2000, help="feeds to poll (default 2000)")
+    parser.add_argument("--sources", type=int, default=1000, help="feeds to poll (default 1000)")
     parser.add_argument("--items", type=int, default=50, help="items per feed (default 50, ~100 KB)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of B and C (default 3)")
     parser.add_argument("--database", help="SQLAlchemy URL (default: a temporary SQLite file); PG schema is dropped")
-    parser.add_argument("--parse-workers", type=int, default=0, help="scheduler.parse_workers (default 0)")
+    parser.add_argument(
+        "--parse-workers", type=int, help="scheduler.parse_workers (default: the config's, 2 with 2 or more CPUs)"
+    )
     parser.add_argument("--max-concurrency", type=int, default=64, help="scheduler.max_concurrency (default 64)")
-    parser.add_argument("--max-connections", type=int, default=64, help="http.max_connections (default 64)")
+    parser.add_argument("--max-connections", type=int, default=16, help="http.max_connections (default 16)")
     parser.add_argument(
         "--sample",
         type=int,
-        default=100,
-        help="rounds B and C poll this many of the sources, spread evenly (default 100; 0 = all)",
+        default=200,
+        help="rounds B and C poll this many of the sources, spread evenly (default 200; 0 = all)",
     )
     parser.add_argument(
         "--interval",

@@ -16,6 +16,7 @@ A worker that dies between 1 and 3 leaves a `running` poll and a lease that expi
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from sqlmodel import Session
 
 from monitor.config import Config, SchedulerConfig
 from monitor.events import emit
-from monitor.ingest import IngestCounts, store_mentions
+from monitor.ingest import IngestCounts, Normalised, store_mentions
 from monitor.models import Brand, Poll, Source
 from sources.base import Collected, RawMention, Validators
 from sources.errors import Gone, RateLimited, SourceError
@@ -73,6 +74,10 @@ class Outcome:
     # An unexpected exception (a bug, not the source's fault): recorded, never raised past the loop.
     crash: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # The collected items already normalised, and their languages by dedup key, when the poller
+    # did that CPU work before the write transaction (None: store_mentions normalises them).
+    prepared: list[Normalised] | None = None
+    languages: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -157,9 +162,17 @@ def _lease(session: Session, source: Source, now: datetime, worker: str, lease: 
 def reap_abandoned(*, session: Session, now: datetime) -> int:
     """Close polls whose worker died (lease expired while still running)."""
     expired = sa.select(Source.id).where(Source.lease_until.is_not(None), Source.lease_until < now).scalar_subquery()
+    # A poll is still alive only while its worker holds the source's lease. Besides expired leases,
+    # this catches a dead worker's poll whose source another worker has leased since: that lease is
+    # not the poll's, and when it is released the old row would otherwise stay "running" for ever.
+    held = (
+        sa.select(Source.id)
+        .where(Source.id == Poll.source_id, Source.lease_owner == Poll.worker, Source.lease_until >= now)
+        .exists()
+    )
     result = session.execute(
         sa.update(Poll)
-        .where(Poll.outcome == "running", Poll.source_id.in_(expired))
+        .where(Poll.outcome == "running", sa.or_(Poll.source_id.in_(expired), sa.and_(Poll.worker.is_not(None), ~held)))
         .values(outcome="abandoned", finished_at=now, error_class="abandoned",
                 error_message="the worker stopped before the poll finished; the source was polled again")
     )  # fmt: skip
@@ -239,7 +252,7 @@ def finish_poll(
     poll.duration_ms = int((now - claim.started_at).total_seconds() * 1000)
     counts = IngestCounts()
     if outcome.ok and outcome.collected is not None:
-        counts = _store(session, source, outcome.collected.items, now)
+        counts = _store(session, source, outcome, now)
         facts = outcome.collected.facts
         poll.outcome = "not_modified" if facts.not_modified else "ok"
         poll.http_status, poll.pages, poll.bytes_read = facts.http_status, facts.pages, facts.bytes_read
@@ -276,17 +289,19 @@ def finish_poll(
     return poll
 
 
-def _store(session: Session, source: Source, items: list[RawMention], now: datetime) -> IngestCounts:
+def _store(session: Session, source: Source, outcome: Outcome, now: datetime) -> IngestCounts:
     brand_id = None
     if source.brand_key:
         brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == source.brand_key))
+    items: Sequence[RawMention | Normalised] = outcome.collected.items if outcome.collected else []
     return store_mentions(
         session=session,
         source_id=source.id,
-        items=items,
+        items=outcome.prepared if outcome.prepared is not None else items,
         now=now,
         brand_id=brand_id,
         language_hint=source.language,
+        languages=outcome.languages,
     )
 
 

@@ -2,9 +2,13 @@
 
 Each tick leases as many due sources as there are free slots (`max_concurrency`
 minus polls still in flight) and starts them as tasks; the tick itself returns at
-once, so one slow source never holds up the others. Fetching is async (one shared
-httpx client); parsing runs in the CPU executor; database work runs in a
-dedicated executor (one thread on SQLite, which has one writer anyway).
+once, so one slow source never holds up the others. While more sources are due than
+there are slots, a quarter of the slots falling free claims again at once instead of
+waiting for the next tick. Fetching is async (one shared
+httpx client); parsing, normalising and language detection run in the CPU
+executor (`scheduler.parse_workers` processes, or threads); database work runs
+in a dedicated executor (one thread on SQLite, which has one writer anyway), so
+the write transaction of a poll holds only SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import random
 import socket
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -30,13 +34,16 @@ from monitor.cases import ProcessCounts, process_pending
 from monitor.config import Config
 from monitor.db import SessionFactory, session_scope
 from monitor.desk import backfill_deadlines, desk_rules
+from monitor.ingest import Normalised, changed_keys, language_text, prepare_mentions
+from monitor.language import detect_languages
 from monitor.matching import BrandMatcher
 from monitor.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned, sync_config
 from monitor.replies import sweep_unverified
 from monitor.report_schedule import ReportDefinition, ReportRun, run_report, trigger_of
 from monitor.sla import SweepCounts, sweep
+from monitor.workers import parse_pool
 from sources import feed, html, json
-from sources.base import ParsedPage, collect
+from sources.base import ParsedPage, RawMention, collect
 from sources.errors import SourceError
 from sources.http import Fetcher
 
@@ -46,6 +53,11 @@ log = structlog.get_logger("replywatch.scheduler")
 T = TypeVar("T")
 
 PARSERS: dict[str, Callable[..., ParsedPage]] = {"feed": feed.parse, "html": html.parse, "json": json.parse}
+
+
+def _refill_at(limit: int) -> int:
+    # Free slots worth a claim transaction: a quarter of them, so claims stay few and slots stay full.
+    return max(1, limit // 4)
 
 
 def utcnow() -> datetime:
@@ -90,8 +102,11 @@ class Poller:
         self._db = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="replywatch-db")
         workers = config.scheduler.parse_workers
         self._own_cpu = cpu is None and workers > 0
-        self.cpu = cpu or (ProcessPoolExecutor(max_workers=workers) if workers > 0 else None)
+        self.cpu = cpu or (parse_pool(workers) if workers > 0 else None)
         self._inflight: set[asyncio.Task[PollResult]] = set()
+        self._tick_lock = asyncio.Lock()
+        self._more_due = False
+        self._refill: asyncio.Task[None] | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._matcher: BrandMatcher | None = None
         self.alerts = AlertRunner(config=config, sessions=sessions, worker=self.worker, db=self._db, clock=clock)
@@ -103,20 +118,50 @@ class Poller:
 
     async def tick(self) -> int:
         """Claim due sources into the free slots and start polling them; return how many started."""
-        free = self.config.scheduler.max_concurrency - len(self._inflight)
-        if free <= 0:
-            return 0
-        claims = await self._claim(free)
-        for claim in claims:
-            task = asyncio.create_task(self._run(claim), name=f"poll:{claim.key}")
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
-        return len(claims)
+        async with self._tick_lock:
+            free = self.config.scheduler.max_concurrency - len(self._inflight)
+            if free <= 0:
+                return 0
+            claims = await self._claim(free)
+            # Every slot asked for was filled, so more sources may be due: refill as polls finish.
+            self._more_due = len(claims) == free
+            for claim in claims:
+                task = asyncio.create_task(self._run(claim), name=f"poll:{claim.key}")
+                self._inflight.add(task)
+                task.add_done_callback(self._poll_done)
+            return len(claims)
+
+    def _poll_done(self, task: asyncio.Task[PollResult]) -> None:
+        """Start the next polls when a quarter of the slots is free, without waiting for the next tick.
+
+        Only while the worker runs (`start`) and only when the last claim suggested more is due:
+        otherwise every finished poll would cost a claim transaction that finds nothing.
+        """
+        self._inflight.discard(task)
+        if self._scheduler is None or not self._more_due or self._refill is not None:
+            return
+        limit = self.config.scheduler.max_concurrency
+        if limit - len(self._inflight) >= _refill_at(limit):
+            self._refill = asyncio.get_running_loop().create_task(self._refill_slots(), name="poll-refill")
+
+    async def _refill_slots(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            # The regular tick tries again; a failed claim must not end the worker.
+            log.exception("poll.refill_failed")
+        finally:
+            self._refill = None
 
     async def run_due(
         self, *, keys: set[str] | None = None, on_result: Callable[[PollResult], Any] | None = None
     ) -> list[PollResult]:
-        """Poll every due source (or the given ones, due or not) and wait for all of them."""
+        """Poll every due source (or the given ones, due or not) and wait for all of them.
+
+        Up to `max_concurrency` polls are in flight: when a quarter of the slots is free, more due
+        sources are claimed, so one slow poll holds up no batch and parsing overlaps storing. A claim
+        that returns fewer sources than asked means nothing more is due.
+        """
 
         async def run(claim: Claim) -> PollResult:
             result = await self._run(claim)
@@ -127,10 +172,25 @@ class Poller:
         if keys:
             claims = [c for key in sorted(keys) if (c := await self._claim_key(key)) is not None]
             return list(await asyncio.gather(*(run(c) for c in claims)))
+        limit = self.config.scheduler.max_concurrency
         results: list[PollResult] = []
-        while claims := await self._claim(self.config.scheduler.max_concurrency):
-            results.extend(await asyncio.gather(*(run(c) for c in claims)))
-        return results
+        running: set[asyncio.Task[PollResult]] = set()
+        more_due = True
+        try:
+            while True:
+                free = limit - len(running)
+                if more_due and (free >= _refill_at(limit) or not running):
+                    claims = await self._claim(free)
+                    more_due = len(claims) == free
+                    running.update(asyncio.create_task(run(c), name=f"poll:{c.key}") for c in claims)
+                if not running:
+                    return results
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                results.extend(task.result() for task in done)
+        finally:
+            if running:
+                # A poll that raised (its store failed) must not orphan the others mid-transaction.
+                await asyncio.gather(*running, return_exceptions=True)
 
     async def process_cases(self, batch: int = 200) -> ProcessCounts:
         """Tie pending mentions to brands, cases and customers until none are left."""
@@ -217,6 +277,9 @@ class Poller:
     async def aclose(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
+            self._scheduler = None  # no more refills from finishing polls
+        if self._refill is not None:
+            await asyncio.gather(self._refill, return_exceptions=True)
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
         await self.alerts.aclose()
@@ -303,13 +366,35 @@ class Poller:
                 validators=claim.validators,
                 cpu=self.cpu,
             )
+            outcome = Outcome(collected=collected)
+            if collected.items:
+                outcome.prepared, outcome.languages = await self._prepare(claim, collected.items, source.language)
         except SourceError as exc:
             return Outcome(error=exc)
         except Exception as exc:
             # A bug in an adapter must cost one poll, not the worker.
             log.exception("poll.crashed", source=claim.key)
             return Outcome(crash=f"{type(exc).__name__}: {exc}")
-        return Outcome(collected=collected)
+        return outcome
+
+    async def _prepare(
+        self, claim: Claim, items: list[RawMention], hint: str | None
+    ) -> tuple[list[Normalised], dict[str, str | None]]:
+        """Normalise the items and find the languages of the new and edited ones, all outside the
+        write transaction: the model runs in the CPU executor, and only for keys the database
+        does not know with this text (a short read-only query)."""
+        loop = asyncio.get_running_loop()
+        prepared = await loop.run_in_executor(self.cpu, prepare_mentions, items, hint)
+        if not prepared.undecided:
+            return prepared.items, prepared.languages
+        undecided = set(prepared.undecided)
+        hashes = {item.dedup_key: item.content_hash for item in prepared.items if item.dedup_key in undecided}
+        fresh = await self._in_db(lambda s: changed_keys(session=s, source_id=claim.source_id, hashes=hashes))
+        texts = {item.dedup_key: language_text(item) for item in prepared.items if item.dedup_key in fresh}
+        if texts:
+            found = await loop.run_in_executor(self.cpu, detect_languages, list(texts.values()), hint)
+            prepared.languages.update(zip(texts, found, strict=True))
+        return prepared.items, prepared.languages
 
     async def _in_db(self, fn: Callable[[Any], T]) -> T:
         def unit() -> T:

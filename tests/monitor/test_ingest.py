@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from monitor.db import SessionFactory, session_scope
-from monitor.ingest import canonical_url, content_hash, normalise, store_mentions
+from monitor.ingest import (
+    canonical_url,
+    changed_keys,
+    content_hash,
+    language_text,
+    normalise,
+    prepare_mentions,
+    store_mentions,
+)
 from monitor.models import Brand, Mention, MentionRevision
 from tests.conftest import NOW
 from tests.factories import feed_config, raw, synced
@@ -35,6 +45,7 @@ def test_new_items_are_stored_once_and_re_polling_stores_nothing(sessions: Sessi
     assert (again.new, again.updated, again.unchanged) == (0, 0, 30)
     stored = mentions(sessions)
     assert len(stored) == 30
+    assert first.new_ids == [m.id for m in stored] and again.new_ids == []
     assert stored[0].first_seen_at == NOW and stored[0].last_seen_at == NOW + timedelta(minutes=15)
     assert stored[0].language == "ru"
 
@@ -126,3 +137,48 @@ def test_canonical_url_and_hash_helpers() -> None:
     assert canonical_url("https://x.example/a#b") == "https://x.example/a"
     assert canonical_url("http://[broken") is not None
     assert content_hash("A", "b  c") == content_hash("a", "B c")
+
+
+def test_the_hash_is_the_one_the_regex_version_stored() -> None:
+    # Stored hashes must not change: a different hash makes every known mention look edited.
+    def regex_hash(title: str | None, body: str) -> str:
+        text = re.sub(r"\s+", " ", f"{title or ''}\n{body}").strip().casefold()
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    spaces = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
+    for title, body in [(None, "a"), ("Ä" + spaces, spaces + "ß x"), (spaces, spaces), ("İ\u200b", "Σ ς")]:
+        assert content_hash(title, body) == regex_hash(title, body)
+
+
+def test_prepare_settles_languages_without_the_model_and_dedupes() -> None:
+    items = [
+        raw(1, "Заказ не доставили уже неделю, деньги не вернули."),
+        raw(1, "the same key again"),
+        raw(2, "Замовлення не привезли, гроші не повертають уже тиждень."),
+        raw(3, "😡", title=None),
+        raw(4, "Refund pending since Monday", title=None),
+    ]
+    prepared = prepare_mentions(items, "ru")
+    assert [i.dedup_key for i in prepared.items] == ["id:ext-1", "id:ext-2", "id:ext-3", "id:ext-4"]
+    assert prepared.items[0] == normalise(items[0])
+    assert prepared.languages == {"id:ext-1": "ru", "id:ext-2": "uk", "id:ext-3": "ru"}
+    assert prepared.undecided == ["id:ext-4"]  # letters cannot tell: the model decides
+    assert language_text(prepared.items[1]).startswith("Жалоба 2\nЗамовлення")
+
+
+def test_languages_given_are_stored_and_missing_ones_detected(sessions: SessionFactory, source_id: int) -> None:
+    items = [raw(1, "Die Lieferung kam nie an, der Kundendienst schweigt."), raw(2, "Заказ не привезли.")]
+    prepared = prepare_mentions(items, None)
+    store(sessions, source_id, prepared.items, languages={"id:ext-1": "pl"})  # a wrong one shows it is used
+    assert {m.external_id: m.language for m in mentions(sessions)} == {"ext-1": "pl", "ext-2": "ru"}
+
+
+def test_changed_keys_are_the_new_and_the_edited(sessions: SessionFactory, source_id: int) -> None:
+    store(sessions, source_id, [raw(1), raw(2)])
+    edited, new = normalise(raw(2, "Другой текст")), normalise(raw(3))
+    same = normalise(raw(1))
+    assert edited and new and same
+    hashes = {x.dedup_key: x.content_hash for x in (same, edited, new)}
+    with session_scope(sessions) as session:
+        assert changed_keys(session=session, source_id=source_id, hashes=hashes) == {"id:ext-2", "id:ext-3"}
+        assert changed_keys(session=session, source_id=source_id, hashes={}) == set()

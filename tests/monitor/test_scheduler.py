@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
@@ -105,7 +107,6 @@ async def test_the_tick_starts_polls_without_waiting_for_slow_ones(sessions: Ses
             await poller.sync()
             assert await poller.tick() == 2
             assert await poller.tick() == 0  # both leased, nothing else due
-            import asyncio
 
             for _ in range(50):
                 if counts(sessions)["fast"] == 50:
@@ -128,3 +129,73 @@ async def test_parsing_in_a_process_pool_gives_the_same_result(sessions: Session
             assert result.items_new == 50
         finally:
             await poller.aclose()
+
+
+def held_until(released: threading.Event, route):
+    """`route`, answered only once `released` is set (a 503 if it never is, so a test fails, not hangs)."""
+
+    def hold(request: Request):
+        return route(request) if released.wait(10) else (503, [], b"")
+
+    return hold
+
+
+def counted(route, seen: list[str], released: threading.Event, wanted: int):
+    def count(request: Request):
+        seen.append(request.path)
+        if len(seen) >= wanted:
+            released.set()
+        return route(request)
+
+    return count
+
+
+def due_first(sessions: SessionFactory, key: str) -> None:
+    with session_scope(sessions) as session:
+        session.execute(sa.update(Source).where(Source.key == key).values(next_poll_at=NOW - timedelta(minutes=1)))
+
+
+def held_and_three_others() -> dict:
+    """Routes of a source that answers only once three others were fetched, and of those three."""
+    released, seen = threading.Event(), []
+    routes = {"/held.rss": held_until(released, etag_feed(FEED))}
+    return routes | {f"/f{i}.rss": counted(etag_feed(FEED), seen, released, 3) for i in range(3)}
+
+
+async def held_first(sessions: SessionFactory, server: LoopbackServer, scheduler: str) -> Poller:
+    """A synced poller of the server's routes, with the held source due before the others."""
+    urls = {path.strip("/").split(".")[0]: server.url(path) for path in server.routes}
+    poller = Poller(config=feed_config(urls, extra=f"scheduler: {{{scheduler}}}"), sessions=sessions, clock=Clock())
+    await poller.sync()
+    due_first(sessions, "held")
+    return poller
+
+
+async def test_run_due_refills_free_slots_while_a_slow_poll_is_in_flight(sessions: SessionFactory) -> None:
+    # Two slots; the held source is claimed first and answers only after the three others were
+    # fetched. Polling in batches of two would wait for it, and it would then give up with a 503.
+    with LoopbackServer(held_and_three_others()) as server:
+        poller = await held_first(sessions, server, "max_concurrency: 2, parse_workers: 0")
+        try:
+            results = {r.key: r for r in await poller.run_due()}
+        finally:
+            await poller.aclose()
+    assert {k: (r.outcome, r.items_new) for k, r in results.items()} == {
+        "held": ("ok", 50), "f0": ("ok", 50), "f1": ("ok", 50), "f2": ("ok", 50),
+    }  # fmt: skip
+    assert counts(sessions) == {"held": 50, "f0": 50, "f1": 50, "f2": 50}
+
+
+async def test_the_worker_refills_free_slots_without_waiting_for_the_next_tick(sessions: SessionFactory) -> None:
+    # The tick comes once a minute; only the first one runs during the test.
+    with LoopbackServer(held_and_three_others()) as server:
+        poller = await held_first(sessions, server, "tick: 60s, max_concurrency: 2, parse_workers: 0")
+        try:
+            poller.start()
+            for _ in range(200):
+                if len(counts(sessions)) == 4 and all(n == 50 for n in counts(sessions).values()):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await poller.aclose()
+    assert counts(sessions) == {"held": 50, "f0": 50, "f1": 50, "f2": 50}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import re
+from html import unescape
 
 import pytest
 
+from bench.feedserver import FeedSet
+from sources import text as text_module
 from sources.text import (
     absolute_url,
     clean_id,
@@ -161,3 +165,30 @@ def test_clean_id_accepts_ints_and_hashes_overlong_ids() -> None:
     assert clean_id({"id": 1}) is None
     long_a, long_b = clean_id("a" * 600 + "1"), clean_id("a" * 600 + "2")
     assert long_a is not None and long_a.startswith("sha256:") and long_a != long_b
+
+
+def test_simple_fragments_read_without_a_tree_give_the_tree_s_text() -> None:
+    rng = random.Random(7)
+    pieces = [
+        "<p>", "</p>", "<P>", "<br>", "<br/>", "<BR />", "<b>", "</b>", "<i>", "</i>", "<strong>", "</em>",
+        "<span>", "</span>", "<u>", " ", "  ", "\n", "\r\n", "\t", "\xa0", "\u2028", "\ufdd0", "\ufdd1",
+        "Жалоба", "money back", "Ärger ß", "Պատվեր", "!", ">", "a", "😡", "\u202e", "\x85", "\x0c",
+    ]  # fmt: skip
+    feeds = FeedSet(sources=1, items=20)
+    samples = [f"<p>{x}</p>" for x in ("", " ", "a  b", "x\ny")]
+    samples += [unescape(d) for d in re.findall(r"<description>(.*?)</description>", feeds.bodies[0].decode())]
+    samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
+    shortcut = 0
+    for html in samples:
+        for limit in (None, 5, 100_000):
+            assert html_to_text(html, limit=limit) == text_module._tree_text(html, limit), (html, limit)
+        shortcut += text_module._simple_text(html, None) is not None
+    assert shortcut > 2000  # most of them took the shortcut
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<p class=x>a</p>", "a &amp; b", "<div>a</div>", "a < b", "<!-- c -->a", "</br>", "<script>x</script>", "a\x00b"],
+)
+def test_anything_else_takes_the_tree(html: str) -> None:
+    assert text_module._simple_text(html, None) is None
