@@ -4,11 +4,10 @@ Each tick leases as many due sources as there are free slots (`max_concurrency`
 minus polls still in flight) and starts them as tasks; the tick itself returns at
 once, so one slow source never holds up the others. While more sources are due than
 there are slots, a quarter of the slots falling free claims again at once instead of
-waiting for the next tick. Fetching is async (one shared
-httpx client); parsing, normalising and language detection run in the CPU
-executor (`scheduler.parse_workers` processes, or threads); database work runs
-in a dedicated executor (one thread on SQLite, which has one writer anyway), so
-the write transaction of a poll holds only SQL.
+waiting for the next tick. Fetching is async (one shared httpx client); parsing,
+normalising and language detection run in the CPU executor (`scheduler.parse_workers`
+processes, or threads); database work runs in a dedicated executor (one thread on
+SQLite, which has one writer anyway), so the write transaction of a poll holds only SQL.
 """
 
 from __future__ import annotations
