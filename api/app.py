@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import sqlalchemy as sa
 import structlog
 from fastapi import Depends, FastAPI
 
-from api.deps import get_caller
+from api.deps import TokenCache, get_caller
 from api.errors import install_error_handlers
 from api.routers import cases, customers, drafts, health, mentions, sources, tokens
-from monitor.config import Config
-from monitor.db import describe_url, head_revision, make_engine, make_session_factory
+from monitor.config import Config, load_config
+from monitor.db import describe_url, head_revision, make_engine, make_session_factory, refresh_statistics
+from monitor.logs import configure_logging
 from monitor.scheduler import Poller
 from monitor.settings import Settings
 from sources.http import Fetcher
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 log = structlog.get_logger("replywatch.api")
 PROBLEM = {"content": {"application/problem+json": {}}}
+# SQLite: how often the planner's statistics are refreshed (monitor.db.refresh_statistics); the shape of the
+# data (how many cases are open, how many per brand) changes slowly.
+STATISTICS_EVERY = 3600.0
+
+
+async def _refresh_statistics(engine: sa.Engine) -> bool:
+    try:
+        return await anyio.to_thread.run_sync(refresh_statistics, engine)
+    except sa.exc.OperationalError as exc:  # the database stayed busy past the timeout: next time
+        log.warning("db.statistics_failed", error=str(exc)[:200])
+        return True
+
+
+async def _keep_statistics(engine: sa.Engine) -> None:
+    while True:
+        await asyncio.sleep(STATISTICS_EVERY)
+        await _refresh_statistics(engine)
 
 
 def create_app(
@@ -38,8 +60,14 @@ def create_app(
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessions = make_session_factory(engine)
+        app.state.tokens = TokenCache()
         app.state.schema_head = head_revision()
         app.state.config = config
+        # At start, before the first request: a queue query planned without statistics reads every open case.
+        if await _refresh_statistics(engine):
+            statistics: asyncio.Task[None] | None = asyncio.create_task(_keep_statistics(engine))
+        else:
+            statistics = None
         poller = Poller(config=config, sessions=app.state.sessions, fetcher=fetcher)
         app.state.poller = poller
         counts = await poller.sync()
@@ -57,6 +85,10 @@ def create_app(
         try:
             yield
         finally:
+            if statistics is not None:
+                statistics.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await statistics
             await poller.aclose()
             engine.dispose()
             log.info("api.stopped")
@@ -76,3 +108,11 @@ def create_app(
     for module in (sources, mentions, cases, drafts, customers, tokens):
         app.include_router(module.router, **auth)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API as `replywatch serve --workers N` starts it in each process: settings and watch list from
+    REPLYWATCH_DATABASE_URL and REPLYWATCH_CONFIG, no poller (it runs apart)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(load_config(settings.config), settings)

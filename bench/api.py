@@ -14,8 +14,8 @@
 2. Times `monitor.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when about 1%
    of the cases' clocks flip (NOW moved on until that many marks have passed): three runs each,
    the first two rolled back (sweep + flush), the last committed.
-3. Starts the real app (`api.app.create_app`, no worker) under uvicorn in its own process on
-   127.0.0.1 with `--workers` processes, makes a viewer token, and from a separate client process
+3. Starts the real app under uvicorn in its own process on 127.0.0.1, as `replywatch serve
+   --workers N` does (`api.app.create_app`, no poller), makes a viewer token, and from a separate client process
    sends `--requests` sequential requests (keep-alive, after 20 warm-up ones) of each kind:
      list    GET /api/v1/cases?status=open&sort=response_due&limit=50
      search  GET /api/v1/cases?q=холодильник&status=open&brand=acme&limit=50   (a common word)
@@ -78,34 +78,17 @@ SEARCH = "/api/v1/cases?" + urlencode({"q": "холодильник", "status": 
 # -- the server process --------------------------------------------------------------------------------
 
 
-def server_app() -> Any:
-    """The uvicorn factory the server process imports: the real app, configured from the environment."""
-    from api.app import create_app
-    from monitor.config import load_config
-    from monitor.settings import Settings
-
-    return create_app(load_config(os.environ["REPLYWATCH_CONFIG"]), Settings(), run_worker=False)
-
-
-def serve(port: int, workers: int) -> None:
-    import uvicorn
-
-    # As `replywatch serve` runs it: log level warning, so no access log lines.
-    uvicorn.run("bench.api:server_app", factory=True, host="127.0.0.1", port=port, workers=workers,
-                log_level="warning")  # fmt: skip
-
-
 class Server:
-    """bench/api.py serve in a child process, with its worker processes when --workers > 1."""
+    """`replywatch serve --workers N` in a child process (uvicorn, the app from api.app.create_app, no poller)."""
 
     def __init__(self, url: str, config_path: Path, workers: int, log_path: Path) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        env = {**os.environ, "REPLYWATCH_DATABASE_URL": url, "REPLYWATCH_CONFIG": str(config_path),
-               "REPLYWATCH_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE.parent)}  # fmt: skip
+        env = {**os.environ, "REPLYWATCH_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE.parent)}
         self.log = log_path.open("w")
-        command = [sys.executable, str(HERE / "api.py"), "serve", "--port", str(self.port), "--workers", str(workers)]
+        command = [sys.executable, "-c", "from monitor.cli import main; main()", "serve", "--config", str(config_path),
+                   "--database", url, "--port", str(self.port), "--workers", str(workers)]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 120
@@ -427,7 +410,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         assert check.status_code == 200 and len(check.json()["items"]) == 50, check.text[:300]
         print(f"sequential requests ({args.requests} of each kind) ...", flush=True)
         cpu0 = server.cpu_seconds()
-        out["sequential"] = client_process("sequential", server.base, token, json.dumps(requests))
+        plan_path = workdir / "plan.json"
+        plan_path.write_text(json.dumps(requests))
+        out["sequential"] = client_process("sequential", server.base, token, str(plan_path))
         out["sequential_server_cpu_s"] = server.cpu_seconds() - cpu0
         print(f"{args.concurrency} concurrent clients for {args.seconds:g} s ...", flush=True)
         out["concurrent"] = concurrent(server, token, args, args.seconds)
@@ -502,18 +487,10 @@ def report(out: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["serve"]:
-        parser = argparse.ArgumentParser()
-        parser.add_argument("serve")
-        parser.add_argument("--port", type=int, required=True)
-        parser.add_argument("--workers", type=int, default=1)
-        a = parser.parse_args(argv)
-        serve(a.port, a.workers)
-        return
     if argv[:1] == ["client"]:
         mode, base, token, *rest = argv[1:]
         if mode == "sequential":
-            result = sequential(base, token, json.loads(rest[0]))
+            result = sequential(base, token, json.loads(Path(rest[0]).read_text()))
         else:
             result = asyncio.run(load(base, token, rest[0], int(rest[1]), float(rest[2])))
         print(json.dumps(result))

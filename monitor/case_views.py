@@ -158,26 +158,31 @@ class CaseDetail:
     timeline: list[TimelineEntry]
 
 
+# What the queue shows of a case, by CaseRow's field names. Named columns rather than the Case entity: the
+# list does not read search_text (up to SEARCH_CAP characters a case, there for the filter) nor build ORM objects.
+_COLUMNS = (
+    Case.id, Brand.key.label("brand"), Case.status, Case.title, Case.language, Case.opened_at, Case.updated_at,
+    Case.last_mention_at, Case.mention_count.label("places"), Case.customer_id,
+    Customer.full_name.label("customer_name"), Case.customer_state, Case.merged_into_id, Case.category,
+    Case.priority, Case.priority_reasons, Case.priority_by, Case.assignee, Case.response_due_at, Case.response_sla,
+    Case.first_reply_at, Case.resolution_due_at, Case.resolution_sla, Case.resolved_at, Case.closed_at,
+    Case.dismissed_reason,
+)  # fmt: skip
+
+
 def _rows_query() -> sa.Select[Any]:
     return (
-        sa.select(Case, Brand.key, Customer.full_name)
+        sa.select(*_COLUMNS)
+        .select_from(Case)
         .join(Brand, Brand.id == Case.brand_id)
         .outerjoin(Customer, Customer.id == Case.customer_id)
     )
 
 
-def _row(case: Case, brand: str, customer_name: str | None) -> CaseRow:
-    return CaseRow(
-        id=case.id or 0, brand=brand, status=case.status, title=case.title, language=case.language,
-        opened_at=case.opened_at, updated_at=case.updated_at, last_mention_at=case.last_mention_at,
-        places=case.mention_count, customer_id=case.customer_id, customer_name=customer_name,
-        customer_state=case.customer_state, merged_into_id=case.merged_into_id, category=case.category,
-        priority=case.priority, priority_reasons=list(case.priority_reasons or []), priority_by=case.priority_by,
-        assignee=case.assignee, response_due_at=case.response_due_at, response_sla=case.response_sla,
-        first_reply_at=case.first_reply_at, resolution_due_at=case.resolution_due_at,
-        resolution_sla=case.resolution_sla, resolved_at=case.resolved_at, closed_at=case.closed_at,
-        dismissed_reason=case.dismissed_reason,
-    )  # fmt: skip
+def _row(row: sa.Row[Any]) -> CaseRow:
+    values = row._asdict()
+    values["priority_reasons"] = list(values["priority_reasons"] or [])
+    return CaseRow(**values)
 
 
 def _filtered(query: sa.Select[Any], f: CaseFilter) -> sa.Select[Any]:
@@ -232,18 +237,23 @@ def list_cases(
         query = query.order_by(Case.id.desc() if descending else Case.id)
         if after is not None:
             query = query.where(Case.id < after[1] if descending else Case.id > after[1])
-    else:
-        # Ascending deadlines, NULLs last, ties by id.
-        query = query.order_by(column.is_(None), column, Case.id)
+        return [_row(r) for r in session.execute(query.limit(limit))]
+    # Ascending deadlines, ties by id, NULLs last: the rows with a deadline, then (when the page is not full)
+    # the rows without one. Two queries, not one ORDER BY `column IS NULL, column, id`: no index has that
+    # order, so that query read and sorted every matching case for each page; each of these two walks an
+    # index, (deadline, id) or the id, and stops after `limit` rows.
+    rows: list[sa.Row[Any]] = []
+    if after is None or after[0] is not None:
+        dated = query.where(column.is_not(None)).order_by(column, Case.id)
         if after is not None:
-            value, last_id = after
-            if value is None:
-                query = query.where(column.is_(None), Case.id > last_id)
-            else:
-                query = query.where(
-                    sa.or_(column > value, sa.and_(column == value, Case.id > last_id), column.is_(None))
-                )
-    return [_row(*r) for r in session.execute(query.limit(limit))]
+            dated = dated.where(sa.tuple_(column, Case.id) > sa.tuple_(sa.literal(after[0], column.type), after[1]))
+        rows = list(session.execute(dated.limit(limit)))
+    if len(rows) < limit:
+        undated = query.where(column.is_(None)).order_by(Case.id)
+        if after is not None and after[0] is None:
+            undated = undated.where(Case.id > after[1])
+        rows += session.execute(undated.limit(limit - len(rows)))
+    return [_row(r) for r in rows]
 
 
 def sort_value(row: CaseRow, sort: str) -> datetime | int | None:
@@ -304,7 +314,7 @@ def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
     replies = [
         _copy(ReplyRow, r) for r in session.scalars(sa.select(Reply).where(Reply.case_id == case_id).order_by(Reply.id))
     ]
-    return CaseDetail(case=_row(*found), places=places, candidates=candidates, drafts=drafts, replies=replies,
+    return CaseDetail(case=_row(found), places=places, candidates=candidates, drafts=drafts, replies=replies,
                       timeline=timeline)  # fmt: skip
 
 

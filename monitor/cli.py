@@ -306,18 +306,32 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also poll in this process")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="API processes; more than one needs the poller run apart (replywatch worker)"),
+    ] = 1,
 ) -> None:
     """Serve the REST API (and, with --worker, poll the sources in the same process)."""
     import uvicorn
 
     from api.app import create_app
 
+    if workers > 1 and with_worker:
+        err.print("--worker polls inside the API process; with --workers N run `replywatch worker` next to it")
+        raise typer.Exit(2)
     settings = make_settings(database)
     cfg = read_config(config)
     ready_database(settings)
     err.print(f"replywatch API on http://{host}:{port} (OpenAPI at /docs), database {describe_url(settings.database_url)}, "
-              f"{len(cfg.sources)} sources from {cfg.path}")  # fmt: skip
-    uvicorn.run(create_app(cfg, settings, run_worker=with_worker), host=host, port=port, log_level="warning")
+              f"{len(cfg.sources)} sources from {cfg.path}, {workers} process(es)")  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_app(cfg, settings, run_worker=with_worker), host=host, port=port, log_level="warning")
+        return
+    # uvicorn starts each process by importing the app: the settings and the watch list go through the environment.
+    os.environ["REPLYWATCH_DATABASE_URL"] = settings.database_url
+    os.environ["REPLYWATCH_CONFIG"] = str(cfg.path)
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")  # fmt: skip
 
 
 @app.command()
