@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
-import sqlalchemy as sa
 import structlog
 from fastapi import Depends, FastAPI
 
@@ -16,7 +12,7 @@ from api.deps import TokenCache, get_caller
 from api.errors import install_error_handlers
 from api.routers import cases, customers, drafts, health, mentions, sources, tokens
 from monitor.config import Config, load_config
-from monitor.db import describe_url, head_revision, make_engine, make_session_factory, refresh_statistics
+from monitor.db import describe_url, head_revision, make_engine, make_session_factory
 from monitor.logs import configure_logging
 from monitor.scheduler import Poller
 from monitor.settings import Settings
@@ -26,23 +22,6 @@ __all__ = ["app_from_environment", "create_app"]
 
 log = structlog.get_logger("replywatch.api")
 PROBLEM = {"content": {"application/problem+json": {}}}
-# SQLite: how often the planner's statistics are refreshed (monitor.db.refresh_statistics); the shape of the
-# data (how many cases are open, how many per brand) changes slowly.
-STATISTICS_EVERY = 3600.0
-
-
-async def _refresh_statistics(engine: sa.Engine) -> bool:
-    try:
-        return await anyio.to_thread.run_sync(refresh_statistics, engine)
-    except sa.exc.OperationalError as exc:  # the database stayed busy past the timeout: next time
-        log.warning("db.statistics_failed", error=str(exc)[:200])
-        return True
-
-
-async def _keep_statistics(engine: sa.Engine) -> None:
-    while True:
-        await asyncio.sleep(STATISTICS_EVERY)
-        await _refresh_statistics(engine)
 
 
 def create_app(
@@ -63,11 +42,6 @@ def create_app(
         app.state.tokens = TokenCache()
         app.state.schema_head = head_revision()
         app.state.config = config
-        # At start, before the first request: a queue query planned without statistics reads every open case.
-        if await _refresh_statistics(engine):
-            statistics: asyncio.Task[None] | None = asyncio.create_task(_keep_statistics(engine))
-        else:
-            statistics = None
         poller = Poller(config=config, sessions=app.state.sessions, fetcher=fetcher)
         app.state.poller = poller
         counts = await poller.sync()
@@ -85,10 +59,6 @@ def create_app(
         try:
             yield
         finally:
-            if statistics is not None:
-                statistics.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await statistics
             await poller.aclose()
             engine.dispose()
             log.info("api.stopped")

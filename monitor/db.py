@@ -26,7 +26,6 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "normalise_url",
-    "refresh_statistics",
     "session_scope",
     "upgrade",
 ]
@@ -75,27 +74,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-# Rows ANALYZE samples per index: a few milliseconds however large the tables grow, and enough for the planner
-# to see which columns have few distinct values.
-ANALYSIS_LIMIT = 1000
-
-
-def refresh_statistics(engine: sa.Engine) -> bool:
-    """SQLite: refresh the query planner's statistics (ANALYZE, sampled); PostgreSQL's autovacuum does its own.
-
-    Without statistics SQLite takes any index with an equality for the most selective one, so the
-    queue (`status IN (open ones)`, sorted by a deadline) read every open case through the status
-    index and sorted them all for each page of 50; with them it walks the deadline index and stops.
-    Returns whether it ran.
-    """
-    if engine.dialect.name != "sqlite":
-        return False
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
-        conn.exec_driver_sql("ANALYZE")
-    return True
 
 
 def make_session_factory(engine: sa.Engine) -> SessionFactory:

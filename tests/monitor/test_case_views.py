@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from monitor.case_views import CaseFilter, list_cases, sort_value
-from monitor.db import SessionFactory, refresh_statistics, session_scope
+from monitor.db import SessionFactory, session_scope
 from monitor.models import Brand, Case
 from tests.conftest import NOW
 from tests.factories import feed_config, synced
@@ -49,14 +49,3 @@ def test_deadline_order_pages_through_dated_then_undated_cases(sessions: Session
                         break
                     after = (sort_value(rows[-1], sort), rows[-1].id)
                 assert seen == expected, (sort, limit)
-
-
-def test_statistics_are_refreshed_on_sqlite_only(sessions: SessionFactory) -> None:
-    _queue(sessions)
-    engine = sessions.kw["bind"]
-    ran = refresh_statistics(engine)
-    assert ran == (engine.dialect.name == "sqlite")
-    if ran:
-        with engine.connect() as conn:
-            indexes = set(conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'cases'").scalars())
-        assert {"ix_cases_status", "ix_cases_response_due"} <= indexes
