@@ -195,9 +195,7 @@ def _rows_query(hint: bool = False) -> sa.Select[Any]:
 
 
 def _row(row: sa.Row[Any]) -> CaseRow:
-    values = row._asdict()
-    values["priority_reasons"] = list(values["priority_reasons"] or [])
-    return CaseRow(**values)
+    return CaseRow(*row)  # _COLUMNS are in CaseRow's field order (tests/monitor/test_case_views.py)
 
 
 def _filtered(query: sa.Select[Any], f: CaseFilter, hint: bool = False) -> sa.Select[Any]:
@@ -257,13 +255,15 @@ def list_cases(
 ) -> list[CaseRow]:
     """One page of the queue; `after` is the (sort value, id) of the last row of the previous page."""
     column, descending = SORTS[sort]
-    hint = session.get_bind().dialect.name == "sqlite"
+    # Plain rows through the session's connection: the ORM's result machinery adds nothing to named columns.
+    conn = session.connection()
+    hint = conn.dialect.name == "sqlite"
     query = _filtered(_rows_query(hint), filters, hint)
     if column is Case.id:
         query = query.order_by(Case.id.desc() if descending else Case.id)
         if after is not None:
             query = query.where(Case.id < after[1] if descending else Case.id > after[1])
-        return [_row(r) for r in session.execute(query.limit(limit))]
+        return [_row(r) for r in conn.execute(query.limit(limit))]
     # Ascending deadlines, ties by id, NULLs last: the rows with a deadline, then (when the page is not full)
     # the rows without one. Two queries, not one ORDER BY `column IS NULL, column, id`: no index has that
     # order, so that query read and sorted every matching case for each page; each of these two walks an
@@ -273,12 +273,12 @@ def list_cases(
         dated = query.where(column.is_not(None)).order_by(column, Case.id)
         if after is not None:
             dated = dated.where(sa.tuple_(column, Case.id) > sa.tuple_(sa.literal(after[0], column.type), after[1]))
-        rows = list(session.execute(dated.limit(limit)))
+        rows = list(conn.execute(dated.limit(limit)))
     if len(rows) < limit:
         undated = query.where(column.is_(None)).order_by(Case.id)
         if after is not None and after[0] is None:
             undated = undated.where(Case.id > after[1])
-        rows += session.execute(undated.limit(limit - len(rows)))
+        rows += conn.execute(undated.limit(limit - len(rows)))
     return [_row(r) for r in rows]
 
 

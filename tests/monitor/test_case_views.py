@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from monitor.case_views import CaseFilter, list_cases, sort_value
+from monitor.case_views import _COLUMNS, CaseFilter, CaseRow, list_cases, sort_value
 from monitor.db import SessionFactory, session_scope
 from monitor.models import Brand, Case
 from tests.conftest import NOW
@@ -49,3 +49,7 @@ def test_deadline_order_pages_through_dated_then_undated_cases(sessions: Session
                         break
                     after = (sort_value(rows[-1], sort), rows[-1].id)
                 assert seen == expected, (sort, limit)
+
+
+def test_queue_columns_are_in_case_row_order() -> None:
+    assert [c.key for c in _COLUMNS] == list(CaseRow.__dataclass_fields__)
