@@ -36,6 +36,7 @@ from sqlmodel import Session
 
 from monitor.business_hours import BusinessCalendar, BusinessHoursConfig
 from monitor.config_types import Duration, Strict
+from monitor.db import insert_many
 from monitor.events import emit_many
 from monitor.models import Brand, Case, CaseEvent
 
@@ -186,9 +187,8 @@ def sweep(*, session: Session, now: datetime) -> SweepCounts:
                 payload = {"case_id": case_id, "brand": brands.get(brand_id), **data}
                 outbox.append((f"case.sla_{new_state}", f"case:{case_id}", payload))
                 counts.cases.append(case_id)
-            # One executemany each, not an ORM object per flip: 1% of 200,000 cases took 1.6 s that way.
-            if timeline:
-                session.execute(sa.insert(CaseEvent), timeline)
+            # Multi-row INSERTs, not an ORM object per flip: 1% of 200,000 cases took 1.6 s that way.
+            insert_many(session, CaseEvent, timeline)
             emit_many(session, outbox, now=now)
             setattr(counts, new_state, getattr(counts, new_state) + len(flipped))
     return counts
