@@ -51,19 +51,21 @@ class CaseFilter:
 
 @dataclass(frozen=True, slots=True)
 class CaseRow:
+    """A case in the queue: the fields of api.schemas.CasePublic, in its order (the API serializes these rows)."""
+
     id: int
     brand: str
     status: str
     title: str | None
     language: str | None
     opened_at: datetime
-    updated_at: datetime
     last_mention_at: datetime
     places: int
     customer_id: int | None
     customer_name: str | None
     customer_state: str | None
     merged_into_id: int | None
+    updated_at: datetime
     category: str
     priority: str
     priority_reasons: list[str]
@@ -161,9 +163,9 @@ class CaseDetail:
 # What the queue shows of a case, by CaseRow's field names. Named columns rather than the Case entity: the
 # list does not read search_text (up to SEARCH_CAP characters a case, there for the filter) nor build ORM objects.
 _COLUMNS = (
-    Case.id, Brand.key.label("brand"), Case.status, Case.title, Case.language, Case.opened_at, Case.updated_at,
+    Case.id, Brand.key.label("brand"), Case.status, Case.title, Case.language, Case.opened_at,
     Case.last_mention_at, Case.mention_count.label("places"), Case.customer_id,
-    Customer.full_name.label("customer_name"), Case.customer_state, Case.merged_into_id, Case.category,
+    Customer.full_name.label("customer_name"), Case.customer_state, Case.merged_into_id, Case.updated_at, Case.category,
     Case.priority, Case.priority_reasons, Case.priority_by, Case.assignee, Case.response_due_at, Case.response_sla,
     Case.first_reply_at, Case.resolution_due_at, Case.resolution_sla, Case.resolved_at, Case.closed_at,
     Case.dismissed_reason,
