@@ -8,18 +8,19 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import Depends, FastAPI
 
-from api.deps import get_caller
+from api.deps import TokenCache, get_caller
 from api.errors import install_error_handlers
 from api.routers import alerts, cases, customers, drafts, health, mentions, reports, sources, tokens
-from monitor.config import Config
+from monitor.config import Config, load_config
 from monitor.db import describe_url, head_revision, make_engine, make_session_factory
 from monitor.desk import desk_rules
 from monitor.drafts import templates_of
+from monitor.logs import configure_logging
 from monitor.scheduler import Poller
 from monitor.settings import Settings
 from sources.http import Fetcher
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 log = structlog.get_logger("replywatch.api")
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -40,6 +41,7 @@ def create_app(
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessions = make_session_factory(engine)
+        app.state.tokens = TokenCache()
         app.state.schema_head = head_revision()
         app.state.config = config
         # Compiled now, so a broken reply template stops the start (with file and line), not a request.
@@ -80,3 +82,11 @@ def create_app(
     for module in (sources, mentions, cases, drafts, customers, reports, alerts, tokens):
         app.include_router(module.router, **auth)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The API as `replywatch serve --workers N` starts it in each process: settings and watch list from
+    REPLYWATCH_DATABASE_URL and REPLYWATCH_CONFIG, no poller (it runs apart)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(load_config(settings.config), settings)

@@ -2,24 +2,40 @@
 
 Every route but the health checks needs a bearer token (`Authorization: Bearer rw_…`);
 `Role("agent")` and the like on a route refuse tokens of a lesser role with a 403.
+
+A live token's principal is kept in the process for TOKEN_TTL seconds (TokenCache), so a
+burst of reads does not pay a token transaction each. A token revoked through this process
+stops working at once (the revoke clears the cache when it commits); one revoked through
+another process (another API worker, the CLI) stops within TOKEN_TTL seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.errors import Forbidden, Unauthorized
 from monitor.config import Config
+from monitor.db import SessionFactory
 from monitor.scheduler import Poller
-from monitor.tokens import Principal, authenticate, has_role
+from monitor.tokens import Principal, authenticate, digest, has_role
 
-__all__ = ["Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "require"]
+__all__ = [
+    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "read",
+    "require",
+]  # fmt: skip
+
+T = TypeVar("T")
+# Seconds a token lookup is trusted in this process: how late a revocation made elsewhere can be.
+TOKEN_TTL = 5.0
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `replywatch tokens create --name … --role …`")
 
@@ -40,24 +56,80 @@ def get_poller(request: Request) -> Poller:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send an API token as 'Authorization: Bearer rw_…' (replywatch tokens create)")
+class TokenCache:
+    """Principals of live tokens by the token's SHA-256, each for `ttl` seconds. Unknown and revoked
+    tokens are not kept: every such request asks the database."""
+
+    def __init__(self, ttl: float = TOKEN_TTL) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()  # handlers run in a thread pool
+
+    def get(self, key: str) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:  # bounded: drop what expired (or everything, if nothing had)
+                now = time.monotonic()
+                self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _lookup(sessions: SessionFactory, secret: str) -> Principal | None:
     # A transaction of its own, committed at once: touching last_used_at must not make the request's
     # own transaction a writer (on SQLite that would lock out the poller while a handler awaits).
-    with request.app.state.sessions() as session, session.begin():
-        principal = authenticate(session=session, secret=credentials.credentials, now=datetime.now(UTC))
+    with sessions() as session, session.begin():
+        return authenticate(session=session, secret=secret, now=datetime.now(UTC))
+
+
+async def get_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    """Async so that a cached token costs no trip through the thread pool; a lookup goes there."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send an API token as 'Authorization: Bearer rw_…' (replywatch tokens create)")
+    cache: TokenCache = request.app.state.tokens
+    key = digest(credentials.credentials)
+    principal = cache.get(key)
+    if principal is not None:
+        return principal
+    principal = await anyio.to_thread.run_sync(_lookup, request.app.state.sessions, credentials.credentials)
     if principal is None:
         raise Unauthorized("the API token is unknown or revoked")
+    cache.put(key, principal)
     return principal
+
+
+async def read(request: Request, work: Callable[[Session], T]) -> T:
+    """`work(session)` in one read transaction, on one worker thread.
+
+    For the hot read routes (the queue, a case): declared `async`, they make one trip through the
+    thread pool per request for the database and the response body together, where a sync route
+    with SessionDep makes four (session open, handler, response validation, session close), each
+    queueing behind every busy request for the thread pool and the GIL.
+    """
+
+    def run() -> T:
+        with request.app.state.sessions() as session, session.begin():
+            return work(session)
+
+    return await anyio.to_thread.run_sync(run)
 
 
 def require(role: str):  # type: ignore[no-untyped-def]
     """A dependency that lets through callers of `role` or above."""
 
-    def check(caller: Annotated[Principal, Depends(get_caller)]) -> Principal:
+    async def check(caller: Annotated[Principal, Depends(get_caller)]) -> Principal:  # no I/O: no thread
         if not has_role(caller.role, role):
             raise Forbidden(f"this needs the {role} role or above; the token '{caller.name}' is a {caller.role}")
         return caller

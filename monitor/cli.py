@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from datetime import UTC, datetime
 from typing import Annotated
@@ -321,18 +322,40 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     with_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also poll in this process")] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="API processes; more than one needs the poller run apart (replywatch worker)"),
+    ] = 1,
 ) -> None:
     """Serve the REST API (and, with --worker, poll the sources in the same process)."""
     import uvicorn
 
     from api.app import create_app
 
+    if workers > 1 and with_worker:
+        err.print("--worker polls inside the API process; with --workers N run `replywatch worker` next to it")
+        raise typer.Exit(2)
     settings = make_settings(database)
     cfg = read_config(config)
     ready_database(settings)
     err.print(f"replywatch API on http://{host}:{port} (OpenAPI at /docs), database {describe_url(settings.database_url)}, "
-              f"{len(cfg.sources)} sources from {cfg.path}")  # fmt: skip
-    uvicorn.run(create_app(cfg, settings, run_worker=with_worker), host=host, port=port, log_level="warning")
+              f"{len(cfg.sources)} sources from {cfg.path}, {workers} process(es)")  # fmt: skip
+    if workers == 1:
+        uvicorn.run(create_app(cfg, settings, run_worker=with_worker), host=host, port=port, log_level="warning")
+        return
+    # uvicorn starts each process by importing the app: the settings and the watch list go through the environment.
+    os.environ["REPLYWATCH_DATABASE_URL"] = settings.database_url
+    os.environ["REPLYWATCH_CONFIG"] = str(cfg.path)
+    from uvicorn.supervisors import Multiprocess
+
+    server = uvicorn.Config("api.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                            log_level="warning")  # fmt: skip
+    sock = server.bind_socket()
+    # The worker processes get this socket back from its file descriptor, and asyncio then leaves TCP_NODELAY
+    # off the connections it accepts: each response's body waited ~40 ms behind its headers for a delayed ACK.
+    # Accepted connections inherit the option from the listening socket.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    Multiprocess(server, sockets=[sock]).run()
 
 
 @app.command()

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_URL",
     "SessionFactory",
     "describe_url",
+    "insert_many",
     "make_engine",
     "make_session_factory",
     "normalise_url",
@@ -74,6 +75,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def insert_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """`rows` into `model`'s table in batched multi-row INSERTs (SQLAlchemy's "insertmanyvalues").
+
+    Asking for the ids back is what selects that path: a plain executemany through psycopg sends one
+    INSERT per row (pipelined), and 4,000 rows took 0.7 s on PostgreSQL that way.
+    """
+    if rows:
+        table = model.__table__
+        session.execute(sa.insert(table).returning(table.c.id), rows).all()
 
 
 def make_session_factory(engine: sa.Engine) -> SessionFactory:

@@ -6,17 +6,28 @@ network, so a change and its event commit (or roll back) together.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from monitor.db import insert_many
 from monitor.models import Event
 
-__all__ = ["emit"]
+__all__ = ["emit", "emit_many"]
 
 
 def emit(session: Session, kind: str, subject: str, payload: dict[str, Any], *, now: datetime) -> Event:
     event = Event(kind=kind, subject=subject[:200], payload=payload, created_at=now)
     session.add(event)
     return event
+
+
+def emit_many(session: Session, events: Iterable[tuple[str, str, dict[str, Any]]], *, now: datetime) -> int:
+    """Events (kind, subject, payload) in multi-row INSERTs, without ORM objects: for a sweep that flips
+    thousands of clocks at once, where building and flushing one object per event took seconds."""
+    rows = [{"kind": kind, "subject": subject[:200], "payload": payload, "created_at": now}
+            for kind, subject, payload in events]  # fmt: skip
+    insert_many(session, Event, rows)
+    return len(rows)

@@ -224,6 +224,9 @@ class Event(SQLModel, table=True):
     created_at: datetime = _utc()
 
 
+_OPEN = sa.text("status IN ('new', 'acknowledged', 'in_progress')")
+
+
 class Case(SQLModel, table=True):
     """One complaint as staff handle it; its mentions are the places that need a public reply."""
 
@@ -237,7 +240,9 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_response_risk", "response_sla", "response_risk_at"),
         sa.Index("ix_cases_resolution_sla", "resolution_sla", "resolution_due_at"),
         sa.Index("ix_cases_resolution_risk", "resolution_sla", "resolution_risk_at"),
-        sa.Index("ix_cases_status", "status", "id"),
+        # The open queue by deadline (migration 0004): only open cases, so a page does not step over finished ones.
+        sa.Index("ix_cases_open_response_due", "response_due_at", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
+        sa.Index("ix_cases_open_resolution_due", "resolution_due_at", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
         sa.Index("ix_cases_assignee", "assignee", "id"),
     )
 

@@ -36,7 +36,8 @@ from sqlmodel import Session
 
 from monitor.business_hours import BusinessCalendar, BusinessHoursConfig
 from monitor.config_types import Duration, Strict
-from monitor.events import emit
+from monitor.db import insert_many
+from monitor.events import emit_many
 from monitor.models import Brand, Case, CaseEvent
 
 __all__ = [
@@ -178,11 +179,16 @@ def sweep(*, session: Session, now: datetime) -> SweepCounts:
             ).all()
             if flipped and not brands:
                 brands = dict(session.execute(sa.select(Brand.id, Brand.key)).all())
+            timeline, outbox = [], []
             for case_id, brand_id, priority, due_at in flipped:
                 data = {"clock": clock, "due_at": due_at.isoformat() if due_at else None, "priority": priority}
-                session.add(CaseEvent(case_id=case_id, at=now, actor="system", kind=f"sla.{new_state}", data=data))
+                timeline.append({"case_id": case_id, "at": now, "actor": "system", "kind": f"sla.{new_state}",
+                                 "mention_id": None, "data": data})  # fmt: skip
                 payload = {"case_id": case_id, "brand": brands.get(brand_id), **data}
-                emit(session, f"case.sla_{new_state}", f"case:{case_id}", payload, now=now)
+                outbox.append((f"case.sla_{new_state}", f"case:{case_id}", payload))
                 counts.cases.append(case_id)
+            # Multi-row INSERTs, not an ORM object per flip: 1% of 200,000 cases took 1.6 s that way.
+            insert_many(session, CaseEvent, timeline)
+            emit_many(session, outbox, now=now)
             setattr(counts, new_state, getattr(counts, new_state) + len(flipped))
     return counts

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from monitor.desk_models import ApiToken
 
-__all__ = ["ROLES", "Principal", "authenticate", "create_token", "has_role", "list_tokens", "revoke_token"]
+__all__ = ["ROLES", "Principal", "authenticate", "create_token", "digest", "has_role", "list_tokens", "revoke_token"]
 
 ROLES = ("viewer", "agent", "lead", "admin")
 PREFIX = "rw_"
@@ -39,7 +39,8 @@ class Principal:
     role: str
 
 
-def _digest(secret: str) -> str:
+def digest(secret: str) -> str:
+    """What is stored of a token: its SHA-256, hex."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -55,7 +56,7 @@ def create_token(*, session: Session, name: str, role: str, created_by: str, now
     if not name or len(name) > 128:
         raise ValueError("a token needs a name of 1-128 characters (who or what uses it)")
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, role=role, token_hash=_digest(secret), prefix=secret[:10], created_at=now,
+    token = ApiToken(name=name, role=role, token_hash=digest(secret), prefix=secret[:10], created_at=now,
                      created_by=created_by)  # fmt: skip
     session.add(token)
     session.flush()
@@ -66,10 +67,10 @@ def authenticate(*, session: Session, secret: str, now: datetime) -> Principal |
     """The principal of a live token, or None for an unknown or revoked one."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
-    digest = _digest(secret)
-    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == digest))
+    hashed = digest(secret)
+    token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hashed))
     # compare_digest for form's sake: the lookup above is by a hash an attacker cannot steer.
-    if token is None or token.revoked_at is not None or not hmac.compare_digest(token.token_hash, digest):
+    if token is None or token.revoked_at is not None or not hmac.compare_digest(token.token_hash, hashed):
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at = now

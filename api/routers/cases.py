@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import TypeAdapter
+from sqlmodel import Session
 
-from api.deps import Agent, Caller, ConfigDep, SessionDep
+from api.deps import Agent, Caller, ConfigDep, SessionDep, read
 from api.errors import BadRequest, NotFound
 from api.errors import staff_action as _staff
 from api.pagination import decode_keyset, encode_keyset
@@ -23,7 +26,7 @@ from api.schemas import (
     SplitRequest,
 )
 from monitor.case_decisions import decide_customer, merge_cases, split_case
-from monitor.case_views import CaseFilter, get_case, list_cases, sort_value
+from monitor.case_views import CaseFilter, CaseRow, get_case, list_cases, sort_value
 from monitor.desk import CaseChange, change_case, desk_rules
 from monitor.replies import record_reply, replies_visible
 
@@ -39,7 +42,26 @@ Category = Literal["delivery", "defect", "refund", "staff", "billing", "website"
 ClockState = Literal["running", "at_risk", "breached", "met", "missed", "stopped"]
 
 
-def _detail(session: SessionDep, case_id: int) -> CaseDetailPublic:
+# The two hot reads return their JSON themselves, made by pydantic's serializer in the worker thread: FastAPI
+# would validate the returned model again against response_model (the documented schema) and serialize it on
+# the event loop. The queue page is serialized straight from the rows, unvalidated: CaseRow has CasePublic's
+# fields in CasePublic's order (tests/api/test_desk_api.py), no field has an alias, and the database's
+# values have the declared types, so the bytes are those FastAPI would send.
+@dataclass(frozen=True, slots=True)
+class _QueuePage:
+    items: list[CaseRow]
+    next_cursor: str | None
+
+
+_PAGE = TypeAdapter(_QueuePage)
+_DETAIL = TypeAdapter(CaseDetailPublic)
+
+
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+def _detail(session: Session, case_id: int) -> CaseDetailPublic:
     detail = get_case(session=session, case_id=case_id)
     if detail is None:
         raise NotFound(f"no case {case_id}")
@@ -48,8 +70,8 @@ def _detail(session: SessionDep, case_id: int) -> CaseDetailPublic:
 
 @router.get("", response_model=Page[CasePublic], responses={400: {"description": "Bad cursor", **PROBLEM}},
             summary="The case queue: filters, sorting, keyset pages")  # fmt: skip
-def cases(
-    session: SessionDep,
+async def cases(
+    request: Request,
     _: Caller,
     status: Annotated[list[Status], Query(description="Repeatable; 'open' is new, acknowledged and in_progress")] = [],  # noqa: B006
     brand: Annotated[str | None, Query(max_length=64)] = None,
@@ -67,7 +89,7 @@ def cases(
     sort: Sort = "newest",
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> Page[CasePublic]:
+) -> Response:
     for name, value in (("opened_from", opened_from), ("opened_to", opened_to)):
         if value is not None and value.tzinfo is None:
             raise BadRequest(f"{name} needs a time zone, e.g. 2026-11-22T09:00:00Z")
@@ -78,16 +100,20 @@ def cases(
         opened_to=opened_to,
     )  # fmt: skip
     after = decode_keyset("case", sort, cursor)
-    rows = list_cases(session=session, filters=filters, sort=sort, after=after, limit=limit)
-    last = rows[-1] if len(rows) == limit else None
-    next_cursor = encode_keyset("case", sort, sort_value(last, sort), last.id) if last else None
-    return Page[CasePublic](items=[CasePublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+    def page(session: Session) -> bytes:
+        rows = list_cases(session=session, filters=filters, sort=sort, after=after, limit=limit)
+        last = rows[-1] if len(rows) == limit else None
+        next_cursor = encode_keyset("case", sort, sort_value(last, sort), last.id) if last else None
+        return _PAGE.dump_json(_QueuePage(rows, next_cursor))
+
+    return _json(await read(request, page))
 
 
 @router.get("/{case_id}", response_model=CaseDetailPublic, responses={404: {"description": "No such case", **PROBLEM}},
             summary="One case: places, customer candidates, drafts, replies and timeline")  # fmt: skip
-def case(session: SessionDep, _: Caller, case_id: CaseId) -> CaseDetailPublic:
-    return _detail(session, case_id)
+async def case(request: Request, _: Caller, case_id: CaseId) -> Response:
+    return _json(await read(request, lambda session: _DETAIL.dump_json(_detail(session, case_id))))
 
 
 ERRORS = {

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Request
 
 from api.deps import Admin, SessionDep
 from api.errors import NotFound
@@ -33,9 +34,15 @@ def tokens(session: SessionDep, _: Admin) -> list[TokenPublic]:
 @router.delete("/{token_id}", response_model=TokenPublic,
                responses={**ADMIN_ONLY, 404: {"description": "No such token", **PROBLEM}},
                summary="Revoke a token: it stops working at once")  # fmt: skip
-def revoke(session: SessionDep, _: Admin, token_id: Annotated[int, Path(gt=0, le=2**62)]) -> TokenPublic:
+def revoke(
+    request: Request, session: SessionDep, _: Admin, token_id: Annotated[int, Path(gt=0, le=2**62)]
+) -> TokenPublic:
     try:
         token = revoke_token(session=session, token_id=token_id, now=datetime.now(UTC))
     except LookupError as exc:
         raise NotFound(str(exc).strip("'\"")) from None
+    # Forget cached principals once the revocation is committed: clearing earlier would let a request
+    # in between cache the token again from the row as it was (api/deps.py: TokenCache).
+    cache = request.app.state.tokens
+    sa.event.listen(session, "after_commit", lambda _session: cache.clear(), once=True)
     return TokenPublic.model_validate(token)

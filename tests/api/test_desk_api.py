@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.schemas import CasePublic
+from monitor.case_views import CaseRow
 from monitor.config import parse_config
 from monitor.db import session_scope
 from monitor.models import Event
@@ -226,8 +228,16 @@ def test_drafts_are_written_edited_approved_and_published(client: TestClient) ->
     assert german["language"] == "de" and german["template"] == "de/defect.j2"
 
 
+def test_queue_rows_have_the_public_fields_in_order() -> None:
+    """The queue is serialized from CaseRow directly (api/routers/cases.py): it must be CasePublic's shape."""
+    assert list(CaseRow.__dataclass_fields__) == list(CasePublic.model_fields)
+
+
 def test_the_queue_filters_sorts_and_pages(client: TestClient) -> None:
-    everything = client.get("/api/v1/cases", params={"status": "open", "sort": "response_due", "limit": 50}).json()
+    response = client.get("/api/v1/cases", params={"status": "open", "sort": "response_due", "limit": 50})
+    assert response.headers["content-type"] == "application/json"
+    everything = response.json()
+    assert [CasePublic.model_validate(c).model_dump(mode="json") for c in everything["items"]] == everything["items"]
     dues = [c["response_due_at"] for c in everything["items"]]
     assert len(dues) == 4 and dues == sorted(dues)
     seen, cursor = [], None

@@ -1,0 +1,523 @@
+"""Response desk API benchmark: the case queue, search and case detail over HTTP, and the SLA sweep.
+
+    .venv/bin/python bench/api.py [--cases 200000] [--database URL] [--workers 1] [--requests 300]
+                                  [--concurrency 32] [--seconds 15] [--profile] [--keep PATH] [--reuse]
+                                  [--json PATH]
+
+1. Fills a fresh database (schema by `monitor.db.upgrade`, rows by bench/api_data.py) with
+   `--cases` cases and their mentions, timelines and replies: a temporary SQLite file by default.
+   With a PostgreSQL URL the database is created if missing and its schema `public` is DROPPED
+   and recreated: use a dedicated one (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/replywatch_bench).
+   `--keep PATH` puts the SQLite file there and keeps it; `--reuse` skips the fill when the
+   database already holds `--cases` cases (to iterate on the API; the sweep commits one run, so
+   a reused database has its ~1% moment further on).
+2. Times `monitor.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when about 1%
+   of the cases' clocks flip (NOW moved on until that many marks have passed): three runs each,
+   the first two rolled back (sweep + flush), the last committed.
+3. Starts the real app under uvicorn in its own process on 127.0.0.1, as `replywatch serve
+   --workers N` does (`api.app.create_app`, no poller), makes a viewer token, and from a separate client process
+   sends `--requests` sequential requests (keep-alive, after 20 warm-up ones) of each kind:
+     list    GET /api/v1/cases?status=open&sort=response_due&limit=50
+     search  GET /api/v1/cases?q=холодильник&status=open&brand=acme&limit=50   (a common word)
+     rare    GET /api/v1/cases?q=<an order number>&status=open&limit=50        (one case: a full scan)
+     detail  GET /api/v1/cases/{id} for random ids
+   and reports median and p99 latency. Then the list under `--concurrency` clients for `--seconds`
+   seconds, with wrk when it is installed (apt-get install wrk) and an httpx async client in its
+   own process otherwise: requests/s, latency, and the server's CPU seconds per request.
+4. `--profile` runs the concurrent list load once more under py-spy (`--gil`, every server
+   process) and prints where the server's time goes.
+
+Targets on a 2-core machine (issue 4): list p99 < 50 ms, list ≥ 500 requests/s with 32 clients,
+sweep < 1 s. Every request goes to 127.0.0.1 only, and every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+import sqlalchemy as sa
+
+from bench.api_data import NOW, bench_config, config_text, fill
+from bench.poll import machine_facts, prepare_database
+from monitor.db import make_engine, make_session_factory, session_scope, upgrade
+from monitor.models import Case
+from monitor.sla import sweep
+from monitor.tokens import create_token
+
+HERE = Path(__file__).resolve().parent
+TARGET_LIST_P99_MS = 50.0
+TARGET_LIST_RPS = 500.0
+TARGET_SWEEP_S = 1.0
+WARMUP = 20
+LIST = "/api/v1/cases?status=open&sort=response_due&limit=50"
+SEARCH = "/api/v1/cases?" + urlencode({"q": "холодильник", "status": "open", "brand": "acme", "limit": 50})
+
+
+# -- the server process --------------------------------------------------------------------------------
+
+
+class Server:
+    """`replywatch serve --workers N` in a child process (uvicorn, the app from api.app.create_app, no poller)."""
+
+    def __init__(self, url: str, config_path: Path, workers: int, log_path: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        env = {**os.environ, "REPLYWATCH_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE.parent)}
+        self.log = log_path.open("w")
+        command = [sys.executable, "-c", "from monitor.cli import main; main()", "serve", "--config", str(config_path),
+                   "--database", url, "--port", str(self.port), "--workers", str(workers)]  # fmt: skip
+        self.proc = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode}; see {log_path}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    # Each worker process answers /healthz alike; give the others time to finish starting.
+                    time.sleep(1.0 if workers > 1 else 0)
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the server did not answer /healthz within 120 s; see {log_path}")
+
+    def pids(self) -> list[int]:
+        """The uvicorn process and its children (the worker processes)."""
+        out = [self.proc.pid]
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                out += [int(p) for p in (task / "children").read_text().split()]
+        return out
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+
+# -- the client process --------------------------------------------------------------------------------
+
+
+def sequential(base: str, token: str, plan: dict[str, list[str]]) -> dict[str, Any]:
+    """Each kind's paths one after another on one keep-alive connection: latency in ms, and non-200 answers."""
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        for kind, paths in plan.items():
+            for path in paths[:WARMUP]:
+                client.get(path)
+            times, bad, items = [], 0, 0
+            for path in paths[WARMUP:]:
+                started = time.perf_counter()
+                response = client.get(path)
+                body = response.content
+                times.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    bad += 1
+                elif kind != "detail":
+                    items += body.count(b'"opened_at"')  # one per case in a page
+            out[kind] = {"n": len(times), "non_200": bad, "mean_items": items / max(1, len(times)), **summary(times)}
+    return out
+
+
+async def load(base: str, token: str, path: str, clients: int, seconds: float) -> dict[str, Any]:
+    """`clients` loops sending `path` for `seconds` (and at most 200 requests/s each): requests/s and latency."""
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    times: list[float] = []
+    codes: collections.Counter[int] = collections.Counter()
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits,
+                                 timeout=60) as client:  # fmt: skip
+        stop = time.monotonic() + seconds
+
+        async def one() -> None:
+            for _ in range(int(seconds * 200)):
+                if time.monotonic() >= stop:
+                    return
+                started = time.perf_counter()
+                response = await client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                codes[response.status_code] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return {"tool": "httpx async", "requests": len(times), "seconds": elapsed, "rps": len(times) / elapsed,
+            "non_200": sum(n for c, n in codes.items() if c != 200), **summary(times)}  # fmt: skip
+
+
+def wrk(base: str, token: str, path: str, clients: int, seconds: float) -> dict[str, Any]:
+    """wrk with one thread (the server needs the CPUs more than the client)."""
+    command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--latency", "--timeout", "10s",
+               "-H", f"Authorization: Bearer {token}", base + path]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+
+    def ms(text: str) -> float:
+        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M))
+    requests = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
+    non_200 = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    if requests is None or len(latency) < 4:
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    return {
+        "tool": "wrk -t1", "requests": int(requests.group(1)), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "non_200": int(non_200.group(1)) if non_200 else 0, "socket_errors": errors.group(1) if errors else None,
+        "median_ms": ms(latency["50"]), "p90_ms": ms(latency["90"]), "p99_ms": ms(latency["99"]),
+    }  # fmt: skip
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    if not times:
+        return {}
+    ordered = sorted(times)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"median_ms": statistics.median(ordered), "p90_ms": pick(0.90), "p99_ms": pick(0.99), "max_ms": ordered[-1]}
+
+
+def client_process(*args: str) -> dict[str, Any]:
+    """Run `bench/api.py client …` and read its JSON line: the client never shares the server's GIL."""
+    command = [sys.executable, str(HERE / "api.py"), "client", *args]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- the SLA sweep -------------------------------------------------------------------------------------
+
+
+def due_marks(engine: sa.Engine, at: datetime) -> int:
+    """How many clocks a sweep at `at` would flip (breaches, then risks of clocks not breached)."""
+    total = 0
+    with engine.connect() as conn:
+        for clock in ("response", "resolution"):
+            state, due, risk = (getattr(Case, f"{clock}_{x}") for x in ("sla", "due_at", "risk_at"))
+            breach = sa.and_(state.in_(("running", "at_risk")), due <= at)
+            risky = sa.and_(state == "running", risk <= at, sa.or_(due.is_(None), due > at))
+            total += conn.scalar(sa.select(sa.func.count()).where(sa.or_(breach, risky))) or 0
+    return total
+
+
+def time_sweeps(engine: sa.Engine, cases: int) -> dict[str, Any]:
+    sessions = make_session_factory(engine)
+    target = max(1, cases // 100)
+    low, high = timedelta(0), timedelta(days=20)
+    for _ in range(30):  # bisect: the moment after NOW when about 1% of the cases have a clock to flip
+        mid = (low + high) / 2
+        if due_marks(engine, NOW + mid) < target:
+            low = mid
+        else:
+            high = mid
+    out: dict[str, Any] = {}
+    for name, at in (("none", NOW), ("one_percent", NOW + high)):
+        runs = []
+        for i in range(3):
+            commit = name == "one_percent" and i == 2
+            with sessions() as session:
+                session.begin()
+                started = time.perf_counter()
+                counts = sweep(session=session, now=at)
+                session.flush()
+                if commit:
+                    session.commit()
+                seconds = time.perf_counter() - started
+                if not commit:
+                    session.rollback()
+            runs.append({"seconds": seconds, "flips": counts.at_risk + counts.breached, "committed": commit})
+        out[name] = {"at": at.isoformat(), "expected": due_marks(engine, at) if name == "none" else target,
+                     "runs": runs, "median_s": statistics.median(r["seconds"] for r in runs)}  # fmt: skip
+    return out
+
+
+# -- profile -------------------------------------------------------------------------------------------
+
+# A sample goes to the first phase whose marker is in its stack.
+PHASES: list[tuple[str, tuple[str, ...]]] = [
+    ("auth: token lookup and its transaction (api/deps.get_caller)", ("get_caller (",)),
+    ("queue query: build, execute, rows (monitor/case_views.list_cases)", ("list_cases (",)),
+    ("response: pydantic validation and serialisation", ("/pydantic/", "serialize_response", "_prepare_response")),
+    ("JSON encoding", ("/json/", "render (")),
+    ("session: open, BEGIN, COMMIT, pool (api/deps.get_session)", ("get_session (",)),
+    ("request parsing, dependencies, routing (fastapi, starlette)", ("/fastapi/", "/starlette/")),
+    ("thread pool hand-off (anyio)", ("/anyio/",)),
+    ("HTTP server (uvicorn, h11, httptools)", ("/uvicorn/", "/h11/", "/httptools/")),
+    ("asyncio event loop", ("/asyncio/",)),
+]
+_IDLE = re.compile(r"^(wait|select|poll|_worker|get|sleep|run_forever|_run_once|acquire|_wait_for_tstate_lock)\b")
+
+
+def summarise_profile(raw: Path, top: int = 20) -> dict[str, Any]:
+    phases: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread ("))]
+        if not frames:
+            continue
+        n = int(count)
+        leaf = frames[-1]
+        leaf_name, _, where = leaf.rpartition(" (")
+        if _IDLE.match(leaf_name) and any(m in where for m in ("selectors.py", "threading.py", "queue.py")):
+            continue
+        total += n
+        joined = ";".join(frames)
+        phases[next((p for p, marks in PHASES if any(m in joined for m in marks)), "other")] += n
+        own[f"{leaf_name} ({_short(where)})"] += n
+    return {"samples": total, "phases": phases.most_common(), "self": own.most_common(top)}
+
+
+def _short(where: str) -> str:
+    where = re.sub(r":\d+\)$", "", where)
+    for marker in ("site-packages/", "/lib/python3.11/", str(HERE.parent) + "/"):
+        if marker in where:
+            return where.split(marker, 1)[1]
+    return where
+
+
+def profile(server: Server, token: str, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        return {"error": "py-spy is not installed (.venv/bin/pip install py-spy)"}
+    raw = out_dir / f"replywatch-api-profile-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+    command = [spy, "record", "--pid", str(server.proc.pid), "--subprocesses", "--gil", "--rate", "100",
+               "--format", "raw", "--full-filenames", "-o", str(raw)]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.5)  # let it attach
+    run = concurrent(server, token, args, seconds=min(args.seconds, 10))
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    return {"raw": str(raw), "run": run, **summarise_profile(raw)}
+
+
+# -- the run -------------------------------------------------------------------------------------------
+
+
+def concurrent(server: Server, token: str, args: argparse.Namespace, seconds: float) -> dict[str, Any]:
+    cpu0 = server.cpu_seconds()
+    if shutil.which("wrk") and not args.httpx_load:
+        result = wrk(server.base, token, LIST, args.concurrency, seconds)
+    else:
+        result = client_process("load", server.base, token, LIST, str(args.concurrency), str(seconds))
+    result["server_cpu_s"] = server.cpu_seconds() - cpu0
+    result["server_cpu_ms_per_request"] = result["server_cpu_s"] * 1000 / max(1, result["requests"])
+    return result
+
+
+def plan(engine: sa.Engine, cases: int, requests: int) -> dict[str, list[str]]:
+    rnd = random.Random(5)
+    with engine.connect() as conn:
+        # An order number of an open case in the middle of the table: matches one or two cases.
+        text = conn.scalar(
+            sa.select(Case.search_text)
+            .where(Case.id >= cases // 2, Case.status == "new", Case.search_text.op("LIKE")("%-%"))
+            .order_by(Case.id)
+            .limit(1)
+        )
+    order = re.search(r"\b\d{4}-\d{3}\b|\bac-\d{5}\b", text or "")
+    n = requests + WARMUP
+    return {
+        "list": [LIST] * n,
+        "search": [SEARCH] * n,
+        "rare": [f"/api/v1/cases?q={order.group(0) if order else 'zzzz'}&status=open&limit=50"] * n,
+        "detail": [f"/api/v1/cases/{rnd.randint(1, cases)}" for _ in range(n)],
+    }
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    url = args.database or f"sqlite:///{args.keep or workdir / 'bench-api.db'}"
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    reuse = False
+    if args.reuse:
+        with contextlib.suppress(sa.exc.DBAPIError):
+            upgrade(url)  # a migration added since the fill
+            with engine.connect() as conn:
+                reuse = conn.scalar(sa.select(sa.func.count(Case.id))) == args.cases
+    facts = machine_facts(url, sessions)
+    out: dict[str, Any] = {"args": vars(args), "machine": facts, "database": url.split("@")[-1]}
+    print(f"load average {facts['loadavg_at_start']}, 5M-iteration loop {facts['cpu_check_s']} s", flush=True)
+    if reuse:
+        print(f"reusing the database: it holds {args.cases:,} cases", flush=True)
+        out["fill"] = {"reused": True}
+    else:
+        engine.dispose()
+        if args.database:
+            url = prepare_database(args.database, workdir)
+        else:
+            for old in Path(url.removeprefix("sqlite:///")).parent.glob(Path(url).name + "*"):
+                old.unlink()
+            upgrade(url)
+        engine = make_engine(url)
+        print(f"filling {args.cases:,} cases ...", flush=True)
+        stats = fill(engine, cases=args.cases)
+        out["fill"] = vars(stats)
+        print(f"  done in {stats.seconds['total']:.0f} s", flush=True)
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        out["sqlite_file_mb"] = round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6)
+    print("timing the SLA sweep ...", flush=True)
+    out["sweep"] = time_sweeps(engine, args.cases)
+    with session_scope(make_session_factory(engine)) as session:
+        _, token = create_token(session=session, name="bench", role="viewer", created_by="bench",
+                                now=datetime.now(UTC))  # fmt: skip
+    requests = plan(engine, args.cases, args.requests)
+    engine.dispose()
+
+    config_path = workdir / "bench-api.yaml"
+    config_path.write_text(config_text())
+    bench_config()  # fail here, not in the server, if the watch list does not validate
+    print(f"starting the API with {args.workers} worker process(es) ...", flush=True)
+    server = Server(url, config_path, args.workers, workdir / "server.log")
+    try:
+        check = httpx.get(server.base + LIST, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        assert check.status_code == 200 and len(check.json()["items"]) == 50, check.text[:300]
+        print(f"sequential requests ({args.requests} of each kind) ...", flush=True)
+        cpu0 = server.cpu_seconds()
+        plan_path = workdir / "plan.json"
+        plan_path.write_text(json.dumps(requests))
+        out["sequential"] = client_process("sequential", server.base, token, str(plan_path))
+        out["sequential_server_cpu_s"] = server.cpu_seconds() - cpu0
+        print(f"{args.concurrency} concurrent clients for {args.seconds:g} s ...", flush=True)
+        out["concurrent"] = concurrent(server, token, args, args.seconds)
+        if args.profile:
+            print("profiling the server under the same load ...", flush=True)
+            out["profile"] = profile(server, token, args, Path(tempfile.gettempdir()))
+    finally:
+        server.stop()
+    out["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
+def report(out: dict[str, Any]) -> None:
+    m, args = out["machine"], out["args"]
+    print()
+    print(f"== Response desk API, {args['cases']:,} cases, {out['database']}, uvicorn workers {args['workers']} ==")
+    print(f"  machine : {m['cpus']} CPUs ({m['cpu_model']}), Python {m['python']}, SQLite {m['sqlite']}"
+          + (f", PostgreSQL {m['postgresql']}" if "postgresql" in m else ""))  # fmt: skip
+    print(f"  load    : load average {m['loadavg_at_start']} at start, {m['loadavg_at_end']} at end;")
+    print(f"            a 5M-iteration Python loop took {m['cpu_check_s']} s (compare runs with it)")
+    f = out["fill"]
+    if f.get("reused"):
+        print("  fill    : reused an earlier fill (--keep)")
+    else:
+        print(f"  fill    : {f['cases']:,} cases, {f['mentions']:,} mentions, {f['events']:,} timeline entries, "
+              f"{f['replies']:,} replies, {f['customers']:,} customers in {f['seconds']['total']:.0f} s")  # fmt: skip
+    if "sqlite_file_mb" in out:
+        print(f"            SQLite file {out['sqlite_file_mb']} MB")
+    print()
+    print(f"  {'what':<44} {'median':>9} {'p90':>9} {'p99':>9} {'max':>9}  {'target':<16} verdict")
+    seq = out["sequential"]
+    names = {"list": "(a) list: 50 open by response_due", "search": "(b) search: q=холодильник, open, acme",
+             "rare": "(b') search: q=<order number>, open", "detail": "(c) case detail"}  # fmt: skip
+    for kind, label in names.items():
+        r = seq[kind]
+        target, verdict = "", ""
+        if kind == "list":
+            target = f"p99 < {TARGET_LIST_P99_MS:g} ms"
+            verdict = "met" if r["p99_ms"] < TARGET_LIST_P99_MS else "MISSED"
+        extra = f"  ({r['non_200']} non-200!)" if r["non_200"] else ""
+        print(f"  {label:<44} {r['median_ms']:>7.1f}ms {r['p90_ms']:>7.1f}ms {r['p99_ms']:>7.1f}ms "
+              f"{r['max_ms']:>7.1f}ms  {target:<16} {verdict}{extra}")  # fmt: skip
+    print(f"  sequential: {seq['list']['n']} requests of each kind after {WARMUP} warm-up ones; items per page: "
+          + ", ".join(f"{k} {seq[k]['mean_items']:.0f}" for k in ("list", "search", "rare")))  # fmt: skip
+    c = out["concurrent"]
+    verdict = "met" if c["rps"] >= TARGET_LIST_RPS and not c["non_200"] else "MISSED"
+    print()
+    print(f"  (a) list, {args['concurrency']} concurrent clients, {c['tool']}: {c['rps']:.0f} requests/s "
+          f"(target ≥ {TARGET_LIST_RPS:g}: {verdict}); {c['requests']:,} requests, {c['non_200']} non-200")  # fmt: skip
+    print(f"      latency median {c['median_ms']:.1f} ms, p90 {c['p90_ms']:.1f} ms, p99 {c['p99_ms']:.1f} ms; "
+          f"server CPU {c['server_cpu_ms_per_request']:.2f} ms per request")  # fmt: skip
+    print()
+    for name, label in (("none", "no clock due"), ("one_percent", "~1% of cases flip")):
+        s = out["sweep"][name]
+        runs = ", ".join(f"{r['seconds']:.3f} s ({r['flips']:,} flips{', committed' if r['committed'] else ''})"
+                         for r in s["runs"])  # fmt: skip
+        verdict = "met" if s["median_s"] < TARGET_SWEEP_S else "MISSED"
+        print(f"  sweep, {label:<18}: median {s['median_s']:.3f} s (target < {TARGET_SWEEP_S:g} s: {verdict}); {runs}")
+    if "profile" in out:
+        p = out["profile"]
+        if "error" in p:
+            print(f"\n  profile: {p['error']}")
+            return
+        print(f"\n  Profile (py-spy --gil, 100 Hz, every server process), {p['samples']} samples while "
+              f"{p['run']['rps']:.0f} requests/s; raw: {p['raw']}")  # fmt: skip
+        for phase, n in p["phases"]:
+            print(f"    {100 * n / max(1, p['samples']):5.1f}%  {phase}")
+        print("  Self time, top functions:")
+        for fn, n in p["self"]:
+            print(f"    {100 * n / max(1, p['samples']):5.1f}%  {fn}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["client"]:
+        mode, base, token, *rest = argv[1:]
+        if mode == "sequential":
+            result = sequential(base, token, json.loads(Path(rest[0]).read_text()))
+        else:
+            result = asyncio.run(load(base, token, rest[0], int(rest[1]), float(rest[2])))
+        print(json.dumps(result))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=200_000)
+    parser.add_argument("--database", help="a PostgreSQL URL (its schema public is dropped); SQLite file otherwise")
+    parser.add_argument("--keep", help="SQLite: the database file (kept), instead of a temporary one")
+    parser.add_argument("--reuse", action="store_true", help="skip the fill when the database holds --cases cases")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--requests", type=int, default=300, help="sequential requests of each kind")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--httpx-load", action="store_true", help="the httpx async client even when wrk is here")
+    parser.add_argument("--profile", action="store_true", help="py-spy the server under the concurrent load")
+    parser.add_argument("--json", help="also write every figure to this file")
+    args = parser.parse_args(argv)
+    if args.keep and args.database:
+        parser.error("--keep is for SQLite; a PostgreSQL database is kept anyway")
+    if args.reuse and not (args.keep or args.database):
+        parser.error("--reuse needs --keep PATH or --database URL")
+    with tempfile.TemporaryDirectory(prefix="replywatch-bench-api-") as tmp:
+        out = run(args, Path(tmp))
+    report(out)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
