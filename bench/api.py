@@ -366,10 +366,15 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     sessions = make_session_factory(engine)
     reuse = False
     if args.reuse:
-        with contextlib.suppress(sa.exc.DBAPIError):
+        try:
             upgrade(url)  # a migration added since the fill
             with engine.connect() as conn:
-                reuse = conn.scalar(sa.select(sa.func.count(Case.id))) == args.cases
+                found = conn.scalar(sa.select(sa.func.count(Case.id)))
+            reuse = found == args.cases
+            if not reuse:
+                print(f"--reuse: the database holds {found} cases, not {args.cases}: filling anew", flush=True)
+        except sa.exc.DBAPIError as exc:
+            print(f"--reuse: {str(exc).splitlines()[0][:200]}: filling anew", flush=True)
     facts = machine_facts(url, sessions)
     out: dict[str, Any] = {"args": vars(args), "machine": facts, "database": url.split("@")[-1]}
     print(f"load average {facts['loadavg_at_start']}, 5M-iteration loop {facts['cpu_check_s']} s", flush=True)
@@ -435,7 +440,7 @@ def report(out: dict[str, Any]) -> None:
     print(f"            a 5M-iteration Python loop took {m['cpu_check_s']} s (compare runs with it)")
     f = out["fill"]
     if f.get("reused"):
-        print("  fill    : reused an earlier fill (--keep)")
+        print("  fill    : reused an earlier fill (--reuse)")
     else:
         print(f"  fill    : {f['cases']:,} cases, {f['mentions']:,} mentions, {f['events']:,} timeline entries, "
               f"{f['replies']:,} replies, {f['customers']:,} customers in {f['seconds']['total']:.0f} s")  # fmt: skip
