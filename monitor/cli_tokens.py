@@ -58,7 +58,7 @@ def tokens_list(database: DatabaseOpt = None) -> None:
 
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: Annotated[int, typer.Argument(min=1)], database: DatabaseOpt = None) -> None:
-    """Revoke a token: it stops working at once."""
+    """Revoke a token: API processes refuse it within 5 s (they cache lookups that long)."""
     from monitor.tokens import revoke_token
 
     settings, _ = load(None, database)

@@ -33,7 +33,7 @@ def tokens(session: SessionDep, _: Admin) -> list[TokenPublic]:
 
 @router.delete("/{token_id}", response_model=TokenPublic,
                responses={**ADMIN_ONLY, 404: {"description": "No such token", **PROBLEM}},
-               summary="Revoke a token: it stops working at once")  # fmt: skip
+               summary="Revoke a token: refused at once here, by other API processes within 5 s")  # fmt: skip
 def revoke(
     request: Request, session: SessionDep, _: Admin, token_id: Annotated[int, Path(gt=0, le=2**62)]
 ) -> TokenPublic:
