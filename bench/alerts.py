@@ -40,13 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.poll import prepare_database
 from monitor.alerts.runner import AlertRunner
 from monitor.config import Config, parse_config
-from monitor.db import make_engine, make_session_factory, normalise_url, session_scope, upgrade
+from monitor.db import make_engine, make_session_factory, session_scope
 from monitor.events import emit
 from monitor.logs import configure_logging
 
@@ -109,25 +110,6 @@ def sink_stats(base: str) -> dict[str, Any]:
 
 
 # -- the run -----------------------------------------------------------------------------------
-
-
-def fresh_database(url: str | None) -> str:
-    if url is None:
-        return f"sqlite:///{tempfile.mkdtemp(prefix='rw-bench-alerts-')}/bench.db"
-    url = normalise_url(url)
-    name = make_url(url).database
-    admin = make_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False),
-                        poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")  # fmt: skip
-    with admin.connect() as conn:
-        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = make_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def bench_config(base: str, path: str, tick: str, concurrency: int = 4) -> Config:
@@ -215,8 +197,7 @@ async def phase(name: str, sessions: Any, db: Any, base: str, count: int, rate: 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     proc, base = start_sink()
     try:
-        url = fresh_database(args.database)
-        upgrade(url)
+        url = prepare_database(args.database, Path(tempfile.mkdtemp(prefix="rw-bench-alerts-")))
         engine = make_engine(url)
         sessions = make_session_factory(engine)
         config = bench_config(base, "hook", args.tick, args.concurrency)

@@ -134,6 +134,8 @@ def prepare_database(url: str | None, workdir: Path) -> str:
         url = f"sqlite:///{workdir / 'bench.db'}"
     elif not url.startswith("sqlite"):
         url = normalise_url(url)
+        if make_url(url).database == "test":
+            sys.exit("refusing to drop schema public of the database 'test' (the test suite's); use another one")
         _create_pg_database(url)
         engine = make_engine(url, poolclass=sa.pool.NullPool)
         with engine.begin() as conn:

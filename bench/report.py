@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.db import make_engine, make_session_factory, upgrade
+from bench.poll import prepare_database
+from monitor.db import make_engine, make_session_factory
 from monitor.models import Brand, Case, Mention, Poll, Source
 from monitor.report_render import render
 from monitor.reports import coverage_report
@@ -34,21 +35,6 @@ END = datetime(2026, 11, 1, tzinfo=UTC)
 DAYS = 90
 START = END - timedelta(days=DAYS)
 BRANDS = ("acme", "lastochka", "nord")
-
-
-def _reset(url: str) -> None:
-    if url.startswith("postgresql"):
-        base, _, name = url.rpartition("/")
-        admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
 
 
 def fill(url: str, sources: int, cases: int, seed: int) -> dict[str, float]:
@@ -138,7 +124,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-report-"))
     url = args.database or f"sqlite:///{tmp / 'report.db'}"
     if not (args.reuse and args.database):
-        _reset(url)
+        url = prepare_database(args.database, tmp)
         facts = fill(url, args.sources, args.cases, args.seed)
         print(f"filled {args.sources} sources, {facts['polls']:,} polls, {args.cases:,} cases in "
               f"{facts['fill_total_s']:.0f} s ({url.split('://')[0]})")  # fmt: skip
