@@ -14,17 +14,10 @@ from sqlmodel import Session
 
 from monitor.cases import SEARCH_CAP, searchable
 from monitor.config import Config
-from monitor.desk import CaseError, desk_rules, triage_case
-from monitor.models import Case, CaseCandidate, CaseEvent, Customer, Mention
+from monitor.desk import CaseError, desk_rules, timeline, triage_case
+from monitor.models import Case, CaseCandidate, Customer, Mention
 
 __all__ = ["decide_customer", "merge_cases", "split_case"]
-
-
-def _event(
-    session: Session, case: Case, now: datetime, actor: str, kind: str, mention: Mention | None = None, **data: object
-) -> None:
-    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind,
-                          mention_id=mention.id if mention else None, data=data))  # fmt: skip
 
 
 def split_case(
@@ -66,8 +59,8 @@ def split_case(
     case.mention_count -= len(moving)
     case.updated_at = now
     ids = [m.id for m in moving]
-    _event(session, case, now, actor, "case.split", mention_ids=ids, new_case_id=new.id)
-    _event(session, new, now, actor, "case.opened", first, split_from=case.id, mention_ids=ids)
+    timeline(session, case, now, actor, "case.split", mention_ids=ids, new_case_id=new.id)
+    timeline(session, new, now, actor, "case.opened", first, split_from=case.id, mention_ids=ids)
     session.flush()
     if config is not None:
         triage_case(session=session, rules=desk_rules(config), case=new, now=now, actor=actor)
@@ -104,8 +97,8 @@ def merge_cases(
             other.customer_state,
             other.customer_score,
         )
-    _event(session, case, now, actor, "case.merged", merged_case_id=other.id, mentions=moved)
-    _event(session, other, now, actor, "case.merged_into", case_id=case.id, mentions=moved)
+    timeline(session, case, now, actor, "case.merged", merged_case_id=other.id, mentions=moved)
+    timeline(session, other, now, actor, "case.merged_into", case_id=case.id, mentions=moved)
     for clock in ("response", "resolution"):
         setattr(other, f"{clock}_sla", "stopped")
     session.flush()
@@ -145,7 +138,7 @@ def decide_customer(
             other.state = "suggested"
         row.state = "confirmed"
         case.customer_id, case.customer_state, case.customer_score = customer_id, "confirmed", row.score
-        _event(session, case, now, actor, "customer.confirmed", customer_id=customer_id)
+        timeline(session, case, now, actor, "customer.confirmed", customer_id=customer_id)
     else:
         row.state = "rejected"
         if case.customer_id == customer_id:
@@ -156,7 +149,7 @@ def decide_customer(
         )  # fmt: skip
         if case.customer_id is None:
             case.customer_state = "suggested" if remaining else None
-        _event(session, case, now, actor, "customer.rejected", customer_id=customer_id)
+        timeline(session, case, now, actor, "customer.rejected", customer_id=customer_id)
     case.updated_at = now
     session.flush()
     if config is not None:  # the customer's tier, value and other cases weigh on the priority

@@ -33,11 +33,11 @@ from sqlmodel import Session
 
 from monitor.config import BrandConfig, Config
 from monitor.dedupe import find_duplicate, index_mention, signature
-from monitor.desk import CaseError, desk_rules, triage_case
+from monitor.desk import CaseError, desk_rules, timeline, triage_case
 from monitor.events import emit
 from monitor.linking import find_candidates
 from monitor.matching import BrandMatcher
-from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Mention, Source
+from monitor.models import Brand, Case, CaseCandidate, Mention, Source
 
 __all__ = [
     "CaseError",
@@ -130,7 +130,7 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
         case = session.get(Case, duplicate.case_id)
         assert case is not None
         _add_to_case(case, mention, now, method="duplicate", score=duplicate.score)
-        _event(session, case, now, actor, "mention.joined", mention,
+        timeline(session, case, now, actor, "mention.joined", mention,
                method=duplicate.method, score=round(duplicate.score, 1), similar_to=duplicate.mention_id)  # fmt: skip
         outcome = "joined"
     else:
@@ -145,7 +145,7 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
         session.add(case)
         session.flush()
         _add_to_case(case, mention, now, method="opened", score=None)
-        _event(session, case, now, actor, "case.opened", mention, brand_rule=mention.brand_rule)
+        timeline(session, case, now, actor, "case.opened", mention, brand_rule=mention.brand_rule)
         emit(session, "case.opened", f"case:{case.id}", {"case_id": case.id, "mention_id": mention.id}, now=now)
         outcome = "opened"
     _look_for_customer(session, config, case, now)
@@ -168,13 +168,6 @@ def _add_to_case(case: Case, mention: Mention, now: datetime, *, method: str, sc
     case.mention_count += 1
     case.last_mention_at = max(case.last_mention_at, now)
     case.updated_at = now
-
-
-def _event(
-    session: Session, case: Case, now: datetime, actor: str, kind: str, mention: Mention | None = None, **data: object
-) -> None:
-    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind,
-                          mention_id=mention.id if mention else None, data=data))  # fmt: skip
 
 
 def _brand_config(config: Config, session: Session, brand_id: int) -> BrandConfig | None:
@@ -216,7 +209,7 @@ def _look_for_customer(session: Session, config: Config, case: Case, now: dateti
         if rank == 0 and found.score >= settings.link_at:
             row.state = "linked"
             case.customer_id, case.customer_state, case.customer_score = found.customer_id, "auto", found.score
-            _event(
+            timeline(
                 session,
                 case,
                 now,
@@ -228,7 +221,7 @@ def _look_for_customer(session: Session, config: Config, case: Case, now: dateti
             )
         elif row.state == "suggested" and found.customer_id not in known:
             case.customer_state = case.customer_state or "suggested"
-            _event(
+            timeline(
                 session,
                 case,
                 now,

@@ -30,6 +30,7 @@ from monitor.events import emit
 from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Source
 from monitor.sla import PRIORITIES, apply_deadlines
 from monitor.triage import Evidence, Triager, raised
+from monitor.triage_rules import CATEGORIES as TRIAGE_CATEGORIES
 
 __all__ = [
     "CATEGORIES",
@@ -42,12 +43,13 @@ __all__ = [
     "backfill_deadlines",
     "change_case",
     "desk_rules",
+    "timeline",
     "triage_case",
 ]
 
 OPEN_STATUSES = ("new", "acknowledged", "in_progress")
 DISMISS_REASONS = ("spam", "not_about_us", "duplicate")
-CATEGORIES = ("delivery", "defect", "refund", "staff", "billing", "website", "other")
+CATEGORIES = (*TRIAGE_CATEGORIES, "other")  # "other": what no keyword list claims
 MOVES: dict[str, tuple[str, ...]] = {
     "new": ("dismissed",),  # acknowledged: by recording the first public reply
     "acknowledged": ("in_progress", "dismissed"),  # resolved: by recording a closing reply
@@ -98,8 +100,12 @@ def desk_rules(config: Config) -> DeskRules:
     return rules
 
 
-def _event(session: Session, case: Case, now: datetime, actor: str, kind: str, **data: object) -> None:
-    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind, data=data))
+def timeline(
+    session: Session, case: Case, now: datetime, actor: str, kind: str, mention: Mention | None = None, **data: object
+) -> None:
+    """Append one entry to the case's timeline (the only way entries are written by staff and automation)."""
+    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind,
+                          mention_id=mention.id if mention else None, data=data))  # fmt: skip
 
 
 def _brand_key(session: Session, case: Case) -> str:
@@ -174,11 +180,11 @@ def _set_priority_effects(
 ) -> None:
     apply_deadlines(case=case, calendar=rules.calendar(_brand_key(session, case)), sla=rules.config.sla, now=now)
     if first:
-        _event(session, case, now, actor, "case.triaged", category=case.category, priority=case.priority,
+        timeline(session, case, now, actor, "case.triaged", category=case.category, priority=case.priority,
                reasons=reasons, response_due_at=case.response_due_at.isoformat() if case.response_due_at else None,
                resolution_due_at=case.resolution_due_at.isoformat() if case.resolution_due_at else None)  # fmt: skip
         return
-    _event(session, case, now, actor, "priority.changed", old=old, new=case.priority, reasons=reasons)
+    timeline(session, case, now, actor, "priority.changed", old=old, new=case.priority, reasons=reasons)
     if raised(old, case.priority):
         payload = {"case_id": case.id, "brand": _brand_key(session, case), "priority": case.priority, "old": old,
                    "reasons": reasons}  # fmt: skip
@@ -219,11 +225,11 @@ def change_case(
     if change.category is not None and change.category != case.category:
         if change.category not in CATEGORIES:
             raise CaseError(f"category must be one of {', '.join(CATEGORIES)}")
-        _event(session, case, now, actor, "category.changed", old=case.category, new=change.category)
+        timeline(session, case, now, actor, "category.changed", old=case.category, new=change.category)
         case.category = change.category
     if change.unassign or (change.assignee is not None and change.assignee != case.assignee):
         new = None if change.unassign else change.assignee
-        _event(session, case, now, actor, "assignee.changed", old=case.assignee, new=new)
+        timeline(session, case, now, actor, "assignee.changed", old=case.assignee, new=new)
         case.assignee = new
     if change.status is not None and change.status != case.status:
         _move(session, case, change, actor, role, now)
@@ -256,7 +262,7 @@ def _move(session: Session, case: Case, change: CaseChange, actor: str, role: st
     if target == "in_progress" and case.status in ("resolved", "closed"):  # reopened
         case.resolved_at = case.closed_at = None
         _restart_clocks(case, now, only="resolution")
-    _event(session, case, now, actor, "status.changed", old=case.status, new=target, reason=change.dismissed_reason,
+    timeline(session, case, now, actor, "status.changed", old=case.status, new=target, reason=change.dismissed_reason,
            note=change.note)  # fmt: skip
     case.status = target
 
