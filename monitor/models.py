@@ -5,7 +5,7 @@ Times are stored as UTC (`UtcDateTime` gives back aware datetimes on SQLite too)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,8 @@ __all__ = [
     "MentionBand",
     "MentionRevision",
     "Poll",
+    "PollDay",
+    "PollDayFailure",
     "Source",
     "UtcDateTime",
 ]
@@ -141,6 +143,45 @@ class Poll(SQLModel, table=True):
     # Seconds since the start of the source's previous successful poll (successful polls only): the
     # coverage report sums these instead of ordering millions of polls at report time.
     gap_seconds: float | None = None
+
+
+class PollDay(SQLModel, table=True):
+    """One source's successful and failed polls of one UTC day, summed up for the coverage report.
+
+    Written by `monitor.coverage.roll_up` for days that are over (never for today), so a
+    report over 90 days reads 90 rows a source instead of 8,640 polls. `uncovered_seconds` was
+    computed with `interval_seconds`: when the source's interval changes, the row is made again.
+    A poll that finishes (or is reaped) after its day was summed up deletes the day's row.
+    """
+
+    __tablename__ = "poll_day"
+
+    source_id: int = Field(foreign_key="source.id", ondelete="CASCADE", primary_key=True)
+    day: date = Field(primary_key=True)
+    interval_seconds: int
+    successes: int = 0
+    first_success_at: datetime | None = _utc(default=None)
+    last_success_at: datetime | None = _utc(default=None)
+    # gap_seconds of the day's first success (it began on an earlier day), and the longest gap of
+    # the others: a period that starts with this day replaces the first by its own head gap.
+    first_gap_seconds: float | None = None
+    longest_gap_after_first: float | None = None
+    uncovered_seconds: float = 0.0
+    made_at: datetime = _utc()
+
+
+class PollDayFailure(SQLModel, table=True):
+    """The failed polls of a `PollDay` by class (timeout, http_5xx, …); goes with its day row."""
+
+    __tablename__ = "poll_day_failure"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(["source_id", "day"], ["poll_day.source_id", "poll_day.day"], ondelete="CASCADE"),
+    )
+
+    source_id: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    error_class: str = Field(primary_key=True, max_length=32)
+    polls: int
 
 
 class Mention(SQLModel, table=True):

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitor.config import Config, SchedulerConfig
+from monitor.coverage import forget_days
 from monitor.events import emit
 from monitor.ingest import IngestCounts, Normalised, store_mentions
 from monitor.models import Brand, Poll, Source
@@ -170,18 +171,20 @@ def reap_abandoned(*, session: Session, now: datetime) -> int:
         .where(Source.id == Poll.source_id, Source.lease_owner == Poll.worker, Source.lease_until >= now)
         .exists()
     )
-    result = session.execute(
+    reaped = session.execute(
         sa.update(Poll)
         .where(Poll.outcome == "running", sa.or_(Poll.source_id.in_(expired), sa.and_(Poll.worker.is_not(None), ~held)))
         .values(outcome="abandoned", finished_at=now, error_class="abandoned",
                 error_message="the worker stopped before the poll finished; the source was polled again")
-    )  # fmt: skip
+        .returning(Poll.source_id, Poll.started_at)
+    ).all()  # fmt: skip
+    forget_days(session, reaped, now)
     session.execute(
         sa.update(Source)
         .where(Source.lease_until.is_not(None), Source.lease_until < now)
         .values(lease_owner=None, lease_until=None)
     )
-    return result.rowcount or 0
+    return len(reaped)
 
 
 def health_after(source: Source, outcome: Outcome) -> str:
@@ -285,6 +288,7 @@ def finish_poll(
     if source.lease_owner == poll.worker:
         source.lease_owner, source.lease_until = None, None
     _health_events(session, source, previous_health, previous_items, poll, now)
+    forget_days(session, [(source.id, poll.started_at)], now)
     session.flush()
     return poll
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -31,6 +31,7 @@ from monitor import metrics
 from monitor.alerts.runner import AlertRunner
 from monitor.cases import ProcessCounts, process_pending
 from monitor.config import Config
+from monitor.coverage import roll_up
 from monitor.db import SessionFactory, session_scope
 from monitor.desk import backfill_deadlines, desk_rules
 from monitor.ingest import Normalised, changed_keys, language_text, prepare_mentions
@@ -236,6 +237,14 @@ class Poller:
             log.info("report.ready", report=run.key, brand=run.brand, files=[str(f) for f in run.files])
         return runs
 
+    async def roll_up_polls(self) -> int:
+        """Sum up the days just over into poll_day rows, so coverage reports read days, not polls."""
+        now = self.clock()
+        rows = await self._in_db(lambda s: roll_up(session=s, now=now))
+        if rows:
+            log.info("coverage.rolled_up", rows=rows)
+        return rows
+
     async def poll_now(self, key: str) -> PollResult | None:
         """Poll one source at once, due or not; None when another worker is polling it."""
         claim = await self._claim_key(key)
@@ -265,6 +274,10 @@ class Poller:
             self.sweep_sla, "interval", seconds=60, id="sla-sweep", max_instances=1, coalesce=True,
             next_run_time=datetime.now(UTC),
         )  # fmt: skip
+        # Hourly, not nightly: a day is summed up once it has been over for an hour (coverage.SETTLE),
+        # and a run that finds nothing missing costs one small query.
+        self._scheduler.add_job(self.roll_up_polls, "interval", hours=1, id="poll-roll-up", max_instances=1,
+                                coalesce=True, next_run_time=datetime.now(UTC) + timedelta(minutes=5))  # fmt: skip
         for definition in self.config.reports:
             # A report missed while no worker ran is still made within the hour, once.
             self._scheduler.add_job(self.run_report, trigger_of(definition), args=[definition],

@@ -205,7 +205,8 @@ def test_the_html_report_renders_its_charts_in_a_headless_browser(
     )  # fmt: skip
     assert run.returncode == 0 and shot.exists(), run.stderr.decode(errors="replace")[-2000:]
     pixels = Image.open(shot).convert("RGB")
-    colours = Counter(pixels.getdata())
+    # get_flattened_data is Pillow 12's name for the deprecated getdata.
+    colours = Counter(getattr(pixels, "get_flattened_data", pixels.getdata)())
     # The bars of the charts: green (coverage >= 95%), red (the week's replies within deadline, 33%), blue columns.
     for colour in ((0x2E, 0x7D, 0x32), (0xC6, 0x28, 0x28), (0x15, 0x65, 0xC0)):
         assert colours[colour] > 200, f"no chart drawn in {colour}: {shot}"
