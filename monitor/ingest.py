@@ -72,7 +72,7 @@ class Normalised:
     published_at: datetime | None
     rating: float | None
     content_hash: str
-    replies: list[str]
+    replies: list[str] | None  # None: the source does not show replies (see RawMention)
 
 
 @dataclass(slots=True)
@@ -148,7 +148,7 @@ def normalise(raw: RawMention) -> Normalised | None:
         published_at=raw.published_at,
         rating=raw.rating,
         content_hash=digest,
-        replies=list(raw.replies),
+        replies=list(raw.replies) if raw.replies is not None else None,
     )
 
 
@@ -218,12 +218,15 @@ def store_mentions(
         if known is None:
             new_rows.append(_new_row(item, source_id, now, brand_id, _language(item, languages, language_hint)))
             continue
-        shown[known.id or 0] = item.replies
+        if item.replies is not None:
+            # Only a source that shows replies can verify ours: without a reply selector (or after
+            # it was removed), no reply is marked disappeared for not being seen.
+            shown[known.id or 0] = item.replies
         if known.content_hash != item.content_hash:
             _revise(session, known, item, now, _language(item, languages, language_hint))
             counts.updated += 1
         else:
-            if known.replies != item.replies:
+            if item.replies is not None and known.replies != item.replies:
                 known.replies = item.replies
             unchanged_ids.append(known.id)
     if new_rows:
@@ -286,7 +289,7 @@ def _new_row(
         "content_hash": item.content_hash,
         "revision": 1,
         "brand_id": brand_id,
-        "replies": item.replies,
+        "replies": item.replies or [],
     }
 
 
@@ -309,7 +312,8 @@ def _revise(session: Session, mention: Mention, item: Normalised, now: datetime,
     mention.revised_at = now
     mention.last_seen_at = now
     mention.rating = item.rating if item.rating is not None else mention.rating
-    mention.replies = item.replies
+    if item.replies is not None:
+        mention.replies = item.replies
     mention.language = language
 
 

@@ -60,8 +60,9 @@ class RawMention:
     author: str | None = None
     published_at: datetime | None = None
     rating: float | None = None
-    # Reply text the site shows under the item, when the source declares a reply selector.
-    replies: tuple[str, ...] = ()
+    # Reply text the site shows under the item when the source declares a reply selector; None when
+    # it declares none: then nothing is known of replies (an empty tuple says the page shows none).
+    replies: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

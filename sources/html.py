@@ -184,7 +184,7 @@ def _mention(item: LexborNode, plan: _Plan, base: str) -> RawMention | None:
         author=_value(item, plan.author, limit=AUTHOR_MAX),
         published_at=_published(item, plan.published),
         rating=parse_rating(_value(item, plan.rating)),
-        replies=tuple(replies),
+        replies=tuple(replies) if plan.reply is not None else None,
     )
 
 

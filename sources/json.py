@@ -140,7 +140,7 @@ def _mention(item: dict[str, Any], settings: JsonSettings, base: str) -> RawMent
         author=clean_text(_text(_field(f.author, item)), single_line=True, limit=AUTHOR_MAX),
         published_at=parse_datetime(_field(f.published, item)),
         rating=parse_rating(_field(f.rating, item)),
-        replies=_replies(_field(f.reply, item), html=settings.body_is_html),
+        replies=_replies(_field(f.reply, item), html=settings.body_is_html) if f.reply is not None else None,
     )
 
 

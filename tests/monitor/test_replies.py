@@ -103,3 +103,22 @@ def test_a_reply_never_seen_in_time_becomes_unverified_once(sessions: SessionFac
         # seen late, it still counts as verified
         check_replies(session=session, mention_id=place, seen=[ANSWER], now=NOW + timedelta(hours=4))
         assert session.get(Reply, reply_id).verify_state == "verified"
+
+
+def test_a_source_that_stops_showing_replies_does_not_make_ours_disappear(
+    sessions: SessionFactory, case_and_place
+) -> None:
+    """Replies are checked only on polls of a source with a reply selector: `replies=None` says it has none."""
+    case_id, place = case_and_place
+    reply_id = record(sessions, case_id, place)
+    with session_scope(sessions) as session:
+        source_id = session.get(Mention, place).source_id
+        brand_id = session.scalar(sa.select(Brand.id))
+    body = "Заказ Acme не пришел, курьер молчит"
+    for at, replies, state in ((1, (ANSWER,), "verified"), (2, None, "verified"), (3, (), "disappeared")):
+        with session_scope(sessions) as session:
+            store_mentions(session=session, source_id=source_id, items=[raw(1, body, replies=replies)],
+                           now=NOW + timedelta(hours=at), brand_id=brand_id, language_hint="ru")  # fmt: skip
+        with session_scope(sessions) as session:
+            assert session.get(Reply, reply_id).verify_state == state, (at, replies)
+            assert session.get(Mention, place).replies == ([ANSWER] if at < 3 else [])
