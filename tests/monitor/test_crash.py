@@ -68,7 +68,9 @@ def start_worker(config: Path, db_url: str, log: Path) -> subprocess.Popen[bytes
         )  # fmt: skip
 
 
-def wait_for_a_poll_in_flight(sessions: SessionFactory, after_id: int, finished: int, timeout: float = 30) -> int:
+# A bound, not a speed check: the worker starts a Python process and its parse pool, which took over 30 s
+# on a 2-core machine running other test suites at the same time.
+def wait_for_a_poll_in_flight(sessions: SessionFactory, after_id: int, finished: int, timeout: float = 120) -> int:
     """Wait until this worker finished `finished` polls and has another in flight; return the newest poll id."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
