@@ -456,7 +456,7 @@ def list_cases(
 
 
 def queue_sort_value(row: Sequence[Any], sort: str) -> datetime | int | None:
-    """`sort_value` of a queue_rows tuple."""
+    """`sort_value` of a queue_rows row."""
     return row[_SORT_AT[sort]]
 
 

@@ -75,8 +75,8 @@ async def case_query(request: Request) -> CaseQuery:
     annotation on every request: a third of a list request's CPU with 16 of them. Here it is one dict and
     one `model_validate`, with FastAPI's rules: a repeated parameter is a list for list fields and its last
     value otherwise, unknown parameters are ignored, and a bad value is a 422 naming `query.<field>`. The
-    OpenAPI document gets the same parameters from `query_parameters` (tests/api/test_cases_api.py checks
-    them against FastAPI's own for the model).
+    OpenAPI document gets the same parameters from `query_parameters` (tests/api/test_queue_api.py checks
+    them against FastAPI's own for the fields declared one by one, as the route had them).
     """
     params = request.query_params
     raw = {name: params.getlist(name) if name in _REPEATABLE else params[name]
@@ -105,8 +105,8 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 # The queue page is orjson's dump of the driver's rows, unvalidated: QUEUE_FIELDS are CasePublic's fields in
 # its order (tests/api/test_desk_api.py), no field has an alias, the values have the declared types, and
 # orjson writes datetimes as pydantic does with these options (aware UTC as `Z`, microseconds only when
-# nonzero), so the bytes are those FastAPI would send (tests/api/test_cases_api.py compares them).
-_ORJSON = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+# nonzero), so the bytes are those FastAPI would send (tests/api/test_queue_api.py compares them).
+_ORJSON = orjson.OPT_UTC_Z
 _DETAIL = TypeAdapter(CaseDetailPublic)
 
 
