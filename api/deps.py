@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
 import anyio
+import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
@@ -30,7 +31,7 @@ from monitor.tokens import Principal, authenticate, digest, has_role
 
 __all__ = [
     "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "read",
-    "require",
+    "read_connection", "require",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -122,6 +123,17 @@ async def read(request: Request, work: Callable[[Session], T]) -> T:
     def run() -> T:
         with request.app.state.sessions() as session, session.begin():
             return work(session)
+
+    return await anyio.to_thread.run_sync(run)
+
+
+async def read_connection(request: Request, work: Callable[[sa.Connection], T]) -> T:
+    """`read`, with a Core connection in place of an ORM session: for the queue, whose rows are plain tuples,
+    a Session's bookkeeping (identity map, transaction events, autobegin) was pure overhead."""
+
+    def run() -> T:
+        with request.app.state.engine.connect() as conn, conn.begin():
+            return work(conn)
 
     return await anyio.to_thread.run_sync(run)
 

@@ -41,6 +41,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -91,6 +92,7 @@ class Server:
                    "--database", url, "--port", str(self.port), "--workers", str(workers)]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"
+        self.url = url
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -113,12 +115,7 @@ class Server:
         return out
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for pid in self.pids():
-            with contextlib.suppress(OSError, IndexError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return cpu_seconds(self.pids())
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
@@ -268,7 +265,9 @@ def time_sweeps(engine: sa.Engine, cases: int) -> dict[str, Any]:
 # A sample goes to the first phase whose marker is in its stack.
 PHASES: list[tuple[str, tuple[str, ...]]] = [
     ("auth: token lookup and its transaction (api/deps.get_caller)", ("get_caller (",)),
-    ("queue query: build, execute, rows (monitor/case_views.list_cases)", ("list_cases (",)),
+    ("queue query: SQL text, execute, rows (monitor/case_views.queue_rows)", ("queue_rows (",)),
+    ("queue JSON: dicts and orjson (api/routers/cases.py)", ("page (",)),
+    ("query parameters (api/routers/cases.case_query)", ("case_query (",)),
     ("response: pydantic validation and serialisation", ("/pydantic/", "serialize_response", "_prepare_response")),
     ("JSON encoding", ("/json/", "render (")),
     ("session: open, BEGIN, COMMIT, pool (api/deps.get_session)", ("get_session (",)),
@@ -329,14 +328,54 @@ def profile(server: Server, token: str, args: argparse.Namespace, out_dir: Path)
 # -- the run -------------------------------------------------------------------------------------------
 
 
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of `pids` so far (those still alive)."""
+    out = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_by_pid(pids).values())
+
+
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL backends serving the API's connections to the bench database (the server is local)."""
+    if url.startswith("sqlite"):
+        return []
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            return [int(pid) for pid in conn.exec_driver_sql(query).scalars()]
+    finally:
+        engine.dispose()
+
+
 def concurrent(server: Server, token: str, args: argparse.Namespace, seconds: float) -> dict[str, Any]:
+    """The list under load. CPU per request of the API processes, of the load generator, and (PostgreSQL) of
+    the backends serving the API: on a 2-core machine all three share the cores the requests/s come from."""
+    db0 = cpu_by_pid(backend_pids(server.url))
     cpu0 = server.cpu_seconds()
+    client0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if shutil.which("wrk") and not args.httpx_load:
         result = wrk(server.base, token, LIST, args.concurrency, seconds)
     else:
         result = client_process("load", server.base, token, LIST, str(args.concurrency), str(seconds))
+    client1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n = max(1, result["requests"])
     result["server_cpu_s"] = server.cpu_seconds() - cpu0
-    result["server_cpu_ms_per_request"] = result["server_cpu_s"] * 1000 / max(1, result["requests"])
+    result["server_cpu_ms_per_request"] = result["server_cpu_s"] * 1000 / n
+    client_s = (client1.ru_utime + client1.ru_stime) - (client0.ru_utime + client0.ru_stime)
+    result["client_cpu_ms_per_request"] = client_s * 1000 / n
+    if db0:
+        # Backends alive at the end, less what they had used before; one that closed meanwhile (a pool's
+        # overflow connection) is missed, so this is a lower bound.
+        db1 = cpu_by_pid(backend_pids(server.url))
+        result["database_cpu_ms_per_request"] = sum(cpu - db0.get(pid, 0.0) for pid, cpu in db1.items()) * 1000 / n
     return result
 
 
@@ -375,13 +414,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 print(f"--reuse: the database holds {found} cases, not {args.cases}: filling anew", flush=True)
         except sa.exc.DBAPIError as exc:
             print(f"--reuse: {str(exc).splitlines()[0][:200]}: filling anew", flush=True)
-    facts = machine_facts(url, sessions)
-    out: dict[str, Any] = {"args": vars(args), "machine": facts, "database": url.split("@")[-1]}
-    print(f"load average {facts['loadavg_at_start']}, 5M-iteration loop {facts['cpu_check_s']} s", flush=True)
-    if reuse:
-        print(f"reusing the database: it holds {args.cases:,} cases", flush=True)
-        out["fill"] = {"reused": True}
-    else:
+    if not reuse:
+        # Made (or emptied) before machine_facts, which asks the server for its version.
         engine.dispose()
         if args.database:
             url = prepare_database(args.database, workdir)
@@ -390,6 +424,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 old.unlink()
             upgrade(url)
         engine = make_engine(url)
+        sessions = make_session_factory(engine)
+    facts = machine_facts(url, sessions)
+    out: dict[str, Any] = {"args": vars(args), "machine": facts, "database": url.split("@")[-1]}
+    print(f"load average {facts['loadavg_at_start']}, 5M-iteration loop {facts['cpu_check_s']} s", flush=True)
+    if reuse:
+        print(f"reusing the database: it holds {args.cases:,} cases", flush=True)
+        out["fill"] = {"reused": True}
+    else:
         print(f"filling {args.cases:,} cases ...", flush=True)
         stats = fill(engine, cases=args.cases)
         out["fill"] = vars(stats)
@@ -467,8 +509,11 @@ def report(out: dict[str, Any]) -> None:
     print()
     print(f"  (a) list, {args['concurrency']} concurrent clients, {c['tool']}: {c['rps']:.0f} requests/s "
           f"(target ≥ {TARGET_LIST_RPS:g}: {verdict}); {c['requests']:,} requests, {c['non_200']} non-200")  # fmt: skip
-    print(f"      latency median {c['median_ms']:.1f} ms, p90 {c['p90_ms']:.1f} ms, p99 {c['p99_ms']:.1f} ms; "
-          f"server CPU {c['server_cpu_ms_per_request']:.2f} ms per request")  # fmt: skip
+    print(f"      latency median {c['median_ms']:.1f} ms, p90 {c['p90_ms']:.1f} ms, p99 {c['p99_ms']:.1f} ms")
+    cpu = {"API processes": c["server_cpu_ms_per_request"], "load generator": c.get("client_cpu_ms_per_request"),
+           "PostgreSQL backends": c.get("database_cpu_ms_per_request")}  # fmt: skip
+    print("      CPU per request: " + ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items() if v is not None)
+          + f"; together {sum(v for v in cpu.values() if v is not None):.2f} ms")  # fmt: skip
     print()
     for name, label in (("none", "no clock due"), ("one_percent", "~1% of cases flip")):
         s = out["sweep"][name]

@@ -7,18 +7,23 @@ page 1 does. Cases without a deadline (none once triage has run) sort last.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitor.desk import OPEN_STATUSES
 from monitor.desk_models import Draft, Reply
-from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Customer, Mention, Source
+from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Customer, Mention, Source, UtcDateTime
 
-__all__ = ["SORTS", "CaseDetail", "CaseFilter", "CaseRow", "get_case", "list_cases", "sort_value"]
+__all__ = [
+    "QUEUE_FIELDS", "SORTS", "CaseDetail", "CaseFilter", "CaseRow", "get_case", "list_cases", "queue_rows",
+    "queue_sort_value", "sort_value",
+]  # fmt: skip
 
 T = TypeVar("T")
 
@@ -200,51 +205,242 @@ def _row(row: sa.Row[Any]) -> CaseRow:
     return CaseRow(*row)  # _COLUMNS are in CaseRow's field order (tests/monitor/test_case_views.py)
 
 
+def _statuses(f: CaseFilter) -> tuple[str, ...]:
+    """The filter's statuses, 'open' spelled out, each once, in a fixed order (a part of the statement's shape)."""
+    return tuple(sorted({s for st in f.status for s in (OPEN_STATUSES if st == "open" else (st,))}))
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its wildcards taken as text (ESCAPE '/', as `contains(autoescape=True)`)."""
+    escaped = " ".join(text.split()).casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def _shape(f: CaseFilter) -> tuple[Any, ...]:
+    """What the queue's SQL text depends on: which filters are set, the statuses (named in the text) and the
+    number of priorities. The values themselves are bound parameters."""
+    given = tuple(bool(getattr(f, name)) for name in _TRUTHY) + tuple(
+        getattr(f, name) is not None for name in ("customer_id", "opened_from", "opened_to")
+    )
+    return (*given, f.unassigned, _statuses(f), len(set(f.priority)))
+
+
+# Filters that apply when they are non-empty (an empty `brand=` is no filter), as they always have.
+_TRUTHY = ("brand", "category", "assignee", "sla", "language", "source", "customer_state", "text")
+
+
+def _params(f: CaseFilter) -> dict[str, Any]:
+    """The bound values of `_filtered`'s statement, by parameter name."""
+    values: dict[str, Any] = {
+        "brand": f.brand, "category": f.category, "assignee": f.assignee, "sla": f.sla, "language": f.language,
+        "source": f.source, "customer_state": f.customer_state, "customer_id": f.customer_id,
+        "text": _like(f.text) if f.text else None, "opened_from": f.opened_from, "opened_to": f.opened_to,
+    }  # fmt: skip
+    values.update({f"priority_{i}": p for i, p in enumerate(sorted(set(f.priority)))})
+    return values
+
+
 def _filtered(query: sa.Select[Any], f: CaseFilter, hint: bool = False) -> sa.Select[Any]:
+    """`query` with `f`'s conditions, each value a bound parameter named as in `_params`."""
     if f.brand:
-        query = query.where(Brand.key == f.brand)
-    statuses = tuple(s for st in f.status for s in (OPEN_STATUSES if st == "open" else (st,)))
+        query = query.where(Brand.key == sa.bindparam("brand", f.brand))
+    statuses = _statuses(f)
     if statuses:
-        # Named in the SQL text, not bound: SQLite uses a partial index (the open queue's, migration 0004)
+        # Named in the SQL text, not bound: SQLite uses a partial index (the open queue's, migration 0005)
         # only when the query has its condition word for word.
         open_query = set(statuses) == set(OPEN_STATUSES)
         values = sa.bindparam("statuses", OPEN_STATUSES if open_query else statuses, expanding=True,
                               literal_execute=True)  # fmt: skip
         query = query.where(Case.status.in_(values))
     else:
-        query = query.where(Case.status != "merged")
+        query = query.where(Case.status != sa.bindparam("merged", "merged", literal_execute=True))
     if f.priority:
-        query = query.where(Case.priority.in_(f.priority))
+        query = query.where(Case.priority.in_([sa.bindparam(f"priority_{i}", p)
+                                               for i, p in enumerate(sorted(set(f.priority)))]))  # fmt: skip
     if f.category:
-        query = query.where(Case.category == f.category)
+        query = query.where(Case.category == sa.bindparam("category", f.category))
     if f.unassigned:
         query = query.where(Case.assignee.is_(None))
     elif f.assignee:
-        query = query.where(Case.assignee == f.assignee)
+        query = query.where(Case.assignee == sa.bindparam("assignee", f.assignee))
     if f.sla:
-        query = query.where(
-            sa.or_(_plain(Case.response_sla, hint) == f.sla, _plain(Case.resolution_sla, hint) == f.sla)
-        )
+        sla = sa.bindparam("sla", f.sla)
+        query = query.where(sa.or_(_plain(Case.response_sla, hint) == sla, _plain(Case.resolution_sla, hint) == sla))
     if f.language:
-        query = query.where(Case.language == f.language)
+        query = query.where(Case.language == sa.bindparam("language", f.language))
     if f.source:
         on_source = (
             sa.select(Mention.id)
             .join(Source, Source.id == Mention.source_id)
-            .where(Mention.case_id == Case.id, Source.key == f.source)
+            .where(Mention.case_id == Case.id, Source.key == sa.bindparam("source", f.source))
         )
         query = query.where(on_source.exists())
     if f.customer_state:
-        query = query.where(Case.customer_state == f.customer_state)
+        query = query.where(Case.customer_state == sa.bindparam("customer_state", f.customer_state))
     if f.customer_id is not None:
-        query = query.where(Case.customer_id == f.customer_id)
+        query = query.where(Case.customer_id == sa.bindparam("customer_id", f.customer_id))
     if f.text:
-        query = query.where(Case.search_text.contains(" ".join(f.text.split()).casefold(), autoescape=True))
+        query = query.where(Case.search_text.like(sa.bindparam("text", _like(f.text)), escape="/"))
     if f.opened_from is not None:
-        query = query.where(Case.opened_at >= f.opened_from)
+        query = query.where(Case.opened_at >= sa.bindparam("opened_from", f.opened_from, type_=Case.opened_at.type))
     if f.opened_to is not None:
-        query = query.where(Case.opened_at < f.opened_to)
+        query = query.where(Case.opened_at < sa.bindparam("opened_to", f.opened_to, type_=Case.opened_at.type))
     return query
+
+
+# The parts of a queue page (see queue_rows): by id, the cases with a deadline, the ones without.
+Part = Literal["id", "dated", "undated"]
+
+
+def _page_query(f: CaseFilter, sort: str, part: Part, keyed: bool, hint: bool) -> sa.Select[Any]:
+    """One part of a page as a statement whose values are all bound parameters (`_params`, `after_value`,
+    `after_id`, `limit`), so that its SQL text holds for every request of the same shape."""
+    column, descending = SORTS[sort]
+    query = _filtered(_rows_query(hint), f, hint)
+    after_id = sa.bindparam("after_id", None, type_=sa.Integer)
+    if part == "id":
+        query = query.order_by(Case.id.desc() if descending else Case.id)
+        if keyed:
+            query = query.where(Case.id < after_id if descending else Case.id > after_id)
+    elif part == "dated":
+        query = query.where(column.is_not(None)).order_by(column, Case.id)
+        if keyed:
+            query = query.where(sa.tuple_(column, Case.id) > sa.tuple_(sa.bindparam("after_value", None, type_=column.type),
+                                                                       after_id))  # fmt: skip
+    else:
+        query = query.where(column.is_(None)).order_by(Case.id)
+        if keyed:
+            query = query.where(Case.id > after_id)
+    return query.limit(sa.bindparam("limit", None, type_=sa.Integer))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A page statement compiled for one dialect: its SQL text, and how to turn `_params` into the driver's."""
+
+    sql: str
+    names: tuple[str, ...] | None  # positional drivers (SQLite): the parameters' names in order; None for named
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # dialect conversions of the values (datetimes)
+    constants: dict[str, Any]  # the compiler's own anonymous parameters (SQLite's `OFFSET ?` after a LIMIT)
+
+    def bind(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        values.update(self.constants)
+        for name, process in self.processors:
+            if values.get(name) is not None:
+                values[name] = process(values[name])
+        return tuple(values[n] for n in self.names) if self.names is not None else values
+
+
+# Compiled page statements by (dialect, sort, part, keyed, filter shape): building a SELECT and its cache key
+# was a tenth of a list request. Filter shapes are few in practice; the bound keeps a caller sending every
+# combination from growing it without end.
+_PREPARED: dict[tuple[Any, ...], _Prepared] = {}
+_PREPARED_MAX = 1000
+
+
+def _prepared(dialect: sa.Dialect, f: CaseFilter, sort: str, part: Part, keyed: bool) -> _Prepared:
+    key = (dialect.name, sort, part, keyed, _shape(f))
+    found = _PREPARED.get(key)
+    if found is not None:
+        return found
+    statement = _page_query(f, sort, part, keyed, hint=dialect.name == "sqlite")
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    processors = []
+    for bind, name in compiled.bind_names.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((name, process))
+    positional = compiled.positiontup if dialect.positional else None
+    # Every value of a request is a named parameter; an anonymous one is a constant SQLAlchemy made itself.
+    constants = {name: bind.value for bind, name in compiled.bind_names.items() if bind.unique}
+    found = _Prepared(str(compiled), tuple(positional) if positional is not None else None, tuple(processors),
+                      constants)  # fmt: skip
+    if len(_PREPARED) >= _PREPARED_MAX:
+        _PREPARED.clear()
+    _PREPARED[key] = found
+    return found
+
+
+_DATE_AT = tuple(i for i, c in enumerate(_COLUMNS) if isinstance(c.type, UtcDateTime))
+_REASONS_AT = next(i for i, c in enumerate(_COLUMNS) if c.key == "priority_reasons")
+# Names psycopg gives the session's zone when it is UTC: its datetimes are then UTC already.
+_UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"})
+
+
+def _fetch(conn: sa.Connection, sql: str, bound: Any) -> list[list[Any]]:
+    """The rows of `sql` as lists of CaseRow's values: aware UTC datetimes, priority_reasons a list.
+
+    Straight through the driver's cursor: SQLAlchemy's result layer (a fetchone per row, type processors
+    per value) cost more than the query. SQLite gives the stored text for both (SQLAlchemy's format, naive
+    UTC, and JSON); psycopg gives the parsed JSON and aware datetimes in the session's zone.
+    """
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, bound)
+        rows = [list(r) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
+    if conn.dialect.name == "sqlite":
+        for row in rows:
+            for i in _DATE_AT:
+                if row[i] is not None:
+                    row[i] = datetime.fromisoformat(row[i] + "+00:00")  # one C call; .replace(tzinfo=) is slower
+            if row[_REASONS_AT] is not None:
+                row[_REASONS_AT] = orjson.loads(row[_REASONS_AT])
+    elif str(getattr(dbapi.info, "timezone", "")) not in _UTC_ZONES:
+        for row in rows:
+            for i in _DATE_AT:
+                if row[i] is not None:
+                    row[i] = row[i].astimezone(UTC)
+    return rows
+
+
+QUEUE_FIELDS: tuple[str, ...] = tuple(c.key for c in _COLUMNS)
+
+
+def queue_rows(
+    conn: sa.Connection,
+    filters: CaseFilter,
+    sort: str = "newest",
+    after: tuple[datetime | int | None, int] | None = None,
+    limit: int = 50,
+) -> list[list[Any]]:
+    """One page of the queue as lists of QUEUE_FIELDS (CaseRow's fields, in order); `after` is the
+    (sort value, id) of the last row of the previous page.
+
+    The hot read of the desk, so it skips what the ORM and SQLAlchemy's result types would add per
+    request: the SQL text of each statement shape is compiled once (`_prepared`), sent as it is
+    through the driver's cursor, and only the datetimes and the JSON of its rows are converted (`_fetch`).
+    """
+    column, _ = SORTS[sort]
+    dialect = conn.dialect
+
+    def fetch(part: Part, n: int) -> list[list[Any]]:
+        keyed = after is not None and (part != "undated" or after[0] is None)
+        values = _params(filters)
+        values["limit"] = n
+        if keyed:
+            assert after is not None
+            values["after_id"] = after[1]
+            values["after_value"] = after[0]
+        prepared = _prepared(dialect, filters, sort, part, keyed)
+        bound = prepared.bind(values)
+        return _fetch(conn, prepared.sql, bound)
+
+    if column is Case.id:
+        return fetch("id", limit)
+    # Ascending deadlines, ties by id, NULLs last: the rows with a deadline, then (when the page is not full)
+    # the rows without one. Two queries, not one ORDER BY `column IS NULL, column, id`: no index has that
+    # order, so that query read and sorted every matching case for each page; each of these two walks an
+    # index, (deadline, id) or the id, and stops after `limit` rows.
+    rows: list[list[Any]] = []
+    if after is None or after[0] is not None:
+        rows = fetch("dated", limit)
+    if len(rows) < limit:
+        rows += fetch("undated", limit - len(rows))
+    return rows
 
 
 def list_cases(
@@ -255,33 +451,16 @@ def list_cases(
     after: tuple[datetime | int | None, int] | None = None,
     limit: int = 50,
 ) -> list[CaseRow]:
-    """One page of the queue; `after` is the (sort value, id) of the last row of the previous page."""
-    column, descending = SORTS[sort]
-    # Plain rows through the session's connection: the ORM's result machinery adds nothing to named columns.
-    conn = session.connection()
-    hint = conn.dialect.name == "sqlite"
-    query = _filtered(_rows_query(hint), filters, hint)
-    if column is Case.id:
-        query = query.order_by(Case.id.desc() if descending else Case.id)
-        if after is not None:
-            query = query.where(Case.id < after[1] if descending else Case.id > after[1])
-        return [_row(r) for r in conn.execute(query.limit(limit))]
-    # Ascending deadlines, ties by id, NULLs last: the rows with a deadline, then (when the page is not full)
-    # the rows without one. Two queries, not one ORDER BY `column IS NULL, column, id`: no index has that
-    # order, so that query read and sorted every matching case for each page; each of these two walks an
-    # index, (deadline, id) or the id, and stops after `limit` rows.
-    rows: list[sa.Row[Any]] = []
-    if after is None or after[0] is not None:
-        dated = query.where(column.is_not(None)).order_by(column, Case.id)
-        if after is not None:
-            dated = dated.where(sa.tuple_(column, Case.id) > sa.tuple_(sa.literal(after[0], column.type), after[1]))
-        rows = list(conn.execute(dated.limit(limit)))
-    if len(rows) < limit:
-        undated = query.where(column.is_(None)).order_by(Case.id)
-        if after is not None and after[0] is None:
-            undated = undated.where(Case.id > after[1])
-        rows += conn.execute(undated.limit(limit - len(rows)))
-    return [_row(r) for r in rows]
+    """One page of the queue as CaseRows (queue_rows through the session's connection)."""
+    return [CaseRow(*r) for r in queue_rows(session.connection(), filters, sort, after, limit)]
+
+
+def queue_sort_value(row: Sequence[Any], sort: str) -> datetime | int | None:
+    """`sort_value` of a queue_rows row."""
+    return row[_SORT_AT[sort]]
+
+
+_SORT_AT = {name: QUEUE_FIELDS.index(column.key) for name, (column, _) in SORTS.items()}
 
 
 def sort_value(row: CaseRow, sort: str) -> datetime | int | None:
