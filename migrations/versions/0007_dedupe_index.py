@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("band_key", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("mention_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.ForeignKeyConstraint(["mention_id"], ["mention.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("band_key", "mention_id", name="pk_mention_band"),
+        sa.PrimaryKeyConstraint("band_key", "mention_id"),
         sqlite_with_rowid=False,
     )
     op.execute(
@@ -42,6 +42,9 @@ def upgrade() -> None:
     )
     op.drop_table("mention_band")  # its indexes go with it
     op.rename_table("mention_band_next", "mention_band")
+    if op.get_bind().dialect.name == "postgresql":  # the names PostgreSQL gives a table made as mention_band
+        for kind in ("pkey", "mention_id_fkey"):
+            op.execute(f"ALTER TABLE mention_band RENAME CONSTRAINT mention_band_next_{kind} TO mention_band_{kind}")
     op.create_index("ix_mention_band_mention_id", "mention_band", ["mention_id"], unique=False)
     op.create_table(
         "mention_signature",
@@ -67,5 +70,8 @@ def downgrade() -> None:
     op.execute("INSERT INTO mention_band_prev (mention_id, band_key) SELECT mention_id, band_key FROM mention_band")
     op.drop_table("mention_band")
     op.rename_table("mention_band_prev", "mention_band")
+    if op.get_bind().dialect.name == "postgresql":
+        for kind in ("pkey", "mention_id_fkey"):
+            op.execute(f"ALTER TABLE mention_band RENAME CONSTRAINT mention_band_prev_{kind} TO mention_band_{kind}")
     op.create_index("ix_mention_band_key", "mention_band", ["band_key"], unique=False)
     op.create_index("ix_mention_band_mention_id", "mention_band", ["mention_id"], unique=False)
