@@ -289,9 +289,11 @@ def run_checks(url: str, checks: int, seed: int, brands: int, profile: Path | No
     with session_scope(sessions) as session:
         len_stored = session.scalar(sa.select(sa.func.count()).select_from(Mention.__table__))
         recent = session.scalars(
-            sa.select(Mention.id).join(Case, Case.id == Mention.case_id)
+            sa.select(Mention.id)
+            .join(Case, Case.id == Mention.case_id)
             .where(Case.last_mention_at >= NOW - timedelta(days=50))
-        ).all()  # fmt: skip
+            .order_by(Mention.id)
+        ).all()  # fmt: skip  (in order: the same seed picks the same mentions)
         picked = sorted(rnd.sample(recent, checks // 2))
         stored = session.execute(
             sa.select(Mention.brand_id, Mention.language, Mention.title, Mention.body, Mention.case_id)
@@ -309,7 +311,7 @@ def run_checks(url: str, checks: int, seed: int, brands: int, profile: Path | No
     rnd.shuffle(work)
     times: dict[str, list[float]] = {"signature": [], "lookup": [], "check": [], "check CPU": []}
     outcome: collections.Counter[str] = collections.Counter()
-    profiler = None
+    profiler, rss_at_start = None, _own_rss_mb("VmRSS:")  # before: imports, the test data, the connection
     for i, (kind, brand_id, post, expected) in enumerate(work[:20] + work):  # the first 20 warm up, untimed
         if i == 20 and profile is not None:
             from pyinstrument import Profiler  # a bench extra; only imported when asked for
@@ -339,8 +341,9 @@ def run_checks(url: str, checks: int, seed: int, brands: int, profile: Path | No
     engine.dispose()
     stats = {name: _summary(values) for name, values in times.items()}
     load = os.getloadavg()[0]  # other work on the machine shows in the times
-    rss = _own_peak_rss_mb()
-    return {"stored": len_stored, "times_ms": stats, "outcome": dict(outcome), "rss_mb": rss, "load": load}
+    rss = _own_rss_mb("VmHWM:")
+    return {"stored": len_stored, "times_ms": stats, "outcome": dict(outcome), "rss_mb": rss,
+            "rss_before_checks_mb": rss_at_start, "load": load}  # fmt: skip
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -349,12 +352,12 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(values), 2), "p99": round(p99, 2), "max": round(values[-1], 2)}
 
 
-def _own_peak_rss_mb() -> float:
-    """Peak RSS of this process's own memory (VmHWM). ru_maxrss of a spawned child starts at its
-    parent's size at fork time: Linux keeps the old high-water mark across exec."""
+def _own_rss_mb(field: str) -> float:
+    """This process's own RSS now (VmRSS) or at its peak (VmHWM). ru_maxrss of a spawned child starts
+    at its parent's size at fork time: Linux keeps the old high-water mark across exec."""
     try:
         status = Path("/proc/self/status").read_text()
-        return round(int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024, 1)
+        return round(int(next(line for line in status.splitlines() if line.startswith(field)).split()[1]) / 1024, 1)
     except (OSError, StopIteration):
         return _rss_mb(resource.RUSAGE_SELF)
 
@@ -425,8 +428,9 @@ def _print(report: dict[str, Any], args: argparse.Namespace) -> None:
               f"with its indexes; mention_signature {f['mention_signature_rows']:,} rows, "
               f"{mb['mention_signature_bytes']}")  # fmt: skip
     c = report["checks"]
-    print(f"\n{args.checks} checks against {c['stored']:,} stored mentions (checking process: peak RSS "
-          f"{c['rss_mb']} MB; load average {c['load']:.1f} on {os.cpu_count()} CPUs):")  # fmt: skip
+    print(f"\n{args.checks} checks against {c['stored']:,} stored mentions (checking process: RSS "
+          f"{c['rss_before_checks_mb']} MB before the checks, peak {c['rss_mb']} MB; load average {c['load']:.1f} "
+          f"on {os.cpu_count()} CPUs):")  # fmt: skip
     for name, s in c["times_ms"].items():
         print(f"  {name:24} median {s['median']:7.2f} ms   p99 {s['p99']:7.2f} ms   max {s['max']:7.2f} ms")
     for name, n in sorted(c["outcome"].items()):

@@ -20,25 +20,32 @@ Steps, in order:
    for Cyrillic, Armenian or Latin; inflected forms (наушник/наушники, Акме/Акмы)
    share most windows. 6 rather than 5 halves how often two unrelated complaints
    of one language share a band (measured on the demo complaints), same recall.
-3. MinHash (datasketch, scheme affine32, fixed seed; windows hashed in numpy,
-   `NUM_PERM` = 96), cut into `BANDS` = 32 bands of `ROWS` = 3 values. Texts of
+3. MinHash (datasketch's scheme affine32 and its permutations, fixed seed, computed
+   in numpy with the same values: windows hashed, fmix32, a * h + b mod 2**32, the
+   minimum per permutation; `NUM_PERM` = 96), cut into `BANDS` = 32 bands of `ROWS` = 3 values. Texts of
    Jaccard similarity J share a band with probability 1 - (1 - J**3)**32: 0.95 at
    J = 0.45, 0.99 at 0.5, 0.004 at 0.05. Each band is hashed with the brand id and
    band number into a non-negative 63-bit `band_key`, so brands never meet. The
    geometry is fixed: changing it would orphan every stored key. The configured
    `candidate_threshold` t sets how many bands a candidate must share instead:
    ceil(32 * t**3), at least 1 (1 for the default 0.3).
-4. Candidates: the newest `PER_BAND` rows of each of the 32 band keys (a band of a
-   template shared by thousands of posts costs no more than a rare one), the
-   2 * `MAX_CANDIDATES` mentions among them sharing the most bands, of those the
-   ones in a case of the brand with activity inside `window` and not in
-   `exclude_case_ids`, best `MAX_CANDIDATES` by bands shared, then newest.
+4. Candidates, in one statement (`_candidates`): the newest `PER_BAND` rows of each
+   of the 32 band keys, read backwards from the primary key (band_key, mention_id), so
+   a band of a template shared by thousands of posts costs no more than a rare one;
+   the 2 * `MAX_CANDIDATES` mentions among them sharing the most bands (then newest);
+   of those the ones in a case with activity inside `window` and not in
+   `exclude_case_ids`, best `MAX_CANDIDATES` by bands shared, then newest. Each comes
+   with its prepared text and marks as `index_mention` stored them
+   (mention_signature), or, when that row is missing or older than the mention's
+   text (an edit not indexed yet), with the mention's own title and body.
 5. Confirm each candidate, in that order:
-   0. a rough score of the raw stored text (lower-cased, punctuation out; the
-      higher of fuzz.ratio and token_set_ratio) under `confirm_score` - 15 skips
-      it: most posts that share a band by chance stop here, before their text is
-      cleaned (on the labelled pairs every true duplicate scored 84 or more). Texts
-      that are cleaned are kept for the next checks (`PREPARED_CACHE`).
+   0. a candidate with only its raw text: a rough score of it (lower-cased,
+      punctuation out; the higher of fuzz.ratio and token_set_ratio) under
+      `confirm_score` - 15 skips it before it is cleaned (on the labelled pairs every
+      true duplicate scored 84 or more); otherwise it is prepared as in step 1.
+      Then, for every candidate, when fuzz.ratio and token_set_ratio of the two
+      prepared texts are both under `confirm_score` the rules below cannot make it a
+      duplicate (d takes one of the two) and are not run.
    Then `compare`:
    a. either text under `MIN_WORDS` words → never a duplicate: an emoji, a bare
       link or "Ужас!" cannot tell one complaint from another, so such posts open
@@ -62,7 +69,7 @@ Steps, in order:
    The best wins: score, then bands shared, then newest; a score of 100 ends the
    search.
 
-Measured with bench/dedupe.py (docs/perf-dedupe.md): on 6,000 labelled pairs in six
+Measured with bench/dedupe.py (docs/PERFORMANCE.md): on 6,000 labelled pairs in six
 languages precision 1.0000, recall 0.9707, F1 0.9851; all misses are re-posts that
 swapped a word for a synonym (5c) but two. CHECK_TIMES
 """

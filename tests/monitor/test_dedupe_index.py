@@ -19,6 +19,7 @@ from monitor.dedupe import find_duplicate, index_mention, signature, stored_mark
 from monitor.models import Brand, Mention, MentionBand, MentionSignature
 from tests.conftest import NOW
 from tests.factories import feed_config, synced
+from tests.monitor import test_migrations
 from tests.monitor.test_dedupe import COMPLAINTS, SETTINGS, check, store
 
 
@@ -104,15 +105,7 @@ def test_a_hundred_excluded_cases_are_all_skipped(sessions: SessionFactory, bran
     assert found is not None and found.case_id == cases[0]
 
 
-@pytest.fixture
-def old_url(db_url: str, tmp_path: Path) -> str:
-    if db_url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    engine = make_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return db_url
+old_url = test_migrations.old_url  # the same fixture: a database at an older revision
 
 
 def test_the_migration_keeps_the_bands_and_the_check_finds_them(old_url: str) -> None:
