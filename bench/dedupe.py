@@ -1,7 +1,8 @@
 """Near-duplicate grouping benchmark: precision and recall on labelled pairs, and one check at scale.
 
-    .venv/bin/python bench/dedupe.py [--stored 1000000] [--database URL] [--brands 2] [--checks 1000]
-                                     [--templated 0.05] [--workers N] [--seed 7] [--pairs-only] [--json PATH]
+    .venv/bin/python bench/dedupe.py [--stored 1000000] [--database URL] [--reuse] [--brands 2]
+                                     [--checks 1000] [--templated 0.05] [--workers N] [--seed 7]
+                                     [--pairs-only] [--json PATH] [--profile PATH]
 
 1. Accuracy. bench/dedupe_pairs.py makes 3,000 positive and 3,000 negative pairs (fixed
    seed; the kinds are described there). Both sides get `signature()`; a pair is grouped
@@ -11,21 +12,28 @@
    many were grouped, how many were LSH candidates and which rule kept the rest apart.
 2. Scale. A fresh database (a temporary SQLite file by default; a PostgreSQL URL is used
    as given: its schema `public` is DROPPED and recreated, and a database named "test"
-   is refused; an SQLite URL names a file that is made afresh and kept, and `--reuse`
-   checks against it as it is if it already holds `--stored` mentions) gets `--brands` brands and `--stored` mentions, each in its own case, the
-   cases' last activity spread evenly over the last 365 days (so ~16% are inside the
-   60-day window). Texts: dedupe_pairs.Filler (varied, ~270 characters) and a
-   `--templated` share filled from the complaint templates (boilerplate: it crowds band
-   keys); languages ru 45%, en 15%, de/uk/hy/be 10% each. Signatures come from
-   `signature()` in `--workers` processes; rows go in by executemany (SQLite) or COPY
-   (PostgreSQL), the mention_band indexes are built afterwards, then ANALYZE.
+   is refused; an SQLite URL names a file that is made afresh and kept). With `--reuse`
+   a database at the current schema that already holds `--stored` mentions is checked
+   as it is. The fill: `--brands` brands and `--stored` mentions, each in its own case;
+   ids grow with time, as stored mentions do, the cases' last activity spread evenly
+   over the last 365 days (so ~16% are inside the 60-day window). Texts:
+   dedupe_pairs.Filler (varied, ~270 characters) and a `--templated` share filled from
+   the complaint templates (boilerplate: it crowds band keys); languages ru 45%, en 15%,
+   de/uk/hy/be 10% each. `--workers` processes each make a chunk of 5,000 mentions with
+   `signature()` and, on PostgreSQL, COPY it in over their own connection (mention_band
+   as one block of text); on SQLite the main process inserts the chunks. The keys and
+   indexes of mention_band and mention_signature are set aside during the load and put
+   back after it (the foreign keys validated in one pass), then VACUUM ANALYZE.
    A new process (so its memory is its own) then checks `--checks` new mentions, one
-   transaction each, as ingest does: `signature()`, then `find_duplicate()`. Mix: 50%
-   edited re-posts of a stored mention whose case is in the window (a random edit from
+   transaction each, as ingest does: `signature()`, then `find_duplicate()`, timed from
+   an open transaction (ingest has stored the mention in it already). Mix: 50% edited
+   re-posts of a stored mention whose case is in the window (a random edit from
    dedupe_pairs.EDITS), 30% new varied complaints, 20% new templated ones. Printed:
-   median / p99 / max of signature, lookup and the whole check; how many re-posts found
-   their case and how many new complaints joined one; peak RSS (ru_maxrss) of the
-   checking process and of the filling one; the database size.
+   median / p99 / max of signature, lookup and the whole check, wall and the checking
+   process's CPU; how many re-posts found their case and how many new complaints joined
+   one; the checking process's RSS before the checks and at its peak (VmHWM); the sizes
+   of the database, mention_band and mention_signature. `--profile` writes a
+   pyinstrument profile of the timed checks.
 """
 
 from __future__ import annotations
@@ -292,8 +300,8 @@ def run_checks(url: str, checks: int, seed: int, brands: int, profile: Path | No
             sa.select(Mention.id)
             .join(Case, Case.id == Mention.case_id)
             .where(Case.last_mention_at >= NOW - timedelta(days=50))
-            .order_by(Mention.id)
-        ).all()  # fmt: skip  (in order: the same seed picks the same mentions)
+            .order_by(Mention.id)  # the same seed picks the same mentions
+        ).all()  # fmt: skip
         picked = sorted(rnd.sample(recent, checks // 2))
         stored = session.execute(
             sa.select(Mention.brand_id, Mention.language, Mention.title, Mention.body, Mention.case_id)

@@ -71,7 +71,10 @@ Steps, in order:
 
 Measured with bench/dedupe.py (docs/PERFORMANCE.md): on 6,000 labelled pairs in six
 languages precision 1.0000, recall 0.9707, F1 0.9851; all misses are re-posts that
-swapped a word for a synonym (5c) but two. CHECK_TIMES
+swapped a word for a synonym (5c) but two. With 1,000,000 stored mentions on PostgreSQL a
+check reads ~620 pages (32 band-key descents, then mention, cases and mention_signature
+rows of the candidates) and spends ~2.7 ms of its own CPU; figures and the load they
+were taken under are in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
