@@ -1,7 +1,8 @@
 """Near-duplicate grouping benchmark: precision and recall on labelled pairs, and one check at scale.
 
-    .venv/bin/python bench/dedupe.py [--stored 1000000] [--database URL] [--brands 2] [--checks 1000]
-                                     [--templated 0.05] [--workers N] [--seed 7] [--pairs-only] [--json PATH]
+    .venv/bin/python bench/dedupe.py [--stored 1000000] [--database URL] [--reuse] [--brands 2]
+                                     [--checks 1000] [--templated 0.05] [--workers N] [--seed 7]
+                                     [--pairs-only] [--json PATH] [--profile PATH]
 
 1. Accuracy. bench/dedupe_pairs.py makes 3,000 positive and 3,000 negative pairs (fixed
    seed; the kinds are described there). Both sides get `signature()`; a pair is grouped
@@ -11,21 +12,28 @@
    many were grouped, how many were LSH candidates and which rule kept the rest apart.
 2. Scale. A fresh database (a temporary SQLite file by default; a PostgreSQL URL is used
    as given: its schema `public` is DROPPED and recreated, and a database named "test"
-   is refused; an SQLite URL names a file that is made afresh and kept, and `--reuse`
-   checks against it as it is if it already holds `--stored` mentions) gets `--brands` brands and `--stored` mentions, each in its own case, the
-   cases' last activity spread evenly over the last 365 days (so ~16% are inside the
-   60-day window). Texts: dedupe_pairs.Filler (varied, ~270 characters) and a
-   `--templated` share filled from the complaint templates (boilerplate: it crowds band
-   keys); languages ru 45%, en 15%, de/uk/hy/be 10% each. Signatures come from
-   `signature()` in `--workers` processes; rows go in by executemany (SQLite) or COPY
-   (PostgreSQL), the mention_band indexes are built afterwards, then ANALYZE.
+   is refused; an SQLite URL names a file that is made afresh and kept). With `--reuse`
+   a database at the current schema that already holds `--stored` mentions is checked
+   as it is. The fill: `--brands` brands and `--stored` mentions, each in its own case;
+   ids grow with time, as stored mentions do, the cases' last activity spread evenly
+   over the last 365 days (so ~16% are inside the 60-day window). Texts:
+   dedupe_pairs.Filler (varied, ~270 characters) and a `--templated` share filled from
+   the complaint templates (boilerplate: it crowds band keys); languages ru 45%, en 15%,
+   de/uk/hy/be 10% each. `--workers` processes each make a chunk of 5,000 mentions with
+   `signature()` and, on PostgreSQL, COPY it in over their own connection (mention_band
+   as one block of text); on SQLite the main process inserts the chunks. The keys and
+   indexes of mention_band and mention_signature are set aside during the load and put
+   back after it (the foreign keys validated in one pass), then VACUUM ANALYZE.
    A new process (so its memory is its own) then checks `--checks` new mentions, one
-   transaction each, as ingest does: `signature()`, then `find_duplicate()`. Mix: 50%
-   edited re-posts of a stored mention whose case is in the window (a random edit from
+   transaction each, as ingest does: `signature()`, then `find_duplicate()`, timed from
+   an open transaction (ingest has stored the mention in it already). Mix: 50% edited
+   re-posts of a stored mention whose case is in the window (a random edit from
    dedupe_pairs.EDITS), 30% new varied complaints, 20% new templated ones. Printed:
-   median / p99 / max of signature, lookup and the whole check; how many re-posts found
-   their case and how many new complaints joined one; peak RSS (ru_maxrss) of the
-   checking process and of the filling one; the database size.
+   median / p99 / max of signature, lookup and the whole check, wall and the checking
+   process's CPU; how many re-posts found their case and how many new complaints joined
+   one; the checking process's RSS before the checks and at its peak (VmHWM); the sizes
+   of the database, mention_band and mention_signature. `--profile` writes a
+   pyinstrument profile of the timed checks.
 """
 
 from __future__ import annotations
@@ -47,21 +55,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dedupe_pairs import EDITS, Filler, Post, labelled_pairs, templated
 from monitor.config import DedupeConfig
-from monitor.db import describe_url, make_engine, make_session_factory, normalise_url, session_scope, upgrade
-from monitor.dedupe import BANDS, compare, find_duplicate, min_shared_bands, signature
-from monitor.models import Brand, Case, Mention, MentionBand, Source
+from monitor.db import describe_url, head_revision, make_engine, make_session_factory, session_scope
+from monitor.dedupe import BANDS, compare, find_duplicate, min_shared_bands, signature, stored_marks
+from monitor.models import Brand, Case, Mention, MentionBand, MentionSignature, Source
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 LANGUAGES = {"ru": 45, "en": 15, "de": 10, "uk": 10, "hy": 10, "be": 10}
 CHUNK = 5_000
 VETOES = ("short", "marks", "replaced")  # compare()'s names for the rules that keep texts apart
 _filler: Filler | None = None
+_copy_url: str | None = None  # a worker's PostgreSQL URL when it writes its rows itself
 
 
 def accuracy(seed: int) -> dict[str, Any]:
@@ -96,33 +106,29 @@ def accuracy(seed: int) -> dict[str, Any]:
 
 
 def prepare_database(url: str | None, workdir: Path) -> str:
-    if url is None:
-        url = f"sqlite:///{workdir / 'dedupe.db'}"
-    elif url.startswith("sqlite"):  # a file to keep for --reuse: made afresh
+    """A fresh, migrated database (bench.poll.prepare_database: it refuses the test suite's); an
+    SQLite file named by the URL is made afresh and kept, for --reuse."""
+    from bench import poll  # here, not at the top: the checking process need not load an HTTP bench
+
+    if url is not None and url.startswith("sqlite"):
         path = Path(url.removeprefix("sqlite:///"))
         for old in path.parent.glob(path.name + "*"):
             old.unlink()
-    else:
-        url = normalise_url(url)
-        if sa.engine.make_url(url).database == "test":
-            sys.exit("refusing to drop schema public of the database 'test' (the test suite's); use another one")
-        engine = make_engine(url, poolclass=sa.pool.NullPool)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
-    return url
+    return poll.prepare_database(url, workdir)
 
 
-def _start_worker() -> None:
-    global _filler
+def _start_worker(url: str) -> None:
+    global _filler, _copy_url
     _filler = Filler()
+    if url.startswith("postgresql"):  # libpq's form of the URL: no "+psycopg"
+        _copy_url = sa.engine.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _make_chunk(job: tuple[int, int, int, float, int]) -> list[tuple]:
-    """Rows for mentions [start, start + count): (id, brand, language, title, body, last activity, band keys)."""
-    start, count, brands, templated_share, seed = job
+def _make_chunk(job: tuple[int, int, int, int, float, int]) -> int | list[tuple]:
+    """Mentions [start, start + count), each with its case, bands and prepared text. On PostgreSQL
+    the worker COPYs them in itself (its own connection: the writes run in parallel too) and
+    returns the count; on SQLite it returns the rows for the one writer."""
+    start, count, stored, brands, templated_share, seed = job
     assert _filler is not None
     rnd = random.Random(seed * 1_000_003 + start)
     rows = []
@@ -130,35 +136,76 @@ def _make_chunk(job: tuple[int, int, int, float, int]) -> list[tuple]:
         language = rnd.choices(list(LANGUAGES), weights=list(LANGUAGES.values()))[0]
         post = templated(rnd, language) if rnd.random() < templated_share else _filler.complaint(rnd, language)
         brand_id = mention_id % brands + 1
-        at = NOW - timedelta(seconds=rnd.uniform(0, 365 * 86400))
-        keys = signature(post.title, post.body, brand_id=brand_id).band_keys
-        rows.append((mention_id, brand_id, language, post.title, post.body, at, keys))
-    return rows
+        # Ids grow with time, as mentions are stored: the newest rows of a band are the recent posts.
+        at = NOW - timedelta(days=365 * (1 - mention_id / stored), seconds=rnd.uniform(0, 60))
+        rows.append((mention_id, brand_id, language, post, at, signature(post.title, post.body, brand_id=brand_id)))
+    if _copy_url is None:
+        return rows
+    with psycopg.connect(_copy_url) as conn, conn.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")  # a bench load: a crash just means filling again
+        _copy(cursor, rows)
+    return len(rows)
 
 
-def _write(conn: sa.Connection, rows: list[tuple], postgres: bool) -> None:
-    cases = [(i, b, "new", lang, at, at, at, 1) for i, b, lang, _, _, at, _ in rows]
+def _tables(rows: list[tuple]) -> list[tuple[str, list[str], Any]]:
+    """(table, columns, rows) for cases, mention, mention_signature; mention_band apart (it is large)."""
+    cases = [(i, b, "new", lang, at, at, at, 1) for i, b, lang, _, at, _ in rows]
     mentions = [
-        (i, b, f"id:{i}", title, body, at, at, at, f"{i:064x}", 1, b, "[]", i, "opened", lang, at)
-        for i, b, lang, title, body, at, _ in rows
+        (i, b, f"id:{i}", p.title, p.body, at, at, at, f"{i:064x}", 1, b, "[]", i, "opened", lang, at)
+        for i, b, lang, p, at, _ in rows
     ]
-    bands = [(i, key) for i, *_, keys in rows for key in keys]
+    prepared = [(i, f"{i:064x}", sig.text, stored_marks(sig.marks)) for i, *_, sig in rows if sig.band_keys]
     case_cols = ["id", "brand_id", "status", "language", "opened_at", "updated_at", "last_mention_at", "mention_count"]
     mention_cols = ["id", "source_id", "dedup_key", "title", "body", "first_seen_at", "last_seen_at", "revised_at",
                     "content_hash", "revision", "brand_id", "replies", "case_id", "case_method", "language",
                     "processed_at"]  # fmt: skip
-    tables = [("cases", case_cols, cases), ("mention", mention_cols, mentions),
-              ("mention_band", ["mention_id", "band_key"], bands)]  # fmt: skip
-    if postgres:  # COPY: the fastest way in, what a bulk import would use
-        cursor = conn.connection.driver_connection.cursor()
-        for table, cols, data in tables:
-            with cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                for row in data:
-                    copy.write_row(row)
-        return
-    for table, cols, data in tables:
-        model = {"cases": Case, "mention": Mention, "mention_band": MentionBand}[table].__table__
-        conn.execute(model.insert(), [dict(zip(cols, row, strict=True)) for row in data])
+    return [("cases", case_cols, cases), ("mention", mention_cols, mentions),
+            ("mention_signature", ["mention_id", "content_hash", "text", "marks"], prepared)]  # fmt: skip
+
+
+def _copy(cursor: psycopg.Cursor, rows: list[tuple]) -> None:
+    for table, cols, data in _tables(rows):
+        with cursor.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in data:
+                copy.write_row(row)
+    # 32 integer pairs a mention: formatted as COPY text in one go, not row by row.
+    with cursor.copy("COPY mention_band (band_key, mention_id) FROM STDIN") as copy:
+        copy.write("".join(f"{key}\t{i}\n" for i, *_, sig in rows for key in sig.band_keys))
+
+
+def _insert(conn: sa.Connection, rows: list[tuple]) -> None:
+    for table, cols, data in _tables(rows):
+        model = {"cases": Case, "mention": Mention, "mention_signature": MentionSignature}[table].__table__
+        if data:
+            conn.execute(model.insert(), [dict(zip(cols, row, strict=True)) for row in data])
+    bands = sorted((key, i) for i, *_, sig in rows for key in sig.band_keys)  # in key order: a B-tree append
+    conn.execute(MentionBand.__table__.insert(), [{"band_key": k, "mention_id": i} for k, i in bands])
+
+
+def _set_aside_keys(conn: sa.Connection, tables: tuple[str, ...]) -> list[str]:
+    """PostgreSQL: drop the constraints and indexes of `tables` (nothing references them) and return
+    the statements that put them back. Bulk load, then index, as any large import is done: rows
+    checked and indexed one by one cost several times the load. The schema ends up as migrated."""
+    restore, drops = [], []
+    for table in tables:
+        for name, definition, kind in conn.execute(sa.text(
+            "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint"
+            " WHERE conrelid = CAST(:t AS regclass) ORDER BY contype = 'f'"  # primary key before foreign keys
+        ), {"t": table}):  # fmt: skip
+            restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            drops.append(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            if kind == "f":  # the foreign key is validated in one join, not row by row
+                restore[-1] += " NOT VALID"
+                restore.append(f'ALTER TABLE {table} VALIDATE CONSTRAINT "{name}"')
+        for name, definition in conn.execute(sa.text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = :t AND NOT EXISTS"
+            " (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        ), {"t": table}):  # fmt: skip
+            restore.append(definition)
+            drops.append(f'DROP INDEX "{name}"')
+    for statement in reversed(drops):  # foreign keys first
+        conn.execute(sa.text(statement))
+    return restore
 
 
 def fill(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -174,46 +221,75 @@ def fill(url: str, args: argparse.Namespace) -> dict[str, Any]:
                                                             interval_seconds=900, active=True, next_poll_at=NOW,
                                                             health="ok", error_count=0, created_at=NOW,
                                                             updated_at=NOW))  # fmt: skip
-        # Bulk load first, index after: how any large import is done; the schema ends up as migrated.
-        conn.execute(sa.text("DROP INDEX ix_mention_band_key"))
-        conn.execute(sa.text("DROP INDEX ix_mention_band_mention_id"))
+        restore = _set_aside_keys(conn, ("mention_band", "mention_signature")) if postgres else []
     jobs = [
-        (s, min(CHUNK, args.stored - s), args.brands, args.templated, args.seed) for s in range(0, args.stored, CHUNK)
+        (s, min(CHUNK, args.stored - s), args.stored, args.brands, args.templated, args.seed)
+        for s in range(0, args.stored, CHUNK)
     ]
-    started = time.perf_counter()
-    with mp.get_context("spawn").Pool(args.workers, initializer=_start_worker) as pool:
-        for n, rows in enumerate(pool.imap(_make_chunk, jobs), 1):
-            with engine.begin() as conn:
-                _write(conn, rows, postgres)
+    started, cpu = time.perf_counter(), _children_cpu()
+    done = 0
+    with mp.get_context("spawn").Pool(args.workers, initializer=_start_worker, initargs=(url,)) as pool:
+        for n, result in enumerate(pool.imap_unordered(_make_chunk, jobs), 1):
+            if isinstance(result, list):
+                with engine.begin() as conn:
+                    _insert(conn, result)
+            done += result if isinstance(result, int) else len(result)
             if n % max(1, len(jobs) // 20) == 0 or n == len(jobs):
-                done = min(n * CHUNK, args.stored)
-                print(f"  filled {done:>9,} mentions  {time.perf_counter() - started:6.0f} s", flush=True)
+                print(f"  filled {done:>9,} mentions  {time.perf_counter() - started:6.0f} s  "
+                      f"(load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+    loaded = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(sa.text("CREATE INDEX ix_mention_band_key ON mention_band (band_key)"))
-        conn.execute(sa.text("CREATE INDEX ix_mention_band_mention_id ON mention_band (mention_id)"))
         if postgres:
-            for table in ("cases", "mention", "mention_band"):
+            conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))  # index builds sort in memory
+            for statement in restore:
+                conn.execute(sa.text(statement))
+            for table in ("cases", "mention"):
                 conn.execute(sa.text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
-    with engine.begin() as conn:
-        conn.execute(sa.text("ANALYZE"))
-        bands = conn.scalar(sa.select(sa.func.count()).select_from(MentionBand.__table__))
-        if postgres:
-            size = conn.scalar(sa.text("SELECT pg_database_size(current_database())"))
-            band_size = conn.scalar(sa.text("SELECT pg_total_relation_size('mention_band')"))
-        else:
-            path = Path(url.removeprefix("sqlite:///"))
-            size = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))  # with -wal
-            try:  # dbstat is compiled into most SQLite builds, not all
-                band_size = conn.scalar(sa.text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%mention_band%'"))
-            except sa.exc.OperationalError:
-                band_size = None
+    indexed = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE" if postgres else "ANALYZE"))
+        figures = sizes(conn, url)
     engine.dispose()
-    return {"fill_s": round(time.perf_counter() - started), "band_rows": bands, "db_bytes": size,
-            "band_table_bytes": band_size}  # fmt: skip
+    return {"fill_s": round(time.perf_counter() - started), "load_s": round(loaded - started),
+            "index_s": round(indexed - loaded), "workers_cpu_s": round(_children_cpu() - cpu),
+            "load_average": os.getloadavg()[0], **figures}  # fmt: skip
 
 
-def run_checks(url: str, checks: int, seed: int) -> dict[str, Any]:
-    """In its own process: `checks` new mentions through signature() + find_duplicate()."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sizes(conn: sa.Connection, url: str) -> dict[str, Any]:
+    """Rows of mention_band and mention_signature, the size of each (table with its indexes), and the database's."""
+    out: dict[str, Any] = {}
+    for table in ("mention_band", "mention_signature"):
+        out[f"{table}_rows"] = conn.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+    if conn.dialect.name == "postgresql":
+        out["db_bytes"] = conn.scalar(sa.text("SELECT pg_database_size(current_database())"))
+        for table in ("mention_band", "mention_signature"):
+            out[f"{table}_bytes"] = conn.scalar(
+                sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": table}
+            )
+        return out
+    path = Path(url.removeprefix("sqlite:///"))
+    out["db_bytes"] = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))  # with -wal
+    for table in ("mention_band", "mention_signature"):
+        try:  # dbstat is compiled into most SQLite builds, not all
+            out[f"{table}_bytes"] = conn.scalar(
+                sa.text(
+                    "SELECT sum(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name = :t)"
+                ),
+                {"t": table},
+            )
+        except sa.exc.OperationalError:
+            out[f"{table}_bytes"] = None
+    return out
+
+
+def run_checks(url: str, checks: int, seed: int, brands: int, profile: Path | None = None) -> dict[str, Any]:
+    """In its own process: `checks` new mentions through signature() + find_duplicate(); with
+    `profile`, pyinstrument's text profile of the timed checks is written there."""
     rnd = random.Random(seed)
     filler, settings = Filler(seed=seed + 1), DedupeConfig()
     engine = make_engine(url)
@@ -221,8 +297,10 @@ def run_checks(url: str, checks: int, seed: int) -> dict[str, Any]:
     with session_scope(sessions) as session:
         len_stored = session.scalar(sa.select(sa.func.count()).select_from(Mention.__table__))
         recent = session.scalars(
-            sa.select(Mention.id).join(Case, Case.id == Mention.case_id)
+            sa.select(Mention.id)
+            .join(Case, Case.id == Mention.case_id)
             .where(Case.last_mention_at >= NOW - timedelta(days=50))
+            .order_by(Mention.id)  # the same seed picks the same mentions
         ).all()  # fmt: skip
         picked = sorted(rnd.sample(recent, checks // 2))
         stored = session.execute(
@@ -237,12 +315,21 @@ def run_checks(url: str, checks: int, seed: int) -> dict[str, Any]:
         language = rnd.choices(list(LANGUAGES), weights=list(LANGUAGES.values()))[0]
         kind = "new templated" if rnd.random() < 0.4 else "new varied"
         post = templated(rnd, language) if kind == "new templated" else filler.complaint(rnd, language)
-        work.append((kind, rnd.randint(1, 2), post, None))
+        work.append((kind, rnd.randint(1, brands), post, None))
     rnd.shuffle(work)
     times: dict[str, list[float]] = {"signature": [], "lookup": [], "check": [], "check CPU": []}
     outcome: collections.Counter[str] = collections.Counter()
+    profiler, rss_at_start = None, _own_rss_mb("VmRSS:")  # before: imports, the test data, the connection
     for i, (kind, brand_id, post, expected) in enumerate(work[:20] + work):  # the first 20 warm up, untimed
+        if i == 20 and profile is not None:
+            from pyinstrument import Profiler  # a bench extra; only imported when asked for
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
         with session_scope(sessions) as session:
+            # Ingest checks inside a transaction that has already stored the mention: the connection
+            # checkout (with its pre-ping) and BEGIN are not the check's.
+            session.connection()
             t0, cpu = time.perf_counter(), time.process_time()
             sig = signature(post.title, post.body, brand_id=brand_id)
             t1 = time.perf_counter()
@@ -256,11 +343,15 @@ def run_checks(url: str, checks: int, seed: int) -> dict[str, Any]:
         times.setdefault(f"check, {kind}", []).append((t2 - t0) * 1000)
         result = "none" if found is None else "own case" if found.case_id == expected else "another case"
         outcome[f"{kind}: {result}"] += 1
+    if profiler is not None and profile is not None:
+        profiler.stop()
+        profile.write_text(profiler.output_text(unicode=True, show_all=False))
     engine.dispose()
     stats = {name: _summary(values) for name, values in times.items()}
     load = os.getloadavg()[0]  # other work on the machine shows in the times
-    rss = _own_peak_rss_mb()
-    return {"stored": len_stored, "times_ms": stats, "outcome": dict(outcome), "rss_mb": rss, "load": load}
+    rss = _own_rss_mb("VmHWM:")
+    return {"stored": len_stored, "times_ms": stats, "outcome": dict(outcome), "rss_mb": rss,
+            "rss_before_checks_mb": rss_at_start, "load": load}  # fmt: skip
 
 
 def _summary(values: list[float]) -> dict[str, float]:
@@ -269,12 +360,12 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(values), 2), "p99": round(p99, 2), "max": round(values[-1], 2)}
 
 
-def _own_peak_rss_mb() -> float:
-    """Peak RSS of this process's own memory (VmHWM). ru_maxrss of a spawned child starts at its
-    parent's size at fork time: Linux keeps the old high-water mark across exec."""
+def _own_rss_mb(field: str) -> float:
+    """This process's own RSS now (VmRSS) or at its peak (VmHWM). ru_maxrss of a spawned child starts
+    at its parent's size at fork time: Linux keeps the old high-water mark across exec."""
     try:
         status = Path("/proc/self/status").read_text()
-        return round(int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024, 1)
+        return round(int(next(line for line in status.splitlines() if line.startswith(field)).split()[1]) / 1024, 1)
     except (OSError, StopIteration):
         return _rss_mb(resource.RUSAGE_SELF)
 
@@ -295,28 +386,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pairs-only", action="store_true", help="only the labelled-pair accuracy")
     parser.add_argument("--reuse", action="store_true", help="check against --database as it is when it is filled")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of the checks here")
     args = parser.parse_args(argv)
     report: dict[str, Any] = {"accuracy": accuracy(args.seed)}
     if not args.pairs_only:
         with tempfile.TemporaryDirectory(prefix="dedupe-bench-") as tmp:
             url = args.database
-            if not (args.reuse and url and _mentions(url) >= args.stored):
+            if not (args.reuse and url and _filled(url) >= args.stored):
                 url = prepare_database(url, Path(tmp))
                 print(f"\nfilling {describe_url(url)}: {args.stored:,} mentions, {args.brands} brands, "
                       f"{args.templated:.0%} templated, {args.workers} workers")  # fmt: skip
                 report["fill"] = fill(url, args)
                 report["fill"]["rss_mb"] = _rss_mb(resource.RUSAGE_SELF)
             with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-                report["checks"] = pool.submit(run_checks, url, args.checks, args.seed).result()
+                checking = pool.submit(run_checks, url, args.checks, args.seed, args.brands, args.profile)
+                report["checks"] = checking.result()
+            if "fill" not in report:  # reused: its sizes as they are now
+                engine = make_engine(url, poolclass=sa.pool.NullPool)
+                with engine.connect() as conn:
+                    report["sizes"] = sizes(conn, url)
+                engine.dispose()
         _print(report, args)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
 
 
-def _mentions(url: str) -> int:
+def _filled(url: str) -> int:
+    """Mentions stored in a database at the current schema (0 when it is older: it is filled again)."""
     engine = make_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
+            if conn.scalar(sa.text("SELECT version_num FROM alembic_version")) != head_revision():
+                return 0
             return conn.scalar(sa.select(sa.func.count()).select_from(Mention.__table__)) or 0
     except sa.exc.DBAPIError:
         return 0
@@ -326,12 +427,18 @@ def _mentions(url: str) -> int:
 
 def _print(report: dict[str, Any], args: argparse.Namespace) -> None:
     if f := report.get("fill"):
-        print(f"  filled in {f['fill_s']} s; {f['band_rows']:,} band rows; database {f['db_bytes'] / 1e6:,.0f} MB"
-              + (f" (mention_band {f['band_table_bytes'] / 1e6:,.0f} MB)" if f["band_table_bytes"] else ""))  # fmt: skip
-        print(f"  peak RSS of the filling process: {f['rss_mb']} MB")
+        print(f"  filled in {f['fill_s']} s: rows in {f['load_s']} s, keys and indexes {f['index_s']} s; workers' CPU "
+              f"{f['workers_cpu_s']} s; load average {f['load_average']:.1f}; peak RSS of the filling process "
+              f"{f['rss_mb']} MB")  # fmt: skip
+    if f := report.get("fill") or report.get("sizes"):
+        mb = {k: f"{v / 1e6:,.0f} MB" if v is not None else "?" for k, v in f.items() if k.endswith("_bytes")}
+        print(f"  database {mb['db_bytes']}; mention_band {f['mention_band_rows']:,} rows, {mb['mention_band_bytes']} "
+              f"with its indexes; mention_signature {f['mention_signature_rows']:,} rows, "
+              f"{mb['mention_signature_bytes']}")  # fmt: skip
     c = report["checks"]
-    print(f"\n{args.checks} checks against {c['stored']:,} stored mentions (checking process: peak RSS "
-          f"{c['rss_mb']} MB; load average {c['load']:.1f} on {os.cpu_count()} CPUs):")  # fmt: skip
+    print(f"\n{args.checks} checks against {c['stored']:,} stored mentions (checking process: RSS "
+          f"{c['rss_before_checks_mb']} MB before the checks, peak {c['rss_mb']} MB; load average {c['load']:.1f} "
+          f"on {os.cpu_count()} CPUs):")  # fmt: skip
     for name, s in c["times_ms"].items():
         print(f"  {name:24} median {s['median']:7.2f} ms   p99 {s['p99']:7.2f} ms   max {s['max']:7.2f} ms")
     for name, n in sorted(c["outcome"].items()):

@@ -20,25 +20,32 @@ Steps, in order:
    for Cyrillic, Armenian or Latin; inflected forms (наушник/наушники, Акме/Акмы)
    share most windows. 6 rather than 5 halves how often two unrelated complaints
    of one language share a band (measured on the demo complaints), same recall.
-3. MinHash (datasketch, scheme affine32, fixed seed; windows hashed in numpy,
-   `NUM_PERM` = 96), cut into `BANDS` = 32 bands of `ROWS` = 3 values. Texts of
+3. MinHash (datasketch's scheme affine32 and its permutations, fixed seed, computed
+   in numpy with the same values: windows hashed, fmix32, a * h + b mod 2**32, the
+   minimum per permutation; `NUM_PERM` = 96), cut into `BANDS` = 32 bands of `ROWS` = 3 values. Texts of
    Jaccard similarity J share a band with probability 1 - (1 - J**3)**32: 0.95 at
    J = 0.45, 0.99 at 0.5, 0.004 at 0.05. Each band is hashed with the brand id and
    band number into a non-negative 63-bit `band_key`, so brands never meet. The
    geometry is fixed: changing it would orphan every stored key. The configured
    `candidate_threshold` t sets how many bands a candidate must share instead:
    ceil(32 * t**3), at least 1 (1 for the default 0.3).
-4. Candidates: the newest `PER_BAND` rows of each of the 32 band keys (a band of a
-   template shared by thousands of posts costs no more than a rare one), the
-   2 * `MAX_CANDIDATES` mentions among them sharing the most bands, of those the
-   ones in a case of the brand with activity inside `window` and not in
-   `exclude_case_ids`, best `MAX_CANDIDATES` by bands shared, then newest.
+4. Candidates, in one statement (`_candidates`): the newest `PER_BAND` rows of each
+   of the 32 band keys, read backwards from the primary key (band_key, mention_id), so
+   a band of a template shared by thousands of posts costs no more than a rare one;
+   the 2 * `MAX_CANDIDATES` mentions among them sharing the most bands (then newest);
+   of those the ones in a case with activity inside `window` and not in
+   `exclude_case_ids`, best `MAX_CANDIDATES` by bands shared, then newest. Each comes
+   with its prepared text and marks as `index_mention` stored them
+   (mention_signature), or, when that row is missing or older than the mention's
+   text (an edit not indexed yet), with the mention's own title and body.
 5. Confirm each candidate, in that order:
-   0. a rough score of the raw stored text (lower-cased, punctuation out; the
-      higher of fuzz.ratio and token_set_ratio) under `confirm_score` - 15 skips
-      it: most posts that share a band by chance stop here, before their text is
-      cleaned (on the labelled pairs every true duplicate scored 84 or more). Texts
-      that are cleaned are kept for the next checks (`PREPARED_CACHE`).
+   0. a candidate with only its raw text: a rough score of it (lower-cased,
+      punctuation out; the higher of fuzz.ratio and token_set_ratio) under
+      `confirm_score` - 15 skips it before it is cleaned (on the labelled pairs every
+      true duplicate scored 84 or more); otherwise it is prepared as in step 1.
+      Then, for every candidate, when fuzz.ratio and token_set_ratio of the two
+      prepared texts are both under `confirm_score` the rules below cannot make it a
+      duplicate (d takes one of the two) and are not run.
    Then `compare`:
    a. either text under `MIN_WORDS` words → never a duplicate: an emoji, a bare
       link or "Ужас!" cannot tell one complaint from another, so such posts open
@@ -62,18 +69,21 @@ Steps, in order:
    The best wins: score, then bands shared, then newest; a score of 100 ends the
    search.
 
-Measured with bench/dedupe.py (docs/perf-dedupe.md): on 6,000 labelled pairs in six
+Measured with bench/dedupe.py (docs/PERFORMANCE.md): on 6,000 labelled pairs in six
 languages precision 1.0000, recall 0.9707, F1 0.9851; all misses are re-posts that
-swapped a word for a synonym (5c) but two. CHECK_TIMES
+swapped a word for a synonym (5c) but two. With 1,000,000 stored mentions on PostgreSQL a
+check reads ~620 pages (32 band-key descents, then mention, cases and mention_signature
+rows of the candidates) and spends ~2.7 ms of its own CPU; figures and the load they
+were taken under are in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import struct
-import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,7 +97,7 @@ from sqlalchemy.orm import Session
 
 from monitor.config import DedupeConfig
 from monitor.dedupe_text import MAX_RAW, MAX_TEXT, marks_conflict, prepare, replaced_word
-from monitor.models import Case, Mention, MentionBand
+from monitor.models import Mention, MentionBand, MentionSignature, UtcDateTime
 
 __all__ = [
     "BANDS",
@@ -111,12 +121,11 @@ INDEX_VERSION = b"rw-lsh-1"
 MIN_WORDS = 4
 PER_BAND = 20
 MAX_CANDIDATES = 50
-PREPARED_CACHE = 8192  # stored mentions whose prepared text a process keeps (~1 KB for a typical complaint)
 ROUGH_MARGIN = 15
 
 _MULTIPLIER = np.uint32(0x01000193)  # FNV-1 prime: odd, so no window collapses to another by the multiply
-_PREPARED: dict[tuple[int, int], tuple[str, frozenset[str]]] = {}
-_PREPARED_LOCK = threading.Lock()
+# MurmurHash3's 32-bit finaliser, as datasketch's affine32 scheme mixes each input before permuting it.
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +148,9 @@ class Duplicate:
 
 
 @functools.cache
-def _permutations() -> np.ndarray:
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
 
 
 def _shingle_hashes(text: str) -> np.ndarray:
@@ -155,10 +165,21 @@ def _shingle_hashes(text: str) -> np.ndarray:
     return np.unique(hashes)
 
 
+def _minhash(hashes: np.ndarray) -> np.ndarray:
+    """datasketch's MinHash (affine32) of these 32-bit values, bit for bit, without its per-value
+    Python list: fmix32, then a * h + b mod 2**32 for each permutation, the minimum per permutation."""
+    s1, m1, s2, m2, s3 = _FMIX32
+    h = hashes ^ (hashes >> s1)
+    h = h * m1
+    h = h ^ (h >> s2)
+    h = h * m2
+    h = h ^ (h >> s3)
+    a, b = _permutations()
+    return (h[:, None] * a + b).min(axis=0)
+
+
 def _band_keys(text: str, brand_id: int) -> tuple[int, ...]:
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int, permutations=_permutations(), scheme="affine32")
-    minhash.update_batch(_shingle_hashes(text).tolist())  # datasketch mixes them (fmix32) before permuting
-    values = minhash.hashvalues.astype("<u4").tobytes()
+    values = _minhash(_shingle_hashes(text)).astype("<u4").tobytes()
     keys = []
     for band in range(BANDS):
         data = struct.pack("<qH", brand_id, band) + values[band * ROWS * 4 : (band + 1) * ROWS * 4]
@@ -197,13 +218,27 @@ def min_shared_bands(settings: DedupeConfig) -> int:
 
 
 def index_mention(*, session: Session, mention_id: int, signature: Signature) -> None:
-    """Store the mention's bands so later posts find it, replacing any it had (an edited text is
-    indexed again). Adds and deletes rows; the caller commits."""
+    """Store the mention's bands and prepared text so later posts find it, replacing what it had (an
+    edited text is indexed again). The stored text is stamped with the mention's content hash as it
+    is now (pending changes are flushed first). Adds and deletes rows; the caller commits."""
     session.execute(sa.delete(MentionBand).where(MentionBand.mention_id == mention_id))
-    if signature.band_keys:
-        session.execute(
-            sa.insert(MentionBand), [{"mention_id": mention_id, "band_key": key} for key in signature.band_keys]
+    session.execute(sa.delete(MentionSignature).where(MentionSignature.mention_id == mention_id))
+    if not signature.band_keys:
+        return
+    session.execute(
+        sa.insert(MentionBand), [{"mention_id": mention_id, "band_key": key} for key in signature.band_keys]
+    )
+    content_hash = session.scalar(sa.select(Mention.content_hash).where(Mention.id == mention_id))
+    session.execute(
+        sa.insert(MentionSignature).values(
+            mention_id=mention_id, content_hash=content_hash, text=signature.text, marks=stored_marks(signature.marks)
         )
+    )
+
+
+def stored_marks(marks: Collection[str]) -> str:
+    """Marks as mention_signature.marks keeps them: sorted, space-separated (a mark holds no space)."""
+    return " ".join(sorted(marks))
 
 
 def _rough_score(text: str, title: str | None, body: str | None) -> float:
@@ -212,54 +247,70 @@ def _rough_score(text: str, title: str | None, body: str | None) -> float:
     return max(fuzz.ratio(text, raw), fuzz.token_set_ratio(text, raw))
 
 
-def _remember(key: tuple[int, int], prepared: tuple[str, frozenset[str]]) -> tuple[str, frozenset[str]]:
-    with _PREPARED_LOCK:
-        if len(_PREPARED) >= PREPARED_CACHE:
-            _PREPARED.pop(next(iter(_PREPARED)), None)  # the oldest entry
-        _PREPARED[key] = prepared
-    return prepared
+# Rule 4 as one statement per engine, written once (from constants only; every value is bound): SQLAlchemy built 32 sub-selects for ~20 ms per
+# check. `fresh` is 0 when the stored prepared text is missing (indexed before it was kept) or
+# older than the mention's text (an edit not yet indexed): then the raw text comes instead.
+_CANDIDATES_TAIL = """
+SELECT m.id, m.case_id, hits.shared,
+       CASE WHEN s.content_hash = m.content_hash THEN 1 ELSE 0 END AS fresh, s.text, s.marks,
+       CASE WHEN s.content_hash = m.content_hash THEN NULL ELSE substr(m.title, 1, 1000) END,
+       CASE WHEN s.content_hash = m.content_hash THEN NULL ELSE substr(m.body, 1, :max_raw) END
+FROM hits
+JOIN mention m ON m.id = hits.mention_id
+JOIN cases c ON c.id = m.case_id
+LEFT JOIN mention_signature s ON s.mention_id = m.id
+WHERE c.last_mention_at >= :since AND {excluded}
+ORDER BY hits.shared DESC, m.id DESC
+LIMIT :max_candidates
+"""
+# Each band's newest PER_BAND rows are the last entries of its key in the primary key, read
+# backwards: a crowded band costs what a rare one does. PostgreSQL takes the keys as one array.
+_POSTGRES_CANDIDATES = """
+WITH hits AS (
+    SELECT band.mention_id, count(*) AS shared
+    FROM unnest(CAST(:keys AS BIGINT[])) AS k (band_key)
+    CROSS JOIN LATERAL (
+        SELECT b.mention_id FROM mention_band b WHERE b.band_key = k.band_key
+        ORDER BY b.mention_id DESC LIMIT :per_band
+    ) AS band
+    GROUP BY band.mention_id
+    HAVING count(*) >= :min_shared
+    ORDER BY shared DESC, band.mention_id DESC
+    LIMIT :top
+)""" + _CANDIDATES_TAIL.format(excluded="m.case_id <> ALL(CAST(:excluded AS INTEGER[]))")  # noqa: S608
+# SQLite has neither arrays nor LATERAL: one arm per band, each in a sub-select (SQLite refuses
+# LIMIT on the arms of a bare UNION ALL); excluded case ids come as a JSON array.
+_SQLITE_CANDIDATES = (
+    "WITH hits AS (SELECT mention_id, count(*) AS shared FROM ("  # noqa: S608
+    + "\n UNION ALL ".join(
+        f"SELECT mention_id FROM (SELECT mention_id FROM mention_band WHERE band_key = :key{i}"  # noqa: S608
+        " ORDER BY mention_id DESC LIMIT :per_band)"
+        for i in range(BANDS)
+    )
+    + ") GROUP BY mention_id HAVING count(*) >= :min_shared ORDER BY shared DESC, mention_id DESC LIMIT :top)"
+    + _CANDIDATES_TAIL.format(excluded="m.case_id NOT IN (SELECT value FROM json_each(:excluded))")
+)
 
 
 @functools.cache
-def _candidates(excluding: bool) -> sa.Select:
-    """The candidate query, built once: building 32 sub-selects per call cost ~20 ms, running them ~0.3 ms."""
-    band, mention, case = MentionBand.__table__, Mention.__table__, Case.__table__
-    per_band = [
-        sa.select(band.c.mention_id)
-        .where(band.c.band_key == sa.bindparam(f"key{i}", type_=sa.BigInteger()))
-        .order_by(band.c.id.desc())  # newest first: the window keeps only recent cases anyway
-        .limit(PER_BAND)
-        .subquery(f"band{i}")
-        for i in range(BANDS)
-    ]
-    # Each arm is wrapped in a sub-select: SQLite refuses LIMIT on the arms of a bare UNION ALL.
-    hits = sa.union_all(*(sa.select(sub.c.mention_id) for sub in per_band)).subquery("hits")
-    counted = (
-        sa.select(hits.c.mention_id, sa.func.count().label("shared"))
-        .group_by(hits.c.mention_id)
-        .having(sa.func.count() >= sa.bindparam("min_shared"))
-        # Joining every hit of a crowded template to its mention and case is what cost time.
-        .order_by(sa.func.count().desc())
-        .limit(2 * MAX_CANDIDATES)
-        .subquery("counted")
-    )
-    query = (
-        sa.select(
-            mention.c.id,
-            mention.c.case_id,
-            sa.func.substr(mention.c.title, 1, 1000),
-            sa.func.substr(mention.c.body, 1, MAX_RAW),
-            counted.c.shared,
-        )
-        .join(counted, counted.c.mention_id == mention.c.id)
-        .join(case, case.c.id == mention.c.case_id)
-        .where(case.c.last_mention_at >= sa.bindparam("since"))
-        .order_by(counted.c.shared.desc(), mention.c.id.desc())
-        .limit(MAX_CANDIDATES)
-    )
-    if excluding:
-        query = query.where(mention.c.case_id.not_in(sa.bindparam("excluded", expanding=True)))
-    return query
+def _candidates(dialect: str) -> sa.TextClause:
+    query = sa.text(_POSTGRES_CANDIDATES if dialect == "postgresql" else _SQLITE_CANDIDATES)
+    return query.bindparams(sa.bindparam("since", type_=UtcDateTime()))
+
+
+def _candidate_params(signature: Signature, settings: DedupeConfig, now: datetime, dialect: str,
+                      exclude_case_ids: Collection[int]) -> dict[str, object]:  # fmt: skip
+    params: dict[str, object] = {
+        "per_band": PER_BAND, "min_shared": min_shared_bands(settings), "top": 2 * MAX_CANDIDATES,
+        "max_raw": MAX_RAW, "since": now - settings.window, "max_candidates": MAX_CANDIDATES,
+    }  # fmt: skip
+    excluded = sorted(int(case_id) for case_id in exclude_case_ids)
+    if dialect == "postgresql":
+        params.update(keys=list(signature.band_keys), excluded=excluded)
+    else:
+        params.update({f"key{i}": key for i, key in enumerate(signature.band_keys)})
+        params["excluded"] = json.dumps(excluded)
+    return params
 
 
 def find_duplicate(
@@ -271,25 +322,29 @@ def find_duplicate(
     exclude_case_ids: Collection[int] = (),
 ) -> Duplicate | None:
     """The open case this post repeats, or None (rules 4-5 of the module docstring)."""
-    if not signature.band_keys:
+    if len(signature.band_keys) != BANDS:
         return None
-    params: dict[str, object] = {f"key{i}": key for i, key in enumerate(signature.band_keys)}
-    params.update(min_shared=min_shared_bands(settings), since=now - settings.window)
-    if exclude_case_ids:
-        params["excluded"] = list(exclude_case_ids)
+    connection = session.connection()
+    dialect = connection.dialect.name
+    params = _candidate_params(signature, settings, now, dialect, exclude_case_ids)
+    # compare() rounds to a tenth: a bound just under the score must not skip a candidate it would take.
+    cutoff = settings.confirm_score - 0.05
     best: tuple[float, int, int, Duplicate] | None = None
     # Rows come most shared bands first, then newest: no later row can beat a perfect score.
-    for mention_id, case_id, title, body, shared in session.execute(_candidates(bool(exclude_case_ids)), params):
-        # Prepared texts are remembered by id and a hash of the text (not the text: an entry costs
-        # at most MAX_TEXT characters): a burst of templated complaints meets the same posts each check.
-        key = (mention_id, hash((title, body)))
-        prepared = _PREPARED.get(key)
-        if prepared is None:
-            if _rough_score(signature.text, title, body) < settings.confirm_score - ROUGH_MARGIN:
-                continue  # rule 5, step 0: most posts that share a band by chance stop here
-            prepared = _remember(key, prepare(title, body))
-        text, marks = prepared
-        score, method = compare(signature, Signature(band_keys=(), text=text, marks=marks))
+    for mention_id, case_id, shared, fresh, text, marks, title, body in connection.execute(
+        _candidates(dialect), params
+    ):
+        if fresh:
+            other = Signature(band_keys=(), text=text, marks=frozenset(marks.split()))
+        elif _rough_score(signature.text, title, body) < settings.confirm_score - ROUGH_MARGIN:
+            continue  # rule 5, step 0: most posts that share a band by chance stop here, uncleaned
+        else:
+            other = Signature((), *prepare(title, body))
+        # The score is ratio or token_set_ratio: when both are under the bar, the rules need not run.
+        if max(fuzz.ratio(signature.text, other.text, score_cutoff=cutoff),
+               fuzz.token_set_ratio(signature.text, other.text, score_cutoff=cutoff)) == 0:  # fmt: skip
+            continue
+        score, method = compare(signature, other)
         if score <= 0 or score < settings.confirm_score:
             continue
         rank = (score, shared, mention_id)

@@ -166,6 +166,8 @@ def prepare(title: str | None, body: str | None) -> tuple[str, frozenset[str]]:
 
 
 def marks_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    if a <= b or b <= a:  # then every kind's marks are contained too; the common case, checked first
+        return False
     kinds: dict[str, tuple[set[str], set[str]]] = {}
     for side, marks in enumerate((a, b)):
         for mark in marks:

@@ -23,6 +23,7 @@ __all__ = [
     "Mention",
     "MentionBand",
     "MentionRevision",
+    "MentionSignature",
     "Poll",
     "PollDay",
     "PollDayFailure",
@@ -343,15 +344,36 @@ class MentionBand(SQLModel, table=True):
     """Locality-sensitive hashing index of mention texts (MinHash bands), for near-duplicate lookup.
 
     `band_key` mixes the brand, the band number and the band's values, so one indexed
-    equality lookup per band finds the candidates of the same brand.
+    equality lookup per band finds the candidates of the same brand. The primary key
+    (band_key, mention_id) is the lookup itself: the newest rows of a band are the last
+    entries under its key, read backwards with no sort, however crowded the band. SQLite
+    keeps the table in that index (WITHOUT ROWID) rather than beside it.
     """
 
     __tablename__ = "mention_band"
-    __table_args__ = (sa.Index("ix_mention_band_key", "band_key"),)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    id: int | None = Field(default=None, primary_key=True)
-    mention_id: int = Field(foreign_key="mention.id", ondelete="CASCADE", index=True)
-    band_key: int = Field(sa_type=sa.BigInteger)
+    band_key: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    mention_id: int = Field(
+        foreign_key="mention.id", ondelete="CASCADE", primary_key=True, index=True,
+        sa_column_kwargs={"autoincrement": False},
+    )  # fmt: skip
+
+
+class MentionSignature(SQLModel, table=True):
+    """The prepared text and marks of an indexed mention, as near-duplicate grouping compares them,
+    so a candidate is not cleaned again on every check. `content_hash` is the mention's when it
+    was indexed: an edit the index has not seen yet shows as a mismatch, and the mention's own
+    text is read instead. `marks` are space-separated (no mark contains a space)."""
+
+    __tablename__ = "mention_signature"
+
+    mention_id: int = Field(
+        foreign_key="mention.id", ondelete="CASCADE", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    content_hash: str = Field(max_length=64)
+    text: str = Field(sa_type=sa.Text)
+    marks: str = Field(default="", sa_type=sa.Text)
 
 
 class Customer(SQLModel, table=True):
