@@ -316,14 +316,17 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", default=None)
-    parser.add_argument("--keep", default=None, help="SQLite file to keep the register in, and reuse when it exists")
+    parser.add_argument("--keep", default=None, help="SQLite file to keep the register in (with --database: a path "
+                        "for the mentions and import figures), reused when it exists")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-match-"))
     try:
         db_path = Path(args.keep) if args.keep else tmp / "match.db"
         url = args.database or f"sqlite:///{db_path}"
-        reuse = args.keep is not None and db_path.exists()
+        # With --database, --keep names where the mentions and import figures are kept: the
+        # register stays in that database, and a later run with the same --keep reuses it.
+        reuse = args.keep is not None and (db_path.with_suffix(".json").exists() if args.database else db_path.exists())
         saved = db_path.with_suffix(".mentions.json")
         started = time.perf_counter()
         if reuse and saved.exists():  # the same --customers, --mentions and --seed, generated before
@@ -334,7 +337,7 @@ def main() -> None:
                   f"in {time.perf_counter() - started:.1f} s; register file {len(register) / 1e6:.1f} MB")  # fmt: skip
             if args.keep:
                 saved.write_text(json.dumps(items, ensure_ascii=False))
-        if args.database:
+        if args.database and not reuse:
             engine = make_engine(url)
             with engine.begin() as conn:
                 conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
