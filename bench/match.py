@@ -316,8 +316,12 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", default=None)
-    parser.add_argument("--keep", default=None, help="SQLite file to keep the register in (with --database: a path "
-                        "for the mentions and import figures), reused when it exists")
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="SQLite file to keep the register in (with --database: a path "
+        "for the mentions and import figures), reused when it exists",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-match-"))

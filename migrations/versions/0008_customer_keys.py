@@ -31,7 +31,8 @@ depends_on: str | Sequence[str] | None = None
 def _columns(with_id: bool) -> list[sa.Column]:
     # A fresh list per table: a Column belongs to one Table.
     columns = [sa.Column("id", sa.Integer(), nullable=False)] if with_id else []
-    return columns + [
+    return [
+        *columns,
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("brand_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
