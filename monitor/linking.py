@@ -204,6 +204,7 @@ class _Scored:
     full_name: str
     name: NameMatch | None
     identified: bool
+    city: bool  # the customer's city is named in the texts
 
 
 # The lookups of the hot path are written as driver-level SQL: SQLAlchemy renders and
@@ -262,13 +263,18 @@ def find_candidates(
     owners = Counter(key for h in hits.values() for key in h.identifiers)
     scored = [s for s in (_score(row, evidence, prepared, owners) for row in rows) if s is not None]
     known: dict[tuple, bool] = {}
+    exact = [s for s in scored if not s.identified and s.name is not None and s.name.agrees]
     for s in scored:
         if not s.identified and s.name is not None and s.name.agrees and s.candidate.score > SHARED_NAME:
             if s.name.similarity < EXACT_NAME:
                 # A spelling difference is a typo or another person: only a suggestion.
                 s.candidate = _with(s.candidate, SHARED_NAME, "the name is spelled differently")
                 continue
-            # Rule 4; namesakes share one answer, so each rare part is looked up once.
+            # Rule 4. A namesake among the candidates: the name cannot tell them apart.
+            twin = next((t for t in exact if t is not s and t.name.similarity >= EXACT_NAME), None)  # type: ignore[union-attr]
+            if s.city and s.name.coverage == "full" and twin is None:
+                continue
+            # Namesakes share one answer, so each rare part is looked up once.
             if s.name.rarity not in known:
                 known[s.name.rarity] = _shared(session, brand_id, s)
             if known[s.name.rarity]:
@@ -346,10 +352,11 @@ def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter
         score -= NAME_CLASHES
     if name is not None and (name.agrees or name.clashes or not matched):
         reasons += name.reasons
-    if row.city and mentions_city(evidence, row.city):
+    city = bool(row.city) and mentions_city(evidence, row.city)  # type: ignore[arg-type]
+    if city:
         score = min(100.0, score + CITY_BONUS)
         reasons.append(f"city '{row.city}' mentioned")
-    return _Scored(Candidate(row.id, round(score, 1), tuple(reasons)), row.full_name, name, bool(matched))
+    return _Scored(Candidate(row.id, round(score, 1), tuple(reasons)), row.full_name, name, bool(matched), city)
 
 
 def _shared(session: Session, brand_id: int, scored: _Scored) -> bool:

@@ -159,10 +159,35 @@ def _variant(word: str) -> str:
     return _DOUBLED.sub("", word)
 
 
+def _vowel_class(word: str) -> str:
+    """How a name starting with a vowel begins: "y" for an iotated start (Ю, Я, Ё: iu, ya, jo, y, j)."""
+    first = word[:1]
+    if first in "yj" or (first == "i" and word[1:2] in ("a", "e", "o", "u")):
+        return "y"
+    return first
+
+
+def _initial_fits(a: NameWord, c: NameWord) -> bool:
+    """Whether the initial `a` ("D.", «Ж.», "Yu.") can stand for the word `c`.
+
+    Consonants meet by sound (Х./Kh./H.), but every vowel has the sound "a", so a vowel
+    initial must start the same way: "I." is Ирина, not Елена; "E."/"Ye." is Елена
+    (either spelling), "J."/"Yu." is Юлия.
+    """
+    if c.word.startswith(a.word):
+        return True
+    if c.head != a.head:
+        return False
+    if a.head != "a":
+        return True
+    x, y = _vowel_class(a.word), _vowel_class(c.word)
+    return x == y or {x, y} == {"e", "y"}
+
+
 def word_similarity(a: NameWord, c: NameWord) -> tuple[float, bool]:
     """(similarity 0-100, whether they are two forms of one given name)."""
     if a.initial:
-        return (100.0 if c.head == a.head or c.word.startswith(a.word) else 0.0), False
+        return (100.0 if _initial_fits(a, c) else 0.0), False
     if c.initial:
         return 0.0, False
     if a.word == c.word:
