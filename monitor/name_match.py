@@ -160,19 +160,20 @@ def _variant(word: str) -> str:
 
 
 def _vowel_class(word: str) -> str:
-    """How a name starting with a vowel begins: "y" for an iotated start (Ю, Я, Ё: iu, ya, jo, y, j)."""
-    first = word[:1]
-    if first in "yj" or (first == "i" and word[1:2] in ("a", "e", "o", "u")):
-        return "y"
-    return first
+    """How a name starting with a vowel begins: "ya", "yu", "ye", "yo" for an iotated start (Я, Ю, Е, Ё
+    in any spelling: ya/ja/ia), "y" for a bare "Y."/"J." initial, else the first letter."""
+    first, second = word[:1], word[1:2]
+    if first in "yji" and second and second in "aeou":
+        return "y" + second
+    return "y" if first in "yj" else first
 
 
 def _initial_fits(a: NameWord, c: NameWord) -> bool:
     """Whether the initial `a` ("D.", «Ж.», "Yu.") can stand for the word `c`.
 
     Consonants meet by sound (Х./Kh./H.), but every vowel has the sound "a", so a vowel
-    initial must start the same way: "I." is Ирина, not Елена; "E."/"Ye." is Елена
-    (either spelling), "J."/"Yu." is Юлия.
+    initial must start the same way: "I." is Ирина, not Елена; "E." or "Ye." is Елена
+    (either spelling), "Yu." or "J." is Юлия.
     """
     if c.word.startswith(a.word):
         return True
@@ -181,7 +182,7 @@ def _initial_fits(a: NameWord, c: NameWord) -> bool:
     if a.head != "a":
         return True
     x, y = _vowel_class(a.word), _vowel_class(c.word)
-    return x == y or {x, y} == {"e", "y"}
+    return x == y or {x, y} == {"e", "ye"} or ("y" in (x, y) and x[:1] == y[:1] == "y")
 
 
 def word_similarity(a: NameWord, c: NameWord) -> tuple[float, bool]:

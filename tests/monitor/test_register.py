@@ -321,3 +321,10 @@ def test_search_across_brands_and_nothing_found(sessions: SessionFactory, brand_
         assert search_customers(session=session, brand_id=brand_id, query="Nobody Atall", limit=5) == []
         assert search_customers(session=session, brand_id=brand_id, query="  ", limit=5) == []
         assert search_customers(session=session, brand_id=brand_id + 1, query="Becker", limit=5) == []
+
+
+def test_copy_text_escapes_what_copy_reads_specially() -> None:
+    from monitor.register import _copy_text
+
+    assert _copy_text("ivan.petrov@mail.example") == "ivan.petrov@mail.example"
+    assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
