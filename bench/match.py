@@ -227,14 +227,33 @@ def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]
     with factory() as session:
         find_candidates(session=session, brand_id=brand_id, texts=["warm up"], authors=["Иван Петров"],
                         order_pattern=None, default_region="RU", limit=3)  # fmt: skip
+        backend = None
+        if session.connection().dialect.name == "postgresql":
+            backend = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        server = server_cpu(backend)
         started, cpu = time.perf_counter(), time.process_time()
         for item in items:
             found = find_candidates(session=session, brand_id=brand_id, texts=[item["text"]], authors=[item["author"]],
                                     order_pattern=None, default_region="RU", limit=3)  # fmt: skip
             results.append([(c.customer_id, c.score, c.reasons) for c in found])
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        after = server_cpu(backend)
     rss = peak_rss_mb()
-    queue.put({"index": index, "results": results, "seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss})
+    queue.put({"index": index, "results": results, "seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss,
+               "server_cpu_seconds": after - server if after is not None and server is not None else None})  # fmt: skip
+
+
+def server_cpu(backend: int | None) -> float | None:
+    """CPU seconds used so far by a PostgreSQL backend on this machine (/proc), None when it cannot be read.
+
+    The database's own work is part of the cost of a lookup: on two cores the client and
+    the server share them, so both are reported.
+    """
+    try:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def peak_rss_mb() -> float:
@@ -395,6 +414,8 @@ def main() -> None:
             "import seconds": imported["seconds"], "import CPU seconds": imported.get("cpu_seconds"), "import rows/s": imported["read"] / imported["seconds"], "import peak RSS MB": imported["rss_mb"],
             "mentions/s": rate, "per-process mentions/s": [len(o["results"]) / o["seconds"] for o in outs],
             "mentions per CPU second": [len(o["results"]) / o["cpu_seconds"] for o in outs],
+            "server CPU ms per mention": [1000 * o["server_cpu_seconds"] / len(o["results"]) if o.get("server_cpu_seconds") is not None else None for o in outs],
+            "client CPU ms per mention": [1000 * o["cpu_seconds"] / len(o["results"]) for o in outs],
             "load average": os.getloadavg(),
             "matching peak RSS MB": [o["rss_mb"] for o in outs], "link_at": settings.link_at, "suggest_at": settings.suggest_at,
             **figures, "sweep": sweep(items, results, ids),
@@ -415,6 +436,8 @@ def print_report(r: dict[str, Any]) -> None:
           f"{', '.join(f'{x:.0f}' for x in r['mentions per CPU second'])} per CPU second; "
           f"load average {', '.join(f'{x:.1f}' for x in r['load average'])}), "
           f"peak RSS {', '.join(f'{x:.0f}' for x in r['matching peak RSS MB'])} MB")  # fmt: skip
+    print(f"CPU per mention: client {', '.join(fmt(x) for x in r['client CPU ms per mention'])} ms, "
+          f"database server {', '.join(fmt(x) for x in r['server CPU ms per mention'])} ms")  # fmt: skip
     print(f"\nthresholds link_at {r['link_at']:g}, suggest_at {r['suggest_at']:g}")
     print(f"{'':34} {'mentions':>8} {'link prec':>9} {'link rec':>9} {'top-3':>7} {'outsiders unlinked':>18}")
     for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
