@@ -42,21 +42,27 @@ Rules, in the order they apply:
 3. City: the customer's city named in the texts (any case ending: «из Самары»)
    adds 4 to a candidate that has other evidence; alone it is nothing.
 4. A name alone links only when it is as good as exact (similarity ≥ 98: the same
-   name in another script or transliteration) and rare: when another customer of
-   the brand has the same family name (in either gender: Петров/Петрова) or the
-   same handle, it is capped at 88, a suggestion. A family shares its name, so a
-   family member never links on a name alone; nor do two customers with one name.
+   name in another script or transliteration) and either rare, or told apart by the
+   city. Rare: no other customer of the brand has the family name (in either
+   gender: Петров/Петрова) or the handle. Told apart: the texts name the customer's
+   city and no other candidate has the name (given and family, any spelling).
+   Otherwise it is capped at 88, a suggestion. A family shares its name, so a family
+   member links on a name alone only with the city; two customers with one name
+   never do. A name unique in the register is not enough by itself: people who
+   are not customers have the same names (bench/match.py: linking every unique
+   name made 8% of non-customers' complaints link to someone).
 5. Ambiguity: a best candidate less than 12 points ahead of the next scores at
    most 80 + twice its lead, and the others no more than it (two customers with
    one phone and no name: both 80, both suggested). An order number with the
    author's name still beats a namesake (100 vs 88).
 
 Thresholds (CustomerLinkConfig): at link_at 90 an exact identifier links unless
-a name clashes or another candidate shares it, and an exact rare name links; at
+a name clashes or another candidate shares it, and an exact rare name, or an exact
+name with its city, links; at
 suggest_at 60 typo'd, shared or transliterated-with-errors names (84-89), family
 name + initial (66) and first name + patronymic (70) are suggested; a family name
 alone (55), a relative (40) or a first name alone (35) are not. bench/match.py
-measures these choices (docs/perf-match.md).
+measures these choices (docs/PERFORMANCE.md, "Customer matching").
 """
 
 from __future__ import annotations
