@@ -312,7 +312,13 @@ def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, t
             "top-3": s["top3"] / s["customers"] if s["customers"] else None,
             "outsiders unlinked": s["outsiders unlinked"] / s["outsiders"] if s["outsiders"] else None,
         }
-    return {"table": table, "wrong_links": wrong_links, "misses": misses}
+    # A customer who signs with an unrelated nickname or a first name only, and whose text
+    # holds no identifier, cannot be found by anyone: this share bounds recall and top-3.
+    blind = sum(1 for it in items if it["truth"] and it["form"] in ("nickname", "first name only")
+                and not set(it["tags"]) - {"order mistyped"})  # fmt: skip
+    customers = sum(1 for it in items if it["truth"])
+    return {"table": table, "wrong_links": wrong_links, "misses": misses,
+            "unfindable": blind / customers if customers else None}  # fmt: skip
 
 
 def sweep(items: list[dict[str, Any]], results: list, ids: dict[int, str]) -> list[dict[str, Any]]:
@@ -438,7 +444,8 @@ def print_report(r: dict[str, Any]) -> None:
           f"peak RSS {', '.join(f'{x:.0f}' for x in r['matching peak RSS MB'])} MB")  # fmt: skip
     print(f"CPU per mention: client {', '.join(fmt(x) for x in r['client CPU ms per mention'])} ms, "
           f"database server {', '.join(fmt(x) for x in r['server CPU ms per mention'])} ms")  # fmt: skip
-    print(f"\nthresholds link_at {r['link_at']:g}, suggest_at {r['suggest_at']:g}")
+    print(f"\nthresholds link_at {r['link_at']:g}, suggest_at {r['suggest_at']:g}; customers' mentions with nothing "
+          f"to find them by (a nickname or a first name only, no identifier): {fmt(r['unfindable'])}")  # fmt: skip
     print(f"{'':34} {'mentions':>8} {'link prec':>9} {'link rec':>9} {'top-3':>7} {'outsiders unlinked':>18}")
     for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"{g:34} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "

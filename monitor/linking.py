@@ -44,13 +44,15 @@ Rules, in the order they apply:
 4. A name alone links only when it is as good as exact (similarity ≥ 98: the same
    name in another script or transliteration) and either rare, or told apart by the
    city. Rare: no other customer of the brand has the family name (in either
-   gender: Петров/Петрова) or the handle. Told apart: the texts name the customer's
-   city and no other candidate has the name (given and family, any spelling).
-   Otherwise it is capped at 88, a suggestion. A family shares its name, so a family
-   member links on a name alone only with the city; two customers with one name
-   never do. A name unique in the register is not enough by itself: people who
-   are not customers have the same names (bench/match.py: linking every unique
-   name made 8% of non-customers' complaints link to someone).
+   gender: Петров/Петрова) or the handle. Told apart: the family name is held by at
+   most FEW_HOLDERS (4) other customers, about a household, the texts name the
+   customer's city, and no other candidate has the name (given and family, any
+   spelling). Otherwise it is capped at 88, a suggestion. A family member links on
+   a name alone only with the city; two customers with one name never do. A name
+   unique in the register is not enough by itself: people who are not customers
+   have the same names (bench/match.py, 20,000 customers: linking every unique name
+   linked 8% of non-customers' complaints to someone; with the city but any family
+   name, 1.2%, from Yerevan and Moscow mostly).
 5. Ambiguity: a best candidate less than 12 points ahead of the next scores at
    most 80 + twice its lead, and the others no more than it (two customers with
    one phone and no name: both 80, both suggested). An order number with the
@@ -94,6 +96,10 @@ EXACT_NAME = 98.0
 SHARED_IDENTIFIER = 85.0
 NAME_PICKS = 12.0
 MARGIN = 12.0
+# Rule 4: a family name held by this many other customers at most (about a household) can
+# be told apart by the city; a commoner one cannot (Petrosyan in Yerevan, Semyonov in Moscow:
+# measured in bench/match.py, people who are not customers linked).
+FEW_HOLDERS = 4
 AMBIGUOUS = 80.0
 # A typo or initial key shared by more customers than this says nothing about who wrote.
 BLOCK_MAX = 60
@@ -226,8 +232,8 @@ _BLOCK_PART = (
 )
 _LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
 _SHARED_SQL = (
-    "SELECT customer_id FROM customer_key"
-    " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT 1"
+    "SELECT DISTINCT customer_id FROM customer_key"
+    " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT ?"
 )
 
 
@@ -276,14 +282,15 @@ def find_candidates(
                 # A spelling difference is a typo or another person: only a suggestion.
                 s.candidate = _with(s.candidate, SHARED_NAME, "the name is spelled differently")
                 continue
-            # Rule 4. A namesake among the candidates: the name cannot tell them apart.
-            twin = next((t for t in exact if t is not s and t.name.similarity >= EXACT_NAME), None)  # type: ignore[union-attr]
-            if s.city and s.name.coverage == "full" and twin is None:
-                continue
-            # Namesakes share one answer, so each rare part is looked up once.
+            # Rule 4; namesakes share one answer, so each rare part is looked up once.
             if s.name.rarity not in known:
-                known[s.name.rarity] = _shared(session, brand_id, s)
-            if known[s.name.rarity]:
+                known[s.name.rarity] = _holders(session, brand_id, s)
+            holders = known[s.name.rarity]
+            # A namesake among the candidates: the name cannot tell them apart, nor can the city.
+            twin = any(t is not s and t.name.similarity >= EXACT_NAME for t in exact)  # type: ignore[union-attr]
+            if s.city and s.name.coverage == "full" and not twin and holders <= FEW_HOLDERS:
+                continue
+            if holders:
                 what = "nickname" if s.name.coverage == "nick" else "family name"
                 s.candidate = _with(s.candidate, SHARED_NAME, f"another customer has the {what} '{s.name.shown}'")
     scored.sort(key=lambda s: (-s.candidate.score, s.candidate.customer_id))
@@ -365,20 +372,21 @@ def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter
     return _Scored(Candidate(row.id, round(score, 1), tuple(reasons)), row.full_name, name, bool(matched), city)
 
 
-def _shared(session: Session, brand_id: int, scored: _Scored) -> bool:
-    """Rule 4: whether another customer has this name's rare part (family name in either gender, or handle).
+def _holders(session: Session, brand_id: int, scored: _Scored) -> int:
+    """Rule 4: how many other customers have this name's rare part (family name in either gender, or
+    handle), counted up to FEW_HOLDERS + 1.
 
     With several such words ("Kessistahlhardt Claudia", Claudia not being a given
-    name the table knows), the name is rare when any of them is.
+    name the table knows), the name is as rare as the rarest of them.
     """
     rarity = scored.name.rarity if scored.name else ()
     if not rarity:
-        return True  # nothing to tell it apart: treat as shared
+        return FEW_HOLDERS + 1  # nothing to tell it apart: treat as common
+    fewest = FEW_HOLDERS + 1
     for kind, values in rarity:
-        params = [brand_id, kind, *values, scored.candidate.customer_id]
-        if not _query(session, _SHARED_SQL, params, values=len(values)):
-            return False
-    return True
+        params = [brand_id, kind, *values, scored.candidate.customer_id, FEW_HOLDERS + 1]
+        fewest = min(fewest, len(_query(session, _SHARED_SQL, params, values=len(values))))
+    return fewest
 
 
 def _with(candidate: Candidate, score: float, note: str) -> Candidate:

@@ -268,6 +268,13 @@ def test_a_shared_family_name_links_with_the_customers_city_named(sessions: Sess
     assert linked(find(sessions, brand_id, "Я из Самары", "Петров Иван")) is None
 
 
+def test_a_common_family_name_does_not_link_even_with_the_city(sessions: SessionFactory, brand_id: int) -> None:
+    others = "".join(f"p{n},Петров {given},Омск\n" for n, given in enumerate(["Олег", "Пётр", "Игорь", "Юрий", "Лев"]))
+    ids = register(sessions, brand_id, f"id,name,city\nivan,Ivan Petrov,Омск\n{others}")
+    found = find(sessions, brand_id, "Я из Омска", "Петров Иван")
+    assert found[0].customer_id == ids["ivan"] and SUGGEST_AT <= found[0].score < LINK_AT
+
+
 def test_a_namesake_in_the_register_stops_the_city_from_linking(sessions: SessionFactory, brand_id: int) -> None:
     ids = register(sessions, brand_id, "id,name,city\nn1,Саша Лукин,Тверь\nn2,Лукин Александр Ильич,Тверь\n")
     found = find(sessions, brand_id, "Живу в Твери", "Aleksandr Lukin")
