@@ -230,6 +230,11 @@ _BLOCK_PART = (
     "SELECT * FROM (SELECT kind, value, customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value = ? LIMIT {cap}) AS block"
 )
+_BLOCK_PG = (
+    "SELECT k.kind, k.value, c.customer_id FROM unnest(%s::varchar[], %s::varchar[]) AS k(kind, value)"
+    " CROSS JOIN LATERAL (SELECT customer_id FROM customer_key"
+    " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c"
+)
 _LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
 _SHARED_SQL = (
     "SELECT DISTINCT customer_id FROM customer_key"
@@ -312,8 +317,14 @@ def _block(
     if not wanted:
         return {}
     keys = sorted(wanted)
-    sql = " UNION ALL ".join([_BLOCK_PART.format(cap=BLOCK_MAX + 1)] * len(keys))
-    found = _query(session, sql, [p for kind, value in keys for p in (brand_id, kind, value)])
+    if session.connection().dialect.name == "postgresql":
+        # One statement text whatever the number of keys: psycopg prepares it after a few
+        # calls, so PostgreSQL stops parsing and planning a new UNION for every case.
+        params = [[kind for kind, _ in keys], [value for _, value in keys], brand_id, BLOCK_MAX + 1]
+        found = session.connection().exec_driver_sql(_BLOCK_PG, tuple(params)).fetchall()
+    else:
+        sql = " UNION ALL ".join([_BLOCK_PART.format(cap=BLOCK_MAX + 1)] * len(keys))
+        found = _query(session, sql, [p for kind, value in keys for p in (brand_id, kind, value)])
     sizes = Counter((kind, value) for kind, value, _ in found)
     hits: dict[int, _Hits] = {}
     for kind, value, cid in found:

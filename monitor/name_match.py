@@ -106,7 +106,7 @@ class NameMatch:
         return self.coverage in ("full", "nick")
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 16)
 def spelled(text: str) -> Words:
     """The name words of `text` with each as written («Ваня», not "vanya"), for reasons."""
     found = tokens(text)[:4]
