@@ -7,12 +7,13 @@ batch of rows at a time:
      a phone written without "+country" is read now in the brand's country, and a
      row whose phone still cannot be read is refused the same way;
   2. one query loads the batch's customers that already exist;
-  3. new customers are inserted (one multi-row INSERT … RETURNING id), changed
-     ones updated by primary key, unchanged ones left alone (a re-import of the
-     same file writes nothing);
+  3. new customers are inserted (COPY on PostgreSQL, ids drawn from the sequence
+     first; a multi-row INSERT … RETURNING id elsewhere), changed ones updated by
+     primary key, unchanged ones left alone (a re-import of the same file writes
+     nothing);
   4. the keys of new customers, and of changed ones whose name or identifiers
-     changed, are (re)built: old keys deleted, new ones inserted in bulk
-     (monitor.customer_keys says which keys).
+     changed, are (re)built: old keys deleted, new ones inserted in bulk (COPY on
+     PostgreSQL; monitor.customer_keys says which keys).
 
 Nothing is committed here: `import_batches` yields the running report after each
 batch so the caller can commit (and show progress) between batches; a crash then
