@@ -74,6 +74,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import phonenumbers
@@ -178,14 +179,16 @@ def _order_group(m: re.Match[str]) -> str:
 
 def mentions_city(evidence: Evidence, city: str) -> bool:
     """Whether every word of `city` stands in the texts, allowing a case ending («в Москве», «из Казани»)."""
-    parts = words(city)
-    if not parts:
+    stems = _city_stems(city)
+    if not stems:
         return False
-    for part in parts:
-        stem = part if len(part) <= 4 else part[: max(4, len(part) - 2)]
-        if not any(w.startswith(stem) and len(w) <= len(part) + 3 for w in evidence.words):
-            return False
-    return True
+    return all(any(w.startswith(stem) and len(w) <= longest for w in evidence.words) for stem, longest in stems)
+
+
+@lru_cache(maxsize=1 << 12)
+def _city_stems(city: str) -> tuple[tuple[str, int], ...]:
+    # A register names a few hundred cities; each candidate of each case asks again.
+    return tuple((part if len(part) <= 4 else part[: max(4, len(part) - 2)], len(part) + 3) for part in words(city))
 
 
 @dataclass(slots=True)
