@@ -23,7 +23,8 @@
    mentions/s; peak RSS of each matching process (ru_maxrss) and of the import.
 
 The database is a temporary SQLite file by default. A PostgreSQL URL is used as
-given: its schema `public` is DROPPED and recreated first.
+given: its schema `public` is DROPPED and recreated first, unless `--keep` names
+figures kept by an earlier run, whose register is then matched again as it is.
 """
 
 from __future__ import annotations
