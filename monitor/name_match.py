@@ -106,7 +106,7 @@ class NameMatch:
         return self.coverage in ("full", "nick")
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 16)
 def spelled(text: str) -> Words:
     """The name words of `text` with each as written («Ваня», not "vanya"), for reasons."""
     found = tokens(text)[:4]
@@ -159,10 +159,36 @@ def _variant(word: str) -> str:
     return _DOUBLED.sub("", word)
 
 
+def _vowel_class(word: str) -> str:
+    """How a name starting with a vowel begins: "ya", "yu", "ye", "yo" for an iotated start (Я, Ю, Е, Ё
+    in any spelling: ya/ja/ia), "y" for a bare "Y."/"J." initial, else the first letter."""
+    first, second = word[:1], word[1:2]
+    if first in "yji" and second and second in "aeou":
+        return "y" + second
+    return "y" if first in "yj" else first
+
+
+def _initial_fits(a: NameWord, c: NameWord) -> bool:
+    """Whether the initial `a` ("D.", «Ж.», "Yu.") can stand for the word `c`.
+
+    Consonants meet by sound (Х./Kh./H.), but every vowel has the sound "a", so a vowel
+    initial must start the same way: "I." is Ирина, not Елена; "E." or "Ye." is Елена
+    (either spelling), "Yu." or "J." is Юлия.
+    """
+    if c.word.startswith(a.word):
+        return True
+    if c.head != a.head:
+        return False
+    if a.head != "a":
+        return True
+    x, y = _vowel_class(a.word), _vowel_class(c.word)
+    return x == y or {x, y} == {"e", "ye"} or ("y" in (x, y) and x[:1] == y[:1] == "y")
+
+
 def word_similarity(a: NameWord, c: NameWord) -> tuple[float, bool]:
     """(similarity 0-100, whether they are two forms of one given name)."""
     if a.initial:
-        return (100.0 if c.head == a.head or c.word.startswith(a.word) else 0.0), False
+        return (100.0 if _initial_fits(a, c) else 0.0), False
     if c.initial:
         return 0.0, False
     if a.word == c.word:

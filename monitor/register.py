@@ -7,12 +7,13 @@ batch of rows at a time:
      a phone written without "+country" is read now in the brand's country, and a
      row whose phone still cannot be read is refused the same way;
   2. one query loads the batch's customers that already exist;
-  3. new customers are inserted (one multi-row INSERT … RETURNING id), changed
-     ones updated by primary key, unchanged ones left alone (a re-import of the
-     same file writes nothing);
+  3. new customers are inserted (COPY on PostgreSQL, ids drawn from the sequence
+     first; a multi-row INSERT … RETURNING id elsewhere), changed ones updated by
+     primary key, unchanged ones left alone (a re-import of the same file writes
+     nothing);
   4. the keys of new customers, and of changed ones whose name or identifiers
-     changed, are (re)built: old keys deleted, new ones inserted in bulk
-     (monitor.customer_keys says which keys).
+     changed, are (re)built: old keys deleted, new ones inserted in bulk (COPY on
+     PostgreSQL; monitor.customer_keys says which keys).
 
 Nothing is committed here: `import_batches` yields the running report after each
 batch so the caller can commit (and show progress) between batches; a crash then
@@ -25,10 +26,12 @@ one typo), a single word also as the start of a name word ("petr" finds Petrov).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,6 +71,7 @@ _CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
 _KEY = CustomerKey.__table__  # type: ignore[attr-defined]
 _FIELDS = ("full_name", "names", "emails", "phones", "orders", "city", "tier", "lifetime_value")
 _KEYED = ("full_name", "names", "emails", "phones", "orders")
+_LISTS = ("names", "emails", "phones", "orders")
 
 
 @dataclass(slots=True)
@@ -158,7 +162,7 @@ def _as_dict(row: RegisterRow) -> dict[str, Any]:
 
 def _values(row: RegisterRow) -> dict[str, Any]:
     values = _as_dict(row)
-    for name in ("names", "emails", "phones", "orders"):
+    for name in _LISTS:
         values[name] = list(values[name])
     return values
 
@@ -195,10 +199,7 @@ def _store(session: Session, brand_id: int, rows: list[RegisterRow], now: dateti
         if rekey:  # so far only changed customers whose keys change
             session.execute(sa.delete(_KEY).where(_KEY.c.customer_id.in_(list(rekey))))
     if created:
-        inserted = session.execute(
-            sa.insert(_CUSTOMER).returning(_CUSTOMER.c.id, sort_by_parameter_order=True), created
-        ).scalars()
-        rekey.update(zip(inserted, created, strict=True))
+        rekey.update(zip(_insert_customers(session, created), created, strict=True))
         report.created += len(created)
     keys = [
         (cid, brand_id, kind, value)
@@ -215,6 +216,42 @@ def _store(session: Session, brand_id: int, rows: list[RegisterRow], now: dateti
         _insert_keys(session, keys)
 
 
+_COPIED = ("brand_id", "external_id", *_FIELDS, "created_at", "updated_at")
+
+
+def _insert_customers(session: Session, created: list[dict[str, Any]]) -> list[int]:
+    """Insert new customers, returning their ids in order: COPY on PostgreSQL, INSERT … RETURNING elsewhere.
+
+    COPY returns nothing, so the ids are taken from the table's sequence first (one
+    query for the batch) and written with the rows. Measured on a 20,000-customer
+    import: the multi-row INSERT … RETURNING cost more than building the keys.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        stmt = sa.insert(_CUSTOMER).returning(_CUSTOMER.c.id, sort_by_parameter_order=True)
+        return list(session.execute(stmt, created).scalars())
+    ids = [
+        row[0]
+        for row in conn.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('customer', 'id')) FROM generate_series(1, %s)", (len(created),)
+        )
+    ]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f"COPY customer (id, {', '.join(_COPIED)}) FROM STDIN") as copy:
+        for cid, values in zip(ids, created, strict=True):
+            copy.write_row(
+                (cid, *(json.dumps(values[n]) if n in _LISTS else values[n] for n in _COPIED))  # JSONB from text
+            )
+    return ids
+
+
+def _copy_text(value: str) -> str:
+    """A value for COPY's text format: backslash, tab and line breaks escaped (keys rarely hold any)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
 def _insert_keys(session: Session, keys: list[tuple[int, int, str, str]]) -> None:
     """Bulk insert at driver level: COPY on PostgreSQL, executemany on SQLite.
 
@@ -223,12 +260,13 @@ def _insert_keys(session: Session, keys: list[tuple[int, int, str, str]]) -> Non
     """
     conn = session.connection()
     # In index order, so that neighbouring keys land on pages already at hand.
-    keys.sort(key=lambda k: (k[2], k[3]))
+    keys.sort(key=itemgetter(2, 3, 0))
     if conn.dialect.name == "postgresql":
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy("COPY customer_key (customer_id, brand_id, kind, value) FROM STDIN") as copy:
-            for row in keys:
-                copy.write_row(row)
+            # COPY's text format written directly: a row object per key (write_row) cost more
+            # than the server's work. Only the value can hold a character COPY reads specially.
+            copy.write("".join(f"{c}\t{b}\t{k}\t{_copy_text(v)}\n" for c, b, k, v in keys))
     elif conn.dialect.paramstyle == "qmark":
         conn.exec_driver_sql("INSERT INTO customer_key (customer_id, brand_id, kind, value) VALUES (?, ?, ?, ?)", keys)
     else:

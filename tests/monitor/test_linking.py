@@ -257,6 +257,54 @@ def test_a_family_name_shared_in_the_register_never_links_on_a_name_alone(
     assert linked(find(sessions, brand_id, "", "Пётр Сидоров")) == ids["p3"]
 
 
+def test_a_shared_family_name_links_with_the_customers_city_named(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name,city\np1,Ivan Petrov,Омск\np2,Петрова Ирина,Омск\n")
+    plain = find(sessions, brand_id, "Холодильник сломался", "Петров Иван")
+    assert plain[0].customer_id == ids["p1"] and linked(plain) is None  # a relative shares the family name
+    found = find(sessions, brand_id, "Холодильник сломался, я из Омска", "Петров Иван")
+    assert linked(found) == ids["p1"]
+    assert "city 'Омск' mentioned" in found[0].reasons
+    # Another city is no corroboration.
+    assert linked(find(sessions, brand_id, "Я из Самары", "Петров Иван")) is None
+
+
+def test_a_common_family_name_does_not_link_even_with_the_city(sessions: SessionFactory, brand_id: int) -> None:
+    others = "".join(f"p{n},Петров {given},Омск\n" for n, given in enumerate(["Олег", "Пётр", "Игорь", "Юрий", "Лев"]))
+    ids = register(sessions, brand_id, f"id,name,city\nivan,Ivan Petrov,Омск\n{others}")
+    found = find(sessions, brand_id, "Я из Омска", "Петров Иван")
+    assert found[0].customer_id == ids["ivan"] and SUGGEST_AT <= found[0].score < LINK_AT
+
+
+def test_a_namesake_in_the_register_stops_the_city_from_linking(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nn1,Саша Лукин,Тверь\nn2,Лукин Александр Ильич,Тверь\n")
+    found = find(sessions, brand_id, "Живу в Твери", "Aleksandr Lukin")
+    assert {c.customer_id for c in found} == {ids["n1"], ids["n2"]}
+    assert linked(found) is None and all(c.score >= SUGGEST_AT for c in found)
+
+
+@pytest.mark.parametrize(
+    ("author", "full_name"),
+    [
+        ("Петров Иван", "Ivan Petrov"),  # Cyrillic and swapped for a Latin record
+        ("Саша Петров", "Petrov Aleksandr"),  # a diminutive for the full name
+        ("Արամ Պետրոսյան", "Aram Petrosyan"),  # Armenian for a Latin record
+        ("Petrosyan Aram", "Պետրոսյան Արամ"),
+    ],
+)
+def test_a_name_written_another_way_finds_the_register_spelling(
+    sessions: SessionFactory, brand_id: int, author: str, full_name: str
+) -> None:
+    ids = register(sessions, brand_id, f"id,name\nc,{full_name}\n")
+    assert linked(find(sessions, brand_id, "", author)) == ids["c"]
+
+
+def test_a_vowel_initial_must_start_like_the_first_name(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name\ne,Ерёмина Елена\ni,Ирина Ерёмина\nj,Юлия Ерёмина\n")
+    for author, who in (("I. Eremina", "i"), ("Ye. Eremina", "e"), ("Е. Ерёмина", "e"), ("J. Eremina", "j")):
+        suggested = [c.customer_id for c in find(sessions, brand_id, "", author) if c.score >= SUGGEST_AT]
+        assert suggested == [ids[who]], author
+
+
 def test_namesakes_are_both_suggested_and_neither_linked(sessions: SessionFactory, brand_id: int) -> None:
     ids = register(sessions, brand_id, "id,name\nn1,Антон Зябликов\nn2,Зябликов Антон Юрьевич\n")
     found = find(sessions, brand_id, "", "Anton Zyablikov")
