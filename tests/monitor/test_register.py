@@ -349,7 +349,7 @@ def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(bare
 
     from monitor.db import _alembic_config, make_engine, upgrade
 
-    upgrade(bare_url, "0005")
+    upgrade(bare_url, "0007")
     engine = make_engine(bare_url)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO brand (key, name, names, domains, language, timezone, created_at, updated_at)"
@@ -372,7 +372,7 @@ def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(bare
         conn.execute(
             sa.text("INSERT INTO customer_key (customer_id, brand_id, kind, value) VALUES (1, 1, 'name', 'ivan')")
         )
-    command.downgrade(_alembic_config(bare_url), "0005")
+    command.downgrade(_alembic_config(bare_url), "0007")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM customer_key")).scalar_one() == 3
     engine.dispose()
