@@ -102,8 +102,10 @@ def test_kill_9_mid_poll_loses_and_duplicates_nothing(tmp_path: Path, db_url: st
         newest = 0
         for _ in range(5):
             worker = start_worker(config, db_url, log)
-            newest = wait_for_a_poll_in_flight(sessions, newest, finished=random.randint(0, 6))
-            os.kill(worker.pid, signal.SIGKILL)
+            try:
+                newest = wait_for_a_poll_in_flight(sessions, newest, finished=random.randint(0, 6))
+            finally:  # a failed wait must not leave the worker polling after the test
+                os.kill(worker.pid, signal.SIGKILL)
             assert worker.wait(timeout=10) == -signal.SIGKILL
         feeds.frozen_at = time.monotonic()
 
