@@ -313,7 +313,7 @@ def _short(where: str) -> str:
 def profile(server: Server, token: str, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
-        return {"error": "py-spy is not installed (.venv/bin/pip install py-spy)"}
+        return {"error": "py-spy is not installed (make install puts it in .venv with the bench extras)"}
     raw = out_dir / f"replywatch-api-profile-{time.strftime('%Y%m%d-%H%M%S')}.txt"
     command = [spy, "record", "--pid", str(server.proc.pid), "--subprocesses", "--gil", "--rate", "100",
                "--format", "raw", "--full-filenames", "-o", str(raw)]  # fmt: skip
