@@ -96,6 +96,18 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
 
 
 @pytest.fixture
+def old_url(db_url: str, tmp_path: Path) -> str:
+    """An empty database of the test's engine, for tests that migrate step by step from an older revision."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return db_url
+
+
+@pytest.fixture
 def engine(db_url: str) -> Iterator[sa.Engine]:
     engine = make_engine(db_url)
     yield engine

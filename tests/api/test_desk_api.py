@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -46,19 +47,24 @@ sources:
 """
 
 
-@pytest.fixture
-def client(db_url: str) -> Iterator[TestClient]:
+@contextmanager
+def desk_client(db_url: str, role: str) -> Iterator[TestClient]:
+    """The app over the loopback board's four complaints, polled and made into cases, with a `role` token."""
     items = [("1", "Доставка", DELIVERY), ("2", "Beschwerde", LEGAL), ("3", "Kettle", SAFETY), ("4", "Sofa", MILD)]
     feeds = {"/board.rss": static(rss(items), content_type="application/rss+xml")}
     with LoopbackServer(feeds) as server:
         config = parse_config(CONFIG.format(url=server.url("/board.rss")), env={})
-        app = create_app(config, Settings(database_url=db_url))
-        with TestClient(app) as c:
-            authorize(c, "admin")
-            poller = c.app.state.poller
-            c.portal.call(poller.run_due)
-            c.portal.call(poller.process_cases)
+        with TestClient(create_app(config, Settings(database_url=db_url))) as c:
+            authorize(c, role)
+            c.portal.call(c.app.state.poller.run_due)
+            c.portal.call(c.app.state.poller.process_cases)
             yield c
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[TestClient]:
+    with desk_client(db_url, "admin") as c:
+        yield c
 
 
 def cases_by_text(client: TestClient) -> dict[str, dict]:

@@ -24,22 +24,13 @@ from monitor.db import session_scope
 from monitor.models import Case
 from monitor.settings import Settings
 from tests.api.test_api import problem
-from tests.api.test_desk_api import CONFIG, DELIVERY, LEGAL, MILD, SAFETY
-from tests.factories import authorize, rss
-from tests.loopback import LoopbackServer, static
+from tests.api.test_desk_api import CONFIG, desk_client
 
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    items = [("1", "Доставка", DELIVERY), ("2", "Beschwerde", LEGAL), ("3", "Kettle", SAFETY), ("4", "Sofa", MILD)]
-    feeds = {"/board.rss": static(rss(items), content_type="application/rss+xml")}
-    with LoopbackServer(feeds) as server:
-        config = parse_config(CONFIG.format(url=server.url("/board.rss")), env={})
-        with TestClient(create_app(config, Settings(database_url=db_url))) as c:
-            authorize(c, "viewer")
-            c.portal.call(c.app.state.poller.run_due)
-            c.portal.call(c.app.state.poller.process_cases)
-            yield c
+    with desk_client(db_url, "viewer") as c:
+        yield c
 
 
 def test_the_queue_documents_the_parameters_fastapi_would() -> None:

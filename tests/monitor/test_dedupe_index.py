@@ -19,7 +19,6 @@ from monitor.dedupe import find_duplicate, index_mention, signature, stored_mark
 from monitor.models import Brand, Mention, MentionBand, MentionSignature
 from tests.conftest import NOW
 from tests.factories import feed_config, synced
-from tests.monitor import test_migrations
 from tests.monitor.test_dedupe import COMPLAINTS, SETTINGS, check, store
 
 
@@ -103,9 +102,6 @@ def test_a_hundred_excluded_cases_are_all_skipped(sessions: SessionFactory, bran
     assert check(sessions, brand_id, body, exclude=(*cases, *range(10_000, 10_100))) is None
     found = check(sessions, brand_id, body, exclude=tuple(cases[1:]))
     assert found is not None and found.case_id == cases[0]
-
-
-old_url = test_migrations.old_url  # the same fixture: a database at an older revision
 
 
 def test_the_migration_keeps_the_bands_and_the_check_finds_them(old_url: str) -> None:

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from monitor.db import head_revision, make_engine, upgrade
 from tests.conftest import NOW
-
-
-@pytest.fixture
-def old_url(db_url: str, tmp_path: Path) -> str:
-    if db_url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    engine = make_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return db_url
 
 
 def test_upgrade_over_existing_polls_fills_their_gaps(old_url: str) -> None:

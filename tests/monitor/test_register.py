@@ -330,27 +330,13 @@ def test_copy_text_escapes_what_copy_reads_specially() -> None:
     assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
 
 
-@pytest.fixture
-def bare_url(db_url: str, tmp_path: Path) -> str:
-    """An empty database to run the migrations on (as tests/monitor/test_migrations.py does)."""
-    from monitor.db import make_engine
-
-    if db_url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'bare.db'}"
-    engine = make_engine(db_url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return db_url
-
-
-def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(bare_url: str) -> None:
+def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(old_url: str) -> None:
     from alembic import command
 
     from monitor.db import _alembic_config, make_engine, upgrade
 
-    upgrade(bare_url, "0007")
-    engine = make_engine(bare_url)
+    upgrade(old_url, "0007")
+    engine = make_engine(old_url)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO brand (key, name, names, domains, language, timezone, created_at, updated_at)"
                              " VALUES ('acme', 'Acme', '[]', '[]', 'en', 'UTC', :t, :t)"), {"t": NOW})  # fmt: skip
@@ -360,7 +346,7 @@ def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(bare
         for kind, value in (("name", "petrov"), ("name", "ivan"), ("sound", "avn|ptrv")):
             conn.execute(sa.text("INSERT INTO customer_key (customer_id, brand_id, kind, value) VALUES (1, 1, :k, :v)"),
                          {"k": kind, "v": value})  # fmt: skip
-    upgrade(bare_url)
+    upgrade(old_url)
     stmt = sa.select(CustomerKey.customer_id, CustomerKey.kind, CustomerKey.value).order_by(CustomerKey.value)
     with engine.connect() as conn:
         assert [tuple(r) for r in conn.execute(stmt)] == [(1, "sound", "avn|ptrv"), (1, "name", "ivan"),
@@ -372,7 +358,7 @@ def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(bare
         conn.execute(
             sa.text("INSERT INTO customer_key (customer_id, brand_id, kind, value) VALUES (1, 1, 'name', 'ivan')")
         )
-    command.downgrade(_alembic_config(bare_url), "0007")
+    command.downgrade(_alembic_config(old_url), "0007")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM customer_key")).scalar_one() == 3
     engine.dispose()
