@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from monitor.config_types import Duration, Strict
 from monitor.triage_rules import CATEGORIES, SIGNALS
@@ -54,20 +54,16 @@ class TriageConfig(Strict):
     high_value: float | None = Field(default=1000.0, ge=0)
     repeat_window: Duration = timedelta(days=90)
 
-    @field_validator("categories")
+    @field_validator("categories", "signals")
     @classmethod
-    def _known_categories(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
-        unknown = sorted(set(value) - set(CATEGORIES))
+    def _known_keys(
+        cls, value: dict[str, dict[str, list[str]]], info: ValidationInfo
+    ) -> dict[str, dict[str, list[str]]]:
+        allowed = CATEGORIES if info.field_name == "categories" else SIGNALS
+        unknown = sorted(set(value) - set(allowed))
         if unknown:
-            raise ValueError(f"unknown category {unknown[0]!r}; categories are {', '.join(CATEGORIES)}")
-        return value
-
-    @field_validator("signals")
-    @classmethod
-    def _known_signals(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
-        unknown = sorted(set(value) - set(SIGNALS))
-        if unknown:
-            raise ValueError(f"unknown signal {unknown[0]!r}; signals are {', '.join(SIGNALS)}")
+            kind = "category" if info.field_name == "categories" else "signal"
+            raise ValueError(f"unknown {kind} {unknown[0]!r}; {info.field_name} are {', '.join(allowed)}")
         return value
 
 
