@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import Depends, FastAPI
 
-from api.deps import TokenCache, get_caller
+from api.deps import TokenCache, get_caller, open_read_pool
 from api.errors import install_error_handlers
 from api.routers import alerts, cases, customers, drafts, health, mentions, reports, sources, tokens
 from monitor.config import Config, load_config
@@ -41,6 +41,9 @@ def create_app(
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessions = make_session_factory(engine)
+        app.state.read_pool = read_pool = open_read_pool(engine)
+        if read_pool is not None:
+            await read_pool.open(wait=False)
         app.state.tokens = TokenCache()
         app.state.schema_head = head_revision()
         app.state.config = config
@@ -64,6 +67,8 @@ def create_app(
             yield
         finally:
             await poller.aclose()
+            if read_pool is not None:
+                await read_pool.close()
             engine.dispose()
             log.info("api.stopped")
 

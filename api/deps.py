@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
+import psycopg
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import AsyncConnectionPool
 from sqlmodel import Session
 
 from api.errors import Forbidden, Unauthorized
@@ -30,13 +32,15 @@ from monitor.scheduler import Poller
 from monitor.tokens import Principal, authenticate, digest, has_role
 
 __all__ = [
-    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "read",
-    "read_connection", "require",
+    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "open_read_pool",
+    "read", "read_async", "read_connection", "require",
 ]  # fmt: skip
 
 T = TypeVar("T")
 # Seconds a token lookup is trusted in this process: how late a revocation made elsewhere can be.
 TOKEN_TTL = 5.0
+# The read pool's connections carry this application_name (pg_stat_activity shows which backends serve reads).
+READ_POOL_NAME = "replywatch-api-read"
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `replywatch tokens create --name … --role …`")
 
@@ -141,6 +145,46 @@ async def read_connection(request: Request, work: Callable[[sa.Connection], T]) 
             return work(conn)
 
     return await anyio.to_thread.run_sync(run)
+
+
+def open_read_pool(engine: sa.Engine, size: int = 4) -> AsyncConnectionPool[Any] | None:
+    """On PostgreSQL, a pool of psycopg async connections in autocommit for `read_async`; None on SQLite.
+
+    A few connections per process are enough: PostgreSQL runs as many statements at once as it has
+    cores, and a request waiting for a connection costs nothing while it waits. Its connections are opened in the background (a server still starting delays the first read, not the
+    app's start). It is checked only after a failure (`read_async`): a ping on every checkout, as the
+    engine's pool_pre_ping makes, would be a second round trip for each one-statement page.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=size,
+        kwargs={"autocommit": True, "application_name": READ_POOL_NAME},
+        open=False,
+        name=READ_POOL_NAME,
+    )
+
+
+async def read_async(pool: AsyncConnectionPool[Any], work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+    """`work(connection)` on the event loop, on a connection of the app's read pool (`open_read_pool`:
+    autocommit, so each one-statement read is its own snapshot).
+
+    The queue is read this way on PostgreSQL: no trip through the thread pool, no BEGIN/COMMIT, no ping.
+    When the server went away (a restart), every idle connection is broken: the one that failed is
+    dropped, the pool checks the others, and the read runs once more on a fresh connection.
+    """
+    for attempt in (1, 2):
+        async with pool.connection() as conn:
+            try:
+                return await work(conn)
+            except psycopg.OperationalError:
+                if not conn.broken or attempt == 2:
+                    raise
+        await pool.check()
+    raise AssertionError("unreachable")
 
 
 def require(role: str):  # type: ignore[no-untyped-def]

@@ -265,8 +265,12 @@ def time_sweeps(engine: sa.Engine, cases: int) -> dict[str, Any]:
 # A sample goes to the first phase whose marker is in its stack.
 PHASES: list[tuple[str, tuple[str, ...]]] = [
     ("auth: token lookup and its transaction (api/deps.get_caller)", ("get_caller (",)),
-    ("queue query: SQL text, execute, rows (monitor/case_views.queue_rows)", ("queue_rows (",)),
-    ("queue JSON: dicts and orjson (api/routers/cases.py)", ("page (",)),
+    (
+        "queue query: SQL text, execute, rows (monitor/case_views.queue_rows, queue_rows_async)",
+        ("queue_rows (", "queue_rows_async (", "_fetch_async ("),
+    ),
+    ("read pool: psycopg_pool (api/deps.read_async)", ("/psycopg_pool/",)),
+    ("queue JSON: dicts and orjson (api/routers/cases.py)", ("page (", "body (")),
     ("query parameters (api/routers/cases.case_query)", ("case_query (",)),
     ("response: pydantic validation and serialisation", ("/pydantic/", "serialize_response", "_prepare_response")),
     ("JSON encoding", ("/json/", "render (")),

@@ -7,13 +7,15 @@ page 1 does. Cases without a deadline (none once triage has run) sort last.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import orjson
+import psycopg
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlmodel import Session
 
 from monitor.desk import OPEN_STATUSES
@@ -22,7 +24,7 @@ from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Customer, Ment
 
 __all__ = [
     "QUEUE_FIELDS", "SORTS", "CaseDetail", "CaseFilter", "CaseRow", "get_case", "list_cases", "queue_rows",
-    "queue_sort_value", "sort_value",
+    "queue_rows_async", "queue_sort_value", "sort_value",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -364,16 +366,34 @@ def _prepared(dialect: sa.Dialect, f: CaseFilter, sort: str, part: Part, keyed: 
 _DATE_AT = tuple(i for i, c in enumerate(_COLUMNS) if isinstance(c.type, UtcDateTime))
 _REASONS_AT = next(i for i, c in enumerate(_COLUMNS) if c.key == "priority_reasons")
 # Names psycopg gives the session's zone when it is UTC: its datetimes are then UTC already.
+_PSYCOPG = pg_psycopg.dialect()  # the dialect whose SQL queue_rows_async sends
 _UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"})
 
 
-def _fetch(conn: sa.Connection, sql: str, bound: Any) -> list[list[Any]]:
-    """The rows of `sql` as lists of CaseRow's values: aware UTC datetimes, priority_reasons a list.
+def _converted(rows: list[list[Any]], dialect: str, timezone: str) -> list[list[Any]]:
+    """CaseRow's values from a driver's rows: aware UTC datetimes, priority_reasons a list.
 
-    Straight through the driver's cursor: SQLAlchemy's result layer (a fetchone per row, type processors
-    per value) cost more than the query. SQLite gives the stored text for both (SQLAlchemy's format, naive
-    UTC, and JSON); psycopg gives the parsed JSON and aware datetimes in the session's zone.
+    SQLite gives the stored text for both (SQLAlchemy's format, naive UTC, and JSON); psycopg gives the
+    parsed JSON and aware datetimes in the session's zone (`timezone`).
     """
+    if dialect == "sqlite":
+        for row in rows:
+            for i in _DATE_AT:
+                if row[i] is not None:
+                    row[i] = datetime.fromisoformat(row[i] + "+00:00")  # one C call; .replace(tzinfo=) is slower
+            if row[_REASONS_AT] is not None:
+                row[_REASONS_AT] = orjson.loads(row[_REASONS_AT])
+    elif timezone not in _UTC_ZONES:
+        for row in rows:
+            for i in _DATE_AT:
+                if row[i] is not None:
+                    row[i] = row[i].astimezone(UTC)
+    return rows
+
+
+def _fetch(conn: sa.Connection, sql: str, bound: Any) -> list[list[Any]]:
+    """The rows of `sql` as lists of CaseRow's values, straight through the driver's cursor: SQLAlchemy's
+    result layer (a fetchone per row, type processors per value) cost more than the query."""
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     cursor = dbapi.cursor()
@@ -382,22 +402,53 @@ def _fetch(conn: sa.Connection, sql: str, bound: Any) -> list[list[Any]]:
         rows = [list(r) for r in cursor.fetchall()]
     finally:
         cursor.close()
-    if conn.dialect.name == "sqlite":
-        for row in rows:
-            for i in _DATE_AT:
-                if row[i] is not None:
-                    row[i] = datetime.fromisoformat(row[i] + "+00:00")  # one C call; .replace(tzinfo=) is slower
-            if row[_REASONS_AT] is not None:
-                row[_REASONS_AT] = orjson.loads(row[_REASONS_AT])
-    elif str(getattr(dbapi.info, "timezone", "")) not in _UTC_ZONES:
-        for row in rows:
-            for i in _DATE_AT:
-                if row[i] is not None:
-                    row[i] = row[i].astimezone(UTC)
-    return rows
+    sqlite = conn.dialect.name == "sqlite"
+    return _converted(rows, conn.dialect.name, "" if sqlite else str(getattr(dbapi.info, "timezone", "")))
+
+
+async def _fetch_async(conn: psycopg.AsyncConnection[Any], sql: str, bound: Any) -> list[list[Any]]:
+    """`_fetch` on psycopg's async connection."""
+    async with conn.cursor() as cursor:
+        await cursor.execute(sql, bound)
+        rows = [list(r) for r in await cursor.fetchall()]
+    return _converted(rows, "postgresql", str(conn.info.timezone))
 
 
 QUEUE_FIELDS: tuple[str, ...] = tuple(c.key for c in _COLUMNS)
+
+# A page's statements, (SQL text, bound values) one at a time, each sent the rows of the one before;
+# it returns the page. Written once, and driven by queue_rows (a Connection) and queue_rows_async.
+_Steps = Generator[tuple[str, Any], list[list[Any]], list[list[Any]]]
+
+
+def _queue_steps(
+    dialect: sa.Dialect, filters: CaseFilter, sort: str, after: tuple[datetime | int | None, int] | None, limit: int
+) -> _Steps:
+    column, _ = SORTS[sort]
+
+    def statement(part: Part, n: int) -> tuple[str, Any]:
+        keyed = after is not None and (part != "undated" or after[0] is None)
+        values = _params(filters)
+        values["limit"] = n
+        if keyed:
+            assert after is not None
+            values["after_id"] = after[1]
+            values["after_value"] = after[0]
+        prepared = _prepared(dialect, filters, sort, part, keyed)
+        return prepared.sql, prepared.bind(values)
+
+    if column is Case.id:
+        return (yield statement("id", limit))
+    # Ascending deadlines, ties by id, NULLs last: the rows with a deadline, then (when the page is not full)
+    # the rows without one. Two queries, not one ORDER BY `column IS NULL, column, id`: no index has that
+    # order, so that query read and sorted every matching case for each page; each of these two walks an
+    # index, (deadline, id) or the id, and stops after `limit` rows.
+    rows: list[list[Any]] = []
+    if after is None or after[0] is not None:
+        rows = yield statement("dated", limit)
+    if len(rows) < limit:
+        rows += yield statement("undated", limit - len(rows))
+    return rows
 
 
 def queue_rows(
@@ -414,33 +465,31 @@ def queue_rows(
     request: the SQL text of each statement shape is compiled once (`_prepared`), sent as it is
     through the driver's cursor, and only the datetimes and the JSON of its rows are converted (`_fetch`).
     """
-    column, _ = SORTS[sort]
-    dialect = conn.dialect
+    steps = _queue_steps(conn.dialect, filters, sort, after, limit)
+    try:
+        sql, bound = next(steps)
+        while True:
+            sql, bound = steps.send(_fetch(conn, sql, bound))
+    except StopIteration as done:
+        return done.value
 
-    def fetch(part: Part, n: int) -> list[list[Any]]:
-        keyed = after is not None and (part != "undated" or after[0] is None)
-        values = _params(filters)
-        values["limit"] = n
-        if keyed:
-            assert after is not None
-            values["after_id"] = after[1]
-            values["after_value"] = after[0]
-        prepared = _prepared(dialect, filters, sort, part, keyed)
-        bound = prepared.bind(values)
-        return _fetch(conn, prepared.sql, bound)
 
-    if column is Case.id:
-        return fetch("id", limit)
-    # Ascending deadlines, ties by id, NULLs last: the rows with a deadline, then (when the page is not full)
-    # the rows without one. Two queries, not one ORDER BY `column IS NULL, column, id`: no index has that
-    # order, so that query read and sorted every matching case for each page; each of these two walks an
-    # index, (deadline, id) or the id, and stops after `limit` rows.
-    rows: list[list[Any]] = []
-    if after is None or after[0] is not None:
-        rows = fetch("dated", limit)
-    if len(rows) < limit:
-        rows += fetch("undated", limit - len(rows))
-    return rows
+async def queue_rows_async(
+    conn: psycopg.AsyncConnection[Any],
+    filters: CaseFilter,
+    sort: str = "newest",
+    after: tuple[datetime | int | None, int] | None = None,
+    limit: int = 50,
+) -> list[list[Any]]:
+    """`queue_rows` on a psycopg AsyncConnection (PostgreSQL), for a caller on the event loop: the page
+    costs no trip through a thread pool. The statements are the psycopg dialect's, as queue_rows sends them."""
+    steps = _queue_steps(_PSYCOPG, filters, sort, after, limit)
+    try:
+        sql, bound = next(steps)
+        while True:
+            sql, bound = steps.send(await _fetch_async(conn, sql, bound))
+    except StopIteration as done:
+        return done.value
 
 
 def list_cases(

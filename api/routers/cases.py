@@ -6,13 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_origin
 
 import orjson
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from api.deps import Agent, Caller, ConfigDep, SessionDep, read, read_connection
+from api.deps import Agent, Caller, ConfigDep, SessionDep, read, read_async, read_connection
 from api.errors import BadRequest, NotFound
 from api.errors import staff_action as _staff
 from api.pagination import decode_keyset, encode_keyset
@@ -28,7 +27,7 @@ from api.schemas import (
     SplitRequest,
 )
 from monitor.case_decisions import decide_customer, merge_cases, split_case
-from monitor.case_views import QUEUE_FIELDS, CaseFilter, get_case, queue_rows, queue_sort_value
+from monitor.case_views import QUEUE_FIELDS, CaseFilter, get_case, queue_rows, queue_rows_async, queue_sort_value
 from monitor.desk import CaseChange, change_case, desk_rules
 from monitor.replies import record_reply, replies_visible
 
@@ -144,14 +143,16 @@ async def cases(request: Request, _: Caller, query: Annotated[CaseQuery, Depends
     sort, limit = query.sort, query.limit
     after = decode_keyset("case", sort, query.cursor)
 
-    def page(conn: sa.Connection) -> bytes:
-        rows = queue_rows(conn, filters, sort, after, limit)
+    def body(rows: list[list[Any]]) -> bytes:
         last = rows[-1] if len(rows) == limit else None
         next_cursor = encode_keyset("case", sort, queue_sort_value(last, sort), last[0]) if last else None
         items = [dict(zip(QUEUE_FIELDS, row, strict=True)) for row in rows]
         return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=_ORJSON)
 
-    return _json(await read_connection(request, page))
+    pool = request.app.state.read_pool
+    if pool is not None:  # PostgreSQL: on the event loop (api/deps.read_async)
+        return _json(body(await read_async(pool, lambda conn: queue_rows_async(conn, filters, sort, after, limit))))
+    return _json(await read_connection(request, lambda conn: body(queue_rows(conn, filters, sort, after, limit))))
 
 
 @router.get("/{case_id}", response_model=CaseDetailPublic, responses={404: {"description": "No such case", **PROBLEM}},

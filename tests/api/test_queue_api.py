@@ -4,21 +4,24 @@ ORM would give."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI, Query
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import READ_POOL_NAME
 from api.routers.cases import CaseQuery
 from api.schemas import CasePublic, Page
 from monitor import case_views
-from monitor.case_views import CaseFilter, list_cases, queue_rows
+from monitor.case_views import CaseFilter, list_cases, queue_rows, queue_rows_async
 from monitor.config import parse_config
 from monitor.db import session_scope
 from monitor.models import Case
@@ -146,3 +149,54 @@ def test_each_filter_shape_gets_its_own_sql_and_values_are_never_baked_in(client
         by_priority = {p: {r.id for r in list_cases(session=session, filters=CaseFilter(priority=(p,)))}
                        for p in ("low", "normal", "high", "urgent")}  # fmt: skip
         assert sorted(i for found in by_priority.values() for i in found) == sorted(ids)
+
+
+def test_the_async_queue_reads_what_the_sync_one_does(client: TestClient, db_url: str) -> None:
+    """On PostgreSQL the route reads the page on the event loop (queue_rows_async on the app's read pool):
+    every sort, both parts of a deadline page, keyset pages and filters give queue_rows' rows, also when
+    the session's zone is not UTC."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the async read pool is PostgreSQL's; SQLite reads in a thread (queue_rows)")
+    engine: sa.Engine = client.app.state.engine
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    shapes: list[tuple[CaseFilter, str, tuple[datetime | int | None, int] | None, int]] = [
+        (CaseFilter(), "newest", None, 50), (CaseFilter(), "oldest", None, 2), (CaseFilter(), "response_due", None, 3),
+        (CaseFilter(text="курьер"), "resolution_due", None, 50), (CaseFilter(priority=("urgent", "high")), "newest", None, 9),
+    ]  # fmt: skip
+    with engine.connect() as conn:
+        for filters, sort, _, limit in list(shapes):
+            first = queue_rows(conn, filters, sort, None, limit)
+            if first:  # the next page after this one's last row
+                last = first[-1]
+                shapes.append((filters, sort, (case_views.queue_sort_value(last, sort), last[0]), limit))
+        expected = [queue_rows(conn, *shape) for shape in shapes]
+        conn.rollback()
+
+    async def read_all() -> list[list[list[object]]]:
+        async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as aconn:
+            await aconn.execute("SET TIME ZONE 'Asia/Tokyo'")
+            return [await queue_rows_async(aconn, *shape) for shape in shapes]
+
+    got = asyncio.run(read_all())
+    assert got == expected and any(got)
+    assert all(v.utcoffset() == timedelta(0) for page in got for row in page for v in row if isinstance(v, datetime))
+
+
+def test_the_read_pool_survives_a_database_restart(client: TestClient, db_url: str) -> None:
+    """A restarted server breaks every pooled connection: the next list still answers (the broken connection
+    is dropped, the pool checks the rest, the read runs again), with no error for the user."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the async read pool is PostgreSQL's")
+    before = client.get("/api/v1/cases?sort=response_due")
+    assert before.status_code == 200
+    engine: sa.Engine = client.app.state.engine
+    with engine.connect() as conn:
+        killed = conn.execute(
+            sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": READ_POOL_NAME},
+        ).scalar_one()
+        conn.commit()
+    assert killed >= 1
+    for _ in range(3):
+        after = client.get("/api/v1/cases?sort=response_due")
+        assert after.status_code == 200 and after.content == before.content
