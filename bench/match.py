@@ -50,6 +50,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.match_ceiling import ceiling, fits
 from bench.people import NICKNAMES, PET, Person, Population, handle, latin, typo
 from monitor.config import CustomerLinkConfig
 from monitor.db import make_engine, make_session_factory, session_scope, upgrade
@@ -132,8 +133,9 @@ def sign(p: Person, rng: random.Random) -> tuple[str, str]:
     return (f"{family} {given}" if swap else f"{given} {family}"), form
 
 
-def complaint(p: Person, rng: random.Random, customer: bool) -> tuple[str, list[str]]:
-    parts, tags = [], []
+def complaint(p: Person, rng: random.Random, customer: bool) -> tuple[str, list[str], bool]:
+    """(text, the identifiers it quotes, whether it names the author's city)."""
+    parts, tags, city_named = [], [], False
     if customer and p.orders and rng.random() < 0.40:
         order = rng.choice(p.orders)
         if rng.random() < 0.02:
@@ -153,7 +155,8 @@ def complaint(p: Person, rng: random.Random, customer: bool) -> tuple[str, list[
         tags.append("email")
     if p.city and rng.random() < 0.3:
         parts.append(CITY_WORD[p.culture].format(p.city))
-    return TEXTS[p.culture].format(evidence=" ".join(parts)), tags
+        city_named = True
+    return TEXTS[p.culture].format(evidence=" ".join(parts)), tags, city_named
 
 
 def generate(customers: int, mentions: int, seed: int) -> tuple[bytes, list[dict[str, Any]], dict[str, int]]:
@@ -179,15 +182,20 @@ def generate(customers: int, mentions: int, seed: int) -> tuple[bytes, list[dict
     )
     for n, p in enumerate(people):
         writer.writerow(crm_row(n, p, rng))
-    items = []
+    items, queries = [], []
     for _ in range(mentions):
         customer = rng.random() < 0.75
         idx = rng.randrange(len(people)) if customer else None
         p = people[idx] if idx is not None else pop.person()
         author, form = sign(p, rng)
-        text, tags = complaint(p, rng, customer)
+        text, tags, city_named = complaint(p, rng, customer)
         truth = f"C{idx:07d}" if idx is not None else None
         items.append({"author": author, "text": text, "truth": truth, "form": form, "tags": tags})
+        if customer:
+            queries.append((p, form, author, tags, city_named))
+    # How many people fit each customer's mention (bench/match_ceiling.py): what bounds any matcher.
+    for item, k in zip((it for it in items if it["truth"]), fits(people, queries), strict=True):
+        item["fits"] = k
     return out.getvalue().encode(), items, {"households": households}
 
 
@@ -319,7 +327,7 @@ def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, t
                 and not set(it["tags"]) - {"order mistyped"})  # fmt: skip
     customers = sum(1 for it in items if it["truth"])
     return {"table": table, "wrong_links": wrong_links, "misses": misses,
-            "unfindable": blind / customers if customers else None}  # fmt: skip
+            "unfindable": blind / customers if customers else None, "ceiling": ceiling(items)}  # fmt: skip
 
 
 def sweep(items: list[dict[str, Any]], results: list, ids: dict[int, str]) -> list[dict[str, Any]]:
@@ -456,6 +464,11 @@ def print_report(r: dict[str, Any]) -> None:
           f"database server {', '.join(fmt(x) for x in r['server CPU ms per mention'])} ms")  # fmt: skip
     print(f"\nthresholds link_at {r['link_at']:g}, suggest_at {r['suggest_at']:g}; customers' mentions with nothing "
           f"to find them by (a nickname or a first name only, no identifier): {fmt(r['unfindable'])}")  # fmt: skip
+    c = r["ceiling"]
+    if c["customers"]:
+        print(f"at most any matcher could reach (bench/match_ceiling.py, generous): recall {fmt(c['recall at most'])}, "
+              f"top-3 {fmt(c['top-3 at most'])}; people fitting a customer's mention: one {c['one fits']}, "
+              f"2-3 {c['2-3 fit']}, 4-100 {c['4-100 fit']}, over 100 {c['over 100 fit']}")  # fmt: skip
     print(f"{'':34} {'mentions':>8} {'link prec':>9} {'link rec':>9} {'top-3':>7} {'outsiders unlinked':>18}")
     for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"{g:34} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "
