@@ -10,7 +10,9 @@ Rules, in order, for each item of a poll:
      `changed_keys` reports); detected here only when the caller did not.
      Known key, same text hash → only `last_seen_at` (and shown replies) change.
      Known key, other text hash → the old text becomes a MentionRevision and the
-     mention takes the new text with `revision + 1`.
+     mention takes the new text with `revision + 1`. When the mention is already part
+     of a case, its near-duplicate index follows the new text (a later cross-post of
+     the edited complaint finds it) and the case's timeline gets `mention.edited`.
 
 The caller owns the transaction, so the poll record, the source state and the
 mentions commit together: a crash anywhere leaves either all or none of it. The
@@ -29,8 +31,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from monitor.dedupe import index_mention, signature
 from monitor.language import detect_language, settle_without_model
-from monitor.models import Mention, MentionRevision
+from monitor.models import CaseEvent, Mention, MentionRevision
 from monitor.replies import check_shown_replies
 from sources.base import RawMention
 
@@ -315,6 +318,12 @@ def _revise(session: Session, mention: Mention, item: Normalised, now: datetime,
     if item.replies is not None:
         mention.replies = item.replies
     mention.language = language
+    if mention.case_id is not None and mention.brand_id is not None:
+        # Edits are rare (a handful per poll at most), so the MinHash is made here, in the transaction.
+        sig = signature(item.title, item.body, brand_id=mention.brand_id)
+        index_mention(session=session, mention_id=mention.id or 0, signature=sig)
+        session.add(CaseEvent(case_id=mention.case_id, at=now, actor="system", kind="mention.edited",
+                              mention_id=mention.id, data={"revision": mention.revision}))  # fmt: skip
 
 
 def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:

@@ -95,6 +95,27 @@ def test_a_cross_post_joins_the_case_and_a_different_complaint_opens_one(
     assert process(sessions).processed == 0  # nothing is processed twice
 
 
+def test_an_edited_complaint_is_indexed_again_so_a_cross_post_of_the_new_text_joins_its_case(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    """The author first posts two lines, then edits in the whole story and cross-posts that: the cross-post
+    shares almost nothing with the first text, so only the re-indexed edit can find the case."""
+    ingest(sessions, ids["fixed"], [raw(1, "Акме, где мой холодильник?!", title=None)])
+    process(sessions)
+    (first,) = cases(sessions)
+    later = NOW + timedelta(hours=3)
+    ingest(sessions, ids["fixed"], [raw(1, FRIDGE, title=None)], now=later)  # the same post, edited
+    assert timeline(sessions, first.id)[-1] == "mention.edited"
+    ingest(sessions, ids["other"], [raw(7, FRIDGE_REPOST, title=None)], now=later)
+    counts = process(sessions, now=later)
+    assert (counts.processed, counts.joined, counts.opened) == (1, 1, 0)
+    (case,) = cases(sessions)
+    assert case.id == first.id and case.mention_count == 2
+    with session_scope(sessions) as session:
+        edit = session.scalars(sa.select(CaseEvent).where(CaseEvent.kind == "mention.edited")).one()
+        assert edit.data == {"revision": 2} and edit.actor == "system"
+
+
 def test_brands_come_from_the_source_or_the_text_and_the_rest_stays_unassigned(
     sessions: SessionFactory, ids: dict[str, int]
 ) -> None:
