@@ -147,13 +147,15 @@ async def read_connection(request: Request, work: Callable[[sa.Connection], T]) 
     return await anyio.to_thread.run_sync(run)
 
 
-def open_read_pool(engine: sa.Engine, size: int = 4) -> AsyncConnectionPool[Any] | None:
+def open_read_pool(engine: sa.Engine, size: int = 4, timeout: float = 10.0) -> AsyncConnectionPool[Any] | None:
     """On PostgreSQL, a pool of psycopg async connections in autocommit for `read_async`; None on SQLite.
 
     A few connections per process are enough: PostgreSQL runs as many statements at once as it has
-    cores, and a request waiting for a connection costs nothing while it waits. Its connections are opened in the background (a server still starting delays the first read, not the
-    app's start). It is checked only after a failure (`read_async`): a ping on every checkout, as the
-    engine's pool_pre_ping makes, would be a second round trip for each one-statement page.
+    cores, and a request waiting for a connection costs nothing while it waits. The connections are
+    opened in the background (a server still starting delays the first read, not the app's start).
+    They are checked only after a failure (`read_async`): a ping on every checkout, as the engine's
+    pool_pre_ping makes, would be a second round trip for each one-statement page. A request waits at
+    most `timeout` seconds for a connection.
     """
     if engine.dialect.name != "postgresql":
         return None
@@ -162,6 +164,7 @@ def open_read_pool(engine: sa.Engine, size: int = 4) -> AsyncConnectionPool[Any]
         conninfo,
         min_size=1,
         max_size=size,
+        timeout=timeout,
         kwargs={"autocommit": True, "application_name": READ_POOL_NAME},
         open=False,
         name=READ_POOL_NAME,

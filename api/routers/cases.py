@@ -99,8 +99,8 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     return out
 
 
-# The two hot reads return their JSON themselves, made in the worker thread: FastAPI would validate the
-# returned model again against response_model (the documented schema) and serialize it on the event loop.
+# The two hot reads return their JSON themselves (the detail in its worker thread, the queue where its rows
+# are read): FastAPI would validate the returned model again against response_model (the documented schema).
 # The queue page is orjson's dump of the driver's rows, unvalidated: QUEUE_FIELDS are CasePublic's fields in
 # its order (tests/api/test_desk_api.py), no field has an alias, the values have the declared types, and
 # orjson writes datetimes as pydantic does with these options (aware UTC as `Z`, microseconds only when
