@@ -295,6 +295,11 @@ def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, t
         shown = [(ids[cid], score, reasons) for cid, score, reasons in found if score >= suggest_at][:3]
         linked = shown[0][0] if shown and shown[0][1] >= link_at else None
         groups = ["all", "form: " + item["form"], "evidence: " + (", ".join(item["tags"]) or "name only")]
+        if item.get("fits") is not None:  # how many register people fit the mention (bench/match_ceiling.py)
+            k = item["fits"]
+            groups.append(
+                "people who fit: " + ("1" if k == 1 else "2-3" if k <= 3 else "4-100" if k <= 100 else "over 100")
+            )
         for g in groups:
             s = stats[g]
             if item["truth"] is None:
