@@ -82,7 +82,10 @@ def create_app(
     app.include_router(health.router)  # the only routes without a token: probes must not need secrets
     auth = {
         "dependencies": [Depends(get_caller)],
-        "responses": {401: {"description": "No API token, or an unknown or revoked one", **PROBLEM}},
+        "responses": {
+            401: {"description": "No API token, or an unknown or revoked one", **PROBLEM},
+            503: {"description": "The database is unavailable; send the request again after Retry-After", **PROBLEM},
+        },
     }
     for module in (sources, mentions, cases, drafts, customers, reports, alerts, tokens):
         app.include_router(module.router, **auth)

@@ -8,7 +8,9 @@
     ├── TooLarge        413  (an upload over its cap)
     ├── UnsupportedType 415  (an upload in a format we do not read)
     └── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
-Request validation errors become 422 with every failing field listed.
+Request validation errors become 422 with every failing field listed. A database that cannot be
+reached (down, restarting, out of connections) or that gave up on a statement (a deadlock, a lock
+timeout) is a 503 with Retry-After: the request can be sent again as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+import psycopg
+import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
     "PROBLEM_JSON",
+    "UNAVAILABLE",
     "ApiError",
     "BadRequest",
     "Conflict",
@@ -38,6 +43,10 @@ __all__ = [
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("replywatch.api")
+# Seconds a client is told to wait before sending a request again that met an unavailable database.
+RETRY_AFTER = 5
+# Errors of the database, not of the request (see the module docstring).
+UNAVAILABLE: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.TimeoutError, psycopg.OperationalError)
 T = TypeVar("T")
 
 
@@ -121,6 +130,16 @@ def install_error_handlers(app: FastAPI) -> None:
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
         return response
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("api.database_unavailable", path=request.url.path, error=type(exc).__name__, detail=str(exc)[:300])
+        detail = "the database is unavailable (down, restarting or out of connections); send the request again"
+        response = problem(503, detail, slug="database-unavailable", instance=request.url.path)
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
+
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

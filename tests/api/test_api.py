@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from monitor.db import head_revision
+from monitor.db import head_revision, make_engine, make_session_factory
 from monitor.settings import Settings
 from tests.factories import authorize, feed_config, rss
 from tests.loopback import LoopbackServer, static
@@ -138,3 +138,24 @@ def test_the_openapi_document_lists_every_route(client: TestClient) -> None:
         "/api/v1/sources/{key}/poll",
         "/api/v1/mentions",
     } <= set(paths)
+
+
+def test_an_unreachable_database_is_a_503_to_retry_not_a_500(client: TestClient) -> None:
+    """The database goes away after start-up (here: the app's engines point at a closed port): every route
+    answers 503 problem+json with Retry-After, documented in the OpenAPI document, and /readyz says so."""
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/gone", connect_args={"connect_timeout": 2})
+    state = client.app.state
+    state.engine, state.sessions, state.read_pool = dead, make_session_factory(dead), None
+    state.tokens.clear()  # the token must be looked up again: the first thing to meet the dead database
+    for path in ("/api/v1/sources", "/api/v1/cases", "/api/v1/mentions"):
+        body = problem(client.get(path), 503)
+        assert body["type"].endswith("/database-unavailable") and "send the request again" in body["detail"]
+    assert client.get("/api/v1/cases").headers["Retry-After"] == "5"
+    assert client.get("/readyz").status_code == 503
+    document = client.get("/openapi.json")
+    assert document.status_code == 200
+    for path, operations in document.json()["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/api/"):
+                assert "503" in operation["responses"], f"{method} {path}"
+    dead.dispose()
