@@ -102,6 +102,7 @@ MARGIN = 12.0
 # measured in bench/match.py, people who are not customers linked).
 FEW_HOLDERS = 4
 AMBIGUOUS = 80.0
+_IDENTIFIERS = frozenset(("order", "email", "phone"))
 # A typo or initial key shared by more customers than this says nothing about who wrote.
 BLOCK_MAX = 60
 # Customers scored per case: identifiers first, then the strongest name evidence.
@@ -222,10 +223,11 @@ class _Scored:
     city: bool  # the customer's city is named in the texts
 
 
-# The lookups of the hot path are written as driver-level SQL: SQLAlchemy renders and
-# compiles a statement with expanding IN lists on every call, which costs more than the
-# indexed lookup itself (measured: about half of the time per case). "?" becomes the
-# driver's placeholder; only placeholders are formatted in, every value is bound.
+# The lookups of the hot path are driver-level SQL run on the driver's own cursor:
+# SQLAlchemy renders and compiles a statement with expanding IN lists on every call, and
+# builds a result object per statement, which together cost more than the indexed lookups
+# themselves (measured: about half of the client's time per case, then a fifth). "?" becomes
+# the driver's placeholder; only placeholders are formatted in, every value is bound.
 # One limited lookup per key, all in one statement: a key shared by half the register
 # stops after BLOCK_MAX + 1 rows instead of reading them all (measured at a million
 # customers: "Aleksandr" with a typo variant of "Ivanov" is thousands of rows).
@@ -233,24 +235,41 @@ _BLOCK_PART = (
     "SELECT * FROM (SELECT kind, value, customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value = ? LIMIT {cap}) AS block"
 )
+# On PostgreSQL one row per key: its position in the arrays sent and its customers as one
+# array, and a key found too often (more than BLOCK_MAX customers) is dropped by the server
+# unless it is one of the first `kept` (identifiers and exact name pairs, sent first). At a
+# large register most rows read belong to such keys: they no longer cross the wire.
 _BLOCK_PG = (
-    "SELECT k.kind, k.value, c.customer_id FROM unnest(%s::varchar[], %s::varchar[]) AS k(kind, value)"
+    "SELECT k.i, array_agg(c.customer_id) FROM unnest(%s::varchar[], %s::varchar[]) WITH ORDINALITY AS k(kind, value, i)"
     " CROSS JOIN LATERAL (SELECT customer_id FROM customer_key"
     " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c"
+    " GROUP BY k.i HAVING k.i <= %s OR count(*) <= %s"
 )
-_LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
+# The identifier columns are read only when the texts hold an identifier of that kind.
+_LOAD_SQL = "SELECT id, full_name, names, {orders}, {emails}, {phones}, city FROM customer WHERE id IN ({ids})"
 _SHARED_SQL = (
     "SELECT DISTINCT customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT ?"
 )
 
 
-def _query(session: Session, sql: str, params: list[Any], **lists: int) -> list[Any]:
+def _query(session: Session, sql: str, params: Sequence[Any], **lists: int) -> list[Any]:
     conn = session.connection()
-    sql = sql.format(**{name: ", ".join("?" * n) for name, n in lists.items()})
+    if lists:
+        sql = sql.format(**{name: ", ".join("?" * n) for name, n in lists.items()})
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
-    return conn.exec_driver_sql(sql, tuple(params)).fetchall()
+    return _fetch(session, sql, params)
+
+
+def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Rows of `sql` (in the driver's placeholder style) in the session's transaction."""
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _json_list(value: Any) -> list[str]:
@@ -276,9 +295,15 @@ def find_candidates(
     if not hits:
         return []
     chosen = sorted(hits, key=lambda cid: hits[cid].rank(), reverse=True)[:LOAD_MAX]
+    sql = _LOAD_SQL.format(
+        orders="orders" if evidence.orders else "NULL",
+        emails="emails" if evidence.emails else "NULL",
+        phones="phones" if evidence.phones else "NULL",
+        ids="{ids}",
+    )
     rows = [
-        _Row(r[0], r[1], _json_list(r[2]), _json_list(r[3]), _json_list(r[4]), _json_list(r[5]), r[6])
-        for r in _query(session, _LOAD_SQL, chosen, ids=len(chosen))
+        _Row(r[0], r[1], _json_list(r[2]), _json_list(r[4]), _json_list(r[5]), _json_list(r[3]), r[6])
+        for r in _query(session, sql, chosen, ids=len(chosen))
     ]
     owners = Counter(key for h in hits.values() for key in h.identifiers)
     scored = [s for s in (_score(row, evidence, prepared, owners) for row in rows) if s is not None]
@@ -320,31 +345,47 @@ def _block(
     if not wanted:
         return {}
     keys = sorted(wanted)
+    found: list[tuple[tuple[str, str], list[int]]]
     if session.connection().dialect.name == "postgresql":
         # One statement text whatever the number of keys: psycopg prepares it after a few
-        # calls, so PostgreSQL stops parsing and planning a new UNION for every case.
-        params = [[kind for kind, _ in keys], [value for _, value in keys], brand_id, BLOCK_MAX + 1]
-        found = session.connection().exec_driver_sql(_BLOCK_PG, tuple(params)).fetchall()
+        # calls, so PostgreSQL stops parsing and planning a new UNION for every case. The keys
+        # kept whatever their size go first; the server drops the others found too often.
+        sent = sorted(keys, key=lambda k: k[0] not in _IDENTIFIERS and not (k[0] == "sound" and k[1] in exact))
+        kept = sum(1 for kind, value in sent if kind in _IDENTIFIERS or (kind == "sound" and value in exact))
+        params = [[kind for kind, _ in sent], [value for _, value in sent], brand_id, BLOCK_MAX + 1, kept, BLOCK_MAX]
+        # In the order of `keys`, as elsewhere: it decides which of equally good customers are loaded.
+        found = sorted((sent[i - 1], cids) for i, cids in _fetch(session, _BLOCK_PG, params))
     else:
         sql = " UNION ALL ".join([_BLOCK_PART.format(cap=BLOCK_MAX + 1)] * len(keys))
-        found = _query(session, sql, [p for kind, value in keys for p in (brand_id, kind, value)])
-    sizes = Counter((kind, value) for kind, value, _ in found)
+        grouped: dict[tuple[str, str], list[int]] = {}
+        for row in _query(session, sql, [p for key in keys for p in (brand_id, *key)]):
+            grouped.setdefault((row[0], row[1]), []).append(row[2])
+        found = list(grouped.items())
     hits: dict[int, _Hits] = {}
-    for kind, value, cid in found:
-        if cid in exclude:
-            continue
-        if kind in ("order", "email", "phone"):
-            hits.setdefault(cid, _Hits()).identifiers.add((kind, value))
+    for key, cids in found:
+        kind, value = key
+        if kind in _IDENTIFIERS:
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).identifiers.add(key)
         elif kind == "sound" and value in exact:
-            hits.setdefault(cid, _Hits()).exact_name = True
-        elif sizes[(kind, value)] > BLOCK_MAX:
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).exact_name = True
+        elif len(cids) > BLOCK_MAX:
             continue
         elif kind == "nick":
-            hits.setdefault(cid, _Hits()).nick = True
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).nick = True
         elif kind == "sound":
-            hits.setdefault(cid, _Hits()).typo += 1
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).typo += 1
         elif kind == "initial":
-            hits.setdefault(cid, _Hits()).initial = True
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).initial = True
     return hits
 
 
