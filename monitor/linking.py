@@ -69,7 +69,6 @@ measures these choices (docs/PERFORMANCE.md, "Customer matching").
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -77,6 +76,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import orjson
 import phonenumbers
 from sqlmodel import Session
 
@@ -138,6 +138,8 @@ class Evidence:
     phones: dict[str, str] = field(default_factory=dict)  # E.164 → as written
     texts: Sequence[str] = ()
     _words: set[str] | None = None
+    # Cities already looked for in the texts: namesakes in one household share one.
+    cities: dict[str, bool] = field(default_factory=dict)
 
     @property
     def words(self) -> set[str]:
@@ -245,8 +247,9 @@ _BLOCK_PG = (
     " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c"
     " GROUP BY k.i HAVING k.i <= %s OR count(*) <= %s"
 )
-# The identifier columns are read only when the texts hold an identifier of that kind.
-_LOAD_SQL = "SELECT id, full_name, names, {orders}, {emails}, {phones}, city FROM customer WHERE id IN ({ids})"
+# The identifier columns are read only when the texts hold an identifier of that kind. The
+# lists come as JSON text, decoded by orjson (psycopg's JSONB loader took more time).
+_LOAD_SQL = "SELECT id, full_name, {names}, {orders}, {emails}, {phones}, city FROM customer WHERE id IN ({ids})"
 _SHARED_SQL = (
     "SELECT DISTINCT customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT ?"
@@ -272,9 +275,8 @@ def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
         cursor.close()
 
 
-def _json_list(value: Any) -> list[str]:
-    # JSON columns come back as text from SQLite, already decoded from PostgreSQL.
-    return json.loads(value) if isinstance(value, str) else list(value or ())
+def _json_list(value: str | None) -> list[str]:
+    return orjson.loads(value) if value else []
 
 
 def find_candidates(
@@ -295,10 +297,12 @@ def find_candidates(
     if not hits:
         return []
     chosen = sorted(hits, key=lambda cid: hits[cid].rank(), reverse=True)[:LOAD_MAX]
+    text = "::text" if session.connection().dialect.name == "postgresql" else ""
     sql = _LOAD_SQL.format(
-        orders="orders" if evidence.orders else "NULL",
-        emails="emails" if evidence.emails else "NULL",
-        phones="phones" if evidence.phones else "NULL",
+        names=f"names{text}",
+        orders=f"orders{text}" if evidence.orders else "NULL",
+        emails=f"emails{text}" if evidence.emails else "NULL",
+        phones=f"phones{text}" if evidence.phones else "NULL",
         ids="{ids}",
     )
     rows = [
@@ -420,7 +424,11 @@ def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter
         score -= NAME_CLASHES
     if name is not None and (name.agrees or name.clashes or not matched):
         reasons += name.reasons
-    city = bool(row.city) and mentions_city(evidence, row.city)  # type: ignore[arg-type]
+    city = False
+    if row.city:
+        city = evidence.cities.get(row.city)  # type: ignore[assignment]
+        if city is None:
+            city = evidence.cities[row.city] = mentions_city(evidence, row.city)
     if city:
         score = min(100.0, score + CITY_BONUS)
         reasons.append(f"city '{row.city}' mentioned")

@@ -185,6 +185,8 @@ def _initial_fits(a: NameWord, c: NameWord) -> bool:
     return x == y or {x, y} == {"e", "ye"} or ("y" in (x, y) and x[:1] == y[:1] == "y")
 
 
+# Name words repeat across cases (common given and family names): each pair is compared once.
+@lru_cache(maxsize=1 << 18)
 def word_similarity(a: NameWord, c: NameWord) -> tuple[float, bool]:
     """(similarity 0-100, whether they are two forms of one given name)."""
     if a.initial:
@@ -283,6 +285,7 @@ def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
     return NameMatch(round(score, 1), similarity, coverage, False, (reason, *notes), rarity, shown)
 
 
+@lru_cache(maxsize=1 << 16)
 def family_forms(word: str) -> tuple[str, ...]:
     """A family name in both genders, as the register's "name" keys hold them."""
     base = family_base(word)
