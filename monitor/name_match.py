@@ -38,7 +38,7 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
-from monitor.customer_keys import NameWord, is_handle, name_word
+from monitor.customer_keys import NameWord, is_handle, name_word, pair_key
 from monitor.names import tokens, words
 
 __all__ = [
@@ -129,11 +129,9 @@ def author(text: str) -> Author:
 
 
 def exact_pair_keys(parts: Sequence[NameWord]) -> set[str]:
-    """The "sound" keys of a name's word pairs as written (no typo variants), both orders."""
+    """The "sound" keys of a name's word pairs as written (no typo variants)."""
     full = [w for w in parts if not w.initial]
-    return {
-        f"{x}|{y}" for a, b in combinations(full, 2) for p, q in ((a, b), (b, a)) for x in p.sounds for y in q.sounds
-    }
+    return {pair_key(x, y) for a, b in combinations(full, 2) for x in a.sounds for y in b.sounds}
 
 
 @lru_cache(maxsize=1 << 16)
