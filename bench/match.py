@@ -20,7 +20,9 @@
    own connection), and CustomerLinkConfig's defaults decide: link the top candidate
    at ≥ 90, suggest ≥ 60. Reported: auto-link precision and recall, right customer
    in the top 3, non-customers left unlinked, per author form and per evidence;
-   mentions/s; peak RSS of each matching process (ru_maxrss) and of the import.
+   mentions/s; CPU per mention of each matching process and of its PostgreSQL backend
+   (/proc/<pid>/stat), and the same per customer for the import; peak RSS of each
+   matching process and of the import.
 
 The database is a temporary SQLite file by default. A PostgreSQL URL is used as
 given: its schema `public` is DROPPED and recreated first, unless `--keep` names

@@ -318,7 +318,8 @@ def find_candidates(
         for r in _query(session, sql, chosen, ids=len(chosen))
     ]
     owners = Counter(key for h in hits.values() for key in h.identifiers)
-    scored = [s for s in (_score(row, evidence, prepared, owners) for row in rows) if s is not None]
+    fits: dict[tuple[str, tuple[str, ...]], NameMatch | None] = {}  # namesakes are compared once
+    scored = [s for s in (_score(row, evidence, prepared, owners, fits) for row in rows) if s is not None]
     known: dict[tuple, bool] = {}
     exact = [s for s in scored if not s.identified and s.name is not None and s.name.agrees]
     for s in scored:
@@ -401,7 +402,13 @@ def _block(
     return hits
 
 
-def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter) -> _Scored | None:
+def _score(
+    row: _Row,
+    evidence: Evidence,
+    authors: list[Author],
+    owners: Counter,
+    fits: dict[tuple[str, tuple[str, ...]], NameMatch | None],
+) -> _Scored | None:
     """Rules 1-3 of the module docstring for one customer; None when nothing about it agrees."""
     orders = {normalise_order(o) for o in row.orders}
     matched: list[tuple[str, str, bool]] = []  # kind, reason, shared with another candidate
@@ -414,7 +421,11 @@ def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter
     for phone, written in evidence.phones.items():
         if phone in row.phones:
             matched.append(("phone", f"phone {written} matches exactly", owners[("phone", phone)] > 1))
-    name = best_name_match(authors, row.full_name, row.names)
+    spellings = (row.full_name, tuple(row.names))
+    if spellings in fits:
+        name = fits[spellings]
+    else:
+        name = fits[spellings] = best_name_match(authors, row.full_name, row.names)
     reasons = [text + (", but is another customer's too" if shared else "") for _, text, shared in matched]
     own = [kind for kind, _, shared in matched if not shared]
     if own:

@@ -218,18 +218,22 @@ def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
     a_words = who.words
     # Whole words pair first, initials take what is left: "К. Кириллов" pairs Кириллов with
     # Кириллов before К. may claim it.
+    # (initial, -similarity, i, j): ties in author then customer word order.
     pairs = sorted(
-        ((*word_similarity(a, c), i, j) for i, (a, _) in enumerate(a_words) for j, (c, _) in enumerate(c_words)),
-        key=lambda p: (a_words[p[2]][0].initial, -p[0]),
+        (a.initial, -sim, i, j, same_group)
+        for i, (a, _) in enumerate(a_words)
+        for j, (c, _) in enumerate(c_words)
+        for sim, same_group in (word_similarity(a, c),)
     )
     used_a: set[int] = set()
     used_c: set[int] = set()
     agreeing: list[tuple[float, int, int]] = []
     notes: list[str] = []
     given_clash = False
-    for sim, same_group, i, j in pairs:
+    for _, minus, i, j, same_group in pairs:
         if i in used_a or j in used_c:
             continue
+        sim = -minus
         a, c = a_words[i][0], c_words[j][0]
         if sim >= AGREE:
             used_a.add(i)
