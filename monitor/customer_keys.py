@@ -52,7 +52,7 @@ Changing any rule here changes the keys: existing registers must then be re-inde
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -67,7 +67,7 @@ __all__ = [
     "NameWord",
     "customer_keys",
     "given_groups",
-    "given_sounds_near",
+    "given_name_typos",
     "is_e164",
     "is_handle",
     "lookup_keys",
@@ -254,15 +254,36 @@ def _given_sounds_by_deletion() -> dict[str, frozenset[str]]:
     return {key: frozenset(sounds) for key, sounds in index.items()}
 
 
-@lru_cache(maxsize=1 << 14)
-def given_sounds_near(s: str) -> frozenset[str]:
-    """Known given names' sounds within one insertion, deletion, substitution or swap of the sound `s`."""
+def given_name_typos(parts: Sequence[NameWord]) -> tuple[set[str], list[frozenset[str]]]:
+    """The "sound" keys that meet customers whose known given name the author mistyped.
+
+    The customer filed the name without typo variants, so the author's word w (not a
+    known given name) is tried as every known given name g one typo away, meeting
+    exactly the customers the filed variants would have met:
+
+    - g one letter longer than w (w is a deletion of g: «Анрей» for Андрей) is as good
+      as the name written, like a family name one letter short;
+    - for each deletion d of w, the names g with d among {g and its deletions} form one
+      block with the pair key of d itself, and a block of more than BLOCK_MAX customers
+      in all says nothing, as one such filed key would not (monitor.linking).
+
+    Returns (keys as good as written, blocks).
+    """
     index = _given_sounds_by_deletion()
-    near: set[str] = set(index.get(s, ()))
-    for d in _deletions(s):
-        near.update(index.get(d, ()))
-    near.discard(s)
-    return frozenset(near)
+    close: set[str] = set()
+    blocks: list[frozenset[str]] = []
+    full = [w for w in parts if not w.initial]
+    for a, b in combinations(full, 2):
+        for typo, other in ((a, b), (b, a)):
+            if typo.groups:
+                continue
+            for s in typo.sounds:
+                for y in other.sounds:
+                    close.update(pair_key(g, y) for g in index.get(s, ()) if g != s)
+                    for d in _deletions(s):
+                        if d in index:
+                            blocks.append(frozenset({pair_key(d, y), *(pair_key(g, y) for g in index[d])}))
+    return close, blocks
 
 
 def _initial_keys(a: NameWord, b: NameWord) -> set[str]:
@@ -347,12 +368,9 @@ def lookup_keys(author: str) -> set[tuple[str, str]]:
     for a, b in combinations(full, 2):
         # Every word's typo variants: the customer's word may be one that is filed with them.
         keys |= _sound_pair_keys(a.sounds, b.sounds, True, True)
-        # A known given name the author mistyped: the customer filed it without typo variants.
-        for typo, other in ((a, b), (b, a)):
-            if not typo.groups:
-                keys.update(
-                    ("sound", pair_key(g, y)) for s in typo.sounds for g in given_sounds_near(s) for y in other.sounds
-                )
+    # A known given name the author mistyped: the customer filed it without typo variants.
+    close, blocks = given_name_typos(parts)
+    keys.update(("sound", k) for k in close.union(*blocks))
     initials = [w for w in parts if w.initial]
     for i in initials:
         keys.update(("initial", f"{i.head}.{o}") for w in full for o in w.sounds)

@@ -10,12 +10,14 @@ staff to confirm or reject, lower ones are dropped. Rejected customers are passe
 in `exclude_customer_ids` and never come back.
 
 Blocking: the identifiers found in the texts, and each author's name keys (word
-pairs by sound, with one-typo variants; initial + family name; the name run
-together as a handle) are looked up in one indexed query. A name key shared by
-more than 60 customers is dropped as telling nothing ("Ivan" + a typo variant of
-a common family name), and no key reads more than 61 rows; exact name pairs and
-identifiers are always kept. At most 25 customers are scored, those with
-identifiers first, then exact names, handles, typo variants, initials.
+pairs by sound, with one-typo variants; a mistyped given name as the known given
+names one typo away; initial + family name; the name run together as a handle) are
+looked up in one indexed query. A name key shared by more than 60 customers is
+dropped as telling nothing ("Ivan" + a typo variant of a common family name), and
+so is a mistyped given name's block of keys that holds more than 60 in all; no key
+reads more than 61 rows; exact name pairs (and a known given name one letter longer
+than written) and identifiers are always kept. At most 25 customers are scored,
+those with identifiers first, then exact names, handles, typo variants, initials.
 
 Rules, in the order they apply:
 
@@ -80,7 +82,7 @@ import orjson
 import phonenumbers
 from sqlmodel import Session
 
-from monitor.customer_keys import lookup_keys, normalise_email, normalise_order
+from monitor.customer_keys import given_name_typos, lookup_keys, normalise_email, normalise_order
 from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys
 from monitor.names import words
 
@@ -238,14 +240,14 @@ _BLOCK_PART = (
     " WHERE brand_id = ? AND kind = ? AND value = ? LIMIT {cap}) AS block"
 )
 # On PostgreSQL one row per key: its position in the arrays sent and its customers as one
-# array, and a key found too often (more than BLOCK_MAX customers) is dropped by the server
-# unless it is one of the first `kept` (identifiers and exact name pairs, sent first). At a
-# large register most rows read belong to such keys: they no longer cross the wire.
+# array, NULL for a key found too often (more than BLOCK_MAX customers) unless it is one of
+# the first `kept` (identifiers and exact name pairs, sent first). At a large register most
+# rows read belong to such keys: they no longer cross the wire.
 _BLOCK_PG = (
-    "SELECT k.i, array_agg(c.customer_id) FROM unnest(%s::varchar[], %s::varchar[]) WITH ORDINALITY AS k(kind, value, i)"
+    "SELECT k.i, CASE WHEN k.i <= %s OR count(*) <= %s THEN array_agg(c.customer_id) END"
+    " FROM unnest(%s::varchar[], %s::varchar[]) WITH ORDINALITY AS k(kind, value, i)"
     " CROSS JOIN LATERAL (SELECT customer_id FROM customer_key"
-    " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c"
-    " GROUP BY k.i HAVING k.i <= %s OR count(*) <= %s"
+    " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c GROUP BY k.i"
 )
 # The identifier columns are read only when the texts hold an identifier of that kind. The
 # lists come as JSON text, decoded by orjson (psycopg's JSONB loader took more time).
@@ -352,20 +354,25 @@ def _block(
     wanted.update(("email", e) for e in evidence.emails)
     wanted.update(("phone", p) for p in evidence.phones)
     exact: set[str] = set()
+    blocks: list[frozenset[str]] = []
     for who in authors:
         wanted |= lookup_keys(who.text)
-        exact |= exact_pair_keys([w for w, _ in who.words])
+        parts = [w for w, _ in who.words]
+        exact |= exact_pair_keys(parts)
+        close, typo_blocks = given_name_typos(parts)
+        exact |= close
+        blocks += typo_blocks
     if not wanted:
         return {}
     keys = sorted(wanted)
-    found: list[tuple[tuple[str, str], list[int]]]
+    found: list[tuple[tuple[str, str], list[int] | None]]  # None: more than BLOCK_MAX customers
     if session.connection().dialect.name == "postgresql":
         # One statement text whatever the number of keys: psycopg prepares it after a few
         # calls, so PostgreSQL stops parsing and planning a new UNION for every case. The keys
-        # kept whatever their size go first; the server drops the others found too often.
+        # kept whatever their size go first; the server leaves out the others found too often.
         sent = sorted(keys, key=lambda k: k[0] not in _IDENTIFIERS and not (k[0] == "sound" and k[1] in exact))
         kept = sum(1 for kind, value in sent if kind in _IDENTIFIERS or (kind == "sound" and value in exact))
-        params = [[kind for kind, _ in sent], [value for _, value in sent], brand_id, BLOCK_MAX + 1, kept, BLOCK_MAX]
+        params = [kept, BLOCK_MAX, [kind for kind, _ in sent], [value for _, value in sent], brand_id, BLOCK_MAX + 1]
         # In the order of `keys`, as elsewhere: it decides which of equally good customers are loaded.
         found = sorted((sent[i - 1], cids) for i, cids in _fetch(session, _BLOCK_PG, params))
     else:
@@ -374,9 +381,20 @@ def _block(
         for row in _query(session, sql, [p for key in keys for p in (brand_id, *key)]):
             grouped.setdefault((row[0], row[1]), []).append(row[2])
         found = list(grouped.items())
+    sizes = {key: BLOCK_MAX + 1 if cids is None else len(cids) for key, cids in found}
+    dropped = {key for key, size in sizes.items() if size > BLOCK_MAX}
+    if blocks:
+        # A typo block of a mistyped given name stands or falls as a whole (given_name_typos).
+        fine: set[tuple[str, str]] = set()
+        for block in blocks:
+            members = [("sound", value) for value in block]
+            (dropped if sum(sizes.get(m, 0) for m in members) > BLOCK_MAX else fine).update(members)
+        dropped -= fine
     hits: dict[int, _Hits] = {}
     for key, cids in found:
         kind, value = key
+        if cids is None:
+            continue
         if kind in _IDENTIFIERS:
             for cid in cids:
                 if cid not in exclude:
@@ -385,7 +403,7 @@ def _block(
             for cid in cids:
                 if cid not in exclude:
                     hits.setdefault(cid, _Hits()).exact_name = True
-        elif len(cids) > BLOCK_MAX:
+        elif key in dropped:
             continue
         elif kind == "nick":
             for cid in cids:

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.config import CustomerLinkConfig
-from monitor.customer_keys import customer_keys, lookup_keys, name_words, sound
+from monitor.customer_keys import customer_keys, given_name_typos, lookup_keys, name_words, sound
 from monitor.db import SessionFactory, session_scope
 from monitor.linking import Candidate, extract_evidence, find_candidates
 from monitor.models import Brand, Customer
@@ -395,3 +395,18 @@ def test_a_mistyped_given_name_finds_the_customer(
     ids = register(sessions, brand_id, f"id,name\nc,{customer}\nx,Иванов Сергей\n")
     found = find(sessions, brand_id, "", author)
     assert [c.customer_id for c in found] == [ids["c"]] and SUGGEST_AT <= found[0].score < LINK_AT
+
+
+def test_a_given_name_one_letter_short_is_as_good_as_written_and_other_typos_come_in_blocks() -> None:
+    # «Анрей» is Андрей without its д: as the customer's filed typo variant used to, it counts as written.
+    close, _ = given_name_typos(name_words("Анрей Тарасов"))
+    assert close == {"andr|trsv"}
+    # "Svetlama": Svetlana by one substitution, in one block with the pair key of the shared deletion.
+    close, blocks = given_name_typos(name_words("Светлама Кузнецова"))
+    assert not close and frozenset({"kznzv|svtln", "kznzv|svtl"}) in blocks
+    assert {("sound", "kznzv|svtln"), ("sound", "andr|trsv")} <= lookup_keys("Светлама Кузнецова") | lookup_keys(
+        "Анрей Тарасов"
+    )
+    # A known given name is not "corrected" into another (Мария is not Марина): only the other word is.
+    close, blocks = given_name_typos(name_words("Мария Петрова"))
+    assert not close and blocks and all(key.startswith("mr|") for block in blocks for key in block)
