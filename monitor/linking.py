@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -285,6 +285,12 @@ def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
         cursor.close()
 
 
+def _pg_array(values: Iterable[str]) -> str:
+    """A PostgreSQL array literal of strings, every element quoted: one text parameter, which
+    psycopg sends as it is (measured: its list dumper cost more than the rest of the call)."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
 def _json_list(value: str | None) -> list[str]:
     return orjson.loads(value) if value else []
 
@@ -372,7 +378,8 @@ def _block(
         # kept whatever their size go first; the server leaves out the others found too often.
         sent = sorted(keys, key=lambda k: k[0] not in _IDENTIFIERS and not (k[0] == "sound" and k[1] in exact))
         kept = sum(1 for kind, value in sent if kind in _IDENTIFIERS or (kind == "sound" and value in exact))
-        params = [kept, BLOCK_MAX, [kind for kind, _ in sent], [value for _, value in sent], brand_id, BLOCK_MAX + 1]
+        kinds, values = _pg_array(k for k, _ in sent), _pg_array(v for _, v in sent)
+        params = [kept, BLOCK_MAX, kinds, values, brand_id, BLOCK_MAX + 1]
         # In the order of `keys`, as elsewhere: it decides which of equally good customers are loaded.
         found = sorted((sent[i - 1], cids) for i, cids in _fetch(session, _BLOCK_PG, params))
     else:
@@ -486,7 +493,9 @@ def _holders(session: Session, brand_id: int, scored: _Scored) -> int:
     if session.connection().dialect.name == "postgresql":
         # FEW_HOLDERS + 1 others per value: enough to tell whether a group has that many.
         sent = [(g, kind, value) for g, (kind, values) in enumerate(rarity) for value in values]
-        params = [*map(list, zip(*sent, strict=True)), brand_id, scored.candidate.customer_id, FEW_HOLDERS + 1]
+        groups, kinds, values = zip(*sent, strict=True)
+        params = [list(groups), _pg_array(kinds), _pg_array(values), brand_id, scored.candidate.customer_id]
+        params.append(FEW_HOLDERS + 1)
         others = Counter(g for g, _ in _fetch(session, _SHARED_PG, params))
         return min(FEW_HOLDERS + 1, *(others[g] for g in range(len(rarity))))
     for kind, values in rarity:
