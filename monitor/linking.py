@@ -251,7 +251,9 @@ _BLOCK_PG = (
 )
 # The identifier columns are read only when the texts hold an identifier of that kind. The
 # lists come as JSON text, decoded by orjson (psycopg's JSONB loader took more time).
-_LOAD_SQL = "SELECT id, full_name, {names}, {orders}, {emails}, {phones}, city FROM customer WHERE id IN ({ids})"
+# On PostgreSQL the ids are one array: a statement text per number of ids would be planned
+# anew each time (psycopg prepares only statements it has seen five times).
+_LOAD_SQL = "SELECT id, full_name, {names}, {orders}, {emails}, {phones}, city FROM customer WHERE {ids} ORDER BY id"
 _SHARED_SQL = (
     "SELECT DISTINCT customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT ?"
@@ -313,17 +315,19 @@ def find_candidates(
     if not hits:
         return []
     chosen = sorted(hits, key=lambda cid: hits[cid].rank(), reverse=True)[:LOAD_MAX]
-    text = "::text" if session.connection().dialect.name == "postgresql" else ""
+    postgresql = session.connection().dialect.name == "postgresql"
+    text = "::text" if postgresql else ""
     sql = _LOAD_SQL.format(
         names=f"names{text}",
         orders=f"orders{text}" if evidence.orders else "NULL",
         emails=f"emails{text}" if evidence.emails else "NULL",
         phones=f"phones{text}" if evidence.phones else "NULL",
-        ids="{ids}",
+        ids="id = ANY(%s::int[])" if postgresql else f"id IN ({', '.join('?' * len(chosen))})",
     )
+    params = ["{" + ",".join(map(str, chosen)) + "}"] if postgresql else chosen
     rows = [
         _Row(r[0], r[1], _json_list(r[2]), _json_list(r[4]), _json_list(r[5]), _json_list(r[3]), r[6])
-        for r in _query(session, sql, chosen, ids=len(chosen))
+        for r in _fetch(session, sql, params)
     ]
     owners = Counter(key for h in hits.values() for key in h.identifiers)
     fits: dict[tuple[str, tuple[str, ...]], NameMatch | None] = {}  # namesakes are compared once
