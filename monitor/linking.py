@@ -83,7 +83,7 @@ import phonenumbers
 from sqlmodel import Session
 
 from monitor.customer_keys import given_name_typos, lookup_keys, normalise_email, normalise_order
-from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys
+from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys, spell_all
 from monitor.names import words
 
 __all__ = ["Candidate", "Evidence", "extract_evidence", "find_candidates"]
@@ -329,6 +329,7 @@ def find_candidates(
         _Row(r[0], r[1], _json_list(r[2]), _json_list(r[4]), _json_list(r[5]), _json_list(r[3]), r[6])
         for r in _fetch(session, sql, params)
     ]
+    spell_all(name for row in rows for name in (row.full_name, *row.names))
     owners = Counter(key for h in hits.values() for key in h.identifiers)
     fits: dict[tuple[str, tuple[str, ...]], NameMatch | None] = {}  # namesakes are compared once
     scored = [s for s in (_score(row, evidence, prepared, owners, fits) for row in rows) if s is not None]
