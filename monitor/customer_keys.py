@@ -181,6 +181,12 @@ class NameWord:
     initial: bool  # "D." / "Zh.": stands for a word starting so
     patronymic: bool
 
+    def __hash__(self) -> int:
+        # Name words are dictionary keys on the matching path (monitor.name_match caches pairs
+        # of them): the word's own cached hash, not a tuple of every field built each time.
+        # Equal words have equal text, so this agrees with the generated __eq__.
+        return hash(self.word)
+
     @property
     def head(self) -> str:
         """The first sound letter, what an initial of this word looks like."""

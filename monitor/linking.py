@@ -290,7 +290,11 @@ def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
 def _pg_array(values: Iterable[str]) -> str:
     """A PostgreSQL array literal of strings, every element quoted: one text parameter, which
     psycopg sends as it is (measured: its list dumper cost more than the rest of the call)."""
-    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    return "{" + ",".join(f'"{_pg_escape(v)}"' if '"' in v or "\\" in v else f'"{v}"' for v in values) + "}"
+
+
+def _pg_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _json_list(value: str | None) -> list[str]:
