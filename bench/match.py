@@ -371,6 +371,8 @@ def main() -> None:
         url = args.database or f"sqlite:///{db_path}"
         # With --database, --keep names where the mentions and import figures are kept: the
         # register stays in that database, and a later run with the same --keep reuses it.
+        if args.keep and args.json and Path(args.json).resolve() == db_path.with_suffix(".json").resolve():
+            parser.error(f"--json {args.json} is where --keep keeps the import figures: name another file")
         reuse = args.keep is not None and (db_path.with_suffix(".json").exists() if args.database else db_path.exists())
         saved = db_path.with_suffix(".mentions.json")
         started = time.perf_counter()
