@@ -369,6 +369,10 @@ def lookup_keys(author: str) -> set[tuple[str, str]]:
     joined = "".join(folded)
     keys.add(("nick", joined))
     keys.add(("nick", _DIGITS.sub("", joined)))
+    if len(folded) == 2:
+        # "Петров Иван" meets the customer filed as "ivanpetrov" too: among many namesakes and
+        # near namesakes sharing a pair key, that ranks the exact ones first (monitor.linking).
+        keys.add(("nick", folded[1] + folded[0]))
     parts = name_words(author)
     full = [w for w in parts if not w.initial]
     for a, b in combinations(full, 2):

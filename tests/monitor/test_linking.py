@@ -350,6 +350,9 @@ def test_lookup_keys_are_the_keys_a_customer_is_filed_under() -> None:
     assert sound("juergen") == sound("jurgen") and sound("honcharenko") == sound("goncharenko")
     assert ("sound", "avn|ptrv") in lookup_keys("Ваня Петров")
     assert ("initial", "d.kznzv") in lookup_keys("d.kuznetsov") and ("nick", "dkuznetsov") in lookup_keys("d.kuznetsov")
+    # Two words are also looked up run together the other way round: the customer is filed given first.
+    assert ("nick", "ivanpetrov") in filed("Петров Иван") and ("nick", "ivanpetrov") in lookup_keys("Петров Иван")
+    assert ("nick", "omelnikova") in filed("Мельникова Ольга") and ("nick", "omelnikova") in lookup_keys("Melnikova O.")
 
 
 def filed(full_name: str) -> set[tuple[str, str]]:
