@@ -20,7 +20,9 @@
    own connection), and CustomerLinkConfig's defaults decide: link the top candidate
    at ≥ 90, suggest ≥ 60. Reported: auto-link precision and recall, right customer
    in the top 3, non-customers left unlinked, per author form and per evidence;
-   mentions/s; peak RSS of each matching process (ru_maxrss) and of the import.
+   mentions/s; CPU per mention of each matching process and of its PostgreSQL backend
+   (/proc/<pid>/stat), and the same per customer for the import; peak RSS of each
+   matching process and of the import.
 
 The database is a temporary SQLite file by default. A PostgreSQL URL is used as
 given: its schema `public` is DROPPED and recreated first, unless `--keep` names
@@ -215,16 +217,29 @@ def run_import(url: str, path: str, queue: Any) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     data = Path(path).read_bytes()
     with factory() as session:
+        backend = None
+        if session.connection().dialect.name == "postgresql":
+            backend = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        server = server_cpu(backend)
         rows = read_register(data, filename=path, default_region="RU")
         report = None
         for batch in import_batches(session=session, brand_id=brand_id, rows=rows, now=NOW, default_region="RU"):
             session.commit()
             report = batch
+        after = server_cpu(backend)
+        # The session keeps one pooled connection across its commits; if it ever changed, the
+        # server's figure would be of another backend, so it is left out.
+        if (
+            backend is not None
+            and session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != backend
+        ):
+            after = None
     seconds = time.perf_counter() - started
     assert report is not None
     queue.put({"seconds": seconds, "read": report.read, "created": report.created, "errors": len(report.errors),
                "first_errors": [str(e) for e in report.errors[:5]], "brand_id": brand_id,
-               "cpu_seconds": time.process_time() - cpu, "rss_mb": peak_rss_mb()})  # fmt: skip
+               "cpu_seconds": time.process_time() - cpu, "rss_mb": peak_rss_mb(),
+               "server_cpu_seconds": after - server if after is not None and server is not None else None})  # fmt: skip
 
 
 def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]], queue: Any) -> None:
@@ -369,6 +384,8 @@ def main() -> None:
         url = args.database or f"sqlite:///{db_path}"
         # With --database, --keep names where the mentions and import figures are kept: the
         # register stays in that database, and a later run with the same --keep reuses it.
+        if args.keep and args.json and Path(args.json).resolve() == db_path.with_suffix(".json").resolve():
+            parser.error(f"--json {args.json} is where --keep keeps the import figures: name another file")
         reuse = args.keep is not None and (db_path.with_suffix(".json").exists() if args.database else db_path.exists())
         saved = db_path.with_suffix(".mentions.json")
         started = time.perf_counter()
@@ -440,7 +457,8 @@ def main() -> None:
         report = {
             "customers": args.customers, "mentions": len(items), "workers": args.workers, "database": "sqlite" if not args.database else "postgresql",
             "keys": keys, "keys per customer": keys / max(1, imported["created"]), "database MB": db_mb,
-            "import seconds": imported["seconds"], "import CPU seconds": imported.get("cpu_seconds"), "import rows/s": imported["read"] / imported["seconds"], "import peak RSS MB": imported["rss_mb"],
+            "import seconds": imported["seconds"], "import CPU seconds": imported.get("cpu_seconds"),
+            "import server CPU seconds": imported.get("server_cpu_seconds"), "import rows/s": imported["read"] / imported["seconds"], "import peak RSS MB": imported["rss_mb"],
             "mentions/s": rate, "per-process mentions/s": [len(o["results"]) / o["seconds"] for o in outs],
             "mentions per CPU second": [len(o["results"]) / o["cpu_seconds"] for o in outs],
             "server CPU ms per mention": [1000 * o["server_cpu_seconds"] / len(o["results"]) if o.get("server_cpu_seconds") is not None else None for o in outs],
@@ -460,6 +478,10 @@ def print_report(r: dict[str, Any]) -> None:
     print(f"\nregister: {r['customers']} customers, {r['keys']} keys ({r['keys per customer']:.1f} per customer), "
           f"database {fmt(r['database MB'])} MB; import {r['import seconds']:.1f} s ({r['import rows/s']:.0f} rows/s), "
           f"peak RSS {r['import peak RSS MB']:.0f} MB")  # fmt: skip
+    created = r["keys"] / r["keys per customer"] if r["keys per customer"] else 0
+    server = r.get("import server CPU seconds")
+    print(f"import CPU per customer: client {fmt(1000 * r['import CPU seconds'] / created if created and r['import CPU seconds'] is not None else None)} ms, "
+          f"database server {fmt(1000 * server / created if created and server is not None else None)} ms")  # fmt: skip
     print(f"matching: {r['mentions/s']:.0f} mentions/s with {r['workers']} processes "
           f"(each {', '.join(f'{x:.0f}' for x in r['per-process mentions/s'])}/s wall, "
           f"{', '.join(f'{x:.0f}' for x in r['mentions per CPU second'])} per CPU second; "

@@ -87,6 +87,41 @@ def customers_import(
         raise typer.Exit(1)
 
 
+@customers_app.command("reindex")
+def customers_reindex(
+    brand: Annotated[str | None, typer.Option(help="Only this brand's register (default: every brand's)")] = None,
+    config: ConfigOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Rebuild the register's lookup keys by the current matching rules (when an upgrade's notes ask for it).
+
+    Safe to run at any time and to run again: each batch is its own transaction.
+    """
+    from monitor.models import Customer
+    from monitor.register import reindex_batches
+
+    settings, _ = load(config, database, need_config=False)
+    sessions = sessions_for(settings)
+    with sessions() as session:
+        brand_id = None
+        if brand is not None:
+            brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == brand))
+            if brand_id is None:
+                err.print(f"[red]brand '{brand}' is not in the database[/]")
+                raise typer.Exit(2)
+        count = sa.select(sa.func.count()).select_from(Customer)
+        total = session.scalar(count if brand_id is None else count.where(Customer.brand_id == brand_id)) or 0
+        progress = Progress(TextColumn("[bold]re-indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
+        done = 0
+        with progress:
+            task = progress.add_task("reindex", total=total)
+            for done in reindex_batches(session=session, brand_id=brand_id):
+                session.commit()
+                progress.update(task, completed=done)
+    out.print(f"{done} customers re-indexed" + (f" for brand '{brand}'" if brand else ""))
+
+
 @customers_app.command("search")
 def customers_search(
     query: Annotated[str, typer.Argument(help="A name, e-mail, phone, order number or external id")],

@@ -16,8 +16,9 @@ Kinds, with what a customer "Петров Иван Сергеевич", ivan.pet
   nick     a name written as one word: an alias as        vanyap, ivanpetrov, ipetrov
            written, given+family, initial+family
   initial  initial of a given name . sound of another     a.ptrv ("I. Petrov", "Petrov I.")
-  sound    two name words by sound, one of them also      avn|ptrv, avn|ptr, avn|trv, ptrv|vn, ...
-           with one letter deleted
+  sound    two name words by sound, in alphabetical       avn|ptrv, avn|ptr, avn|trv, ...
+           order; the word that is not a known given
+           name also with one letter deleted
 
 `sound(word)` is where spelling variants meet (rules of this module, not
 monitor.names, because they are stored): zh, sh/sch/shch, ch/tsch as one letter
@@ -28,19 +29,30 @@ Jürgen/Juergen/Юрген → "argn", Гончаренко/Honcharenko → "gnC
 Alexander/Aleksandr/Олександр → "alksndr".
 A given name listed in monitor.given_names stands for its group (Ваня, Vanya → ivan).
 
-Typos: a pair key "a|b" is also filed with each one-letter deletion of b (and of a
-on the other side), and a lookup asks for the deletions of its own words, so a
-single insertion, deletion, substitution or swap in one of the two words still
-meets (the symmetric-deletion idea of SymSpell, over a pair so that the block stays
-small). Both orders are filed, so "Петров Иван" and "Ivan Petrov" meet too.
+A pair key holds its two sounds in alphabetical order, so "Петров Иван" and "Ivan
+Petrov" meet on one key ("avn|ptrv").
 
-Changing any rule here changes the keys: the register must then be imported again.
+Typos: a pair key is also filed with each one-letter deletion of a word that is not a
+known given name (the family name, a patronymic-less unknown first name, a pet name
+the table does not know), and a lookup asks for the deletions of its own words, so a
+single insertion, deletion, substitution or swap in that word still meets (the
+symmetric-deletion idea of SymSpell, over a pair so that the block stays small).
+A known given name's typos are met at lookup instead: an author's word that is not a
+known given name is also tried as every known given name within one such typo of it
+("Svetlama" → svetlana), from a deletion index of the table's hundred-odd sounds held
+in memory. That meets the same customers without filing each customer's given name
+in every misspelling (measured: a third of all keys). Given name + patronymic is filed
+without typo variants: people sign so («Валерий Андреевич»), but a mistyped
+patronymic alone is not worth four keys per customer.
+
+Changing any rule here changes the keys: existing registers must then be re-indexed
+(`replywatch customers reindex`, monitor.register.reindex_customers).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -55,6 +67,7 @@ __all__ = [
     "NameWord",
     "customer_keys",
     "given_groups",
+    "given_name_typos",
     "is_e164",
     "is_handle",
     "lookup_keys",
@@ -63,6 +76,7 @@ __all__ = [
     "normalise_email",
     "normalise_order",
     "normalise_phone",
+    "pair_key",
     "sound",
     "spelling",
 ]
@@ -167,6 +181,12 @@ class NameWord:
     initial: bool  # "D." / "Zh.": stands for a word starting so
     patronymic: bool
 
+    def __hash__(self) -> int:
+        # Name words are dictionary keys on the matching path (monitor.name_match caches pairs
+        # of them): the word's own cached hash, not a tuple of every field built each time.
+        # Equal words have equal text, so this agrees with the generated __eq__.
+        return hash(self.word)
+
     @property
     def head(self) -> str:
         """The first sound letter, what an initial of this word looks like."""
@@ -202,21 +222,74 @@ def _deletions(s: str) -> tuple[str, ...]:
     return tuple({s[:i] + s[i + 1 :] for i in range(len(s))})
 
 
+def pair_key(x: str, y: str) -> str:
+    """The key of two sounds, in either order: "avn|ptrv"."""
+    return f"{x}|{y}" if x <= y else f"{y}|{x}"
+
+
 # Names repeat (every Ivan Petrov has the same keys), so the keys of a pair are cached.
 @lru_cache(maxsize=1 << 16)
-def _sound_pair_keys(xs: tuple[str, ...], ys: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+def _sound_pair_keys(
+    xs: tuple[str, ...], ys: tuple[str, ...], typos_x: bool, typos_y: bool
+) -> frozenset[tuple[str, str]]:
     keys: set[str] = set()
     for x in xs:
         for y in ys:
-            keys.add(f"{x}|{y}")
-            keys.add(f"{y}|{x}")
-            keys.update(f"{x}|{d}" for d in _deletions(y))
-            keys.update(f"{y}|{d}" for d in _deletions(x))
+            keys.add(pair_key(x, y))
+            if typos_y:
+                keys.update(pair_key(x, d) for d in _deletions(y))
+            if typos_x:
+                keys.update(pair_key(y, d) for d in _deletions(x))
     return frozenset(("sound", k) for k in keys)
 
 
-def _pair_keys(a: NameWord, b: NameWord) -> frozenset[tuple[str, str]]:
-    return _sound_pair_keys(a.sounds, b.sounds)
+def _pair_keys(a: NameWord, b: NameWord, *, typos: bool = True) -> frozenset[tuple[str, str]]:
+    """A customer's keys for two words: typo variants of each word that is not a known given name."""
+    return _sound_pair_keys(a.sounds, b.sounds, typos and not a.groups, typos and not b.groups)
+
+
+@lru_cache(maxsize=1)
+def _given_sounds_by_deletion() -> dict[str, frozenset[str]]:
+    """Each known given name's sound, and each of its one-letter deletions → those sounds."""
+    index: dict[str, set[str]] = {}
+    for groups in given_forms().values():
+        for group in groups:
+            if g := sound(group):
+                for key in (g, *_deletions(g)):
+                    index.setdefault(key, set()).add(g)
+    return {key: frozenset(sounds) for key, sounds in index.items()}
+
+
+def given_name_typos(parts: Sequence[NameWord]) -> tuple[set[str], list[frozenset[str]]]:
+    """The "sound" keys that meet customers whose known given name the author mistyped.
+
+    The customer filed the name without typo variants, so the author's word w (not a
+    known given name) is tried as every known given name g one typo away, meeting
+    exactly the customers the filed variants would have met:
+
+    - g one letter longer than w (w is a deletion of g: «Анрей» for Андрей) is as good
+      as the name written, like a family name one letter short;
+    - for each deletion d of w, the names g with d among {g and its deletions} form one
+      block with the pair key of d itself, and a block of more than BLOCK_MAX customers
+      in all says nothing, as one such filed key would not (monitor.linking).
+
+    Returns (keys as good as written, blocks).
+    """
+    index = _given_sounds_by_deletion()
+    close: set[str] = set()
+    blocks: list[frozenset[str]] = []
+    full = [w for w in parts if not w.initial]
+    for a, b in combinations(full, 2):
+        for typo, other in ((a, b), (b, a)):
+            if typo.groups:
+                continue
+            for s in typo.sounds:
+                for y in other.sounds:
+                    close.update(pair_key(g, y) for g in index.get(s, ()) if g != s)
+                    for d in _deletions(s):
+                        if d in index:
+                            blocks.append(frozenset({pair_key(d, y), *(pair_key(g, y) for g in index[d])}))
+    return close, blocks
 
 
 def _initial_keys(a: NameWord, b: NameWord) -> set[str]:
@@ -277,7 +350,7 @@ def _name_keys(full_name: str, names: tuple[str, ...]) -> frozenset[tuple[str, s
                 keys.update(("initial", k) for k in _initial_keys(a, b))
             elif (other := b if a.patronymic else a).groups and not other.patronymic:
                 # Given + patronymic is how people sign («Валерий Андреевич»); family + patronymic is not.
-                keys |= _pair_keys(a, b)
+                keys |= _pair_keys(a, b, typos=False)
     plain = [w for w in primary if not w.initial and not w.patronymic]
     if len(plain) >= 2:
         given = next((w for w in plain if w.groups), plain[0])
@@ -296,10 +369,18 @@ def lookup_keys(author: str) -> set[tuple[str, str]]:
     joined = "".join(folded)
     keys.add(("nick", joined))
     keys.add(("nick", _DIGITS.sub("", joined)))
+    if len(folded) == 2:
+        # "Петров Иван" meets the customer filed as "ivanpetrov" too: among many namesakes and
+        # near namesakes sharing a pair key, that ranks the exact ones first (monitor.linking).
+        keys.add(("nick", folded[1] + folded[0]))
     parts = name_words(author)
     full = [w for w in parts if not w.initial]
     for a, b in combinations(full, 2):
-        keys |= _pair_keys(a, b)
+        # Every word's typo variants: the customer's word may be one that is filed with them.
+        keys |= _sound_pair_keys(a.sounds, b.sounds, True, True)
+    # A known given name the author mistyped: the customer filed it without typo variants.
+    close, blocks = given_name_typos(parts)
+    keys.update(("sound", k) for k in close.union(*blocks))
     initials = [w for w in parts if w.initial]
     for i in initials:
         keys.update(("initial", f"{i.head}.{o}") for w in full for o in w.sounds)

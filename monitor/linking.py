@@ -10,12 +10,14 @@ staff to confirm or reject, lower ones are dropped. Rejected customers are passe
 in `exclude_customer_ids` and never come back.
 
 Blocking: the identifiers found in the texts, and each author's name keys (word
-pairs by sound, with one-typo variants; initial + family name; the name run
-together as a handle) are looked up in one indexed query. A name key shared by
-more than 60 customers is dropped as telling nothing ("Ivan" + a typo variant of
-a common family name), and no key reads more than 61 rows; exact name pairs and
-identifiers are always kept. At most 25 customers are scored, those with
-identifiers first, then exact names, handles, typo variants, initials.
+pairs by sound, with one-typo variants; a mistyped given name as the known given
+names one typo away; initial + family name; the name run together as a handle) are
+looked up in one indexed query. A name key shared by more than 60 customers is
+dropped as telling nothing ("Ivan" + a typo variant of a common family name), and
+so is a mistyped given name's block of keys that holds more than 60 in all; no key
+reads more than 61 rows; exact name pairs (and a known given name one letter longer
+than written) and identifiers are always kept. At most 25 customers are scored,
+those with identifiers first, then exact names, handles, typo variants, initials.
 
 Rules, in the order they apply:
 
@@ -69,19 +71,19 @@ measures these choices (docs/PERFORMANCE.md, "Customer matching").
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+import orjson
 import phonenumbers
 from sqlmodel import Session
 
-from monitor.customer_keys import lookup_keys, normalise_email, normalise_order
-from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys
+from monitor.customer_keys import given_name_typos, lookup_keys, normalise_email, normalise_order
+from monitor.name_match import Author, NameMatch, author, best_name_match, exact_pair_keys, spell_all
 from monitor.names import words
 
 __all__ = ["Candidate", "Evidence", "extract_evidence", "find_candidates"]
@@ -102,6 +104,7 @@ MARGIN = 12.0
 # measured in bench/match.py, people who are not customers linked).
 FEW_HOLDERS = 4
 AMBIGUOUS = 80.0
+_IDENTIFIERS = frozenset(("order", "email", "phone"))
 # A typo or initial key shared by more customers than this says nothing about who wrote.
 BLOCK_MAX = 60
 # Customers scored per case: identifiers first, then the strongest name evidence.
@@ -137,6 +140,8 @@ class Evidence:
     phones: dict[str, str] = field(default_factory=dict)  # E.164 → as written
     texts: Sequence[str] = ()
     _words: set[str] | None = None
+    # Cities already looked for in the texts: namesakes in one household share one.
+    cities: dict[str, bool] = field(default_factory=dict)
 
     @property
     def words(self) -> set[str]:
@@ -222,10 +227,11 @@ class _Scored:
     city: bool  # the customer's city is named in the texts
 
 
-# The lookups of the hot path are written as driver-level SQL: SQLAlchemy renders and
-# compiles a statement with expanding IN lists on every call, which costs more than the
-# indexed lookup itself (measured: about half of the time per case). "?" becomes the
-# driver's placeholder; only placeholders are formatted in, every value is bound.
+# The lookups of the hot path are driver-level SQL run on the driver's own cursor:
+# SQLAlchemy renders and compiles a statement with expanding IN lists on every call, and
+# builds a result object per statement, which together cost more than the indexed lookups
+# themselves (measured: about half of the client's time per case, then a fifth). "?" becomes
+# the driver's placeholder; only placeholders are formatted in, every value is bound.
 # One limited lookup per key, all in one statement: a key shared by half the register
 # stops after BLOCK_MAX + 1 rows instead of reading them all (measured at a million
 # customers: "Aleksandr" with a typo variant of "Ivanov" is thousands of rows).
@@ -233,29 +239,66 @@ _BLOCK_PART = (
     "SELECT * FROM (SELECT kind, value, customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value = ? LIMIT {cap}) AS block"
 )
+# On PostgreSQL one row per key: its position in the arrays sent and its customers as one
+# array, NULL for a key found too often (more than BLOCK_MAX customers) unless it is one of
+# the first `kept` (identifiers and exact name pairs, sent first). At a large register most
+# rows read belong to such keys: they no longer cross the wire.
 _BLOCK_PG = (
-    "SELECT k.kind, k.value, c.customer_id FROM unnest(%s::varchar[], %s::varchar[]) AS k(kind, value)"
+    "SELECT k.i, CASE WHEN k.i <= %s OR count(*) <= %s THEN array_agg(c.customer_id) END"
+    " FROM unnest(%s::varchar[], %s::varchar[]) WITH ORDINALITY AS k(kind, value, i)"
     " CROSS JOIN LATERAL (SELECT customer_id FROM customer_key"
-    " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c"
+    " WHERE brand_id = %s AND kind = k.kind AND value = k.value LIMIT %s) AS c GROUP BY k.i"
 )
-_LOAD_SQL = "SELECT id, full_name, names, emails, phones, orders, city FROM customer WHERE id IN ({ids})"
+# The identifier columns are read only when the texts hold an identifier of that kind. The
+# lists come as JSON text, decoded by orjson (psycopg's JSONB loader took more time).
+# On PostgreSQL the ids are one array: a statement text per number of ids would be planned
+# anew each time (psycopg prepares only statements it has seen five times).
+_LOAD_SQL = "SELECT id, full_name, {names}, {orders}, {emails}, {phones}, city FROM customer WHERE {ids} ORDER BY id"
 _SHARED_SQL = (
     "SELECT DISTINCT customer_id FROM customer_key"
     " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT ?"
 )
+# On PostgreSQL a limited lookup per value, every group of rule 4 in one statement: with an
+# IN list of six forms of a family name and no statistics yet (a register just imported)
+# the planner scanned every "name" key of the brand instead (measured: 60 ms a call).
+_SHARED_PG = (
+    "SELECT DISTINCT v.g, c.customer_id FROM unnest(%s::int[], %s::varchar[], %s::varchar[]) AS v(g, kind, value)"
+    " CROSS JOIN LATERAL (SELECT customer_id FROM customer_key"
+    " WHERE brand_id = %s AND kind = v.kind AND value = v.value AND customer_id <> %s LIMIT %s) AS c"
+)
 
 
-def _query(session: Session, sql: str, params: list[Any], **lists: int) -> list[Any]:
+def _query(session: Session, sql: str, params: Sequence[Any], **lists: int) -> list[Any]:
     conn = session.connection()
-    sql = sql.format(**{name: ", ".join("?" * n) for name, n in lists.items()})
+    if lists:
+        sql = sql.format(**{name: ", ".join("?" * n) for name, n in lists.items()})
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
-    return conn.exec_driver_sql(sql, tuple(params)).fetchall()
+    return _fetch(session, sql, params)
 
 
-def _json_list(value: Any) -> list[str]:
-    # JSON columns come back as text from SQLite, already decoded from PostgreSQL.
-    return json.loads(value) if isinstance(value, str) else list(value or ())
+def _fetch(session: Session, sql: str, params: Sequence[Any]) -> list[Any]:
+    """Rows of `sql` (in the driver's placeholder style) in the session's transaction."""
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(params))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _pg_array(values: Iterable[str]) -> str:
+    """A PostgreSQL array literal of strings, every element quoted: one text parameter, which
+    psycopg sends as it is (measured: its list dumper cost more than the rest of the call)."""
+    return "{" + ",".join(f'"{_pg_escape(v)}"' if '"' in v or "\\" in v else f'"{v}"' for v in values) + "}"
+
+
+def _pg_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _json_list(value: str | None) -> list[str]:
+    return orjson.loads(value) if value else []
 
 
 def find_candidates(
@@ -276,12 +319,24 @@ def find_candidates(
     if not hits:
         return []
     chosen = sorted(hits, key=lambda cid: hits[cid].rank(), reverse=True)[:LOAD_MAX]
+    postgresql = session.connection().dialect.name == "postgresql"
+    text = "::text" if postgresql else ""
+    sql = _LOAD_SQL.format(
+        names=f"names{text}",
+        orders=f"orders{text}" if evidence.orders else "NULL",
+        emails=f"emails{text}" if evidence.emails else "NULL",
+        phones=f"phones{text}" if evidence.phones else "NULL",
+        ids="id = ANY(%s::int[])" if postgresql else f"id IN ({', '.join('?' * len(chosen))})",
+    )
+    params = ["{" + ",".join(map(str, chosen)) + "}"] if postgresql else chosen
     rows = [
-        _Row(r[0], r[1], _json_list(r[2]), _json_list(r[3]), _json_list(r[4]), _json_list(r[5]), r[6])
-        for r in _query(session, _LOAD_SQL, chosen, ids=len(chosen))
+        _Row(r[0], r[1], _json_list(r[2]), _json_list(r[4]), _json_list(r[5]), _json_list(r[3]), r[6])
+        for r in _fetch(session, sql, params)
     ]
+    spell_all(name for row in rows for name in (row.full_name, *row.names))
     owners = Counter(key for h in hits.values() for key in h.identifiers)
-    scored = [s for s in (_score(row, evidence, prepared, owners) for row in rows) if s is not None]
+    fits: dict[tuple[str, tuple[str, ...]], NameMatch | None] = {}  # namesakes are compared once
+    scored = [s for s in (_score(row, evidence, prepared, owners, fits) for row in rows) if s is not None]
     known: dict[tuple, bool] = {}
     exact = [s for s in scored if not s.identified and s.name is not None and s.name.agrees]
     for s in scored:
@@ -314,41 +369,80 @@ def _block(
     wanted.update(("email", e) for e in evidence.emails)
     wanted.update(("phone", p) for p in evidence.phones)
     exact: set[str] = set()
+    blocks: list[frozenset[str]] = []
     for who in authors:
         wanted |= lookup_keys(who.text)
-        exact |= exact_pair_keys([w for w, _ in who.words])
+        parts = [w for w, _ in who.words]
+        exact |= exact_pair_keys(parts)
+        close, typo_blocks = given_name_typos(parts)
+        exact |= close
+        blocks += typo_blocks
     if not wanted:
         return {}
     keys = sorted(wanted)
+    found: list[tuple[tuple[str, str], list[int] | None]]  # None: more than BLOCK_MAX customers
     if session.connection().dialect.name == "postgresql":
         # One statement text whatever the number of keys: psycopg prepares it after a few
-        # calls, so PostgreSQL stops parsing and planning a new UNION for every case.
-        params = [[kind for kind, _ in keys], [value for _, value in keys], brand_id, BLOCK_MAX + 1]
-        found = session.connection().exec_driver_sql(_BLOCK_PG, tuple(params)).fetchall()
+        # calls, so PostgreSQL stops parsing and planning a new UNION for every case. The keys
+        # kept whatever their size go first; the server leaves out the others found too often.
+        sent = sorted(keys, key=lambda k: k[0] not in _IDENTIFIERS and not (k[0] == "sound" and k[1] in exact))
+        kept = sum(1 for kind, value in sent if kind in _IDENTIFIERS or (kind == "sound" and value in exact))
+        kinds, values = _pg_array(k for k, _ in sent), _pg_array(v for _, v in sent)
+        params = [kept, BLOCK_MAX, kinds, values, brand_id, BLOCK_MAX + 1]
+        # In the order of `keys`, as elsewhere: it decides which of equally good customers are loaded.
+        found = sorted((sent[i - 1], cids) for i, cids in _fetch(session, _BLOCK_PG, params))
     else:
         sql = " UNION ALL ".join([_BLOCK_PART.format(cap=BLOCK_MAX + 1)] * len(keys))
-        found = _query(session, sql, [p for kind, value in keys for p in (brand_id, kind, value)])
-    sizes = Counter((kind, value) for kind, value, _ in found)
+        grouped: dict[tuple[str, str], list[int]] = {}
+        for row in _query(session, sql, [p for key in keys for p in (brand_id, *key)]):
+            grouped.setdefault((row[0], row[1]), []).append(row[2])
+        found = list(grouped.items())
+    sizes = {key: BLOCK_MAX + 1 if cids is None else len(cids) for key, cids in found}
+    dropped = {key for key, size in sizes.items() if size > BLOCK_MAX}
+    if blocks:
+        # A typo block of a mistyped given name stands or falls as a whole (given_name_typos).
+        fine: set[tuple[str, str]] = set()
+        for block in blocks:
+            members = [("sound", value) for value in block]
+            (dropped if sum(sizes.get(m, 0) for m in members) > BLOCK_MAX else fine).update(members)
+        dropped -= fine
     hits: dict[int, _Hits] = {}
-    for kind, value, cid in found:
-        if cid in exclude:
+    for key, cids in found:
+        kind, value = key
+        if cids is None:
             continue
-        if kind in ("order", "email", "phone"):
-            hits.setdefault(cid, _Hits()).identifiers.add((kind, value))
+        if kind in _IDENTIFIERS:
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).identifiers.add(key)
         elif kind == "sound" and value in exact:
-            hits.setdefault(cid, _Hits()).exact_name = True
-        elif sizes[(kind, value)] > BLOCK_MAX:
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).exact_name = True
+        elif key in dropped:
             continue
         elif kind == "nick":
-            hits.setdefault(cid, _Hits()).nick = True
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).nick = True
         elif kind == "sound":
-            hits.setdefault(cid, _Hits()).typo += 1
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).typo += 1
         elif kind == "initial":
-            hits.setdefault(cid, _Hits()).initial = True
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, _Hits()).initial = True
     return hits
 
 
-def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter) -> _Scored | None:
+def _score(
+    row: _Row,
+    evidence: Evidence,
+    authors: list[Author],
+    owners: Counter,
+    fits: dict[tuple[str, tuple[str, ...]], NameMatch | None],
+) -> _Scored | None:
     """Rules 1-3 of the module docstring for one customer; None when nothing about it agrees."""
     orders = {normalise_order(o) for o in row.orders}
     matched: list[tuple[str, str, bool]] = []  # kind, reason, shared with another candidate
@@ -361,7 +455,11 @@ def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter
     for phone, written in evidence.phones.items():
         if phone in row.phones:
             matched.append(("phone", f"phone {written} matches exactly", owners[("phone", phone)] > 1))
-    name = best_name_match(authors, row.full_name, row.names)
+    spellings = (row.full_name, tuple(row.names))
+    if spellings in fits:
+        name = fits[spellings]
+    else:
+        name = fits[spellings] = best_name_match(authors, row.full_name, row.names)
     reasons = [text + (", but is another customer's too" if shared else "") for _, text, shared in matched]
     own = [kind for kind, _, shared in matched if not shared]
     if own:
@@ -379,7 +477,11 @@ def _score(row: _Row, evidence: Evidence, authors: list[Author], owners: Counter
         score -= NAME_CLASHES
     if name is not None and (name.agrees or name.clashes or not matched):
         reasons += name.reasons
-    city = bool(row.city) and mentions_city(evidence, row.city)  # type: ignore[arg-type]
+    city = False
+    if row.city:
+        city = evidence.cities.get(row.city)  # type: ignore[assignment]
+        if city is None:
+            city = evidence.cities[row.city] = mentions_city(evidence, row.city)
     if city:
         score = min(100.0, score + CITY_BONUS)
         reasons.append(f"city '{row.city}' mentioned")
@@ -397,6 +499,14 @@ def _holders(session: Session, brand_id: int, scored: _Scored) -> int:
     if not rarity:
         return FEW_HOLDERS + 1  # nothing to tell it apart: treat as common
     fewest = FEW_HOLDERS + 1
+    if session.connection().dialect.name == "postgresql":
+        # FEW_HOLDERS + 1 others per value: enough to tell whether a group has that many.
+        sent = [(g, kind, value) for g, (kind, values) in enumerate(rarity) for value in values]
+        groups, kinds, values = zip(*sent, strict=True)
+        params = [list(groups), _pg_array(kinds), _pg_array(values), brand_id, scored.candidate.customer_id]
+        params.append(FEW_HOLDERS + 1)
+        others = Counter(g for g, _ in _fetch(session, _SHARED_PG, params))
+        return min(FEW_HOLDERS + 1, *(others[g] for g in range(len(rarity))))
     for kind, values in rarity:
         params = [brand_id, kind, *values, scored.candidate.customer_id, FEW_HOLDERS + 1]
         fewest = min(fewest, len(_query(session, _SHARED_SQL, params, values=len(values))))

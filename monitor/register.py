@@ -19,6 +19,10 @@ Nothing is committed here: `import_batches` yields the running report after each
 batch so the caller can commit (and show progress) between batches; a crash then
 loses at most the batch in flight, and importing the file again finishes the job.
 
+Re-index (`reindex_batches`, CLI `replywatch customers reindex`) rebuilds the keys of
+registers already stored when the rules of monitor.customer_keys change, batch by
+batch in customer id order; running it again after a crash finishes the job.
+
 Search (`search_customers`) looks up the same keys, never scans: an external id,
 e-mail, phone or order number exactly; a name by its words (any script, any order,
 one typo), a single word also as the start of a name word ("petr" finds Petrov).
@@ -45,6 +49,7 @@ from monitor.customer_keys import (
     normalise_email,
     normalise_order,
     normalise_phone,
+    pair_key,
 )
 from monitor.models import Brand, Customer, CustomerKey
 from monitor.names import words
@@ -61,6 +66,7 @@ __all__ = [
     "import_batches",
     "import_customers",
     "read_register",
+    "reindex_batches",
     "search_customers",
 ]
 
@@ -216,6 +222,41 @@ def _store(session: Session, brand_id: int, rows: list[RegisterRow], now: dateti
         _insert_keys(session, keys)
 
 
+def reindex_batches(*, session: Session, brand_id: int | None, batch_size: int = BATCH_SIZE) -> Iterator[int]:
+    """Rebuild the keys of a brand's customers (every brand's when None); yields how many are done so far.
+
+    For each batch of customers, in id order: their keys are deleted and filed anew by
+    the current rules. The caller commits between batches (a crash keeps the batches
+    done; keys of one customer are never half written within a committed batch).
+    """
+    done, last = 0, 0
+    columns = [_CUSTOMER.c.id, _CUSTOMER.c.brand_id, *(_CUSTOMER.c[name] for name in _KEYED)]
+    while True:
+        stmt = sa.select(*columns).where(_CUSTOMER.c.id > last).order_by(_CUSTOMER.c.id).limit(batch_size)
+        if brand_id is not None:
+            stmt = stmt.where(_CUSTOMER.c.brand_id == brand_id)
+        rows = session.execute(stmt).all()
+        if not rows:
+            return
+        # By range on the customer_id index: the keys of exactly this batch's customers.
+        delete = sa.delete(_KEY).where(_KEY.c.customer_id.between(rows[0].id, rows[-1].id))
+        if brand_id is not None:
+            delete = delete.where(_KEY.c.brand_id == brand_id)
+        session.execute(delete)
+        keys = [
+            (r.id, r.brand_id, kind, value)
+            for r in rows
+            for kind, value in customer_keys(
+                full_name=r.full_name, names=r.names, emails=r.emails, phones=r.phones, orders=r.orders
+            )
+        ]
+        if keys:
+            _insert_keys(session, keys)
+        done += len(rows)
+        last = rows[-1].id
+        yield done
+
+
 _COPIED = ("brand_id", "external_id", *_FIELDS, "created_at", "updated_at")
 
 
@@ -299,7 +340,7 @@ def search_customers(
     if any(c.isdigit() for c in text) and (order := normalise_order(text)):
         lookups.append((0, "order", {order}))
     parts = [w for w in name_words(text) if not w.initial]
-    exact = {f"{x}|{y}" for a, b in combinations(parts, 2) for x in a.sounds for y in b.sounds}
+    exact = {pair_key(x, y) for a, b in combinations(parts, 2) for x in a.sounds for y in b.sounds}
     near = {value for kind, value in lookup_keys(text) if kind == "sound"} - exact
     nicks = {value for kind, value in lookup_keys(text) if kind in ("nick", "initial")}
     lookups += [(1, "sound", exact), (2, "sound", near), (2, "nick", nicks), (3, "name", set(words(text)))]

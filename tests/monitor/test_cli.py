@@ -94,3 +94,20 @@ def test_reading_commands_on_an_empty_database_say_what_to_do(db_url: str) -> No
     assert code == 0 and "no sources in the database yet" in output
     code, output = run("mentions", "list", "--database", db_url)
     assert code == 0 and "no mentions yet" in output
+
+
+def test_customers_import_then_reindex(watch_list: Path, db_url: str, tmp_path: Path) -> None:
+    assert run("db", "upgrade", "--database", db_url)[0] == 0
+    assert run("poll", "--config", str(watch_list), "--database", db_url)[0] == 0  # the brand is in the database
+    register = tmp_path / "customers.csv"
+    register.write_text("id,name,phone\nC-1,Петров Иван,+79123456789\nC-2,Олена Сидоренко,\n", encoding="utf-8")
+    code, output = run("customers", "import", str(register), "--config", str(watch_list), "--database", db_url)
+    assert code == 0 and "2 created" in output
+    code, output = run("customers", "reindex", "--database", db_url)
+    assert code == 0 and "2 customers re-indexed" in output
+    code, output = run("customers", "reindex", "--database", db_url, "--brand", "acme")
+    assert code == 0 and "2 customers re-indexed for brand 'acme'" in output
+    code, output = run("customers", "reindex", "--database", db_url, "--brand", "nope")
+    assert code == 2 and "brand 'nope' is not in the database" in output
+    code, output = run("customers", "search", "Ivan Petrov", "--database", db_url)
+    assert code == 0 and "C-1" in output
