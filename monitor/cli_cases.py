@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitor.cli_common import ConfigOpt, DatabaseOpt, ago, err, fit_table, load, out, sessions_for
+from monitor.cli_common import ConfigOpt, DatabaseOpt, ago, err, fit_table, load, out, reindex_register, sessions_for
 from monitor.models import Brand
 
 customers_app = typer.Typer(help="The customer register: import it from your CRM, search it.", no_args_is_help=True)
@@ -97,28 +97,16 @@ def customers_reindex(
 
     Safe to run at any time and to run again: each batch is its own transaction.
     """
-    from monitor.models import Customer
-    from monitor.register import reindex_batches
-
     settings, _ = load(config, database, need_config=False)
     sessions = sessions_for(settings)
-    with sessions() as session:
-        brand_id = None
-        if brand is not None:
+    brand_id = None
+    if brand is not None:
+        with sessions() as session:
             brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == brand))
-            if brand_id is None:
-                err.print(f"[red]brand '{brand}' is not in the database[/]")
-                raise typer.Exit(2)
-        count = sa.select(sa.func.count()).select_from(Customer)
-        total = session.scalar(count if brand_id is None else count.where(Customer.brand_id == brand_id)) or 0
-        progress = Progress(TextColumn("[bold]re-indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
-        done = 0
-        with progress:
-            task = progress.add_task("reindex", total=total)
-            for done in reindex_batches(session=session, brand_id=brand_id):
-                session.commit()
-                progress.update(task, completed=done)
+        if brand_id is None:
+            err.print(f"[red]brand '{brand}' is not in the database[/]")
+            raise typer.Exit(2)
+    done = reindex_register(sessions, brand_id)
     out.print(f"{done} customers re-indexed" + (f" for brand '{brand}'" if brand else ""))
 
 

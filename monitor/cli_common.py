@@ -13,7 +13,15 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.config import Config, ConfigError, load_config
-from monitor.db import SessionFactory, describe_url, make_engine, make_session_factory, upgrade
+from monitor.db import (
+    SessionFactory,
+    current_revision,
+    describe_url,
+    keys_need_rebuild,
+    make_engine,
+    make_session_factory,
+    upgrade,
+)
 from monitor.logs import configure_logging
 from monitor.settings import Settings
 
@@ -29,6 +37,7 @@ __all__ = [
     "progress_bar",
     "read_config",
     "ready_database",
+    "reindex_register",
     "sessions_for",
 ]
 
@@ -64,11 +73,45 @@ def read_config(path: Path | None) -> Config:
 
 
 def ready_database(settings: Settings) -> None:
+    """Bring the schema to the newest version. A database from before the customer-key rules changed
+    stops at the revision before that change while its register's keys are rebuilt: a crash during the
+    rebuild leaves it there, and the next start rebuilds again (each batch is its own transaction)."""
+    url = settings.database_url
     try:
-        upgrade(settings.database_url)
+        engine = make_engine(url)
+        try:
+            stop = keys_need_rebuild(current_revision(engine))
+        finally:
+            engine.dispose()
+        if stop is not None:
+            upgrade(url, stop)
+            err.print("the register's lookup keys follow new matching rules: rebuilding them once")
+            done = reindex_register(sessions_for(settings), None)
+            err.print(f"{done} customers re-indexed")
+        upgrade(url)
     except Exception as exc:
-        err.print(f"[bold red]cannot prepare the database[/] {describe_url(settings.database_url)}: {exc}")
+        err.print(f"[bold red]cannot prepare the database[/] {describe_url(url)}: {exc}")
         raise typer.Exit(1) from None
+
+
+def reindex_register(sessions: SessionFactory, brand_id: int | None) -> int:
+    """Rebuild the lookup keys of a brand's register (every brand's when None) with a progress bar,
+    committing each batch; returns how many customers were done."""
+    import sqlalchemy as sa
+
+    from monitor.models import Customer
+    from monitor.register import reindex_batches
+
+    done = 0
+    with sessions() as session:
+        count = sa.select(sa.func.count()).select_from(Customer)
+        total = session.scalar(count if brand_id is None else count.where(Customer.brand_id == brand_id)) or 0
+        with progress_bar() as progress:
+            task = progress.add_task("re-indexing", total=total)
+            for done in reindex_batches(session=session, brand_id=brand_id):
+                session.commit()
+                progress.update(task, completed=done)
+    return done
 
 
 def ago(moment: datetime | None, now: datetime) -> str:

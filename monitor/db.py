@@ -21,10 +21,13 @@ from sqlmodel import Session
 
 __all__ = [
     "DEFAULT_URL",
+    "KEY_RULES_REVISION",
     "SessionFactory",
+    "current_revision",
     "describe_url",
     "epoch_seconds",
     "insert_many",
+    "keys_need_rebuild",
     "make_engine",
     "make_session_factory",
     "normalise_url",
@@ -128,6 +131,24 @@ def current_revision(engine: sa.Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+# The revision whose upgrade changed the rules of monitor.customer_keys: a database that was older
+# has keys filed by the old rules, rebuilt once after the upgrade (monitor.cli_common.ready_database).
+KEY_RULES_REVISION = "0009"
+
+
+def keys_need_rebuild(before: str | None) -> str | None:
+    """The revision to stop at and rebuild the register's keys before going on, when a database at
+    `before` (None: a new one, nothing filed) has keys filed by rules older than KEY_RULES_REVISION."""
+    from alembic.script import ScriptDirectory
+
+    if before is None:
+        return None
+    script = ScriptDirectory.from_config(_alembic_config("sqlite://"))
+    parent = script.get_revision(KEY_RULES_REVISION).down_revision
+    older = {r.revision for r in script.iterate_revisions(parent, "base")} if isinstance(parent, str) else set()
+    return parent if before in older else None
 
 
 def head_revision() -> str | None:

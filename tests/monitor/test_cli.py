@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.db import current_revision, head_revision, make_engine
 from tests.factories import rss
 from tests.loopback import LoopbackServer, static
 
@@ -111,3 +113,28 @@ def test_customers_import_then_reindex(watch_list: Path, db_url: str, tmp_path: 
     assert code == 2 and "brand 'nope' is not in the database" in output
     code, output = run("customers", "search", "Ivan Petrov", "--database", db_url)
     assert code == 0 and "C-1" in output
+
+
+def test_an_upgrade_past_the_key_rules_rebuilds_the_register_once(
+    watch_list: Path, db_url: str, tmp_path: Path
+) -> None:
+    """A database from before migration 0009 has keys filed by older rules: `db upgrade` rebuilds them
+    (here: keys lost and a stray one) before it reaches the newest schema, and only that once."""
+    assert run("poll", "--config", str(watch_list), "--database", db_url)[0] == 0
+    register = tmp_path / "customers.csv"
+    register.write_text("id,name,phone\nC-1,Петров Иван,+79123456789\nC-2,Олена Сидоренко,\n", encoding="utf-8")
+    assert run("customers", "import", str(register), "--config", str(watch_list), "--database", db_url)[0] == 0
+    engine = make_engine(db_url)
+    keys = sa.text("SELECT customer_id, brand_id, kind, value FROM customer_key ORDER BY 1, 2, 3, 4")
+    with engine.begin() as conn:
+        filed = conn.execute(keys).all()
+        conn.execute(sa.text("DELETE FROM customer_key WHERE kind = 'sound'"))
+        conn.execute(sa.text("INSERT INTO customer_key VALUES (1, 1, 'sound', 'old|rules')"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0008'"))
+    code, output = run("db", "upgrade", "--database", db_url)
+    assert code == 0 and "rebuilding them once" in output and "2 customers re-indexed" in output
+    with engine.connect() as conn:
+        assert conn.execute(keys).all() == filed and current_revision(engine) == head_revision()
+    code, output = run("db", "upgrade", "--database", db_url)
+    assert code == 0 and "re-indexed" not in output
+    engine.dispose()
