@@ -39,6 +39,7 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from monitor.customer_keys import (
@@ -177,14 +178,17 @@ def _store(session: Session, brand_id: int, rows: list[RegisterRow], now: dateti
     if not rows:
         return
     columns = [_CUSTOMER.c.id, _CUSTOMER.c.external_id, *(_CUSTOMER.c[name] for name in _FIELDS)]
-    existing = {
-        r.external_id: r
-        for r in session.execute(
-            sa.select(*columns).where(
-                _CUSTOMER.c.brand_id == brand_id, _CUSTOMER.c.external_id.in_([row.external_id for row in rows])
-            )
-        )
-    }
+    ids = [row.external_id for row in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        # The batch's ids as one array joined to the table, so that each id probes the unique index. As an
+        # IN list of 10,000 parameters, on a table not analyzed since the import began (autovacuum off, or
+        # behind a bulk load), PostgreSQL planned a sequential scan that compared every row with every id:
+        # four minutes a batch at 850,000 customers.
+        wanted = sa.func.unnest(sa.literal(ids, ARRAY(sa.String))).table_valued("eid").render_derived(name="wanted")
+        query = sa.select(*columns).join_from(wanted, _CUSTOMER, _CUSTOMER.c.external_id == wanted.c.eid)
+    else:
+        query = sa.select(*columns).where(_CUSTOMER.c.external_id.in_(ids))
+    existing = {r.external_id: r for r in session.execute(query.where(_CUSTOMER.c.brand_id == brand_id))}
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     rekey: dict[int, dict[str, Any]] = {}
