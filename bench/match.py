@@ -23,6 +23,10 @@
    mentions/s; CPU per mention of each matching process and of its PostgreSQL backend
    (/proc/<pid>/stat), and the same per customer for the import; peak RSS of each
    matching process and of the import.
+4. What any matcher could reach on this mix (bench/match_ceiling.py): for each
+   customer's mention, how many register people fit what it shows, from the
+   generator's knowledge of who wrote it; an upper bound on recall (one fits) and
+   top-3 (min(1, 3/k)), and the figures again by how many people fit.
 
 The database is a temporary SQLite file by default. A PostgreSQL URL is used as
 given: its schema `public` is DROPPED and recreated first, unless `--keep` names
