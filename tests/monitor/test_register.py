@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from monitor import register
 from monitor.customer_keys import customer_keys
 from monitor.db import SessionFactory, session_scope
 from monitor.models import Brand, Customer, CustomerKey
@@ -308,6 +309,22 @@ def test_batches_let_the_caller_commit_and_show_progress(sessions: SessionFactor
             session=session, brand_id=brand_id, rows=rows, now=NOW, default_region="RU", on_progress=progress.append
         )
     assert progress == [5]
+
+
+def test_a_large_import_leaves_the_planner_fresh_statistics(
+    sessions: SessionFactory, brand_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an import that created or changed ANALYZE_AFTER customers or more analyzes the register
+    with its last batch: the row counts the planner uses are the new ones (here 5; a truncated table has -1, never analyzed)."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("ANALYZE and pg_class are PostgreSQL's; SQLite plans without them here")
+    tuples = sa.text("SELECT relname, reltuples FROM pg_class WHERE relname IN ('customer', 'customer_key')")
+    monkeypatch.setattr(register, "ANALYZE_AFTER", 5)
+    load(sessions, brand_id, read("customers_utf8.csv"))
+    with engine.connect() as conn:
+        counted = {n: t for n, t in conn.execute(tuples)}
+    assert counted["customer"] == 5 and counted["customer_key"] > 50
 
 
 def test_import_never_commits(sessions: SessionFactory, brand_id: int) -> None:
