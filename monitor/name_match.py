@@ -117,21 +117,27 @@ _spelled: dict[str, Words] = {}
 def spelled(text: str) -> Words:
     """The name words of `text` with each as written («Ваня», not "vanya"), for reasons."""
     found = _spelled.get(text)
-    if found is None:
-        spell_all((text,))
-        found = _spelled[text]
-    return found
+    return found if found is not None else spell_all((text,))[text]
 
 
-def spell_all(texts: Iterable[str]) -> None:
-    """Split the names not seen yet into their words, all in one scan (monitor.names).
+def spell_all(texts: Iterable[str]) -> dict[str, Words]:
+    """The words of each name, those not seen yet split all in one scan (monitor.names).
 
     A case's candidates are mostly names never seen before; folding them together
-    costs less than one by one (measured: about half, per name, at 8 names).
+    costs less than one by one (measured: about half, per name, at 8 names). The answer
+    is returned, not only cached: the poller matches from several threads, and another
+    thread may clear the cache between a caller's split and its read.
     """
-    todo = [t for t in dict.fromkeys(texts) if t not in _spelled]
+    out: dict[str, Words] = {}
+    todo = []
+    for text in dict.fromkeys(texts):
+        found = _spelled.get(text)
+        if found is None:
+            todo.append(text)
+        else:
+            out[text] = found
     if not todo:
-        return
+        return out
     if len(_spelled) + len(todo) > _SPELLED_MAX:
         _spelled.clear()
     # A line break is never part of a word, so no word runs from one name into the next.
@@ -145,13 +151,14 @@ def spell_all(texts: Iterable[str]) -> None:
             if len(found) < 4:
                 found.append((folded[t], starts[t] - offset, ends[t] - offset))
             t += 1
-        out = []
+        parts = []
         for i, (word, start, stop) in enumerate(found):
             name = name_word(word, i, len(found))
             if name is not None and (name.sounds or name.initial):
-                out.append((name, text[start:stop]))
-        _spelled[text] = tuple(out)
+                parts.append((name, text[start:stop]))
+        out[text] = _spelled[text] = tuple(parts)
         offset = end + 1
+    return out
 
 
 def author(text: str) -> Author:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from monitor import names
+from monitor import name_match, names
 from monitor.names import Token, fold, fold_word, fold_words, skeleton, tokens, word_key, words
 
 
@@ -142,3 +142,19 @@ def test_one_megabyte_of_text() -> None:
     print(f"\nnames.tokens on 1 MB: {len(result)} words in {elapsed * 1000:.0f} ms")
     assert result[4].word == "akme"
     assert text[result[-1].start : result[-1].end] in chunk
+
+
+def test_a_name_is_spelled_even_when_another_thread_clears_the_cache_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poller matches from several threads; a full cache is cleared by whichever thread fills it. Here
+    every write is lost at once (a clear just after it): the words still come back, from the answer."""
+
+    class Forgetful(dict):
+        def __setitem__(self, key: str, value: object) -> None:
+            super().__setitem__(key, value)
+            self.clear()
+
+    monkeypatch.setattr(name_match, "_spelled", Forgetful())
+    words = name_match.spelled("Петров Иван")
+    assert [written for _, written in words] == ["Петров", "Иван"]
+    both = name_match.spell_all(["Олена Сидоренко", "Hayk Petrosyan"])
+    assert [w for _, w in both["Hayk Petrosyan"]] == ["Hayk", "Petrosyan"] and len(both) == 2
