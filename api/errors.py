@@ -10,11 +10,12 @@
     └── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
 Request validation errors become 422 with every failing field listed. A database that cannot be
 reached (down, restarting, out of connections) or that gave up on a statement (a deadlock, a lock
-timeout) is a 503 with Retry-After: the request can be sent again as it was.
+timeout) is a 503 with Retry-After (`unavailable`); any other database error is a bug, a 500.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
@@ -39,15 +41,40 @@ __all__ = [
     "install_error_handlers",
     "problem",
     "staff_action",
+    "unavailable",
 ]
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("replywatch.api")
 # Seconds a client is told to wait before sending a request again that met an unavailable database.
 RETRY_AFTER = 5
-# Errors of the database, not of the request (see the module docstring).
+# Errors that may mean the database is unavailable; `unavailable` decides, and the rest are bugs (500).
 UNAVAILABLE: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.TimeoutError, psycopg.OperationalError)
+# PostgreSQL SQLSTATEs of an unavailable server or a transaction to retry: connection exceptions (08…),
+# insufficient resources (53…: too many connections, disk full), shutting down or starting (57P01-57P03),
+# serialization failure, deadlock, lock not available.
+_RETRY_STATES = ("08", "53", "57P01", "57P02", "57P03", "40001", "40P01", "55P03")
+_SQLITE_BUSY = ("database is locked", "database is busy", "unable to open database file")
+
 T = TypeVar("T")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is down, overloaded or busy, not that a statement is wrong.
+
+    sqlite3.OperationalError is also a missing column or a syntax error, and psycopg's
+    OperationalError also a statement too complex or cancelled: those are bugs, not outages.
+    """
+    if isinstance(exc, sa.exc.TimeoutError | PoolTimeout):  # no connection free in time
+        return True
+    if isinstance(exc, sa.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        exc = exc.orig
+    if isinstance(exc, psycopg.Error):
+        state = exc.sqlstate
+        return state is None or state.startswith(_RETRY_STATES)  # None: no answer from a server at all
+    return isinstance(exc, sqlite3.OperationalError) and str(exc).startswith(_SQLITE_BUSY)
 
 
 class ApiError(Exception):
@@ -109,6 +136,11 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("api.unhandled", path=request.url.path, exc_info=exc)
+    return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -132,6 +164,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not unavailable(exc):
+            return await _unexpected(request, exc)
         log.warning("api.database_unavailable", path=request.url.path, error=type(exc).__name__, detail=str(exc)[:300])
         detail = "the database is unavailable (down, restarting or out of connections); send the request again"
         response = problem(503, detail, slug="database-unavailable", instance=request.url.path)
@@ -141,10 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("api.unhandled", path=request.url.path)
-        return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path)
+    app.add_exception_handler(Exception, _unexpected)
 
 
 def staff_action(action: Callable[[], T]) -> T:

@@ -159,3 +159,33 @@ def test_an_unreachable_database_is_a_503_to_retry_not_a_500(client: TestClient)
             if path.startswith("/api/"):
                 assert "503" in operation["responses"], f"{method} {path}"
     dead.dispose()
+
+
+def test_only_an_unavailable_database_is_a_503_other_database_errors_are_bugs() -> None:
+    """sqlite3 and psycopg put outages and wrong SQL under the same OperationalError: only the outages,
+    deadlocks and lock timeouts say "send it again"; a missing column must stay a logged 500."""
+    import sqlite3
+
+    import psycopg
+    import sqlalchemy as sa
+    from psycopg_pool import PoolTimeout
+
+    from api.errors import unavailable
+
+    def wrapped(orig: Exception, invalidated: bool = False) -> sa.exc.DBAPIError:
+        return sa.exc.OperationalError("SELECT 1", {}, orig, connection_invalidated=invalidated)
+
+    with sqlite3.connect(":memory:") as conn:
+        try:
+            conn.execute("SELECT no_such_column FROM sqlite_master")
+        except sqlite3.OperationalError as exc:
+            missing = exc
+    assert not unavailable(wrapped(missing)) and unavailable(wrapped(missing, invalidated=True))
+    assert unavailable(wrapped(sqlite3.OperationalError("database is locked")))
+    assert unavailable(wrapped(psycopg.OperationalError("connection refused")))  # no server answered: no SQLSTATE
+    for outage in (psycopg.errors.AdminShutdown, psycopg.errors.TooManyConnections, psycopg.errors.DeadlockDetected,
+                   psycopg.errors.LockNotAvailable, psycopg.errors.SerializationFailure):  # fmt: skip
+        assert unavailable(wrapped(outage("x"))), outage
+    for bug in (psycopg.errors.QueryCanceled, psycopg.errors.StatementTooComplex, psycopg.errors.ProgramLimitExceeded):
+        assert not unavailable(wrapped(bug("x"))), bug
+    assert unavailable(PoolTimeout("no connection in 10 s")) and unavailable(sa.exc.TimeoutError("QueuePool limit"))
