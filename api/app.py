@@ -41,9 +41,6 @@ def create_app(
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessions = make_session_factory(engine)
-        app.state.read_pool = read_pool = open_read_pool(engine)
-        if read_pool is not None:
-            await read_pool.open(wait=False)
         app.state.tokens = TokenCache()
         app.state.schema_head = head_revision()
         app.state.config = config
@@ -52,6 +49,10 @@ def create_app(
         poller = Poller(config=config, sessions=app.state.sessions, fetcher=fetcher)
         app.state.poller = poller
         counts = await poller.sync()
+        # Opened last, once nothing else can fail to start: a refused start leaves no pool behind.
+        app.state.read_pool = read_pool = open_read_pool(engine)
+        if read_pool is not None:
+            await read_pool.open(wait=False)
         if run_worker:
             poller.start()
         log.info(

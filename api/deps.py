@@ -22,6 +22,7 @@ import psycopg
 import sqlalchemy as sa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 from sqlmodel import Session
 
@@ -159,7 +160,9 @@ def open_read_pool(engine: sa.Engine, size: int = 4, timeout: float = 10.0) -> A
     """
     if engine.dialect.name != "postgresql":
         return None
-    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    # Built from the URL's parts, not its text: a URL renders a password with a space unescaped.
+    url = engine.url
+    conninfo = make_conninfo(**url.translate_connect_args(username="user", database="dbname"), **url.query)
     return AsyncConnectionPool(
         conninfo,
         min_size=1,

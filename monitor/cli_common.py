@@ -86,7 +86,11 @@ def ready_database(settings: Settings) -> None:
         if stop is not None:
             upgrade(url, stop)
             err.print("the register's lookup keys follow new matching rules: rebuilding them once")
-            done = reindex_register(sessions_for(settings), None)
+            rebuild = make_engine(url)
+            try:
+                done = reindex_register(make_session_factory(rebuild), None)
+            finally:
+                rebuild.dispose()  # `serve` and `worker` go on for days: no idle connection left behind
             err.print(f"{done} customers re-indexed")
         upgrade(url)
     except Exception as exc:
