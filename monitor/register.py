@@ -233,27 +233,38 @@ def _store(session: Session, brand_id: int, rows: list[RegisterRow], now: dateti
         _insert_keys(session, keys)
 
 
+_DELETE_KEYS_PG = sa.text(
+    "DELETE FROM customer_key AS k USING unnest(CAST(:ids AS integer[])) AS batch(id) WHERE k.customer_id = batch.id"
+)
+
+
 def reindex_batches(*, session: Session, brand_id: int | None, batch_size: int = BATCH_SIZE) -> Iterator[int]:
     """Rebuild the keys of a brand's customers (every brand's when None); yields how many are done so far.
 
     For each batch of customers, in id order: their keys are deleted and filed anew by
     the current rules. The caller commits between batches (a crash keeps the batches
     done; keys of one customer are never half written within a committed batch).
+
+    Safe beside an import or another rebuild (PostgreSQL): the batch's customer rows are
+    locked (FOR UPDATE), so an import changing one of them waits, or is waited for and its
+    new values are the ones re-keyed; a customer committed meanwhile is not in the batch,
+    and only the keys of the batch's own customers are deleted.
     """
     done, last = 0, 0
     columns = [_CUSTOMER.c.id, _CUSTOMER.c.brand_id, *(_CUSTOMER.c[name] for name in _KEYED)]
+    postgresql = session.get_bind().dialect.name == "postgresql"
     while True:
         stmt = sa.select(*columns).where(_CUSTOMER.c.id > last).order_by(_CUSTOMER.c.id).limit(batch_size)
         if brand_id is not None:
             stmt = stmt.where(_CUSTOMER.c.brand_id == brand_id)
-        rows = session.execute(stmt).all()
+        rows = session.execute(stmt.with_for_update()).all()
         if not rows:
             return
-        # By range on the customer_id index: the keys of exactly this batch's customers.
-        delete = sa.delete(_KEY).where(_KEY.c.customer_id.between(rows[0].id, rows[-1].id))
-        if brand_id is not None:
-            delete = delete.where(_KEY.c.brand_id == brand_id)
-        session.execute(delete)
+        ids = [r.id for r in rows]
+        if postgresql:  # the ids as one array joined to the index (as in _store: no IN list of 10,000)
+            session.execute(_DELETE_KEYS_PG, {"ids": ids})
+        else:
+            session.execute(sa.delete(_KEY).where(_KEY.c.customer_id.in_(ids)))
         keys = [
             (r.id, r.brand_id, kind, value)
             for r in rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -268,6 +269,43 @@ def test_reindex_files_every_customer_under_the_current_keys(sessions: SessionFa
     with session_scope(sessions) as session:  # and the customer is found again by the name
         found = search_customers(session=session, brand_id=brand_id, query="Ivan Petrov", limit=3)
         assert [c.external_id for c in found][:1] == ["C-001"]
+
+
+def test_two_rebuilds_at_once_neither_fails_nor_loses_a_key(sessions: SessionFactory, brand_id: int) -> None:
+    """An API process and a worker both upgrading past 0009 rebuild the same register at once (PostgreSQL:
+    a batch's customers are locked, so the second waits, then re-files what the first filed)."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: two rebuilds cannot interleave")
+    names = ["Петров Иван", "Олена Сидоренко", "Hayk Petrosyan", "Jürgen Müller", "Алесь Карпович", "Emma Brown"]
+    text = "id,name,phone\n" + "".join(f"R-{i},{names[i % 6]},+7912{i:07d}\n" for i in range(600))
+    load(sessions, brand_id, list(read_register(text.encode())))
+    stored = customers(sessions)
+    expected = {ext: customer_keys(full_name=c.full_name, names=c.names, emails=c.emails, phones=c.phones,
+                                   orders=c.orders) for ext, c in stored.items()}  # fmt: skip
+    errors: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            with sessions() as session:  # as the CLI does: a commit per batch
+                for _ in reindex_batches(session=session, brand_id=brand_id, batch_size=40):
+                    session.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rebuild) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    with session_scope(sessions) as session:
+        stmt = sa.select(Customer.external_id, CustomerKey.kind, CustomerKey.value).join(
+            Customer, Customer.id == CustomerKey.customer_id
+        )
+        filed: dict[str, set[tuple[str, str]]] = {}
+        for ext, kind, value in session.execute(stmt):
+            filed.setdefault(ext, set()).add((kind, value))
+    assert filed == expected
 
 
 def test_a_phone_without_country_code_is_read_at_import_in_the_brands_country(
