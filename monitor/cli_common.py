@@ -43,6 +43,8 @@ __all__ = [
 
 out = Console()
 err = Console(stderr=True)
+# PostgreSQL advisory lock key of ready_database (any fixed number; "rwready" in ASCII).
+_UPGRADE_LOCK = 0x72777265616479
 
 ConfigOpt = Annotated[
     Path | None,
@@ -80,19 +82,22 @@ def ready_database(settings: Settings) -> None:
     try:
         engine = make_engine(url)
         try:
-            stop = keys_need_rebuild(current_revision(engine))
+            with engine.connect() as lock:
+                if engine.dialect.name == "postgresql":
+                    # One process at a time (an API and a worker started together): the second waits,
+                    # then finds the schema current and nothing to rebuild. Held by this connection
+                    # until it is closed below, whatever the upgrade's own transactions do.
+                    lock.exec_driver_sql(f"SELECT pg_advisory_lock({_UPGRADE_LOCK})")
+                    lock.commit()
+                stop = keys_need_rebuild(current_revision(engine))
+                if stop is not None:
+                    upgrade(url, stop)
+                    err.print("the register's lookup keys follow new matching rules: rebuilding them once")
+                    done = reindex_register(make_session_factory(engine), None)
+                    err.print(f"{done} customers re-indexed")
+                upgrade(url)
         finally:
-            engine.dispose()
-        if stop is not None:
-            upgrade(url, stop)
-            err.print("the register's lookup keys follow new matching rules: rebuilding them once")
-            rebuild = make_engine(url)
-            try:
-                done = reindex_register(make_session_factory(rebuild), None)
-            finally:
-                rebuild.dispose()  # `serve` and `worker` go on for days: no idle connection left behind
-            err.print(f"{done} customers re-indexed")
-        upgrade(url)
+            engine.dispose()  # `serve` and `worker` go on for days: no idle connection left behind
     except Exception as exc:
         err.print(f"[bold red]cannot prepare the database[/] {describe_url(url)}: {exc}")
         raise typer.Exit(1) from None

@@ -138,3 +138,26 @@ def test_an_upgrade_past_the_key_rules_rebuilds_the_register_once(
     code, output = run("db", "upgrade", "--database", db_url)
     assert code == 0 and "re-indexed" not in output
     engine.dispose()
+
+
+def test_preparing_the_database_waits_for_another_process_doing_it(db_url: str) -> None:
+    """PostgreSQL: an API and a worker started together prepare the database one after the other."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("an advisory lock is PostgreSQL's; SQLite serialises writers itself")
+    import threading
+
+    from monitor.cli_common import _UPGRADE_LOCK, ready_database
+    from monitor.settings import Settings
+
+    engine = make_engine(db_url)
+    finished = threading.Event()
+    with engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_advisory_lock({_UPGRADE_LOCK})")
+        worker = threading.Thread(target=lambda: (ready_database(Settings(database_url=db_url)), finished.set()))
+        worker.start()
+        assert not finished.wait(1.5)  # still waiting for the other process
+        other.exec_driver_sql(f"SELECT pg_advisory_unlock({_UPGRADE_LOCK})")
+        other.commit()
+    worker.join(timeout=60)
+    assert finished.is_set()
+    engine.dispose()
