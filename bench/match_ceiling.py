@@ -35,7 +35,7 @@ Query = tuple[Person, str, str, list[str], bool]  # the customer, the form signe
 
 def _name_keys(p: Person) -> list[tuple[str, ...]]:
     out = []
-    for where in ("", p.city or ""):  # "" is anywhere
+    for where in ("", p.city) if p.city else ("",):  # "" is anywhere; a person without a city counts once
         out += [("full", p.given, p.family, where), ("given", p.given, where),
                 ("given+initial", p.given, p.family[:1], where)]  # fmt: skip
     return out
