@@ -59,8 +59,8 @@ def fits(people: list[Person], queries: list[Query]) -> list[int]:
     phones: dict[str, list[Person]] = {}
     emails: collections.Counter[str] = collections.Counter()
     handles: collections.Counter[str] = collections.Counter()
-    for p, form, author, _tags, city_named in queries:
-        key = _name_key(p, form, author, city_named)
+    keys = [_name_key(p, form, author, city_named) for p, form, author, _, city_named in queries]
+    for (p, *_), key in zip(queries, keys, strict=True):
         if key is not None:
             names[key] = 0
         if p.phones:
@@ -82,8 +82,7 @@ def fits(people: list[Person], queries: list[Query]) -> list[int]:
         if person.handle in handles:
             handles[person.handle] += 1
     out = []
-    for p, form, author, tags, city_named in queries:
-        key = _name_key(p, form, author, city_named)
+    for (p, form, author, tags, _), key in zip(queries, keys, strict=True):
         if "order" in tags or ("email" in tags and emails[p.emails[0]] == 1):
             k = 1
         elif form == "alias" and p.handle and author == p.handle:
