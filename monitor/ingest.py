@@ -31,7 +31,6 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from monitor.dedupe import index_mention, signature
 from monitor.language import detect_language, settle_without_model
 from monitor.models import CaseEvent, Mention, MentionRevision
 from monitor.replies import check_shown_replies
@@ -319,11 +318,15 @@ def _revise(session: Session, mention: Mention, item: Normalised, now: datetime,
         mention.replies = item.replies
     mention.language = language
     if mention.case_id is not None and mention.brand_id is not None:
+        # Imported here, not at the top: the parse workers' fork server preloads this module for
+        # prepare_mentions, and monitor.dedupe would bring datasketch and scipy (0.4 s, their memory) to it.
+        from monitor.dedupe import index_mention, signature
+
         # Edits are rare (a handful per poll at most), so the MinHash is made here, in the transaction.
         sig = signature(item.title, item.body, brand_id=mention.brand_id)
         index_mention(session=session, mention_id=mention.id or 0, signature=sig)
-        session.add(CaseEvent(case_id=mention.case_id, at=now, actor="system", kind="mention.edited",
-                              mention_id=mention.id, data={"revision": mention.revision}))  # fmt: skip
+        session.add(CaseEvent(case_id=mention.case_id, at=now, kind="mention.edited", mention_id=mention.id,
+                              data={"revision": mention.revision}))  # actor: CaseEvent's default, "system"  # fmt: skip
 
 
 def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
