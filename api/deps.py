@@ -33,8 +33,8 @@ from monitor.scheduler import Poller
 from monitor.tokens import Principal, authenticate, digest, has_role
 
 __all__ = [
-    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "open_read_pool",
-    "read", "read_async", "read_connection", "require",
+    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "libpq_conninfo",
+    "open_read_pool", "read", "read_async", "read_connection", "require",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -148,6 +148,12 @@ async def read_connection(request: Request, work: Callable[[sa.Connection], T]) 
     return await anyio.to_thread.run_sync(run)
 
 
+def libpq_conninfo(url: sa.URL) -> str:
+    """The libpq connection string of a SQLAlchemy URL, built from its parts, not its text: a URL
+    renders a password with a space unescaped, and psycopg refuses that string."""
+    return make_conninfo(**url.translate_connect_args(username="user", database="dbname"), **url.query)
+
+
 def open_read_pool(engine: sa.Engine, size: int = 4, timeout: float = 10.0) -> AsyncConnectionPool[Any] | None:
     """On PostgreSQL, a pool of psycopg async connections in autocommit for `read_async`; None on SQLite.
 
@@ -160,11 +166,8 @@ def open_read_pool(engine: sa.Engine, size: int = 4, timeout: float = 10.0) -> A
     """
     if engine.dialect.name != "postgresql":
         return None
-    # Built from the URL's parts, not its text: a URL renders a password with a space unescaped.
-    url = engine.url
-    conninfo = make_conninfo(**url.translate_connect_args(username="user", database="dbname"), **url.query)
     return AsyncConnectionPool(
-        conninfo,
+        libpq_conninfo(engine.url),
         min_size=1,
         max_size=size,
         timeout=timeout,

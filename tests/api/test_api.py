@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from psycopg_pool import PoolTimeout
 
 from api.app import create_app
+from api.errors import unavailable
 from monitor.db import head_revision, make_engine, make_session_factory
 from monitor.settings import Settings
 from tests.factories import authorize, feed_config, rss
@@ -164,13 +169,6 @@ def test_an_unreachable_database_is_a_503_to_retry_not_a_500(client: TestClient)
 def test_only_an_unavailable_database_is_a_503_other_database_errors_are_bugs() -> None:
     """sqlite3 and psycopg put outages and wrong SQL under the same OperationalError: only the outages,
     deadlocks and lock timeouts say "send it again"; a missing column must stay a logged 500."""
-    import sqlite3
-
-    import psycopg
-    import sqlalchemy as sa
-    from psycopg_pool import PoolTimeout
-
-    from api.errors import unavailable
 
     def wrapped(orig: Exception, invalidated: bool = False) -> sa.exc.DBAPIError:
         return sa.exc.OperationalError("SELECT 1", {}, orig, connection_invalidated=invalidated)

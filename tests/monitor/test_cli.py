@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.cli_common import _UPGRADE_LOCK, ready_database
 from monitor.db import current_revision, head_revision, make_engine
+from monitor.settings import Settings
 from tests.factories import rss
 from tests.loopback import LoopbackServer, static
 
@@ -144,11 +147,6 @@ def test_preparing_the_database_waits_for_another_process_doing_it(db_url: str) 
     """PostgreSQL: an API and a worker started together prepare the database one after the other."""
     if not db_url.startswith("postgresql"):
         pytest.skip("an advisory lock is PostgreSQL's; SQLite serialises writers itself")
-    import threading
-
-    from monitor.cli_common import _UPGRADE_LOCK, ready_database
-    from monitor.settings import Settings
-
     engine = make_engine(db_url)
     finished = threading.Event()
     with engine.connect() as other:
