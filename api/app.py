@@ -11,13 +11,13 @@ from fastapi import Depends, FastAPI
 from api.deps import TokenCache, get_caller, open_read_pool
 from api.errors import install_error_handlers
 from api.routers import alerts, cases, customers, drafts, health, mentions, reports, sources, tokens
+from monitor.cases.lifecycle import desk_rules
 from monitor.config import Config, load_config
-from monitor.db import describe_url, head_revision, make_engine, make_session_factory
-from monitor.desk import desk_rules
-from monitor.drafts import templates_of
-from monitor.logs import configure_logging
-from monitor.scheduler import Poller
-from monitor.settings import Settings
+from monitor.core.db import describe_url, head_revision, make_engine, make_session_factory
+from monitor.core.logs import configure_logging
+from monitor.core.settings import Settings
+from monitor.desk.drafts import templates_of
+from monitor.worker.poller import Poller
 from sources.http import Fetcher
 
 __all__ = ["app_from_environment", "create_app"]
@@ -94,8 +94,10 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """The API as `replywatch serve --workers N` starts it in each process: settings and watch list from
-    REPLYWATCH_DATABASE_URL and REPLYWATCH_CONFIG, no poller (it runs apart)."""
+    """The API as `replywatch serve` and `demo` start it, by its import string (monitor.cli.main.APP_FACTORY): settings and
+    watch list from REPLYWATCH_DATABASE_URL and REPLYWATCH_CONFIG, the poller only with REPLYWATCH_RUN_WORKER.
+
+    The CLI names the app instead of importing it, as any ASGI server does, so monitor never imports api."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(load_config(settings.config), settings)
+    return create_app(load_config(settings.config), settings, run_worker=settings.run_worker)

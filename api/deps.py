@@ -28,9 +28,9 @@ from sqlmodel import Session
 
 from api.errors import Forbidden, Unauthorized
 from monitor.config import Config
-from monitor.db import SessionFactory
-from monitor.scheduler import Poller
-from monitor.tokens import Principal, authenticate, digest, has_role
+from monitor.core.db import SessionFactory
+from monitor.desk.tokens import Principal, authenticate, digest, has_role
+from monitor.worker.poller import Poller
 
 __all__ = [
     "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "libpq_conninfo",

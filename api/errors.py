@@ -184,7 +184,7 @@ def staff_action(action: Callable[[], T]) -> T:
     LookupError → 404, PermissionError → 403, CaseError → 409 when it is a conflict with
     the case's state, else 400.
     """
-    from monitor.desk import CaseError  # the domain's error; monitor never imports api
+    from monitor.cases.lifecycle import CaseError  # the domain's error; monitor never imports api
 
     try:
         return action()

@@ -47,9 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.poll import prepare_database
 from monitor.alerts.runner import AlertRunner
 from monitor.config import Config, parse_config
-from monitor.db import make_engine, make_session_factory, session_scope
-from monitor.events import emit
-from monitor.logs import configure_logging
+from monitor.core.db import make_engine, make_session_factory, session_scope
+from monitor.core.logs import configure_logging
+from monitor.models.events import emit
 
 SECRET = "bench-secret-0123456789"
 

@@ -4,14 +4,14 @@
                                   [--concurrency 32] [--seconds 15] [--profile] [--keep PATH] [--reuse]
                                   [--json PATH]
 
-1. Fills a fresh database (schema by `monitor.db.upgrade`, rows by bench/api_data.py) with
+1. Fills a fresh database (schema by `monitor.core.db.upgrade`, rows by bench/api_data.py) with
    `--cases` cases and their mentions, timelines and replies: a temporary SQLite file by default.
    With a PostgreSQL URL the database is created if missing and its schema `public` is DROPPED
    and recreated: use a dedicated one (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/replywatch_bench).
    `--keep PATH` puts the SQLite file there and keeps it; `--reuse` skips the fill when the
    database already holds `--cases` cases (to iterate on the API; the sweep commits one run, so
    a reused database has its ~1% moment further on).
-2. Times `monitor.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when about 1%
+2. Times `monitor.cases.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when about 1%
    of the cases' clocks flip (NOW moved on until that many marks have passed): three runs each,
    the first two rolled back (sweep + flush), the last committed.
 3. Starts the real app under uvicorn in its own process on 127.0.0.1, as `replywatch serve
@@ -62,10 +62,10 @@ import sqlalchemy as sa
 
 from bench.api_data import NOW, bench_config, config_text, fill
 from bench.poll import machine_facts, prepare_database
-from monitor.db import make_engine, make_session_factory, session_scope, upgrade
+from monitor.cases.sla import sweep
+from monitor.core.db import make_engine, make_session_factory, session_scope, upgrade
+from monitor.desk.tokens import create_token
 from monitor.models import Case
-from monitor.sla import sweep
-from monitor.tokens import create_token
 
 HERE = Path(__file__).resolve().parent
 TARGET_LIST_P99_MS = 50.0
@@ -88,7 +88,7 @@ class Server:
             self.port = s.getsockname()[1]
         env = {**os.environ, "REPLYWATCH_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE.parent)}
         self.log = log_path.open("w")
-        command = [sys.executable, "-c", "from monitor.cli import main; main()", "serve", "--config", str(config_path),
+        command = [sys.executable, "-c", "from monitor.cli.main import main; main()", "serve", "--config", str(config_path),
                    "--database", url, "--port", str(self.port), "--workers", str(workers)]  # fmt: skip
         self.proc = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"

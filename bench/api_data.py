@@ -1,6 +1,6 @@
 """The case queue bench/api.py measures: N cases with their mentions, timelines and replies, bulk-loaded.
 
-The rows look like what the desk makes (monitor.cases, monitor.desk, monitor.replies), so the
+The rows look like what the desk makes (monitor.cases.pipeline, monitor.cases.lifecycle, monitor.desk.replies), so the
 API reads realistic shapes, but they are written straight into the tables: executemany on
 SQLite, COPY on PostgreSQL. Building them through the services would take an hour for 200,000
 cases.
@@ -19,7 +19,7 @@ What the generator makes, all from one seed, at a fixed moment NOW:
   deadlines fall about 10 days either side of NOW; first-response ones fall from 12 days
   before to 3 days after;
 - clock states as a sweep at NOW leaves them: a sweep at NOW flips nothing.
-- search_text is built as monitor.cases builds it (`searchable`, capped at SEARCH_CAP).
+- search_text is built as monitor.cases.pipeline builds it (`searchable`, capped at SEARCH_CAP).
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.dedupe_pairs import CORPUS, EDITS, LANGS, Post, _person, templated
-from monitor.cases import SEARCH_CAP, searchable
+from monitor.cases.pipeline import SEARCH_CAP, searchable
 from monitor.config import Config, parse_config
-from monitor.db import make_session_factory, session_scope
-from monitor.desk_models import Reply
+from monitor.core.db import make_session_factory, session_scope
+from monitor.ingest.polling import sync_config
 from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Source, UtcDateTime
-from monitor.polling import sync_config
+from monitor.models.desk import Reply
 
 __all__ = ["NOW", "FillStats", "bench_config", "config_text", "fill"]
 
@@ -54,7 +54,7 @@ LANG_WEIGHTS = {"ru": 40, "en": 20, "de": 12, "uk": 10, "hy": 9, "be": 9}
 STATUSES = {"new": 50, "acknowledged": 15, "in_progress": 15, "resolved": 6, "closed": 10, "dismissed": 3, "merged": 1}
 PRIORITIES = {"low": 15, "normal": 55, "high": 22, "urgent": 8}
 CATEGORIES = {"delivery": 30, "defect": 22, "refund": 18, "staff": 8, "billing": 8, "website": 6, "other": 8}
-# Wall-clock spans of the default SLA targets (monitor.sla.SlaConfig): first response, resolution.
+# Wall-clock spans of the default SLA targets (monitor.cases.sla.SlaConfig): first response, resolution.
 TARGETS = {
     "urgent": (timedelta(hours=1), timedelta(days=1)),
     "high": (timedelta(hours=2), timedelta(days=2)),
@@ -212,7 +212,7 @@ class Generator:
             mentions.append(self._mention(case_id, brand, sites[1], copy, author, lang, seen, "duplicate"))
         title = (post.title or " ".join(post.body.split())[:120])[:300]
         text = ""
-        for m in mentions:  # as monitor.cases._add_to_case builds it
+        for m in mentions:  # as monitor.cases.pipeline._add_to_case builds it
             if len(text) < SEARCH_CAP:
                 more = searchable(title if not text else None, m["author"], m["title"], m["body"])
                 text = f"{text} {more}".strip()[:SEARCH_CAP]
@@ -289,7 +289,7 @@ class Generator:
 
 
 def _clock(risk: datetime, due: datetime) -> str:
-    """A running clock's state after a sweep at NOW (monitor.sla.sweep)."""
+    """A running clock's state after a sweep at NOW (monitor.cases.sla.sweep)."""
     return "breached" if due <= NOW else "at_risk" if risk <= NOW else "running"
 
 

@@ -61,9 +61,9 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dedupe_pairs import EDITS, Filler, Post, labelled_pairs, templated
+from monitor.cases.dedupe import BANDS, compare, find_duplicate, min_shared_bands, signature, stored_marks
 from monitor.config import DedupeConfig
-from monitor.db import describe_url, head_revision, make_engine, make_session_factory, session_scope
-from monitor.dedupe import BANDS, compare, find_duplicate, min_shared_bands, signature, stored_marks
+from monitor.core.db import describe_url, head_revision, make_engine, make_session_factory, session_scope
 from monitor.models import Brand, Case, Mention, MentionBand, MentionSignature, Source
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.match_ceiling import ceiling, fits
 from bench.people import NICKNAMES, PET, Person, Population, handle, latin, typo
 from monitor.config import CustomerLinkConfig
-from monitor.db import make_engine, make_session_factory, session_scope, upgrade
+from monitor.core.db import make_engine, make_session_factory, session_scope, upgrade
 from monitor.models import Brand, Customer
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -209,7 +209,7 @@ def generate(customers: int, mentions: int, seed: int) -> tuple[bytes, list[dict
 
 
 def run_import(url: str, path: str, queue: Any) -> None:
-    from monitor.register import import_batches, read_register
+    from monitor.customers.register import import_batches, read_register
 
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -247,7 +247,7 @@ def run_import(url: str, path: str, queue: Any) -> None:
 
 
 def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]], queue: Any) -> None:
-    from monitor.linking import find_candidates
+    from monitor.customers.candidates import find_candidates
 
     engine = make_engine(url)
     factory = make_session_factory(engine)

@@ -2,7 +2,7 @@
 
 Six cultures (ru 40%, uk 15%, de 15%, en 12%, hy 10%, be 8%). Given names are drawn
 from real lists with rough frequencies (some of them, and some pet names, are not in
-monitor.given_names on purpose). Family names: a few hundred real ones per culture
+monitor.customers.given_names on purpose). Family names: a few hundred real ones per culture
 first, then a long tail of made-up ones (syllables + the culture's suffixes), drawn
 Zipf-like (p ∝ 1/(rank+10)^1.05), so common names repeat the way Ivanov or Müller
 do and most names are rare. Women get the feminine form where the language has one.

@@ -6,7 +6,7 @@
 
 A feed server (bench/feedserver.py) runs in its own process and serves N distinct RSS 2.0
 feeds of `--items` items (~2 KB of ru/de/en complaint text each) with strong ETags. The
-poller (monitor.scheduler.Poller as `replywatch worker` builds it; it logs in logfmt, into a
+poller (monitor.worker.poller.Poller as `replywatch worker` builds it; it logs in logfmt, into a
 file) polls a watch list of those N feeds on a fresh database. Before each round the
 sources are made due, and `Poller.run_due()` is timed:
 
@@ -62,7 +62,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from monitor.config import Config, parse_config
-from monitor.db import (
+from monitor.core.db import (
     SessionFactory,
     describe_url,
     make_engine,
@@ -71,9 +71,9 @@ from monitor.db import (
     session_scope,
     upgrade,
 )
-from monitor.logs import configure_logging
+from monitor.core.logs import configure_logging
 from monitor.models import Mention, Source
-from monitor.scheduler import Poller, PollResult
+from monitor.worker.poller import Poller, PollResult
 
 HERE = Path(__file__).resolve().parent
 # Targets on a 2-core machine (docs/PERFORMANCE.md).
@@ -296,20 +296,20 @@ async def run_round(
 # Each sample goes to the first bucket whose marker is anywhere in its stack (order matters:
 # language detection runs inside prepare_mentions, and inside ingest when a language is missing).
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("language detection (monitor/language.py, lingua)", ("/monitor/language.py",)),
+    ("language detection (monitor/ingest/language.py, lingua)", ("/monitor/language.py",)),
     ("feedparser", ("/feedparser/",)),
     ("text cleaning (sources/text.py: html_to_text, clean_text)", ("/sources/text.py",)),
     ("RSS reader (sources/rss.py, lxml)", ("/sources/rss.py",)),
     ("feed adapter, rest (sources/feed.py, sources/values.py)", ("/sources/feed.py", "/sources/values.py")),
     ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/", "prepare_mentions (/")),
-    ("ingest: SQL and ORM (monitor/ingest.py)", ("/monitor/ingest.py",)),
-    ("poll record, claim, commit (monitor/polling.py, session)", ("/monitor/polling.py", "/sqlalchemy/")),
+    ("ingest: SQL and ORM (monitor/ingest/store.py)", ("/monitor/ingest.py",)),
+    ("poll record, claim, commit (monitor/ingest/polling.py, session)", ("/monitor/polling.py", "/sqlalchemy/")),
     ("process pool: pickling and queues", ("/concurrent/futures/process.py", "/multiprocessing/")),
     ("fetch: httpx/httpcore/anyio/h11", ("/httpx/", "/httpcore/", "/anyio/", "/h11/")),
     ("fetch: sources/http.py, content.py (decode, robots, politeness)", ("/sources/http.py", "/sources/content.py")),
     ("logging (structlog)", ("/structlog/",)),
     ("metrics (prometheus_client)", ("/prometheus_client/",)),
-    ("scheduler glue (monitor/scheduler.py, sources/base.py)", ("/monitor/scheduler.py", "/sources/base.py")),
+    ("scheduler glue (monitor/worker/poller.py, sources/base.py)", ("/monitor/scheduler.py", "/sources/base.py")),
     ("asyncio event loop", ("/asyncio/",)),
 ]
 # Leaf frames that mean "waiting", in case py-spy's idle detection lets one through.

@@ -27,11 +27,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.poll import prepare_database
-from monitor.coverage import roll_up
-from monitor.db import make_engine, make_session_factory
+from monitor.core.db import make_engine, make_session_factory
 from monitor.models import Brand, Case, Mention, Poll, PollDay, Source
-from monitor.report_render import render
-from monitor.reports import coverage_report
+from monitor.reports.coverage import roll_up
+from monitor.reports.render import render
+from monitor.reports.report import coverage_report
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 DAYS = 90

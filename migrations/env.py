@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the URL given by monitor.db.upgrade."""
+"""Alembic environment: runs migrations on the URL given by monitor.core.db.upgrade."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-import monitor.alerts.models
-import monitor.desk_models
-import monitor.models  # noqa: F401
-from monitor.db import make_engine
+import monitor.models  # noqa: F401  (every table, on one metadata)
+from monitor.core.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -75,7 +75,7 @@ class Validators:
 
 @dataclass(frozen=True, slots=True)
 class SourceSpec:
-    """What an adapter needs to know of a source (built from sources.yaml by monitor.config)."""
+    """What an adapter needs to know of a source (built from sources.yaml by monitor.config.schema)."""
 
     key: str
     kind: str

@@ -14,17 +14,15 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from monitor.db import SessionFactory, make_engine, make_session_factory, normalise_url, upgrade
+from monitor.core.db import SessionFactory, make_engine, make_session_factory, normalise_url, upgrade
 
 PG_URL = os.environ.get("REPLYWATCH_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def _pg_problem() -> str | None:

@@ -26,10 +26,10 @@ from api.schemas import (
     ReplyPublic,
     SplitRequest,
 )
-from monitor.case_decisions import decide_customer, merge_cases, split_case
-from monitor.case_views import QUEUE_FIELDS, CaseFilter, get_case, queue_rows, queue_rows_async, queue_sort_value
-from monitor.desk import CaseChange, change_case, desk_rules
-from monitor.replies import record_reply, replies_visible
+from monitor.cases.lifecycle import CaseChange, change_case, desk_rules
+from monitor.cases.views import QUEUE_FIELDS, CaseFilter, get_case, queue_rows, queue_rows_async, queue_sort_value
+from monitor.desk.decisions import decide_customer, merge_cases, split_case
+from monitor.desk.replies import record_reply, replies_visible
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 PROBLEM = {"content": {"application/problem+json": {}}}

@@ -12,8 +12,8 @@ from api.deps import ConfigDep, SessionDep, require
 from api.errors import BadRequest, NotFound, TooLarge, UnsupportedType
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import CustomerPublic, ImportReportPublic, Page
+from monitor.customers.register import RegisterFileError, import_customers, read_register, search_customers
 from monitor.models import Brand, Customer
-from monitor.register import RegisterFileError, import_customers, read_register, search_customers
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 PROBLEM = {"content": {"application/problem+json": {}}}

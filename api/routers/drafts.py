@@ -11,8 +11,8 @@ from api.deps import Agent, ConfigDep, SessionDep
 from api.errors import staff_action as _staff
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import DraftCreate, DraftPatch, DraftPublic
-from monitor.desk import desk_rules
-from monitor.drafts import create_draft, edit_draft
+from monitor.cases.lifecycle import desk_rules
+from monitor.desk.drafts import create_draft, edit_draft
 
 router = APIRouter(prefix="/api/v1", tags=["drafts"])
 

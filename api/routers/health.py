@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.schemas import Health
-from monitor.db import current_revision
+from monitor.core.db import current_revision
 
 router = APIRouter(tags=["health"])
 

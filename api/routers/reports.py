@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from api.deps import Caller, ConfigDep, SessionDep
 from api.errors import BadRequest, NotFound
-from monitor.desk import desk_rules
-from monitor.report_render import render, to_json
-from monitor.reports import coverage_report
+from monitor.cases.lifecycle import desk_rules
+from monitor.reports.render import render, to_json
+from monitor.reports.report import coverage_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 PROBLEM = {"content": {"application/problem+json": {}}}

@@ -11,8 +11,8 @@ from api.deps import ConfigDep, PollerDep, SessionDep, require
 from api.errors import Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import Page, PollPublic, PollResult, SourcePublic
+from monitor.ingest.status import get_source, list_polls, list_sources
 from monitor.models import Source
-from monitor.status import get_source, list_polls, list_sources
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 PROBLEM = {"content": {"application/problem+json": {}}}

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request
 from api.deps import Admin, SessionDep
 from api.errors import NotFound
 from api.schemas import TokenCreate, TokenCreated, TokenPublic
-from monitor.tokens import create_token, list_tokens, revoke_token
+from monitor.desk.tokens import create_token, list_tokens, revoke_token
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 PROBLEM = {"content": {"application/problem+json": {}}}

@@ -1,7 +1,7 @@
 """response desk: triage, SLA clocks, drafts, replies, API tokens
 
 Existing cases get priority normal, category other and running clocks without deadlines;
-`replywatch db upgrade` then fills their deadlines (monitor.sla.backfill).
+`replywatch db upgrade` then fills their deadlines (monitor.cases.sla.backfill).
 
 Revision ID: 0003
 Revises: 0002

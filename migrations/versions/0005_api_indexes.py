@@ -6,7 +6,7 @@ earlier deadline (40,000 of 200,000 in bench/api.py, a table read each); these p
 indexes hold only the open cases. ix_cases_status goes: SQLite, which plans without
 statistics, took it for selective and read the whole open queue through it for each page,
 and walking the id (newest) or a deadline index with the status as a filter serves every
-status well enough. The queries name the open statuses literally (monitor.case_views), as
+status well enough. The queries name the open statuses literally (monitor.cases.views), as
 SQLite needs to match a partial index.
 
 Revision ID: 0005

@@ -3,7 +3,7 @@
 The coverage report over 90 days of 500 sources read 4.3 million poll rows (13.8 s of its 21 s).
 One row per source and UTC day holds what the report needs of that day (successes, the first and
 last success, the first and the longest other gap, uncovered seconds); poll_day_failure holds its
-failed polls, a row per class. Rows are made by monitor.coverage for days that are over; nothing
+failed polls, a row per class. Rows are made by monitor.reports.coverage for days that are over; nothing
 is backfilled here: the first report (or the hourly roll-up job) makes the missing rows.
 
 Revision ID: 0006

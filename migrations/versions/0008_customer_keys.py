@@ -8,7 +8,7 @@ the lookup (index-only: customer_id is in it) and refuses a key filed twice; the
 customer_id stays for re-keying and for the cascade when a customer is deleted.
 
 The keys are derived data and are copied across, not rebuilt: the rules that make them
-(monitor.customer_keys) do not change here.
+(monitor.customers.keys) do not change here.
 
 Revision ID: 0008
 Revises: 0007

@@ -1,6 +1,6 @@
 """customer keys: filed by new rules (no schema change)
 
-monitor.customer_keys now files one key per pair of name words in either order and
+monitor.customers.keys now files one key per pair of name words in either order and
 one-letter typo variants only of words that are not known given names (16.9 keys per
 customer instead of 23.2). Keys filed by the old rules stay valid for identifiers and
 names written exactly, but a misspelt name is no longer met by them.
@@ -9,7 +9,7 @@ The keys are derived data made by Python code, so they are not rebuilt here (a
 migration must not import the application, whose tables may be newer than this
 revision): `replywatch db upgrade`, like every command that prepares the database,
 rebuilds them once after the upgrade has passed this revision
-(monitor.cli_common.ready_database, monitor.db.keys_need_rebuild). A register can be
+(monitor.cli.common.ready_database, monitor.core.db.keys_need_rebuild). A register can be
 rebuilt by hand at any time with `replywatch customers reindex`.
 
 Revision ID: 0009

@@ -1,6 +1,6 @@
 """Alerts to chat channels: the outbox's events reach people, and none is lost on the way.
 
-    config      the `channels:` and `alerts:` sections of sources.yaml (imported by monitor.config)
+    config      the `channels:` and `alerts:` sections of sources.yaml (imported by monitor.config.schema)
     models      alert_delivery, alert_delivery_event, alert_attempt, alert_cursor, alert_routed, alert_channel
     routing     events → deliveries, by each channel's first matching rule (quiet hours, digests)
     dispatch    claim due deliveries with a lease, record results, backoff, dead letters, retry
@@ -9,5 +9,5 @@
     runner      the two scheduler jobs (route, dispatch) a worker runs
     views       reading deliveries for the API and the CLI
 
-Nothing is imported here, so monitor.config can import monitor.alerts.config without a cycle.
+Nothing is imported here, so monitor.config.schema can import monitor.config.alerts without a cycle.
 """

@@ -24,18 +24,18 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from monitor.alerts.config import AlertsConfig, ChannelConfig
 from monitor.alerts.messages import Facts
-from monitor.alerts.models import (
+from monitor.alerts.routing import load_facts
+from monitor.config import Config
+from monitor.config.alerts import AlertsConfig, ChannelConfig
+from monitor.models import Event
+from monitor.models.alerts import (
     AlertAttempt,
     AlertChannelState,
     AlertDelivery,
     AlertDeliveryEvent,
     DeliveryState,
 )
-from monitor.alerts.routing import load_facts
-from monitor.config import Config
-from monitor.models import Event
 
 __all__ = [
     "Claimed",

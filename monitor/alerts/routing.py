@@ -29,11 +29,11 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from monitor.alerts.config import ChannelConfig, ChannelRule, QuietHours, priority_rank
 from monitor.alerts.messages import Facts
-from monitor.alerts.models import AlertCursor, AlertDelivery, AlertDeliveryEvent, AlertRouted, DeliveryState
 from monitor.config import Config
+from monitor.config.alerts import ChannelConfig, ChannelRule, QuietHours, priority_rank
 from monitor.models import Brand, Case, Event, Mention, Source
+from monitor.models.alerts import AlertCursor, AlertDelivery, AlertDeliveryEvent, AlertRouted, DeliveryState
 
 __all__ = [
     "RouteCounts",

@@ -19,13 +19,13 @@ import sqlalchemy as sa
 import structlog
 from prometheus_client import Counter
 
-from monitor.alerts.config import ChannelConfig
 from monitor.alerts.dispatch import Claimed, SendResult, claim_deliveries, finish_deliveries
 from monitor.alerts.messages import Facts, Message, render
 from monitor.alerts.routing import RouteCounts, route_events
 from monitor.alerts.transports import AppriseTransport, WebhookTransport, channel_format, webhook_body
 from monitor.config import Config
-from monitor.db import SessionFactory, session_scope
+from monitor.config.alerts import ChannelConfig
+from monitor.core.db import SessionFactory, session_scope
 
 __all__ = ["AlertRunner", "DispatchCounts"]
 

@@ -27,9 +27,9 @@ from typing import Any
 
 import httpx
 
-from monitor.alerts.config import ChannelConfig
 from monitor.alerts.dispatch import SendResult
 from monitor.alerts.messages import Facts, Format, Message, link_for
+from monitor.config.alerts import ChannelConfig
 
 __all__ = [
     "AppriseTransport",

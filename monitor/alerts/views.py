@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from monitor.alerts.models import AlertAttempt, AlertDelivery, AlertDeliveryEvent
+from monitor.models.alerts import AlertAttempt, AlertDelivery, AlertDeliveryEvent
 
 __all__ = ["DeliveryDetail", "get_delivery", "list_deliveries"]
 

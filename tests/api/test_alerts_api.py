@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from monitor.db import SessionFactory
-from monitor.settings import Settings
-from tests.alert_receiver import Receiver
-from tests.api.test_api import problem
-from tests.conftest import NOW
-from tests.factories import authorize
-from tests.monitor.alerts_support import Clock, alerts_config, emit_events, runner, webhook
+from monitor.core.db import SessionFactory
+from monitor.core.settings import Settings
+from tests.support.alert_receiver import Receiver
+from tests.support.alerts import Clock, alerts_config, emit_events, runner, webhook
+from tests.support.api import problem
+from tests.support.clock import NOW
+from tests.support.factories import authorize
 
 
 @pytest.fixture

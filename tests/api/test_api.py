@@ -12,10 +12,11 @@ from psycopg_pool import PoolTimeout
 
 from api.app import create_app
 from api.errors import unavailable
-from monitor.db import head_revision, make_engine, make_session_factory
-from monitor.settings import Settings
-from tests.factories import authorize, feed_config, rss
-from tests.loopback import LoopbackServer, static
+from monitor.core.db import head_revision, make_engine, make_session_factory
+from monitor.core.settings import Settings
+from tests.support.api import problem
+from tests.support.factories import authorize, feed_config, rss
+from tests.support.loopback import LoopbackServer, static
 
 DE = "Die Bestellung bei Acme kam zerbrochen an und niemand antwortet auf meine E-Mails."
 RU = "Заказ в Акме привезли разбитым, на письма никто не отвечает уже две недели."
@@ -39,14 +40,6 @@ def client(db_url: str, server: LoopbackServer) -> Iterator[TestClient]:
     with TestClient(app) as c:
         authorize(c)
         yield c
-
-
-def problem(response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"].startswith("https://")
-    return body
 
 
 def test_health_and_readiness(client: TestClient) -> None:

@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from monitor.config import parse_config
-from monitor.settings import Settings
-from tests.api.test_api import problem
-from tests.factories import authorize, rss
-from tests.loopback import LoopbackServer, static
+from monitor.core.settings import Settings
+from tests.support.api import problem
+from tests.support.factories import authorize, rss
+from tests.support.loopback import LoopbackServer, static
 
 FRIDGE = (
     "Купил холодильник в Акме 3 ноября, заказ 7731-220, через неделю перестал морозить. Сервис третий раз "

@@ -20,14 +20,13 @@ from api.app import create_app
 from api.deps import READ_POOL_NAME, libpq_conninfo
 from api.routers.cases import CaseQuery
 from api.schemas import CasePublic, Page
-from monitor import case_views
-from monitor.case_views import CaseFilter, list_cases, queue_rows, queue_rows_async
+from monitor.cases import views as case_views
+from monitor.cases.views import CaseFilter, list_cases, queue_rows, queue_rows_async
 from monitor.config import parse_config
-from monitor.db import session_scope
+from monitor.core.db import session_scope
+from monitor.core.settings import Settings
 from monitor.models import Case
-from monitor.settings import Settings
-from tests.api.test_api import problem
-from tests.api.test_desk_api import CONFIG, desk_client
+from tests.support.api import CONFIG, desk_client, problem
 
 
 @pytest.fixture

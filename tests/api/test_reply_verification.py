@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from monitor.config import parse_config
-from monitor.db import session_scope
+from monitor.core.db import session_scope
+from monitor.core.settings import Settings
 from monitor.models import Event
-from monitor.settings import Settings
-from tests.factories import authorize
-from tests.loopback import LoopbackServer, static
+from tests.support.factories import authorize
+from tests.support.loopback import LoopbackServer, static
 
 COMPLAINT = "Acme привезли диван с порванной обивкой, на звонки никто не отвечает уже неделю."
 OUR_REPLY = "Здравствуйте! Нам очень жаль. Мастер приедет в четверг, номер обращения RW-1."

@@ -18,15 +18,15 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 
 from api.app import create_app
 from monitor.config import parse_config
-from monitor.settings import Settings
-from tests.api.test_desk_api import CONFIG, DELIVERY, LEGAL
-from tests.factories import authorize, rss
-from tests.loopback import LoopbackServer, static
+from monitor.core.settings import Settings
+from tests.support.api import CONFIG, DELIVERY, LEGAL
+from tests.support.factories import authorize, rss
+from tests.support.loopback import LoopbackServer, static
 
 
 @pytest.fixture(scope="module")
 def api_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from monitor.db import upgrade
+    from monitor.core.db import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('schema')}/api.db"
     upgrade(url)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 
 @pytest.fixture

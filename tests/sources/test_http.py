@@ -31,7 +31,7 @@ from sources.errors import (
     UnexpectedContent,
 )
 from sources.http import Fetcher, FetcherSettings, decode_text, parse_max_age, parse_retry_after
-from tests.loopback import LoopbackServer, Request, redirect, sequence, slow, static, truncated
+from tests.support.loopback import LoopbackServer, Request, redirect, sequence, slow, static, truncated
 
 RU = "Здравствуйте! Третий раз пишу в поддержку: деньги списали дважды, а возврат так и не пришёл."
 UK = "Доброго дня! Замовлення не доставили вчасно, а служба підтримки ігнорує мої листи вже тиждень."

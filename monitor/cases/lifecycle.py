@@ -1,0 +1,293 @@
+"""The response desk: a case's lifecycle, triage and SLA clocks, and the staff changes to it.
+
+Lifecycle (`MOVES` lists every allowed move; anything else is refused with the allowed ones):
+
+    new ──first public reply──► acknowledged ──► in_progress ──closing reply──► resolved ──► closed
+     │                               │                 │                          │           │
+     └──────────── dismissed ◄───────┴─────────────────┘          reopen: ◄───────┴───────────┘ in_progress
+
+Two moves need a published reply rather than a word from staff: a case is
+acknowledged when its first public reply is recorded, and resolved when a closing
+reply is recorded (monitor.desk.replies does both). Dismissing needs a reason (spam,
+not_about_us, duplicate) and a lead; a dismissed case can be restored to new.
+
+Every change (status, assignee, priority, category) is written to the append-only
+case timeline with who and when. Priority changes recompute the SLA deadlines; a
+raise is also an outbox event (case.priority_raised).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from monitor.cases.sla import apply_deadlines
+from monitor.cases.triage import Evidence, Triager, raised
+from monitor.config import Config
+from monitor.config.business_hours import BusinessCalendar
+from monitor.config.sla import PRIORITIES
+from monitor.config.triage_keywords import CATEGORIES as TRIAGE_CATEGORIES
+from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Source
+from monitor.models.events import emit
+
+__all__ = [
+    "CATEGORIES",
+    "DISMISS_REASONS",
+    "MOVES",
+    "OPEN_STATUSES",
+    "CaseChange",
+    "CaseError",
+    "DeskRules",
+    "backfill_deadlines",
+    "change_case",
+    "desk_rules",
+    "timeline",
+    "triage_case",
+]
+
+OPEN_STATUSES = ("new", "acknowledged", "in_progress")
+DISMISS_REASONS = ("spam", "not_about_us", "duplicate")
+CATEGORIES = (*TRIAGE_CATEGORIES, "other")  # "other": what no keyword list claims
+MOVES: dict[str, tuple[str, ...]] = {
+    "new": ("dismissed",),  # acknowledged: by recording the first public reply
+    "acknowledged": ("in_progress", "dismissed"),  # resolved: by recording a closing reply
+    "in_progress": ("dismissed",),
+    "resolved": ("closed", "in_progress"),
+    "closed": ("in_progress",),
+    "dismissed": ("new",),
+    "merged": (),
+}
+BY_REPLY = {"acknowledged": "record the first public reply on a place", "resolved": "record a closing reply"}
+
+
+@dataclass(slots=True)
+class DeskRules:
+    """What the desk derives from the config once: the triage rules and each brand's calendar."""
+
+    config: Config
+    triager: Triager
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+
+    def calendar(self, brand_key: str) -> BusinessCalendar:
+        if brand_key not in self.calendars:
+            brand = self.config.brand(brand_key)
+            if brand is None:  # a brand no longer in the file: office hours in UTC
+                self.calendars[brand_key] = BusinessCalendar(self.config.business_hours, zone="UTC")
+            else:
+                hours = self.config.business_hours_of(brand)
+                self.calendars[brand_key] = BusinessCalendar(hours, zone=brand.timezone, country=brand.country)
+        return self.calendars[brand_key]
+
+
+class CaseError(Exception):
+    """A staff request that cannot be carried out as asked; `conflict` marks a 409 rather than a 400."""
+
+    def __init__(self, message: str, *, conflict: bool = False) -> None:
+        super().__init__(message)
+        self.conflict = conflict
+
+
+_RULES: dict[int, DeskRules] = {}
+
+
+def desk_rules(config: Config) -> DeskRules:
+    """One DeskRules per config object (configs are immutable, so this cache cannot go stale)."""
+    rules = _RULES.get(id(config))
+    if rules is None or rules.config is not config:
+        rules = _RULES[id(config)] = DeskRules(config=config, triager=Triager(config.triage))
+    return rules
+
+
+def timeline(
+    session: Session, case: Case, now: datetime, actor: str, kind: str, mention: Mention | None = None, **data: object
+) -> None:
+    """Append one entry to the case's timeline (the only way entries are written by staff and automation)."""
+    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind,
+                          mention_id=mention.id if mention else None, data=data))  # fmt: skip
+
+
+def _brand_key(session: Session, case: Case) -> str:
+    cache = session.info.setdefault("brand_keys", {})
+    if case.brand_id not in cache:
+        cache[case.brand_id] = session.scalar(sa.select(Brand.key).where(Brand.id == case.brand_id))
+    return cache[case.brand_id]
+
+
+def _evidence(session: Session, case: Case, config: Config, now: datetime) -> tuple[str, Evidence]:
+    rows = session.execute(
+        sa.select(Mention.title, Mention.body, Mention.rating, Source.weight)
+        .join(Source, Source.id == Mention.source_id)
+        .where(Mention.case_id == case.id)
+        .order_by(Mention.id)
+        .limit(20)
+    ).all()
+    text = "\n".join(f"{t or ''}\n{b}" for t, b, _, _ in rows)
+    ratings = [r for _, _, r, _ in rows if r is not None]
+    tier = value = None
+    repeats = 0
+    if case.customer_id is not None:
+        customer = session.get(Customer, case.customer_id)
+        if customer is not None:
+            tier, value = customer.tier, customer.lifetime_value
+        since = now - config.triage.repeat_window
+        repeats = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Case)
+            .where(Case.customer_id == case.customer_id, Case.id != case.id, Case.opened_at >= since)
+            .where(Case.status != "merged")
+        )
+    evidence = Evidence(
+        rating=min(ratings) if ratings else None,
+        source_weight=max((w for *_, w in rows), default=1),
+        customer_tier=tier,
+        customer_value=value,
+        repeat_cases=repeats or 0,
+    )
+    return text, evidence
+
+
+def triage_case(*, session: Session, rules: DeskRules, case: Case, now: datetime, actor: str = "system") -> None:
+    """Assess the case from all its posts and its customer; set category, priority and deadlines.
+
+    The category is set when the case opens and kept after (staff may change it); a
+    priority staff chose is kept too, only its reasons are refreshed.
+    """
+    text, evidence = _evidence(session, case, rules.config, now)
+    result = rules.triager.assess(text, evidence)
+    first = case.response_due_at is None
+    if first:
+        case.category = result.category
+    case.priority_reasons = list(result.reasons)
+    old = case.priority
+    if case.priority_by != "staff" and result.priority != old:
+        case.priority = result.priority
+    if first or case.priority != old:
+        _set_priority_effects(session, rules, case, old, now, actor, reasons=list(result.reasons), first=first)
+
+
+def _set_priority_effects(
+    session: Session,
+    rules: DeskRules,
+    case: Case,
+    old: str,
+    now: datetime,
+    actor: str,
+    *,
+    reasons: list[str],
+    first: bool = False,
+) -> None:
+    apply_deadlines(case=case, calendar=rules.calendar(_brand_key(session, case)), sla=rules.config.sla, now=now)
+    if first:
+        timeline(session, case, now, actor, "case.triaged", category=case.category, priority=case.priority,
+               reasons=reasons, response_due_at=case.response_due_at.isoformat() if case.response_due_at else None,
+               resolution_due_at=case.resolution_due_at.isoformat() if case.resolution_due_at else None)  # fmt: skip
+        return
+    timeline(session, case, now, actor, "priority.changed", old=old, new=case.priority, reasons=reasons)
+    if raised(old, case.priority):
+        payload = {"case_id": case.id, "brand": _brand_key(session, case), "priority": case.priority, "old": old,
+                   "reasons": reasons}  # fmt: skip
+        emit(session, "case.priority_raised", f"case:{case.id}", payload, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseChange:
+    """A staff PATCH: only the fields given are changed."""
+
+    status: str | None = None
+    assignee: str | None = None
+    unassign: bool = False
+    priority: str | None = None
+    category: str | None = None
+    dismissed_reason: str | None = None
+    note: str | None = None
+    fields: frozenset[str] = frozenset()
+
+
+def change_case(
+    *, session: Session, rules: DeskRules, case_id: int, change: CaseChange, actor: str, role: str, now: datetime
+) -> Case:
+    """Apply a staff change; refuse illegal moves (CaseError with the allowed ones, a 409)."""
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None:
+        raise LookupError(f"no case {case_id}")
+    if case.status == "merged":
+        raise CaseError(f"case {case_id} was merged into case {case.merged_into_id}; change that one", conflict=True)
+    if change.priority is not None and change.priority != case.priority:
+        if change.priority not in PRIORITIES:
+            raise CaseError(f"priority must be one of {', '.join(PRIORITIES)}")
+        old = case.priority
+        case.priority, case.priority_by = change.priority, "staff"
+        _set_priority_effects(session, rules, case, old, now, actor, reasons=[f"set by {actor}"])
+    elif change.priority is not None:
+        case.priority_by = "staff"  # kept as chosen: triage no longer moves it
+    if change.category is not None and change.category != case.category:
+        if change.category not in CATEGORIES:
+            raise CaseError(f"category must be one of {', '.join(CATEGORIES)}")
+        timeline(session, case, now, actor, "category.changed", old=case.category, new=change.category)
+        case.category = change.category
+    if change.unassign or (change.assignee is not None and change.assignee != case.assignee):
+        new = None if change.unassign else change.assignee
+        timeline(session, case, now, actor, "assignee.changed", old=case.assignee, new=new)
+        case.assignee = new
+    if change.status is not None and change.status != case.status:
+        _move(session, case, change, actor, role, now)
+    case.updated_at = now
+    session.flush()
+    return case
+
+
+def _move(session: Session, case: Case, change: CaseChange, actor: str, role: str, now: datetime) -> None:
+    target = change.status or ""
+    allowed = MOVES.get(case.status, ())
+    if target not in allowed:
+        how = f"; to make it {target}, {BY_REPLY[target]}" if target in BY_REPLY else ""
+        options = ", ".join(allowed) or "none"
+        raise CaseError(f"a {case.status} case cannot move to {target}{how} (allowed: {options})", conflict=True)
+    if target == "dismissed":
+        if role not in ("lead", "admin"):
+            raise PermissionError("only a lead or an admin may dismiss a case")
+        if change.dismissed_reason not in DISMISS_REASONS:
+            raise CaseError(f"dismissed_reason must be one of {', '.join(DISMISS_REASONS)}")
+        case.dismissed_reason = change.dismissed_reason
+        for clock in ("response", "resolution"):
+            if getattr(case, f"{clock}_sla") in ("running", "at_risk", "breached"):
+                setattr(case, f"{clock}_sla", "stopped")
+    if case.status == "dismissed":  # restored: clocks run again from where the deadlines stand
+        case.dismissed_reason = None
+        _restart_clocks(case, now)
+    if target == "closed":
+        case.closed_at = now
+    if target == "in_progress" and case.status in ("resolved", "closed"):  # reopened
+        case.resolved_at = case.closed_at = None
+        _restart_clocks(case, now, only="resolution")
+    timeline(session, case, now, actor, "status.changed", old=case.status, new=target, reason=change.dismissed_reason,
+           note=change.note)  # fmt: skip
+    case.status = target
+
+
+def _restart_clocks(case: Case, now: datetime, only: str | None = None) -> None:
+    for clock in (only,) if only else ("response", "resolution"):
+        if clock == "response" and case.first_reply_at is not None:
+            continue
+        case_state = getattr(case, f"{clock}_sla")
+        if case_state in ("stopped", "met", "missed"):
+            # Running again; the sweep flips it at once if its marks have passed, with the events.
+            setattr(case, f"{clock}_sla", "running")
+
+
+def backfill_deadlines(*, session: Session, rules: DeskRules, now: datetime, limit: int = 500) -> int:
+    """Triage live cases that have no deadlines yet (opened before the desk existed); returns how many."""
+    cases = list(
+        session.scalars(
+            sa.select(Case)
+            .where(Case.response_due_at.is_(None), Case.status.not_in(("merged", "dismissed")))
+            .order_by(Case.id)
+            .limit(limit)
+        )
+    )
+    for case in cases:
+        triage_case(session=session, rules=rules, case=case, now=now)
+    return len(cases)

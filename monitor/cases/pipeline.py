@@ -1,0 +1,259 @@
+"""Cases: every new mention is tied to a brand, then opens a case or joins one, then the case looks for its customer.
+
+This runs as its own step after ingest (`process_pending`), on mentions whose
+`processed_at` is still NULL, so a poll stays fast and a crash between the two
+steps loses nothing: the mention is stored, and the step picks it up next time.
+
+For each pending mention, in order:
+  1. Brand. The source's fixed brand, else the first brand its text names
+     (monitor.cases.brands). No brand: the mention stays unassigned, listed for staff,
+     never dropped.
+  2. Case. A near-duplicate in a recent case of the same brand (monitor.cases.dedupe)
+     means "join it" (method "duplicate", with the score); otherwise it opens a new
+     case. The mention's LSH bands are indexed either way, so later posts find it.
+  3. Customer. The case's texts and authors are matched against the register
+     (monitor.customers.candidates): the best candidate at or above `link_at` is linked
+     ("auto"), candidates at or above `suggest_at` are suggested; below, nothing.
+
+Staff decisions (monitor.desk.decisions: split, merge, confirm or reject a
+customer) always win, and the automation never undoes them: it never moves a
+mention that is already in a case, never replaces a linked customer, and never
+suggests a rejected one again. Each change is written to the case timeline; a
+case opening is also an outbox event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import structlog
+from sqlmodel import Session
+
+from monitor.cases.brands import BrandMatcher
+from monitor.cases.dedupe import find_duplicate, index_mention, signature
+from monitor.cases.lifecycle import CaseError, desk_rules, timeline, triage_case
+from monitor.config import BrandConfig, Config
+from monitor.customers.candidates import find_candidates
+from monitor.models import Brand, Case, CaseCandidate, Mention, Source
+from monitor.models.events import emit
+
+__all__ = [
+    "CaseError",
+    "ProcessCounts",
+    "assign_brand",
+    "process_pending",
+    "searchable",
+]
+
+log = structlog.get_logger("replywatch.cases")
+SYSTEM = "system"
+
+
+@dataclass(slots=True)
+class ProcessCounts:
+    processed: int = 0
+    unassigned: int = 0
+    opened: int = 0
+    joined: int = 0
+    failed: int = 0
+
+
+def process_pending(
+    *, session: Session, config: Config, matcher: BrandMatcher, now: datetime, limit: int = 200
+) -> ProcessCounts:
+    """Run steps 1-3 on up to `limit` pending mentions, oldest first.
+
+    Each mention runs in a savepoint: one that fails (a bug, a bad text) is logged,
+    marked processed and left unassigned for staff, so it cannot block the queue.
+    """
+    counts = ProcessCounts()
+    query = (
+        sa.select(Mention)
+        .where(Mention.processed_at.is_(None))
+        .order_by(Mention.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    pending = list(session.scalars(query))
+    if not pending:
+        return counts
+    sources = {s.id: s for s in session.scalars(sa.select(Source).where(Source.id.in_({m.source_id for m in pending})))}
+    brands = {b.key: b for b in session.scalars(sa.select(Brand))}
+    for mention in pending:
+        try:
+            with session.begin_nested():
+                outcome = _process(session, config, matcher, mention, sources[mention.source_id], brands, now)
+        except Exception:
+            log.exception("case.process_failed", mention_id=mention.id)
+            counts.failed += 1
+            outcome = "failed"
+        mention.processed_at = now
+        counts.processed += 1
+        if outcome in ("unassigned", "opened", "joined"):
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+    session.flush()
+    return counts
+
+
+def _process(
+    session: Session,
+    config: Config,
+    matcher: BrandMatcher,
+    mention: Mention,
+    source: Source,
+    brands: dict[str, Brand],
+    now: datetime,
+) -> str:
+    if mention.brand_id is None:
+        hits = matcher.match(_text(mention), source_brand=source.brand_key)
+        if not hits or hits[0].brand not in brands:
+            return "unassigned"
+        mention.brand_id = brands[hits[0].brand].id
+        mention.brand_rule = hits[0].rule
+    else:
+        mention.brand_rule = mention.brand_rule or "source"
+    return _place(session, config, mention, now, actor=SYSTEM)
+
+
+def _text(mention: Mention) -> str:
+    return f"{mention.title or ''}\n{mention.body}"
+
+
+def _place(session: Session, config: Config, mention: Mention, now: datetime, *, actor: str) -> str:
+    """Open a case for the mention or join a near-duplicate's case; then look for the customer."""
+    sig = signature(mention.title, mention.body, brand_id=mention.brand_id)
+    duplicate = find_duplicate(session=session, signature=sig, settings=config.cases.dedupe, now=now)
+    index_mention(session=session, mention_id=mention.id, signature=sig)
+    if duplicate is not None:
+        case = session.get(Case, duplicate.case_id)
+        assert case is not None
+        _add_to_case(case, mention, now, method="duplicate", score=duplicate.score)
+        timeline(session, case, now, actor, "mention.joined", mention,
+               method=duplicate.method, score=round(duplicate.score, 1), similar_to=duplicate.mention_id)  # fmt: skip
+        outcome = "joined"
+    else:
+        case = Case(
+            brand_id=mention.brand_id,
+            title=(mention.title or " ".join(mention.body.split())[:120])[:300],
+            language=mention.language,
+            opened_at=now,
+            updated_at=now,
+            last_mention_at=now,
+        )
+        session.add(case)
+        session.flush()
+        _add_to_case(case, mention, now, method="opened", score=None)
+        timeline(session, case, now, actor, "case.opened", mention, brand_rule=mention.brand_rule)
+        emit(session, "case.opened", f"case:{case.id}", {"case_id": case.id, "mention_id": mention.id}, now=now)
+        outcome = "opened"
+    _look_for_customer(session, config, case, now)
+    triage_case(session=session, rules=desk_rules(config), case=case, now=now, actor=actor)
+    return outcome
+
+
+SEARCH_CAP = 8000  # characters of casefolded text kept per case for search
+
+
+def searchable(*texts: str | None) -> str:
+    return " ".join(" ".join(t.split()) for t in texts if t).casefold()
+
+
+def _add_to_case(case: Case, mention: Mention, now: datetime, *, method: str, score: float | None) -> None:
+    mention.case_id, mention.case_method, mention.case_score = case.id, method, score
+    if len(case.search_text or "") < SEARCH_CAP:
+        more = searchable(case.title if not case.search_text else None, mention.author, mention.title, mention.body)
+        case.search_text = f"{case.search_text or ''} {more}".strip()[:SEARCH_CAP]
+    case.mention_count += 1
+    case.last_mention_at = max(case.last_mention_at, now)
+    case.updated_at = now
+
+
+def _brand_config(config: Config, session: Session, brand_id: int) -> BrandConfig | None:
+    # The map from brand id to its config is small and fixed for a session: built once, kept on it.
+    cache = session.info.setdefault("brand_configs", {})
+    if brand_id not in cache:
+        key = session.scalar(sa.select(Brand.key).where(Brand.id == brand_id))
+        cache[brand_id] = next((b for b in config.brands if b.key == key), None)
+    return cache[brand_id]
+
+
+def _look_for_customer(session: Session, config: Config, case: Case, now: datetime) -> None:
+    if case.customer_state in ("confirmed", "auto"):
+        return  # a link is never replaced by the automation
+    settings = config.cases.customers
+    brand = _brand_config(config, session, case.brand_id)
+    mentions = list(session.scalars(sa.select(Mention).where(Mention.case_id == case.id)))
+    known = {
+        c.customer_id: c for c in session.scalars(sa.select(CaseCandidate).where(CaseCandidate.case_id == case.id))
+    }
+    rejected = {cid for cid, c in known.items() if c.state == "rejected"}
+    candidates = find_candidates(
+        session=session,
+        brand_id=case.brand_id,
+        texts=[_text(m) for m in mentions],
+        authors=[m.author for m in mentions if m.author],
+        order_pattern=brand.order_pattern if brand else None,
+        default_region=brand.country if brand else None,
+        exclude_customer_ids=rejected,
+        limit=settings.max_suggestions,
+    )
+    for rank, found in enumerate(c for c in candidates if c.score >= settings.suggest_at):
+        row = known.get(found.customer_id)
+        if row is None:
+            row = CaseCandidate(case_id=case.id, customer_id=found.customer_id, score=found.score, created_at=now)
+            session.add(row)
+        row.score, row.reasons = found.score, list(found.reasons)
+        reasons = list(found.reasons)
+        if rank == 0 and found.score >= settings.link_at:
+            row.state = "linked"
+            case.customer_id, case.customer_state, case.customer_score = found.customer_id, "auto", found.score
+            timeline(
+                session,
+                case,
+                now,
+                SYSTEM,
+                "customer.linked",
+                customer_id=found.customer_id,
+                score=found.score,
+                reasons=reasons,
+            )
+        elif row.state == "suggested" and found.customer_id not in known:
+            case.customer_state = case.customer_state or "suggested"
+            timeline(
+                session,
+                case,
+                now,
+                SYSTEM,
+                "customer.suggested",
+                customer_id=found.customer_id,
+                score=found.score,
+                reasons=reasons,
+            )
+    session.flush()
+
+
+# -- staff decisions ----------------------------------------------------------------------
+
+
+def assign_brand(
+    *, session: Session, config: Config, mention_id: int, brand_key: str, actor: str, now: datetime
+) -> Case:
+    """Staff tie an unassigned mention to a brand; it then opens or joins a case as usual."""
+    mention = session.get(Mention, mention_id)
+    if mention is None:
+        raise LookupError(f"no mention {mention_id}")
+    brand = session.scalar(sa.select(Brand).where(Brand.key == brand_key))
+    if brand is None:
+        raise CaseError(f"no brand with key '{brand_key}'")
+    if mention.case_id is not None:
+        raise CaseError(
+            f"mention {mention_id} is already in case {mention.case_id}; split it from there", conflict=True
+        )
+    mention.brand_id, mention.brand_rule, mention.processed_at = brand.id, "staff", now
+    _place(session, config, mention, now, actor=actor)
+    session.flush()
+    case = session.get(Case, mention.case_id)
+    assert case is not None
+    return case

@@ -1,0 +1,120 @@
+"""SLA clocks: a deadline for the first public reply and one for resolution, on business hours.
+
+Each case carries two clocks, each as indexed columns: the deadline (`*_due_at`),
+the moment it is at risk (`*_risk_at`, when the configured share of the business
+time is used, 75% by default) and its state:
+
+    running → at_risk → breached        the sweep moves a clock forward
+    running | at_risk | breached → met | missed    the reply (or resolution) arrives
+    any → stopped                        the case is dismissed
+
+Deadlines count business time from the case's opening in the brand's zone and
+calendar (monitor.config.business_hours), per priority. They are computed when the case
+opens and recomputed from the opening when its priority changes. A recompute that
+moves a deadline into the future sets the clock back to running; one that moves it
+into the past leaves the clock as it is, and the next sweep flips it, so every flip
+is seen once, as an event.
+
+The sweep runs every minute. Each flip is one `UPDATE … WHERE state IN (…) AND
+due <= now RETURNING id`: a compare-and-set, so two processes sweeping at once
+never flip a case twice (PostgreSQL locks the row, SQLite has one writer), and
+only the process whose update changed the row writes the event. Breaches are swept
+before risks, so a case whose clock passed both marks while no worker ran gets one
+breached event rather than two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from monitor.config.business_hours import BusinessCalendar, BusinessHoursConfig
+from monitor.config.sla import SlaConfig
+from monitor.core.db import insert_many
+from monitor.models import Brand, Case, CaseEvent
+from monitor.models.events import emit_many
+
+__all__ = [
+    "SweepCounts",
+    "apply_deadlines",
+    "calendar_for",
+    "clock_after_reply",
+    "sweep",
+]
+
+OPEN_CLOCK = ("running", "at_risk", "breached")
+
+
+def calendar_for(
+    cache: dict[str, BusinessCalendar], key: str, hours: BusinessHoursConfig, *, zone: str, country: str | None
+) -> BusinessCalendar:
+    """The brand's calendar, built once per `cache` (calendars keep a per-day cache of their own)."""
+    if key not in cache:
+        cache[key] = BusinessCalendar(hours, zone=zone, country=country)
+    return cache[key]
+
+
+def apply_deadlines(*, case: Case, calendar: BusinessCalendar, sla: SlaConfig, now: datetime) -> None:
+    """Set both deadlines from the case's opening and priority (see the module docstring for states)."""
+    targets = sla.targets(case.priority)
+    for clock, span in (("response", targets.first_response), ("resolution", targets.resolution)):
+        due = calendar.add(case.opened_at, span.on(calendar))
+        risk = calendar.add(case.opened_at, (span * sla.at_risk).on(calendar))
+        setattr(case, f"{clock}_due_at", due)
+        setattr(case, f"{clock}_risk_at", risk)
+        if getattr(case, f"{clock}_sla") in ("at_risk", "breached") and now < risk:
+            setattr(case, f"{clock}_sla", "running")
+
+
+def clock_after_reply(state: str, due: datetime | None, at: datetime) -> str:
+    """The final state of a clock stopped at `at`: met when on time, missed when late."""
+    if state not in OPEN_CLOCK:
+        return state
+    return "missed" if due is not None and at > due else "met"
+
+
+@dataclass(slots=True)
+class SweepCounts:
+    at_risk: int = 0
+    breached: int = 0
+    cases: list[int] = field(default_factory=list)
+
+
+def sweep(*, session: Session, now: datetime) -> SweepCounts:
+    """Flip every clock whose mark has passed; one event and one timeline entry per flip."""
+    counts = SweepCounts()
+    # Read only after the first UPDATE: on SQLite a transaction that reads first and writes later cannot
+    # wait for another writer (its snapshot would be stale) and fails at once with "database is locked".
+    brands: dict[int, str] = {}
+    for clock in ("response", "resolution"):
+        state, due, risk = (getattr(Case, f"{clock}_{x}") for x in ("sla", "due_at", "risk_at"))
+        steps = (
+            ("breached", state.in_(("running", "at_risk")), due),
+            ("at_risk", state == "running", risk),
+        )
+        for new_state, from_states, mark in steps:
+            flipped = session.execute(
+                sa.update(Case)
+                .where(from_states, mark.is_not(None), mark <= now)
+                .values({state: new_state, Case.updated_at: now})
+                .returning(Case.id, Case.brand_id, Case.priority, due)
+                .execution_options(synchronize_session=False)
+            ).all()
+            if flipped and not brands:
+                brands = dict(session.execute(sa.select(Brand.id, Brand.key)).all())
+            timeline, outbox = [], []
+            for case_id, brand_id, priority, due_at in flipped:
+                data = {"clock": clock, "due_at": due_at.isoformat() if due_at else None, "priority": priority}
+                timeline.append({"case_id": case_id, "at": now, "actor": "system", "kind": f"sla.{new_state}",
+                                 "mention_id": None, "data": data})  # fmt: skip
+                payload = {"case_id": case_id, "brand": brands.get(brand_id), **data}
+                outbox.append((f"case.sla_{new_state}", f"case:{case_id}", payload))
+                counts.cases.append(case_id)
+            # Multi-row INSERTs, not an ORM object per flip: 1% of 200,000 cases took 1.6 s that way.
+            insert_many(session, CaseEvent, timeline)
+            emit_many(session, outbox, now=now)
+            setattr(counts, new_state, getattr(counts, new_state) + len(flipped))
+    return counts

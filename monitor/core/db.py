@@ -1,0 +1,157 @@
+"""Engines, sessions and schema upgrades.
+
+SQLite is the embedded default (a file in the working directory) with WAL,
+foreign keys and a busy timeout; PostgreSQL is used when the URL says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
+__all__ = [
+    "DEFAULT_URL",
+    "KEY_RULES_REVISION",
+    "SessionFactory",
+    "current_revision",
+    "describe_url",
+    "epoch_seconds",
+    "insert_many",
+    "keys_need_rebuild",
+    "make_engine",
+    "make_session_factory",
+    "normalise_url",
+    "session_scope",
+    "upgrade",
+]
+
+DEFAULT_URL = "sqlite:///replywatch.db"
+SessionFactory = sessionmaker[Session]
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste: postgres:// and postgresql:// mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for start-up messages and logs."""
+    return make_url(normalise_url(url)).render_as_string(hide_password=True)
+
+
+def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> sa.Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **kwargs,
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; let
+        # SQLAlchemy emit BEGIN itself (the documented recipe).
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+    return sa.create_engine(url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def insert_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """`rows` into `model`'s table in batched multi-row INSERTs (SQLAlchemy's "insertmanyvalues").
+
+    Asking for the ids back is what selects that path: a plain executemany through psycopg sends one
+    INSERT per row (pipelined), and 4,000 rows took 0.7 s on PostgreSQL that way.
+    """
+    if rows:
+        table = model.__table__
+        session.execute(sa.insert(table).returning(table.c.id), rows).all()
+
+
+def epoch_seconds(column: Any, dialect: str) -> Any:
+    """Seconds since 1970 as a float, computed by the database (no datetime objects to build).
+
+    On SQLite it comes from julianday(), which is exact to about 0.05 ms, not to the microsecond.
+    """
+    if dialect == "postgresql":
+        return sa.cast(sa.func.extract("epoch", column), sa.Float)
+    return (sa.func.julianday(column) - 2440587.5) * 86400.0
+
+
+def make_session_factory(engine: sa.Engine) -> SessionFactory:
+    return sessionmaker(engine, class_=Session, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: SessionFactory) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def _alembic_config(url: str) -> AlembicConfig:
+    script_location = Path(str(resources.files("migrations")))
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the only way the schema is made)."""
+    command.upgrade(_alembic_config(url), revision)
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+# The revision whose upgrade changed the rules of monitor.customers.keys: a database that was older
+# has keys filed by the old rules, rebuilt once after the upgrade (monitor.cli.common.ready_database).
+KEY_RULES_REVISION = "0009"
+
+
+def keys_need_rebuild(before: str | None) -> str | None:
+    """The revision to stop at and rebuild the register's keys before going on, when a database at
+    `before` (None: a new one, nothing filed) has keys filed by rules older than KEY_RULES_REVISION."""
+    from alembic.script import ScriptDirectory
+
+    if before is None:
+        return None
+    script = ScriptDirectory.from_config(_alembic_config("sqlite://"))
+    parent = script.get_revision(KEY_RULES_REVISION).down_revision
+    older = {r.revision for r in script.iterate_revisions(parent, "base")} if isinstance(parent, str) else set()
+    return parent if before in older else None
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()

@@ -1,0 +1,414 @@
+"""How well a complaint's author name fits a customer's name, and what that alone is worth.
+
+Both names are split into words (monitor.customers.keys.name_word: folded to ASCII,
+given names tied to their group, patronymics and initials marked). Each author word
+is paired with the customer word it fits best, greedily, best pairs first; a pair
+agrees at 80 or more:
+
+  same folded word ........................................ 100
+  forms of one given name (Ваня/Иван, Sasha/Alexander) .... 100
+  two different known given names (Irina/Arina) ........... at most 50
+  masculine/feminine forms of one family name (Petrov/
+  Petrova): a relative, not a typo ......................... 60
+  same spelling but for transliteration (Müller/Mueller,
+  Kovalyova/Kovaleva, Petrosian/Petrosyan, -sky/-skiy) ..... 98
+  same sound, other vowels or h/g, ts/z (Honcharenko/
+  Goncharenko, or a dropped vowel) ......................... the ratio below, at least 90
+  a word and one made from it (Kirill/Kirillov, Ivan/Ivanovich) . at most 60
+  otherwise the rapidfuzz ratio of the folded words, or 0.95 × that of their sounds
+  an initial ("D.") agrees with a word starting with that sound.
+
+The similarity S is the mean of the agreeing pairs (initials aside), less 4 for each
+author word that fits nothing ("Ivan Petrov Moscow"). What the agreeing words cover
+gives the score: COVERAGE_WEIGHT × S, +3 when a patronymic agrees too, −10 when
+author and customer both give a patronymic and they differ (father and son).
+
+A one-word author is also compared whole: equal to an alias of the customer that is
+a user name of its own ("vanya_p88") it is a full match ("nick"); equal to the name
+run together it is that name ("ivanpetrov" first + family, "ipetrov" initial + family).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+
+from rapidfuzz import fuzz
+
+from monitor.core.text import scan, words
+from monitor.customers.keys import NameWord, is_handle, name_word, pair_key
+
+__all__ = [
+    "COVERAGE_WEIGHT",
+    "Author",
+    "NameMatch",
+    "author",
+    "best_name_match",
+    "exact_pair_keys",
+    "family_base",
+    "family_forms",
+    "feminine_forms",
+    "spell_all",
+    "spelled",
+]
+
+AGREE = 80.0
+COVERAGE_WEIGHT = {
+    "full": 0.92,  # first and family name, or a handle the register lists
+    "patronymic": 0.70,  # first name and patronymic, no family name («Валерий Андреевич»)
+    "initial": 0.66,  # family name and the first name's initial ("d.kuznetsov")
+    "family": 0.55,  # the family name (or one name word) only
+    "handle": 0.70,  # an alias that is a name word with digits ("klimova93")
+    "relative": 0.40,  # the family name, but another first name
+    "given": 0.35,  # the first name only (and perhaps the family's initial: «Марина К.»)
+}
+PATRONYMIC_BONUS = 3.0
+PATRONYMIC_CLASH = 10.0
+EXTRA_WORD = 4.0
+_ENDINGS = (("tskaya", "tskiy"), ("skaya", "skiy"), ("skii", "skiy"), ("skyi", "skiy"), ("sky", "skiy"),
+            ("ski", "skiy"), ("yova", "yov"), ("ova", "ov"), ("eva", "ev"), ("ina", "in"))  # fmt: skip
+_VARIANT_DIGRAPHS = (("tsch", "ch"), ("sch", "sh"), ("kh", "h"), ("ck", "k"), ("ph", "f"), ("x", "ks"),
+                     ("ue", "u"), ("oe", "o"), ("ae", "a"), ("yo", "e"), ("io", "e"), ("ie", "e"))  # fmt: skip
+_VARIANT_LETTERS = str.maketrans("qyjw", "kiiv")
+_DOUBLED = re.compile(r"(.)(?=\1)")
+# A word of a name as people write it: capitalised letters (and - or '), or an initial "S."
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*\.?$")
+# What makes an author a user name rather than a person's name: digits, "_", "@", "a.b".
+_HANDLE = re.compile(r"[\d_@]|\.\w")
+Words = tuple[tuple[NameWord, str], ...]  # each name word with the word as written
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """An author string prepared once per case: its name words and its handle form."""
+
+    text: str
+    words: Words
+    joined: str  # all folded words run together: "vanyap88"
+    named: bool  # signed with a person's name, not a nickname
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    score: float  # what the name alone is worth (0-95)
+    similarity: float  # S
+    coverage: str  # a COVERAGE_WEIGHT key, "nick", or "none"
+    clashes: bool  # the author gave a full name and not one word of it fits
+    reasons: tuple[str, ...]
+    # What makes this name rare enough to link on: (key kind, values) groups; the name is
+    # shared when, for every group, another customer has one of the values (monitor.customers.candidates).
+    rarity: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    shown: str = ""  # the rare part as written, for reasons ("Петров", "vanya_p88")
+
+    @property
+    def agrees(self) -> bool:
+        return self.coverage in ("full", "nick")
+
+
+# name → its words (spelled). Cleared when full rather than evicted one by one: the names of
+# the next cases refill it at once.
+_SPELLED_MAX = 1 << 16
+_spelled: dict[str, Words] = {}
+
+
+def spelled(text: str) -> Words:
+    """The name words of `text` with each as written («Ваня», not "vanya"), for reasons."""
+    found = _spelled.get(text)
+    return found if found is not None else spell_all((text,))[text]
+
+
+def spell_all(texts: Iterable[str]) -> dict[str, Words]:
+    """The words of each name, those not seen yet split all in one scan (monitor.core.text).
+
+    A case's candidates are mostly names never seen before; folding them together
+    costs less than one by one (measured: about half, per name, at 8 names). The answer
+    is returned, not only cached: the poller matches from several threads, and another
+    thread may clear the cache between a caller's split and its read.
+    """
+    out: dict[str, Words] = {}
+    todo = []
+    for text in dict.fromkeys(texts):
+        found = _spelled.get(text)
+        if found is None:
+            todo.append(text)
+        else:
+            out[text] = found
+    if not todo:
+        return out
+    if len(_spelled) + len(todo) > _SPELLED_MAX:
+        _spelled.clear()
+    # A line break is never part of a word, so no word runs from one name into the next.
+    folded, _, starts, ends = scan("\n".join(todo))
+    t = 0
+    offset = 0
+    for text in todo:
+        end = offset + len(text)
+        found: list[tuple[str, int, int]] = []
+        while t < len(starts) and starts[t] < end:
+            if len(found) < 4:
+                found.append((folded[t], starts[t] - offset, ends[t] - offset))
+            t += 1
+        parts = []
+        for i, (word, start, stop) in enumerate(found):
+            name = name_word(word, i, len(found))
+            if name is not None and (name.sounds or name.initial):
+                parts.append((name, text[start:stop]))
+        out[text] = _spelled[text] = tuple(parts)
+        offset = end + 1
+    return out
+
+
+def author(text: str) -> Author:
+    parts = spelled(text)
+    full = [w for w, _ in parts if not w.initial]
+    written = text.split()
+    handle = bool(_HANDLE.search(text))
+    capitalised = 0 < len(written) <= 4 and all(_NAME_WORD.match(w) and w[0].isupper() for w in written)
+    named = bool(full) and not handle and (capitalised or any(w.groups for w in full))
+    return Author(text, parts, "".join(words(text)), named)
+
+
+def exact_pair_keys(parts: Sequence[NameWord]) -> set[str]:
+    """The "sound" keys of a name's word pairs as written (no typo variants)."""
+    full = [w for w in parts if not w.initial]
+    return {pair_key(x, y) for a, b in combinations(full, 2) for x in a.sounds for y in b.sounds}
+
+
+@lru_cache(maxsize=1 << 16)
+def family_base(word: str) -> str:
+    """The masculine form of a family name: Petrova → petrov, Kovalskaya → kovalskiy."""
+    for ending, masculine in _ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            return word[: -len(ending)] + masculine
+    return word
+
+
+def feminine_forms(base: str) -> set[str]:
+    """The other forms of a masculine family name: petrov → {petrova}; kovalskiy → {kovalskaya, kovalsky, …}."""
+    return {base[: -len(m)] + f for f, m in _ENDINGS if base.endswith(m) and len(base) > len(m) + 2}
+
+
+@lru_cache(maxsize=1 << 16)
+def _variant(word: str) -> str:
+    """One name in different transliterations: Müller/Mueller, Kovalyova/Kovaleva, Fyodor/Fedor."""
+    for digraph, replacement in _VARIANT_DIGRAPHS:
+        word = word.replace(digraph, replacement)
+    word = "ch".join(part.replace("c", "k") for part in word.translate(_VARIANT_LETTERS).split("ch"))
+    return _DOUBLED.sub("", word)
+
+
+def _vowel_class(word: str) -> str:
+    """How a name starting with a vowel begins: "ya", "yu", "ye", "yo" for an iotated start (Я, Ю, Е, Ё
+    in any spelling: ya/ja/ia), "y" for a bare "Y."/"J." initial, else the first letter."""
+    first, second = word[:1], word[1:2]
+    if first in "yji" and second and second in "aeou":
+        return "y" + second
+    return "y" if first in "yj" else first
+
+
+def _initial_fits(a: NameWord, c: NameWord) -> bool:
+    """Whether the initial `a` ("D.", «Ж.», "Yu.") can stand for the word `c`.
+
+    Consonants meet by sound (Х./Kh./H.), but every vowel has the sound "a", so a vowel
+    initial must start the same way: "I." is Ирина, not Елена; "E." or "Ye." is Елена
+    (either spelling), "Yu." or "J." is Юлия.
+    """
+    if c.word.startswith(a.word):
+        return True
+    if c.head != a.head:
+        return False
+    if a.head != "a":
+        return True
+    x, y = _vowel_class(a.word), _vowel_class(c.word)
+    return x == y or {x, y} == {"e", "ye"} or ("y" in (x, y) and x[:1] == y[:1] == "y")
+
+
+# Name words repeat across cases (common given and family names): each pair is compared once.
+@lru_cache(maxsize=1 << 18)
+def word_similarity(a: NameWord, c: NameWord) -> tuple[float, bool]:
+    """(similarity 0-100, whether they are two forms of one given name)."""
+    if a.initial:
+        return (100.0 if _initial_fits(a, c) else 0.0), False
+    if c.initial:
+        return 0.0, False
+    if a.word == c.word:
+        return 100.0, False
+    if a.groups and c.groups:
+        return (100.0, True) if a.groups & c.groups else (min(50.0, fuzz.ratio(a.word, c.word)), False)
+    if not a.groups and not c.groups and (base := family_base(a.word)) == family_base(c.word):
+        return (98.0 if base.endswith("skiy") and a.word[-1] != "a" and c.word[-1] != "a" else 60.0), False
+    if _variant(a.word) == _variant(c.word):
+        return 98.0, False
+    ratio = fuzz.ratio(a.word, c.word)
+    short, long = sorted((a.word, c.word), key=len)
+    if long.startswith(short) and len(long) - len(short) >= 2:
+        return min(ratio, 60.0), False  # Kirill/Kirillov, Ivan/Ivanova: a name and one made from it
+    if set(a.sounds) & set(c.sounds):
+        return max(ratio, 90.0), False
+    by_sound = max((fuzz.ratio(x, y) for x in a.sounds for y in c.sounds), default=0.0) * 0.95
+    return max(ratio, by_sound), False
+
+
+def _role(c: NameWord) -> str:
+    # A name whose given name the table does not know has only "family" words: either may be it.
+    return "patronymic" if c.patronymic else "given" if c.groups else "family"
+
+
+def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
+    a_words = who.words
+    # Whole words pair first, initials take what is left: "К. Кириллов" pairs Кириллов with
+    # Кириллов before К. may claim it.
+    # (initial, -similarity, i, j): ties in author then customer word order.
+    pairs = sorted(
+        (a.initial, -sim, i, j, same_group)
+        for i, (a, _) in enumerate(a_words)
+        for j, (c, _) in enumerate(c_words)
+        for sim, same_group in (word_similarity(a, c),)
+    )
+    used_a: set[int] = set()
+    used_c: set[int] = set()
+    agreeing: list[tuple[float, int, int]] = []
+    notes: list[str] = []
+    given_clash = False
+    for _, minus, i, j, same_group in pairs:
+        if i in used_a or j in used_c:
+            continue
+        sim = -minus
+        a, c = a_words[i][0], c_words[j][0]
+        if sim >= AGREE:
+            used_a.add(i)
+            used_c.add(j)
+            agreeing.append((sim, i, j))
+            if same_group and a.word != c.word:
+                notes.append(f"'{a_words[i][1]}' is a form of '{c_words[j][1]}'")
+        elif a.groups and c.groups and not a.initial:
+            used_a.add(i)
+            used_c.add(j)
+            given_clash = True
+    if not agreeing:
+        return None
+    roles = [_role(c) for c, _ in c_words]
+    named = [(sim, i, j) for sim, i, j in agreeing if not a_words[i][0].initial]
+    covered = {roles[j] for _, _, j in named}
+    # An initial stands for the first name: any agreeing initial on a word other than the family's.
+    initial_given = any(a_words[i][0].initial and roles[j] != "patronymic" for _, i, j in agreeing)
+    plain_agree = sum(1 for _, _, j in named if roles[j] != "patronymic")
+    if ("given" in covered and "family" in covered) or plain_agree >= 2:
+        coverage = "full"
+    elif "given" in covered and "patronymic" in covered:
+        coverage = "patronymic"
+    elif "family" in covered and given_clash:
+        coverage = "relative"
+    elif "family" in covered and initial_given:
+        coverage = "initial"
+    elif "family" in covered:
+        coverage = "family"
+    elif "given" in covered:
+        coverage = "given"
+    else:
+        return None
+    extra = sum(1 for i, (a, _) in enumerate(a_words) if i not in used_a and not a.initial and not a.patronymic)
+    similarity = max(0.0, sum(sim for sim, _, _ in named) / len(named) - EXTRA_WORD * extra)
+    score = COVERAGE_WEIGHT[coverage] * similarity
+    if coverage == "full" and "patronymic" in covered:
+        score += PATRONYMIC_BONUS
+    other = [w for i, (w, _) in enumerate(a_words) if w.patronymic and i not in used_a]
+    if other and any(roles[j] == "patronymic" and j not in used_c for j in range(len(c_words))):
+        score -= PATRONYMIC_CLASH  # «Иван Сергеевич Петров» is not «Петров Иван Петрович»
+        notes.append("another patronymic")
+    reason = f"name '{who.text}' ~ '{spelling}' {similarity:.0f}"
+    if coverage == "relative":
+        reason += ": same family name, another first name"
+    elif coverage == "initial":
+        reason += " (family name and initial)"
+    family = [c_words[j] for _, _, j in named if roles[j] == "family"]
+    rarity = tuple(("name", family_forms(w.word)) for w, _ in family)
+    shown = family[0][1] if family else ""
+    return NameMatch(round(score, 1), similarity, coverage, False, (reason, *notes), rarity, shown)
+
+
+@lru_cache(maxsize=1 << 16)
+def family_forms(word: str) -> tuple[str, ...]:
+    """A family name in both genders, as the register's "name" keys hold them."""
+    base = family_base(word)
+    return tuple(sorted({word, base, *feminine_forms(base)}))
+
+
+@lru_cache(maxsize=1 << 14)
+def _nicks(full_name: str, aliases: tuple[str, ...]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """A one-word handle → (what it matches, coverage, the family words in it).
+
+    The name run together is that name: given+family ("ivanpetrov") "full",
+    initial+family ("ipetrov", also an alias "i.petrov") "initial", one name word
+    ("petrov") "family". An alias that is a user name of its own ("vanya_p88") is
+    "nick", a full match; an alias that is a name word with digits ("klimova93") is
+    "handle", a suggestion: another Klimova born in 93 may use it too.
+    """
+    plain = [w for w, _ in spelled(full_name) if not w.initial and not w.patronymic]
+    nicks: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for given in [w for w in plain if w.groups] or plain:
+        for family in (w for w in plain if w is not given):
+            g, f, found = given.word, family.word, (family.word,)
+            for handle, coverage in ((g + f, "full"), (f + g, "full"), (g[:1] + f, "initial"), (f + g[:1], "initial")):
+                nicks.setdefault(handle, (full_name, coverage, found))
+    for word in plain:
+        nicks.setdefault(word.word, (full_name, "family", (word.word,)))
+    # Made from the name in another transliteration ("fyodorov66" for «Фёдоров»).
+    spellings = {_variant(handle): found for handle, found in nicks.items()}
+    for alias in aliases:
+        joined = "".join(words(alias))
+        if not is_handle(alias) or joined in nicks:
+            continue
+        derived = spellings.get(_variant(joined.rstrip("0123456789")))
+        nicks[joined] = (alias, "handle", derived[2]) if derived else (alias, "nick", ())
+    return nicks
+
+
+def _nick_match(who: Author, nicks: dict[str, tuple[str, str, tuple[str, ...]]]) -> NameMatch | None:
+    bare = "".join(ch for ch in who.joined if not ch.isdigit())
+    found = nicks.get(who.joined) or nicks.get(bare)
+    if found is None or not who.joined:
+        return None
+    shown, coverage, family = found
+    if coverage in ("nick", "handle"):
+        reason = f"nickname '{who.text}' matches '{shown}'"
+        score = COVERAGE_WEIGHT["full" if coverage == "nick" else "handle"] * 100
+        return NameMatch(score, 100.0, coverage, False, (reason,), (("nick", (who.joined,)),), shown)
+    # "ivanpetrov": the name run together; only a single word, else the words say more.
+    if len(who.words) > 1:
+        return None
+    reason = f"nickname '{who.text}' ~ '{shown}'"
+    rarity = tuple(("name", family_forms(f)) for f in family)
+    return NameMatch(COVERAGE_WEIGHT[coverage] * 100, 100.0, coverage, False, (reason,), rarity, family[0])
+
+
+def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence[str]) -> NameMatch | None:
+    """The best fit of any author to any spelling of the customer's name; None when nothing fits.
+
+    When nothing fits and the author signed with a person's name (a given name the table
+    knows, or capitalised words of letters: "Helga Fuchs", «Олена», "Ursula S."), the
+    result says so (`clashes`); a nickname never clashes.
+    """
+    spellings = [(s, spelled(s)) for s in (full_name, *aliases) if s]
+    # Handles matter for one-word authors and for customers with aliases; most have neither.
+    handles = aliases or any(len(who.words) <= 1 for who in authors)
+    nicks = _nicks(full_name, tuple(aliases)) if handles else {}
+    best: NameMatch | None = None
+    clash: str | None = None
+    for who in authors:
+        found = _nick_match(who, nicks) if nicks else None
+        if found is None:
+            for spelling, c_words in spellings:
+                m = _match(who, spelling, c_words)
+                if m is not None and (found is None or (m.score, m.similarity) > (found.score, found.similarity)):
+                    found = m
+            if found is None and who.named:
+                clash = clash or who.text
+        if found is not None and (best is None or (found.score, found.similarity) > (best.score, best.similarity)):
+            best = found
+    if best is None and clash:
+        return NameMatch(0.0, 0.0, "none", True, (f"name '{clash}' does not match '{full_name}'",))
+    return best

@@ -1,0 +1,53 @@
+"""Tables of the customer register: customers and the keys they are filed under.
+
+Made only by the Alembic migrations; times are UTC (`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from monitor.models.base import JsonType, _utc
+
+__all__ = ["Customer", "CustomerKey"]
+
+
+class Customer(SQLModel, table=True):
+    """A person in a brand's customer register (imported from a CRM)."""
+
+    __tablename__ = "customer"
+    __table_args__ = (sa.UniqueConstraint("brand_id", "external_id", name="uq_customer_brand_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id")
+    external_id: str = Field(max_length=128)
+    full_name: str = Field(max_length=300)
+    names: list[str] = Field(default_factory=list, sa_type=JsonType)
+    emails: list[str] = Field(default_factory=list, sa_type=JsonType)
+    phones: list[str] = Field(default_factory=list, sa_type=JsonType)
+    orders: list[str] = Field(default_factory=list, sa_type=JsonType)
+    city: str | None = Field(default=None, max_length=120)
+    tier: str | None = Field(default=None, max_length=32)
+    lifetime_value: float | None = None
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class CustomerKey(SQLModel, table=True):
+    """Blocking index of the register: normalised identifiers and name keys → customer.
+
+    The lookup columns are the primary key (migration 0008): one index answers a lookup
+    without reading the table, and a register of twenty million keys keeps two indexes, not three.
+    """
+
+    __tablename__ = "customer_key"
+    __table_args__ = (sa.PrimaryKeyConstraint("brand_id", "kind", "value", "customer_id", name="pk_customer_key"),)
+
+    brand_id: int
+    # email | phone | order | name (a folded name token) | sound | initial | nick (monitor.customers.keys)
+    kind: str = Field(max_length=8)
+    value: str = Field(max_length=200)
+    customer_id: int = Field(foreign_key="customer.id", ondelete="CASCADE", index=True)

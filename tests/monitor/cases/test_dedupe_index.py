@@ -1,0 +1,173 @@
+"""The stored side of near-duplicate grouping: band keys, prepared texts, the migration, the bench's bulk load."""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+from datasketch import MinHash
+
+from bench import dedupe as dedupe_bench
+from bench.dedupe_pairs import Filler, templated
+from monitor.cases import dedupe
+from monitor.cases.dedupe import find_duplicate, index_mention, signature, stored_marks
+from monitor.core.db import SessionFactory, make_engine, make_session_factory, session_scope, upgrade
+from monitor.models import Brand, Mention, MentionBand, MentionSignature
+from tests.support.clock import NOW
+from tests.support.dedupe import COMPLAINTS, SETTINGS, check, store
+from tests.support.factories import feed_config, synced
+
+
+@pytest.fixture
+def brand_id(sessions: SessionFactory) -> int:
+    synced(sessions, feed_config({"board": "https://board.example/feed"}), NOW)
+    with session_scope(sessions) as session:
+        return session.scalar(sa.select(Brand.id).where(Brand.key == "acme"))
+
+
+def _stored(sessions: SessionFactory, mention_id: int) -> tuple[str, str, str] | None:
+    with session_scope(sessions) as session:
+        row = session.execute(
+            sa.select(MentionSignature.text, MentionSignature.marks, MentionSignature.content_hash).where(
+                MentionSignature.mention_id == mention_id
+            )
+        ).first()
+        return tuple(row) if row else None
+
+
+def test_minhash_is_datasketchs_bit_for_bit() -> None:
+    """Stored band keys stay valid only while the MinHash values do not change."""
+    rnd, filler = random.Random(3), Filler(pool=200)
+    texts = [signature(None, filler.complaint(rnd, lang).body, brand_id=1).text for lang in ("ru", "hy", "de") * 20]
+    texts += ["коротко", "a" * 3, signature(None, templated(rnd, "uk").body, brand_id=1).text]
+    a, b = MinHash(num_perm=dedupe.NUM_PERM, seed=dedupe.SEED, scheme="affine32").permutations
+    for text in texts:
+        hashes = dedupe._shingle_hashes(text)
+        reference = MinHash(num_perm=dedupe.NUM_PERM, hashfunc=int, permutations=(a, b), scheme="affine32")
+        reference.update_batch(hashes.tolist())
+        assert np.array_equal(reference.hashvalues.astype(np.uint32), dedupe._minhash(hashes)), text
+
+
+def test_the_stored_prepared_text_follows_the_indexed_text(sessions: SessionFactory, brand_id: int) -> None:
+    body = COMPLAINTS["ru"][0]
+    mention_id, _ = store(sessions, brand_id, body, "Жалоба")
+    sig = signature("Жалоба", body, brand_id=brand_id)
+    with session_scope(sessions) as session:
+        content_hash = session.scalar(sa.select(Mention.content_hash).where(Mention.id == mention_id))
+    assert _stored(sessions, mention_id) == (sig.text, stored_marks(sig.marks), content_hash)
+    assert frozenset(stored_marks(sig.marks).split()) == sig.marks and "n:7731220" in sig.marks
+    # Indexed again after an edit: one row, the new text and its hash.
+    edited = body.replace("7731-220", "7731-999")
+    with session_scope(sessions) as session:
+        mention = session.get(Mention, mention_id)
+        mention.body, mention.content_hash = edited, "e" * 64
+        index_mention(session=session, mention_id=mention_id, signature=signature(None, edited, brand_id=brand_id))
+    new = signature(None, edited, brand_id=brand_id)
+    assert _stored(sessions, mention_id) == (new.text, stored_marks(new.marks), "e" * 64)
+    # Too short to group: no bands and no prepared text left behind.
+    with session_scope(sessions) as session:
+        index_mention(session=session, mention_id=mention_id, signature=signature(None, "Ужас!", brand_id=brand_id))
+    assert _stored(sessions, mention_id) is None
+
+
+def test_an_edit_not_yet_indexed_is_compared_as_it_reads_now(sessions: SessionFactory, brand_id: int) -> None:
+    """Ingest stores an edit as a new revision with a new content hash; the stored prepared text is
+    then older than the mention, and the check reads the mention's own text."""
+    body = COMPLAINTS["en"][0]
+    mention_id, case_id = store(sessions, brand_id, body)
+    edited = body.replace("6620-031", "6620-777")
+    with session_scope(sessions) as session:
+        mention = session.get(Mention, mention_id)
+        mention.body, mention.content_hash = edited, "f" * 64
+    assert check(sessions, brand_id, body) is None  # the stored text still names 6620-031
+    found = check(sessions, brand_id, edited + " Never again.")
+    assert found is not None and (found.mention_id, found.case_id) == (mention_id, case_id)
+
+
+def test_a_mention_indexed_before_texts_were_stored_is_still_found(sessions: SessionFactory, brand_id: int) -> None:
+    mention_id, case_id = store(sessions, brand_id, COMPLAINTS["uk"][0])
+    with session_scope(sessions) as session:
+        session.execute(sa.delete(MentionSignature).where(MentionSignature.mention_id == mention_id))
+    found = check(sessions, brand_id, COMPLAINTS["uk"][0] + "\n\nОлександр")
+    assert found is not None and (found.mention_id, found.case_id, found.score) == (mention_id, case_id, 100)
+
+
+def test_a_hundred_excluded_cases_are_all_skipped(sessions: SessionFactory, brand_id: int) -> None:
+    body = COMPLAINTS["hy"][0]
+    cases = [store(sessions, brand_id, body)[1] for _ in range(3)]
+    assert check(sessions, brand_id, body, exclude=(*cases, *range(10_000, 10_100))) is None
+    found = check(sessions, brand_id, body, exclude=tuple(cases[1:]))
+    assert found is not None and found.case_id == cases[0]
+
+
+def test_the_migration_keeps_the_bands_and_the_check_finds_them(old_url: str) -> None:
+    upgrade(old_url, "0005")
+    body = COMPLAINTS["be"][0]
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        t = {"t": NOW}
+        conn.execute(sa.text("INSERT INTO brand (id, key, name, names, domains, language, timezone, created_at,"
+                             " updated_at) VALUES (1, 'acme', 'Acme', '[]', '[]', 'ru', 'UTC', :t, :t)"), t)  # fmt: skip
+        conn.execute(sa.text(
+            "INSERT INTO source (id, key, kind, url, weight, interval_seconds, active, next_poll_at, health,"
+            " error_count, created_at, updated_at) VALUES (1, 'a', 'feed', 'https://a.example/f', 1, 900, true, :t,"
+            " 'ok', 0, :t, :t)"
+        ), t)  # fmt: skip
+        conn.execute(sa.text("INSERT INTO cases (id, brand_id, status, opened_at, updated_at, last_mention_at,"
+                             " mention_count) VALUES (1, 1, 'new', :t, :t, :t, 1)"), t)  # fmt: skip
+        conn.execute(sa.text(
+            "INSERT INTO mention (id, source_id, dedup_key, body, first_seen_at, last_seen_at, revised_at,"
+            " content_hash, revision, brand_id, replies, case_id) VALUES (1, 1, 'id:1', :b, :t, :t, :t, 'h', 1, 1,"
+            " '[]', 1)"
+        ), {**t, "b": body})  # fmt: skip
+        keys = signature(None, body, brand_id=1).band_keys
+        conn.execute(
+            sa.text("INSERT INTO mention_band (mention_id, band_key) VALUES (1, :k)"),
+            [{"k": k} for k in keys + keys[:3]],
+        )  # fmt: skip  (an old duplicate row or three)
+    upgrade(old_url)
+    with engine.connect() as conn:
+        assert sorted(conn.scalars(sa.text("SELECT band_key FROM mention_band WHERE mention_id = 1"))) == sorted(keys)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        found = find_duplicate(
+            session=session, signature=signature(None, body + " Жах!", brand_id=1), settings=SETTINGS, now=NOW
+        )
+    engine.dispose()
+    assert found is not None and (found.mention_id, found.case_id) == (1, 1)
+
+
+def test_the_bench_refuses_the_test_suites_database(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="refusing"):
+        dedupe_bench.prepare_database("postgresql+psycopg://postgres@127.0.0.1:5432/test", tmp_path)
+
+
+def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> None:
+    """The bench fills by COPY (PostgreSQL) or executemany (SQLite) with its keys set aside; the rows
+    must be those the service writes, and the schema must end as migrated."""
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        before = sa.inspect(conn).get_indexes("mention_band"), sa.inspect(conn).get_pk_constraint("mention_band")
+    args = argparse.Namespace(stored=40, brands=2, templated=0.3, seed=5, workers=1)
+    figures = dedupe_bench.fill(db_url, args)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        mentions = session.execute(sa.select(Mention.id, Mention.brand_id, Mention.title, Mention.body)).all()
+        assert len(mentions) == 40
+        for mention_id, brand, title, body in mentions:
+            sig = signature(title, body, brand_id=brand)
+            keys = session.scalars(sa.select(MentionBand.band_key).where(MentionBand.mention_id == mention_id))
+            assert sorted(keys) == sorted(sig.band_keys)
+            assert _stored(sessions, mention_id)[:2] == (sig.text, stored_marks(sig.marks))
+            found = find_duplicate(session=session, signature=sig, settings=SETTINGS, now=dedupe_bench.NOW)
+            if mention_id > 40 * 0.84:  # the newest sixth is inside the 60-day window
+                assert found is not None and found.score == 100
+    with engine.connect() as conn:
+        after = sa.inspect(conn).get_indexes("mention_band"), sa.inspect(conn).get_pk_constraint("mention_band")
+    engine.dispose()
+    assert after == before
+    assert figures["mention_band_rows"] == 40 * dedupe.BANDS and figures["mention_signature_rows"] == 40

@@ -1,0 +1,205 @@
+"""The `replywatch` command line, run in-process against loopback sources and a real database."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from monitor.cli.common import _UPGRADE_LOCK, ready_database
+from monitor.cli.main import app
+from monitor.core.db import current_revision, head_revision, make_engine
+from monitor.core.settings import Settings
+from tests.support.factories import rss
+from tests.support.loopback import LoopbackServer, static
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    feed = rss([(f"g{i}", f"Жалоба {i}", f"Заказ {i} в Акме не доставлен.") for i in range(12)])
+    routes = {"/a.rss": static(feed, content_type="application/rss+xml"), "/down.rss": static(b"", status=500)}
+    with LoopbackServer(routes) as srv:
+        yield srv
+
+
+@pytest.fixture
+def watch_list(tmp_path: Path, server: LoopbackServer) -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "http: {per_host_delay: 0s, retries: 0}\n"
+        "brands: [{key: acme, name: Acme}]\n"
+        "sources:\n"
+        f"  - {{key: board, kind: feed, url: '{server.url('/a.rss')}', interval: 15m, brand: acme}}\n"
+        f"  - {{key: down, kind: feed, url: '{server.url('/down.rss')}', interval: 15m}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def test_check_validates_and_fetch_counts_items(watch_list: Path) -> None:
+    code, output = run("sources", "check", "--config", str(watch_list))
+    assert code == 0 and "the watch list is valid" in output and "board" in output
+    code, output = run("sources", "check", "--config", str(watch_list), "--fetch")
+    assert code == 1  # one source is down: the check says so with a failing exit code
+    assert "12" in output and "http_5xx" in output and "1 of 2 sources failed" in output
+
+
+def test_a_bad_watch_list_stops_everything_with_every_problem_listed(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("sources:\n  - {key: x, kind: rss, url: nope, interval: soon}\n", encoding="utf-8")
+    code, output = run("sources", "check", "--config", str(path))
+    assert code == 2
+    assert "3 problem(s); nothing was started" in output
+    assert "line 2: sources[0].kind [source 'x']" in output and "sources[0].interval" in output
+    code, output = run("poll", "--config", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "file not found" in output
+
+
+def test_poll_then_status_and_mentions(watch_list: Path, db_url: str) -> None:
+    code, output = run("db", "upgrade", "--database", db_url)
+    assert code == 0 and "newest schema" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url)
+    assert code == 0 and "2 polls" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url)
+    assert "nothing was due" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url, "--source", "board")
+    assert code == 0 and "1 polls" in output
+    code, output = run("poll", "--config", str(watch_list), "--database", db_url, "--source", "nope")
+    assert code == 2 and "no source named nope" in output
+
+    code, output = run("sources", "status", "--database", db_url)
+    assert code == 0 and "board" in output and "degraded" in output and "HTTP 500" in output
+    code, output = run("sources", "status", "--database", db_url, "--json")
+    rows = {r["key"]: r for r in json.loads(output)}
+    assert rows["board"]["last_items"] == 12 and rows["down"]["last_http_status"] == 500
+
+    code, output = run("mentions", "list", "--database", db_url, "--json", "--limit", "5")
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert len(lines) == 5 and all(m["source"] == "board" and m["brand"] == "acme" for m in lines)
+    code, output = run("mentions", "list", "--database", db_url, "--source", "board")
+    assert code == 0 and "Жалоба 11" in output
+
+
+def test_reading_commands_on_an_empty_database_say_what_to_do(db_url: str) -> None:
+    code, output = run("sources", "status", "--database", db_url)
+    assert code == 0 and "no sources in the database yet" in output
+    code, output = run("mentions", "list", "--database", db_url)
+    assert code == 0 and "no mentions yet" in output
+
+
+def test_customers_import_then_reindex(watch_list: Path, db_url: str, tmp_path: Path) -> None:
+    assert run("db", "upgrade", "--database", db_url)[0] == 0
+    assert run("poll", "--config", str(watch_list), "--database", db_url)[0] == 0  # the brand is in the database
+    register = tmp_path / "customers.csv"
+    register.write_text("id,name,phone\nC-1,Петров Иван,+79123456789\nC-2,Олена Сидоренко,\n", encoding="utf-8")
+    code, output = run("customers", "import", str(register), "--config", str(watch_list), "--database", db_url)
+    assert code == 0 and "2 created" in output
+    code, output = run("customers", "reindex", "--database", db_url)
+    assert code == 0 and "2 customers re-indexed" in output
+    code, output = run("customers", "reindex", "--database", db_url, "--brand", "acme")
+    assert code == 0 and "2 customers re-indexed for brand 'acme'" in output
+    code, output = run("customers", "reindex", "--database", db_url, "--brand", "nope")
+    assert code == 2 and "brand 'nope' is not in the database" in output
+    code, output = run("customers", "search", "Ivan Petrov", "--database", db_url)
+    assert code == 0 and "C-1" in output
+
+
+def test_an_upgrade_past_the_key_rules_rebuilds_the_register_once(
+    watch_list: Path, db_url: str, tmp_path: Path
+) -> None:
+    """A database from before migration 0009 has keys filed by older rules: `db upgrade` rebuilds them
+    (here: keys lost and a stray one) before it reaches the newest schema, and only that once."""
+    assert run("poll", "--config", str(watch_list), "--database", db_url)[0] == 0
+    register = tmp_path / "customers.csv"
+    register.write_text("id,name,phone\nC-1,Петров Иван,+79123456789\nC-2,Олена Сидоренко,\n", encoding="utf-8")
+    assert run("customers", "import", str(register), "--config", str(watch_list), "--database", db_url)[0] == 0
+    engine = make_engine(db_url)
+    keys = sa.text("SELECT customer_id, brand_id, kind, value FROM customer_key ORDER BY 1, 2, 3, 4")
+    with engine.begin() as conn:
+        filed = conn.execute(keys).all()
+        conn.execute(sa.text("DELETE FROM customer_key WHERE kind = 'sound'"))
+        conn.execute(sa.text("INSERT INTO customer_key VALUES (1, 1, 'sound', 'old|rules')"))
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0008'"))
+    code, output = run("db", "upgrade", "--database", db_url)
+    assert code == 0 and "rebuilding them once" in output and "2 customers re-indexed" in output
+    with engine.connect() as conn:
+        assert conn.execute(keys).all() == filed and current_revision(engine) == head_revision()
+    code, output = run("db", "upgrade", "--database", db_url)
+    assert code == 0 and "re-indexed" not in output
+    engine.dispose()
+
+
+def test_preparing_the_database_waits_for_another_process_doing_it(db_url: str) -> None:
+    """PostgreSQL: an API and a worker started together prepare the database one after the other."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("an advisory lock is PostgreSQL's; SQLite serialises writers itself")
+    engine = make_engine(db_url)
+    finished = threading.Event()
+    with engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_advisory_lock({_UPGRADE_LOCK})")
+        worker = threading.Thread(target=lambda: (ready_database(Settings(database_url=db_url)), finished.set()))
+        worker.start()
+        assert not finished.wait(1.5)  # still waiting for the other process
+        other.exec_driver_sql(f"SELECT pg_advisory_unlock({_UPGRADE_LOCK})")
+        other.commit()
+    worker.join(timeout=60)
+    assert finished.is_set()
+    engine.dispose()
+
+
+def test_serve_starts_the_api_it_names_and_polls_with_worker(watch_list: Path, tmp_path: Path) -> None:
+    """`serve` names the app (APP_FACTORY) for uvicorn instead of importing api: the real command, a real port."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = f"sqlite:///{tmp_path / 'serve.db'}"
+    command = [sys.executable, "-m", "monitor.cli.main", "serve", "--config", str(watch_list),
+               "--database", database, "--port", str(port), "--worker"]  # fmt: skip
+    env = {**os.environ, "REPLYWATCH_LOG_FORMAT": "json"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.communicate()[0]
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "serve did not answer /healthz within 60 s"
+            time.sleep(0.2)
+        # --worker reached the app through the environment: the board's twelve complaints get stored.
+        engine = make_engine(database)
+        while True:
+            with engine.connect() as conn:
+                if conn.execute(sa.text("SELECT count(*) FROM mention")).scalar_one() == 12:
+                    break
+            assert time.monotonic() < deadline, "serve --worker stored nothing within 60 s"
+            time.sleep(0.2)
+        engine.dispose()
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert f"replywatch API on http://127.0.0.1:{port}" in output

@@ -1,0 +1,456 @@
+"""The customer register: reading CRM exports (CSV, JSON lines), importing them, searching them."""
+
+from __future__ import annotations
+
+import codecs
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from monitor.core.db import SessionFactory, session_scope
+from monitor.customers import register
+from monitor.customers.keys import customer_keys
+from monitor.customers.register import (
+    ImportReport,
+    RegisterFileError,
+    RegisterRow,
+    RowError,
+    decode_register,
+    import_batches,
+    import_customers,
+    read_register,
+    reindex_batches,
+    search_customers,
+)
+from monitor.customers.register_file import _money
+from monitor.models import Brand, Customer, CustomerKey
+from tests.support.clock import NOW
+from tests.support.factories import feed_config, synced
+from tests.support.paths import FIXTURES as TEST_FIXTURES
+
+FIXTURES = TEST_FIXTURES / "register"
+
+
+def read(name: str, region: str | None = "RU") -> list[RegisterRow | RowError]:
+    return list(read_register((FIXTURES / name).read_bytes(), filename=name, default_region=region))
+
+
+def good(rows: list[RegisterRow | RowError]) -> dict[str, RegisterRow]:
+    return {r.external_id: r for r in rows if isinstance(r, RegisterRow)}
+
+
+def errors(rows: list[RegisterRow | RowError]) -> dict[int, str]:
+    return {r.line: r.reason for r in rows if isinstance(r, RowError)}
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def test_utf8_csv_gives_every_column_normalised() -> None:
+    rows = good(read("customers_utf8.csv"))
+    assert list(rows) == ["C-001", "C-002", "C-003", "C-004", "C-005"]
+    ivan = rows["C-001"]
+    assert ivan.line == 2 and ivan.full_name == "Петров Иван Сергеевич"
+    assert ivan.names == ("vanya_p88", "Ваня")
+    assert ivan.phones == ("+79123456789",)  # "8 (912) 345-67-89" read in the brand's country
+    assert ivan.orders == ("7731-220", "7731-245")
+    assert (ivan.city, ivan.tier, ivan.lifetime_value) == ("Москва", "gold", 12490.5)
+    assert rows["C-002"].emails == ("olga.svetlova@mail.example",)
+    assert rows["C-003"].phones == ("+491701234567",) and rows["C-003"].full_name == "Jürgen Becker"
+    assert rows["C-004"].full_name == "Արամ Պետրոսյան" and rows["C-004"].lifetime_value == 0.0
+
+
+def test_bom_semicolons_and_russian_headers() -> None:
+    rows = good(read("customers_bom.csv"))
+    assert rows["101"].full_name == "Кузнецов Дмитрий Андреевич"
+    assert rows["101"].emails == ("d.kuznetsov@mail.example",) and rows["101"].orders == ("7731-245",)
+    assert rows["102"].phones == ("+79035551235",) and rows["102"].emails == ()
+
+
+def test_windows_1251_from_russian_excel_is_read_and_name_parts_are_joined() -> None:
+    data = (FIXTURES / "customers_cp1251.csv").read_bytes()
+    assert decode_register(data)[1] == "windows-1251"
+    rows = good(read("customers_cp1251.csv"))
+    assert rows["201"].full_name == "Виктор Павлович Лебедев"
+    assert rows["201"].lifetime_value == 1200.0 and rows["201"].city == "Тверь"
+    assert rows["202"].full_name == "Тамара Николаевна Фролова"
+
+
+def test_utf16_with_bom_and_tabs_is_read() -> None:
+    text = "external_id\tfull_name\tphones\nU-1\tАнна Ковалёва\t+7 903 555-12-34\n"
+    rows = good(list(read_register(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))))
+    assert rows["U-1"].full_name == "Анна Ковалёва" and rows["U-1"].phones == ("+79035551234",)
+
+
+def test_a_file_in_neither_utf8_nor_cyrillic_1251_is_refused_naming_line_and_byte() -> None:
+    with pytest.raises(RegisterFileError, match=r"line 2, byte 32: byte 0xfc is not UTF-8; save the file as UTF-8"):
+        read("latin1.csv")
+
+
+def test_missing_required_column_says_what_is_accepted() -> None:
+    with pytest.raises(RegisterFileError) as caught:
+        read("missing_column.csv")
+    message = str(caught.value)
+    assert "no 'full_name' column" in message and "first_name and last_name" in message
+    assert "found 'id', 'email', 'phone'" in message
+
+
+def test_a_header_one_typo_from_a_known_column_refuses_the_file() -> None:
+    with pytest.raises(RegisterFileError, match=r"unknown column 'phnoes'; did you mean 'phones'\?"):
+        read("header_typo.csv")
+
+
+def test_empty_file_and_json_array_are_refused() -> None:
+    with pytest.raises(RegisterFileError, match="empty"):
+        list(read_register(b"\n\n", filename="x.csv"))
+    with pytest.raises(RegisterFileError, match="JSON array"):
+        list(read_register(b'[{"id": 1}]', filename="x.json"))
+
+
+def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept() -> None:
+    rows = read("bad_rows.csv")
+    assert set(good(rows)) == {"B-1", "B-8"}
+    assert good(rows)["B-8"].emails == ("q@mail.example", "second@mail.example")
+    assert good(rows)["B-8"].lifetime_value == 1000.5 and good(rows)["B-8"].full_name == "Quoted, Name"
+    assert errors(rows) == {
+        3: "malformed email 'not-an-email'",
+        4: "unreadable phone number '+7 000' (read in RU)",
+        5: "external id already used on line 2; row skipped",
+        6: "no external id",
+        7: "no name",
+        8: "lifetime value '-5' is negative",
+        9: "city is 121 characters long; at most 120",
+        10: "7 fields but the header has 6 (1 too many; a value with ',' must be quoted)",
+    }
+    assert str(next(r for r in rows if isinstance(r, RowError))) == (
+        "line 3 (external id 'B-2'): malformed email 'not-an-email'"
+    )
+
+
+def test_json_lines_with_lists_numbers_aliases_and_broken_lines() -> None:
+    rows = good(read("customers.jsonl"))
+    assert rows["J-1"].emails == ("m.hoffmann@mail.example",) and rows["J-1"].phones == ("+491707654321",)
+    assert rows["2"].full_name == "Нарек Саргсян" and rows["2"].names == ("narek_s",)
+    assert rows["J-3"].orders == ("6620-031", "6620-032") and rows["J-3"].lifetime_value == 1234.56
+    broken = read("broken.jsonl")
+    assert set(good(broken)) == {"K-1"}
+    assert errors(broken) == {
+        2: "not valid JSON: Expecting ',' delimiter at column 50",
+        3: "expected a JSON object, got list",
+        4: "malformed email 'bad@@mail'",
+        5: "no external id",
+    }
+
+
+def test_several_columns_fill_one_field_of_several_values() -> None:
+    data = b"id,name,phone,phone2,mobile,email,e-mail\n1,A B,+79123456789,+79123456780,,a@x.example,b@x.example\n"
+    (row,) = read_register(data)
+    assert isinstance(row, RegisterRow)
+    assert row.phones == ("+79123456789", "+79123456780") and row.emails == ("a@x.example", "b@x.example")
+    with pytest.raises(RegisterFileError, match="columns 'city' and 'town' both mean 'city'"):
+        list(read_register(b"id,name,city,town\n1,A B,X,Y\n"))
+
+
+def test_over_long_values_are_row_errors() -> None:
+    data = f"id,name,names,tier\n1,{'Я' * 301},,\n2,A B,{'x' * 201},\n3,A B,,{'t' * 33}\n".encode()
+    assert errors(list(read_register(data))) == {
+        2: "full_name is 301 characters long; at most 300",
+        3: "a value in names is 201 characters long; at most 200",
+        4: "tier is 33 characters long; at most 32",
+    }
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("12490", 12490.0), ("12 490,50", 12490.5), ("1,234.56", 1234.56), ("1.234,56", 1234.56), ("1,234", 1234.0),
+     ("12,5", 12.5), (" 7 ", 7.0), (3, 3.0), ("", None), (None, None)],
+)  # fmt: skip
+def test_lifetime_values_as_spreadsheets_write_them(written: object, value: float | None) -> None:
+    assert _money(written) == value
+
+
+@pytest.mark.parametrize("written", ["abc", "-1", "nan", "inf", True])
+def test_lifetime_values_that_are_refused(written: object) -> None:
+    with pytest.raises(ValueError, match="lifetime value"):
+        _money(written)
+
+
+# -- importing -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def brand_id(sessions: SessionFactory) -> int:
+    synced(sessions, feed_config({"board": "https://board.example/feed"}), NOW)
+    with session_scope(sessions) as session:
+        return session.scalars(sa.select(Brand.id).where(Brand.key == "acme")).one()
+
+
+def load(sessions: SessionFactory, brand_id: int, rows: list, *, region: str | None = "RU", now=NOW) -> ImportReport:
+    with session_scope(sessions) as session:
+        return import_customers(session=session, brand_id=brand_id, rows=rows, now=now, default_region=region)
+
+
+def customers(sessions: SessionFactory) -> dict[str, Customer]:
+    with session_scope(sessions) as session:
+        return {c.external_id: c for c in session.scalars(sa.select(Customer))}
+
+
+def keys_of(sessions: SessionFactory, external_id: str) -> set[tuple[str, str]]:
+    with session_scope(sessions) as session:
+        stmt = sa.select(CustomerKey.kind, CustomerKey.value).join(Customer, Customer.id == CustomerKey.customer_id)
+        return {tuple(r) for r in session.execute(stmt.where(Customer.external_id == external_id))}
+
+
+def test_import_creates_then_a_second_import_changes_nothing(sessions: SessionFactory, brand_id: int) -> None:
+    report = load(sessions, brand_id, read("customers_utf8.csv"))
+    assert (report.read, report.created, report.updated, report.unchanged, report.errors) == (5, 5, 0, 0, [])
+    stored = customers(sessions)
+    assert stored["C-001"].phones == ["+79123456789"] and stored["C-001"].names == ["vanya_p88", "Ваня"]
+    assert stored["C-001"].created_at == NOW and stored["C-001"].lifetime_value == 12490.5
+    keys = keys_of(sessions, "C-001")
+    assert {("email", "ivan.petrov@mail.example"), ("phone", "+79123456789"), ("order", "7731220")} <= keys
+    assert {("name", "petrov"), ("name", "ivan"), ("nick", "vanyap88"), ("initial", "a.ptrv")} <= keys
+    # One key per pair of words whatever their order; typo variants of the family name only
+    # (Иван is a known given name: its typos are met at lookup).
+    assert {("sound", "avn|ptrv"), ("sound", "avn|ptr"), ("sound", "avn|trv")} <= keys
+    assert not {("sound", "ptrv|avn"), ("sound", "ptrv|vn"), ("sound", "an|ptrv")} & keys
+    before = len(keys)
+    again = load(sessions, brand_id, read("customers_utf8.csv"), now=NOW + timedelta(days=1))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
+    assert customers(sessions)["C-001"].updated_at == NOW and len(keys_of(sessions, "C-001")) == before
+
+
+def test_a_changed_row_is_updated_and_its_keys_rebuilt(sessions: SessionFactory, brand_id: int) -> None:
+    load(sessions, brand_id, read("customers_utf8.csv"))
+    later = NOW + timedelta(days=1)
+    changed = (
+        "external_id,full_name,emails,tier\n"
+        "C-001,Petrov Ivan,new@mail.example,platinum\n"
+        "C-002,Ольга Светлова,olga.svetlova@mail.example,\n"
+    )
+    report = load(sessions, brand_id, list(read_register(changed.encode())), now=later)
+    assert (report.created, report.updated, report.unchanged) == (0, 2, 0)
+    stored = customers(sessions)["C-001"]
+    assert (stored.full_name, stored.tier, stored.phones, stored.updated_at) == ("Petrov Ivan", "platinum", [], later)
+    keys = keys_of(sessions, "C-001")
+    assert ("email", "new@mail.example") in keys and ("email", "ivan.petrov@mail.example") not in keys
+    assert not any(kind == "phone" for kind, _ in keys)
+
+
+def test_reindex_files_every_customer_under_the_current_keys(sessions: SessionFactory, brand_id: int) -> None:
+    load(sessions, brand_id, read("customers_utf8.csv"))
+    with session_scope(sessions) as session:
+        other = Brand(key="other", name="Other", created_at=NOW, updated_at=NOW)
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    load(sessions, other_id, list(read_register("id,name\nO-1,Сидоренко Олена\n".encode())))
+    stored = customers(sessions)
+    expected = {
+        ext: customer_keys(full_name=c.full_name, names=c.names, emails=c.emails, phones=c.phones, orders=c.orders)
+        for ext, c in stored.items()
+    }
+    with session_scope(sessions) as session:
+        # A register filed by older rules: a key in the old word order, one key lost.
+        ivan, olena = stored["C-001"].id, stored["O-1"].id
+        session.execute(sa.delete(CustomerKey).where(CustomerKey.customer_id == ivan, CustomerKey.kind == "sound"))
+        session.add(CustomerKey(customer_id=ivan, brand_id=brand_id, kind="sound", value="ptrv|avn"))
+        session.execute(sa.delete(CustomerKey).where(CustomerKey.customer_id == olena, CustomerKey.kind == "nick"))
+    with session_scope(sessions) as session:
+        done = list(reindex_batches(session=session, brand_id=brand_id, batch_size=2))
+    assert done == [2, 4, 5]
+    assert keys_of(sessions, "C-001") == expected["C-001"]
+    assert not any(kind == "nick" for kind, _ in keys_of(sessions, "O-1"))  # another brand: left alone
+    with session_scope(sessions) as session:
+        assert list(reindex_batches(session=session, brand_id=None)) == [6]
+    assert {ext: keys_of(sessions, ext) for ext in stored} == expected
+    with session_scope(sessions) as session:  # and the customer is found again by the name
+        found = search_customers(session=session, brand_id=brand_id, query="Ivan Petrov", limit=3)
+        assert [c.external_id for c in found][:1] == ["C-001"]
+
+
+def test_two_rebuilds_at_once_neither_fails_nor_loses_a_key(sessions: SessionFactory, brand_id: int) -> None:
+    """An API process and a worker both upgrading past 0009 rebuild the same register at once (PostgreSQL:
+    a batch's customers are locked, so the second waits, then re-files what the first filed)."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: two rebuilds cannot interleave")
+    names = ["Петров Иван", "Олена Сидоренко", "Hayk Petrosyan", "Jürgen Müller", "Алесь Карпович", "Emma Brown"]
+    text = "id,name,phone\n" + "".join(f"R-{i},{names[i % 6]},+7912{i:07d}\n" for i in range(600))
+    load(sessions, brand_id, list(read_register(text.encode())))
+    stored = customers(sessions)
+    expected = {ext: customer_keys(full_name=c.full_name, names=c.names, emails=c.emails, phones=c.phones,
+                                   orders=c.orders) for ext, c in stored.items()}  # fmt: skip
+    errors: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            with sessions() as session:  # as the CLI does: a commit per batch
+                for _ in reindex_batches(session=session, brand_id=brand_id, batch_size=40):
+                    session.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rebuild) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    with session_scope(sessions) as session:
+        stmt = sa.select(Customer.external_id, CustomerKey.kind, CustomerKey.value).join(
+            Customer, Customer.id == CustomerKey.customer_id
+        )
+        filed: dict[str, set[tuple[str, str]]] = {}
+        for ext, kind, value in session.execute(stmt):
+            filed.setdefault(ext, set()).add((kind, value))
+    assert filed == expected
+
+
+def test_a_phone_without_country_code_is_read_at_import_in_the_brands_country(
+    sessions: SessionFactory, brand_id: int
+) -> None:
+    rows = list(read_register(b"id,name,phone\nP-1,A B,8 (912) 345-67-89\nP-2,C D,8 (912) 345-67-80\n"))
+    assert rows[0].phones == ("8 (912) 345-67-89",)  # type: ignore[union-attr]  # no region yet
+    report = load(sessions, brand_id, rows[:1], region="RU")
+    assert report.created == 1 and customers(sessions)["P-1"].phones == ["+79123456789"]
+    refused = load(sessions, brand_id, rows[1:], region=None)
+    assert refused.created == 0
+    assert refused.errors == [
+        RowError(
+            3, "P-2", "unreadable phone number '8 (912) 345-67-80' (no +country code, and the brand has no country)"
+        )
+    ]
+
+
+def test_errors_from_reading_are_in_the_report_and_good_rows_stored(sessions: SessionFactory, brand_id: int) -> None:
+    report = load(sessions, brand_id, read("bad_rows.csv"))
+    assert (report.read, report.created, len(report.errors)) == (10, 2, 8)
+    assert [e.line for e in report.errors] == [3, 4, 5, 6, 7, 8, 9, 10]
+    assert set(customers(sessions)) == {"B-1", "B-8"}
+
+
+def test_batches_let_the_caller_commit_and_show_progress(sessions: SessionFactory, brand_id: int) -> None:
+    rows = read("customers_utf8.csv")
+    with sessions() as session:
+        seen = []
+        for report in import_batches(
+            session=session, brand_id=brand_id, rows=rows, now=NOW, default_region="RU", batch_size=2
+        ):
+            session.commit()
+            seen.append((report.read, report.created))
+    assert seen == [(2, 2), (4, 4), (5, 5)]
+    progress: list[int] = []
+    with session_scope(sessions) as session:
+        import_customers(
+            session=session, brand_id=brand_id, rows=rows, now=NOW, default_region="RU", on_progress=progress.append
+        )
+    assert progress == [5]
+
+
+def test_a_large_import_leaves_the_planner_fresh_statistics(
+    sessions: SessionFactory, brand_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL an import that created or changed ANALYZE_AFTER customers or more analyzes the register
+    with its last batch: the row counts the planner uses are the new ones (here 5; a truncated table has -1, never analyzed)."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("ANALYZE and pg_class are PostgreSQL's; SQLite plans without them here")
+    tuples = sa.text("SELECT relname, reltuples FROM pg_class WHERE relname IN ('customer', 'customer_key')")
+    monkeypatch.setattr(register, "ANALYZE_AFTER", 5)
+    load(sessions, brand_id, read("customers_utf8.csv"))
+    with engine.connect() as conn:
+        counted = {n: t for n, t in conn.execute(tuples)}
+    assert counted["customer"] == 5 and counted["customer_key"] > 50
+
+
+def test_import_never_commits(sessions: SessionFactory, brand_id: int) -> None:
+    with sessions() as session:
+        report = import_customers(
+            session=session, brand_id=brand_id, rows=read("customers_utf8.csv"), now=NOW, default_region="RU"
+        )
+        assert report.created == 5
+        session.rollback()
+    assert customers(sessions) == {}
+
+
+# -- searching -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Ivan Petrov", "C-001"),  # Latin for Cyrillic, either order
+        ("Петров Ваня", "C-001"),  # a pet name
+        ("Ivan Petorv", "C-001"),  # a typo
+        ("Juergen Becker", "C-003"),
+        ("Aram Petrosian", "C-004"),  # Latin for Armenian
+        ("Oleksandr Bondarenko", "C-005"),
+        ("IVAN.PETROV@mail.example", "C-001"),
+        ("+7 912 345 67 89", "C-001"),
+        ("8 903 555-12-34", "C-002"),  # local format, in the brand's country
+        ("7731-245", "C-001"),
+        ("ac-55120", "C-003"),
+        ("C-004", "C-004"),
+        ("Светлова", "C-002"),  # one whole word
+        ("svetl", "C-002"),  # the start of a word
+    ],
+)
+def test_search_by_any_identifier_or_name(sessions: SessionFactory, brand_id: int, query: str, expected: str) -> None:
+    load(sessions, brand_id, read("customers_utf8.csv"))
+    with session_scope(sessions) as session:
+        found = search_customers(session=session, brand_id=brand_id, query=query, limit=3, default_region="RU")
+        assert [c.external_id for c in found][:1] == [expected]
+
+
+def test_search_across_brands_and_nothing_found(sessions: SessionFactory, brand_id: int) -> None:
+    load(sessions, brand_id, read("customers_utf8.csv"))
+    with session_scope(sessions) as session:
+        assert [c.external_id for c in search_customers(session=session, brand_id=None, query="Becker", limit=5)] == [
+            "C-003"
+        ]
+        assert search_customers(session=session, brand_id=brand_id, query="Nobody Atall", limit=5) == []
+        assert search_customers(session=session, brand_id=brand_id, query="  ", limit=5) == []
+        assert search_customers(session=session, brand_id=brand_id + 1, query="Becker", limit=5) == []
+
+
+def test_copy_text_escapes_what_copy_reads_specially() -> None:
+    from monitor.customers.register import _copy_text
+
+    assert _copy_text("ivan.petrov@mail.example") == "ivan.petrov@mail.example"
+    assert _copy_text("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+
+
+def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(old_url: str) -> None:
+    from alembic import command
+
+    from monitor.core.db import _alembic_config, make_engine, upgrade
+
+    upgrade(old_url, "0007")
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO brand (key, name, names, domains, language, timezone, created_at, updated_at)"
+                             " VALUES ('acme', 'Acme', '[]', '[]', 'en', 'UTC', :t, :t)"), {"t": NOW})  # fmt: skip
+        conn.execute(sa.text("INSERT INTO customer (brand_id, external_id, full_name, names, emails, phones, orders,"
+                             " created_at, updated_at) VALUES (1, 'c1', 'Иван Петров', '[]', '[]', '[]', '[]', :t, :t)"),
+                     {"t": NOW})  # fmt: skip
+        for kind, value in (("name", "petrov"), ("name", "ivan"), ("sound", "avn|ptrv")):
+            conn.execute(sa.text("INSERT INTO customer_key (customer_id, brand_id, kind, value) VALUES (1, 1, :k, :v)"),
+                         {"k": kind, "v": value})  # fmt: skip
+    upgrade(old_url)
+    stmt = sa.select(CustomerKey.customer_id, CustomerKey.kind, CustomerKey.value).order_by(CustomerKey.value)
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(stmt)] == [(1, "sound", "avn|ptrv"), (1, "name", "ivan"),
+                                                          (1, "name", "petrov")]  # fmt: skip
+        assert sa.inspect(conn).get_pk_constraint("customer_key")["constrained_columns"] == [
+            "brand_id", "kind", "value", "customer_id"
+        ]  # fmt: skip
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # a key is filed once
+        conn.execute(
+            sa.text("INSERT INTO customer_key (customer_id, brand_id, kind, value) VALUES (1, 1, 'name', 'ivan')")
+        )
+    command.downgrade(_alembic_config(old_url), "0007")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM customer_key")).scalar_one() == 3
+    engine.dispose()
