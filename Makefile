@@ -1,6 +1,6 @@
 # Two commands for a fresh machine (Python 3.11+ and the package registries):
 #   make demo   install everything into .venv and run the offline demo
-#   make test   install everything into .venv and run the linter and the tests
+#   make test   install everything into .venv and run the linters (ruff, the import rule) and the tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,6 +26,7 @@ lint: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 bench: install

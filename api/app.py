@@ -18,6 +18,7 @@ from monitor.core.logs import configure_logging
 from monitor.core.settings import Settings
 from monitor.desk.drafts import templates_of
 from monitor.worker.poller import Poller
+from monitor.worker.service import Worker
 from sources.http import Fetcher
 
 __all__ = ["app_from_environment", "create_app"]
@@ -46,15 +47,17 @@ def create_app(
         app.state.config = config
         # Compiled now, so a broken reply template stops the start (with file and line), not a request.
         templates_of(desk_rules(config))
+        # The poller serves "poll now"; the worker's schedule runs here only with run_worker.
         poller = Poller(config=config, sessions=app.state.sessions, fetcher=fetcher)
         app.state.poller = poller
+        worker = Worker(poller) if run_worker else None
         counts = await poller.sync()
         # Opened last, once nothing else can fail to start: a refused start leaves no pool behind.
         app.state.read_pool = read_pool = open_read_pool(engine)
         if read_pool is not None:
             await read_pool.open(wait=False)
-        if run_worker:
-            poller.start()
+        if worker is not None:
+            worker.start()
         log.info(
             "api.started",
             database=describe_url(settings.database_url),
@@ -67,7 +70,7 @@ def create_app(
         try:
             yield
         finally:
-            await poller.aclose()
+            await (worker.aclose() if worker is not None else poller.aclose())
             if read_pool is not None:
                 await read_pool.close()
             engine.dispose()

@@ -73,7 +73,8 @@ from monitor.core.db import (
 )
 from monitor.core.logs import configure_logging
 from monitor.models import Mention, Source
-from monitor.worker.poller import Poller, PollResult
+from monitor.worker.jobs import PollResult
+from monitor.worker.poller import Poller
 
 HERE = Path(__file__).resolve().parent
 # Targets on a 2-core machine (docs/PERFORMANCE.md).

@@ -26,7 +26,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
 
 from sources.errors import SourceError
 
@@ -35,14 +37,37 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Collected",
+    "ItemFields",
+    "PageWarning",
     "ParsedPage",
     "Parser",
     "PollFacts",
     "RawMention",
+    "SourceKind",
     "SourceSpec",
     "Validators",
     "collect",
 ]
+
+
+Locator = TypeVar("Locator")
+
+
+class ItemFields(BaseModel, Generic[Locator]):
+    """Where each field of an item is found, one locator per field: a CSS selector for HTML pages,
+    a JMESPath expression for JSON (sources.html.HtmlFields, sources.json.JsonFields)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    body: Locator
+    id: Locator | None = None
+    title: Locator | None = None
+    author: Locator | None = None
+    url: Locator | None = None
+    published: Locator | None = None
+    rating: Locator | None = None
+    # Replies the site shows under an item (used later to verify our published replies).
+    reply: Locator | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +91,46 @@ class RawMention:
 
 
 @dataclass(frozen=True, slots=True)
+class PageWarning:
+    """A non-fatal finding on a page, by kind, so callers act on what happened rather than on wording.
+
+    Kinds:
+      NOTHING_MATCHED   the item selector or expression found nothing: a changed layout when the
+                        source used to yield items (monitor raises source.layout_changed);
+      TRUNCATED         the page was too large or too deeply nested and only its start was read;
+      MALFORMED         the document is not well-formed; what could be read was kept.
+    """
+
+    NOTHING_MATCHED = "nothing_matched"
+    TRUNCATED = "truncated"
+    MALFORMED = "malformed"
+
+    kind: str
+    text: str
+
+    def on_page(self, number: int) -> PageWarning:
+        return PageWarning(self.kind, f"page {number}: {self.text}")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
 class Validators:
     """Conditional-GET validators remembered from the last successful response."""
 
     etag: str | None = None
     last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceKind:
+    name: str
+    # The `<name>:` section of a source in sources.yaml (a frozen pydantic model).
+    settings: type[BaseModel]
+    parse: Callable[..., ParsedPage]
+    # A kind whose pages cannot be read without settings (selectors, expressions) needs its section.
+    needs_settings: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +167,7 @@ class PollFacts:
     # Entries that could not be read (the others are kept) and non-fatal findings,
     # e.g. "selectors matched nothing on page 1" (a changed layout means missed complaints).
     skipped: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[PageWarning] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -117,7 +177,7 @@ class ParsedPage:
     items: list[RawMention]
     next_url: str | None = None
     skipped: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[PageWarning] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -195,7 +255,7 @@ async def collect(
             raise
         items.extend(page.items)
         facts.skipped += page.skipped
-        facts.warnings.extend(f"page {facts.pages}: {w}" if facts.pages > 1 else w for w in page.warnings)
+        facts.warnings.extend(w.on_page(facts.pages) if facts.pages > 1 else w for w in page.warnings)
         url = page.next_url if page.next_url not in seen_urls else None
     return Collected(items=items, facts=facts)
 

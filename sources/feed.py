@@ -18,7 +18,7 @@ import feedparser
 from pydantic import BaseModel, ConfigDict
 
 from sources import rss
-from sources.base import ParsedPage, RawMention
+from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
 from sources.text import (
     AUTHOR_MAX,
@@ -86,7 +86,11 @@ def parse_with_feedparser(body: bytes, url: str, content_type: str | None, setti
         raise ParseError(_not_a_feed(problem, content_type), url=url)
     page = ParsedPage(items=[])
     if problem:
-        page.warnings.append(f"feed is not well-formed ({problem}); kept the {len(entries)} entries read")
+        page.warnings.append(
+            PageWarning(
+                PageWarning.MALFORMED, f"feed is not well-formed ({problem}); kept the {len(entries)} entries read"
+            )
+        )
     for entry in entries:
         mention = _mention(entry, base=url, prefer=settings.prefer)
         if mention is None:
@@ -200,3 +204,6 @@ def _published(entry: Any) -> datetime | None:
         if (found := parse_datetime(entry.get(key))) is not None:
             return found
     return None
+
+
+KIND = SourceKind("feed", FeedSettings, parse, needs_settings=False)  # RSS, Atom, RDF: the defaults read them

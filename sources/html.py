@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from sources.base import ParsedPage, RawMention
+from sources.base import ItemFields, PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
 from sources.selectors import Selector, parse_selector
 from sources.text import (
@@ -46,18 +46,7 @@ def _check_selector(value: str | None) -> str | None:
 SelectorStr = Annotated[str, AfterValidator(_check_selector)]
 
 
-class HtmlFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    body: SelectorStr
-    id: SelectorStr | None = None
-    title: SelectorStr | None = None
-    author: SelectorStr | None = None
-    url: SelectorStr | None = None
-    published: SelectorStr | None = None
-    rating: SelectorStr | None = None
-    # Replies the site shows under an item (used later to verify our published replies).
-    reply: SelectorStr | None = None
+HtmlFields = ItemFields[SelectorStr]  # each field a selector, "css" or "css@attribute"
 
 
 class HtmlSettings(BaseModel):
@@ -142,7 +131,11 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
         base = absolute_url(url, base_el.attributes.get("href")) or url
     page = ParsedPage(items=[])
     if cut is not None:
-        page.warnings.append(f"page too large or nested too deep: read its first {cut:,} characters only")
+        page.warnings.append(
+            PageWarning(
+                PageWarning.TRUNCATED, f"page too large or nested too deep: read its first {cut:,} characters only"
+            )
+        )
     if plan.next_page is not None:
         next_url = absolute_url(base, _link(tree.root, plan.next_page))
         page.next_url = next_url if next_url != url else None
@@ -150,7 +143,9 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
     if not nodes:
         mime = (content_type or "").split(";")[0].strip().lower()
         note = f" (content type {mime})" if mime and "html" not in mime else ""
-        page.warnings.append(f"selector {settings.item!r} matched nothing{note}")
+        page.warnings.append(
+            PageWarning(PageWarning.NOTHING_MATCHED, f"selector {settings.item!r} matched nothing{note}")
+        )
     for node in nodes:
         mention = _mention(node, plan, base)
         if mention is None:
@@ -225,3 +220,6 @@ def _link(root: LexborNode | None, selector: Selector) -> str | None:
         return node.attributes.get(selector.attr)
     text = node.text().strip()
     return node.attributes.get("href") or (text if text.startswith(("http://", "https://")) else None)
+
+
+KIND = SourceKind("html", HtmlSettings, parse, needs_settings=True)

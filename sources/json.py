@@ -11,7 +11,7 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from sources.base import ParsedPage, RawMention
+from sources.base import ItemFields, PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
 from sources.text import (
     AUTHOR_MAX,
@@ -41,17 +41,7 @@ def _check_expression(value: str | None) -> str | None:
 Expression = Annotated[str, AfterValidator(_check_expression)]
 
 
-class JsonFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    body: Expression
-    id: Expression | None = None
-    title: Expression | None = None
-    author: Expression | None = None
-    url: Expression | None = None
-    published: Expression | None = None
-    rating: Expression | None = None
-    reply: Expression | None = None
+JsonFields = ItemFields[Expression]  # each field a JMESPath expression run on one item
 
 
 class JsonSettings(BaseModel):
@@ -90,7 +80,7 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
         next_url = absolute_url(url, _search(settings.next_page, doc))
         page.next_url = next_url if next_url != url else None
     if found is None:
-        page.warnings.append(f"expression {settings.items!r} matched nothing")
+        page.warnings.append(PageWarning(PageWarning.NOTHING_MATCHED, f"expression {settings.items!r} matched nothing"))
         return page
     if not isinstance(found, list):
         kind = _KIND.get(type(found), type(found).__name__)
@@ -179,3 +169,6 @@ def _markup_or_text(value: str | None, *, html: bool, limit: int) -> str | None:
     if not value:
         return None
     return (html_to_text(value, limit=limit) or None) if html else clean_text(value, limit=limit)
+
+
+KIND = SourceKind("json", JsonSettings, parse, needs_settings=True)

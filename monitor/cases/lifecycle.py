@@ -18,19 +18,20 @@ raise is also an outbox event (case.priority_raised).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitor.cases.sla import apply_deadlines
+from monitor.cases.timeline import note
 from monitor.cases.triage import Evidence, Triager, raised
 from monitor.config import Config
 from monitor.config.business_hours import BusinessCalendar
 from monitor.config.sla import PRIORITIES
 from monitor.config.triage_keywords import CATEGORIES as TRIAGE_CATEGORIES
-from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Source
+from monitor.models import Brand, Case, Customer, Mention, Source
 from monitor.models.events import emit
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "backfill_deadlines",
     "change_case",
     "desk_rules",
-    "timeline",
     "triage_case",
 ]
 
@@ -63,23 +63,15 @@ MOVES: dict[str, tuple[str, ...]] = {
 BY_REPLY = {"acknowledged": "record the first public reply on a place", "resolved": "record a closing reply"}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class DeskRules:
-    """What the desk derives from the config once: the triage rules and each brand's calendar."""
+    """What the desk derives from the config once: the triage rules, and each brand's calendar."""
 
     config: Config
     triager: Triager
-    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
 
     def calendar(self, brand_key: str) -> BusinessCalendar:
-        if brand_key not in self.calendars:
-            brand = self.config.brand(brand_key)
-            if brand is None:  # a brand no longer in the file: office hours in UTC
-                self.calendars[brand_key] = BusinessCalendar(self.config.business_hours, zone="UTC")
-            else:
-                hours = self.config.business_hours_of(brand)
-                self.calendars[brand_key] = BusinessCalendar(hours, zone=brand.timezone, country=brand.country)
-        return self.calendars[brand_key]
+        return self.config.calendar(brand_key)
 
 
 class CaseError(Exception):
@@ -90,23 +82,9 @@ class CaseError(Exception):
         self.conflict = conflict
 
 
-_RULES: dict[int, DeskRules] = {}
-
-
 def desk_rules(config: Config) -> DeskRules:
-    """One DeskRules per config object (configs are immutable, so this cache cannot go stale)."""
-    rules = _RULES.get(id(config))
-    if rules is None or rules.config is not config:
-        rules = _RULES[id(config)] = DeskRules(config=config, triager=Triager(config.triage))
-    return rules
-
-
-def timeline(
-    session: Session, case: Case, now: datetime, actor: str, kind: str, mention: Mention | None = None, **data: object
-) -> None:
-    """Append one entry to the case's timeline (the only way entries are written by staff and automation)."""
-    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind,
-                          mention_id=mention.id if mention else None, data=data))  # fmt: skip
+    """The desk's rules of `config`, built once per loaded config (Config.derived)."""
+    return config.derived("desk_rules", lambda c: DeskRules(config=c, triager=Triager(c.triage)))
 
 
 def _brand_key(session: Session, case: Case) -> str:
@@ -181,11 +159,11 @@ def _set_priority_effects(
 ) -> None:
     apply_deadlines(case=case, calendar=rules.calendar(_brand_key(session, case)), sla=rules.config.sla, now=now)
     if first:
-        timeline(session, case, now, actor, "case.triaged", category=case.category, priority=case.priority,
+        note(session, case, now, actor, "case.triaged", category=case.category, priority=case.priority,
                reasons=reasons, response_due_at=case.response_due_at.isoformat() if case.response_due_at else None,
                resolution_due_at=case.resolution_due_at.isoformat() if case.resolution_due_at else None)  # fmt: skip
         return
-    timeline(session, case, now, actor, "priority.changed", old=old, new=case.priority, reasons=reasons)
+    note(session, case, now, actor, "priority.changed", old=old, new=case.priority, reasons=reasons)
     if raised(old, case.priority):
         payload = {"case_id": case.id, "brand": _brand_key(session, case), "priority": case.priority, "old": old,
                    "reasons": reasons}  # fmt: skip
@@ -226,11 +204,11 @@ def change_case(
     if change.category is not None and change.category != case.category:
         if change.category not in CATEGORIES:
             raise CaseError(f"category must be one of {', '.join(CATEGORIES)}")
-        timeline(session, case, now, actor, "category.changed", old=case.category, new=change.category)
+        note(session, case, now, actor, "category.changed", old=case.category, new=change.category)
         case.category = change.category
     if change.unassign or (change.assignee is not None and change.assignee != case.assignee):
         new = None if change.unassign else change.assignee
-        timeline(session, case, now, actor, "assignee.changed", old=case.assignee, new=new)
+        note(session, case, now, actor, "assignee.changed", old=case.assignee, new=new)
         case.assignee = new
     if change.status is not None and change.status != case.status:
         _move(session, case, change, actor, role, now)
@@ -263,7 +241,7 @@ def _move(session: Session, case: Case, change: CaseChange, actor: str, role: st
     if target == "in_progress" and case.status in ("resolved", "closed"):  # reopened
         case.resolved_at = case.closed_at = None
         _restart_clocks(case, now, only="resolution")
-    timeline(session, case, now, actor, "status.changed", old=case.status, new=target, reason=change.dismissed_reason,
+    note(session, case, now, actor, "status.changed", old=case.status, new=target, reason=change.dismissed_reason,
            note=change.note)  # fmt: skip
     case.status = target
 

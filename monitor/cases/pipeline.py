@@ -20,10 +20,15 @@ customer) always win, and the automation never undoes them: it never moves a
 mention that is already in a case, never replaces a linked customer, and never
 suggests a rejected one again. Each change is written to the case timeline; a
 case opening is also an outbox event.
+
+Edits (`follow_edits`): when ingest revises the text of a mention that is part of a
+case, the case's near-duplicate index follows the new text (a later cross-post of the
+edited complaint finds it) and the timeline gets `mention.edited`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,9 +38,11 @@ from sqlmodel import Session
 
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import find_duplicate, index_mention, signature
-from monitor.cases.lifecycle import CaseError, desk_rules, timeline, triage_case
+from monitor.cases.lifecycle import CaseError, desk_rules, triage_case
+from monitor.cases.timeline import SYSTEM, append, note
 from monitor.config import BrandConfig, Config
 from monitor.customers.candidates import find_candidates
+from monitor.ingest.store import EditedMention
 from monitor.models import Brand, Case, CaseCandidate, Mention, Source
 from monitor.models.events import emit
 
@@ -43,12 +50,13 @@ __all__ = [
     "CaseError",
     "ProcessCounts",
     "assign_brand",
+    "brand_matcher",
+    "follow_edits",
     "process_pending",
     "searchable",
 ]
 
 log = structlog.get_logger("replywatch.cases")
-SYSTEM = "system"
 
 
 @dataclass(slots=True)
@@ -58,6 +66,11 @@ class ProcessCounts:
     opened: int = 0
     joined: int = 0
     failed: int = 0
+
+
+def brand_matcher(config: Config) -> BrandMatcher:
+    """The brand map of `config`, built once per loaded config (Config.derived)."""
+    return config.derived("brand_matcher", lambda c: BrandMatcher(c.brands))
 
 
 def process_pending(
@@ -97,6 +110,16 @@ def process_pending(
     return counts
 
 
+def follow_edits(*, session: Session, edited: Sequence[EditedMention], now: datetime) -> None:
+    """Re-index edited mentions of cases and note each edit on its case's timeline (module docstring)."""
+    for edit in edited:
+        # Edits are rare (a handful per poll at most), so the MinHash is made here, in the transaction.
+        sig = signature(edit.title, edit.body, brand_id=edit.brand_id)
+        index_mention(session=session, mention_id=edit.mention_id, signature=sig)
+        append(session, edit.case_id, at=now, kind="mention.edited", mention_id=edit.mention_id,
+               data={"revision": edit.revision})  # fmt: skip
+
+
 def _process(
     session: Session,
     config: Config,
@@ -130,7 +153,7 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
         case = session.get(Case, duplicate.case_id)
         assert case is not None
         _add_to_case(case, mention, now, method="duplicate", score=duplicate.score)
-        timeline(session, case, now, actor, "mention.joined", mention,
+        note(session, case, now, actor, "mention.joined", mention,
                method=duplicate.method, score=round(duplicate.score, 1), similar_to=duplicate.mention_id)  # fmt: skip
         outcome = "joined"
     else:
@@ -145,7 +168,7 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
         session.add(case)
         session.flush()
         _add_to_case(case, mention, now, method="opened", score=None)
-        timeline(session, case, now, actor, "case.opened", mention, brand_rule=mention.brand_rule)
+        note(session, case, now, actor, "case.opened", mention, brand_rule=mention.brand_rule)
         emit(session, "case.opened", f"case:{case.id}", {"case_id": case.id, "mention_id": mention.id}, now=now)
         outcome = "opened"
     _look_for_customer(session, config, case, now)
@@ -209,7 +232,7 @@ def _look_for_customer(session: Session, config: Config, case: Case, now: dateti
         if rank == 0 and found.score >= settings.link_at:
             row.state = "linked"
             case.customer_id, case.customer_state, case.customer_score = found.customer_id, "auto", found.score
-            timeline(
+            note(
                 session,
                 case,
                 now,
@@ -221,7 +244,7 @@ def _look_for_customer(session: Session, config: Config, case: Case, now: dateti
             )
         elif row.state == "suggested" and found.customer_id not in known:
             case.customer_state = case.customer_state or "suggested"
-            timeline(
+            note(
                 session,
                 case,
                 now,

@@ -118,10 +118,10 @@ def _duration(seconds: float) -> str:
 
 
 async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
-    from monitor.worker.poller import PARSERS
     from sources.base import Validators, collect
     from sources.errors import SourceError
     from sources.http import Fetcher
+    from sources.registry import KINDS
 
     results: dict[str, tuple[int, str, bool]] = {}
     async with Fetcher(cfg.fetcher_settings()) as fetcher:
@@ -131,12 +131,12 @@ async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
             assert source is not None
             try:
                 got = await collect(
-                    source.spec(), fetcher=fetcher, parser=PARSERS[source.kind], validators=Validators()
+                    source.spec(), fetcher=fetcher, parser=KINDS[source.kind].parse, validators=Validators()
                 )
             except SourceError as exc:
                 results[source_key] = (0, f"{exc.error_class}: {exc}", False)
                 return
-            warning = "; ".join(got.facts.warnings)
+            warning = "; ".join(map(str, got.facts.warnings))
             message = f"HTTP {got.facts.http_status}, {got.facts.pages} page(s)" + (f"; {warning}" if warning else "")
             results[source_key] = (len(got.items), message, True)
 
@@ -272,27 +272,29 @@ def poll(
 
 async def _poll_once(cfg: Config, settings: Settings, keys: set[str]) -> list:
     from monitor.worker.poller import Poller
+    from monitor.worker.service import Worker
 
     sessions = make_session_factory(make_engine(settings.database_url))
-    poller = Poller(config=cfg, sessions=sessions)
+    worker = Worker(Poller(config=cfg, sessions=sessions))  # its jobs run once here, not on a schedule
     try:
-        await poller.sync()
+        await worker.poller.sync()
         with progress_bar() as progress:
             task = progress.add_task("polling", total=len(keys) or None)
-            results = await poller.run_due(keys=keys or None, on_result=lambda _r: progress.advance(task))
-        await poller.process_cases()
+            results = await worker.poller.run_due(keys=keys or None, on_result=lambda _r: progress.advance(task))
+        await worker.process_cases()
         if cfg.channels:  # run from cron instead of a worker, alerts still go out
-            await poller.alerts.route()
-            await poller.alerts.dispatch()
+            await worker.alerts.route()
+            await worker.alerts.dispatch()
         return results
     finally:
-        await poller.aclose()
+        await worker.aclose()
 
 
 @app.command()
 def worker(config: ConfigOpt = None, database: DatabaseOpt = None) -> None:
     """Poll the sources on schedule until stopped (several workers may share one PostgreSQL)."""
     from monitor.worker.poller import Poller
+    from monitor.worker.service import Worker
 
     settings = make_settings(database)
     cfg = read_config(config)
@@ -300,20 +302,20 @@ def worker(config: ConfigOpt = None, database: DatabaseOpt = None) -> None:
 
     async def run() -> None:
         sessions = make_session_factory(make_engine(settings.database_url))
-        poller = Poller(config=cfg, sessions=sessions)
+        worker = Worker(Poller(config=cfg, sessions=sessions))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        counts = await poller.sync()
-        poller.start()
+        counts = await worker.poller.sync()
+        worker.start()
         err.print(
-            f"worker {poller.worker} polling {len(cfg.sources)} sources from {cfg.path} "
+            f"worker {worker.poller.worker} polling {len(cfg.sources)} sources from {cfg.path} "
             f"into {describe_url(settings.database_url)} ({counts}); Ctrl+C stops"
         )
         await stop.wait()
         err.print("stopping: waiting for polls in flight")
-        await poller.aclose()
+        await worker.aclose()
 
     asyncio.run(run())
 

@@ -12,8 +12,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from monitor.cases.lifecycle import CaseError, desk_rules, timeline, triage_case
+from monitor.cases.lifecycle import CaseError, desk_rules, triage_case
 from monitor.cases.pipeline import SEARCH_CAP, searchable
+from monitor.cases.timeline import note
 from monitor.config import Config
 from monitor.models import Case, CaseCandidate, Customer, Mention
 
@@ -59,8 +60,8 @@ def split_case(
     case.mention_count -= len(moving)
     case.updated_at = now
     ids = [m.id for m in moving]
-    timeline(session, case, now, actor, "case.split", mention_ids=ids, new_case_id=new.id)
-    timeline(session, new, now, actor, "case.opened", first, split_from=case.id, mention_ids=ids)
+    note(session, case, now, actor, "case.split", mention_ids=ids, new_case_id=new.id)
+    note(session, new, now, actor, "case.opened", first, split_from=case.id, mention_ids=ids)
     session.flush()
     if config is not None:
         triage_case(session=session, rules=desk_rules(config), case=new, now=now, actor=actor)
@@ -97,8 +98,8 @@ def merge_cases(
             other.customer_state,
             other.customer_score,
         )
-    timeline(session, case, now, actor, "case.merged", merged_case_id=other.id, mentions=moved)
-    timeline(session, other, now, actor, "case.merged_into", case_id=case.id, mentions=moved)
+    note(session, case, now, actor, "case.merged", merged_case_id=other.id, mentions=moved)
+    note(session, other, now, actor, "case.merged_into", case_id=case.id, mentions=moved)
     for clock in ("response", "resolution"):
         setattr(other, f"{clock}_sla", "stopped")
     session.flush()
@@ -138,7 +139,7 @@ def decide_customer(
             other.state = "suggested"
         row.state = "confirmed"
         case.customer_id, case.customer_state, case.customer_score = customer_id, "confirmed", row.score
-        timeline(session, case, now, actor, "customer.confirmed", customer_id=customer_id)
+        note(session, case, now, actor, "customer.confirmed", customer_id=customer_id)
     else:
         row.state = "rejected"
         if case.customer_id == customer_id:
@@ -149,7 +150,7 @@ def decide_customer(
         )  # fmt: skip
         if case.customer_id is None:
             case.customer_state = "suggested" if remaining else None
-        timeline(session, case, now, actor, "customer.rejected", customer_id=customer_id)
+        note(session, case, now, actor, "customer.rejected", customer_id=customer_id)
     case.updated_at = now
     session.flush()
     if config is not None:  # the customer's tier, value and other cases weigh on the priority

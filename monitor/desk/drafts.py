@@ -23,8 +23,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitor.cases.lifecycle import CaseError, DeskRules
+from monitor.cases.timeline import append
 from monitor.desk.drafting import DraftRequest, Templates, render_draft, rewrite_draft
-from monitor.models import Brand, Case, CaseEvent, Mention
+from monitor.models import Brand, Case, Mention
 from monitor.models.desk import Draft
 
 __all__ = ["create_draft", "edit_draft"]
@@ -102,9 +103,8 @@ def create_draft(
                   created_at=now, updated_at=now)  # fmt: skip
     session.add(draft)
     session.flush()
-    session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind="draft.created", mention_id=mention.id,
-                          data={"draft_id": draft.id, "language": draft.language, "template": draft.template,
-                                "notes": notes}))  # fmt: skip
+    append(session, case.id or 0, at=now, actor=actor, kind="draft.created", mention_id=mention.id,
+           data={"draft_id": draft.id, "language": draft.language, "template": draft.template, "notes": notes})  # fmt: skip
     return draft
 
 
@@ -147,8 +147,7 @@ def edit_draft(
     if changes:
         draft.version += 1
         draft.updated_at = now
-        session.add(CaseEvent(case_id=draft.case_id, at=now, actor=actor, kind="draft.changed",
-                              mention_id=draft.mention_id, data={"draft_id": draft.id, "version": draft.version,
-                                                                 **changes}))  # fmt: skip
+        append(session, draft.case_id, at=now, actor=actor, kind="draft.changed", mention_id=draft.mention_id,
+               data={"draft_id": draft.id, "version": draft.version, **changes})  # fmt: skip
     session.flush()
     return draft

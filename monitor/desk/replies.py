@@ -26,8 +26,9 @@ from sqlmodel import Session
 
 from monitor.cases.lifecycle import CaseError
 from monitor.cases.sla import clock_after_reply
+from monitor.cases.timeline import append
 from monitor.config import Config
-from monitor.models import Brand, Case, CaseEvent, Mention, Source
+from monitor.models import Brand, Case, Mention, Source
 from monitor.models.desk import Draft, Reply
 from monitor.models.events import emit
 
@@ -49,8 +50,8 @@ def replies_visible(*, session: Session, config: Config, mention_id: int) -> boo
         sa.select(Source.key).join(Mention, Mention.source_id == Source.id).where(Mention.id == mention_id)
     )
     source = config.source(key) if key else None
-    settings = (source.html or source.json_) if source is not None else None
-    return bool(settings is not None and settings.fields.reply)
+    fields = getattr(source.settings, "fields", None) if source is not None else None  # feeds have none
+    return bool(fields is not None and fields.reply)
 
 
 def record_reply(
@@ -110,7 +111,7 @@ def record_reply(
             events.append(("status.changed", {"old": case.status, "new": "resolved", "by": "closing reply"}))
             case.status = "resolved"
     for kind_, data in events:
-        session.add(CaseEvent(case_id=case.id, at=now, actor=actor, kind=kind_, mention_id=mention.id, data=data))
+        append(session, case.id or 0, at=now, actor=actor, kind=kind_, mention_id=mention.id, data=data)
     case.updated_at = now
     session.flush()
     return reply
@@ -179,8 +180,14 @@ def sweep_unverified(*, session: Session, verify_within: timedelta, now: datetim
 
 
 def _timeline(session: Session, reply: Reply, now: datetime, kind: str) -> None:
-    session.add(CaseEvent(case_id=reply.case_id, at=now, actor="system", kind=kind, mention_id=reply.mention_id,
-                          data={"reply_id": reply.id, "url": reply.url}))  # fmt: skip
+    append(
+        session,
+        reply.case_id,
+        at=now,
+        kind=kind,
+        mention_id=reply.mention_id,
+        data={"reply_id": reply.id, "url": reply.url},
+    )
 
 
 def _emit(session: Session, reply: Reply, kind: str, now: datetime) -> None:

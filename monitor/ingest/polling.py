@@ -7,6 +7,8 @@ A poll goes through three steps, each its own short transaction:
   2. the fetch itself (sources/, no database);
   3. `finish_poll`: store the mentions, close the poll row, set the source's health
      and next poll time, release the lease: one transaction, so it is all or nothing.
+     It returns what it recorded and stored; the worker hands that on in the same
+     transaction (monitor.worker.jobs): nothing here calls the steps that follow.
 A worker that dies between 1 and 3 leaves a `running` poll and a lease that expires;
 `reap_abandoned` marks such polls `abandoned` and the source becomes due again.
 
@@ -24,16 +26,16 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitor.config import Config, SchedulerConfig
-from monitor.ingest.store import IngestCounts, Normalised, store_mentions
+from monitor.ingest.store import Normalised, StoredMentions, store_mentions
 from monitor.models import Brand, Poll, Source
 from monitor.models.events import emit
-from monitor.reports.coverage import forget_days
-from sources.base import Collected, RawMention, Validators
+from sources.base import Collected, PageWarning, RawMention, Validators
 from sources.errors import Gone, RateLimited, SourceError
 
 __all__ = [
     "Claim",
     "Outcome",
+    "RecordedPoll",
     "claim_due",
     "claim_one",
     "finish_poll",
@@ -83,6 +85,14 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.collected is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedPoll:
+    """What `finish_poll` wrote: the closed poll row and what storing its items did."""
+
+    poll: Poll
+    stored: StoredMentions
 
 
 def sync_config(*, session: Session, config: Config, now: datetime) -> dict[str, int]:
@@ -160,8 +170,9 @@ def _lease(session: Session, source: Source, now: datetime, worker: str, lease: 
     )
 
 
-def reap_abandoned(*, session: Session, now: datetime) -> int:
-    """Close polls whose worker died (lease expired while still running)."""
+def reap_abandoned(*, session: Session, now: datetime) -> list[tuple[int, datetime]]:
+    """Close polls whose worker died (lease expired while still running); return each one's
+    (source id, start), whose days' coverage figures are then stale."""
     expired = sa.select(Source.id).where(Source.lease_until.is_not(None), Source.lease_until < now).scalar_subquery()
     # A poll is still alive only while its worker holds the source's lease. Besides expired leases,
     # this catches a dead worker's poll whose source another worker has leased since: that lease is
@@ -178,13 +189,12 @@ def reap_abandoned(*, session: Session, now: datetime) -> int:
                 error_message="the worker stopped before the poll finished; the source was polled again")
         .returning(Poll.source_id, Poll.started_at)
     ).all()  # fmt: skip
-    forget_days(session, reaped, now)
     session.execute(
         sa.update(Source)
         .where(Source.lease_until.is_not(None), Source.lease_until < now)
         .values(lease_owner=None, lease_until=None)
     )
-    return len(reaped)
+    return [(source_id, started_at) for source_id, started_at in reaped]
 
 
 def health_after(source: Source, outcome: Outcome) -> str:
@@ -241,7 +251,7 @@ def finish_poll(
     now: datetime,
     settings: SchedulerConfig,
     rng: random.Random | None = None,
-) -> Poll:
+) -> RecordedPoll:
     """Record one poll, store what it found and update the source, in the caller's transaction."""
     source = session.get(Source, claim.source_id, with_for_update=False)
     poll = session.get(Poll, claim.poll_id)
@@ -253,14 +263,14 @@ def finish_poll(
     next_poll_at = plan_next_poll(source, outcome, now, settings, rng)
     poll.finished_at = now
     poll.duration_ms = int((now - claim.started_at).total_seconds() * 1000)
-    counts = IngestCounts()
+    counts = StoredMentions()
     if outcome.ok and outcome.collected is not None:
         counts = _store(session, source, outcome, now)
         facts = outcome.collected.facts
         poll.outcome = "not_modified" if facts.not_modified else "ok"
         poll.http_status, poll.pages, poll.bytes_read = facts.http_status, facts.pages, facts.bytes_read
         poll.items_skipped = facts.skipped
-        poll.warnings = [w[:500] for w in [*facts.warnings, *outcome.warnings]][:20]
+        poll.warnings = [str(w)[:500] for w in [*facts.warnings, *outcome.warnings]][:20]
         if not facts.not_modified:
             source.etag, source.last_modified = facts.validators.etag, facts.validators.last_modified
             source.last_items = counts.seen
@@ -287,13 +297,15 @@ def finish_poll(
     source.last_poll_at, source.last_http_status, source.updated_at = now, poll.http_status, now
     if source.lease_owner == poll.worker:
         source.lease_owner, source.lease_until = None, None
-    _health_events(session, source, previous_health, previous_items, poll, now)
-    forget_days(session, [(source.id, poll.started_at)], now)
+    layout_changed = outcome.collected is not None and any(
+        w.kind == PageWarning.NOTHING_MATCHED for w in outcome.collected.facts.warnings
+    )
+    _health_events(session, source, previous_health, previous_items, poll, now, layout_changed=layout_changed)
     session.flush()
-    return poll
+    return RecordedPoll(poll=poll, stored=counts)
 
 
-def _store(session: Session, source: Source, outcome: Outcome, now: datetime) -> IngestCounts:
+def _store(session: Session, source: Source, outcome: Outcome, now: datetime) -> StoredMentions:
     brand_id = None
     if source.brand_key:
         brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == source.brand_key))
@@ -310,15 +322,15 @@ def _store(session: Session, source: Source, outcome: Outcome, now: datetime) ->
 
 
 def _health_events(
-    session: Session, source: Source, previous: str, previous_items: int, poll: Poll, now: datetime
-) -> None:
+    session: Session, source: Source, previous: str, previous_items: int, poll: Poll, now: datetime,
+    *, layout_changed: bool,
+) -> None:  # fmt: skip
     payload = {"source": source.key, "url": source.url, "health": source.health, "poll_id": poll.id}
     bad = (HEALTH_FAILING, HEALTH_GONE)
     if source.health in bad and previous not in bad:
         emit(session, "source.failing", source.key, {**payload, "error": poll.error_message}, now=now)
     elif previous in bad and source.health not in bad:
         emit(session, "source.recovered", source.key, payload, now=now)
-    matched_nothing = any("matched nothing" in w for w in poll.warnings or [])
     # A layout change is news only once: when a page that used to yield items yields none.
-    if matched_nothing and previous_items > 0:
+    if layout_changed and previous_items > 0:
         emit(session, "source.layout_changed", source.key, {**payload, "warning": poll.warnings[0]}, now=now)

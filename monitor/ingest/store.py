@@ -10,9 +10,12 @@ Rules, in order, for each item of a poll:
      `changed_keys` reports); detected here only when the caller did not.
      Known key, same text hash → only `last_seen_at` (and shown replies) change.
      Known key, other text hash → the old text becomes a MentionRevision and the
-     mention takes the new text with `revision + 1`. When the mention is already part
-     of a case, its near-duplicate index follows the new text (a later cross-post of
-     the edited complaint finds it) and the case's timeline gets `mention.edited`.
+     mention takes the new text with `revision + 1`.
+
+Storing calls nothing above it: it returns what it stored (`StoredMentions`: counts, the
+new ids, the edited mentions that belong to a case, the replies each page shows), and the
+worker hands that on in the same transaction (monitor.worker.jobs.hand_on): the cases
+re-index an edited complaint, the desk checks its replies against what the page shows.
 
 The caller owns the transaction, so the poll record, the source state and the
 mentions commit together: a crash anywhere leaves either all or none of it. The
@@ -31,15 +34,15 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from monitor.desk.replies import check_shown_replies
 from monitor.ingest.language import detect_language, settle_without_model
-from monitor.models import CaseEvent, Mention, MentionRevision
+from monitor.models import Mention, MentionRevision
 from sources.base import RawMention
 
 __all__ = [
-    "IngestCounts",
+    "EditedMention",
     "Normalised",
     "PreparedMentions",
+    "StoredMentions",
     "canonical_url",
     "changed_keys",
     "content_hash",
@@ -87,13 +90,30 @@ class PreparedMentions:
     undecided: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class EditedMention:
+    """A mention of a case whose text changed: the case's index and timeline follow it."""
+
+    mention_id: int
+    case_id: int
+    brand_id: int
+    revision: int
+    title: str | None
+    body: str
+
+
 @dataclass(slots=True)
-class IngestCounts:
+class StoredMentions:
+    """What one poll stored, for the poll record and for the steps that follow (see module docstring)."""
+
     seen: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     new_ids: list[int] = field(default_factory=list)
+    edited: list[EditedMention] = field(default_factory=list)
+    # Reply texts each known post shows now, by mention id; only from sources that show replies.
+    shown_replies: dict[int, Sequence[str]] = field(default_factory=dict)
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -199,7 +219,7 @@ def store_mentions(
     brand_id: int | None = None,
     language_hint: str | None = None,
     languages: Mapping[str, str | None] | None = None,
-) -> IngestCounts:
+) -> StoredMentions:
     """Insert new mentions and revise edited ones; see the module docstring for the rules.
 
     `languages` ({dedup key: language}) comes from the parse step; a new or edited item missing
@@ -207,14 +227,13 @@ def store_mentions(
     """
     languages = languages or {}
     batch = _unique(items)
-    counts = IngestCounts(seen=len(batch))
+    counts = StoredMentions(seen=len(batch))
     if not batch:
         return counts
     existing = _existing(session, source_id, list(batch))
 
     new_rows = []
     unchanged_ids = []
-    shown: dict[int, Sequence[str]] = {}  # replies the page shows under each known post
     for key, item in batch.items():
         known = existing.get(key)
         if known is None:
@@ -223,10 +242,14 @@ def store_mentions(
         if item.replies is not None:
             # Only a source that shows replies can verify ours: without a reply selector (or after
             # it was removed), no reply is marked disappeared for not being seen.
-            shown[known.id or 0] = item.replies
+            counts.shown_replies[known.id or 0] = item.replies
         if known.content_hash != item.content_hash:
             _revise(session, known, item, now, _language(item, languages, language_hint))
             counts.updated += 1
+            if known.case_id is not None and known.brand_id is not None:
+                counts.edited.append(EditedMention(mention_id=known.id or 0, case_id=known.case_id,
+                                                   brand_id=known.brand_id, revision=known.revision,
+                                                   title=known.title, body=known.body))  # fmt: skip
         else:
             if item.replies is not None and known.replies != item.replies:
                 known.replies = item.replies
@@ -242,8 +265,6 @@ def store_mentions(
         session.execute(sa.update(Mention).where(Mention.id.in_(chunk)).values(last_seen_at=now))
     counts.unchanged = len(unchanged_ids)
     session.flush()
-    if shown:
-        check_shown_replies(session=session, shown=shown, now=now)
     return counts
 
 
@@ -317,16 +338,6 @@ def _revise(session: Session, mention: Mention, item: Normalised, now: datetime,
     if item.replies is not None:
         mention.replies = item.replies
     mention.language = language
-    if mention.case_id is not None and mention.brand_id is not None:
-        # Imported here, not at the top: the parse workers' fork server preloads this module for
-        # prepare_mentions, and monitor.cases.dedupe would bring datasketch and scipy (0.4 s, their memory) to it.
-        from monitor.cases.dedupe import index_mention, signature
-
-        # Edits are rare (a handful per poll at most), so the MinHash is made here, in the transaction.
-        sig = signature(item.title, item.body, brand_id=mention.brand_id)
-        index_mention(session=session, mention_id=mention.id or 0, signature=sig)
-        session.add(CaseEvent(case_id=mention.case_id, at=now, kind="mention.edited", mention_id=mention.id,
-                              data={"revision": mention.revision}))  # actor: CaseEvent's default, "system"  # fmt: skip
 
 
 def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:

@@ -1,4 +1,4 @@
-"""Runs polls: a short APScheduler tick claims due sources and polls them concurrently.
+"""Runs polls: each tick (driven by monitor.worker.service) claims due sources and polls them concurrently.
 
 Each tick leases as many due sources as there are free slots (`max_concurrency`
 minus polls still in flight) and starts them as tasks; the tick itself returns at
@@ -8,6 +8,7 @@ waiting for the next tick. Fetching is async (one shared httpx client); parsing,
 normalising and language detection run in the CPU executor (`scheduler.parse_workers`
 processes, or threads); database work runs in a dedicated executor (one thread on
 SQLite, which has one writer anyway), so the write transaction of a poll holds only SQL.
+Storing a poll and handing on what it stored is one job (monitor.worker.jobs.record_poll).
 """
 
 from __future__ import annotations
@@ -19,41 +20,28 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import structlog
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlmodel import Session
 
-from monitor.alerts.runner import AlertRunner
-from monitor.cases.brands import BrandMatcher
-from monitor.cases.lifecycle import backfill_deadlines, desk_rules
-from monitor.cases.pipeline import ProcessCounts, process_pending
-from monitor.cases.sla import SweepCounts, sweep
 from monitor.config import Config
-from monitor.config.reports import ReportDefinition
 from monitor.core import metrics
 from monitor.core.db import SessionFactory, session_scope
-from monitor.desk.replies import sweep_unverified
 from monitor.ingest.language import detect_languages
 from monitor.ingest.parse_workers import parse_pool
-from monitor.ingest.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned, sync_config
+from monitor.ingest.polling import Claim, Outcome, sync_config
 from monitor.ingest.store import Normalised, changed_keys, language_text, prepare_mentions
-from monitor.reports.coverage import roll_up
-from monitor.reports.schedule import ReportRun, run_report, trigger_of
-from sources import feed, html, json
-from sources.base import ParsedPage, RawMention, collect
+from monitor.worker.jobs import PollResult, claim_polls, claim_source, record_poll
+from sources.base import RawMention, collect
 from sources.errors import SourceError
 from sources.http import Fetcher
+from sources.registry import KINDS
 
-__all__ = ["PARSERS", "PollResult", "Poller", "utcnow"]
+__all__ = ["Poller", "utcnow"]
 
-log = structlog.get_logger("replywatch.scheduler")
+log = structlog.get_logger("replywatch.poller")
 T = TypeVar("T")
-
-PARSERS: dict[str, Callable[..., ParsedPage]] = {"feed": feed.parse, "html": html.parse, "json": json.parse}
 
 
 def _refill_at(limit: int) -> int:
@@ -63,19 +51,6 @@ def _refill_at(limit: int) -> int:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class PollResult:
-    key: str
-    poll_id: int
-    outcome: str
-    http_status: int | None
-    items_seen: int
-    items_new: int
-    items_updated: int
-    error: str | None
-    duration_ms: int
 
 
 class Poller:
@@ -100,7 +75,8 @@ class Poller:
         self.clock = clock
         self.rng = rng or random.Random()
         sqlite = sessions.kw["bind"].dialect.name == "sqlite"
-        self._db = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="replywatch-db")
+        # The worker's jobs run in this executor too (monitor.worker.service).
+        self.db = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="replywatch-db")
         workers = config.scheduler.parse_workers
         self._own_cpu = cpu is None and workers > 0
         self.cpu = cpu or (parse_pool(workers) if workers > 0 else None)
@@ -108,14 +84,17 @@ class Poller:
         self._tick_lock = asyncio.Lock()
         self._more_due = False
         self._refill: asyncio.Task[None] | None = None
-        self._scheduler: AsyncIOScheduler | None = None
-        self._matcher: BrandMatcher | None = None
-        self.alerts = AlertRunner(config=config, sessions=sessions, worker=self.worker, db=self._db, clock=clock)
+        # Set while the worker's schedule runs: only then do finishing polls claim more at once.
+        self.refilling = False
 
     # -- running -------------------------------------------------------------------------
 
     async def sync(self) -> dict[str, int]:
-        return await self._in_db(lambda s: sync_config(session=s, config=self.config, now=self.clock()))
+        def work() -> dict[str, int]:
+            with session_scope(self.sessions) as session:
+                return sync_config(session=session, config=self.config, now=self.clock())
+
+        return await self.in_db(work)
 
     async def tick(self) -> int:
         """Claim due sources into the free slots and start polling them; return how many started."""
@@ -135,11 +114,11 @@ class Poller:
     def _poll_done(self, task: asyncio.Task[PollResult]) -> None:
         """Start the next polls when a quarter of the slots is free, without waiting for the next tick.
 
-        Only while the worker runs (`start`) and only when the last claim suggested more is due:
+        Only while the worker's schedule runs and only when the last claim suggested more is due:
         otherwise every finished poll would cost a claim transaction that finds nothing.
         """
         self._inflight.discard(task)
-        if self._scheduler is None or not self._more_due or self._refill is not None:
+        if not self.refilling or not self._more_due or self._refill is not None:
             return
         limit = self.config.scheduler.max_concurrency
         if limit - len(self._inflight) >= _refill_at(limit):
@@ -193,131 +172,35 @@ class Poller:
                 # A poll that raised (its store failed) must not orphan the others mid-transaction.
                 await asyncio.gather(*running, return_exceptions=True)
 
-    async def process_cases(self, batch: int = 200) -> ProcessCounts:
-        """Tie pending mentions to brands, cases and customers until none are left."""
-        if self._matcher is None:
-            self._matcher = BrandMatcher(self.config.brands)
-        matcher = self._matcher
-        total = ProcessCounts()
-        while True:
-            counts = await self._in_db(
-                lambda s: process_pending(session=s, config=self.config, matcher=matcher, now=self.clock(), limit=batch)
-            )
-            for name in ("processed", "unassigned", "opened", "joined", "failed"):
-                setattr(total, name, getattr(total, name) + getattr(counts, name))
-            if counts.processed < batch:
-                break
-        if total.processed:
-            log.info("cases.processed", mentions=total.processed, opened=total.opened, joined=total.joined,
-                     unassigned=total.unassigned, failed=total.failed)  # fmt: skip
-        return total
-
-    async def sweep_sla(self) -> SweepCounts:
-        """Flip SLA clocks past their marks, age unverified replies, give deadlines to cases without."""
-        now = self.clock()
-        rules = desk_rules(self.config)
-
-        def work(session: Session) -> SweepCounts:
-            backfilled = backfill_deadlines(session=session, rules=rules, now=now)
-            counts = sweep(session=session, now=now)
-            unverified = sweep_unverified(session=session, verify_within=self.config.sla.verify_within, now=now)
-            if backfilled or counts.at_risk or counts.breached or unverified:
-                log.info("sla.swept", at_risk=counts.at_risk, breached=counts.breached, replies_unverified=unverified,
-                         backfilled=backfilled)  # fmt: skip
-            return counts
-
-        return await self._in_db(work)
-
-    async def run_report(self, definition: ReportDefinition) -> list[ReportRun]:
-        """Make one scheduled report now: files in its folder, a report.ready event for its channels."""
-        now = self.clock()
-        rules = desk_rules(self.config)
-        calendars = {b.key: rules.calendar(b.key) for b in self.config.brands}
-        runs = await self._in_db(lambda s: run_report(session=s, definition=definition, now=now, calendars=calendars))
-        for run in runs:
-            log.info("report.ready", report=run.key, brand=run.brand, files=[str(f) for f in run.files])
-        return runs
-
-    async def roll_up_polls(self) -> int:
-        """Sum up the days just over into poll_day rows, so coverage reports read days, not polls."""
-        now = self.clock()
-        rows = await self._in_db(lambda s: roll_up(session=s, now=now))
-        if rows:
-            log.info("coverage.rolled_up", rows=rows)
-        return rows
-
     async def poll_now(self, key: str) -> PollResult | None:
         """Poll one source at once, due or not; None when another worker is polling it."""
         claim = await self._claim_key(key)
         return await self._run(claim) if claim else None
 
-    def start(self) -> None:
-        """Drive `tick` from APScheduler on the running event loop."""
-        self._scheduler = AsyncIOScheduler(timezone=UTC)
-        self._scheduler.add_job(
-            self.tick,
-            "interval",
-            seconds=self.config.scheduler.tick.total_seconds(),
-            id="poll-tick",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
-        self._scheduler.add_job(
-            self.process_cases,
-            "interval",
-            seconds=self.config.scheduler.tick.total_seconds(),
-            id="cases",
-            max_instances=1,
-            coalesce=True,
-        )
-        self._scheduler.add_job(
-            self.sweep_sla, "interval", seconds=60, id="sla-sweep", max_instances=1, coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )  # fmt: skip
-        # Hourly, not nightly: a day is summed up once it has been over for an hour (coverage.SETTLE),
-        # and a run that finds nothing missing costs one small query.
-        self._scheduler.add_job(self.roll_up_polls, "interval", hours=1, id="poll-roll-up", max_instances=1,
-                                coalesce=True, next_run_time=datetime.now(UTC) + timedelta(minutes=5))  # fmt: skip
-        for definition in self.config.reports:
-            # A report missed while no worker ran is still made within the hour, once.
-            self._scheduler.add_job(self.run_report, trigger_of(definition), args=[definition],
-                                    id=f"report:{definition.key}", misfire_grace_time=3600, coalesce=True)  # fmt: skip
-        if self.config.channels:
-            self.alerts.schedule(self._scheduler)
-        self._scheduler.start()
-
     async def aclose(self) -> None:
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None  # no more refills from finishing polls
+        self.refilling = False
         if self._refill is not None:
             await asyncio.gather(self._refill, return_exceptions=True)
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
-        await self.alerts.aclose()
         if self._own_fetcher:
             await self.fetcher.aclose()
         if self._own_cpu and self.cpu is not None:
             self.cpu.shutdown(wait=False, cancel_futures=True)
-        self._db.shutdown(wait=True)
+        self.db.shutdown(wait=True)
 
     # -- steps -----------------------------------------------------------------------------
 
     async def _claim(self, limit: int) -> list[Claim]:
-        settings = self.config.scheduler
-
-        def work(session: Any) -> list[Claim]:
-            now = self.clock()
-            reap_abandoned(session=session, now=now)
-            return claim_due(session=session, now=now, worker=self.worker, limit=limit, lease=settings.lease)
-
-        return await self._in_db(work)
+        lease = self.config.scheduler.lease
+        return await self.in_db(
+            lambda: claim_polls(sessions=self.sessions, worker=self.worker, limit=limit, lease=lease, now=self.clock())
+        )
 
     async def _claim_key(self, key: str) -> Claim | None:
         lease = self.config.scheduler.lease
-        return await self._in_db(
-            lambda s: claim_one(session=s, key=key, now=self.clock(), worker=self.worker, lease=lease)
+        return await self.in_db(
+            lambda: claim_source(sessions=self.sessions, key=key, worker=self.worker, lease=lease, now=self.clock())
         )
 
     async def _run(self, claim: Claim) -> PollResult:
@@ -325,29 +208,12 @@ class Poller:
         outcome = await self._fetch(claim)
         fetch_ms = (time.perf_counter() - started) * 1000
 
-        def work(session: Any) -> PollResult:
-            poll = finish_poll(
-                session=session,
-                claim=claim,
-                outcome=outcome,
-                now=self.clock(),
-                settings=self.config.scheduler,
-                rng=self.rng,
-            )
-            return PollResult(
-                key=claim.key,
-                poll_id=poll.id or 0,
-                outcome=poll.outcome,
-                http_status=poll.http_status,
-                items_seen=poll.items_seen,
-                items_new=poll.items_new,
-                items_updated=poll.items_updated,
-                error=poll.error_message,
-                duration_ms=poll.duration_ms or 0,
-            )
+        def work() -> PollResult:
+            return record_poll(sessions=self.sessions, claim=claim, outcome=outcome, config=self.config,
+                               now=self.clock(), rng=self.rng)  # fmt: skip
 
         try:
-            result = await self._in_db(work)
+            result = await self.in_db(work)
         except Exception:
             # The lease expires and the source is polled again: nothing is lost.
             log.exception("poll.store_failed", source=claim.key, poll_id=claim.poll_id)
@@ -375,7 +241,7 @@ class Poller:
             collected = await collect(
                 source.spec(),
                 fetcher=self.fetcher,
-                parser=PARSERS[source.kind],
+                parser=KINDS[source.kind].parse,
                 validators=claim.validators,
                 cpu=self.cpu,
             )
@@ -402,16 +268,18 @@ class Poller:
             return prepared.items, prepared.languages
         undecided = set(prepared.undecided)
         hashes = {item.dedup_key: item.content_hash for item in prepared.items if item.dedup_key in undecided}
-        fresh = await self._in_db(lambda s: changed_keys(session=s, source_id=claim.source_id, hashes=hashes))
+
+        def fresh_keys() -> set[str]:
+            with session_scope(self.sessions) as session:
+                return changed_keys(session=session, source_id=claim.source_id, hashes=hashes)
+
+        fresh = await self.in_db(fresh_keys)
         texts = {item.dedup_key: language_text(item) for item in prepared.items if item.dedup_key in fresh}
         if texts:
             found = await loop.run_in_executor(self.cpu, detect_languages, list(texts.values()), hint)
             prepared.languages.update(zip(texts, found, strict=True))
         return prepared.items, prepared.languages
 
-    async def _in_db(self, fn: Callable[[Any], T]) -> T:
-        def unit() -> T:
-            with session_scope(self.sessions) as session:
-                return fn(session)
-
-        return await asyncio.get_running_loop().run_in_executor(self._db, unit)
+    async def in_db(self, fn: Callable[[], T]) -> T:
+        """Run `fn` (a job, which owns its transaction) in the database executor."""
+        return await asyncio.get_running_loop().run_in_executor(self.db, fn)

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from monitor.config import parse_config
 from monitor.core.settings import Settings
+from monitor.worker.jobs import process_cases
+from monitor.worker.poller import utcnow
 from tests.support.api import problem
 from tests.support.factories import authorize, rss
 from tests.support.loopback import LoopbackServer, static
@@ -55,7 +57,7 @@ def client(db_url: str) -> Iterator[TestClient]:
 def poll_and_process(client: TestClient) -> None:
     poller = client.app.state.poller
     client.portal.call(poller.run_due)
-    client.portal.call(poller.process_cases)
+    process_cases(sessions=client.app.state.sessions, config=client.app.state.config, now=utcnow())
 
 
 def import_register(client: TestClient) -> dict:

@@ -14,6 +14,8 @@ from monitor.config import parse_config
 from monitor.core.db import session_scope
 from monitor.core.settings import Settings
 from monitor.models import Event
+from monitor.worker.jobs import process_cases
+from monitor.worker.poller import utcnow
 from tests.support.factories import authorize
 from tests.support.loopback import LoopbackServer, static
 
@@ -48,7 +50,7 @@ def setup(db_url: str) -> Iterator[tuple[TestClient, LoopbackServer]]:
 def poll(client: TestClient) -> None:
     poller = client.app.state.poller
     client.portal.call(lambda: poller.run_due(keys={"board"}))
-    client.portal.call(poller.process_cases)
+    process_cases(sessions=client.app.state.sessions, config=client.app.state.config, now=utcnow())
 
 
 def test_polls_verify_a_published_reply_and_notice_when_it_is_gone(setup) -> None:

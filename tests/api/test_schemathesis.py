@@ -19,6 +19,8 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 from api.app import create_app
 from monitor.config import parse_config
 from monitor.core.settings import Settings
+from monitor.worker.jobs import process_cases
+from monitor.worker.poller import utcnow
 from tests.support.api import CONFIG, DELIVERY, LEGAL
 from tests.support.factories import authorize, rss
 from tests.support.loopback import LoopbackServer, static
@@ -38,7 +40,7 @@ def api_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]
         with TestClient(app, raise_server_exceptions=False) as client:
             authorize(client, "admin")
             client.portal.call(client.app.state.poller.run_due)
-            client.portal.call(client.app.state.poller.process_cases)
+            process_cases(sessions=client.app.state.sessions, config=client.app.state.config, now=utcnow())
             case = client.get("/api/v1/cases").json()["items"][0]
             place = client.get(f"/api/v1/cases/{case['id']}").json()["places"][0]["mention_id"]
             client.post(f"/api/v1/cases/{case['id']}/drafts", json={"mention_id": place})

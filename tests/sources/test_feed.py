@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.base import ParsedPage
+from sources.base import PageWarning, ParsedPage
 from sources.errors import ParseError
 from sources.feed import FeedSettings, parse
 
@@ -123,7 +123,8 @@ def test_one_broken_entry_keeps_the_others_with_a_warning() -> None:
     assert titles[0] == "Долго ждал курьера" and titles[-1] == "Вернули не ту сумму"
     assert page.items[-1].body == "Вернули 500 вместо 5000."
     (warning,) = page.warnings
-    assert "malformed XML at line 11" in warning and "mismatched tag" in warning
+    assert warning.kind == PageWarning.MALFORMED
+    assert "malformed XML at line 11" in warning.text and "mismatched tag" in warning.text
 
 
 def test_truncated_feed_keeps_what_was_read() -> None:
@@ -137,7 +138,7 @@ def test_truncated_feed_keeps_what_was_read() -> None:
         "https://complaints.example/complaints/10452",
         "10453",
     ]
-    assert page.warnings and "malformed XML" in page.warnings[0]
+    assert page.warnings and "malformed XML" in page.warnings[0].text
 
 
 def test_empty_feed_is_no_items_and_no_error() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sources.base import ParsedPage
+from sources.base import PageWarning, ParsedPage
 from sources.errors import ParseError
 from sources.html import HtmlFields, HtmlSettings, parse
 
@@ -87,12 +87,12 @@ def test_script_style_and_event_handlers_never_reach_the_text() -> None:
 def test_selector_that_matches_nothing_is_a_warning_not_an_error() -> None:
     page = parse_page("<html><body><article class='post'>Новый дизайн сайта</article></body></html>")
     assert page.items == []
-    assert page.warnings == ["selector 'div.review' matched nothing"]
+    assert page.warnings == [PageWarning(PageWarning.NOTHING_MATCHED, "selector 'div.review' matched nothing")]
 
 
 def test_non_html_content_type_is_named_in_the_warning() -> None:
     page = parse_page('{"reviews": []}', content_type="application/json")
-    assert page.warnings == ["selector 'div.review' matched nothing (content type application/json)"]
+    assert [str(w) for w in page.warnings] == ["selector 'div.review' matched nothing (content type application/json)"]
 
 
 def test_base_href_and_absolute_next_page() -> None:
@@ -152,7 +152,9 @@ def test_runaway_nesting_keeps_earlier_items_and_warns() -> None:
     html = '<div class="review"><div class="text">Первая жалоба</div></div>' + "<div>" * 100_000
     page = parse_page(html)
     assert [m.body for m in page.items] in ([], ["Первая жалоба"])
-    assert page.warnings and "nested too deep" in page.warnings[0]
+    assert (
+        page.warnings and page.warnings[0].kind == PageWarning.TRUNCATED and "nested too deep" in str(page.warnings[0])
+    )
 
 
 def test_two_megabyte_page(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sources.base import ParsedPage
+from sources.base import PageWarning, ParsedPage
 from sources.errors import ParseError
 from sources.json import JsonSettings, parse
 
@@ -104,7 +104,9 @@ def test_items_that_are_not_a_list_are_a_parse_error(document: Any, kind: str) -
 
 def test_items_expression_matching_nothing_is_a_warning() -> None:
     page = parse_json('{"data": {"items": []}}')
-    assert page.items == [] and page.warnings == ["expression 'data.reviews' matched nothing"]
+    assert page.items == [] and page.warnings == [
+        PageWarning(PageWarning.NOTHING_MATCHED, "expression 'data.reviews' matched nothing")
+    ]
 
 
 def test_empty_list_is_no_items_and_no_warning() -> None:

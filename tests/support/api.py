@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from monitor.config import parse_config
 from monitor.core.settings import Settings
+from monitor.worker.jobs import process_cases
+from monitor.worker.poller import utcnow
 from tests.support.factories import authorize, rss
 from tests.support.loopback import LoopbackServer, static
 
@@ -50,7 +52,7 @@ def desk_client(db_url: str, role: str) -> Iterator[TestClient]:
         with TestClient(create_app(config, Settings(database_url=db_url))) as c:
             authorize(c, role)
             c.portal.call(c.app.state.poller.run_due)
-            c.portal.call(c.app.state.poller.process_cases)
+            process_cases(sessions=c.app.state.sessions, config=c.app.state.config, now=utcnow())
             yield c
 
 

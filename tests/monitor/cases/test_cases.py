@@ -15,6 +15,7 @@ from monitor.desk.decisions import merge_cases, split_case
 from monitor.ingest.mentions import MentionFilter, list_mentions
 from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, CaseEvent, Event, Mention
+from monitor.worker.jobs import hand_on
 from tests.support.clock import NOW
 from tests.support.factories import raw, synced
 
@@ -55,9 +56,10 @@ def ids(sessions: SessionFactory) -> dict[str, int]:
 def ingest(sessions: SessionFactory, source_id: int, items: list, *, brand: bool = True, now=NOW) -> None:
     with session_scope(sessions) as session:
         brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == "acme")) if brand else None
-        store_mentions(
+        stored = store_mentions(
             session=session, source_id=source_id, items=items, now=now, brand_id=brand_id, language_hint="ru"
         )
+        hand_on(session=session, stored=stored, now=now)  # what the worker's poll job does next
 
 
 def process(sessions: SessionFactory, now=NOW):

@@ -216,7 +216,7 @@ def test_css_selectors_are_checked_when_the_file_is_loaded() -> None:
     ), found
     text = GOOD.replace('url: "a.permalink@href"', "url: 'a[href^=\"mailto:x@y\"]@href'")
     assert "mailto" in text
-    fields = parse_config(text, env={"BOARD_TOKEN": "x"}).sources[1].html.fields
+    fields = parse_config(text, env={"BOARD_TOKEN": "x"}).sources[1].settings.fields
     assert fields.url == 'a[href^="mailto:x@y"]@href'
     from sources.selectors import parse_selector
 

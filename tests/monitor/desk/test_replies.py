@@ -15,6 +15,7 @@ from monitor.desk.replies import check_replies, record_reply, sweep_unverified
 from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, Event, Mention
 from monitor.models.desk import Reply
+from monitor.worker.jobs import hand_on
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, raw, synced
 
@@ -117,8 +118,9 @@ def test_a_source_that_stops_showing_replies_does_not_make_ours_disappear(
     body = "Заказ Acme не пришел, курьер молчит"
     for at, replies, state in ((1, (ANSWER,), "verified"), (2, None, "verified"), (3, (), "disappeared")):
         with session_scope(sessions) as session:
-            store_mentions(session=session, source_id=source_id, items=[raw(1, body, replies=replies)],
-                           now=NOW + timedelta(hours=at), brand_id=brand_id, language_hint="ru")  # fmt: skip
+            stored = store_mentions(session=session, source_id=source_id, items=[raw(1, body, replies=replies)],
+                                    now=NOW + timedelta(hours=at), brand_id=brand_id, language_hint="ru")  # fmt: skip
+            hand_on(session=session, stored=stored, now=NOW + timedelta(hours=at))
         with session_scope(sessions) as session:
             assert session.get(Reply, reply_id).verify_state == state, (at, replies)
             assert session.get(Mention, place).replies == ([ANSWER] if at < 3 else [])

@@ -21,7 +21,7 @@ from monitor.ingest.polling import (
     sync_config,
 )
 from monitor.models import Event, Poll, Source
-from sources.base import Collected, PollFacts, Validators
+from sources.base import Collected, PageWarning, PollFacts, Validators
 from sources.errors import ConnectionFailed, Gone, ParseError, RateLimited, ServerError
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, raw, synced
@@ -36,7 +36,9 @@ def source(interval: int = 900, errors: int = 0) -> Source:
     )
 
 
-def ok(*, retry_after: float | None = None, max_age: float | None = None, warnings: list[str] | None = None) -> Outcome:
+def ok(
+    *, retry_after: float | None = None, max_age: float | None = None, warnings: list[PageWarning] | None = None
+) -> Outcome:
     facts = PollFacts(http_status=200, retry_after=retry_after, max_age=max_age, warnings=warnings or [])
     return Outcome(collected=Collected(items=[], facts=facts))
 
@@ -81,7 +83,11 @@ def test_rate_limited_waits_as_long_as_asked_within_the_cap() -> None:
     [
         (0, ok(), "ok"),
         (5, ok(), "ok"),
-        (0, ok(warnings=["selector 'div.review' matched nothing"]), "degraded"),
+        (
+            0,
+            ok(warnings=[PageWarning(PageWarning.NOTHING_MATCHED, "selector 'div.review' matched nothing")]),
+            "degraded",
+        ),
         (0, Outcome(error=ConnectionFailed("refused")), "degraded"),
         (2, Outcome(error=ConnectionFailed("refused")), "failing"),
         (0, Outcome(error=ParseError("not a feed")), "failing"),
@@ -109,8 +115,10 @@ def claim(sessions: SessionFactory, now=NOW, worker="w1", limit=100):
 
 def finish(sessions: SessionFactory, c, outcome: Outcome, now=NOW):
     with session_scope(sessions) as session:
-        poll = finish_poll(session=session, claim=c, outcome=outcome, now=now, settings=SETTINGS, rng=random.Random(0))
-        return poll.outcome
+        recorded = finish_poll(
+            session=session, claim=c, outcome=outcome, now=now, settings=SETTINGS, rng=random.Random(0)
+        )
+        return recorded.poll.outcome
 
 
 def test_due_sources_are_claimed_once_until_the_lease_ends(sessions: SessionFactory, ids: dict[str, int]) -> None:
@@ -184,19 +192,28 @@ def test_failures_are_recorded_with_class_and_message_and_raise_events_once(
         assert session.get(Source, ids["s0"]).error_count == 0
 
 
-def test_selectors_that_suddenly_match_nothing_raise_a_layout_event(
-    sessions: SessionFactory, ids: dict[str, int]
+@pytest.mark.parametrize(
+    ("warning", "events"),
+    [
+        (PageWarning(PageWarning.NOTHING_MATCHED, "selector 'article.review' matched nothing"),
+         [("source.layout_changed", "s1")]),
+        # Told by the kind, not the wording: a truncated page is no layout change, whatever it says.
+        (PageWarning(PageWarning.TRUNCATED, "page too large (its items matched nothing past the cut)"), []),
+    ],
+)  # fmt: skip
+def test_a_page_that_suddenly_yields_nothing_raises_a_layout_event_by_its_warning_kind(
+    sessions: SessionFactory, ids: dict[str, int], warning: PageWarning, events: list[tuple[str, str]]
 ) -> None:
     with session_scope(sessions) as session:
         c = claim_one(session=session, key="s1", now=NOW, worker="w", lease=LEASE)
     finish(sessions, c, Outcome(collected=Collected(items=[raw(1)], facts=PollFacts(http_status=200))))
     with session_scope(sessions) as session:
         c = claim_one(session=session, key="s1", now=NOW, worker="w", lease=LEASE)
-    finish(sessions, c, ok(warnings=["selector 'article.review' matched nothing"]))
+    finish(sessions, c, ok(warnings=[warning]))
     with session_scope(sessions) as session:
-        events = session.scalars(sa.select(Event)).all()
-        assert [(e.kind, e.subject) for e in events] == [("source.layout_changed", "s1")]
-        assert session.get(Source, ids["s1"]).health == "degraded"
+        assert [(e.kind, e.subject) for e in session.scalars(sa.select(Event))] == events
+        source = session.get(Source, ids["s1"])
+        assert (source.health, source.last_warning) == ("degraded", warning.text)
 
 
 def test_a_dead_workers_poll_is_marked_abandoned_and_the_source_is_polled_again(
@@ -207,7 +224,9 @@ def test_a_dead_workers_poll_is_marked_abandoned_and_the_source_is_polled_again(
     assert claim(sessions, now=NOW + timedelta(minutes=4), worker="w2") == []
     later = NOW + LEASE + timedelta(seconds=1)
     with session_scope(sessions) as session:
-        assert reap_abandoned(session=session, now=later) == 6
+        reaped = reap_abandoned(session=session, now=later)
+    assert sorted(source_id for source_id, _ in reaped) == sorted(c.source_id for c in claimed)
+    assert {started for _, started in reaped} == {NOW}
     again = claim(sessions, now=later, worker="w2")
     assert len(again) == 6
     with session_scope(sessions) as session:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from monitor.core.db import SessionFactory, session_scope
 from monitor.models import Mention, Poll, Source
 from monitor.worker.poller import Poller
+from monitor.worker.service import Worker
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, rss
 from tests.support.loopback import LoopbackServer, Request, slow, static
@@ -190,12 +191,13 @@ async def test_the_worker_refills_free_slots_without_waiting_for_the_next_tick(s
     # The tick comes once a minute; only the first one runs during the test.
     with LoopbackServer(held_and_three_others()) as server:
         poller = await held_first(sessions, server, "tick: 60s, max_concurrency: 2, parse_workers: 0")
+        worker = Worker(poller)
         try:
-            poller.start()
+            worker.start()
             for _ in range(200):
                 if len(counts(sessions)) == 4 and all(n == 50 for n in counts(sessions).values()):
                     break
                 await asyncio.sleep(0.05)
         finally:
-            await poller.aclose()
+            await worker.aclose()
     assert counts(sessions) == {"held": 50, "f0": 50, "f1": 50, "f2": 50}

@@ -1,0 +1,161 @@
+"""The service's jobs, one function each: a unit of work that owns its transaction.
+
+The pipeline is one-way. Storing a poll (monitor.ingest) returns what it stored and calls
+nothing above it; `record_poll` hands that on, in the same transaction, to the steps that
+follow (`hand_on`): the cases re-index edited complaints, the desk checks its replies
+against what the page shows, the coverage report forgets the day rows the poll made stale.
+
+The worker (monitor.worker.service) runs these on its schedule in its database thread;
+the CLI and tests call them directly. Each takes the session factory and `now`, and
+opens its own transaction(s) with `session_scope`: the job, not its steps, commits.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlmodel import Session
+
+from monitor.cases.lifecycle import backfill_deadlines, desk_rules
+from monitor.cases.pipeline import ProcessCounts, brand_matcher, follow_edits, process_pending
+from monitor.cases.sla import SweepCounts, sweep
+from monitor.config import Config
+from monitor.config.reports import ReportDefinition
+from monitor.core.db import SessionFactory, session_scope
+from monitor.desk.replies import check_shown_replies, sweep_unverified
+from monitor.ingest.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned
+from monitor.ingest.store import StoredMentions
+from monitor.reports.coverage import forget_days, roll_up
+from monitor.reports.schedule import ReportRun, run_report
+
+__all__ = [
+    "PollResult",
+    "claim_polls",
+    "claim_source",
+    "hand_on",
+    "process_cases",
+    "record_poll",
+    "roll_up_polls",
+    "run_scheduled_report",
+    "sweep_sla",
+]
+
+log = structlog.get_logger("replywatch.worker")
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    key: str
+    poll_id: int
+    outcome: str
+    http_status: int | None
+    items_seen: int
+    items_new: int
+    items_updated: int
+    error: str | None
+    duration_ms: int
+
+
+def claim_polls(*, sessions: SessionFactory, worker: str, limit: int, lease: timedelta, now: datetime) -> list[Claim]:
+    """Close the polls of dead workers, then lease up to `limit` due sources to `worker`."""
+    with session_scope(sessions) as session:
+        forget_days(session, reap_abandoned(session=session, now=now), now)
+        return claim_due(session=session, now=now, worker=worker, limit=limit, lease=lease)
+
+
+def claim_source(*, sessions: SessionFactory, key: str, worker: str, lease: timedelta, now: datetime) -> Claim | None:
+    """Lease one source now, due or not ("poll now"); None while another worker holds it."""
+    with session_scope(sessions) as session:
+        return claim_one(session=session, key=key, now=now, worker=worker, lease=lease)
+
+
+def record_poll(
+    *,
+    sessions: SessionFactory,
+    claim: Claim,
+    outcome: Outcome,
+    config: Config,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> PollResult:
+    """Store what one fetch found, close its poll and hand the result on: one transaction."""
+    with session_scope(sessions) as session:
+        recorded = finish_poll(
+            session=session, claim=claim, outcome=outcome, now=now, settings=config.scheduler, rng=rng
+        )
+        hand_on(session=session, stored=recorded.stored, now=now)
+        poll = recorded.poll
+        forget_days(session, [(claim.source_id, poll.started_at)], now)
+        return PollResult(
+            key=claim.key,
+            poll_id=poll.id or 0,
+            outcome=poll.outcome,
+            http_status=poll.http_status,
+            items_seen=poll.items_seen,
+            items_new=poll.items_new,
+            items_updated=poll.items_updated,
+            error=poll.error_message,
+            duration_ms=poll.duration_ms or 0,
+        )
+
+
+def hand_on(*, session: Session, stored: StoredMentions, now: datetime) -> None:
+    """The steps after storing, in the caller's transaction: edited complaints of cases are
+    re-indexed and noted on their timelines; replies are checked against what pages show."""
+    if stored.edited:
+        follow_edits(session=session, edited=stored.edited, now=now)
+    if stored.shown_replies:
+        check_shown_replies(session=session, shown=stored.shown_replies, now=now)
+
+
+def process_cases(*, sessions: SessionFactory, config: Config, now: datetime, batch: int = 200) -> ProcessCounts:
+    """Tie pending mentions to brands, cases and customers until none are left, a transaction a batch."""
+    matcher = brand_matcher(config)
+    total = ProcessCounts()
+    while True:
+        with session_scope(sessions) as session:
+            counts = process_pending(session=session, config=config, matcher=matcher, now=now, limit=batch)
+        for name in ("processed", "unassigned", "opened", "joined", "failed"):
+            setattr(total, name, getattr(total, name) + getattr(counts, name))
+        if counts.processed < batch:
+            break
+    if total.processed:
+        log.info("cases.processed", mentions=total.processed, opened=total.opened, joined=total.joined,
+                 unassigned=total.unassigned, failed=total.failed)  # fmt: skip
+    return total
+
+
+def sweep_sla(*, sessions: SessionFactory, config: Config, now: datetime) -> SweepCounts:
+    """Flip SLA clocks past their marks, age unverified replies, give deadlines to cases without."""
+    with session_scope(sessions) as session:
+        backfilled = backfill_deadlines(session=session, rules=desk_rules(config), now=now)
+        counts = sweep(session=session, now=now)
+        unverified = sweep_unverified(session=session, verify_within=config.sla.verify_within, now=now)
+    if backfilled or counts.at_risk or counts.breached or unverified:
+        log.info("sla.swept", at_risk=counts.at_risk, breached=counts.breached, replies_unverified=unverified,
+                 backfilled=backfilled)  # fmt: skip
+    return counts
+
+
+def roll_up_polls(*, sessions: SessionFactory, now: datetime) -> int:
+    """Sum up the days just over into poll_day rows, so coverage reports read days, not polls."""
+    with session_scope(sessions) as session:
+        rows = roll_up(session=session, now=now)
+    if rows:
+        log.info("coverage.rolled_up", rows=rows)
+    return rows
+
+
+def run_scheduled_report(
+    *, sessions: SessionFactory, config: Config, definition: ReportDefinition, now: datetime
+) -> list[ReportRun]:
+    """Make one scheduled report now: files in its folder, a report.ready event for its channels."""
+    calendars = {b.key: config.calendar(b.key) for b in config.brands}
+    with session_scope(sessions) as session:
+        runs = run_report(session=session, definition=definition, now=now, calendars=calendars)
+    for run in runs:
+        log.info("report.ready", report=run.key, brand=run.brand, files=[str(f) for f in run.files])
+    return runs
