@@ -26,9 +26,10 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 from sqlmodel import Session
 
-from api.errors import Forbidden, Unauthorized
+from api.errors import Unauthorized
 from monitor.config import Config
 from monitor.core.db import SessionFactory
+from monitor.core.errors import Forbidden
 from monitor.desk.tokens import Principal, authenticate, digest, has_role
 from monitor.worker.poller import Poller
 

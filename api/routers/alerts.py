@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SessionDep, require
-from api.errors import Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import Page
-from monitor.alerts.dispatch import DeliveryConflict, retry_delivery
+from monitor.alerts.dispatch import retry_delivery
 from monitor.alerts.views import get_delivery, list_deliveries
+from monitor.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -107,10 +107,5 @@ def alert(session: SessionDep, alert_id: Annotated[int, Path(gt=0, le=2**62)]) -
     dependencies=[Depends(require("agent"))],
 )
 def retry(session: SessionDep, alert_id: Annotated[int, Path(gt=0, le=2**62)]) -> AlertPublic:
-    try:
-        delivery = retry_delivery(session=session, delivery_id=alert_id, now=datetime.now(UTC))
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
-    except DeliveryConflict as exc:
-        raise Conflict(str(exc)) from None
+    delivery = retry_delivery(session=session, delivery_id=alert_id, now=datetime.now(UTC))
     return AlertPublic.model_validate(delivery)

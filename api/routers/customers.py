@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import ConfigDep, SessionDep, require
-from api.errors import BadRequest, NotFound, TooLarge, UnsupportedType
+from api.errors import BadRequest, TooLarge, UnsupportedType
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import CustomerPublic, ImportReportPublic, Page
+from monitor.core.errors import NotFound
 from monitor.customers.register import RegisterFileError, import_customers, read_register, search_customers
 from monitor.models import Brand, Customer
 

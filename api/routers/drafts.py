@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import Agent, ConfigDep, SessionDep
-from api.errors import staff_action as _staff
 from api.routers.cases import ERRORS, CaseId
 from api.schemas import DraftCreate, DraftPatch, DraftPublic
 from monitor.cases.lifecycle import desk_rules
@@ -21,10 +20,10 @@ router = APIRouter(prefix="/api/v1", tags=["drafts"])
              summary="Draft a reply for one place, in the complaint's language, from the category's template")  # fmt: skip
 def draft(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: DraftCreate) -> DraftPublic:
     now = datetime.now(UTC)
-    row = _staff(lambda: create_draft(
+    row = create_draft(
         session=session, rules=desk_rules(config), case_id=case_id, mention_id=body.mention_id,
         closing=body.closing, summary=body.summary, language=body.language, actor=caller.name, now=now,
-    ))  # fmt: skip
+    )  # fmt: skip
     return DraftPublic.model_validate(row)
 
 
@@ -35,6 +34,6 @@ def patch(
     session: SessionDep, caller: Agent, draft_id: Annotated[int, Path(gt=0, le=2**62)], body: DraftPatch
 ) -> DraftPublic:
     now = datetime.now(UTC)
-    row = _staff(lambda: edit_draft(session=session, draft_id=draft_id, text=body.text, state=body.state,
-                                    version=body.version, actor=caller.name, role=caller.role, now=now))  # fmt: skip
+    row = edit_draft(session=session, draft_id=draft_id, text=body.text, state=body.state, version=body.version,
+                     actor=caller.name, role=caller.role, now=now)  # fmt: skip
     return DraftPublic.model_validate(row)

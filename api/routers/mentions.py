@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.deps import Agent, ConfigDep, SessionDep
-from api.errors import BadRequest, Conflict, NotFound
+from api.errors import BadRequest
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import BrandAssignment, CaseDetailPublic, MentionPublic, Page
-from monitor.cases.pipeline import CaseError, assign_brand
+from monitor.cases.pipeline import assign_brand
 from monitor.cases.views import get_case
 from monitor.ingest.mentions import MentionFilter, list_mentions
 
@@ -70,7 +70,7 @@ def mentions(
     "/{mention_id}/brand",
     response_model=CaseDetailPublic,
     responses={
-        400: {"description": "No such brand", **PROBLEM},
+        422: {"description": "No such brand, or a malformed request", **PROBLEM},
         403: {"description": "Needs the agent role", **PROBLEM},
         404: {"description": "No such mention", **PROBLEM},
         409: {"description": "The mention is already in a case", **PROBLEM},
@@ -85,13 +85,8 @@ def assign(
     body: BrandAssignment,
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
-    try:
-        case = assign_brand(
-            session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor=caller.name, now=now
-        )
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
-    except CaseError as exc:
-        raise (Conflict if exc.conflict else BadRequest)(str(exc)) from None
+    case = assign_brand(
+        session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor=caller.name, now=now
+    )
     detail = get_case(session=session, case_id=case.id)
     return CaseDetailPublic.model_validate(detail, from_attributes=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from api.deps import Caller, ConfigDep, SessionDep
-from api.errors import BadRequest, NotFound
+from api.errors import BadRequest
 from monitor.cases.lifecycle import desk_rules
+from monitor.core.errors import NotFound
+from monitor.models import Brand
 from monitor.reports.render import render, to_json
 from monitor.reports.report import coverage_report
 
@@ -43,15 +46,16 @@ def coverage(
     if period_from.tzinfo is None or period_to.tzinfo is None:
         raise BadRequest("from and to need a time zone, e.g. 2026-11-01T00:00:00Z")
     now = datetime.now(UTC)
+    # Checked here rather than caught from coverage_report, which still refuses with LookupError and
+    # ValueError: catching those would also turn a KeyError or ValueError from a bug into a 404 or 400.
+    if min(period_to, now) <= period_from:
+        raise BadRequest("the period must end after it starts (and start before now)")
+    if brand is not None and session.scalar(sa.select(Brand.id).where(Brand.key == brand)) is None:
+        raise NotFound(f"no brand '{brand}'")
     rules = desk_rules(config)
     calendars = {b.key: rules.calendar(b.key) for b in config.brands}
-    try:
-        report = coverage_report(session=session, period_from=period_from, period_to=period_to, now=now, brand=brand,
-                                 calendars=calendars)  # fmt: skip
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+    report = coverage_report(session=session, period_from=period_from, period_to=period_to, now=now, brand=brand,
+                             calendars=calendars)  # fmt: skip
     if format == "json":
         return JSONResponse(to_json(report))
     text = render(report, format)

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.deps import ConfigDep, PollerDep, SessionDep, require
-from api.errors import Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import Page, PollPublic, PollResult, SourcePublic
+from monitor.core.errors import Conflict, NotFound
 from monitor.ingest.status import get_source, list_polls, list_sources
 from monitor.models import Source
 

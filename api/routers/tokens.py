@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
 
 from api.deps import Admin, SessionDep
-from api.errors import NotFound
 from api.schemas import TokenCreate, TokenCreated, TokenPublic
 from monitor.desk.tokens import create_token, list_tokens, revoke_token
 
@@ -37,10 +36,7 @@ def tokens(session: SessionDep, _: Admin) -> list[TokenPublic]:
 def revoke(
     request: Request, session: SessionDep, _: Admin, token_id: Annotated[int, Path(gt=0, le=2**62)]
 ) -> TokenPublic:
-    try:
-        token = revoke_token(session=session, token_id=token_id, now=datetime.now(UTC))
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
+    token = revoke_token(session=session, token_id=token_id, now=datetime.now(UTC))
     # Forget cached principals once the revocation is committed: clearing earlier would let a request
     # in between cache the token again from the row as it was (api/deps.py: TokenCache).
     cache = request.app.state.tokens
