@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from api.deps import Agent, Caller, ConfigDep, SessionDep, read, read_async, read_connection
+from api.deps import Agent, Caller, ConfigDep, WriteSession, read, read_async, read_connection
 from api.errors import BadRequest
 from api.pagination import decode_keyset, encode_keyset
 from api.schemas import (
@@ -172,7 +172,9 @@ ERRORS = {
 
 @router.patch("/{case_id}", response_model=CaseDetailPublic, responses=ERRORS,
               summary="Change status, assignee, priority or category (each change goes on the timeline)")  # fmt: skip
-def patch(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: CasePatch) -> CaseDetailPublic:
+def patch(
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: CasePatch
+) -> CaseDetailPublic:
     sent = body.model_fields_set
     if "dismissed_reason" in sent and body.status != "dismissed":
         raise BadRequest("dismissed_reason goes with status: dismissed")
@@ -188,7 +190,7 @@ def patch(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId
 
 @router.post("/{case_id}/replies", response_model=ReplyPublic, status_code=201, responses=ERRORS,
              summary="Record a reply staff published on a place (the first acknowledges, a closing one resolves)")  # fmt: skip
-def reply(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyPublic:
+def reply(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyPublic:
     now = datetime.now(UTC)
     posted_at = body.posted_at or now
     if posted_at.tzinfo is None:
@@ -205,7 +207,7 @@ def reply(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId
 @router.post("/{case_id}/split", response_model=CaseDetailPublic, status_code=201, responses=ERRORS,
              summary="Move some mentions into a new case of their own (returns the new case)")  # fmt: skip
 def split(
-    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: SplitRequest
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: SplitRequest
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
     new = split_case(session=session, case_id=case_id, mention_ids=body.mention_ids, actor=caller.name, now=now,
@@ -216,7 +218,7 @@ def split(
 @router.post("/{case_id}/merge", response_model=CaseDetailPublic, responses=ERRORS,
              summary="Move every mention of another case into this one")  # fmt: skip
 def merge(
-    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: MergeRequest
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: MergeRequest
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
     merge_cases(session=session, case_id=case_id, other_id=body.case_id, actor=caller.name, now=now, config=config)
@@ -226,7 +228,7 @@ def merge(
 @router.put("/{case_id}/customer", response_model=CaseDetailPublic, responses=ERRORS,
             summary="Confirm the case's customer, or reject a candidate (never suggested again)")  # fmt: skip
 def customer(
-    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: CustomerDecision
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: CustomerDecision
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
     decide_customer(session=session, case_id=case_id, customer_id=body.customer_id, confirm=body.action == "confirm",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from api.deps import Agent, ConfigDep, SessionDep
+from api.deps import Agent, ConfigDep, WriteSession, read
 from api.errors import BadRequest
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import BrandAssignment, CaseDetailPublic, MentionPublic, Page
@@ -33,8 +33,8 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
     responses={400: {"description": "Bad cursor or range", **PROBLEM}},
     summary="Mentions, newest first, with filters and cursor pagination",
 )
-def mentions(
-    session: SessionDep,
+async def mentions(
+    request: Request,
     source: Annotated[str | None, Query(max_length=64, description="Source key")] = None,
     brand: Annotated[str | None, Query(max_length=64, description="Brand key")] = None,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")] = None,
@@ -48,20 +48,11 @@ def mentions(
     since, until = _aware(since, "since"), _aware(until, "until")
     if since and until and since >= until:
         raise BadRequest("'since' must be before 'until'")
-    rows = list_mentions(
-        session=session,
-        filters=MentionFilter(
-            source=source,
-            brand=brand,
-            language=language,
-            since=since,
-            until=until,
-            unassigned=unassigned,
-            case_id=case_id,
-        ),
-        before_id=decode_cursor("mention", cursor),
-        limit=limit,
-    )
+    filters = MentionFilter(source=source, brand=brand, language=language, since=since, until=until,
+                            unassigned=unassigned, case_id=case_id)  # fmt: skip
+    before_id = decode_cursor("mention", cursor)
+    rows = await read(request, lambda session: list_mentions(session=session, filters=filters, before_id=before_id,
+                                                             limit=limit))  # fmt: skip
     next_cursor = encode_cursor("mention", rows[-1].id) if len(rows) == limit else None
     return Page[MentionPublic](items=[MentionPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
 
@@ -78,7 +69,7 @@ def mentions(
     summary="Tie an unassigned mention to a brand; it opens or joins a case (returned)",
 )
 def assign(
-    session: SessionDep,
+    session: WriteSession,
     caller: Agent,
     config: ConfigDep,
     mention_id: Annotated[int, Path(gt=0, le=2**62)],

@@ -6,16 +6,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from sqlmodel import Session
 
-from api.deps import Caller, ConfigDep, SessionDep
+from api.deps import Caller, ConfigDep, read
 from api.errors import BadRequest
 from monitor.cases.lifecycle import desk_rules
 from monitor.core.errors import NotFound
 from monitor.models import Brand
 from monitor.reports.render import render, to_json
-from monitor.reports.report import coverage_report
+from monitor.reports.report import CoverageReport, coverage_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -34,8 +35,8 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8",
     },
     summary="Was every source checked on its period, and did every case get a timely public reply",
 )  # fmt: skip
-def coverage(
-    session: SessionDep,
+async def coverage(
+    request: Request,
     _: Caller,
     config: ConfigDep,
     period_from: Annotated[datetime, Query(alias="from", description="Start, with a time zone")],
@@ -50,12 +51,16 @@ def coverage(
     # ValueError: catching those would also turn a KeyError or ValueError from a bug into a 404 or 400.
     if min(period_to, now) <= period_from:
         raise BadRequest("the period must end after it starts (and start before now)")
-    if brand is not None and session.scalar(sa.select(Brand.id).where(Brand.key == brand)) is None:
-        raise NotFound(f"no brand '{brand}'")
     rules = desk_rules(config)
     calendars = {b.key: rules.calendar(b.key) for b in config.brands}
-    report = coverage_report(session=session, period_from=period_from, period_to=period_to, now=now, brand=brand,
-                             calendars=calendars)  # fmt: skip
+
+    def work(session: Session) -> CoverageReport:
+        if brand is not None and session.scalar(sa.select(Brand.id).where(Brand.key == brand)) is None:
+            raise NotFound(f"no brand '{brand}'")
+        return coverage_report(session=session, period_from=period_from, period_to=period_to, now=now, brand=brand,
+                               calendars=calendars)  # fmt: skip
+
+    report = await read(request, work)
     if format == "json":
         return JSONResponse(to_json(report))
     text = render(report, format)
