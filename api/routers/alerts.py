@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import WriteSession, read, require
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, page
 from api.schemas import Page
 from monitor.alerts.dispatch import retry_delivery
 from monitor.alerts.views import get_delivery, list_deliveries
@@ -75,8 +75,7 @@ async def alerts(
     rows = await read(request, lambda session: list_deliveries(
         session=session, state=state, channel=channel, before_id=before_id, limit=limit
     ))  # fmt: skip
-    next_cursor = encode_cursor("alert", rows[-1].id) if len(rows) == limit else None
-    return Page[AlertPublic](items=[AlertPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return page("alert", [AlertPublic.model_validate(r) for r in rows], limit)
 
 
 @router.get(

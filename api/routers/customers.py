@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.deps import ConfigDep, WriteSession, read, require
 from api.errors import BadRequest, TooLarge, UnsupportedType
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, page
 from api.schemas import CustomerPublic, ImportReportPublic, Page
 from monitor.core.errors import NotFound
 from monitor.customers.register import RegisterFileError, import_customers, read_register, search_customers
@@ -131,5 +131,4 @@ def _customers(
     if (before := decode_cursor("customer", cursor)) is not None:
         query = query.where(Customer.id < before)
     rows = list(session.scalars(query))
-    next_cursor = encode_cursor("customer", rows[-1].id or 0) if len(rows) == limit else None
-    return Page[CustomerPublic](items=[_public(c, keys[c.brand_id]) for c in rows], next_cursor=next_cursor)
+    return page("customer", [_public(c, keys[c.brand_id]) for c in rows], limit)

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Query, Request
 
 from api.deps import Agent, ConfigDep, WriteSession, read
 from api.errors import BadRequest
-from api.pagination import decode_cursor, encode_cursor
-from api.schemas import BrandAssignment, CaseDetailPublic, MentionPublic, Page
+from api.pagination import decode_cursor, page
+from api.schemas import BrandAssignment, CaseDetailPublic, Page
 from monitor.cases.pipeline import assign_brand
 from monitor.cases.views import get_case
-from monitor.ingest.mentions import MentionFilter, list_mentions
+from monitor.ingest.mentions import MentionFilter, MentionRow, list_mentions
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -29,7 +29,7 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 
 @router.get(
     "",
-    response_model=Page[MentionPublic],
+    response_model=Page[MentionRow],
     responses={400: {"description": "Bad cursor or range", **PROBLEM}},
     summary="Mentions, newest first, with filters and cursor pagination",
 )
@@ -44,7 +44,7 @@ async def mentions(
     case_id: Annotated[int | None, Query(gt=0, le=2**62)] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> Page[MentionPublic]:
+) -> Page[MentionRow]:
     since, until = _aware(since, "since"), _aware(until, "until")
     if since and until and since >= until:
         raise BadRequest("'since' must be before 'until'")
@@ -53,8 +53,7 @@ async def mentions(
     before_id = decode_cursor("mention", cursor)
     rows = await read(request, lambda session: list_mentions(session=session, filters=filters, before_id=before_id,
                                                              limit=limit))  # fmt: skip
-    next_cursor = encode_cursor("mention", rows[-1].id) if len(rows) == limit else None
-    return Page[MentionPublic](items=[MentionPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return page("mention", rows, limit)
 
 
 @router.put(

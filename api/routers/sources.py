@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlmodel import Session
 
 from api.deps import ConfigDep, PollerDep, read, require
-from api.pagination import decode_cursor, encode_cursor
+from api.pagination import decode_cursor, page
 from api.schemas import Page, PollPublic, PollResult, SourcePublic
 from monitor.core.errors import Conflict, NotFound
 from monitor.ingest.status import PollRow, get_source, list_polls, list_sources
@@ -70,8 +70,7 @@ async def polls(
         return list_polls(session=session, source=source, before_id=decode_cursor("poll", cursor), limit=limit)
 
     rows = await read(request, work)
-    next_cursor = encode_cursor("poll", rows[-1].id) if len(rows) == limit else None
-    return Page[PollPublic](items=[PollPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return page("poll", [PollPublic.model_validate(r) for r in rows], limit)
 
 
 @router.post(
