@@ -1,4 +1,14 @@
-"""Dependencies: a database session per request (commit on success, roll back on error), and who is asking.
+"""Dependencies: the database (one way to write, one way to read), and who is asking.
+
+Writes: a route that changes something takes `WriteSession`, the request's unit of work. It is committed
+when the route function returns and before the response is sent (the dependency's scope is "function"),
+so the answer tells what the database holds: a commit that fails (the database busy or gone) is a 503
+with Retry-After, not a 200 for a change that was lost. With FastAPI's default scope ("request") the code
+after `yield` runs after the response is sent. Services never commit (monitor/core/db.session_scope).
+
+Reads: a route that only reads calls `await read(request, work)`: one transaction on one worker thread.
+The queue, the hottest read, has its measured fast path instead of a Session: `read_connection` (a Core
+connection; SQLite) and `read_async` (the async pool; PostgreSQL).
 
 Every route but the health checks needs a bearer token (`Authorization: Bearer rw_…`);
 `Role("agent")` and the like on a route refuse tokens of a lesser role with a 403.
@@ -26,14 +36,15 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 from sqlmodel import Session
 
-from api.errors import Forbidden, Unauthorized
+from api.errors import Unauthorized
 from monitor.config import Config
-from monitor.core.db import SessionFactory
+from monitor.core.db import SessionFactory, session_scope
+from monitor.core.errors import Forbidden
 from monitor.desk.tokens import Principal, authenticate, digest, has_role
 from monitor.worker.poller import Poller
 
 __all__ = [
-    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "SessionDep", "TokenCache", "libpq_conninfo",
+    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "TokenCache", "WriteSession", "libpq_conninfo",
     "open_read_pool", "read", "read_async", "read_connection", "require",
 ]  # fmt: skip
 
@@ -46,8 +57,8 @@ READ_POOL_NAME = "replywatch-api-read"
 _bearer = HTTPBearer(auto_error=False, description="An API token: `replywatch tokens create --name … --role …`")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session, session.begin():
+def write_session(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.sessions) as session:
         yield session
 
 
@@ -59,7 +70,7 @@ def get_poller(request: Request) -> Poller:
     return request.app.state.poller
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
 class TokenCache:
@@ -94,7 +105,7 @@ class TokenCache:
 def _lookup(sessions: SessionFactory, secret: str) -> Principal | None:
     # A transaction of its own, committed at once: touching last_used_at must not make the request's
     # own transaction a writer (on SQLite that would lock out the poller while a handler awaits).
-    with sessions() as session, session.begin():
+    with session_scope(sessions) as session:
         return authenticate(session=session, secret=secret, now=datetime.now(UTC))
 
 
@@ -119,14 +130,13 @@ async def get_caller(
 async def read(request: Request, work: Callable[[Session], T]) -> T:
     """`work(session)` in one read transaction, on one worker thread.
 
-    For the hot read routes (the queue, a case): declared `async`, they make one trip through the
-    thread pool per request for the database and the response body together, where a sync route
-    with SessionDep makes four (session open, handler, response validation, session close), each
-    queueing behind every busy request for the thread pool and the GIL.
+    Routes that read are declared `async` and make one trip through the thread pool per request, where a
+    sync route with a session dependency makes four (session open, handler, response validation, session
+    close), each queueing behind every busy request for the thread pool and the GIL.
     """
 
     def run() -> T:
-        with request.app.state.sessions() as session, session.begin():
+        with session_scope(request.app.state.sessions) as session:
             return work(session)
 
     return await anyio.to_thread.run_sync(run)

@@ -1,24 +1,26 @@
-"""Errors as RFC 9457 problem+json, with a precise status; one base class, one handler.
+"""Errors as RFC 9457 problem+json, with a precise status; one handler for every refusal.
 
-    ApiError            400 unless a subclass says otherwise
-    ├── Unauthorized    401  (no token, or an unknown or revoked one; with WWW-Authenticate: Bearer)
-    ├── Forbidden       403  (a token whose role may not do this)
+    monitor.core.errors.DomainError   the services' refusals (monitor/core/errors.py has their tree)
     ├── NotFound        404
-    ├── Conflict        409  (an expected conflict, e.g. a source being polled by another worker)
+    ├── Conflict        409  (an expected conflict with the state of things: the detail says what is allowed)
+    ├── Forbidden       403  (a token whose role may not do this)
+    └── Invalid         422  (values that parsed but do not fit: a mention of another case, an unknown brand)
+    ApiError            the HTTP layer's own refusals, raised by the routers and dependencies
+    ├── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
+    ├── Unauthorized    401  (no token, or an unknown or revoked one; with WWW-Authenticate: Bearer)
     ├── TooLarge        413  (an upload over its cap)
-    ├── UnsupportedType 415  (an upload in a format we do not read)
-    └── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
+    └── UnsupportedType 415  (an upload in a format we do not read)
 Request validation errors become 422 with every failing field listed. A database that cannot be
 reached (down, restarting, out of connections) or that gave up on a statement (a deadlock, a lock
-timeout) is a 503 with Retry-After (`unavailable`); any other database error is a bug, a 500.
+timeout) is a 503 with Retry-After (`unavailable`). Anything else is a bug: a 500, with the
+traceback in the log. No built-in exception is taken for a refusal: a KeyError is a bug, not a 404.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -29,18 +31,18 @@ from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from monitor.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+
 __all__ = [
     "PROBLEM_JSON",
     "UNAVAILABLE",
     "ApiError",
     "BadRequest",
-    "Conflict",
-    "Forbidden",
-    "NotFound",
+    "TooLarge",
     "Unauthorized",
+    "UnsupportedType",
     "install_error_handlers",
     "problem",
-    "staff_action",
     "unavailable",
 ]
 
@@ -55,8 +57,6 @@ UNAVAILABLE: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.Time
 # serialization failure, deadlock, lock not available.
 _RETRY_STATES = ("08", "53", "57P01", "57P02", "57P03", "40001", "40P01", "55P03")
 _SQLITE_BUSY = ("database is locked", "database is busy", "unable to open database file")
-
-T = TypeVar("T")
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -88,38 +88,28 @@ class ApiError(Exception):
 
 
 class BadRequest(ApiError):
-    status = 400
-    slug = "bad-request"
+    pass
 
 
 class Unauthorized(ApiError):
-    status = 401
-    slug = "unauthorized"
-
-
-class Forbidden(ApiError):
-    status = 403
-    slug = "forbidden"
-
-
-class NotFound(ApiError):
-    status = 404
-    slug = "not-found"
-
-
-class Conflict(ApiError):
-    status = 409
-    slug = "conflict"
+    status, slug = 401, "unauthorized"
 
 
 class TooLarge(ApiError):
-    status = 413
-    slug = "too-large"
+    status, slug = 413, "too-large"
 
 
 class UnsupportedType(ApiError):
-    status = 415
-    slug = "unsupported-media-type"
+    status, slug = 415, "unsupported-media-type"
+
+
+# The status and problem type of each kind of refusal, most precise first (a CaseConflict is a CaseError too).
+DOMAIN_PROBLEMS: tuple[tuple[type[DomainError], int, str], ...] = (
+    (NotFound, 404, "not-found"),
+    (Conflict, 409, "conflict"),
+    (Forbidden, 403, "forbidden"),
+    (Invalid, 422, "invalid"),
+)
 
 
 def problem(
@@ -142,12 +132,22 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        response = problem(exc.status, exc.detail, slug=exc.slug, instance=request.url.path, **exc.extra)
-        if exc.status == 401:
+    async def _refused(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, ApiError):
+            status, slug, detail, extra = exc.status, exc.slug, exc.detail, exc.extra
+        else:
+            assert isinstance(exc, DomainError)
+            status, slug = next(
+                ((s, k) for kind, s, k in DOMAIN_PROBLEMS if isinstance(exc, kind)), (400, "bad-request")
+            )
+            detail, extra = exc.message, {}
+        response = problem(status, detail, slug=slug, instance=request.url.path, **extra)
+        if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="replywatch"'
         return response
+
+    app.add_exception_handler(ApiError, _refused)
+    app.add_exception_handler(DomainError, _refused)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -176,21 +176,3 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error, _unavailable)
 
     app.add_exception_handler(Exception, _unexpected)
-
-
-def staff_action(action: Callable[[], T]) -> T:
-    """Run a staff decision, turning the domain's refusals into precise problems.
-
-    LookupError → 404, PermissionError → 403, CaseError → 409 when it is a conflict with
-    the case's state, else 400.
-    """
-    from monitor.cases.lifecycle import CaseError  # the domain's error; monitor never imports api
-
-    try:
-        return action()
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
-    except PermissionError as exc:
-        raise Forbidden(str(exc)) from None
-    except CaseError as exc:
-        raise (Conflict if exc.conflict else BadRequest)(str(exc)) from None

@@ -5,10 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from api.errors import BadRequest
+from api.schemas import Page
 
-__all__ = ["decode_cursor", "decode_keyset", "encode_cursor", "encode_keyset"]
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+T = TypeVar("T", bound=_Identified)
+
+__all__ = ["decode_cursor", "decode_keyset", "encode_cursor", "encode_keyset", "page"]
 
 
 def encode_cursor(kind: str, last_id: int) -> str:
@@ -29,6 +39,12 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequest(f"cursor {cursor[:40]!r} was not given out by this list; start without a cursor") from None
     return last_id
+
+
+def page(kind: str, items: list[T], limit: int) -> Page[Any]:
+    """A page of `items` (newest first, each with an id), with the next page's cursor when this one is full."""
+    next_cursor = encode_cursor(kind, items[-1].id or 0) if len(items) == limit else None
+    return Page(items=items, next_cursor=next_cursor)
 
 
 def encode_keyset(kind: str, sort: str, value: datetime | int | None, last_id: int) -> str:

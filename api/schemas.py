@@ -7,7 +7,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Health", "MentionPublic", "Page", "PollPublic", "PollResult", "SourcePublic"]
+__all__ = ["Health", "Page", "PollPublic", "PollResult", "SourcePublic"]
 
 T = TypeVar("T")
 
@@ -73,24 +73,6 @@ class PollResult(_Public):
     items_updated: int
     error: str | None
     duration_ms: int
-
-
-class MentionPublic(_Public):
-    id: int
-    source: str
-    brand: str | None
-    external_id: str | None
-    url: str | None
-    title: str | None
-    body: str
-    author: str | None
-    published_at: datetime | None
-    first_seen_at: datetime
-    last_seen_at: datetime
-    rating: float | None
-    language: str | None
-    revision: int
-    case_id: int | None = None
 
 
 class Health(BaseModel):

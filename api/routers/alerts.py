@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import SessionDep, require
-from api.errors import Conflict, NotFound
-from api.pagination import decode_cursor, encode_cursor
+from api.deps import WriteSession, read, require
+from api.pagination import decode_cursor, page
 from api.schemas import Page
-from monitor.alerts.dispatch import DeliveryConflict, retry_delivery
+from monitor.alerts.dispatch import retry_delivery
 from monitor.alerts.views import get_delivery, list_deliveries
+from monitor.core.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -64,18 +64,18 @@ class AlertDetailPublic(BaseModel):
     responses={400: {"description": "Bad cursor", **PROBLEM}},
     summary="Deliveries to chat channels, newest first; ?state=failed lists the dead letters",
 )
-def alerts(
-    session: SessionDep,
+async def alerts(
+    request: Request,
     state: State | None = None,
     channel: Annotated[str | None, Query(max_length=64, description="Channel key")] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AlertPublic]:
-    rows = list_deliveries(
-        session=session, state=state, channel=channel, before_id=decode_cursor("alert", cursor), limit=limit
-    )
-    next_cursor = encode_cursor("alert", rows[-1].id) if len(rows) == limit else None
-    return Page[AlertPublic](items=[AlertPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    before_id = decode_cursor("alert", cursor)
+    rows = await read(request, lambda session: list_deliveries(
+        session=session, state=state, channel=channel, before_id=before_id, limit=limit
+    ))  # fmt: skip
+    return page("alert", [AlertPublic.model_validate(r) for r in rows], limit)
 
 
 @router.get(
@@ -84,8 +84,8 @@ def alerts(
     responses={404: {"description": "No such delivery", **PROBLEM}},
     summary="One delivery with its events and every attempt",
 )
-def alert(session: SessionDep, alert_id: Annotated[int, Path(gt=0, le=2**62)]) -> AlertDetailPublic:
-    detail = get_delivery(session=session, delivery_id=alert_id)
+async def alert(request: Request, alert_id: Annotated[int, Path(gt=0, le=2**62)]) -> AlertDetailPublic:
+    detail = await read(request, lambda session: get_delivery(session=session, delivery_id=alert_id))
     if detail is None:
         raise NotFound(f"no alert delivery {alert_id}")
     return AlertDetailPublic(
@@ -106,11 +106,6 @@ def alert(session: SessionDep, alert_id: Annotated[int, Path(gt=0, le=2**62)]) -
     summary="Send a dead-lettered delivery again, with a fresh set of attempts",
     dependencies=[Depends(require("agent"))],
 )
-def retry(session: SessionDep, alert_id: Annotated[int, Path(gt=0, le=2**62)]) -> AlertPublic:
-    try:
-        delivery = retry_delivery(session=session, delivery_id=alert_id, now=datetime.now(UTC))
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
-    except DeliveryConflict as exc:
-        raise Conflict(str(exc)) from None
+def retry(session: WriteSession, alert_id: Annotated[int, Path(gt=0, le=2**62)]) -> AlertPublic:
+    delivery = retry_delivery(session=session, delivery_id=alert_id, now=datetime.now(UTC))
     return AlertPublic.model_validate(delivery)

@@ -11,9 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from api.deps import Agent, Caller, ConfigDep, SessionDep, read, read_async, read_connection
-from api.errors import BadRequest, NotFound
-from api.errors import staff_action as _staff
+from api.deps import Agent, Caller, ConfigDep, WriteSession, read, read_async, read_connection
+from api.errors import BadRequest
 from api.pagination import decode_keyset, encode_keyset
 from api.schemas import (
     CaseDetailPublic,
@@ -28,6 +27,7 @@ from api.schemas import (
 )
 from monitor.cases.lifecycle import CaseChange, change_case, desk_rules
 from monitor.cases.views import QUEUE_FIELDS, CaseFilter, get_case, queue_rows, queue_rows_async, queue_sort_value
+from monitor.core.errors import NotFound
 from monitor.desk.decisions import decide_customer, merge_cases, split_case
 from monitor.desk.replies import record_reply, replies_visible
 
@@ -162,7 +162,8 @@ async def case(request: Request, _: Caller, case_id: CaseId) -> Response:
 
 
 ERRORS = {
-    400: {"description": "The request names mentions, customers or values that do not fit", **PROBLEM},
+    400: {"description": "A value that makes no sense as sent, e.g. a time without a zone", **PROBLEM},
+    422: {"description": "The request names mentions, customers or values that do not fit, or is malformed", **PROBLEM},
     403: {"description": "The token's role may not do this", **PROBLEM},
     404: {"description": "No such case", **PROBLEM},
     409: {"description": "Not allowed in the case's state: the detail lists what is", **PROBLEM},
@@ -171,7 +172,9 @@ ERRORS = {
 
 @router.patch("/{case_id}", response_model=CaseDetailPublic, responses=ERRORS,
               summary="Change status, assignee, priority or category (each change goes on the timeline)")  # fmt: skip
-def patch(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: CasePatch) -> CaseDetailPublic:
+def patch(
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: CasePatch
+) -> CaseDetailPublic:
     sent = body.model_fields_set
     if "dismissed_reason" in sent and body.status != "dismissed":
         raise BadRequest("dismissed_reason goes with status: dismissed")
@@ -180,55 +183,54 @@ def patch(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId
         priority=body.priority, category=body.category, dismissed_reason=body.dismissed_reason, note=body.note,
     )  # fmt: skip
     now = datetime.now(UTC)
-    _staff(lambda: change_case(session=session, rules=desk_rules(config), case_id=case_id, change=change,
-                               actor=caller.name, role=caller.role, now=now))  # fmt: skip
+    change_case(session=session, rules=desk_rules(config), case_id=case_id, change=change, actor=caller.name,
+                role=caller.role, now=now)  # fmt: skip
     return _detail(session, case_id)
 
 
 @router.post("/{case_id}/replies", response_model=ReplyPublic, status_code=201, responses=ERRORS,
              summary="Record a reply staff published on a place (the first acknowledges, a closing one resolves)")  # fmt: skip
-def reply(session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyPublic:
+def reply(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyPublic:
     now = datetime.now(UTC)
     posted_at = body.posted_at or now
     if posted_at.tzinfo is None:
         raise BadRequest("posted_at needs a time zone, e.g. 2026-11-22T09:00:00Z")
     verifiable = replies_visible(session=session, config=config, mention_id=body.mention_id)
-    row = _staff(lambda: record_reply(
+    row = record_reply(
         session=session, case_id=case_id, mention_id=body.mention_id, text=body.text, url=body.url,
         posted_at=posted_at, closing=body.closing, draft_id=body.draft_id, verifiable=verifiable,
         actor=caller.name, now=now,
-    ))  # fmt: skip
+    )  # fmt: skip
     return ReplyPublic.model_validate(row)
 
 
 @router.post("/{case_id}/split", response_model=CaseDetailPublic, status_code=201, responses=ERRORS,
              summary="Move some mentions into a new case of their own (returns the new case)")  # fmt: skip
 def split(
-    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: SplitRequest
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: SplitRequest
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
-    new = _staff(lambda: split_case(session=session, case_id=case_id, mention_ids=body.mention_ids,
-                                    actor=caller.name, now=now, config=config))  # fmt: skip
+    new = split_case(session=session, case_id=case_id, mention_ids=body.mention_ids, actor=caller.name, now=now,
+                     config=config)  # fmt: skip
     return _detail(session, new.id or 0)
 
 
 @router.post("/{case_id}/merge", response_model=CaseDetailPublic, responses=ERRORS,
              summary="Move every mention of another case into this one")  # fmt: skip
 def merge(
-    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: MergeRequest
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: MergeRequest
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
-    _staff(lambda: merge_cases(session=session, case_id=case_id, other_id=body.case_id, actor=caller.name, now=now,
-                               config=config))  # fmt: skip
+    merge_cases(session=session, case_id=case_id, other_id=body.case_id, actor=caller.name, now=now, config=config)
     return _detail(session, case_id)
 
 
 @router.put("/{case_id}/customer", response_model=CaseDetailPublic, responses=ERRORS,
             summary="Confirm the case's customer, or reject a candidate (never suggested again)")  # fmt: skip
 def customer(
-    session: SessionDep, caller: Agent, config: ConfigDep, case_id: CaseId, body: CustomerDecision
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: CustomerDecision
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
-    _staff(lambda: decide_customer(session=session, case_id=case_id, customer_id=body.customer_id,
-                                   confirm=body.action == "confirm", actor=caller.name, now=now, config=config))  # fmt: skip
+    decide_customer(session=session, case_id=case_id, customer_id=body.customer_id, confirm=body.action == "confirm",
+                    actor=caller.name, now=now, config=config)  # fmt: skip
     return _detail(session, case_id)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
-from api.deps import Agent, ConfigDep, SessionDep
-from api.errors import BadRequest, Conflict, NotFound
-from api.pagination import decode_cursor, encode_cursor
-from api.schemas import BrandAssignment, CaseDetailPublic, MentionPublic, Page
-from monitor.cases.pipeline import CaseError, assign_brand
+from api.deps import Agent, ConfigDep, WriteSession, read
+from api.errors import BadRequest
+from api.pagination import decode_cursor, page
+from api.schemas import BrandAssignment, CaseDetailPublic, Page
+from monitor.cases.pipeline import assign_brand
 from monitor.cases.views import get_case
-from monitor.ingest.mentions import MentionFilter, list_mentions
+from monitor.ingest.mentions import MentionFilter, MentionRow, list_mentions
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -29,12 +29,12 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 
 @router.get(
     "",
-    response_model=Page[MentionPublic],
+    response_model=Page[MentionRow],
     responses={400: {"description": "Bad cursor or range", **PROBLEM}},
     summary="Mentions, newest first, with filters and cursor pagination",
 )
-def mentions(
-    session: SessionDep,
+async def mentions(
+    request: Request,
     source: Annotated[str | None, Query(max_length=64, description="Source key")] = None,
     brand: Annotated[str | None, Query(max_length=64, description="Brand key")] = None,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")] = None,
@@ -44,33 +44,23 @@ def mentions(
     case_id: Annotated[int | None, Query(gt=0, le=2**62)] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> Page[MentionPublic]:
+) -> Page[MentionRow]:
     since, until = _aware(since, "since"), _aware(until, "until")
     if since and until and since >= until:
         raise BadRequest("'since' must be before 'until'")
-    rows = list_mentions(
-        session=session,
-        filters=MentionFilter(
-            source=source,
-            brand=brand,
-            language=language,
-            since=since,
-            until=until,
-            unassigned=unassigned,
-            case_id=case_id,
-        ),
-        before_id=decode_cursor("mention", cursor),
-        limit=limit,
-    )
-    next_cursor = encode_cursor("mention", rows[-1].id) if len(rows) == limit else None
-    return Page[MentionPublic](items=[MentionPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    filters = MentionFilter(source=source, brand=brand, language=language, since=since, until=until,
+                            unassigned=unassigned, case_id=case_id)  # fmt: skip
+    before_id = decode_cursor("mention", cursor)
+    rows = await read(request, lambda session: list_mentions(session=session, filters=filters, before_id=before_id,
+                                                             limit=limit))  # fmt: skip
+    return page("mention", rows, limit)
 
 
 @router.put(
     "/{mention_id}/brand",
     response_model=CaseDetailPublic,
     responses={
-        400: {"description": "No such brand", **PROBLEM},
+        422: {"description": "No such brand, or a malformed request", **PROBLEM},
         403: {"description": "Needs the agent role", **PROBLEM},
         404: {"description": "No such mention", **PROBLEM},
         409: {"description": "The mention is already in a case", **PROBLEM},
@@ -78,20 +68,15 @@ def mentions(
     summary="Tie an unassigned mention to a brand; it opens or joins a case (returned)",
 )
 def assign(
-    session: SessionDep,
+    session: WriteSession,
     caller: Agent,
     config: ConfigDep,
     mention_id: Annotated[int, Path(gt=0, le=2**62)],
     body: BrandAssignment,
 ) -> CaseDetailPublic:
     now = datetime.now(UTC)
-    try:
-        case = assign_brand(
-            session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor=caller.name, now=now
-        )
-    except LookupError as exc:
-        raise NotFound(str(exc).strip("'\"")) from None
-    except CaseError as exc:
-        raise (Conflict if exc.conflict else BadRequest)(str(exc)) from None
+    case = assign_brand(
+        session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor=caller.name, now=now
+    )
     detail = get_case(session=session, case_id=case.id)
     return CaseDetailPublic.model_validate(detail, from_attributes=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from sqlmodel import Session
 
-from api.deps import ConfigDep, PollerDep, SessionDep, require
-from api.errors import Conflict, NotFound
-from api.pagination import decode_cursor, encode_cursor
+from api.deps import ConfigDep, PollerDep, read, require
+from api.pagination import decode_cursor, page
 from api.schemas import Page, PollPublic, PollResult, SourcePublic
-from monitor.ingest.status import get_source, list_polls, list_sources
+from monitor.core.errors import Conflict, NotFound
+from monitor.ingest.status import PollRow, get_source, list_polls, list_sources
 from monitor.models import Source
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
@@ -25,7 +26,7 @@ def _public(source: Source, now: datetime) -> SourcePublic:
     return out
 
 
-def _source_or_404(session: SessionDep, key: str) -> Source:
+def _source_or_404(session: Session, key: str) -> Source:
     source = get_source(session=session, key=key)
     if source is None:
         raise NotFound(f"no source with key '{key}'; GET /api/v1/sources lists them")
@@ -33,9 +34,10 @@ def _source_or_404(session: SessionDep, key: str) -> Source:
 
 
 @router.get("", response_model=list[SourcePublic], summary="Every source on the watch list with its health")
-def sources(session: SessionDep, include_inactive: bool = False) -> list[SourcePublic]:
+async def sources(request: Request, include_inactive: bool = False) -> list[SourcePublic]:
     now = datetime.now(UTC)
-    return [_public(s, now) for s in list_sources(session=session, include_inactive=include_inactive)]
+    found = await read(request, lambda session: list_sources(session=session, include_inactive=include_inactive))
+    return [_public(s, now) for s in found]
 
 
 @router.get(
@@ -44,8 +46,8 @@ def sources(session: SessionDep, include_inactive: bool = False) -> list[SourceP
     responses={404: {"description": "No such source", **PROBLEM}},
     summary="One source",
 )
-def source(session: SessionDep, key: KeyPath) -> SourcePublic:
-    return _public(_source_or_404(session, key), datetime.now(UTC))
+async def source(request: Request, key: KeyPath) -> SourcePublic:
+    return _public(await read(request, lambda session: _source_or_404(session, key)), datetime.now(UTC))
 
 
 @router.get(
@@ -57,16 +59,18 @@ def source(session: SessionDep, key: KeyPath) -> SourcePublic:
     },
     summary="The source's polls, newest first: the evidence of coverage",
 )
-def polls(
-    session: SessionDep,
+async def polls(
+    request: Request,
     key: KeyPath,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[PollPublic]:
-    source = _source_or_404(session, key)
-    rows = list_polls(session=session, source=source, before_id=decode_cursor("poll", cursor), limit=limit)
-    next_cursor = encode_cursor("poll", rows[-1].id) if len(rows) == limit else None
-    return Page[PollPublic](items=[PollPublic.model_validate(r) for r in rows], next_cursor=next_cursor)
+    def work(session: Session) -> list[PollRow]:
+        source = _source_or_404(session, key)  # an unknown source is a 404 before a bad cursor is a 400
+        return list_polls(session=session, source=source, before_id=decode_cursor("poll", cursor), limit=limit)
+
+    rows = await read(request, work)
+    return page("poll", [PollPublic.model_validate(r) for r in rows], limit)
 
 
 @router.post(

@@ -28,6 +28,7 @@ from monitor.alerts.messages import Facts
 from monitor.alerts.routing import load_facts
 from monitor.config import Config
 from monitor.config.alerts import AlertsConfig, ChannelConfig
+from monitor.core.errors import Conflict, NotFound
 from monitor.models import Event
 from monitor.models.alerts import (
     AlertAttempt,
@@ -54,7 +55,7 @@ MAX_PAUSE = timedelta(hours=6)
 _ERROR_MAX = 1000
 
 
-class DeliveryConflict(Exception):
+class DeliveryConflict(Conflict):
     """The delivery is not in a state that allows the request (e.g. retrying one that was sent)."""
 
 
@@ -322,10 +323,10 @@ def _move_on(
 
 
 def retry_delivery(*, session: Session, delivery_id: int, now: datetime) -> AlertDelivery:
-    """Send a dead letter again with a fresh set of attempts; LookupError if unknown, DeliveryConflict unless failed."""
+    """Send a dead letter again with a fresh set of attempts; NotFound if unknown, DeliveryConflict unless failed."""
     delivery = session.get(AlertDelivery, delivery_id, with_for_update=True)
     if delivery is None:
-        raise LookupError(f"no alert delivery {delivery_id}")
+        raise NotFound(f"no alert delivery {delivery_id}")
     if delivery.state != DeliveryState.FAILED:
         raise DeliveryConflict(
             f"alert delivery {delivery_id} is {delivery.state}; only a failed delivery can be retried"

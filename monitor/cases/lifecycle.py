@@ -31,6 +31,7 @@ from monitor.config import Config
 from monitor.config.business_hours import BusinessCalendar
 from monitor.config.sla import PRIORITIES
 from monitor.config.triage_keywords import CATEGORIES as TRIAGE_CATEGORIES
+from monitor.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from monitor.models import Brand, Case, Customer, Mention, Source
 from monitor.models.events import emit
 
@@ -40,7 +41,9 @@ __all__ = [
     "MOVES",
     "OPEN_STATUSES",
     "CaseChange",
+    "CaseConflict",
     "CaseError",
+    "CaseInvalid",
     "DeskRules",
     "backfill_deadlines",
     "change_case",
@@ -74,12 +77,20 @@ class DeskRules:
         return self.config.calendar(brand_key)
 
 
-class CaseError(Exception):
-    """A staff request that cannot be carried out as asked; `conflict` marks a 409 rather than a 400."""
+class CaseError(DomainError):
+    """A staff change of a case that cannot be carried out as asked: always one of the two below."""
 
-    def __init__(self, message: str, *, conflict: bool = False) -> None:
-        super().__init__(message)
-        self.conflict = conflict
+    conflict = False  # which of the two, for callers written when CaseError(…, conflict=True) was the 409
+
+
+class CaseConflict(CaseError, Conflict):
+    """Refused by the case's state (its status, a merge): the message lists what is allowed."""
+
+    conflict = True
+
+
+class CaseInvalid(CaseError, Invalid):
+    """Refused for its values: a priority, category or reason that does not exist, a mention of another case."""
 
 
 def desk_rules(config: Config) -> DeskRules:
@@ -190,12 +201,12 @@ def change_case(
     """Apply a staff change; refuse illegal moves (CaseError with the allowed ones, a 409)."""
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise LookupError(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}")
     if case.status == "merged":
-        raise CaseError(f"case {case_id} was merged into case {case.merged_into_id}; change that one", conflict=True)
+        raise CaseConflict(f"case {case_id} was merged into case {case.merged_into_id}; change that one")
     if change.priority is not None and change.priority != case.priority:
         if change.priority not in PRIORITIES:
-            raise CaseError(f"priority must be one of {', '.join(PRIORITIES)}")
+            raise CaseInvalid(f"priority must be one of {', '.join(PRIORITIES)}")
         old = case.priority
         case.priority, case.priority_by = change.priority, "staff"
         _set_priority_effects(session, rules, case, old, now, actor, reasons=[f"set by {actor}"])
@@ -203,7 +214,7 @@ def change_case(
         case.priority_by = "staff"  # kept as chosen: triage no longer moves it
     if change.category is not None and change.category != case.category:
         if change.category not in CATEGORIES:
-            raise CaseError(f"category must be one of {', '.join(CATEGORIES)}")
+            raise CaseInvalid(f"category must be one of {', '.join(CATEGORIES)}")
         note(session, case, now, actor, "category.changed", old=case.category, new=change.category)
         case.category = change.category
     if change.unassign or (change.assignee is not None and change.assignee != case.assignee):
@@ -223,12 +234,12 @@ def _move(session: Session, case: Case, change: CaseChange, actor: str, role: st
     if target not in allowed:
         how = f"; to make it {target}, {BY_REPLY[target]}" if target in BY_REPLY else ""
         options = ", ".join(allowed) or "none"
-        raise CaseError(f"a {case.status} case cannot move to {target}{how} (allowed: {options})", conflict=True)
+        raise CaseConflict(f"a {case.status} case cannot move to {target}{how} (allowed: {options})")
     if target == "dismissed":
         if role not in ("lead", "admin"):
-            raise PermissionError("only a lead or an admin may dismiss a case")
+            raise Forbidden("only a lead or an admin may dismiss a case")
         if change.dismissed_reason not in DISMISS_REASONS:
-            raise CaseError(f"dismissed_reason must be one of {', '.join(DISMISS_REASONS)}")
+            raise CaseInvalid(f"dismissed_reason must be one of {', '.join(DISMISS_REASONS)}")
         case.dismissed_reason = change.dismissed_reason
         for clock in ("response", "resolution"):
             if getattr(case, f"{clock}_sla") in ("running", "at_risk", "breached"):

@@ -38,9 +38,10 @@ from sqlmodel import Session
 
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import find_duplicate, index_mention, signature
-from monitor.cases.lifecycle import CaseError, desk_rules, triage_case
+from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case
 from monitor.cases.timeline import SYSTEM, append, note
 from monitor.config import BrandConfig, Config
+from monitor.core.errors import NotFound
 from monitor.customers.candidates import find_candidates
 from monitor.ingest.store import EditedMention
 from monitor.models import Brand, Case, CaseCandidate, Mention, Source
@@ -266,14 +267,12 @@ def assign_brand(
     """Staff tie an unassigned mention to a brand; it then opens or joins a case as usual."""
     mention = session.get(Mention, mention_id)
     if mention is None:
-        raise LookupError(f"no mention {mention_id}")
+        raise NotFound(f"no mention {mention_id}")
     brand = session.scalar(sa.select(Brand).where(Brand.key == brand_key))
     if brand is None:
-        raise CaseError(f"no brand with key '{brand_key}'")
+        raise CaseInvalid(f"no brand with key '{brand_key}'")
     if mention.case_id is not None:
-        raise CaseError(
-            f"mention {mention_id} is already in case {mention.case_id}; split it from there", conflict=True
-        )
+        raise CaseConflict(f"mention {mention_id} is already in case {mention.case_id}; split it from there")
     mention.brand_id, mention.brand_rule, mention.processed_at = brand.id, "staff", now
     _place(session, config, mention, now, actor=actor)
     session.flush()

@@ -12,10 +12,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from monitor.cases.lifecycle import CaseError, desk_rules, triage_case
+from monitor.cases.lifecycle import CaseConflict, CaseInvalid, desk_rules, triage_case
 from monitor.cases.pipeline import SEARCH_CAP, searchable
 from monitor.cases.timeline import note
 from monitor.config import Config
+from monitor.core.errors import NotFound
 from monitor.models import Case, CaseCandidate, Customer, Mention
 
 __all__ = ["decide_customer", "merge_cases", "split_case"]
@@ -40,11 +41,11 @@ def split_case(
     mentions = list(session.scalars(sa.select(Mention).where(Mention.case_id == case.id).order_by(Mention.id)))
     moving = [m for m in mentions if m.id in wanted]
     if missing := wanted - {m.id for m in moving}:
-        raise CaseError(f"mentions {sorted(missing)} are not in case {case_id}")
+        raise CaseInvalid(f"mentions {sorted(missing)} are not in case {case_id}")
     if not moving:
-        raise CaseError("name at least one mention to split off")
+        raise CaseInvalid("name at least one mention to split off")
     if len(moving) == len(mentions):
-        raise CaseError(f"that is every mention of case {case_id}; leave at least one", conflict=True)
+        raise CaseConflict(f"that is every mention of case {case_id}; leave at least one")
     first = moving[0]
     opened = min(m.first_seen_at for m in moving)
     new = Case(brand_id=case.brand_id, title=case.title, language=first.language, opened_at=opened,
@@ -77,10 +78,10 @@ def merge_cases(
     `config` it is triaged again over all its posts.
     """
     if case_id == other_id:
-        raise CaseError("a case cannot be merged into itself")
+        raise CaseInvalid("a case cannot be merged into itself")
     case, other = _live_case(session, case_id), _live_case(session, other_id)
     if case.brand_id != other.brand_id:
-        raise CaseError(f"cases {case_id} and {other_id} are about different brands", conflict=True)
+        raise CaseConflict(f"cases {case_id} and {other_id} are about different brands")
     moved = session.execute(
         sa.update(Mention)
         .where(Mention.case_id == other.id)
@@ -126,7 +127,7 @@ def decide_customer(
     if row is None:
         customer = session.get(Customer, customer_id)
         if customer is None or customer.brand_id != case.brand_id:
-            raise CaseError(f"customer {customer_id} is not in the register of this case's brand")
+            raise CaseInvalid(f"customer {customer_id} is not in the register of this case's brand")
         row = CaseCandidate(
             case_id=case.id, customer_id=customer_id, score=100.0, reasons=["chosen by staff"], created_at=now
         )
@@ -161,7 +162,7 @@ def decide_customer(
 def _live_case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise LookupError(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}")
     if case.merged_into_id is not None:
-        raise CaseError(f"case {case_id} was merged into case {case.merged_into_id}; use that one", conflict=True)
+        raise CaseConflict(f"case {case_id} was merged into case {case.merged_into_id}; use that one")
     return case

@@ -22,8 +22,9 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from monitor.cases.lifecycle import CaseError, DeskRules
+from monitor.cases.lifecycle import CaseConflict, CaseInvalid, DeskRules
 from monitor.cases.timeline import append
+from monitor.core.errors import Forbidden, NotFound
 from monitor.desk.drafting import DraftRequest, Templates, render_draft, rewrite_draft
 from monitor.models import Brand, Case, Mention
 from monitor.models.desk import Draft
@@ -60,12 +61,12 @@ def create_draft(
     """Write a draft for one place of a case in the complaint's language (see monitor.desk.drafting)."""
     case = session.get(Case, case_id)
     if case is None:
-        raise LookupError(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}")
     if case.status in ("dismissed", "merged", "closed"):
-        raise CaseError(f"case {case_id} is {case.status}; nothing to answer", conflict=True)
+        raise CaseConflict(f"case {case_id} is {case.status}; nothing to answer")
     mention = session.get(Mention, mention_id)
     if mention is None or mention.case_id != case.id:
-        raise CaseError(f"mention {mention_id} is not a place of case {case_id}")
+        raise CaseInvalid(f"mention {mention_id} is not a place of case {case_id}")
     brand_key = session.scalar(sa.select(Brand.key).where(Brand.id == case.brand_id)) or ""
     brand = rules.config.brand(brand_key)
     calendar = rules.calendar(brand_key)
@@ -122,22 +123,22 @@ def edit_draft(
     """Change a draft's text or state (approve: lead or admin; discard or back to draft: any agent)."""
     draft = session.get(Draft, draft_id, with_for_update=True)
     if draft is None:
-        raise LookupError(f"no draft {draft_id}")
+        raise NotFound(f"no draft {draft_id}")
     if draft.state not in _EDITABLE:
-        raise CaseError(f"draft {draft_id} is {draft.state} and can no longer change", conflict=True)
+        raise CaseConflict(f"draft {draft_id} is {draft.state} and can no longer change")
     if version is not None and version != draft.version:
-        raise CaseError(f"draft {draft_id} is at version {draft.version}, not {version}: reload it", conflict=True)
+        raise CaseConflict(f"draft {draft_id} is at version {draft.version}, not {version}: reload it")
     changes: dict[str, object] = {}
     if text is not None and text != draft.text:
         if not text.strip():
-            raise CaseError("the draft text is empty")
+            raise CaseInvalid("the draft text is empty")
         draft.text = text
         changes["text"] = "edited"
         if draft.state == "approved" and state != "approved":
             state = "draft"  # what a lead approved is what gets published
     if state is not None and state != draft.state:
         if state == "approved" and role not in ("lead", "admin"):
-            raise PermissionError("only a lead or an admin may approve a draft")
+            raise Forbidden("only a lead or an admin may approve a draft")
         changes["state"] = state
         draft.state = state
         if state == "approved":

@@ -24,10 +24,11 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz
 from sqlmodel import Session
 
-from monitor.cases.lifecycle import CaseError
+from monitor.cases.lifecycle import CaseConflict, CaseInvalid
 from monitor.cases.sla import clock_after_reply
 from monitor.cases.timeline import append
 from monitor.config import Config
+from monitor.core.errors import NotFound
 from monitor.models import Brand, Case, Mention, Source
 from monitor.models.desk import Draft, Reply
 from monitor.models.events import emit
@@ -71,23 +72,23 @@ def record_reply(
     """Record a reply staff published on a place (see the module docstring for its effects)."""
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise LookupError(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}")
     if case.status in _CLOSED:
-        raise CaseError(f"case {case_id} is {case.status}; reopen it before recording replies", conflict=True)
+        raise CaseConflict(f"case {case_id} is {case.status}; reopen it before recording replies")
     mention = session.get(Mention, mention_id)
     if mention is None or mention.case_id != case.id:
-        raise CaseError(f"mention {mention_id} is not a place of case {case_id}")
+        raise CaseInvalid(f"mention {mention_id} is not a place of case {case_id}")
     if posted_at > now + timedelta(minutes=5):
-        raise CaseError(f"posted_at {posted_at.isoformat()} is in the future")
+        raise CaseInvalid(f"posted_at {posted_at.isoformat()} is in the future")
     if not text.strip():
-        raise CaseError("the reply text is empty")
+        raise CaseInvalid("the reply text is empty")
     draft = None
     if draft_id is not None:
         draft = session.get(Draft, draft_id)
         if draft is None or draft.case_id != case.id or draft.mention_id != mention.id:
-            raise CaseError(f"draft {draft_id} is not a draft for mention {mention_id} of case {case_id}")
+            raise CaseInvalid(f"draft {draft_id} is not a draft for mention {mention_id} of case {case_id}")
         if draft.state != "approved":
-            raise CaseError(f"draft {draft_id} is {draft.state}; only an approved draft is published", conflict=True)
+            raise CaseConflict(f"draft {draft_id} is {draft.state}; only an approved draft is published")
         draft.state, draft.updated_at = "published", now
     kind = "closing" if closing else ("first" if case.first_reply_at is None else "update")
     reply = Reply(case_id=case.id, mention_id=mention.id, draft_id=draft_id, kind=kind, text=text, url=url,

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from monitor.core.errors import Invalid, NotFound
 from monitor.models.desk import ApiToken
 
 __all__ = ["ROLES", "Principal", "authenticate", "create_token", "digest", "has_role", "list_tokens", "revoke_token"]
@@ -51,10 +52,10 @@ def has_role(role: str, needed: str) -> bool:
 def create_token(*, session: Session, name: str, role: str, created_by: str, now: datetime) -> tuple[ApiToken, str]:
     """Make a token; returns the row and the secret (shown once, never stored)."""
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise Invalid(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     name = name.strip()
     if not name or len(name) > 128:
-        raise ValueError("a token needs a name of 1-128 characters (who or what uses it)")
+        raise Invalid("a token needs a name of 1-128 characters (who or what uses it)")
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name, role=role, token_hash=digest(secret), prefix=secret[:10], created_at=now,
                      created_by=created_by)  # fmt: skip
@@ -84,7 +85,7 @@ def list_tokens(*, session: Session) -> list[ApiToken]:
 def revoke_token(*, session: Session, token_id: int, now: datetime) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise LookupError(f"no token {token_id}")
+        raise NotFound(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = now
     return token

@@ -22,7 +22,6 @@ from monitor.reports.report import CoverageReport, SlaFigures
 __all__ = ["FORMATS", "render", "to_csv", "to_html", "to_json", "to_markdown"]
 
 
-
 def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 

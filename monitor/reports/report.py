@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from monitor.config.business_hours import BusinessCalendar
 from monitor.core.db import epoch_seconds
+from monitor.core.errors import Invalid, NotFound
 from monitor.models import Brand, Case, Mention, Reply, Source
 from monitor.reports.coverage import SourceCoverage, source_coverage
 
@@ -122,14 +123,14 @@ def coverage_report(
 ) -> CoverageReport:
     """Compute the report (see the module docstring for every definition)."""
     if period_from.tzinfo is None or period_to.tzinfo is None:
-        raise ValueError("the period needs time zones")
+        raise Invalid("the period needs time zones")
     end = min(period_to, now)
     if end <= period_from:
-        raise ValueError("the period must end after it starts (and start before now)")
+        raise Invalid("the period must end after it starts (and start before now)")
     brand_ids = dict(session.execute(sa.select(Brand.key, Brand.id)).all())
     brand_keys = {v: k for k, v in brand_ids.items()}
     if brand is not None and brand not in brand_ids:
-        raise LookupError(f"no brand '{brand}'")
+        raise NotFound(f"no brand '{brand}'")
     sources = source_coverage(session, period_from, end, now, brand)
     brand_id = brand_ids.get(brand) if brand else None
     report = CoverageReport(

@@ -145,7 +145,7 @@ def test_lifecycle_moves_through_replies_and_patches(client: TestClient) -> None
     assert moves == [("new", "acknowledged"), ("acknowledged", "in_progress"), ("in_progress", "resolved"),
                      ("resolved", "closed"), ("closed", "in_progress")]  # fmt: skip
     # dismissed and restored
-    assert problem(client.patch(url, json={"status": "dismissed"}), 400)["detail"].startswith("dismissed_reason")
+    assert problem(client.patch(url, json={"status": "dismissed"}), 422)["detail"].startswith("dismissed_reason")
     gone = client.patch(url, json={"status": "dismissed", "dismissed_reason": "duplicate"}).json()["case"]
     assert gone["status"] == "dismissed"
     back = client.patch(url, json={"status": "new"}).json()["case"]
@@ -235,14 +235,14 @@ def test_the_queue_filters_sorts_and_pages(client: TestClient) -> None:
         ("patch", "/api/v1/cases/{id}", {"colour": "red"}, None, 422),
         ("patch", "/api/v1/cases/{id}", {"dismissed_reason": "spam"}, None, 400),
         ("patch", "/api/v1/cases/999999", {"assignee": "anna"}, None, 404),
-        ("post", "/api/v1/cases/{id}/replies", {"mention_id": 999999, "text": "x"}, None, 400),
+        ("post", "/api/v1/cases/{id}/replies", {"mention_id": 999999, "text": "x"}, None, 422),
         ("post", "/api/v1/cases/{id}/replies", {"mention_id": 1, "text": ""}, None, 422),
         (
             "post",
             "/api/v1/cases/{id}/replies",
             {"mention_id": "{place}", "text": "x", "posted_at": "2099-01-01T00:00:00Z"},
             None,
-            400,
+            422,
         ),
         (
             "post",
@@ -258,7 +258,7 @@ def test_the_queue_filters_sorts_and_pages(client: TestClient) -> None:
             None,
             422,
         ),
-        ("post", "/api/v1/cases/{id}/drafts", {"mention_id": 999999}, None, 400),
+        ("post", "/api/v1/cases/{id}/drafts", {"mention_id": 999999}, None, 422),
         ("post", "/api/v1/cases/{id}/drafts", {"mention_id": "{place}", "language": "xx-long"}, None, 422),
         ("patch", "/api/v1/drafts/999999", {"state": "approved"}, None, 404),
         ("get", "/api/v1/cases", None, {"opened_from": "2026-11-22T10:00:00"}, 400),

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from monitor.reports.coverage import SETTLE, forget_days, roll_up, source_coverage
 from monitor.core.db import SessionFactory, session_scope
 from monitor.models import Poll, PollDay, Source
+from monitor.reports.coverage import SETTLE, forget_days, roll_up, source_coverage
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 CREATED = T0 + timedelta(hours=5, minutes=30)

@@ -33,17 +33,18 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
+from monitor.cases.brands import BrandMatcher
+from monitor.cases.lifecycle import desk_rules
 from monitor.cases.pipeline import process_pending
+from monitor.cases.sla import sweep
 from monitor.config import parse_config
 from monitor.core.db import SessionFactory, session_scope
-from monitor.cases.lifecycle import desk_rules
-from monitor.ingest.store import store_mentions
-from monitor.cases.brands import BrandMatcher
-from monitor.models import Brand, Case, Mention, Poll, Source
+from monitor.core.errors import Invalid, NotFound
 from monitor.desk.replies import record_reply
+from monitor.ingest.store import store_mentions
+from monitor.models import Brand, Case, Mention, Poll, Source
 from monitor.reports.render import render, to_json
 from monitor.reports.report import coverage_report
-from monitor.cases.sla import sweep
 from tests.support.factories import raw, synced
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -172,11 +173,11 @@ def test_the_csv_never_hands_a_spreadsheet_a_formula(sessions: SessionFactory, h
 
 def test_a_brand_filter_and_bad_periods(sessions: SessionFactory, history: dict[int, int]) -> None:
     assert report_for(sessions, brand="acme").overall.cases == 4
-    with pytest.raises(LookupError):
+    with pytest.raises(NotFound):
         report_for(sessions, brand="nobody")
-    with session_scope(sessions) as session, pytest.raises(ValueError, match="end after it starts"):
+    with session_scope(sessions) as session, pytest.raises(Invalid, match="end after it starts"):
         coverage_report(session=session, period_from=END, period_to=START, now=END)
-    with session_scope(sessions) as session, pytest.raises(ValueError, match="time zones"):
+    with session_scope(sessions) as session, pytest.raises(Invalid, match="time zones"):
         coverage_report(session=session, period_from=START.replace(tzinfo=None), period_to=END, now=END)
 
 
@@ -221,8 +222,8 @@ def test_the_html_report_renders_its_charts_in_a_headless_browser(
 
 
 def test_a_scheduled_report_is_saved_and_announced(sessions: SessionFactory, history: dict[int, int], tmp_path) -> None:
-    from monitor.models import Event
     from monitor.config.reports import ReportDefinition
+    from monitor.models import Event
     from monitor.reports.schedule import run_report, trigger_of
 
     definition = ReportDefinition(key="weekly", cron="0 9 * * mon", timezone="Europe/Berlin", period="7d",
