@@ -38,7 +38,7 @@ from sqlmodel import Session
 
 from api.errors import Unauthorized
 from monitor.config import Config
-from monitor.core.db import SessionFactory, session_scope
+from monitor.core.db import READ_ONLY, SessionFactory, session_scope
 from monitor.core.errors import Forbidden
 from monitor.desk.tokens import Principal, authenticate, digest, has_role
 from monitor.worker.poller import Poller
@@ -136,7 +136,7 @@ async def read(request: Request, work: Callable[[Session], T]) -> T:
     """
 
     def run() -> T:
-        with session_scope(request.app.state.sessions) as session:
+        with session_scope(request.app.state.sessions, read_only=True) as session:
             return work(session)
 
     return await anyio.to_thread.run_sync(run)
@@ -149,7 +149,7 @@ async def read_connection(request: Request, work: Callable[[sa.Connection], T]) 
     engine: sa.Engine = request.app.state.engine
     # On PostgreSQL the page is one statement, a consistent snapshot by itself: autocommit saves the
     # BEGIN and COMMIT round trips (two of the four a request made). SQLite keeps its transaction.
-    options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+    options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else READ_ONLY
 
     def run() -> T:
         with engine.connect().execution_options(**options) as conn, conn.begin():

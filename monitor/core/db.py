@@ -2,6 +2,14 @@
 
 SQLite is the embedded default (a file in the working directory) with WAL,
 foreign keys and a busy timeout; PostgreSQL is used when the URL says so.
+
+On SQLite a transaction that writes must say so when it begins (BEGIN IMMEDIATE): one that
+begins as a reader and later asks for the write lock while another connection writes is
+refused at once with "database is locked", busy timeout or not, because waiting could
+deadlock two such readers. So every transaction begins IMMEDIATE (it waits its turn for the
+one writer, up to the busy timeout) except those opened read-only (`session_scope(...,
+read_only=True)`, or a connection with READ_ONLY in its execution options), which begin
+DEFERRED and, under WAL, never wait for the writer.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from sqlmodel import Session
 __all__ = [
     "DEFAULT_URL",
     "KEY_RULES_REVISION",
+    "READ_ONLY",
     "SessionFactory",
     "current_revision",
     "describe_url",
@@ -36,6 +45,8 @@ __all__ = [
 ]
 
 DEFAULT_URL = "sqlite:///replywatch.db"
+# Execution option of a transaction that only reads: SQLite then begins it DEFERRED (module docstring).
+READ_ONLY = {"replywatch_read_only": True}
 SessionFactory = sessionmaker[Session]
 
 
@@ -62,8 +73,8 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> sa.Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; let
-        # SQLAlchemy emit BEGIN itself (the documented recipe).
-        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # SQLAlchemy emit BEGIN itself (the documented recipe), IMMEDIATE unless read-only.
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
@@ -79,6 +90,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    read_only = conn.get_execution_options().get("replywatch_read_only", False)
+    conn.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def insert_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -107,9 +123,12 @@ def make_session_factory(engine: sa.Engine) -> SessionFactory:
 
 
 @contextmanager
-def session_scope(factory: SessionFactory) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error."""
+def session_scope(factory: SessionFactory, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error. A `read_only` one never waits for
+    SQLite's writer (module docstring); it must not write."""
     with factory() as session, session.begin():
+        if read_only:
+            session.connection(execution_options=READ_ONLY)
         yield session
 
 

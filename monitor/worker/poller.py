@@ -270,7 +270,7 @@ class Poller:
         hashes = {item.dedup_key: item.content_hash for item in prepared.items if item.dedup_key in undecided}
 
         def fresh_keys() -> set[str]:
-            with session_scope(self.sessions) as session:
+            with session_scope(self.sessions, read_only=True) as session:
                 return changed_keys(session=session, source_id=claim.source_id, hashes=hashes)
 
         fresh = await self.in_db(fresh_keys)
