@@ -28,6 +28,7 @@ DEFAULT_PATH = Path("sources.yaml")
 
 
 ENV_VAR = "REPLYWATCH_CONFIG"
+REPORTS_DIR_VAR = "REPLYWATCH_REPORTS_DIR"
 
 
 class ConfigError(Exception):
@@ -97,7 +98,9 @@ def parse_config(raw: bytes | str, *, path: str = "<memory>", env: Mapping[str, 
         drafting = config.drafting.model_copy(update={"templates_dir": Path(path).parent / templates_dir})
         config = config.model_copy(update={"drafting": drafting})
     if path != "<memory>" and any(not r.folder.is_absolute() for r in config.reports):
-        here = Path(path).parent
+        # Next to sources.yaml, unless $REPLYWATCH_REPORTS_DIR says where reports may be written: in a
+        # container the watch list is mounted read-only and reports go to a volume of their own.
+        here = Path(env.get(REPORTS_DIR_VAR) or Path(path).parent)
         reports = [r if r.folder.is_absolute() else r.model_copy(update={"folder": here / r.folder})
                    for r in config.reports]  # fmt: skip
         config = config.model_copy(update={"reports": reports})

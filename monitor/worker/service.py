@@ -7,6 +7,8 @@
     poll-roll-up   1 h         sum the days just over into poll_day rows (coverage reports)
     report:<key>   its cron    make a scheduled report and announce it
     alerts         (AlertRunner.schedule) route outbox events to channels and deliver them
+    heartbeat      30 s        with a heartbeat file: write the time into it (`replywatch alive` reads it,
+                               the container health check of a worker, which serves no HTTP)
 
 Jobs run in the Poller's database executor (one thread on SQLite, the only writer), each
 owning its transaction. Several workers may share one PostgreSQL: polls are claimed with
@@ -15,7 +17,9 @@ row leases and every sweep is a compare-and-set, so no job needs to run in one p
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -27,14 +31,17 @@ from monitor.reports.schedule import ReportRun, trigger_of
 from monitor.worker import jobs
 from monitor.worker.poller import Poller
 
-__all__ = ["Worker"]
+__all__ = ["HEARTBEAT_EVERY", "Worker"]
+
+HEARTBEAT_EVERY = 30  # seconds; a health check allows a few missed beats
 
 
 class Worker:
     """Schedules the jobs of one config against one database around a Poller it drives."""
 
-    def __init__(self, poller: Poller) -> None:
+    def __init__(self, poller: Poller, *, heartbeat: Path | None = None) -> None:
         self.poller = poller
+        self.heartbeat = heartbeat
         self.config = poller.config
         self.sessions = poller.sessions
         self.clock = poller.clock
@@ -61,6 +68,14 @@ class Worker:
             )
         )
 
+    def beat(self) -> None:
+        """Write the time into the heartbeat file, atomically (a reader never sees half a file)."""
+        if self.heartbeat is None:
+            return
+        partial = self.heartbeat.with_name(f".{self.heartbeat.name}.{os.getpid()}")
+        partial.write_text(datetime.now(UTC).isoformat(), encoding="utf-8")
+        partial.replace(self.heartbeat)
+
     def start(self) -> None:
         """Put every job on the schedule and start it on the running event loop."""
         scheduler = self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -80,6 +95,8 @@ class Worker:
                               id=f"report:{definition.key}", misfire_grace_time=3600, coalesce=True)  # fmt: skip
         if self.config.channels:
             self.alerts.schedule(scheduler)
+        if self.heartbeat is not None:
+            scheduler.add_job(self.beat, "interval", seconds=HEARTBEAT_EVERY, id="heartbeat", next_run_time=now, **once)
         self.poller.refilling = True
         scheduler.start()
 

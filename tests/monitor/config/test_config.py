@@ -221,3 +221,13 @@ def test_css_selectors_are_checked_when_the_file_is_loaded() -> None:
     from sources.selectors import parse_selector
 
     assert parse_selector(fields.url).css == 'a[href^="mailto:x@y"]' and parse_selector(fields.url).attr == "href"
+
+
+def test_relative_report_folders_sit_next_to_the_file_or_under_reports_dir(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "sources.yaml"
+    path.parent.mkdir()
+    path.write_text("reports:\n  - {key: weekly, cron: '0 9 * * mon', folder: out}\n", encoding="utf-8")
+    assert load_config(path, env={}).reports[0].folder == path.parent / "out"
+    # A container mounts the watch list read-only and gives reports a volume of their own.
+    moved = load_config(path, env={"REPLYWATCH_REPORTS_DIR": "/data/reports"})
+    assert moved.reports[0].folder == Path("/data/reports/out")
