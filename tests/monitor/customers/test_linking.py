@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from monitor.config import CustomerLinkConfig
 from monitor.core.db import SessionFactory, session_scope
-from monitor.customers.candidates import Candidate, extract_evidence, find_candidates
+from monitor.customers.candidates import Candidate, find_candidates
+from monitor.customers.evidence import extract_evidence
 from monitor.customers.keys import customer_keys, given_name_typos, lookup_keys, name_words, sound
 from monitor.customers.register import import_customers, read_register
 from monitor.models import Brand, Customer
