@@ -209,7 +209,8 @@ def generate(customers: int, mentions: int, seed: int) -> tuple[bytes, list[dict
 
 
 def run_import(url: str, path: str, queue: Any) -> None:
-    from monitor.customers.register import import_batches, read_register
+    from monitor.customers.register import import_batches
+    from monitor.customers.register_file import read_register
 
     engine = make_engine(url)
     factory = make_session_factory(engine)

@@ -12,7 +12,8 @@ from api.deps import ConfigDep, SessionDep, require
 from api.errors import BadRequest, NotFound, TooLarge, UnsupportedType
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import CustomerPublic, ImportReportPublic, Page
-from monitor.customers.register import RegisterFileError, import_customers, read_register, search_customers
+from monitor.customers.register import import_customers, search_customers
+from monitor.customers.register_file import RegisterFileError, read_register
 from monitor.models import Brand, Customer
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])

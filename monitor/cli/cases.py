@@ -32,7 +32,8 @@ def customers_import(
 
     Exits 1 when any row was refused, so scripts notice.
     """
-    from monitor.customers.register import RegisterFileError, import_batches, read_register
+    from monitor.customers.register import import_batches
+    from monitor.customers.register_file import RegisterFileError, read_register
 
     settings, cfg = load(config, database, need_config=True)
     assert cfg is not None

@@ -10,7 +10,8 @@ from monitor.core.db import SessionFactory, session_scope
 from monitor.customers.candidates import Candidate, find_candidates
 from monitor.customers.evidence import extract_evidence
 from monitor.customers.keys import customer_keys, given_name_typos, lookup_keys, name_words, sound
-from monitor.customers.register import import_customers, read_register
+from monitor.customers.register import import_customers
+from monitor.customers.register_file import read_register
 from monitor.models import Brand, Customer
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, synced

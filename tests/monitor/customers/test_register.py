@@ -12,19 +12,9 @@ import sqlalchemy as sa
 from monitor.core.db import SessionFactory, session_scope
 from monitor.customers import register
 from monitor.customers.keys import customer_keys
-from monitor.customers.register import (
-    ImportReport,
-    RegisterFileError,
-    RegisterRow,
-    RowError,
-    decode_register,
-    import_batches,
-    import_customers,
-    read_register,
-    reindex_batches,
-    search_customers,
-)
-from monitor.customers.register_file import _money
+from monitor.customers.register import ImportReport, import_batches, import_customers, reindex_batches, search_customers
+from monitor.customers.register_file import RegisterFileError, decode_register, read_register
+from monitor.customers.register_row import RegisterRow, RowError, read_money
 from monitor.models import Brand, Customer, CustomerKey
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, synced
@@ -168,13 +158,13 @@ def test_over_long_values_are_row_errors() -> None:
      ("12,5", 12.5), (" 7 ", 7.0), (3, 3.0), ("", None), (None, None)],
 )  # fmt: skip
 def test_lifetime_values_as_spreadsheets_write_them(written: object, value: float | None) -> None:
-    assert _money(written) == value
+    assert read_money(written) == value
 
 
 @pytest.mark.parametrize("written", ["abc", "-1", "nan", "inf", True])
 def test_lifetime_values_that_are_refused(written: object) -> None:
     with pytest.raises(ValueError, match="lifetime value"):
-        _money(written)
+        read_money(written)
 
 
 # -- importing -----------------------------------------------------------------------------------
