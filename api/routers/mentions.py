@@ -11,8 +11,8 @@ from api.deps import Agent, ConfigDep, SessionDep
 from api.errors import BadRequest, Conflict, NotFound
 from api.pagination import decode_cursor, encode_cursor
 from api.schemas import BrandAssignment, CaseDetailPublic, MentionPublic, Page
+from monitor.cases.case_detail import get_case
 from monitor.cases.pipeline import CaseError, assign_brand
-from monitor.cases.views import get_case
 from monitor.ingest.mentions import MentionFilter, list_mentions
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])

@@ -156,7 +156,8 @@ def cases_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
 ) -> None:
     """The case queue, with the same filters as GET /api/v1/cases."""
-    from monitor.cases.views import SORTS, CaseFilter, list_cases
+    from monitor.cases.case_filter import CaseFilter
+    from monitor.cases.views import SORTS, list_cases
 
     if sort not in SORTS:
         err.print(f"[red]--sort must be one of {', '.join(SORTS)}[/]")
@@ -210,7 +211,7 @@ def _span(seconds: float) -> str:
 @cases_app.command("show")
 def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: DatabaseOpt = None) -> None:
     """One case: its places, customer candidates and timeline."""
-    from monitor.cases.views import get_case
+    from monitor.cases.case_detail import get_case
 
     settings, _ = load(None, database)
     with sessions_for(settings)() as session:
