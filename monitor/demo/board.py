@@ -58,7 +58,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from monitor.demo.sites import BROKEN_PAGE, FORBIDDEN, Shown, View, index_page, item_page, render
+from monitor.demo.markup import FORBIDDEN, Shown, View
+from monitor.demo.sites import BROKEN_PAGE, index_page, item_page, render
 
 __all__ = [
     "LISTINGS",
