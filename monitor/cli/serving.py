@@ -63,7 +63,8 @@ def demo(
     """Run everything offline: a fictional complaint board on loopback, the poller and the API."""
     import uvicorn
 
-    from monitor.demo.board import BoardServer, demo_config_path
+    from monitor.demo.board import BoardServer
+    from monitor.demo.catalogue import demo_config_path
 
     settings = make_settings(database)
     board = BoardServer()

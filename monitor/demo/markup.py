@@ -11,7 +11,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from monitor.demo.board import Complaint, Listing
+    from monitor.demo.catalogue import Complaint, Listing
 
 __all__ = [
     "AMT", "BRANDS", "CET", "EET", "FORBIDDEN", "MSK", "Shown", "View", "escape", "html_page", "iso", "item_path",

@@ -32,7 +32,7 @@ from monitor.demo.markup import (
 )  # fmt: skip
 
 if TYPE_CHECKING:
-    from monitor.demo.board import Complaint, Listing
+    from monitor.demo.catalogue import Complaint, Listing
 
 __all__ = ["BROKEN_PAGE", "index_page", "item_page", "render"]
 

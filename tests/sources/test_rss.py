@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from bench.feedserver import FeedSet
-from monitor.demo.board import LISTINGS, BoardServer, create_board_app
+from monitor.demo.board import BoardServer, create_board_app
+from monitor.demo.catalogue import LISTINGS
 from sources import feed, rss
 from sources.base import ParsedPage
 from sources.feed import FeedSettings

@@ -14,14 +14,8 @@ import jmespath
 import pytest
 import yaml
 
-from monitor.demo.board import (
-    LISTINGS,
-    BoardServer,
-    Complaint,
-    create_board_app,
-    demo_config_path,
-    load_complaints,
-)
+from monitor.demo.board import BoardServer, create_board_app
+from monitor.demo.catalogue import LISTINGS, Complaint, demo_config_path, load_complaints
 
 T0 = 1_750_000_000.0
 ATOM = "{http://www.w3.org/2005/Atom}"
