@@ -61,7 +61,9 @@ import httpx
 import sqlalchemy as sa
 
 from bench.api_data import NOW, bench_config, config_text, fill
-from bench.poll import machine_facts, prepare_database
+from bench.database import prepare_database
+from bench.machine import machine_facts
+from bench.pyspy import raw_samples, short_path
 from monitor.cases.sla import sweep
 from monitor.core.db import make_engine, make_session_factory, session_scope, upgrade
 from monitor.desk.tokens import create_token
@@ -287,14 +289,10 @@ def summarise_profile(raw: Path, top: int = 20) -> dict[str, Any]:
     phases: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread ("))]
+    for stack, n in raw_samples(raw):
+        frames = [f for f in stack if not f.startswith(("process ", "thread ("))]
         if not frames:
             continue
-        n = int(count)
         leaf = frames[-1]
         leaf_name, _, where = leaf.rpartition(" (")
         if _IDLE.match(leaf_name) and any(m in where for m in ("selectors.py", "threading.py", "queue.py")):
@@ -302,16 +300,8 @@ def summarise_profile(raw: Path, top: int = 20) -> dict[str, Any]:
         total += n
         joined = ";".join(frames)
         phases[next((p for p, marks in PHASES if any(m in joined for m in marks)), "other")] += n
-        own[f"{leaf_name} ({_short(where)})"] += n
+        own[f"{leaf_name} ({short_path(where)})"] += n
     return {"samples": total, "phases": phases.most_common(), "self": own.most_common(top)}
-
-
-def _short(where: str) -> str:
-    where = re.sub(r":\d+\)$", "", where)
-    for marker in ("site-packages/", "/lib/python3.11/", str(HERE.parent) + "/"):
-        if marker in where:
-            return where.split(marker, 1)[1]
-    return where
 
 
 def profile(server: Server, token: str, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
