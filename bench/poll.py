@@ -50,6 +50,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import sqlalchemy as sa
 
 from bench.database import prepare_database, sqlite_file_mb
@@ -57,12 +59,7 @@ from bench.machine import machine_facts, proc_peak_mb
 from bench.poll_profile import Profile, print_profile, summarise_profile
 from bench.poll_rounds import FeedServer, Round, run_round, worker_pids
 from monitor.config import Config, parse_config
-from monitor.core.db import (
-    SessionFactory,
-    make_engine,
-    make_session_factory,
-    session_scope,
-)
+from monitor.core.db import SessionFactory, make_engine, make_session_factory, session_scope
 from monitor.core.logs import configure_logging
 from monitor.models import Mention
 from monitor.worker.poller import Poller
