@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from datasketch import MinHash
 
-from bench import dedupe as dedupe_bench
+from bench import dedupe_fill
 from bench.dedupe_pairs import Filler, templated
 from monitor.cases import dedupe
 from monitor.cases.dedupe import find_duplicate, index_mention, signature, stored_marks
@@ -143,7 +143,7 @@ def test_the_migration_keeps_the_bands_and_the_check_finds_them(old_url: str) ->
 
 def test_the_bench_refuses_the_test_suites_database(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="refusing"):
-        dedupe_bench.prepare_database("postgresql+psycopg://postgres@127.0.0.1:5432/test", tmp_path)
+        dedupe_fill.prepare_database("postgresql+psycopg://postgres@127.0.0.1:5432/test", tmp_path)
 
 
 def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> None:
@@ -153,7 +153,7 @@ def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> Non
     with engine.connect() as conn:
         before = sa.inspect(conn).get_indexes("mention_band"), sa.inspect(conn).get_pk_constraint("mention_band")
     args = argparse.Namespace(stored=40, brands=2, templated=0.3, seed=5, workers=1)
-    figures = dedupe_bench.fill(db_url, args)
+    figures = dedupe_fill.fill(db_url, args)
     sessions = make_session_factory(engine)
     with session_scope(sessions) as session:
         mentions = session.execute(sa.select(Mention.id, Mention.brand_id, Mention.title, Mention.body)).all()
@@ -163,7 +163,7 @@ def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> Non
             keys = session.scalars(sa.select(MentionBand.band_key).where(MentionBand.mention_id == mention_id))
             assert sorted(keys) == sorted(sig.band_keys)
             assert _stored(sessions, mention_id)[:2] == (sig.text, stored_marks(sig.marks))
-            found = find_duplicate(session=session, signature=sig, settings=SETTINGS, now=dedupe_bench.NOW)
+            found = find_duplicate(session=session, signature=sig, settings=SETTINGS, now=dedupe_fill.NOW)
             if mention_id > 40 * 0.84:  # the newest sixth is inside the 60-day window
                 assert found is not None and found.score == 100
     with engine.connect() as conn:
