@@ -1,4 +1,4 @@
-"""Customer matching: evidence from texts, each scoring rule in the scripts customers write in."""
+"""Customer matching: each scoring rule, in the scripts customers write in."""
 
 from __future__ import annotations
 
