@@ -24,7 +24,7 @@ from sources.errors import (
     UnexpectedContent,
 )
 from sources.http import Fetcher, FetcherSettings, parse_max_age, parse_retry_after
-from tests.support.fetcher import UA, UK, StartTimes, closed_port_url, make_fetcher, raw_deflate
+from tests.support.fetcher import UA, UK, StartTimes, closed_port_url, fetch_error, make_fetcher, raw_deflate
 from tests.support.loopback import LoopbackServer, Request, redirect, sequence, slow, static, truncated
 
 # --- success, validators, HTTP facts -------------------------------------------------------
@@ -275,9 +275,7 @@ async def test_redirects_are_followed_to_the_final_url(server: LoopbackServer) -
 async def test_redirect_loop_raises_too_many_redirects(server: LoopbackServer) -> None:
     server.routes["/a"] = redirect("/b")
     server.routes["/b"] = redirect("/a")
-    async with make_fetcher() as fetcher:
-        with pytest.raises(TooManyRedirects):
-            await fetcher.get(server.url("/a"))
+    await fetch_error(server.url("/a"), TooManyRedirects)
 
 
 async def test_redirect_chain_over_the_limit_raises_too_many_redirects(server: LoopbackServer) -> None:

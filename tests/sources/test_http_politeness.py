@@ -11,7 +11,7 @@ from sources.errors import (
     ConnectionFailed,
     ServerError,
 )
-from tests.support.fetcher import UA, StartTimes, closed_port_url, make_fetcher
+from tests.support.fetcher import UA, StartTimes, closed_port_url, fetch_error, make_fetcher
 from tests.support.loopback import LoopbackServer, sequence, slow, static
 
 # --- robots.txt ---------------------------------------------------------------------------------------
@@ -36,9 +36,7 @@ async def test_robots_disallow_blocks_and_is_fetched_once(server: LoopbackServer
 async def test_robots_group_for_our_agent_applies(server: LoopbackServer) -> None:
     server.routes["/robots.txt"] = static("User-agent: replywatch\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
     server.routes["/feed"] = static("ok")
-    async with make_fetcher() as fetcher:
-        with pytest.raises(BlockedByRobots):
-            await fetcher.get(server.url("/feed"))
+    await fetch_error(server.url("/feed"), BlockedByRobots)
 
 
 async def test_robots_is_refetched_after_its_ttl(server: LoopbackServer) -> None:

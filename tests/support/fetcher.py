@@ -9,6 +9,7 @@ import time
 import zlib
 
 import httpx
+import pytest
 
 from sources.http import Fetcher, FetcherSettings
 
@@ -17,6 +18,14 @@ UK = "Доброго дня! Замовлення не доставили вча
 BE = "Добры дзень! Пасылку страцілі, а на званкі ніхто не адказвае ўжо тыдзень. Прашу вярнуць грошы."
 BOM_UK = b"\xef\xbb\xbf" + UK.encode()
 UA = FetcherSettings().user_agent
+
+
+async def fetch_error(url: str, error: type[Exception], **settings: object) -> pytest.ExceptionInfo[Exception]:
+    """What fetching `url` raises, which must be an `error`."""
+    async with make_fetcher(**settings) as fetcher:
+        with pytest.raises(error) as caught:
+            await fetcher.get(url)
+    return caught
 
 
 def make_fetcher(transport: httpx.AsyncBaseTransport | None = None, **overrides: object) -> Fetcher:
