@@ -12,7 +12,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitor.cli.common import ConfigOpt, DatabaseOpt, ago, err, fit_table, load, out, reindex_register, sessions_for
+from monitor.cli.common import (
+    ConfigOpt,
+    DatabaseOpt,
+    ago,
+    err,
+    fit_table,
+    json_lines_or_none,
+    load,
+    out,
+    reindex_register,
+    sessions_for,
+)
 from monitor.models import Brand
 
 customers_app = typer.Typer(help="The customer register: import it from your CRM, search it.", no_args_is_help=True)
@@ -168,12 +179,9 @@ def cases_list(
     settings, _ = load(None, database)
     with sessions_for(settings)() as session:
         rows = list_cases(session=session, filters=filters, sort=sort, limit=limit)
-    if as_json:
-        for r in rows:
-            print(json.dumps({f: getattr(r, f) for f in r.__slots__}, default=str, ensure_ascii=False))
-        return
-    if not rows:
-        err.print("no cases match: they open as soon as a worker finds mentions about your brands")
+    if json_lines_or_none(
+        rows, as_json=as_json, none="no cases match: they open as soon as a worker finds mentions about your brands"
+    ):
         return
     now = datetime.now(UTC)
     cells = [[str(r.id), ago(r.opened_at, now), r.brand, r.status, _priority(r.priority), r.category,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from monitor.cli.common import DatabaseOpt, ago, err, fit_table, make_settings, out
+from monitor.cli.common import DatabaseOpt, ago, fit_table, json_lines_or_none, make_settings, out
 from monitor.core.db import make_engine, make_session_factory, session_scope
 
 mentions_app = typer.Typer(help="What the sources yielded.", no_args_is_help=True)
@@ -33,12 +32,8 @@ def mentions_list(
         rows = list_mentions(
             session=session, filters=MentionFilter(source=source, brand=brand, language=language), limit=limit
         )
-    if as_json:
-        for r in rows:
-            print(json.dumps({f: getattr(r, f) for f in r.__slots__}, default=str, ensure_ascii=False))
-        return
-    if not rows:
-        err.print("no mentions yet: has a worker polled the sources? (`replywatch sources status`)")
+    none = "no mentions yet: has a worker polled the sources? (`replywatch sources status`)"
+    if json_lines_or_none(rows, as_json=as_json, none=none):
         return
     now = datetime.now(UTC)
     table = Table(title=f"newest {len(rows)} mentions")
