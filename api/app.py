@@ -97,7 +97,7 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """The API as `replywatch serve` and `demo` start it, by its import string (monitor.cli.main.APP_FACTORY): settings and
+    """The API as `replywatch serve` and `demo` start it, by its import string (monitor.cli.serving.APP_FACTORY): settings and
     watch list from REPLYWATCH_DATABASE_URL and REPLYWATCH_CONFIG, the poller only with REPLYWATCH_RUN_WORKER.
 
     The CLI names the app instead of importing it, as any ASGI server does, so monitor never imports api."""

@@ -44,7 +44,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.poll import prepare_database
+from bench.database import prepare_database
 from monitor.alerts.runner import AlertRunner
 from monitor.config import Config, parse_config
 from monitor.core.db import make_engine, make_session_factory, session_scope

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
 import json
 import os
 import random
@@ -44,13 +43,11 @@ import re
 import resource
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -60,9 +57,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import sqlalchemy as sa
 
-from bench.api_data import NOW, bench_config, config_text, fill
-from bench.poll import machine_facts, prepare_database
-from monitor.cases.sla import sweep
+from bench.api_client import WARMUP, load, sequential, wrk
+from bench.api_data import bench_config, config_text, fill
+from bench.api_server import Server, backend_pids, cpu_by_pid
+from bench.api_sweep import time_sweeps
+from bench.database import prepare_database
+from bench.machine import machine_facts
+from bench.pyspy import raw_samples, short_path
 from monitor.core.db import make_engine, make_session_factory, session_scope, upgrade
 from monitor.desk.tokens import create_token
 from monitor.models import Case
@@ -71,140 +72,8 @@ HERE = Path(__file__).resolve().parent
 TARGET_LIST_P99_MS = 50.0
 TARGET_LIST_RPS = 500.0
 TARGET_SWEEP_S = 1.0
-WARMUP = 20
 LIST = "/api/v1/cases?status=open&sort=response_due&limit=50"
 SEARCH = "/api/v1/cases?" + urlencode({"q": "холодильник", "status": "open", "brand": "acme", "limit": 50})
-
-
-# -- the server process --------------------------------------------------------------------------------
-
-
-class Server:
-    """`replywatch serve --workers N` in a child process (uvicorn, the app from api.app.create_app, no poller)."""
-
-    def __init__(self, url: str, config_path: Path, workers: int, log_path: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        env = {**os.environ, "REPLYWATCH_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE.parent)}
-        self.log = log_path.open("w")
-        command = [sys.executable, "-c", "from monitor.cli.main import main; main()", "serve", "--config", str(config_path),
-                   "--database", url, "--port", str(self.port), "--workers", str(workers)]  # fmt: skip
-        self.proc = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.url = url
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.proc.returncode}; see {log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    # Each worker process answers /healthz alike; give the others time to finish starting.
-                    time.sleep(1.0 if workers > 1 else 0)
-                    return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the server did not answer /healthz within 120 s; see {log_path}")
-
-    def pids(self) -> list[int]:
-        """The uvicorn process and its children (the worker processes)."""
-        out = [self.proc.pid]
-        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                out += [int(p) for p in (task / "children").read_text().split()]
-        return out
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pids())
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.log.close()
-
-
-# -- the client process --------------------------------------------------------------------------------
-
-
-def sequential(base: str, token: str, plan: dict[str, list[str]]) -> dict[str, Any]:
-    """Each kind's paths one after another on one keep-alive connection: latency in ms, and non-200 answers."""
-    out: dict[str, Any] = {}
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
-        for kind, paths in plan.items():
-            for path in paths[:WARMUP]:
-                client.get(path)
-            times, bad, items = [], 0, 0
-            for path in paths[WARMUP:]:
-                started = time.perf_counter()
-                response = client.get(path)
-                body = response.content
-                times.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    bad += 1
-                elif kind != "detail":
-                    items += body.count(b'"opened_at"')  # one per case in a page
-            out[kind] = {"n": len(times), "non_200": bad, "mean_items": items / max(1, len(times)), **summary(times)}
-    return out
-
-
-async def load(base: str, token: str, path: str, clients: int, seconds: float) -> dict[str, Any]:
-    """`clients` loops sending `path` for `seconds` (and at most 200 requests/s each): requests/s and latency."""
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    times: list[float] = []
-    codes: collections.Counter[int] = collections.Counter()
-    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits,
-                                 timeout=60) as client:  # fmt: skip
-        stop = time.monotonic() + seconds
-
-        async def one() -> None:
-            for _ in range(int(seconds * 200)):
-                if time.monotonic() >= stop:
-                    return
-                started = time.perf_counter()
-                response = await client.get(path)
-                times.append((time.perf_counter() - started) * 1000)
-                codes[response.status_code] += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    return {"tool": "httpx async", "requests": len(times), "seconds": elapsed, "rps": len(times) / elapsed,
-            "non_200": sum(n for c, n in codes.items() if c != 200), **summary(times)}  # fmt: skip
-
-
-def wrk(base: str, token: str, path: str, clients: int, seconds: float) -> dict[str, Any]:
-    """wrk with one thread (the server needs the CPUs more than the client)."""
-    command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "--latency", "--timeout", "10s",
-               "-H", f"Authorization: Bearer {token}", base + path]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
-
-    def ms(text: str) -> float:
-        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", out, re.M))
-    requests = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
-    non_200 = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: (.*)", out)
-    if requests is None or len(latency) < 4:
-        raise RuntimeError(f"could not read wrk's output:\n{out}")
-    return {
-        "tool": "wrk -t1", "requests": int(requests.group(1)), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "non_200": int(non_200.group(1)) if non_200 else 0, "socket_errors": errors.group(1) if errors else None,
-        "median_ms": ms(latency["50"]), "p90_ms": ms(latency["90"]), "p99_ms": ms(latency["99"]),
-    }  # fmt: skip
-
-
-def summary(times: list[float]) -> dict[str, float]:
-    if not times:
-        return {}
-    ordered = sorted(times)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"median_ms": statistics.median(ordered), "p90_ms": pick(0.90), "p99_ms": pick(0.99), "max_ms": ordered[-1]}
 
 
 def client_process(*args: str) -> dict[str, Any]:
@@ -213,54 +82,6 @@ def client_process(*args: str) -> dict[str, Any]:
     out = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
-
-# -- the SLA sweep -------------------------------------------------------------------------------------
-
-
-def due_marks(engine: sa.Engine, at: datetime) -> int:
-    """How many clocks a sweep at `at` would flip (breaches, then risks of clocks not breached)."""
-    total = 0
-    with engine.connect() as conn:
-        for clock in ("response", "resolution"):
-            state, due, risk = (getattr(Case, f"{clock}_{x}") for x in ("sla", "due_at", "risk_at"))
-            breach = sa.and_(state.in_(("running", "at_risk")), due <= at)
-            risky = sa.and_(state == "running", risk <= at, sa.or_(due.is_(None), due > at))
-            total += conn.scalar(sa.select(sa.func.count()).where(sa.or_(breach, risky))) or 0
-    return total
-
-
-def time_sweeps(engine: sa.Engine, cases: int) -> dict[str, Any]:
-    sessions = make_session_factory(engine)
-    target = max(1, cases // 100)
-    low, high = timedelta(0), timedelta(days=20)
-    for _ in range(30):  # bisect: the moment after NOW when about 1% of the cases have a clock to flip
-        mid = (low + high) / 2
-        if due_marks(engine, NOW + mid) < target:
-            low = mid
-        else:
-            high = mid
-    out: dict[str, Any] = {}
-    for name, at in (("none", NOW), ("one_percent", NOW + high)):
-        runs = []
-        for i in range(3):
-            commit = name == "one_percent" and i == 2
-            with sessions() as session:
-                session.begin()
-                started = time.perf_counter()
-                counts = sweep(session=session, now=at)
-                session.flush()
-                if commit:
-                    session.commit()
-                seconds = time.perf_counter() - started
-                if not commit:
-                    session.rollback()
-            runs.append({"seconds": seconds, "flips": counts.at_risk + counts.breached, "committed": commit})
-        out[name] = {"at": at.isoformat(), "expected": due_marks(engine, at) if name == "none" else target,
-                     "runs": runs, "median_s": statistics.median(r["seconds"] for r in runs)}  # fmt: skip
-    return out
-
-
-# -- profile -------------------------------------------------------------------------------------------
 
 # A sample goes to the first phase whose marker is in its stack.
 PHASES: list[tuple[str, tuple[str, ...]]] = [
@@ -287,14 +108,10 @@ def summarise_profile(raw: Path, top: int = 20) -> dict[str, Any]:
     phases: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
     total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread ("))]
+    for stack, n in raw_samples(raw):
+        frames = [f for f in stack if not f.startswith(("process ", "thread ("))]
         if not frames:
             continue
-        n = int(count)
         leaf = frames[-1]
         leaf_name, _, where = leaf.rpartition(" (")
         if _IDLE.match(leaf_name) and any(m in where for m in ("selectors.py", "threading.py", "queue.py")):
@@ -302,16 +119,8 @@ def summarise_profile(raw: Path, top: int = 20) -> dict[str, Any]:
         total += n
         joined = ";".join(frames)
         phases[next((p for p, marks in PHASES if any(m in joined for m in marks)), "other")] += n
-        own[f"{leaf_name} ({_short(where)})"] += n
+        own[f"{leaf_name} ({short_path(where)})"] += n
     return {"samples": total, "phases": phases.most_common(), "self": own.most_common(top)}
-
-
-def _short(where: str) -> str:
-    where = re.sub(r":\d+\)$", "", where)
-    for marker in ("site-packages/", "/lib/python3.11/", str(HERE.parent) + "/"):
-        if marker in where:
-            return where.split(marker, 1)[1]
-    return where
 
 
 def profile(server: Server, token: str, args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
@@ -327,36 +136,6 @@ def profile(server: Server, token: str, args: argparse.Namespace, out_dir: Path)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=120)
     return {"raw": str(raw), "run": run, **summarise_profile(raw)}
-
-
-# -- the run -------------------------------------------------------------------------------------------
-
-
-def cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    """User + system CPU seconds of each of `pids` so far (those still alive)."""
-    out = {}
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return out
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    return sum(cpu_by_pid(pids).values())
-
-
-def backend_pids(url: str) -> list[int]:
-    """The PostgreSQL backends serving the API's connections to the bench database (the server is local)."""
-    if url.startswith("sqlite"):
-        return []
-    engine = make_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            return [int(pid) for pid in conn.exec_driver_sql(query).scalars()]
-    finally:
-        engine.dispose()
 
 
 def concurrent(server: Server, token: str, args: argparse.Namespace, seconds: float) -> dict[str, Any]:

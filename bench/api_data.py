@@ -31,7 +31,7 @@ import multiprocessing
 import random
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,12 +39,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.dedupe_pairs import CORPUS, EDITS, LANGS, Post, _person, templated
+from bench.bulk_rows import encode_rows, reset_sequences, write_rows
+from bench.dedupe_langs import LANGS
+from bench.dedupe_pairs import CORPUS, EDITS, Post, _person, templated
 from monitor.cases.pipeline import SEARCH_CAP, searchable
 from monitor.config import Config, parse_config
 from monitor.core.db import make_session_factory, session_scope
 from monitor.ingest.polling import sync_config
-from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Source, UtcDateTime
+from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Source
 from monitor.models.desk import Reply
 
 __all__ = ["NOW", "FillStats", "bench_config", "config_text", "fill"]
@@ -293,67 +295,6 @@ def _clock(risk: datetime, due: datetime) -> str:
     return "breached" if due <= NOW else "at_risk" if risk <= NOW else "running"
 
 
-# -- writing ----------------------------------------------------------------------------------------
-
-
-def _converters(table: sa.Table, dialect: str) -> list[Any]:
-    """Per column, how a Python value becomes what the driver stores (decided once per table, not per value)."""
-
-    def sqlite_time(v: datetime | None) -> str | None:
-        # As SQLAlchemy's SQLite DateTime stores UtcDateTime: naive UTC with microseconds always written,
-        # so that text order is time order.
-        return None if v is None else v.astimezone(UTC).isoformat(" ", "microseconds")[:26]
-
-    def as_json(v: Any) -> str | None:
-        return None if v is None else json.dumps(v, ensure_ascii=False)
-
-    def same(v: Any) -> Any:
-        return v
-
-    out: list[Any] = []
-    for column in table.columns:
-        if isinstance(column.type, UtcDateTime):
-            out.append(sqlite_time if dialect == "sqlite" else same)
-        elif isinstance(column.type, sa.JSON):
-            out.append(as_json)
-        elif isinstance(column.type, sa.Boolean) and dialect == "sqlite":
-            out.append(lambda v: None if v is None else int(v))
-        else:
-            out.append(same)
-    return out
-
-
-def _copy_text(value: Any) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def encode_rows(table: sa.Table, rows: Sequence[dict[str, Any]], dialect: str) -> list[tuple[Any, ...]] | str:
-    """Rows (every column of `table` given) as the driver takes them: tuples for SQLite, COPY text for PostgreSQL."""
-    convert = list(zip([c.name for c in table.columns], _converters(table, dialect), strict=True))
-    if dialect == "sqlite":
-        return [tuple(f(r[c]) for c, f in convert) for r in rows]
-    return "".join("\t".join(_copy_text(f(r[c])) for c, f in convert) + "\n" for r in rows)
-
-
-def write_rows(conn: sa.Connection, table: sa.Table, payload: list[tuple[Any, ...]] | str) -> None:
-    """Bulk-insert encoded rows: executemany on SQLite, COPY on PostgreSQL."""
-    if not payload:
-        return
-    columns = ", ".join(c.name for c in table.columns)
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    if isinstance(payload, list):
-        marks = ", ".join("?" * len(table.columns))
-        raw.executemany(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', payload)
-        return
-    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        copy.write(payload)
-
-
 TABLES: list[Any] = [Case, Mention, CaseEvent, Reply]  # in the order they refer to each other
 
 
@@ -379,16 +320,6 @@ def _customers(rnd: random.Random, brands: dict[str, int]) -> Iterator[dict[str,
             "tier": rnd.choice(["gold", "silver", None]), "lifetime_value": round(rnd.uniform(50, 5000), 2),
             "created_at": NOW - timedelta(days=90), "updated_at": NOW - timedelta(days=90),
         }  # fmt: skip
-
-
-def _reset_sequences(conn: sa.Connection, tables: Iterable[sa.Table]) -> None:
-    """PostgreSQL: ids were given explicitly, so move each id sequence past them (new rows must not collide)."""
-    if conn.dialect.name != "postgresql":
-        return
-    for t in tables:
-        conn.exec_driver_sql(
-            f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), COALESCE((SELECT max(id) FROM \"{t.name}\"), 1))"
-        )
 
 
 def fill(engine: sa.Engine, *, cases: int, seed: int = 2026, chunk: int = 10_000, log: Any = print) -> FillStats:
@@ -433,7 +364,7 @@ def fill(engine: sa.Engine, *, cases: int, seed: int = 2026, chunk: int = 10_000
                 log(f"  {stats.cases:,} cases, {stats.mentions:,} mentions ({time.perf_counter() - started:.0f} s)")
     t0 = time.perf_counter()
     with engine.begin() as conn:
-        _reset_sequences(conn, [t.__table__ for t in (Customer, Case, Mention, CaseEvent, Reply)])  # type: ignore[attr-defined]
+        reset_sequences(conn, [t.__table__ for t in (Customer, Case, Mention, CaseEvent, Reply)])  # type: ignore[attr-defined]
         if conn.dialect.name == "postgresql":
             # What autovacuum does within a minute of a bulk load; measured plans should not depend on its timing.
             conn.exec_driver_sql("ANALYZE")

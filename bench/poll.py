@@ -36,44 +36,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import contextlib
 import json
 import os
-import platform
-import re
 import resource
-import select
 import shlex
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import httpx
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import sqlalchemy as sa
+
+from bench.database import prepare_database, sqlite_file_mb
+from bench.machine import machine_facts, proc_peak_mb
+from bench.poll_profile import Profile, print_profile, summarise_profile
+from bench.poll_rounds import FeedServer, Round, run_round, worker_pids
 from monitor.config import Config, parse_config
-from monitor.core.db import (
-    SessionFactory,
-    describe_url,
-    make_engine,
-    make_session_factory,
-    normalise_url,
-    session_scope,
-    upgrade,
-)
+from monitor.core.db import SessionFactory, make_engine, make_session_factory, session_scope
 from monitor.core.logs import configure_logging
-from monitor.models import Mention, Source
-from monitor.worker.jobs import PollResult
+from monitor.models import Mention
 from monitor.worker.poller import Poller
 
 HERE = Path(__file__).resolve().parent
@@ -82,84 +70,6 @@ TARGET_304_PER_MIN = 3000
 TARGET_CHANGED_PER_MIN = 1000
 TARGET_NEW_PER_S = 1000
 TARGET_PEAK_MB = 400
-ROUND_TIMEOUT = 900.0
-
-
-# -- the feed server process ---------------------------------------------------------------
-
-
-class FeedServer:
-    """bench/feedserver.py in a child process, driven over its /control/ URLs."""
-
-    def __init__(self, sources: int, items: int, *, start_timeout: float = 300.0) -> None:
-        command = [sys.executable, str(HERE / "feedserver.py"), "serve", "--sources", str(sources)]
-        self.proc = subprocess.Popen([*command, "--items", str(items)], stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        started = time.perf_counter()
-        ready, _, _ = select.select([self.proc.stdout], [], [], start_timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line.startswith("PORT "):
-            self.proc.kill()
-            raise RuntimeError(f"feed server did not start within {start_timeout:g} s (said {line!r})")
-        self.start_seconds = time.perf_counter() - started
-        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
-        self._http = httpx.Client(timeout=300)
-
-    def control(self, what: str) -> dict[str, Any]:
-        return self._http.get(f"{self.url}/control/{what}").raise_for_status().json()
-
-    def load(self, client: str, status: int, *, connections: int, feeds: int, seconds: float = 2.0) -> dict[str, Any]:
-        """The server's ceiling, measured from a separate client process."""
-        command = [sys.executable, str(HERE / "feedserver.py"), "load", "--url", self.url, "--client", client]
-        command += ["--status", str(status), "--connections", str(connections), "--feeds", str(feeds)]
-        command += ["--seconds", str(seconds)]
-        out = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-
-    def stop(self) -> None:
-        try:
-            self.control("stop")
-            self.proc.wait(timeout=10)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self._http.close()
-
-
-# -- database and watch list -----------------------------------------------------------------
-
-
-def prepare_database(url: str | None, workdir: Path) -> str:
-    """A fresh, migrated database: a temporary SQLite file, or the given one with schema public recreated."""
-    if url is None:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    elif not url.startswith("sqlite"):
-        url = normalise_url(url)
-        if make_url(url).database == "test":
-            sys.exit("refusing to drop schema public of the database 'test' (the test suite's); use another one")
-        _create_pg_database(url)
-        engine = make_engine(url, poolclass=sa.pool.NullPool)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade(url)
-    return url
-
-
-def _create_pg_database(url: str) -> None:
-    """CREATE DATABASE when the URL names one that does not exist yet (a dedicated bench database)."""
-    target = make_url(url)
-    admin = make_engine(
-        target.set(database="postgres").render_as_string(hide_password=False),
-        poolclass=sa.pool.NullPool,
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database})
-        if not exists:
-            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
 
 
 def watch_list(server_url: str, args: argparse.Namespace) -> Config:
@@ -181,19 +91,6 @@ def watch_list(server_url: str, args: argparse.Namespace) -> Config:
     return parse_config("\n".join(lines), path="bench.yaml", env={})
 
 
-def sqlite_file_mb(url: str) -> float:
-    path = Path(url.removeprefix("sqlite:///"))
-    return round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6, 1)  # with -wal
-
-
-def make_due(sessions: SessionFactory, keys: list[str] | None) -> None:
-    """Every source (or the given ones) due now."""
-    past = datetime.now(UTC) - timedelta(minutes=5)
-    with session_scope(sessions) as session:
-        query = sa.update(Source).values(next_poll_at=past)
-        session.execute(query if keys is None else query.where(Source.key.in_(keys)))
-
-
 def sample_keys(sources: int, sample: int | None) -> list[str] | None:
     if not sample or sample >= sources:
         return None
@@ -204,210 +101,6 @@ def sample_keys(sources: int, sample: int | None) -> list[str] | None:
 def count_mentions(sessions: SessionFactory) -> int:
     with session_scope(sessions) as session:
         return session.scalar(sa.select(sa.func.count(Mention.id))) or 0
-
-
-# -- measuring -----------------------------------------------------------------------------------
-
-
-def self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def worker_pids(poller: Poller) -> list[int]:
-    processes = getattr(poller.cpu, "_processes", None) or {}
-    return list(processes)
-
-
-def proc_cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_peak_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-@dataclass
-class Round:
-    name: str
-    expect: str  # "new" | "304"
-    polls: int = 0
-    seconds: float = 0.0
-    new: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-    unexpected: int = 0
-    errors: list[str] = field(default_factory=list)
-    cpu_poller: float = 0.0
-    cpu_workers: float = 0.0
-    cpu_server: float = 0.0
-    load: float = 0.0  # 1-minute load average at the end of the round
-
-    @property
-    def per_min(self) -> float:
-        return self.polls / self.seconds * 60 if self.seconds else 0.0
-
-    @property
-    def new_per_s(self) -> float:
-        return self.new / self.seconds if self.seconds else 0.0
-
-
-async def run_round(
-    name: str,
-    expect: str,
-    poller: Poller,
-    sessions: SessionFactory,
-    server: FeedServer,
-    items: int,
-    keys: list[str] | None = None,
-) -> Round:
-    make_due(sessions, keys)
-    cpu0, server0 = self_cpu(), server.control("stats")["cpu_s"]
-    workers0 = {pid: proc_cpu(pid) for pid in worker_pids(poller)}
-    started = time.perf_counter()
-    results: list[PollResult] = await asyncio.wait_for(poller.run_due(), ROUND_TIMEOUT)
-    seconds = time.perf_counter() - started
-    r = Round(name=name, expect=expect, polls=len(results), seconds=seconds)
-    r.cpu_poller = self_cpu() - cpu0
-    r.cpu_workers = sum(proc_cpu(pid) - workers0.get(pid, 0.0) for pid in worker_pids(poller))
-    r.cpu_server = server.control("stats")["cpu_s"] - server0
-    r.load = round(os.getloadavg()[0], 2)
-    r.new = sum(x.items_new for x in results)
-    r.outcomes = dict(collections.Counter(x.outcome for x in results))
-    for x in results:
-        good = x.outcome == "not_modified" if expect == "304" else x.outcome == "ok" and x.items_new == items
-        if not good:
-            r.unexpected += 1
-            if len(r.errors) < 5:
-                r.errors.append(f"{x.key}: {x.outcome} new={x.items_new} {x.error or ''}"[:200])
-    return r
-
-
-# -- profiling -------------------------------------------------------------------------------------
-
-# Each sample goes to the first bucket whose marker is anywhere in its stack (order matters:
-# language detection runs inside prepare_mentions, and inside ingest when a language is missing).
-BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("language detection (monitor/ingest/language.py, lingua)", ("/monitor/language.py",)),
-    ("feedparser", ("/feedparser/",)),
-    ("text cleaning (sources/text.py: html_to_text, clean_text)", ("/sources/text.py",)),
-    ("RSS reader (sources/rss.py, lxml)", ("/sources/rss.py",)),
-    ("feed adapter, rest (sources/feed.py, sources/values.py)", ("/sources/feed.py", "/sources/values.py")),
-    ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/", "prepare_mentions (/")),
-    ("ingest: SQL and ORM (monitor/ingest/store.py)", ("/monitor/ingest.py",)),
-    ("poll record, claim, commit (monitor/ingest/polling.py, session)", ("/monitor/polling.py", "/sqlalchemy/")),
-    ("process pool: pickling and queues", ("/concurrent/futures/process.py", "/multiprocessing/")),
-    ("fetch: httpx/httpcore/anyio/h11", ("/httpx/", "/httpcore/", "/anyio/", "/h11/")),
-    ("fetch: sources/http.py, content.py (decode, robots, politeness)", ("/sources/http.py", "/sources/content.py")),
-    ("logging (structlog)", ("/structlog/",)),
-    ("metrics (prometheus_client)", ("/prometheus_client/",)),
-    ("scheduler glue (monitor/worker/poller.py, sources/base.py)", ("/monitor/scheduler.py", "/sources/base.py")),
-    ("asyncio event loop", ("/asyncio/",)),
-]
-# Leaf frames that mean "waiting", in case py-spy's idle detection lets one through.
-_WAITING = re.compile(
-    r"^(Condition\.wait|Event\.wait|_wait_for_tstate_lock|select|poll|_worker|wait|_recv|_recv_bytes|"
-    r"recv_bytes|get|accept|sleep|BaseSelector\.select|EpollSelector\.select|_poll|_wait)\b"
-)
-
-
-def _frame(text: str) -> tuple[str, str]:
-    name, _, where = text.rpartition(" (")
-    return name, re.sub(r":\d+\)$", "", where)
-
-
-def summarise_profile(raw: Path, server_pid: int, top: int = 25) -> dict[str, Any]:
-    """Samples by thread/process, by bucket (BUCKETS) and by function (self time), poller only."""
-    threads: collections.Counter[str] = collections.Counter()
-    buckets: collections.Counter[str] = collections.Counter()
-    own: collections.Counter[str] = collections.Counter()
-    total = 0
-    for line in raw.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        n = int(count)
-        frames = stack.split(";")
-        processes = [f for f in frames if f.startswith("process ")]
-        thread = next((f for f in frames if f.startswith("thread (")), "thread (?)")
-        code = [f for f in frames if not f.startswith(("process ", "thread ("))]
-        if not code:
-            continue
-        leaf_name, leaf_file = _frame(code[-1])
-        if _WAITING.match(leaf_name) and ("/selectors.py" in leaf_file or "/threading.py" in leaf_file or
-                                          "/multiprocessing/" in leaf_file or "/queue.py" in leaf_file):  # fmt: skip
-            continue
-        pid = int(processes[-1].split()[1].split(":")[0]) if processes else 0
-        if pid == server_pid:
-            threads["feed server process (not the poller)"] += n
-            continue
-        where = "parse worker process" if len(processes) > 1 else "poller: " + thread.split(": ", 1)[-1]
-        threads[re.sub(r"_\d+$", "_*", where)] += n
-        total += n
-        joined = ";".join(code)
-        bucket = next((b for b, marks in BUCKETS if any(m in joined for m in marks)), "other")
-        buckets[bucket] += n
-        own[f"{leaf_name} ({_short(leaf_file)})"] += n
-    return {
-        "samples": total,
-        "threads": threads.most_common(),
-        "buckets": buckets.most_common(),
-        "self": own.most_common(top),
-    }
-
-
-def _short(path: str) -> str:
-    for marker in ("site-packages/", "/lib/python3.11/", f"{HERE.parent}/"):
-        if marker in path:
-            return path.split(marker, 1)[1]
-    return path
-
-
-class Profile:
-    """py-spy over this process and its children; pyinstrument (event loop + DB thread) without it."""
-
-    def __init__(self, out_dir: Path, poller: Poller, kind: str) -> None:
-        self.out_dir, self.poller = out_dir, poller
-        self.spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        self.raw = out_dir / f"replywatch-poll-profile-{time.strftime('%Y%m%d-%H%M%S')}-round-{kind}.txt"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.pyinstrument: list[Any] = []
-
-    def start(self) -> None:
-        if Path(self.spy).exists():
-            command = [self.spy, "record", "--pid", str(os.getpid()), "--subprocesses", "--threads", "--gil"]
-            command += ["--full-filenames", "--format", "raw", "--rate", "100", "-o", str(self.raw)]
-            self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            time.sleep(1.0)  # let it attach
-            return
-        from pyinstrument import Profiler
-
-        loop, db = Profiler(async_mode="disabled"), Profiler(async_mode="disabled")
-        self.poller._db.submit(db.start).result()
-        loop.start()
-        self.pyinstrument = [loop, db]
-
-    def stop(self) -> str:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGINT)
-            self.proc.communicate(timeout=120)
-            return "py-spy --gil, 100 Hz"
-        loop, db = self.pyinstrument
-        loop.stop()
-        self.poller._db.submit(db.stop).result()
-        text = "EVENT LOOP THREAD\n" + loop.output_text(color=False) + "\nDB THREAD\n" + db.output_text(color=False)
-        self.raw = self.raw.with_suffix(".pyinstrument.txt")
-        self.raw.write_text(text)
-        return "pyinstrument (py-spy not installed): event loop and DB threads only"
 
 
 async def profiled_round(
@@ -435,39 +128,6 @@ async def profiled_round(
     if profile.proc is not None:
         found.update(summarise_profile(profile.raw, server.proc.pid))
     return found
-
-
-# -- the run ---------------------------------------------------------------------------------------
-
-
-def machine_facts(url: str, sessions: SessionFactory) -> dict[str, Any]:
-    import sqlite3
-
-    cpu_model = ""
-    with contextlib.suppress(OSError, StopIteration):
-        cpu_model = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    started = time.perf_counter()
-    total = 0
-    for i in range(5_000_000):
-        total += i
-    facts = {
-        "cpu_check_s": round(time.perf_counter() - started, 2),  # a pure-Python loop, to compare runs
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "platform": platform.platform(),
-        "database": describe_url(url),
-    }
-    if not url.startswith("sqlite"):
-        with session_scope(sessions) as session:
-            facts["postgresql"] = session.scalar(sa.text("SHOW server_version"))
-    return facts
 
 
 async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -631,26 +291,6 @@ def print_report(out: dict[str, Any]) -> None:
         print(f"  {line}" + (f"  unexpected {r['unexpected']}" if r["unexpected"] else ""))
     for prof in out.get("profiles", []):
         print_profile(prof)
-
-
-def print_profile(prof: dict[str, Any]) -> None:
-    if "buckets" not in prof:
-        print(f"\n  profile: {prof['note']}; see {prof['raw']}")
-        return
-    total = max(1, prof["samples"])
-    print()
-    print(f"  profile of one more round {prof['round']}: {prof['polls']} polls in {prof['round_seconds']:.1f} s")
-    print(f"  under py-spy --gil at 100 Hz: {total} samples (1 sample = 10 ms holding a GIL);")
-    print(f"  raw stacks: {prof['raw']}")
-    print("  by thread:")
-    for name, n in prof["threads"]:
-        print(f"    {n / 100:7.1f} s  {name}")
-    print("  by activity (the poller process and its parse workers):")
-    for name, n in prof["buckets"]:
-        print(f"    {n / 100:7.1f} s {100 * n / total:5.1f} %  {name}")
-    print("  top functions by own time:")
-    for name, n in prof["self"][:15]:
-        print(f"    {n / 100:7.1f} s {100 * n / total:5.1f} %  {name[:110]}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.poll import prepare_database
+from bench.database import prepare_database
 from monitor.core.db import make_engine, make_session_factory
 from monitor.models import Brand, Case, Mention, Poll, PollDay, Source
 from monitor.reports.coverage import roll_up

@@ -25,8 +25,10 @@ from api.schemas import (
     ReplyPublic,
     SplitRequest,
 )
+from monitor.cases.case_detail import get_case
+from monitor.cases.case_filter import CaseFilter
 from monitor.cases.lifecycle import CaseChange, change_case, desk_rules
-from monitor.cases.views import QUEUE_FIELDS, CaseFilter, get_case, queue_rows, queue_rows_async, queue_sort_value
+from monitor.cases.views import QUEUE_FIELDS, queue_rows, queue_rows_async, queue_sort_value
 from monitor.core.errors import NotFound
 from monitor.desk.decisions import decide_customer, merge_cases, split_case
 from monitor.desk.replies import record_reply, replies_visible

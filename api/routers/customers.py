@@ -15,7 +15,8 @@ from api.errors import BadRequest, TooLarge, UnsupportedType
 from api.pagination import decode_cursor, page
 from api.schemas import CustomerPublic, ImportReportPublic, Page
 from monitor.core.errors import NotFound
-from monitor.customers.register import RegisterFileError, import_customers, read_register, search_customers
+from monitor.customers.register import import_customers, search_customers
+from monitor.customers.register_file import RegisterFileError, read_register
 from monitor.models import Brand, Customer
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])

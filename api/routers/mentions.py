@@ -11,8 +11,8 @@ from api.deps import Agent, ConfigDep, WriteSession, read
 from api.errors import BadRequest
 from api.pagination import decode_cursor, page
 from api.schemas import BrandAssignment, CaseDetailPublic, Page
+from monitor.cases.case_detail import get_case
 from monitor.cases.pipeline import assign_brand
-from monitor.cases.views import get_case
 from monitor.ingest.mentions import MentionFilter, MentionRow, list_mentions
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])

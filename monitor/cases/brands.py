@@ -32,8 +32,8 @@ Rules, in order; for each brand the first rule that fires decides the hit:
 4. inflected (0.9). A word of the name with a case ending of Russian,
    Ukrainian, Belarusian or Armenian: «Акмы», «Акмой», «Ласточке», «Ласточкой»,
    «Ластівці», «Ластаўцы», «Լաստոչկայից», «Ակմեի»; also "Acme's" and "Acmes".
-   The forms are generated once, from a closed list of endings (_SLAVIC on the
-   stem, the name without its final vowel; _ARMENIAN on the whole name; к/г/х →
+   The forms are generated once, from a closed list of endings (brand_forms.SLAVIC on the
+   stem, the name without its final vowel; ARMENIAN on the whole name; к/г/х →
    ц/з/с before -е/-и as in «Ластаўцы»), and looked up in a dictionary. Only
    those exact forms fire, never a prefix, so «Акмеисты», "acmeist" or the
    surname «Ласточкин» do not. A form that is some brand's name as written is
@@ -64,15 +64,15 @@ where the evidence starts in the text.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
+from monitor.cases.brand_forms import SLAVIC, VOWELS, domain_spellings, host_start, name_words, word_forms
 from monitor.config import BrandConfig
-from monitor.core.text import Scan, scan, skeleton, tokens
+from monitor.core.text import Scan, scan
 
 __all__ = ["RULES", "BrandHit", "BrandMatcher"]
 
@@ -80,30 +80,12 @@ RULES = ("source", "domain", "name", "inflected", "fuzzy")
 _RANK = {rule: i for i, rule in enumerate(RULES)}
 _INFLECTED_SCORE = 0.9
 _FUZZY_FACTOR = 0.9
-# Names shorter than this (letters as written) are matched exactly only.
-_MIN_INFLECTED = 4
+# Names shorter than this (letters as written) get no fuzzy match.
 _MIN_FUZZY = 5
-
-# Case endings on the stem, as skeletons (ы/і/и/й → i, я → ia, ю → iu, х → h).
-# ru: а и ы е у о ой ою ей ею ом ем ов ев ам ям ами ями ах ях я ю;
-# uk adds ові еві and the vocative о; be adds ай аю.
-_SLAVIC = (
-    "a", "i", "e", "u", "o", "oi", "oiu", "ei", "eiu", "ai", "aiu", "om", "em", "ov", "ev",
-    "ovi", "evi", "am", "iam", "ami", "iami", "ah", "iah", "ia", "iu",
-)  # fmt: skip
-# Endings on the whole name: Armenian -ի -ից -ով -ում -ին -ն (with the glide յ
-# after a vowel: -յից, -յով, -յում) and the German/English genitive -s.
-_ARMENIAN = ("i", "its", "ov", "iov", "um", "ium", "in", "n", "s")
-# Stem-final consonants that soften before -е/-і in the dative and locative:
-# к → ц (Ластівка → Ластівці, Ластаўка → Ластаўцы), г → з, х → с.
-_SOFTENED = {"k": "ts", "g": "z", "h": "s"}
-_VOWELS = frozenset("aeiou")
 # What may separate the words of a several-word name: up to three spaces, hyphens, quotes
 # or &, or one character of a web address ("acme.example/cartoons" in an exclusion).
 _JOINER = re.compile(r"[\s\-\u2010-\u2015_&+'\"\u2019\u00ab\u00bb\u201e\u201c\u201d]{1,3}|[./:@]")
 _LINE_BREAK = re.compile(r"[\n\r\u2028\u2029]")
-# The longest host name DNS allows: how far back "www." and other subdomains are looked for.
-_MAX_HOST = 253
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,60 +118,12 @@ class _Found:
         return (_RANK[self.rule], -self.score, self.start)
 
 
-def _split(phrase: str) -> list[tuple[str, int, str]]:
-    """(key, letters as written, folded word) for each word of a configured name or phrase."""
-    return [(t.key, sum(ch.isalnum() for ch in phrase[t.start : t.end]), t.word) for t in tokens(phrase)]
-
-
-def _forms(key: str, letters: int) -> dict[str, bool]:
-    """Every form of one name word: itself (exact) and its inflections."""
-    forms = {key: True}
-    if letters < _MIN_INFLECTED or not key[-1].isalpha():
-        return forms
-    stem = key[:-1] if key[-1] in _VOWELS else key
-    for ending in _SLAVIC:
-        forms.setdefault(skeleton(stem + ending), False)
-    if stem[-1] in _SOFTENED:
-        soft = stem[:-1] + _SOFTENED[stem[-1]]
-        for ending in ("e", "i"):
-            forms.setdefault(skeleton(soft + ending), False)
-    for ending in _ARMENIAN:
-        forms.setdefault(skeleton(key + ending), False)
-    return forms
-
-
 def _index(phrases: Iterable[_Phrase]) -> dict[str, list[tuple[_Phrase, bool]]]:
     index: dict[str, list[tuple[_Phrase, bool]]] = {}
     for phrase in phrases:
         for form, exact in phrase.words[0].items():
             index.setdefault(form, []).append((phrase, exact))
     return index
-
-
-def _domain_spellings(domain: str) -> set[str]:
-    """A configured domain, normalised, in its Unicode and its punycode spelling."""
-    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", domain.strip().lower()).split("/")[0].strip(".")
-    host = host.removeprefix("www.")
-    if not host:
-        return set()
-    spellings = {host}
-    for convert in (lambda h: h.encode("idna").decode(), lambda h: h.encode().decode("idna")):
-        with contextlib.suppress(UnicodeError):  # not an IDN, or not a valid one: the plain spelling will do
-            spellings.add(convert(host).lower())
-    return spellings
-
-
-def _host_start(text: str, start: int) -> int:
-    """Where the host name around a domain found at `start` begins: "www." and other subdomains."""
-    floor = max(0, start - _MAX_HOST)
-    i = start
-    while i > floor and (text[i - 1].isalnum() or text[i - 1] in ".-"):
-        i -= 1
-    if i == floor and i > 0 and (text[i - 1].isalnum() or text[i - 1] in ".-"):
-        i = text.index(".", i, start) + 1  # cut inside a label: show whole labels only
-    while i < start and text[i] in ".-":
-        i += 1
-    return i
 
 
 class BrandMatcher:
@@ -210,28 +144,28 @@ class BrandMatcher:
         for i, brand in enumerate(brands):
             compiled: set[tuple[str, ...]] = set()
             for name in dict.fromkeys([brand.name, *brand.names]):  # keep order, drop repeats
-                parts = _split(name)
+                parts = name_words(name)
                 if not parts:
                     continue  # a name with no letters or digits (an emoji) cannot be matched in text
                 keys = tuple(key for key, _, _ in parts)
                 if keys not in compiled:  # "Acme", «Акме», «Акмэ» and "Ակմե" are one key: look it up once
                     compiled.add(keys)
-                    names.append(_Phrase(i, tuple(_forms(key, n) for key, n, _ in parts)))
+                    names.append(_Phrase(i, tuple(word_forms(key, n) for key, n, _ in parts)))
                 if sum(n for _, n, _ in parts) >= _MIN_FUZZY:
                     joined = " ".join(keys)
                     folded = " ".join(word for _, _, word in parts)
                     self._fuzzy_plain.setdefault(joined[0], set()).add((i, joined, folded, len(parts)))
                     key = parts[0][0]
                     if len(parts) == 1 and key[-1].isalpha():
-                        stem = key[:-1] if key[-1] in _VOWELS else key
+                        stem = key[:-1] if key[-1] in VOWELS else key
                         self._fuzzy_stems.setdefault(stem[0], set()).add((i, stem))
             for phrase in brand.exclude:
-                parts = _split(phrase)
+                parts = name_words(phrase)
                 if parts:
-                    exclusions.append(_Phrase(i, tuple(_forms(key, n) for key, n, _ in parts)))
+                    exclusions.append(_Phrase(i, tuple(word_forms(key, n) for key, n, _ in parts)))
                     self._excluding.add(i)
             for domain in brand.domains:
-                for spelling in _domain_spellings(domain):
+                for spelling in domain_spellings(domain):
                     domains.setdefault(spelling, i)
         # A form that is a name as written belongs to that name alone: «Акма» of one
         # brand must not be an inflection of another brand called «Акме».
@@ -249,7 +183,7 @@ class BrandMatcher:
             re.compile(rf"(?<![\w-])({alternatives})(?![\w-]|\.[^\W_])", re.IGNORECASE) if domains else None
         )
         self._fuzzy_endings: dict[str, list[str]] = {}
-        for ending in _SLAVIC:
+        for ending in SLAVIC:
             self._fuzzy_endings.setdefault(ending[-1], []).append(ending)
 
     def match(self, text: str | None, *, source_brand: str | None = None) -> list[BrandHit]:
@@ -287,7 +221,7 @@ class BrandMatcher:
     def _evidence(text: str, found: _Found | None) -> str:
         if found is None:
             return ""
-        start = _host_start(text, found.start) if found.rule == "domain" else found.start
+        start = host_start(text, found.start) if found.rule == "domain" else found.start
         return text[start : found.end]
 
     def _domain_hits(self, text: str) -> list[_Found]:

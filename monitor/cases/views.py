@@ -1,4 +1,4 @@
-"""What staff see of cases: the queue (filters, sorting, keyset pages) and one case in full.
+"""The case queue as staff see it: sorting and keyset pages, read straight through the driver.
 
 Sorting is by one of SORTS; every order ends with the case id, so a page boundary
 is a (value, id) pair and the next page is a keyset query: page 4,000 costs what
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import orjson
 import psycopg
@@ -18,16 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlmodel import Session
 
-from monitor.cases.lifecycle import OPEN_STATUSES
-from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Customer, Mention, Source, UtcDateTime
-from monitor.models.desk import Draft, Reply
+# The filter's parts of the page statement (private to the queue, which prepares them).
+from monitor.cases.case_filter import CaseFilter, _filtered, _params, _plain, _shape
+from monitor.models import Brand, Case, Customer, UtcDateTime
 
 __all__ = [
-    "QUEUE_FIELDS", "SORTS", "CaseDetail", "CaseFilter", "CaseRow", "get_case", "list_cases", "queue_rows",
-    "queue_rows_async", "queue_sort_value", "sort_value",
+    "QUEUE_FIELDS", "SORTS", "CaseRow", "list_cases", "queue_rows", "queue_rows_async", "queue_sort_value", "sort_value",
 ]  # fmt: skip
-
-T = TypeVar("T")
 
 # name → (column, descending)
 SORTS: dict[str, tuple[Any, bool]] = {
@@ -36,24 +33,6 @@ SORTS: dict[str, tuple[Any, bool]] = {
     "response_due": (Case.response_due_at, False),
     "resolution_due": (Case.resolution_due_at, False),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFilter:
-    brand: str | None = None
-    status: tuple[str, ...] = ()  # empty: every status but merged; ("open",) is new, acknowledged, in_progress
-    priority: tuple[str, ...] = ()
-    category: str | None = None
-    assignee: str | None = None
-    unassigned: bool = False
-    sla: str | None = None  # a state of either clock: running, at_risk, breached, met, missed
-    language: str | None = None
-    source: str | None = None
-    customer_state: str | None = None
-    customer_id: int | None = None
-    text: str | None = None
-    opened_from: datetime | None = None
-    opened_to: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,85 +67,6 @@ class CaseRow:
     dismissed_reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    mention_id: int
-    source: str
-    url: str | None
-    title: str | None
-    body: str
-    author: str | None
-    language: str | None
-    published_at: datetime | None
-    first_seen_at: datetime
-    joined_by: str | None
-    similarity: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateRow:
-    customer_id: int
-    external_id: str
-    full_name: str
-    city: str | None
-    tier: str | None
-    lifetime_value: float | None
-    score: float
-    reasons: list[str]
-    state: str
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    at: datetime
-    actor: str
-    kind: str
-    mention_id: int | None
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class DraftRow:
-    id: int
-    mention_id: int
-    kind: str
-    language: str
-    text: str
-    template: str
-    notes: list[str]
-    state: str
-    version: int
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    approved_by: str | None
-    approved_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReplyRow:
-    id: int
-    mention_id: int
-    draft_id: int | None
-    kind: str
-    text: str
-    url: str | None
-    posted_at: datetime
-    recorded_by: str
-    verify_state: str
-    verified_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class CaseDetail:
-    case: CaseRow
-    places: list[Place]
-    candidates: list[CandidateRow]
-    drafts: list[DraftRow]
-    replies: list[ReplyRow]
-    timeline: list[TimelineEntry]
-
-
 # What the queue shows of a case, by CaseRow's field names. Named columns rather than the Case entity: the
 # list does not read search_text (up to SEARCH_CAP characters a case, there for the filter) nor build ORM objects.
 _COLUMNS = (
@@ -177,21 +77,6 @@ _COLUMNS = (
     Case.first_reply_at, Case.resolution_due_at, Case.resolution_sla, Case.resolved_at, Case.closed_at,
     Case.dismissed_reason,
 )  # fmt: skip
-
-
-def _plain(column: Any, hint: bool) -> Any:
-    """`+column` when `hint`: SQLite's way to say "filter on this, but do not pick an index by it".
-
-    The queue's coarse filters (brand, SLA state) match a good share of all cases. SQLite plans
-    without statistics (nothing here runs ANALYZE, and a long ANALYZE would lock writers out), so it takes
-    any index with an equality for a selective one: a search in one brand's cases read all of them
-    through the brand index and sorted them for each page of 50 (1 s at 200,000 cases). Kept off those indexes, it walks the
-    index of the sort order (id or a deadline) and stops after `limit` matches. PostgreSQL has statistics
-    and gets the plain column.
-    """
-    if not hint:
-        return column
-    return sa.sql.elements.UnaryExpression(column, operator=sa.sql.operators.custom_op("+"), type_=column.type)
 
 
 def _rows_query(hint: bool = False) -> sa.Select[Any]:
@@ -205,89 +90,6 @@ def _rows_query(hint: bool = False) -> sa.Select[Any]:
 
 def _row(row: sa.Row[Any]) -> CaseRow:
     return CaseRow(*row)  # _COLUMNS are in CaseRow's field order (tests/monitor/test_case_views.py)
-
-
-def _statuses(f: CaseFilter) -> tuple[str, ...]:
-    """The filter's statuses, 'open' spelled out, each once, in a fixed order (a part of the statement's shape)."""
-    return tuple(sorted({s for st in f.status for s in (OPEN_STATUSES if st == "open" else (st,))}))
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern for `text` anywhere, its wildcards taken as text (ESCAPE '/', as `contains(autoescape=True)`)."""
-    escaped = " ".join(text.split()).casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return f"%{escaped}%"
-
-
-def _shape(f: CaseFilter) -> tuple[Any, ...]:
-    """What the queue's SQL text depends on: which filters are set, the statuses (named in the text) and the
-    number of priorities. The values themselves are bound parameters."""
-    given = tuple(bool(getattr(f, name)) for name in _TRUTHY) + tuple(
-        getattr(f, name) is not None for name in ("customer_id", "opened_from", "opened_to")
-    )
-    return (*given, f.unassigned, _statuses(f), len(set(f.priority)))
-
-
-# Filters that apply when they are non-empty (an empty `brand=` is no filter), as they always have.
-_TRUTHY = ("brand", "category", "assignee", "sla", "language", "source", "customer_state", "text")
-
-
-def _params(f: CaseFilter) -> dict[str, Any]:
-    """The bound values of `_filtered`'s statement, by parameter name."""
-    values: dict[str, Any] = {
-        "brand": f.brand, "category": f.category, "assignee": f.assignee, "sla": f.sla, "language": f.language,
-        "source": f.source, "customer_state": f.customer_state, "customer_id": f.customer_id,
-        "text": _like(f.text) if f.text else None, "opened_from": f.opened_from, "opened_to": f.opened_to,
-    }  # fmt: skip
-    values.update({f"priority_{i}": p for i, p in enumerate(sorted(set(f.priority)))})
-    return values
-
-
-def _filtered(query: sa.Select[Any], f: CaseFilter, hint: bool = False) -> sa.Select[Any]:
-    """`query` with `f`'s conditions, each value a bound parameter named as in `_params`."""
-    if f.brand:
-        query = query.where(Brand.key == sa.bindparam("brand", f.brand))
-    statuses = _statuses(f)
-    if statuses:
-        # Named in the SQL text, not bound: SQLite uses a partial index (the open queue's, migration 0005)
-        # only when the query has its condition word for word.
-        open_query = set(statuses) == set(OPEN_STATUSES)
-        values = sa.bindparam("statuses", OPEN_STATUSES if open_query else statuses, expanding=True,
-                              literal_execute=True)  # fmt: skip
-        query = query.where(Case.status.in_(values))
-    else:
-        query = query.where(Case.status != sa.bindparam("merged", "merged", literal_execute=True))
-    if f.priority:
-        query = query.where(Case.priority.in_([sa.bindparam(f"priority_{i}", p)
-                                               for i, p in enumerate(sorted(set(f.priority)))]))  # fmt: skip
-    if f.category:
-        query = query.where(Case.category == sa.bindparam("category", f.category))
-    if f.unassigned:
-        query = query.where(Case.assignee.is_(None))
-    elif f.assignee:
-        query = query.where(Case.assignee == sa.bindparam("assignee", f.assignee))
-    if f.sla:
-        sla = sa.bindparam("sla", f.sla)
-        query = query.where(sa.or_(_plain(Case.response_sla, hint) == sla, _plain(Case.resolution_sla, hint) == sla))
-    if f.language:
-        query = query.where(Case.language == sa.bindparam("language", f.language))
-    if f.source:
-        on_source = (
-            sa.select(Mention.id)
-            .join(Source, Source.id == Mention.source_id)
-            .where(Mention.case_id == Case.id, Source.key == sa.bindparam("source", f.source))
-        )
-        query = query.where(on_source.exists())
-    if f.customer_state:
-        query = query.where(Case.customer_state == sa.bindparam("customer_state", f.customer_state))
-    if f.customer_id is not None:
-        query = query.where(Case.customer_id == sa.bindparam("customer_id", f.customer_id))
-    if f.text:
-        query = query.where(Case.search_text.like(sa.bindparam("text", _like(f.text)), escape="/"))
-    if f.opened_from is not None:
-        query = query.where(Case.opened_at >= sa.bindparam("opened_from", f.opened_from, type_=Case.opened_at.type))
-    if f.opened_to is not None:
-        query = query.where(Case.opened_at < sa.bindparam("opened_to", f.opened_to, type_=Case.opened_at.type))
-    return query
 
 
 # The parts of a queue page (see queue_rows): by id, the cases with a deadline, the ones without.
@@ -415,7 +217,6 @@ async def _fetch_async(conn: psycopg.AsyncConnection[Any], sql: str, bound: Any)
 
 
 QUEUE_FIELDS: tuple[str, ...] = tuple(c.key for c in _COLUMNS)
-
 # A page's statements, (SQL text, bound values) one at a time, each sent the rows of the one before;
 # it returns the page. Written once, and driven by queue_rows (a Connection) and queue_rows_async.
 _Steps = Generator[tuple[str, Any], list[list[Any]], list[list[Any]]]
@@ -514,67 +315,3 @@ _SORT_AT = {name: QUEUE_FIELDS.index(column.key) for name, (column, _) in SORTS.
 
 def sort_value(row: CaseRow, sort: str) -> datetime | int | None:
     return {"response_due": row.response_due_at, "resolution_due": row.resolution_due_at}.get(sort, row.id)
-
-
-def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
-    found = session.execute(_rows_query().where(Case.id == case_id)).first()
-    if found is None:
-        return None
-    places = [
-        Place(
-            mention_id=m.id or 0,
-            source=key,
-            url=m.url,
-            title=m.title,
-            body=m.body,
-            author=m.author,
-            language=m.language,
-            published_at=m.published_at,
-            first_seen_at=m.first_seen_at,
-            joined_by=m.case_method,
-            similarity=m.case_score,
-        )
-        for m, key in session.execute(
-            sa.select(Mention, Source.key)
-            .join(Source, Source.id == Mention.source_id)
-            .where(Mention.case_id == case_id)
-            .order_by(Mention.id)
-        )
-    ]
-    candidates = [
-        CandidateRow(
-            customer_id=c.id or 0,
-            external_id=c.external_id,
-            full_name=c.full_name,
-            city=c.city,
-            tier=c.tier,
-            lifetime_value=c.lifetime_value,
-            score=cc.score,
-            reasons=list(cc.reasons or []),
-            state=cc.state,
-        )
-        for cc, c in session.execute(
-            sa.select(CaseCandidate, Customer)
-            .join(Customer, Customer.id == CaseCandidate.customer_id)
-            .where(CaseCandidate.case_id == case_id)
-            .order_by(CaseCandidate.score.desc(), CaseCandidate.id)
-        )
-    ]
-    timeline = [
-        TimelineEntry(at=e.at, actor=e.actor, kind=e.kind, mention_id=e.mention_id, data=dict(e.data or {}))
-        for e in session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
-    ]
-    drafts = [
-        _copy(DraftRow, d) for d in session.scalars(sa.select(Draft).where(Draft.case_id == case_id).order_by(Draft.id))
-    ]
-    replies = [
-        _copy(ReplyRow, r) for r in session.scalars(sa.select(Reply).where(Reply.case_id == case_id).order_by(Reply.id))
-    ]
-    return CaseDetail(case=_row(found), places=places, candidates=candidates, drafts=drafts, replies=replies,
-                      timeline=timeline)  # fmt: skip
-
-
-def _copy(cls: type[T], row: object) -> T:
-    """The dataclass `cls` filled from the same-named attributes of a table row (lists copied)."""
-    values = {name: getattr(row, name) for name in cls.__dataclass_fields__}  # type: ignore[attr-defined]
-    return cls(**{k: list(v) if isinstance(v, list) else v for k, v in values.items()})

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from monitor.cli.common import ConfigOpt, DatabaseOpt, ago, err, fit_table, load, out, sessions_for
+from monitor.cli.common import ConfigOpt, DatabaseOpt, ago, err, fit_table, load, one_named, out, sessions_for
 
 alerts_app = typer.Typer(
     help="Alerts to chat channels: what was sent, what failed, a test message.", no_args_is_help=True
@@ -63,12 +63,7 @@ def alerts_test(
 
     settings, cfg = load(config, database, need_config=True)
     assert cfg is not None
-    chosen = next((c for c in cfg.channels if c.key == channel), None)
-    if chosen is None:
-        err.print(
-            f"[red]no channel '{channel}' in {cfg.path} (channels: {', '.join(c.key for c in cfg.channels) or 'none'})[/]"
-        )
-        raise typer.Exit(2)
+    chosen = one_named(cfg.channels, channel, "channel", cfg.path)
 
     async def send() -> object:
         runner = AlertRunner(config=cfg, sessions=sessions_for(settings), worker="cli", db=ThreadPoolExecutor(1))

@@ -12,7 +12,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from monitor.cli.common import ConfigOpt, DatabaseOpt, ago, err, fit_table, load, out, reindex_register, sessions_for
+from monitor.cli.common import (
+    ConfigOpt,
+    DatabaseOpt,
+    ago,
+    err,
+    fit_table,
+    json_lines_or_none,
+    load,
+    out,
+    reindex_register,
+    sessions_for,
+)
 from monitor.models import Brand
 
 customers_app = typer.Typer(help="The customer register: import it from your CRM, search it.", no_args_is_help=True)
@@ -32,7 +43,8 @@ def customers_import(
 
     Exits 1 when any row was refused, so scripts notice.
     """
-    from monitor.customers.register import RegisterFileError, import_batches, read_register
+    from monitor.customers.register import import_batches
+    from monitor.customers.register_file import RegisterFileError, read_register
 
     settings, cfg = load(config, database, need_config=True)
     assert cfg is not None
@@ -155,7 +167,8 @@ def cases_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
 ) -> None:
     """The case queue, with the same filters as GET /api/v1/cases."""
-    from monitor.cases.views import SORTS, CaseFilter, list_cases
+    from monitor.cases.case_filter import CaseFilter
+    from monitor.cases.views import SORTS, list_cases
 
     if sort not in SORTS:
         err.print(f"[red]--sort must be one of {', '.join(SORTS)}[/]")
@@ -166,12 +179,9 @@ def cases_list(
     settings, _ = load(None, database)
     with sessions_for(settings)() as session:
         rows = list_cases(session=session, filters=filters, sort=sort, limit=limit)
-    if as_json:
-        for r in rows:
-            print(json.dumps({f: getattr(r, f) for f in r.__slots__}, default=str, ensure_ascii=False))
-        return
-    if not rows:
-        err.print("no cases match: they open as soon as a worker finds mentions about your brands")
+    if json_lines_or_none(
+        rows, as_json=as_json, none="no cases match: they open as soon as a worker finds mentions about your brands"
+    ):
         return
     now = datetime.now(UTC)
     cells = [[str(r.id), ago(r.opened_at, now), r.brand, r.status, _priority(r.priority), r.category,
@@ -209,7 +219,7 @@ def _span(seconds: float) -> str:
 @cases_app.command("show")
 def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: DatabaseOpt = None) -> None:
     """One case: its places, customer candidates and timeline."""
-    from monitor.cases.views import get_case
+    from monitor.cases.case_detail import get_case
 
     settings, _ = load(None, database)
     with sessions_for(settings)() as session:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -163,3 +165,29 @@ def load(config: Path | None, database: str | None, *, need_config: bool = False
 
 def sessions_for(settings: Settings) -> SessionFactory:
     return make_session_factory(make_engine(settings.database_url))
+
+
+T = TypeVar("T")
+
+
+def one_named(items: Sequence[T], key: str, noun: str, where: Path) -> T:
+    """The item of `items` (from the watch list at `where`) whose key is `key`; else say which there are, exit 2."""
+    chosen = next((i for i in items if i.key == key), None)  # type: ignore[attr-defined]
+    if chosen is None:
+        keys = ", ".join(i.key for i in items) or "none"  # type: ignore[attr-defined]
+        err.print(f"[red]no {noun} '{key}' in {where} ({noun}s: {keys})[/]")
+        raise typer.Exit(2)
+    return chosen
+
+
+def json_lines_or_none(rows: Sequence[Any], *, as_json: bool, none: str) -> bool:
+    """With --json, each row's fields as a JSON line; without rows, `none` on stderr. True when either was
+    printed and the command has nothing more to show."""
+    if as_json:
+        for r in rows:
+            print(json.dumps({f: getattr(r, f) for f in r.__slots__}, default=str, ensure_ascii=False))
+        return True
+    if not rows:
+        err.print(none)
+        return True
+    return False

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli.common import ConfigOpt, DatabaseOpt, err, load, sessions_for
+from monitor.cli.common import ConfigOpt, DatabaseOpt, err, load, one_named, sessions_for
 
 report_app = typer.Typer(help="Reports for managers: coverage of the watch list and answer times.",
                          no_args_is_help=True)  # fmt: skip
@@ -88,12 +88,7 @@ def report_run(
 
     settings, cfg = load(config, database, need_config=True)
     assert cfg is not None
-    definition = next((r for r in cfg.reports if r.key == key), None)
-    if definition is None:
-        err.print(
-            f"[red]no report '{key}' in {cfg.path} (reports: {', '.join(r.key for r in cfg.reports) or 'none'})[/]"
-        )
-        raise typer.Exit(2)
+    definition = one_named(cfg.reports, key, "report", cfg.path)
     rules = desk_rules(cfg)
     with session_scope(sessions_for(settings)) as session:
         runs = run_report(session=session, definition=definition, now=datetime.now(UTC),

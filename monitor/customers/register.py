@@ -53,27 +53,14 @@ from monitor.customers.keys import (
     normalise_phone,
     pair_key,
 )
-from monitor.customers.register_file import (
-    COLUMNS,
-    RegisterFileError,
-    RegisterRow,
-    RowError,
-    decode_register,
-    read_register,
-)
+from monitor.customers.register_row import RegisterRow, RowError
 from monitor.models import Brand, Customer, CustomerKey
 
 __all__ = [
     "BATCH_SIZE",
-    "COLUMNS",
     "ImportReport",
-    "RegisterFileError",
-    "RegisterRow",
-    "RowError",
-    "decode_register",
     "import_batches",
     "import_customers",
-    "read_register",
     "reindex_batches",
     "search_customers",
 ]

@@ -6,164 +6,78 @@ and returns the body bytes and the media type, in that site's own markup.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
-from email.utils import format_datetime
+from datetime import UTC
 from typing import TYPE_CHECKING
 
+from monitor.demo.markup import (
+    AMT,
+    BRANDS,
+    EET,
+    MSK,
+    Shown,
+    View,
+    escape,
+    html_page,
+    iso,
+    item_path,
+    paragraphs,
+    rfc822,
+    ru_date,
+    stars,
+    teaser,
+    xml_document,
+)  # fmt: skip
+
 if TYPE_CHECKING:
-    from monitor.demo.board import Complaint, Listing
+    from monitor.demo.catalogue import Complaint, Listing
 
-__all__ = ["BROKEN_PAGE", "FORBIDDEN", "Shown", "View", "index_page", "item_page", "render"]
-
-_MSK = timezone(timedelta(hours=3), "MSK")
-_CET = timezone(timedelta(hours=1), "CET")
-_AMT = timezone(timedelta(hours=4), "AMT")
-_EET = timezone(timedelta(hours=2), "EET")
-_BRANDS = {"acme": ("Acme", "Акме", "Ակմե"), "lastochka": ("Lastochka", "Ласточка", "Լաստոչկա")}
-# Characters XML 1.0 forbids (and lone surrogates, which no encoder accepts).
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
-@dataclass(frozen=True, slots=True)
-class Shown:
-    """A complaint as the board shows it: when it is released and when it was published."""
-
-    c: Complaint
-    release_at: float  # seconds after the board starts
-    published: datetime  # aware, UTC
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    """One page of one listing, as a renderer gets it."""
-
-    listing: Listing
-    base: str  # "http://127.0.0.1:8123"
-    items: list[Shown]
-    total: int
-    first: int  # index of items[0] in the whole listing
-    next_href: str | None  # relative link to the next page
-    next_url: str | None  # absolute link to the next page
-    self_url: str
-    updated: datetime
-
-    def link(self, s: Shown) -> str:
-        return self.base + _item_path(s.c)
-
-
-# ------------------------------------------------------------------ text helpers
-
-
-def _h(value: object) -> str:
-    """Escape for HTML and XML text and attribute values alike."""
-    return html.escape(FORBIDDEN.sub("", str(value)), quote=True)
-
-
-def _paras(body: str) -> str:
-    """Body as HTML paragraphs: blank lines split paragraphs, single newlines become <br>."""
-    parts = [p for p in re.split(r"\n\s*\n", body.strip()) if p.strip()]
-    return "".join("<p>" + "<br>".join(_h(line) for line in p.strip().split("\n")) + "</p>" for p in parts)
-
-
-def _teaser(body: str, limit: int = 120) -> str:
-    flat = " ".join(body.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def _iso(dt: datetime, tz: timezone = UTC) -> str:
-    text = dt.astimezone(tz).isoformat(timespec="seconds")
-    return text.replace("+00:00", "Z") if tz is UTC else text
-
-
-def _rfc822(dt: datetime, tz: timezone = UTC) -> str:
-    return format_datetime(dt.astimezone(UTC), usegmt=True) if tz is UTC else format_datetime(dt.astimezone(tz))
-
-
-_RU_MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
-
-
-def _ru_date(dt: datetime) -> str:
-    local = dt.astimezone(_MSK)
-    return f"{local.day} {_RU_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
-
-
-def _stars(rating: int | None) -> str:
-    return "" if rating is None else "★" * rating + "☆" * (5 - rating)
-
-
-def _item_path(c: Complaint) -> str:
-    if c.site == "staryforum":
-        return f"/staryforum/viewtopic.php?p={c.id}"
-    return f"/{c.site}/item/{c.id}"
-
-
-def _xml(text: str) -> bytes:
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + text).encode()
-
-
-# ------------------------------------------------------------------ feeds
+__all__ = ["BROKEN_PAGE", "index_page", "item_page", "render"]
 
 
 def _rss(v: View) -> tuple[bytes, str]:
     german = v.listing.site == "kundenstimme"
-    tz = UTC if german else _MSK
+    tz = UTC if german else MSK
     out = [
         '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"'
         ' xmlns:content="http://purl.org/rss/1.0/modules/content/"'
         ' xmlns:atom="http://www.w3.org/2005/Atom">',
         "<channel>",
-        f"<title>{_h(v.listing.name)}</title>",
-        f"<link>{_h(v.base)}/#{_h(v.listing.key)}</link>",
-        f'<atom:link href="{_h(v.self_url)}" rel="self" type="application/rss+xml"/>',
+        f"<title>{escape(v.listing.name)}</title>",
+        f"<link>{escape(v.base)}/#{escape(v.listing.key)}</link>",
+        f'<atom:link href="{escape(v.self_url)}" rel="self" type="application/rss+xml"/>',
         "<description>"
         + ("Neueste Beschwerden und Bewertungen" if german else "Свежие жалобы покупателей")
         + "</description>",
         f"<language>{v.listing.language}</language>",
-        f"<lastBuildDate>{_rfc822(v.updated, tz)}</lastBuildDate>",
+        f"<lastBuildDate>{rfc822(v.updated, tz)}</lastBuildDate>",
         "<ttl>1</ttl>",
     ]
     for s in v.items:
         c, link = s.c, v.link(s)
         out.append("<item>")
         if c.title:
-            out.append(f"<title>{_h(c.title)}</title>")
-        out.append(f"<link>{_h(link)}</link>")
+            out.append(f"<title>{escape(c.title)}</title>")
+        out.append(f"<link>{escape(link)}</link>")
         if german:
             out += [
-                f'<guid isPermaLink="false">kundenstimme-{_h(c.id)}</guid>',
-                f"<author>{_h(c.author)}</author>",  # a name, not an e-mail: common, if off-spec
-                f"<category>{_h(_BRANDS[c.brand][0] if c.brand else 'Sonstiges')}</category>",
-                f"<description>{_h(_teaser(c.body))}</description>",
-                f"<content:encoded>{_h(_paras(c.body) + _rating_line(c, 'Bewertung'))}</content:encoded>",
+                f'<guid isPermaLink="false">kundenstimme-{escape(c.id)}</guid>',
+                f"<author>{escape(c.author)}</author>",  # a name, not an e-mail: common, if off-spec
+                f"<category>{escape(BRANDS[c.brand][0] if c.brand else 'Sonstiges')}</category>",
+                f"<description>{escape(teaser(c.body))}</description>",
+                f"<content:encoded>{escape(paragraphs(c.body) + _rating_line(c, 'Bewertung'))}</content:encoded>",
             ]
         else:
             out += [
-                f'<guid isPermaLink="true">{_h(link)}</guid>',
-                f"<dc:creator>{_h(c.author)}</dc:creator>",
-                f"<description>{_h(_paras(c.body) + _rating_line(c, 'Оценка'))}</description>",
+                f'<guid isPermaLink="true">{escape(link)}</guid>',
+                f"<dc:creator>{escape(c.author)}</dc:creator>",
+                f"<description>{escape(paragraphs(c.body) + _rating_line(c, 'Оценка'))}</description>",
             ]
-        out += [f"<pubDate>{_rfc822(s.published, tz)}</pubDate>", "</item>"]
+        out += [f"<pubDate>{rfc822(s.published, tz)}</pubDate>", "</item>"]
     out += ["</channel>", "</rss>", ""]
-    return _xml("\n".join(out)), "application/rss+xml; charset=utf-8"
+    return xml_document("\n".join(out)), "application/rss+xml; charset=utf-8"
 
 
 def _rating_line(c: Complaint, word: str) -> str:
@@ -172,8 +86,8 @@ def _rating_line(c: Complaint, word: str) -> str:
 
 _ATOM_STYLE = {
     # site: (feed subtitle, time zone, entry id)
-    "pretenzia": ("Все жалобы и претензии", _MSK, lambda c: f"tag:pretenzia.example,2024:complaint/{c.id}"),
-    "skarga": ("Апошнія скаргі", _MSK, lambda c: f"tag:skarga.example,2023:{c.id}"),
+    "pretenzia": ("Все жалобы и претензии", MSK, lambda c: f"tag:pretenzia.example,2024:complaint/{c.id}"),
+    "skarga": ("Апошнія скаргі", MSK, lambda c: f"tag:skarga.example,2023:{c.id}"),
     "reviewhub": (
         "Latest reviews",
         UTC,
@@ -186,44 +100,29 @@ def _atom(v: View) -> tuple[bytes, str]:
     subtitle, tz, entry_id = _ATOM_STYLE[v.listing.site]
     out = [
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{v.listing.language}">',
-        f"<id>tag:{v.listing.site}.example,2023:feed/{_h(v.listing.key)}</id>",
-        f"<title>{_h(v.listing.name)}</title>",
-        f"<subtitle>{_h(subtitle)}</subtitle>",
-        f'<link rel="self" type="application/atom+xml" href="{_h(v.self_url)}"/>',
-        f'<link rel="alternate" type="text/html" href="{_h(v.base)}/#{_h(v.listing.key)}"/>',
-        f"<updated>{_iso(v.updated, tz)}</updated>",
+        f"<id>tag:{v.listing.site}.example,2023:feed/{escape(v.listing.key)}</id>",
+        f"<title>{escape(v.listing.name)}</title>",
+        f"<subtitle>{escape(subtitle)}</subtitle>",
+        f'<link rel="self" type="application/atom+xml" href="{escape(v.self_url)}"/>',
+        f'<link rel="alternate" type="text/html" href="{escape(v.base)}/#{escape(v.listing.key)}"/>',
+        f"<updated>{iso(v.updated, tz)}</updated>",
     ]
     for s in v.items:
         c = s.c
-        title = c.title or _teaser(c.body, 60)
+        title = c.title or teaser(c.body, 60)
         out += [
             "<entry>",
-            f"<id>{_h(entry_id(c))}</id>",
-            f'<link rel="alternate" type="text/html" href="{_h(v.link(s))}"/>',
-            f"<title>{_h(title)}</title>",
-            f"<author><name>{_h(c.author)}</name></author>",
-            f"<published>{_iso(s.published, tz)}</published>",
-            f"<updated>{_iso(s.published, tz)}</updated>",
-            f'<content type="html">{_h(_paras(c.body) + _rating_line(c, "Rating"))}</content>',
+            f"<id>{escape(entry_id(c))}</id>",
+            f'<link rel="alternate" type="text/html" href="{escape(v.link(s))}"/>',
+            f"<title>{escape(title)}</title>",
+            f"<author><name>{escape(c.author)}</name></author>",
+            f"<published>{iso(s.published, tz)}</published>",
+            f"<updated>{iso(s.published, tz)}</updated>",
+            f'<content type="html">{escape(paragraphs(c.body) + _rating_line(c, "Rating"))}</content>',
             "</entry>",
         ]
     out += ["</feed>", ""]
-    return _xml("\n".join(out)), "application/atom+xml; charset=utf-8"
-
-
-# ------------------------------------------------------------------ HTML listings
-
-
-def _page(title: str, lang: str, style: str, body: str, charset: str = "utf-8") -> str:
-    meta = (
-        '<meta charset="utf-8">'
-        if charset == "utf-8"
-        else f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">'
-    )
-    return (
-        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n{meta}\n<title>{_h(title)}</title>\n'
-        f"<style>{style}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    )
+    return xml_document("\n".join(out)), "application/atom+xml; charset=utf-8"
 
 
 def _otzyvy(v: View) -> tuple[bytes, str]:
@@ -231,29 +130,29 @@ def _otzyvy(v: View) -> tuple[bytes, str]:
     for s in v.items:
         c = s.c
         rating = (
-            f'<span class="stars" data-value="{c.rating}" title="{c.rating} из 5">{_stars(c.rating)}</span>'
+            f'<span class="stars" data-value="{c.rating}" title="{c.rating} из 5">{stars(c.rating)}</span>'
             if c.rating is not None
             else ""
         )
         cards.append(
-            f'<article class="review" data-id="{_h(c.id)}">\n'
-            + (f'  <h3 class="title">{_h(c.title)}</h3>\n' if c.title else "")
-            + f'  <div class="meta"><span class="who">{_h(c.author)}</span>, '
-            f'<time datetime="{_iso(s.published, _MSK)}">{_ru_date(s.published)}</time> {rating}</div>\n'
-            f'  <div class="text">{_paras(c.body)}</div>\n'
-            f'  <a class="permalink" href="{_h(_item_path(c))}">Ссылка на отзыв</a>\n'
+            f'<article class="review" data-id="{escape(c.id)}">\n'
+            + (f'  <h3 class="title">{escape(c.title)}</h3>\n' if c.title else "")
+            + f'  <div class="meta"><span class="who">{escape(c.author)}</span>, '
+            f'<time datetime="{iso(s.published, MSK)}">{ru_date(s.published)}</time> {rating}</div>\n'
+            f'  <div class="text">{paragraphs(c.body)}</div>\n'
+            f'  <a class="permalink" href="{escape(item_path(c))}">Ссылка на отзыв</a>\n'
             "</article>"
         )
-    pager = f'<a class="next" href="{_h(v.next_href)}">Следующая страница →</a>' if v.next_href else ""
+    pager = f'<a class="next" href="{escape(v.next_href)}">Следующая страница →</a>' if v.next_href else ""
     body = (
         '<header class="site-header"><a class="logo" href="/">Отзывы&nbsp;Онлайн</a></header>\n<main>\n'
-        f"<h1>Отзывы покупателей об {_h(_BRANDS['acme'][1])}</h1>\n"
+        f"<h1>Отзывы покупателей об {escape(BRANDS['acme'][1])}</h1>\n"
         f'<p class="count">Всего отзывов: {v.total}</p>\n'
         '<section class="reviews">\n' + "\n".join(cards) + "\n</section>\n"
         f'<nav class="pagination">{pager}</nav>\n</main>'
     )
     css = ".review{border-bottom:1px solid #ddd;padding:1em 0}.stars{color:#e90}.who{font-weight:bold}"
-    return _page(v.listing.name, "ru", css, body).encode(), "text/html; charset=utf-8"
+    return html_page(v.listing.name, "ru", css, body).encode(), "text/html; charset=utf-8"
 
 
 def _karciq(v: View) -> tuple[bytes, str]:
@@ -264,23 +163,23 @@ def _karciq(v: View) -> tuple[bytes, str]:
             f' <span class="karciq-rating" data-score="{c.rating}">{c.rating}/5</span>' if c.rating is not None else ""
         )
         cards.append(
-            f'<div class="karciq-card" data-key="{_h(c.id)}">\n'
-            f'  <div class="karciq-head"><a class="karciq-title" href="{_h(_item_path(c))}">'
-            f"{_h(c.title or _teaser(c.body, 50))}</a>{rating}</div>\n"
-            f'  <div class="karciq-body">{_paras(c.body)}</div>\n'
-            f'  <div class="karciq-foot"><span class="karciq-author">{_h(c.author)}</span> · '
-            f'<time class="karciq-date" datetime="{_iso(s.published, _AMT)}">'
-            f"{s.published.astimezone(_AMT):%d.%m.%Y %H:%M}</time></div>\n"
+            f'<div class="karciq-card" data-key="{escape(c.id)}">\n'
+            f'  <div class="karciq-head"><a class="karciq-title" href="{escape(item_path(c))}">'
+            f"{escape(c.title or teaser(c.body, 50))}</a>{rating}</div>\n"
+            f'  <div class="karciq-body">{paragraphs(c.body)}</div>\n'
+            f'  <div class="karciq-foot"><span class="karciq-author">{escape(c.author)}</span> · '
+            f'<time class="karciq-date" datetime="{iso(s.published, AMT)}">'
+            f"{s.published.astimezone(AMT):%d.%m.%Y %H:%M}</time></div>\n"
             "</div>"
         )
-    pager = f'<a class="pager-next" rel="next" href="{_h(v.next_href)}">Հաջորդ էջ →</a>' if v.next_href else ""
+    pager = f'<a class="pager-next" rel="next" href="{escape(v.next_href)}">Հաջորդ էջ →</a>' if v.next_href else ""
     body = (
         '<div id="top"><a href="/">Կարծիք</a> — հաճախորդների կարծիքներ և բողոքներ</div>\n'
         '<div class="karciq-list">\n' + "\n".join(cards) + "\n</div>\n"
         f'<div class="pager">{pager}</div>'
     )
     css = ".karciq-card{margin:1em;padding:1em;background:#f7f3ea}.karciq-rating{float:right}"
-    return _page(v.listing.name, "hy", css, body).encode(), "text/html; charset=utf-8"
+    return html_page(v.listing.name, "hy", css, body).encode(), "text/html; charset=utf-8"
 
 
 def _grumble(v: View) -> tuple[bytes, str]:
@@ -288,21 +187,21 @@ def _grumble(v: View) -> tuple[bytes, str]:
     for s in v.items:
         c = s.c
         threads.append(
-            f'<li class="thread" id="thread-{_h(c.id)}" data-thread="{_h(c.id)}">\n'
-            f'  <a class="thread-link" href="{_h(_item_path(c))}">{_h(c.title or "(no subject)")}</a>\n'
-            f'  <div class="post"><blockquote class="post-body">{_paras(c.body)}</blockquote></div>\n'
-            f'  <div class="byline">posted by <cite class="poster">{_h(c.author)}</cite> on '
-            f'<abbr class="ts" title="{_iso(s.published)}">{s.published:%b %d, %Y %H:%M} UTC</abbr></div>\n'
+            f'<li class="thread" id="thread-{escape(c.id)}" data-thread="{escape(c.id)}">\n'
+            f'  <a class="thread-link" href="{escape(item_path(c))}">{escape(c.title or "(no subject)")}</a>\n'
+            f'  <div class="post"><blockquote class="post-body">{paragraphs(c.body)}</blockquote></div>\n'
+            f'  <div class="byline">posted by <cite class="poster">{escape(c.author)}</cite> on '
+            f'<abbr class="ts" title="{iso(s.published)}">{s.published:%b %d, %Y %H:%M} UTC</abbr></div>\n'
             "</li>"
         )
-    older = f'<a class="older" href="{_h(v.next_href)}">Older complaints »</a>' if v.next_href else ""
+    older = f'<a class="older" href="{escape(v.next_href)}">Older complaints »</a>' if v.next_href else ""
     body = (
         '<div class="top-bar"><a href="/">Grumble</a> › Shops &amp; deliveries</div>\n'
         '<ul class="threads">\n' + "\n".join(threads) + "\n</ul>\n"
         f'<div class="paging">{older}</div>'
     )
     css = "body{font-family:Verdana,sans-serif}.thread{list-style:none;margin-bottom:1.5em}"
-    return _page(v.listing.name, "en", css, body).encode(), "text/html; charset=utf-8"
+    return html_page(v.listing.name, "en", css, body).encode(), "text/html; charset=utf-8"
 
 
 def _staryforum(v: View) -> tuple[bytes, str]:
@@ -310,19 +209,19 @@ def _staryforum(v: View) -> tuple[bytes, str]:
     for s in v.items:
         c = s.c
         rows.append(
-            f'<tr class="msg" id="p{_h(c.id)}">\n'
-            f'<td class="row1"><a class="topictitle" href="{_h(_item_path(c)[len("/staryforum/") :])}">'
-            f"{_h(c.title or 'Без темы')}</a>\n"
-            f'<div class="postbody">{_paras(c.body)}</div></td>\n'
-            f'<td class="row2 name" valign="top"><b>{_h(c.author)}</b></td>\n'
-            f'<td class="row1 postdate" valign="top" title="{_iso(s.published, _MSK)}">'
-            f"{s.published.astimezone(_MSK):%d.%m.%Y %H:%M}</td>\n"
+            f'<tr class="msg" id="p{escape(c.id)}">\n'
+            f'<td class="row1"><a class="topictitle" href="{escape(item_path(c)[len("/staryforum/") :])}">'
+            f"{escape(c.title or 'Без темы')}</a>\n"
+            f'<div class="postbody">{paragraphs(c.body)}</div></td>\n'
+            f'<td class="row2 name" valign="top"><b>{escape(c.author)}</b></td>\n'
+            f'<td class="row1 postdate" valign="top" title="{iso(s.published, MSK)}">'
+            f"{s.published.astimezone(MSK):%d.%m.%Y %H:%M}</td>\n"
             "</tr>"
         )
     pages = max(1, -(-v.total // v.listing.page_size))
     nav = f"Страница {v.first // v.listing.page_size + 1} из {pages}"
     if v.next_href:
-        nav += f' &bull; <a class="nav-next" href="{_h(v.next_href)}">След. &raquo;</a>'
+        nav += f' &bull; <a class="nav-next" href="{escape(v.next_href)}">След. &raquo;</a>'
     body = (
         '<table width="100%"><tr><td><a href="/"><b>Старый форум</b></a> :: Жалобы на магазины и доставку'
         "</td></tr></table>\n"
@@ -332,11 +231,8 @@ def _staryforum(v: View) -> tuple[bytes, str]:
         + f'\n</table>\n<span class="nav">{nav}</span>'
     )
     css = "body{background:#E5E5E5;font-family:Tahoma}.row1{background:#EFEFEF}.row2{background:#DEE3E7}"
-    text = _page(v.listing.name, "ru", css, body, charset="windows-1251")
+    text = html_page(v.listing.name, "ru", css, body, charset="windows-1251")
     return text.encode("cp1251", errors="xmlcharrefreplace"), "text/html; charset=windows-1251"
-
-
-# ------------------------------------------------------------------ JSON APIs
 
 
 def _dump(data: object) -> bytes:
@@ -352,7 +248,7 @@ def _complaintbook(v: View) -> tuple[bytes, str]:
             "text": s.c.body,
             "user": {"name": s.c.author, "verified": " " in s.c.author},
             "link": v.link(s),
-            "created_at": _iso(s.published, _MSK),
+            "created_at": iso(s.published, MSK),
             "stars": s.c.rating,
         }
         for s in v.items
@@ -370,10 +266,10 @@ def _trustmeter(v: View) -> tuple[bytes, str]:
         {
             "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"trustmeter.example/{s.c.id}")),
             "headline": s.c.title,
-            "content": _paras(s.c.body),
+            "content": paragraphs(s.c.body),
             "reviewer": {"displayName": s.c.author},
             "url": v.link(s),
-            "date": _iso(s.published),
+            "date": iso(s.published),
             "score": s.c.rating,
         }
         for s in v.items
@@ -389,7 +285,7 @@ def _skargi(v: View) -> tuple[bytes, str]:
             "title": s.c.title,
             "message": s.c.body,
             "author": s.c.author,
-            "ts": _iso(s.published, _EET),
+            "ts": iso(s.published, EET),
             "link": v.link(s),
         }
         for s in v.items
@@ -419,9 +315,6 @@ def render(v: View) -> tuple[bytes, str]:
     return _RENDER[v.listing.site](v)
 
 
-# ------------------------------------------------------------------ the board's own pages
-
-
 BROKEN_PAGE = (
     "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head><body>"
     "<h1>Internal Server Error</h1><p>upstream database connection failed</p></body></html>"
@@ -432,15 +325,15 @@ def item_page(shown: Shown, listing: Listing) -> tuple[bytes, str]:
     """The page of one complaint (the forum's in windows-1251): the body and its media type."""
     c = shown.c
     body = (
-        f'<p><a href="/">← {_h(listing.name)}</a></p>\n<article class="complaint" data-id="{_h(c.id)}">\n'
-        f"<h1>{_h(c.title or _teaser(c.body, 60))}</h1>\n"
-        f'<p class="byline">{_h(c.author)} · <time datetime="{_iso(shown.published)}">'
+        f'<p><a href="/">← {escape(listing.name)}</a></p>\n<article class="complaint" data-id="{escape(c.id)}">\n'
+        f"<h1>{escape(c.title or teaser(c.body, 60))}</h1>\n"
+        f'<p class="byline">{escape(c.author)} · <time datetime="{iso(shown.published)}">'
         f"{shown.published:%Y-%m-%d %H:%M} UTC</time>"
         + (f' · <span class="rating">{c.rating}/5</span>' if c.rating is not None else "")
-        + f'</p>\n<div class="body">{_paras(c.body)}</div>\n</article>'
+        + f'</p>\n<div class="body">{paragraphs(c.body)}</div>\n</article>'
     )
     charset = "windows-1251" if listing.site == "staryforum" else "utf-8"
-    text = _page(c.title or listing.name, listing.language, "", body, charset=charset)
+    text = html_page(c.title or listing.name, listing.language, "", body, charset=charset)
     data = text.encode("cp1251" if listing.site == "staryforum" else "utf-8", errors="xmlcharrefreplace")
     return data, f"text/html; charset={charset}"
 
@@ -451,8 +344,8 @@ def index_page(counts: Iterable[tuple[Listing, str]], visible: int, waiting: int
     for x, count in counts:
         href = x.path + x.query
         rows.append(
-            f'<tr id="{_h(x.key)}"><td><a href="{_h(href)}">{_h(x.name)}</a></td><td>{x.kind}</td>'
-            f"<td>{x.language}</td><td><code>{_h(x.key)}</code></td><td>{count}</td></tr>"
+            f'<tr id="{escape(x.key)}"><td><a href="{escape(href)}">{escape(x.name)}</a></td><td>{x.kind}</td>'
+            f"<td>{x.language}</td><td><code>{escape(x.key)}</code></td><td>{count}</td></tr>"
         )
     body = (
         "<h1>replywatch demo board</h1>\n"
@@ -464,4 +357,4 @@ def index_page(counts: Iterable[tuple[Listing, str]], visible: int, waiting: int
         "<th>source key</th><th>items</th></tr>\n" + "\n".join(rows) + "\n</table>\n"
         '<p><a href="/robots.txt">robots.txt</a></p>'
     )
-    return _page("replywatch demo board", "en", "body{font-family:sans-serif}", body)
+    return html_page("replywatch demo board", "en", "body{font-family:sans-serif}", body)

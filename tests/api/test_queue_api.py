@@ -21,7 +21,8 @@ from api.deps import READ_POOL_NAME, libpq_conninfo
 from api.routers.cases import CaseQuery
 from api.schemas import CasePublic, Page
 from monitor.cases import views as case_views
-from monitor.cases.views import CaseFilter, list_cases, queue_rows, queue_rows_async
+from monitor.cases.case_filter import CaseFilter
+from monitor.cases.views import list_cases, queue_rows, queue_rows_async
 from monitor.config import parse_config
 from monitor.core.db import session_scope
 from monitor.core.settings import Settings

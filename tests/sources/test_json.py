@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,8 @@ import pytest
 from sources.base import PageWarning, ParsedPage
 from sources.errors import ParseError
 from sources.json import JsonSettings, parse
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "json"
 URL = "https://shop.example/api/v2/reviews?page=1"
 
 SETTINGS = JsonSettings(
@@ -42,7 +41,7 @@ def reviews(*items: Any, **settings: Any) -> ParsedPage:
 
 
 def test_api_page_items_fields_and_next_page() -> None:
-    page = parse_json((FIXTURES / "api_reviews_page1.json").read_text(encoding="utf-8"))
+    page = parse_json((FIXTURES / "json" / "api_reviews_page1.json").read_text(encoding="utf-8"))
 
     assert page.warnings == []
     assert page.next_url == "https://shop.example/api/v2/reviews?page=2"

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.feedserver import FeedSet
-from monitor.demo.board import LISTINGS, BoardServer, create_board_app
+from monitor.demo.board import BoardServer, create_board_app
+from monitor.demo.catalogue import LISTINGS
 from sources import feed, rss
 from sources.base import ParsedPage
 from sources.feed import FeedSettings
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feed"
 URL = "https://complaints.example/banks/feed.xml"
 
 
@@ -46,10 +46,10 @@ def document(items: str, *, namespaces: str = "") -> bytes:
     ).encode()
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "feed").iterdir()))
 @pytest.mark.parametrize("content_type", ["application/rss+xml", "text/xml", None])
 def test_every_fixture_is_read_as_feedparser_reads_it_or_left_to_it(name: str, content_type: str | None) -> None:
-    body = (FIXTURES / name).read_bytes()
+    body = (FIXTURES / "feed" / name).read_bytes()
     page = fast(body, content_type)
     if name.startswith("rss2_") and name not in ("rss2_broken_entry.xml", "rss2_windows1251.xml"):
         assert_same(body, content_type)

@@ -11,8 +11,6 @@ import asyncio
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -26,18 +24,10 @@ from monitor.models.alerts import AlertAttempt, AlertDelivery
 from monitor.worker.poller import utcnow
 from tests.support.alert_receiver import Receiver
 from tests.support.alerts import SECRET, emit_events, runner
+from tests.support.worker import start_worker
 
 EVENTS = 150
 KILLS = 4
-
-
-def start_worker(config: Path, db_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "REPLYWATCH_LOG_FORMAT": "logfmt", "HOOK_SECRET": SECRET}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli.main", "worker", "--config", str(config), "--database", db_url],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
 
 
 def wait_for_sends(receiver: Receiver, sessions: SessionFactory, more_than: int, timeout: float = 60) -> None:
@@ -69,7 +59,7 @@ def test_kill_9_mid_send_loses_no_alert(tmp_path: Path, db_url: str, sessions: S
         ids = emit_events(sessions, config, utcnow(), [("source.failing", {"source": f"s{i}"}) for i in range(EVENTS)])
         log = tmp_path / "worker.log"
         for _ in range(KILLS):
-            worker = start_worker(path, db_url, log)
+            worker = start_worker(path, db_url, log, HOOK_SECRET=SECRET)
             wait_for_sends(receiver, sessions, len(receiver.received) + random.randint(3, 15))
             os.kill(worker.pid, signal.SIGKILL)
             assert worker.wait(timeout=10) == -signal.SIGKILL

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from monitor.cases.views import _COLUMNS, CaseFilter, CaseRow, list_cases, sort_value
+from monitor.cases.case_filter import CaseFilter
+from monitor.cases.views import _COLUMNS, CaseRow, list_cases, sort_value
 from monitor.core.db import SessionFactory, session_scope
 from monitor.models import Brand, Case
 from tests.support.clock import NOW

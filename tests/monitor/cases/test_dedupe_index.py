@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from datasketch import MinHash
 
-from bench import dedupe as dedupe_bench
+from bench import dedupe_fill
 from bench.dedupe_pairs import Filler, templated
 from monitor.cases import dedupe
 from monitor.cases.dedupe import find_duplicate, index_mention, signature, stored_marks
@@ -104,26 +104,24 @@ def test_a_hundred_excluded_cases_are_all_skipped(sessions: SessionFactory, bran
     assert found is not None and found.case_id == cases[0]
 
 
+def insert(conn: sa.Connection, table: str, **row: object) -> None:
+    conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})"), row)
+
+
 def test_the_migration_keeps_the_bands_and_the_check_finds_them(old_url: str) -> None:
     upgrade(old_url, "0005")
     body = COMPLAINTS["be"][0]
     engine = make_engine(old_url)
     with engine.begin() as conn:
-        t = {"t": NOW}
-        conn.execute(sa.text("INSERT INTO brand (id, key, name, names, domains, language, timezone, created_at,"
-                             " updated_at) VALUES (1, 'acme', 'Acme', '[]', '[]', 'ru', 'UTC', :t, :t)"), t)  # fmt: skip
-        conn.execute(sa.text(
-            "INSERT INTO source (id, key, kind, url, weight, interval_seconds, active, next_poll_at, health,"
-            " error_count, created_at, updated_at) VALUES (1, 'a', 'feed', 'https://a.example/f', 1, 900, true, :t,"
-            " 'ok', 0, :t, :t)"
-        ), t)  # fmt: skip
-        conn.execute(sa.text("INSERT INTO cases (id, brand_id, status, opened_at, updated_at, last_mention_at,"
-                             " mention_count) VALUES (1, 1, 'new', :t, :t, :t, 1)"), t)  # fmt: skip
-        conn.execute(sa.text(
-            "INSERT INTO mention (id, source_id, dedup_key, body, first_seen_at, last_seen_at, revised_at,"
-            " content_hash, revision, brand_id, replies, case_id) VALUES (1, 1, 'id:1', :b, :t, :t, :t, 'h', 1, 1,"
-            " '[]', 1)"
-        ), {**t, "b": body})  # fmt: skip
+        # The schema at 0005, not today's models: plain rows.
+        insert(conn, "brand", id=1, key="acme", name="Acme", names="[]", domains="[]", language="ru", timezone="UTC",
+               created_at=NOW, updated_at=NOW)  # fmt: skip
+        insert(conn, "source", id=1, key="a", kind="feed", url="https://a.example/f", weight=1, interval_seconds=900,
+               active=True, next_poll_at=NOW, health="ok", error_count=0, created_at=NOW, updated_at=NOW)  # fmt: skip
+        insert(conn, "cases", id=1, brand_id=1, status="new", opened_at=NOW, updated_at=NOW, last_mention_at=NOW,
+               mention_count=1)  # fmt: skip
+        insert(conn, "mention", id=1, source_id=1, dedup_key="id:1", body=body, first_seen_at=NOW, last_seen_at=NOW,
+               revised_at=NOW, content_hash="h", revision=1, brand_id=1, replies="[]", case_id=1)  # fmt: skip
         keys = signature(None, body, brand_id=1).band_keys
         conn.execute(
             sa.text("INSERT INTO mention_band (mention_id, band_key) VALUES (1, :k)"),
@@ -143,7 +141,7 @@ def test_the_migration_keeps_the_bands_and_the_check_finds_them(old_url: str) ->
 
 def test_the_bench_refuses_the_test_suites_database(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="refusing"):
-        dedupe_bench.prepare_database("postgresql+psycopg://postgres@127.0.0.1:5432/test", tmp_path)
+        dedupe_fill.prepare_database("postgresql+psycopg://postgres@127.0.0.1:5432/test", tmp_path)
 
 
 def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> None:
@@ -153,7 +151,7 @@ def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> Non
     with engine.connect() as conn:
         before = sa.inspect(conn).get_indexes("mention_band"), sa.inspect(conn).get_pk_constraint("mention_band")
     args = argparse.Namespace(stored=40, brands=2, templated=0.3, seed=5, workers=1)
-    figures = dedupe_bench.fill(db_url, args)
+    figures = dedupe_fill.fill(db_url, args)
     sessions = make_session_factory(engine)
     with session_scope(sessions) as session:
         mentions = session.execute(sa.select(Mention.id, Mention.brand_id, Mention.title, Mention.body)).all()
@@ -163,7 +161,7 @@ def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> Non
             keys = session.scalars(sa.select(MentionBand.band_key).where(MentionBand.mention_id == mention_id))
             assert sorted(keys) == sorted(sig.band_keys)
             assert _stored(sessions, mention_id)[:2] == (sig.text, stored_marks(sig.marks))
-            found = find_duplicate(session=session, signature=sig, settings=SETTINGS, now=dedupe_bench.NOW)
+            found = find_duplicate(session=session, signature=sig, settings=SETTINGS, now=dedupe_fill.NOW)
             if mention_id > 40 * 0.84:  # the newest sixth is inside the 60-day window
                 assert found is not None and found.score == 100
     with engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""Customer matching: evidence from texts, each scoring rule in the scripts customers write in."""
+"""Customer matching: each scoring rule, in the scripts customers write in."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import sqlalchemy as sa
 
 from monitor.config import CustomerLinkConfig
 from monitor.core.db import SessionFactory, session_scope
-from monitor.customers.candidates import Candidate, extract_evidence, find_candidates
-from monitor.customers.keys import customer_keys, given_name_typos, lookup_keys, name_words, sound
-from monitor.customers.register import import_customers, read_register
+from monitor.customers.candidates import Candidate, find_candidates
+from monitor.customers.keys import name_words
+from monitor.customers.register import import_customers
+from monitor.customers.register_file import read_register
 from monitor.models import Brand, Customer
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, synced
@@ -58,49 +59,6 @@ def ids(sessions: SessionFactory, brand_id: int) -> dict[str, int]:
 
 def linked(found: list[Candidate]) -> int | None:
     return found[0].customer_id if found and found[0].score >= LINK_AT else None
-
-
-# -- evidence in texts ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "orders"),
-    [
-        ("Заказала машину, заказ 7731-220. Верните деньги", ["7731-220"]),
-        ("Номер заказа № 5561-903, оплачен", ["5561-903"]),
-        ("Bestellung AC-55120 kam nie an (Bestellung AC-55120!)", ["AC-55120"]),
-        ("my order #6620-031 and Order No. 6620-032", ["6620-031", "6620-032"]),
-        ("Замовлення 7815-330 не доставили", ["7815-330"]),
-        ("Замоўленне 5570-114 не прывезлі", ["5570-114"]),
-        ("Պատվեր 5530-207 չեն բերել", ["5530-207"]),
-        ("заказ от 12.03, сумма 12 490 ₽", []),  # a date and a price are not order numbers
-        ("order 2 of 3, #1 fan", []),
-    ],
-)
-def test_default_order_pattern_takes_the_number_after_the_word(text: str, orders: list[str]) -> None:
-    assert extract_evidence([text], order_pattern=None, region="RU").orders == orders
-
-
-def test_brand_order_pattern_replaces_the_default() -> None:
-    text = "Чек 7731-220, заказ 99-1, и ещё AC-55120"
-    assert extract_evidence([text], order_pattern=r"\b\d{4}-\d{3}\b", region=None).orders == ["7731-220"]
-    assert extract_evidence([text], order_pattern=r"\b(AC-\d{5})\b", region=None).orders == ["AC-55120"]
-
-
-def test_emails_and_phones_are_found_and_normalised() -> None:
-    text = (
-        "Пишите Ivan.Petrov@Mail.Example. Звоните 8 (912) 345-67-89 или +49 170 1234567, "
-        "Telefon +374 91 123456; заказ 7731-220"
-    )
-    found = extract_evidence([text], order_pattern=None, region="RU")
-    assert found.emails == ["ivan.petrov@mail.example"]
-    assert found.phones == {
-        "+79123456789": "8 (912) 345-67-89",
-        "+491701234567": "+49 170 1234567",
-        "+37491123456": "+374 91 123456",
-    }
-    # Without a region only numbers written with their country code are readable.
-    assert set(extract_evidence([text], order_pattern=None, region=None).phones) == {"+491701234567", "+37491123456"}
 
 
 # -- identifiers ------------------------------------------------------------------------------------------
@@ -345,36 +303,6 @@ def test_limit_and_order(sessions: SessionFactory, brand_id: int) -> None:
     assert len(found) == 3 and [c.score for c in found] == sorted((c.score for c in found), reverse=True)
 
 
-def test_lookup_keys_are_the_keys_a_customer_is_filed_under() -> None:
-    assert sound("Petrova".lower()) == sound("petrov") == "ptrv"
-    assert sound("juergen") == sound("jurgen") and sound("honcharenko") == sound("goncharenko")
-    assert ("sound", "avn|ptrv") in lookup_keys("Ваня Петров")
-    assert ("initial", "d.kznzv") in lookup_keys("d.kuznetsov") and ("nick", "dkuznetsov") in lookup_keys("d.kuznetsov")
-    # Two words are also looked up run together the other way round: the customer is filed given first.
-    assert ("nick", "ivanpetrov") in filed("Петров Иван") and ("nick", "ivanpetrov") in lookup_keys("Петров Иван")
-    assert ("nick", "omelnikova") in filed("Мельникова Ольга") and ("nick", "omelnikova") in lookup_keys("Melnikova O.")
-
-
-def filed(full_name: str) -> set[tuple[str, str]]:
-    return customer_keys(full_name=full_name, names=(), emails=(), phones=(), orders=())
-
-
-def test_a_pair_of_words_is_one_key_in_either_order() -> None:
-    assert {k for k in filed("Петров Иван") if k[0] == "sound"} == {k for k in filed("Ivan Petrov") if k[0] == "sound"}
-    assert ("sound", "avn|ptrv") in filed("Петров Иван") and ("sound", "ptrv|avn") not in filed("Петров Иван")
-    assert ("sound", "avn|ptrv") in lookup_keys("Petrov Ivan")
-
-
-def test_typo_variants_are_filed_for_the_family_name_not_for_a_known_given_name() -> None:
-    keys = filed("Петров Иван Сергеевич")
-    # Petrov as written and with each letter missing; Ivan + patronymic as written only.
-    assert {v for kind, v in keys if kind == "sound"} == {
-        "avn|ptrv", "avn|trv", "avn|prv", "avn|ptv", "avn|ptr", "avn|srgvC",
-    }  # fmt: skip
-    # A given name the table does not know is filed with its typo variants, like a family name.
-    assert ("sound", "kznzv|svtl") in filed("Кузнецова Светлама")
-
-
 @pytest.mark.parametrize(
     ("customer", "author"),
     [
@@ -398,18 +326,3 @@ def test_a_mistyped_given_name_finds_the_customer(
     ids = register(sessions, brand_id, f"id,name\nc,{customer}\nx,Иванов Сергей\n")
     found = find(sessions, brand_id, "", author)
     assert [c.customer_id for c in found] == [ids["c"]] and SUGGEST_AT <= found[0].score < LINK_AT
-
-
-def test_a_given_name_one_letter_short_is_as_good_as_written_and_other_typos_come_in_blocks() -> None:
-    # «Анрей» is Андрей without its д: as the customer's filed typo variant used to, it counts as written.
-    close, _ = given_name_typos(name_words("Анрей Тарасов"))
-    assert close == {"andr|trsv"}
-    # "Svetlama": Svetlana by one substitution, in one block with the pair key of the shared deletion.
-    close, blocks = given_name_typos(name_words("Светлама Кузнецова"))
-    assert not close and frozenset({"kznzv|svtln", "kznzv|svtl"}) in blocks
-    assert {("sound", "kznzv|svtln"), ("sound", "andr|trsv")} <= lookup_keys("Светлама Кузнецова") | lookup_keys(
-        "Анрей Тарасов"
-    )
-    # A known given name is not "corrected" into another (Мария is not Марина): only the other word is.
-    close, blocks = given_name_typos(name_words("Мария Петрова"))
-    assert not close and blocks and all(key.startswith("mr|") for block in blocks for key in block)

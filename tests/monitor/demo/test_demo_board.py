@@ -14,14 +14,8 @@ import jmespath
 import pytest
 import yaml
 
-from monitor.demo.board import (
-    LISTINGS,
-    BoardServer,
-    Complaint,
-    create_board_app,
-    demo_config_path,
-    load_complaints,
-)
+from monitor.demo.board import BoardServer, create_board_app
+from monitor.demo.catalogue import LISTINGS, Complaint, Listing, demo_config_path, load_complaints
 
 T0 = 1_750_000_000.0
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -161,13 +155,20 @@ def test_index_and_robots(board):
     assert "User-agent: *" in robots.text and "Allow: /" in robots.text
 
 
-def test_rss_feeds_parse(board):
-    rss = [x for x in LISTINGS if x.kind == "rss"]
-    assert len(rss) >= 3
-    for listing in rss:
+def feeds(board, kind: str, media_type: str) -> list[tuple[Listing, ET.Element]]:
+    """Every listing of `kind` (at least three), fetched: each answers `media_type` and parses as XML."""
+    listings = [x for x in LISTINGS if x.kind == kind]
+    assert len(listings) >= 3
+    found = []
+    for listing in listings:
         response = board.get(listing.path)
-        assert response.headers["content-type"].startswith("application/rss+xml")
-        root = ET.fromstring(response.content)
+        assert response.headers["content-type"].startswith(media_type)
+        found.append((listing, ET.fromstring(response.content)))
+    return found
+
+
+def test_rss_feeds_parse(board):
+    for listing, root in feeds(board, "rss", "application/rss+xml"):
         items = root.findall("channel/item")
         assert len(items) == len(_expected_ids(listing)) > 0
         for item in items:
@@ -177,12 +178,7 @@ def test_rss_feeds_parse(board):
 
 
 def test_atom_feeds_parse(board):
-    atom = [x for x in LISTINGS if x.kind == "atom"]
-    assert len(atom) >= 3
-    for listing in atom:
-        response = board.get(listing.path)
-        assert response.headers["content-type"].startswith("application/atom+xml")
-        root = ET.fromstring(response.content)
+    for listing, root in feeds(board, "atom", "application/atom+xml"):
         entries = root.findall(ATOM + "entry")
         assert len(entries) == len(_expected_ids(listing)) > 0
         for entry in entries:

@@ -6,8 +6,6 @@ import asyncio
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -21,6 +19,7 @@ from monitor.models import Mention, MentionRevision, Poll, Source
 from monitor.worker.poller import Poller, utcnow
 from tests.support.factories import rss
 from tests.support.loopback import LoopbackServer, Request
+from tests.support.worker import start_worker
 
 FEEDS = 4
 PER_SECOND = 15  # items each feed grows by
@@ -57,15 +56,6 @@ class GrowingFeeds:
             return 200, [("Content-Type", "application/rss+xml")], rss(items)
 
         return answer
-
-
-def start_worker(config: Path, db_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "REPLYWATCH_LOG_FORMAT": "logfmt"}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli.main", "worker", "--config", str(config), "--database", db_url],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
 
 
 # A bound, not a speed check: the worker starts a Python process and its parse pool, which took over 30 s

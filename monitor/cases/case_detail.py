@@ -1,0 +1,163 @@
+"""One case in full, as staff open it: its row in the queue, its places (mentions), customer
+candidates, drafts, replies and timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+# The queue's own statement and row: a case opened reads as it does in the list.
+from monitor.cases.views import CaseRow, _row, _rows_query
+from monitor.models import Case, CaseCandidate, CaseEvent, Customer, Mention, Source
+from monitor.models.desk import Draft, Reply
+
+__all__ = ["CandidateRow", "CaseDetail", "DraftRow", "Place", "ReplyRow", "TimelineEntry", "get_case"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    mention_id: int
+    source: str
+    url: str | None
+    title: str | None
+    body: str
+    author: str | None
+    language: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    joined_by: str | None
+    similarity: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRow:
+    customer_id: int
+    external_id: str
+    full_name: str
+    city: str | None
+    tier: str | None
+    lifetime_value: float | None
+    score: float
+    reasons: list[str]
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    kind: str
+    mention_id: int | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRow:
+    id: int
+    mention_id: int
+    kind: str
+    language: str
+    text: str
+    template: str
+    notes: list[str]
+    state: str
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyRow:
+    id: int
+    mention_id: int
+    draft_id: int | None
+    kind: str
+    text: str
+    url: str | None
+    posted_at: datetime
+    recorded_by: str
+    verify_state: str
+    verified_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    case: CaseRow
+    places: list[Place]
+    candidates: list[CandidateRow]
+    drafts: list[DraftRow]
+    replies: list[ReplyRow]
+    timeline: list[TimelineEntry]
+
+
+def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
+    found = session.execute(_rows_query().where(Case.id == case_id)).first()
+    if found is None:
+        return None
+    places = [
+        Place(
+            mention_id=m.id or 0,
+            source=key,
+            url=m.url,
+            title=m.title,
+            body=m.body,
+            author=m.author,
+            language=m.language,
+            published_at=m.published_at,
+            first_seen_at=m.first_seen_at,
+            joined_by=m.case_method,
+            similarity=m.case_score,
+        )
+        for m, key in session.execute(
+            sa.select(Mention, Source.key)
+            .join(Source, Source.id == Mention.source_id)
+            .where(Mention.case_id == case_id)
+            .order_by(Mention.id)
+        )
+    ]
+    candidates = [
+        CandidateRow(
+            customer_id=c.id or 0,
+            external_id=c.external_id,
+            full_name=c.full_name,
+            city=c.city,
+            tier=c.tier,
+            lifetime_value=c.lifetime_value,
+            score=cc.score,
+            reasons=list(cc.reasons or []),
+            state=cc.state,
+        )
+        for cc, c in session.execute(
+            sa.select(CaseCandidate, Customer)
+            .join(Customer, Customer.id == CaseCandidate.customer_id)
+            .where(CaseCandidate.case_id == case_id)
+            .order_by(CaseCandidate.score.desc(), CaseCandidate.id)
+        )
+    ]
+    timeline = [
+        TimelineEntry(at=e.at, actor=e.actor, kind=e.kind, mention_id=e.mention_id, data=dict(e.data or {}))
+        for e in session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
+    ]
+    drafts = [
+        _copy(DraftRow, d) for d in session.scalars(sa.select(Draft).where(Draft.case_id == case_id).order_by(Draft.id))
+    ]
+    replies = [
+        _copy(ReplyRow, r) for r in session.scalars(sa.select(Reply).where(Reply.case_id == case_id).order_by(Reply.id))
+    ]
+    return CaseDetail(case=_row(found), places=places, candidates=candidates, drafts=drafts, replies=replies,
+                      timeline=timeline)  # fmt: skip
+
+
+def _copy(cls: type[T], row: object) -> T:
+    """The dataclass `cls` filled from the same-named attributes of a table row (lists copied)."""
+    values = {name: getattr(row, name) for name in cls.__dataclass_fields__}  # type: ignore[attr-defined]
+    return cls(**{k: list(v) if isinstance(v, list) else v for k, v in values.items()})

@@ -1,0 +1,94 @@
+"""What a case's texts say about who wrote them: order numbers, e-mail addresses and
+phone numbers (rule 1 of monitor.customers.candidates), and whether they name a city (rule 3)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import phonenumbers
+
+from monitor.core.text import words
+from monitor.customers.keys import normalise_email, normalise_order
+
+__all__ = ["DEFAULT_ORDER", "Evidence", "extract_evidence", "mentions_city"]
+
+# Without a brand pattern: a number of at least three digits right after a word for "order"
+# (any case ending), «№» or "#": «заказ 7731-220», «заказа № 5561-903», "Bestellung AC-55120",
+# "order #6620-031", «Замовлення 7815-330», «Պատվեր 5530-207».
+DEFAULT_ORDER = re.compile(
+    r"(?:\b(?:заказ|замовлен|замоўлен|order|bestell|auftrag|պատվեր)\w*|№|#)"
+    r"\s*(?:(?:№|#|no\.?|nr\.?|number|nummer|номер)\s*)?:?\s*"
+    r"(?P<order>(?:[^\W\d_]{1,4}[-/]?)?\d(?:[\d/-]*\d)?)",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Where a phone number may be: a run of digits with the usual separators; phonenumbers reads it.
+_PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-]{5,}\d")
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What the texts say about who wrote them; orders and phones keep their written form for reasons."""
+
+    orders: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    phones: dict[str, str] = field(default_factory=dict)  # E.164 → as written
+    texts: Sequence[str] = ()
+    _words: set[str] | None = None
+    # Cities already looked for in the texts: namesakes in one household share one.
+    cities: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def words(self) -> set[str]:
+        """The folded words of the texts (for the city rule), folded only when a candidate has a city."""
+        if self._words is None:
+            self._words = {w for text in self.texts for w in words(text)}
+        return self._words
+
+
+def extract_evidence(texts: Sequence[str], *, order_pattern: str | None, region: str | None) -> Evidence:
+    """Order numbers, e-mail addresses and phone numbers found in the texts, each once."""
+    evidence = Evidence(texts=texts)
+    pattern = re.compile(order_pattern) if order_pattern else DEFAULT_ORDER
+    seen_orders: set[str] = set()
+    for text in texts:
+        for m in pattern.finditer(text):
+            written = _order_group(m)
+            if pattern is DEFAULT_ORDER and sum(ch.isdigit() for ch in written) < 3:
+                continue  # "order 2", "#1": not an order number
+            if written and (key := normalise_order(written)) and key not in seen_orders:
+                seen_orders.add(key)
+                evidence.orders.append(written)
+        for m in _EMAIL.finditer(text):
+            email = normalise_email(m.group().rstrip(".-"))
+            if email and email not in evidence.emails:
+                evidence.emails.append(email)
+        for run in _PHONE_RUN.finditer(text):
+            for found in phonenumbers.PhoneNumberMatcher(run.group(), region):
+                e164 = phonenumbers.format_number(found.number, phonenumbers.PhoneNumberFormat.E164)
+                evidence.phones.setdefault(e164, found.raw_string)
+    return evidence
+
+
+def _order_group(m: re.Match[str]) -> str:
+    # A brand pattern may mark the number with a group named "order", or one plain group.
+    if "order" in m.re.groupindex:
+        return m.group("order") or ""
+    return (m.group(1) or "") if m.re.groups == 1 else m.group()
+
+
+def mentions_city(evidence: Evidence, city: str) -> bool:
+    """Whether every word of `city` stands in the texts, allowing a case ending («в Москве», «из Казани»)."""
+    stems = _city_stems(city)
+    if not stems:
+        return False
+    return all(any(w.startswith(stem) and len(w) <= longest for w in evidence.words) for stem, longest in stems)
+
+
+@lru_cache(maxsize=1 << 12)
+def _city_stems(city: str) -> tuple[tuple[str, int], ...]:
+    # A register names a few hundred cities; each candidate of each case asks again.
+    return tuple((part if len(part) <= 4 else part[: max(4, len(part) - 2)], len(part) + 3) for part in words(city))
