@@ -1,6 +1,8 @@
 # replywatch: API (and optionally the poller) in one slim image.
 #   docker build -t replywatch .
-#   docker run -p 8000:8000 -v $PWD/sources.yaml:/config/sources.yaml -v replywatch-data:/data replywatch
+#   docker run -p 8000:8000 -v $PWD/sources.yaml:/config/sources.yaml:ro -v replywatch-data:/data replywatch
+#   docker exec <container> replywatch tokens create --name you --role admin     # the first API token
+# Scheduled reports go to /data/reports (the data volume); the watch list stays read-only.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,7 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     REPLYWATCH_CONFIG=/config/sources.yaml \
     REPLYWATCH_DATABASE_URL=sqlite:////data/replywatch.db \
-    REPLYWATCH_LOG_FORMAT=json
+    REPLYWATCH_LOG_FORMAT=json \
+    REPLYWATCH_REPORTS_DIR=/data/reports
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -18,8 +21,8 @@ COPY api ./api
 COPY migrations ./migrations
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /data replywatch \
-    && mkdir -p /data /config \
-    && chown replywatch /data
+    && mkdir -p /data/reports /config \
+    && chown -R replywatch /data
 COPY sources.yaml /config/sources.yaml
 
 USER replywatch

@@ -59,6 +59,13 @@ def serve(
 def demo(
     port: Annotated[int, typer.Option(min=1, max=65535, help="API port")] = 8000,
     database: DatabaseOpt = None,
+    host: Annotated[str, typer.Option(help="Address the API listens on (0.0.0.0 in a container)")] = "127.0.0.1",
+    board_only: Annotated[
+        bool, typer.Option("--board-only", help="Serve only the fictional board, on --host and --board-port")
+    ] = False,
+    board_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="The board's port (0: any free one, or 8080 with --board-only)")
+    ] = 0,
 ) -> None:
     """Run everything offline: a fictional complaint board on loopback, the poller and the API."""
     import uvicorn
@@ -66,8 +73,11 @@ def demo(
     from monitor.demo.board import BoardServer
     from monitor.demo.catalogue import demo_config_path
 
+    if board_only:
+        _serve_board(host, board_port)
+        return
     settings = make_settings(database)
-    board = BoardServer()
+    board = BoardServer(port=board_port)
     base = board.start()
     os.environ["REPLYWATCH_DEMO_BOARD"] = base
     cfg = read_config(demo_config_path())
@@ -97,9 +107,19 @@ def demo(
     )
     _app_environment(settings, cfg, run_worker=True)
     try:
-        uvicorn.run(APP_FACTORY, factory=True, host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="warning")
     finally:
         board.stop()
+
+
+def _serve_board(host: str, port: int) -> None:
+    """The board alone, until stopped: what a compose file's `board` service runs for the API and workers."""
+    import uvicorn
+
+    from monitor.demo.board import create_board_app
+
+    err.print(f"replywatch demo board (fictional) on http://{host}:{port}/; Ctrl+C stops")
+    uvicorn.run(create_board_app(), host=host, port=port or 8080, log_level="warning", access_log=False)
 
 
 def _app_environment(settings: Settings, cfg: Config, *, run_worker: bool) -> None:

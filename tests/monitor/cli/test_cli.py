@@ -203,3 +203,46 @@ def test_serve_starts_the_api_it_names_and_polls_with_worker(watch_list: Path, t
         proc.terminate()
         output = proc.communicate(timeout=30)[0]
     assert f"replywatch API on http://127.0.0.1:{port}" in output
+
+
+def test_alive_reads_the_workers_heartbeat(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    beat = tmp_path / "worker.alive"
+    code, output = run("alive", "--heartbeat", str(beat))
+    assert code == 1 and "no heartbeat" in output
+    beat.write_text(datetime.now(UTC).isoformat(), encoding="utf-8")
+    code, output = run("alive", "--heartbeat", str(beat), "--within", "2m")
+    assert code == 0 and "alive" in output
+    beat.write_text((datetime.now(UTC) - timedelta(minutes=5)).isoformat(), encoding="utf-8")
+    code, output = run("alive", "--heartbeat", str(beat), "--within", "2m")
+    assert code == 1 and "allowed: 120 s" in output
+
+
+def test_demo_board_only_serves_the_fictional_board(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "monitor.cli.main", "demo", "--board-only", "--board-port", str(port)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.communicate()[0]
+            try:
+                feed = httpx.get(f"http://127.0.0.1:{port}/zhalobnik/acme.rss", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the board did not answer within 60 s"
+                time.sleep(0.2)
+        assert feed.status_code == 200 and b"<rss" in feed.content
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)

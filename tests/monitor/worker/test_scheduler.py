@@ -201,3 +201,24 @@ async def test_the_worker_refills_free_slots_without_waiting_for_the_next_tick(s
         finally:
             await worker.aclose()
     assert counts(sessions) == {"held": 50, "f0": 50, "f1": 50, "f2": 50}
+
+
+async def test_the_worker_writes_its_heartbeat_on_its_schedule(sessions: SessionFactory, tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    (tmp_path / "beats").mkdir()
+    beat = tmp_path / "beats" / "worker.alive"
+    with LoopbackServer({"/a.rss": static(rss([("1", "t", "b")]))}) as server:
+        poller = Poller(config=feed_config({"a": server.url("/a.rss")}), sessions=sessions)
+        worker = Worker(poller, heartbeat=beat)
+        try:
+            worker.start()  # the first beat is due at once
+            for _ in range(200):
+                if beat.exists():
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await worker.aclose()
+    written = datetime.fromisoformat(beat.read_text(encoding="utf-8"))
+    assert written.tzinfo is not None and written <= datetime.now(UTC)
+    assert [p.name for p in beat.parent.iterdir()] == ["worker.alive"]  # written atomically, no leftovers
