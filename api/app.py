@@ -13,8 +13,9 @@ from api.errors import install_error_handlers
 from api.routers import alerts, cases, customers, drafts, health, mentions, reports, sources, tokens
 from monitor.cases.lifecycle import desk_rules
 from monitor.config import Config, load_config
-from monitor.core.db import describe_url, head_revision, make_engine, make_session_factory
+from monitor.core.db import describe_url, make_engine, make_session_factory
 from monitor.core.logs import configure_logging
+from monitor.core.revisions import head_revision
 from monitor.core.settings import Settings
 from monitor.desk.drafts import templates_of
 from monitor.worker.poller import Poller

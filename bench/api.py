@@ -4,7 +4,7 @@
                                   [--concurrency 32] [--seconds 15] [--profile] [--keep PATH] [--reuse]
                                   [--json PATH]
 
-1. Fills a fresh database (schema by `monitor.core.db.upgrade`, rows by bench/api_data.py) with
+1. Fills a fresh database (schema by `monitor.core.revisions.upgrade`, rows by bench/api_data.py) with
    `--cases` cases and their mentions, timelines and replies: a temporary SQLite file by default.
    With a PostgreSQL URL the database is created if missing and its schema `public` is DROPPED
    and recreated: use a dedicated one (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/replywatch_bench).
@@ -64,7 +64,8 @@ from bench.api_sweep import time_sweeps
 from bench.database import prepare_database
 from bench.machine import machine_facts
 from bench.pyspy import raw_samples, short_path
-from monitor.core.db import make_engine, make_session_factory, session_scope, upgrade
+from monitor.core.db import make_engine, make_session_factory, session_scope
+from monitor.core.revisions import upgrade
 from monitor.desk.tokens import create_token
 from monitor.models import Case
 

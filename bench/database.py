@@ -8,7 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from monitor.core.db import make_engine, normalise_url, upgrade
+from monitor.core.db import make_engine, normalise_url
+from monitor.core.revisions import upgrade
 
 __all__ = ["prepare_database", "sqlite_file_mb"]
 

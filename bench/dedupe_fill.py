@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dedupe_pairs import Filler, templated
 from monitor.cases.dedupe import signature, stored_marks
-from monitor.core.db import head_revision, make_engine
+from monitor.core.db import make_engine
+from monitor.core.revisions import head_revision
 from monitor.models import Brand, Case, Mention, MentionBand, MentionSignature, Source
 
 __all__ = ["LANGUAGES", "NOW", "fill", "filled", "prepare_database", "sizes"]

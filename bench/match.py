@@ -55,7 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.match_ceiling import ceiling
 from bench.match_data import NOW, generate
 from monitor.config import CustomerLinkConfig
-from monitor.core.db import make_engine, make_session_factory, session_scope, upgrade
+from monitor.core.db import make_engine, make_session_factory, session_scope
+from monitor.core.revisions import upgrade
 from monitor.models import Brand, Customer
 
 

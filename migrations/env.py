@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the URL given by monitor.core.db.upgrade."""
+"""Alembic environment: runs migrations on the URL given by monitor.core.revisions.upgrade."""
 
 from __future__ import annotations
 

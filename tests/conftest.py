@@ -20,7 +20,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from monitor.core.db import SessionFactory, make_engine, make_session_factory, normalise_url, upgrade
+from monitor.core.db import SessionFactory, make_engine, make_session_factory, normalise_url
+from monitor.core.revisions import upgrade
 
 PG_URL = os.environ.get("REPLYWATCH_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

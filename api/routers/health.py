@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.schemas import Health
-from monitor.core.db import current_revision
+from monitor.core.db import READ_ONLY
+from monitor.core.revisions import current_revision
 
 router = APIRouter(tags=["health"])
 
@@ -27,7 +28,8 @@ def healthz() -> Health:
 def readyz(request: Request) -> Response | Health:
     engine: sa.Engine = request.app.state.engine
     try:
-        with engine.connect() as conn:
+        # Read-only: a probe never waits for SQLite's writer (monitor.core.db).
+        with engine.connect().execution_options(**READ_ONLY) as conn:
             conn.execute(sa.text("SELECT 1"))
         revision = current_revision(engine)
     except sa.exc.SQLAlchemyError as exc:

@@ -24,6 +24,7 @@ from monitor.cli.common import (
     reindex_register,
     sessions_for,
 )
+from monitor.core.db import session_scope
 from monitor.models import Brand
 
 customers_app = typer.Typer(help="The customer register: import it from your CRM, search it.", no_args_is_help=True)
@@ -113,7 +114,7 @@ def customers_reindex(
     sessions = sessions_for(settings)
     brand_id = None
     if brand is not None:
-        with sessions() as session:
+        with session_scope(sessions, read_only=True) as session:
             brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == brand))
         if brand_id is None:
             err.print(f"[red]brand '{brand}' is not in the database[/]")
@@ -133,7 +134,7 @@ def customers_search(
     from monitor.customers.register import search_customers
 
     settings, _ = load(None, database)
-    with sessions_for(settings)() as session:
+    with session_scope(sessions_for(settings), read_only=True) as session:
         brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == brand)) if brand else None
         found = search_customers(session=session, brand_id=brand_id, query=query, limit=limit)
         cells = [[str(c.id), c.external_id, c.full_name, c.city or "-", c.tier or "-",
@@ -177,7 +178,7 @@ def cases_list(
                          assignee=None if assignee == "-" else assignee, unassigned=assignee == "-", sla=sla,
                          language=language, source=source, text=search)  # fmt: skip
     settings, _ = load(None, database)
-    with sessions_for(settings)() as session:
+    with session_scope(sessions_for(settings), read_only=True) as session:
         rows = list_cases(session=session, filters=filters, sort=sort, limit=limit)
     if json_lines_or_none(
         rows, as_json=as_json, none="no cases match: they open as soon as a worker finds mentions about your brands"
@@ -222,7 +223,7 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
     from monitor.cases.case_detail import get_case
 
     settings, _ = load(None, database)
-    with sessions_for(settings)() as session:
+    with session_scope(sessions_for(settings), read_only=True) as session:
         detail = get_case(session=session, case_id=case_id)
     if detail is None:
         err.print(f"[red]no case {case_id}[/]")

@@ -15,16 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.config import Config, ConfigError, load_config
-from monitor.core.db import (
-    SessionFactory,
-    current_revision,
-    describe_url,
-    keys_need_rebuild,
-    make_engine,
-    make_session_factory,
-    upgrade,
-)
+from monitor.core.db import SessionFactory, describe_url, make_engine, make_session_factory
 from monitor.core.logs import configure_logging
+from monitor.core.revisions import current_revision, keys_need_rebuild, upgrade
 from monitor.core.settings import Settings
 
 __all__ = [

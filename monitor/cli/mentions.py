@@ -28,7 +28,7 @@ def mentions_list(
 
     settings = make_settings(database)
     sessions = make_session_factory(make_engine(settings.database_url))
-    with session_scope(sessions) as session:
+    with session_scope(sessions, read_only=True) as session:
         rows = list_mentions(
             session=session, filters=MentionFilter(source=source, brand=brand, language=language), limit=limit
         )

@@ -124,7 +124,7 @@ def sources_status(
 
     settings = make_settings(database)
     sessions = make_session_factory(make_engine(settings.database_url))
-    with session_scope(sessions) as session:
+    with session_scope(sessions, read_only=True) as session:
         rows = list_sources(session=session, include_inactive=all_)
     now = datetime.now(UTC)
     if as_json:

@@ -21,16 +21,19 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from monitor.config import Config, SchedulerConfig
 from monitor.ingest.store import Normalised, StoredMentions, store_mentions
 from monitor.models import Brand, Poll, Source
 from monitor.models.events import emit
 from sources.base import Collected, PageWarning, RawMention, Validators
 from sources.errors import Gone, RateLimited, SourceError
+
+if TYPE_CHECKING:  # only annotations: polling needs no part of the config loader at run time
+    from monitor.config import Config, SchedulerConfig
 
 __all__ = [
     "Claim",

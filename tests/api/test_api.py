@@ -12,7 +12,8 @@ from psycopg_pool import PoolTimeout
 
 from api.app import create_app
 from api.errors import unavailable
-from monitor.core.db import head_revision, make_engine, make_session_factory
+from monitor.core.db import make_engine, make_session_factory
+from monitor.core.revisions import head_revision
 from monitor.core.settings import Settings
 from tests.support.api import problem
 from tests.support.factories import authorize, feed_config, rss

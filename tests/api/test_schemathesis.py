@@ -28,7 +28,7 @@ from tests.support.loopback import LoopbackServer, static
 
 @pytest.fixture(scope="module")
 def api_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    from monitor.core.db import upgrade
+    from monitor.core.revisions import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('schema')}/api.db"
     upgrade(url)

@@ -19,7 +19,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from monitor.config import load_config
-from monitor.core.db import SessionFactory, session_scope, upgrade
+from monitor.core.db import SessionFactory, session_scope
+from monitor.core.revisions import upgrade
 from monitor.models.alerts import AlertAttempt, AlertDelivery
 from monitor.worker.poller import utcnow
 from tests.support.alert_receiver import Receiver

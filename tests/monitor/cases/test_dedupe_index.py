@@ -15,7 +15,8 @@ from bench import dedupe_fill
 from bench.dedupe_pairs import Filler, templated
 from monitor.cases import dedupe
 from monitor.cases.dedupe import find_duplicate, index_mention, signature, stored_marks
-from monitor.core.db import SessionFactory, make_engine, make_session_factory, session_scope, upgrade
+from monitor.core.db import SessionFactory, make_engine, make_session_factory, session_scope
+from monitor.core.revisions import upgrade
 from monitor.models import Brand, Mention, MentionBand, MentionSignature
 from tests.support.clock import NOW
 from tests.support.dedupe import COMPLAINTS, SETTINGS, check, store

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from monitor.alerts.transports import verify_signature
 from monitor.cli.main import app
 from monitor.config import load_config
-from monitor.core.db import SessionFactory, upgrade
+from monitor.core.db import SessionFactory
+from monitor.core.revisions import upgrade
 from tests.support.alert_receiver import Receiver
 from tests.support.alerts import SECRET, Clock, emit_events, runner
 from tests.support.clock import NOW

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from monitor.cli.common import _UPGRADE_LOCK, ready_database
 from monitor.cli.main import app
-from monitor.core.db import current_revision, head_revision, make_engine
+from monitor.core.db import make_engine
+from monitor.core.revisions import current_revision, head_revision
 from monitor.core.settings import Settings
 from tests.support.factories import rss
 from tests.support.loopback import LoopbackServer, static

@@ -267,7 +267,8 @@ def test_copy_text_escapes_what_copy_reads_specially() -> None:
 def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(old_url: str) -> None:
     from alembic import command
 
-    from monitor.core.db import _alembic_config, make_engine, upgrade
+    from monitor.core.db import make_engine
+    from monitor.core.revisions import _alembic_config, upgrade
 
     upgrade(old_url, "0007")
     engine = make_engine(old_url)

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from monitor.core.db import head_revision, make_engine, upgrade
+from monitor.core.db import make_engine
+from monitor.core.revisions import head_revision, upgrade
 from tests.support.clock import NOW
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from monitor.config import load_config
-from monitor.core.db import SessionFactory, session_scope, upgrade
+from monitor.core.db import SessionFactory, session_scope
+from monitor.core.revisions import upgrade
 from monitor.models import Mention, MentionRevision, Poll, Source
 from monitor.worker.poller import Poller, utcnow
 from tests.support.factories import rss
