@@ -31,7 +31,7 @@ def brand_id(sessions: SessionFactory) -> int:
 
 
 def _stored(sessions: SessionFactory, mention_id: int) -> tuple[str, str, str] | None:
-    with session_scope(sessions) as session:
+    with session_scope(sessions, read_only=True) as session:
         row = session.execute(
             sa.select(MentionSignature.text, MentionSignature.marks, MentionSignature.content_hash).where(
                 MentionSignature.mention_id == mention_id
@@ -154,7 +154,7 @@ def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> Non
     args = argparse.Namespace(stored=40, brands=2, templated=0.3, seed=5, workers=1)
     figures = dedupe_fill.fill(db_url, args)
     sessions = make_session_factory(engine)
-    with session_scope(sessions) as session:
+    with session_scope(sessions, read_only=True) as session:  # _stored reads beside it
         mentions = session.execute(sa.select(Mention.id, Mention.brand_id, Mention.title, Mention.body)).all()
         assert len(mentions) == 40
         for mention_id, brand, title, body in mentions:
