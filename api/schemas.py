@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["Health", "Name", "Page", "PollPublic", "PollResult", "SourcePublic", "Text"]
+__all__ = ["Health", "Instant", "Name", "Page", "PollPublic", "PollResult", "SourcePublic", "Text"]
 
 T = TypeVar("T")
 # Characters no name or text of ours holds: C0 and C1 controls (NUL among them: PostgreSQL refuses it in
@@ -39,6 +39,16 @@ def _text(value: str) -> str:
     return value
 
 
+def _iso_only(value: Any) -> Any:
+    """pydantic reads "0.5" as 0.5 seconds after 1970; the document promises an ISO 8601 date-time."""
+    if isinstance(value, str) and not _ISO_START.match(value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-22T09:00:00Z")
+    return value
+
+
+# A date-time as the query parameters take it: a date first (YYYY-MM-DD), never a number of seconds.
+Instant = Annotated[datetime, BeforeValidator(_iso_only)]
+_ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 Name = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": NAME_PATTERN}),
                  AfterValidator(_name)]  # fmt: skip
 Text = Annotated[str, Field(json_schema_extra={"pattern": TEXT_PATTERN}), AfterValidator(_text)]
