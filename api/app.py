@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import structlog
 from fastapi import Depends, FastAPI
 
@@ -49,6 +50,9 @@ def create_app(
         app.state.sessions = make_session_factory(engine)
         app.state.tokens = TokenCache()
         app.state.auth_throttle = FailedAuthThrottle(settings.auth_failure_limit, settings.auth_failure_window)
+        # One customer import at a time per API process (each in a worker process): two would only take turns
+        # at the database's write lock, and each holds its file in memory.
+        app.state.import_limiter = anyio.CapacityLimiter(1)
         app.state.schema_head = head_revision()
         app.state.config = config
         # Compiled now, so a broken reply template stops the start (with file and line), not a request.

@@ -122,8 +122,9 @@ async def import_register(
     try:
         # In a worker process (api/import_worker.py), which commits before this answers.
         report = await anyio.to_process.run_sync(
-            run_import, request.app.state.database_url, brand_id, str(path), fmt, region
-        )
+            run_import, request.app.state.database_url, brand_id, str(path), fmt, region,
+            limiter=request.app.state.import_limiter,
+        )  # fmt: skip
     except RegisterFileError as exc:  # the file as a whole, not a row: like a 415, the upload's problem
         raise BadRequest(f"the register cannot be read: {exc}") from None
     finally:
