@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 import structlog
 from fastapi import Depends, FastAPI
 
-from api.deps import TokenCache, get_caller, open_read_pool
+from api.auth import FailedAuthThrottle, TokenCache
+from api.deps import get_caller, open_read_pool
+from api.docs import install_docs
 from api.errors import install_error_handlers
+from api.guard import Guard, Limits
+from api.openapi import install_openapi
 from api.routers import alerts, cases, customers, drafts, health, mentions, reports, sources, tokens
 from monitor.cases.lifecycle import desk_rules
 from monitor.config import Config, load_config
@@ -42,8 +47,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         app.state.engine = engine
+        app.state.database_url = settings.database_url  # for the import's worker process (its own engine)
         app.state.sessions = make_session_factory(engine)
         app.state.tokens = TokenCache()
+        app.state.auth_throttle = FailedAuthThrottle(settings.auth_failure_limit, settings.auth_failure_window)
+        # One customer import at a time per API process (each in a worker process): two would only take turns
+        # at the database's write lock, and each holds its file in memory.
+        app.state.import_limiter = anyio.CapacityLimiter(1)
         app.state.schema_head = head_revision()
         app.state.config = config
         # Compiled now, so a broken reply template stops the start (with file and line), not a request.
@@ -82,13 +92,21 @@ def create_app(
         version="0.1.0",
         description="Watches public complaint sites and feeds and tracks every complaint to a timely public reply.",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN; api/docs.py serves it from the package
+        redoc_url=None,
     )
     install_error_handlers(app)
-    app.include_router(health.router)  # the only routes without a token: probes must not need secrets
+    # Body caps: every JSON route the guard's default; the import streams its own upload (up to MAX_UPLOAD).
+    limits = Limits(streamed={customers.IMPORT_PATH: customers.MAX_UPLOAD})
+    app.add_middleware(Guard, limits=limits, docs_need_token=settings.docs_need_token)
+    install_openapi(app, limits)
+    install_docs(app)
+    app.include_router(health.router)  # no token (api/guard.py: OPEN_PATHS): probes must not need secrets
     auth = {
         "dependencies": [Depends(get_caller)],
         "responses": {
             401: {"description": "No API token, or an unknown or revoked one", **PROBLEM},
+            429: {"description": "Too many refused tokens from this address; wait for Retry-After", **PROBLEM},
             503: {"description": "The database is unavailable; send the request again after Retry-After", **PROBLEM},
         },
     }

@@ -10,21 +10,14 @@ Reads: a route that only reads calls `await read(request, work)`: one transactio
 The queue, the hottest read, has its measured fast path instead of a Session: `read_connection` (a Core
 connection; SQLite) and `read_async` (the async pool; PostgreSQL).
 
-Every route but the health checks needs a bearer token (`Authorization: Bearer rw_…`);
-`Role("agent")` and the like on a route refuse tokens of a lesser role with a 403.
-
-A live token's principal is kept in the process for TOKEN_TTL seconds (TokenCache), so a
-burst of reads does not pay a token transaction each. A token revoked through this process
-stops working at once (the revoke clears the cache when it commits); one revoked through
-another process (another API worker, the CLI) stops within TOKEN_TTL seconds.
+Who is asking is settled before the app runs (api/guard.py, with api/auth.py): `get_caller` takes the
+principal the guard put in the request's state; `Role("agent")` and the like on a route refuse tokens of
+a lesser role with a 403.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import anyio
@@ -38,19 +31,17 @@ from sqlmodel import Session
 
 from api.errors import Unauthorized
 from monitor.config import Config
-from monitor.core.db import READ_ONLY, SessionFactory, session_scope
+from monitor.core.db import READ_ONLY, session_scope
 from monitor.core.errors import Forbidden
-from monitor.desk.tokens import Principal, authenticate, digest, has_role
+from monitor.desk.tokens import Principal, has_role
 from monitor.worker.poller import Poller
 
 __all__ = [
-    "TOKEN_TTL", "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "TokenCache", "WriteSession", "libpq_conninfo",
+    "Admin", "Agent", "Caller", "ConfigDep", "Lead", "PollerDep", "WriteSession", "get_caller", "libpq_conninfo",
     "open_read_pool", "read", "read_async", "read_connection", "require",
 ]  # fmt: skip
 
 T = TypeVar("T")
-# Seconds a token lookup is trusted in this process: how late a revocation made elsewhere can be.
-TOKEN_TTL = 5.0
 # The read pool's connections carry this application_name (pg_stat_activity shows which backends serve reads).
 READ_POOL_NAME = "replywatch-api-read"
 
@@ -73,57 +64,14 @@ def get_poller(request: Request) -> Poller:
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
-class TokenCache:
-    """Principals of live tokens by the token's SHA-256, each for `ttl` seconds. Unknown and revoked
-    tokens are not kept: every such request asks the database."""
-
-    def __init__(self, ttl: float = TOKEN_TTL) -> None:
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()  # handlers run in a thread pool
-
-    def get(self, key: str) -> Principal | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, key: str, principal: Principal) -> None:
-        with self._lock:
-            if len(self._entries) > 10_000:  # bounded: drop what expired (or everything, if nothing had)
-                now = time.monotonic()
-                self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
-                if len(self._entries) > 10_000:
-                    self._entries.clear()
-            self._entries[key] = (time.monotonic() + self.ttl, principal)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def _lookup(sessions: SessionFactory, secret: str) -> Principal | None:
-    # A transaction of its own, committed at once: touching last_used_at must not make the request's
-    # own transaction a writer (on SQLite that would lock out the poller while a handler awaits).
-    with session_scope(sessions) as session:
-        return authenticate(session=session, secret=secret, now=datetime.now(UTC))
-
-
 async def get_caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    """Async so that a cached token costs no trip through the thread pool; a lookup goes there."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The principal api/guard.py found from the headers, before the body was read. `credentials` is
+    declared only so that the OpenAPI document names the bearer scheme."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:  # a route the guard left open cannot ask for a caller
         raise Unauthorized("send an API token as 'Authorization: Bearer rw_…' (replywatch tokens create)")
-    cache: TokenCache = request.app.state.tokens
-    key = digest(credentials.credentials)
-    principal = cache.get(key)
-    if principal is not None:
-        return principal
-    principal = await anyio.to_thread.run_sync(_lookup, request.app.state.sessions, credentials.credentials)
-    if principal is None:
-        raise Unauthorized("the API token is unknown or revoked")
-    cache.put(key, principal)
     return principal
 
 

@@ -8,8 +8,10 @@
     ApiError            the HTTP layer's own refusals, raised by the routers and dependencies
     ├── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
     ├── Unauthorized    401  (no token, or an unknown or revoked one; with WWW-Authenticate: Bearer)
-    ├── TooLarge        413  (an upload over its cap)
+    ├── TooLarge        413  (a body over its route's cap: api/guard.py, or the import's own count)
     └── UnsupportedType 415  (an upload in a format we do not read)
+api/guard.py answers before the app: 401 (no token), 429 (too many refused tokens, with Retry-After),
+413 (a body over the cap) and 400 (JSON nested too deep), with the same problem+json.
 Request validation errors become 422 with every failing field listed. A database that cannot be
 reached (down, restarting, out of connections) or that gave up on a statement (a deadlock, a lock
 timeout) is a 503 with Retry-After (`unavailable`). Anything else is a bug: a 500, with the
@@ -30,6 +32,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from monitor.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
@@ -41,6 +45,7 @@ __all__ = [
     "TooLarge",
     "Unauthorized",
     "UnsupportedType",
+    "database_unavailable",
     "install_error_handlers",
     "problem",
     "unavailable",
@@ -126,6 +131,25 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def database_unavailable(path: str, exc: BaseException) -> JSONResponse:
+    """The 503 for an error that `unavailable` took for an outage: the client is to send the request again."""
+    log.warning("api.database_unavailable", path=path, error=type(exc).__name__, detail=str(exc)[:300])
+    detail = "the database is unavailable (down, restarting or out of connections); send the request again"
+    response = problem(503, detail, slug="database-unavailable", instance=path)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at the request's path: Starlette's 405 names only the first route that
+    matched the path, and a path such as /api/v1/tokens is served by one route per method."""
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+        if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in app.router.routes)
+    ]
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("api.unhandled", path=request.url.path, exc_info=exc)
     return problem(500, "an unexpected error occurred; it has been logged", instance=request.url.path)
@@ -161,16 +185,14 @@ def install_error_handlers(app: FastAPI) -> None:
         response = problem(exc.status_code, detail, instance=request.url.path)
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
         return response
 
     async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
         if not unavailable(exc):
             return await _unexpected(request, exc)
-        log.warning("api.database_unavailable", path=request.url.path, error=type(exc).__name__, detail=str(exc)[:300])
-        detail = "the database is unavailable (down, restarting or out of connections); send the request again"
-        response = problem(503, detail, slug="database-unavailable", instance=request.url.path)
-        response.headers["Retry-After"] = str(RETRY_AFTER)
-        return response
+        return database_unavailable(request.url.path, exc)
 
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)

@@ -2,14 +2,56 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["Health", "Page", "PollPublic", "PollResult", "SourcePublic"]
+__all__ = ["Health", "Instant", "Name", "Page", "PollPublic", "PollResult", "SourcePublic", "Text"]
 
 T = TypeVar("T")
+# Characters no name or text of ours holds: C0 and C1 controls (NUL among them: PostgreSQL refuses it in
+# text, SQLite stores it, and either way it hides text from readers) and lone surrogates (not UTF-8).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Free text keeps its line breaks and tabs.
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# The same rule for the OpenAPI document (ECMA-262 syntax): at least one visible character, no control.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# What is trimmed from a name: Python's white space and ECMA-262's (\s of NAME_PATTERN also has U+FEFF).
+_BLANK = "".join(chr(c) for c in range(0x3100) if chr(c).isspace()) + "\ufeff"
+
+
+def _name(value: str) -> str:
+    """A name staff give (a token's, an assignee): trimmed, not blank, on one line, no control characters."""
+    if (bad := _CONTROL.search(value)) is not None:  # before trimming: a name is refused, not altered
+        raise ValueError(f"must not contain control characters (found U+{ord(bad.group()):04X})")
+    value = value.strip(_BLANK)
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+def _text(value: str) -> str:
+    if (bad := _TEXT_CONTROL.search(value)) is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(bad.group()):04X})")
+    return value
+
+
+def _iso_only(value: Any) -> Any:
+    """pydantic reads "0.5" as 0.5 seconds after 1970; the document promises an ISO 8601 date-time."""
+    if isinstance(value, str) and not _ISO_START.match(value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-22T09:00:00Z")
+    return value
+
+
+# A date-time as the query parameters take it: a date first (YYYY-MM-DD), never a number of seconds.
+Instant = Annotated[datetime, BeforeValidator(_iso_only)]
+_ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+Name = Annotated[str, Field(min_length=1, max_length=128, json_schema_extra={"pattern": NAME_PATTERN}),
+                 AfterValidator(_name)]  # fmt: skip
+Text = Annotated[str, Field(json_schema_extra={"pattern": TEXT_PATTERN}), AfterValidator(_text)]
 
 
 class _Public(BaseModel):
@@ -188,17 +230,17 @@ class CasePatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     status: Literal["new", "acknowledged", "in_progress", "resolved", "closed", "dismissed"] | None = None
-    assignee: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    assignee: Name | None = None
     priority: Literal["low", "normal", "high", "urgent"] | None = None
     category: Literal["delivery", "defect", "refund", "staff", "billing", "website", "other"] | None = None
     dismissed_reason: Literal["spam", "not_about_us", "duplicate"] | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class ReplyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mention_id: int = Field(gt=0, le=2**62, description="The place where the reply was posted")
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text = Field(min_length=1, max_length=20_000)
     url: Annotated[str, Field(max_length=2000, pattern=r"^https?://\S+$")] | None = None
     posted_at: datetime | None = Field(default=None, description="When it was posted; now when left out")
     closing: bool = Field(default=False, description="A closing reply: what was done; resolves the case")
@@ -209,7 +251,7 @@ class DraftCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mention_id: int = Field(gt=0, le=2**62, description="The place to answer")
     closing: bool = False
-    summary: str | None = Field(default=None, max_length=2000, description="For a closing reply: what was done")
+    summary: Text | None = Field(default=None, max_length=2000, description="For a closing reply: what was done")
     language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = Field(
         default=None, description="Write in this language instead of the complaint's"
     )
@@ -217,14 +259,14 @@ class DraftCreate(BaseModel):
 
 class DraftPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str | None = Field(default=None, min_length=1, max_length=20_000)
+    text: Text | None = Field(default=None, min_length=1, max_length=20_000)
     state: Literal["approved", "discarded", "draft"] | None = None
     version: int | None = Field(default=None, gt=0, description="The version you edited; 409 when it changed since")
 
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=128)
+    name: Name
     role: Literal["viewer", "agent", "lead", "admin"]
 
 

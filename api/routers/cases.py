@@ -19,6 +19,7 @@ from api.schemas import (
     CasePatch,
     CasePublic,
     CustomerDecision,
+    Instant,
     MergeRequest,
     Page,
     ReplyCreate,
@@ -59,8 +60,8 @@ class CaseQuery(BaseModel):
     customer_state: Literal["suggested", "auto", "confirmed"] | None = None
     customer_id: int | None = Field(None, gt=0, le=2**62)
     q: str | None = Field(None, min_length=2, max_length=200, description="Words in the title or posts")
-    opened_from: datetime | None = None
-    opened_to: datetime | None = None
+    opened_from: Instant | None = None
+    opened_to: Instant | None = None
     sort: Sort = "newest"
     cursor: str | None = Field(None, max_length=400)
     limit: int = Field(50, ge=1, le=500)

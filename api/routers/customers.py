@@ -1,53 +1,81 @@
-"""The customer register: import from CSV or JSON lines, list and search."""
+"""The customer register: import from CSV or JSON lines, list and search.
+
+The import streams its upload to a temporary file (never the whole body in memory) and imports it in a
+worker process (api/import_worker.py), so that minutes of parsing do not stall the API's event loop."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Annotated
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
 
+import anyio
+import anyio.to_process
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import Session
 
-from api.deps import ConfigDep, WriteSession, read, require
+from api.deps import ConfigDep, read, require
 from api.errors import BadRequest, TooLarge, UnsupportedType
+from api.import_worker import run_import
 from api.pagination import decode_cursor, page
 from api.schemas import CustomerPublic, ImportReportPublic, Page
 from monitor.core.errors import NotFound
-from monitor.customers.register import import_customers, search_customers
-from monitor.customers.register_file import RegisterFileError, read_register
+from monitor.customers.register import search_customers
+from monitor.customers.register_file import RegisterFileError
 from monitor.models import Brand, Customer
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 PROBLEM = {"content": {"application/problem+json": {}}}
+IMPORT_PATH = "/api/v1/customers/import"  # api/guard.py leaves its body to `spool`, which caps it
 MAX_UPLOAD = 100 * 2**20  # larger registers go through `replywatch customers import`
 
 
-@dataclass(frozen=True, slots=True)
-class Upload:
-    body: bytes
-    format: str  # read_register's: csv or jsonl
+FORMATS = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
+           "application/json-lines": "jsonl", "application/jsonlines": "jsonl"}  # fmt: skip
+# The upload goes to disk in pieces of this size, each written on a worker thread.
+SPOOL_CHUNK = 2**20
 
 
-async def register_upload(request: Request) -> Upload:
-    """The request body, read on the event loop up to MAX_UPLOAD, so that the import route itself is a plain
-    sync route on the write session."""
+def _format(request: Request) -> Literal["csv", "jsonl"]:
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    formats = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
-               "application/json-lines": "jsonl", "application/jsonlines": "jsonl"}  # fmt: skip
-    if media not in formats:
+    if media not in FORMATS:
         raise UnsupportedType(f"send the register as text/csv or application/x-ndjson, not {media or 'no type'}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_UPLOAD:
-            raise TooLarge(
-                f"the body passed {MAX_UPLOAD // 2**20} MiB; use `replywatch customers import` for large files"
-            )
-    if not body.strip():
-        raise BadRequest("the body is empty: send the register's rows")
-    return Upload(bytes(body), formats[media])
+    return FORMATS[media]  # type: ignore[return-value]
+
+
+async def spool(request: Request, cap: int | None = None) -> Path:
+    """The request body in a temporary file (the caller deletes it), streamed: the event loop holds at most
+    SPOOL_CHUNK bytes of it, never the whole upload. TooLarge past `cap` bytes, BadRequest when blank."""
+    cap = MAX_UPLOAD if cap is None else cap
+    fd, name = tempfile.mkstemp(prefix="replywatch-register-", suffix=".upload")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            size, blank, pending = 0, True, bytearray()
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > cap:
+                    raise TooLarge(
+                        f"the body passed {cap // 2**20} MiB; use `replywatch customers import` for large files"
+                    )
+                blank = blank and not chunk.strip()
+                pending += chunk
+                if len(pending) >= SPOOL_CHUNK:
+                    await anyio.to_thread.run_sync(out.write, bytes(pending))
+                    pending.clear()
+            await anyio.to_thread.run_sync(out.write, bytes(pending))
+        if blank:
+            raise BadRequest("the body is empty: send the register's rows")
+    except BaseException:
+        _discard(path)
+        raise
+    return path
+
+
+def _discard(path: Path) -> None:
+    path.unlink(missing_ok=True)  # a metadata change of a file of ours: too quick to need a thread
 
 
 def _brand(session: Session, key: str) -> Brand:
@@ -82,25 +110,26 @@ def _public(customer: Customer, brand: str) -> CustomerPublic:
         "text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}},
     }}},
 )  # fmt: skip
-def import_register(
-    session: WriteSession,
+async def import_register(
+    request: Request,
     config: ConfigDep,
-    upload: Annotated[Upload, Depends(register_upload)],
     brand: Annotated[str, Query(max_length=64, description="The brand whose register this is")],
 ) -> ImportReportPublic:
+    fmt = _format(request)
     brand_config = next((b for b in config.brands if b.key == brand), None)
     region = brand_config.country if brand_config else None
-    brand_row = _brand(session, brand)
+    brand_id = await read(request, lambda session: _brand(session, brand).id)  # 404 before the upload is read
+    path = await spool(request)
     try:
-        report = import_customers(
-            session=session,
-            brand_id=brand_row.id,
-            rows=read_register(upload.body, format=upload.format, default_region=region),
-            now=datetime.now(UTC),
-            default_region=region,
-        )
+        # In a worker process (api/import_worker.py), which commits before this answers.
+        report = await anyio.to_process.run_sync(
+            run_import, request.app.state.database_url, brand_id, str(path), fmt, region,
+            limiter=request.app.state.import_limiter,
+        )  # fmt: skip
     except RegisterFileError as exc:  # the file as a whole, not a row: like a 415, the upload's problem
         raise BadRequest(f"the register cannot be read: {exc}") from None
+    finally:
+        _discard(path)
     return ImportReportPublic.model_validate(report, from_attributes=True)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from api.deps import Agent, ConfigDep, WriteSession, read
 from api.errors import BadRequest
 from api.pagination import decode_cursor, page
-from api.schemas import BrandAssignment, CaseDetailPublic, Page
+from api.schemas import BrandAssignment, CaseDetailPublic, Instant, Page
 from monitor.cases.case_detail import get_case
 from monitor.cases.pipeline import assign_brand
 from monitor.ingest.mentions import MentionFilter, MentionRow, list_mentions
@@ -38,8 +38,8 @@ async def mentions(
     source: Annotated[str | None, Query(max_length=64, description="Source key")] = None,
     brand: Annotated[str | None, Query(max_length=64, description="Brand key")] = None,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2}$", description="ISO 639-1 code")] = None,
-    since: Annotated[datetime | None, Query(description="First seen at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, Query(description="First seen before (ISO 8601)")] = None,
+    since: Annotated[Instant | None, Query(description="First seen at or after (ISO 8601)")] = None,
+    until: Annotated[Instant | None, Query(description="First seen before (ISO 8601)")] = None,
     unassigned: Annotated[bool, Query(description="Only mentions that matched no brand: assign them by hand")] = False,
     case_id: Annotated[int | None, Query(gt=0, le=2**62)] = None,
     cursor: str | None = None,

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from api.deps import Caller, ConfigDep, read
 from api.errors import BadRequest
+from api.schemas import Instant
 from monitor.cases.lifecycle import desk_rules
 from monitor.reports.render import render, to_json
 from monitor.reports.report import CoverageReport, coverage_report
@@ -36,8 +37,8 @@ async def coverage(
     request: Request,
     _: Caller,
     config: ConfigDep,
-    period_from: Annotated[datetime, Query(alias="from", description="Start, with a time zone")],
-    period_to: Annotated[datetime, Query(alias="to", description="End (exclusive), with a time zone")],
+    period_from: Annotated[Instant, Query(alias="from", description="Start, with a time zone")],
+    period_to: Annotated[Instant, Query(alias="to", description="End (exclusive), with a time zone")],
     brand: Annotated[str | None, Query(max_length=64)] = None,
     format: Literal["json", "csv", "md", "html"] = "json",
 ) -> Response:

@@ -18,3 +18,11 @@ class Settings(BaseSettings):
     log_format: str = "auto"
     # Poll the sources inside the API process too (`serve --worker`, the demo); off when workers run apart.
     run_worker: bool = False
+    # Whether the interactive docs (/docs) and the OpenAPI document (/openapi.json) need an API token like
+    # every /api/v1 route. Off by default: they describe the API, not its data, and a browser opening
+    # /docs cannot send a bearer token; turn it on where the API's shape is not to be shown to anyone.
+    docs_need_token: bool = False
+    # Refused API tokens from one client address within auth_failure_window seconds, past which that
+    # address is answered 429 (with Retry-After) until the oldest refusal leaves the window; 0: no limit.
+    auth_failure_limit: int = 20
+    auth_failure_window: float = 60.0
