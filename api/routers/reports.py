@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from sqlmodel import Session
 
-from api.deps import Caller, ConfigDep, read
+from api.deps import Caller, ConfigDep, WriteSession
 from api.errors import BadRequest
 from api.schemas import Instant
 from monitor.cases.lifecycle import desk_rules
 from monitor.reports.render import render, to_json
-from monitor.reports.report import CoverageReport, coverage_report
+from monitor.reports.report import coverage_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 PROBLEM = {"content": {"application/problem+json": {}}}
@@ -33,8 +32,8 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8",
     },
     summary="Was every source checked on its period, and did every case get a timely public reply",
 )  # fmt: skip
-async def coverage(
-    request: Request,
+def coverage(
+    session: WriteSession,
     _: Caller,
     config: ConfigDep,
     period_from: Annotated[Instant, Query(alias="from", description="Start, with a time zone")],
@@ -51,12 +50,10 @@ async def coverage(
     rules = desk_rules(config)
     calendars = {b.key: rules.calendar(b.key) for b in config.brands}
 
-    def work(session: Session) -> CoverageReport:
-        # An unknown brand is coverage_report's NotFound: the API's 404.
-        return coverage_report(session=session, period_from=period_from, period_to=period_to, now=now, brand=brand,
-                               calendars=calendars)  # fmt: skip
-
-    report = await read(request, work)
+    # A write session, not the read path: the first report over a day saves that day's roll-up (poll_day).
+    # An unknown brand is coverage_report's NotFound: the API's 404.
+    report = coverage_report(session=session, period_from=period_from, period_to=period_to, now=now, brand=brand,
+                             calendars=calendars)  # fmt: skip
     if format == "json":
         return JSONResponse(to_json(report))
     text = render(report, format)

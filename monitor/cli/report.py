@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli.common import ConfigOpt, DatabaseOpt, err, load, one_named, sessions_for
+from monitor.core.errors import DomainError
 
 report_app = typer.Typer(help="Reports for managers: coverage of the watch list and answer times.",
                          no_args_is_help=True)  # fmt: skip
@@ -63,7 +64,7 @@ def report_coverage(
         try:
             report = coverage_report(session=session, period_from=start, period_to=end, now=now, brand=brand,
                                      calendars=calendars)  # fmt: skip
-        except (LookupError, ValueError) as exc:
+        except DomainError as exc:
             err.print(f"[red]{str(exc).strip(chr(39))}[/]")
             raise typer.Exit(2) from None
     text = render(report, fmt)

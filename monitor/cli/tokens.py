@@ -10,6 +10,7 @@ from rich.table import Table
 
 from monitor.cli.common import DatabaseOpt, ago, err, fit_table, load, out, sessions_for
 from monitor.core.db import session_scope
+from monitor.core.errors import Invalid, NotFound
 
 tokens_app = typer.Typer(help="API tokens: who may use the API, with which role.", no_args_is_help=True)
 
@@ -32,7 +33,7 @@ def tokens_create(
             token, secret = create_token(session=session, name=name, role=role, created_by="cli",
                                          now=datetime.now(UTC))  # fmt: skip
             token_id = token.id
-    except ValueError as exc:
+    except Invalid as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     err.print(f"token {token_id} '{name}' ({role}); send it as 'Authorization: Bearer <token>':")
@@ -65,7 +66,7 @@ def tokens_revoke(token_id: Annotated[int, typer.Argument(min=1)], database: Dat
     try:
         with session_scope(sessions_for(settings)) as session:
             revoke_token(session=session, token_id=token_id, now=datetime.now(UTC))
-    except LookupError:
+    except NotFound:
         err.print(f"[red]no token {token_id}[/]")
         raise typer.Exit(1) from None
     err.print(f"token {token_id} revoked")

@@ -15,9 +15,8 @@ The API answers each with one problem+json handler (api/errors.py): 404, 409, 40
 service raises is a bug: the API answers 500 and logs the traceback. That is why these are classes of our
 own: an `except LookupError` meant for "no such case" also swallowed a KeyError from a bug as a 404.
 
-NotFound, Forbidden and Invalid also derive from LookupError, PermissionError and ValueError, so that
-callers that still catch the built-in (the CLI, tests of the services) keep working while they move on;
-new code catches these classes.
+None of them derives from a built-in exception: callers catch these classes, never LookupError or
+ValueError, which bugs raise too.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ class DomainError(Exception):
         self.message = message
 
 
-class NotFound(DomainError, LookupError):
+class NotFound(DomainError):
     pass
 
 
@@ -41,9 +40,9 @@ class Conflict(DomainError):
     pass
 
 
-class Forbidden(DomainError, PermissionError):
+class Forbidden(DomainError):
     pass
 
 
-class Invalid(DomainError, ValueError):
+class Invalid(DomainError):
     pass

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from monitor.alerts.dispatch import DeliveryConflict, claim_deliveries, retry_delivery
 from monitor.alerts.transports import verify_signature
 from monitor.core.db import SessionFactory, session_scope
+from monitor.core.errors import NotFound
 from monitor.models.alerts import AlertAttempt, AlertChannelState, AlertDelivery
 from tests.support.alert_receiver import Receiver
 from tests.support.alerts import SECRET, Clock, alerts_config, deliveries, emit_events, runner, webhook
@@ -169,7 +170,7 @@ async def test_rate_limit_and_dead_letters(sessions: SessionFactory) -> None:
             sent = next(d for d in deliveries(sessions) if d.state == "sent")
             with pytest.raises(DeliveryConflict):
                 retry_delivery(session=session, delivery_id=sent.id, now=clock.now)
-            with pytest.raises(LookupError):
+            with pytest.raises(NotFound):
                 retry_delivery(session=session, delivery_id=10**6, now=clock.now)
             for d in failed:
                 retry_delivery(session=session, delivery_id=d.id, now=clock.now)

@@ -11,6 +11,7 @@ from monitor.cases.brands import BrandMatcher
 from monitor.cases.pipeline import CaseError, assign_brand, process_pending
 from monitor.config import parse_config
 from monitor.core.db import SessionFactory, session_scope
+from monitor.core.errors import NotFound
 from monitor.desk.decisions import merge_cases, split_case
 from monitor.ingest.mentions import MentionFilter, list_mentions
 from monitor.ingest.store import store_mentions
@@ -175,7 +176,7 @@ def test_split_and_merge_are_kept_and_never_undone(sessions: SessionFactory, ids
             merge_cases(session=session, case_id=washer.id, other_id=new_id, actor="boris", now=NOW)
         with pytest.raises(CaseError, match="into itself"):
             merge_cases(session=session, case_id=washer.id, other_id=washer.id, actor="boris", now=NOW)
-        with pytest.raises(LookupError):
+        with pytest.raises(NotFound):
             merge_cases(session=session, case_id=washer.id, other_id=424242, actor="boris", now=NOW)
     with session_scope(sessions) as session:
         gone = session.get(Case, new_id)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from monitor.cases.lifecycle import MOVES, CaseChange, CaseError, change_case, desk_rules
 from monitor.core.db import SessionFactory, session_scope
+from monitor.core.errors import Forbidden, NotFound
 from monitor.models import Brand, Case, CaseEvent
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, synced
@@ -56,14 +57,14 @@ def test_a_merged_case_cannot_change_and_agents_cannot_dismiss(sessions: Session
         with pytest.raises(CaseError, match="was merged"):
             change_case(session=session, rules=desk_rules(CONFIG), case_id=merged, change=CaseChange(assignee="a"),
                         actor="a", role="admin", now=NOW)  # fmt: skip
-        with pytest.raises(PermissionError, match="lead"):
+        with pytest.raises(Forbidden, match="lead"):
             change_case(session=session, rules=desk_rules(CONFIG), case_id=open_case,
                         change=CaseChange(status="dismissed", dismissed_reason="spam"), actor="a", role="agent",
                         now=NOW)  # fmt: skip
         with pytest.raises(CaseError, match="dismissed_reason"):
             change_case(session=session, rules=desk_rules(CONFIG), case_id=open_case,
                         change=CaseChange(status="dismissed"), actor="a", role="lead", now=NOW)  # fmt: skip
-        with pytest.raises(LookupError):
+        with pytest.raises(NotFound):
             change_case(session=session, rules=desk_rules(CONFIG), case_id=999999, change=CaseChange(),
                         actor="a", role="lead", now=NOW)  # fmt: skip
 

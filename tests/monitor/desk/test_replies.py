@@ -11,6 +11,7 @@ from monitor.cases.brands import BrandMatcher
 from monitor.cases.lifecycle import CaseError
 from monitor.cases.pipeline import process_pending
 from monitor.core.db import SessionFactory, session_scope
+from monitor.core.errors import NotFound
 from monitor.desk.replies import check_replies, record_reply, sweep_unverified
 from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, Event, Mention
@@ -68,7 +69,7 @@ def test_a_reply_on_another_case_or_in_the_future_is_refused(sessions: SessionFa
     with pytest.raises(CaseError, match="not a place of case"), session_scope(sessions) as session:
         record_reply(session=session, case_id=case_id, mention_id=place + 999, text="x", url=None, posted_at=NOW,
                      closing=False, draft_id=None, verifiable=False, actor="anna", now=NOW)  # fmt: skip
-    with pytest.raises(LookupError), session_scope(sessions) as session:
+    with pytest.raises(NotFound), session_scope(sessions) as session:
         record_reply(session=session, case_id=999999, mention_id=place, text="x", url=None, posted_at=NOW,
                      closing=False, draft_id=None, verifiable=False, actor="anna", now=NOW)  # fmt: skip
 
