@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from monitor.cli.common import ConfigOpt, DatabaseOpt, err, load, one_named, sessions_for
+from monitor.core.db import session_scope
 from monitor.core.errors import DomainError
 
 report_app = typer.Typer(help="Reports for managers: coverage of the watch list and answer times.",
@@ -60,7 +61,7 @@ def report_coverage(
     settings, cfg = load(config, database, need_config=config is not None or find_config_path().exists())
     rules = desk_rules(cfg) if cfg else None
     calendars = {b.key: rules.calendar(b.key) for b in cfg.brands} if cfg and rules else {}
-    with sessions_for(settings)() as session:
+    with session_scope(sessions_for(settings)) as session:  # keeps the day roll-ups it saves
         try:
             report = coverage_report(session=session, period_from=start, period_to=end, now=now, brand=brand,
                                      calendars=calendars)  # fmt: skip
@@ -84,7 +85,6 @@ def report_run(
 ) -> None:
     """Make a scheduled report now: its files, and the announcement on its channels."""
     from monitor.cases.lifecycle import desk_rules
-    from monitor.core.db import session_scope
     from monitor.reports.schedule import run_report
 
     settings, cfg = load(config, database, need_config=True)
