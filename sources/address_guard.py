@@ -6,7 +6,8 @@ second time. So the check lives in the network backend of httpcore's connection 
 which every request of an httpx client goes through (redirect hops included):
 
     connect_tcp(host, port)
-      1. resolve host (an injectable resolver; the system's getaddrinfo by default);
+      1. resolve host (an injectable resolver; the system's getaddrinfo by default), unless
+         it is an address already (in any spelling inet_aton reads, see literal_address);
       2. judge every address; one refused address refuses the host (AddressRefused), since a
          name that resolves into the internal network is a mistake or an attack either way,
          and a partial answer would make fetching depend on the order of DNS records;
@@ -46,6 +47,7 @@ __all__ = [
     "SyncResolver",
     "check_host",
     "check_url",
+    "resolve_and_vet",
     "system_resolver",
     "system_resolver_sync",
     "vet",
@@ -67,8 +69,8 @@ def system_resolver_sync(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _refused(host: str, address: str, why: str, url: str | None = None) -> AddressRefused:
-    where = why if host.strip("[]") == address else f"{host} resolves to {address}, and {why}"
+def _refused(host: str, address: str, why: str, url: str | None = None, *, verb: str = "resolves to") -> AddressRefused:
+    where = why if host.strip("[]") == address else f"{host} {verb} {address}, and {why}"
     return AddressRefused(f"address refused: {where}; to allow it, add its network to {ALLOW_KEY}", url=url)
 
 
@@ -84,11 +86,19 @@ def vet(host: str, addresses: Iterable[str], allowed: Sequence[Network]) -> list
     return vetted
 
 
+def resolve_and_vet(
+    host: str, port: int, allowed: Sequence[Network], resolver: SyncResolver = system_resolver_sync
+) -> list[str]:
+    """Blocking: the addresses of `host` that may be connected to (see vet); OSError when it does not resolve."""
+    literal = literal_address(host)
+    return vet(host, [str(literal)] if literal is not None else resolver(host, port), allowed)
+
+
 def check_host(host: str, allowed: Sequence[Network], *, url: str | None = None) -> None:
     """AddressRefused when `host` is itself an address the policy refuses; names are judged at connect time."""
     address = literal_address(host)
     if address is not None and (why := refusal(address, allowed)) is not None:
-        raise _refused(host, str(address), why, url)
+        raise _refused(host, str(address), why, url, verb="is another spelling of")
 
 
 def check_url(url: httpx.URL, allowed: Sequence[Network]) -> None:
@@ -118,9 +128,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         deadline = None if timeout is None else time.monotonic() + timeout
+        literal = literal_address(host)
         try:
-            with anyio.fail_after(timeout):
-                addresses = await self._resolve(host, port)
+            if literal is not None:
+                addresses = [str(literal)]  # nothing to look up (and no thread to wait for)
+            else:
+                with anyio.fail_after(timeout):
+                    addresses = await self._resolve(host, port)
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} took longer than {timeout:g} s") from exc
         except OSError as exc:
@@ -170,11 +184,11 @@ class GuardedSyncBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         try:
-            addresses = self._resolve(host, port)
+            vetted = resolve_and_vet(host, port, self.allowed, self._resolve)
         except OSError as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         failure: Exception = httpcore.ConnectError(f"{host} has no address")
-        for ip in vet(host, addresses, self.allowed):
+        for ip in vetted:
             try:
                 return self._backend.connect_tcp(ip, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:

@@ -137,6 +137,6 @@ def parse_networks(values: Iterable[object]) -> tuple[Network, ...]:
             networks.append(ipaddress.ip_network(str(value).strip()))
         except ValueError as exc:
             raise ValueError(
-                f"[{i}]: '{value}' is not a network in CIDR notation such as 10.1.0.0/16 or ::1/128 ({exc})"
+                f"item {i}: '{value}' is not a network in CIDR notation such as 10.1.0.0/16 or ::1/128 ({exc})"
             ) from None
     return tuple(networks)
