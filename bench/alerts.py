@@ -116,6 +116,7 @@ def bench_config(base: str, path: str, tick: str, concurrency: int = 4) -> Confi
     channel = f"{{key: bench, kind: webhook, url: '{base}/{path}', secret: '{SECRET}', rate_limit: 100000}}"
     text = (
         "brands: [{key: acme, name: Acme}]\n"
+        "http: {allow_networks: [127.0.0.0/8]}\n"  # the receiver listens on loopback
         f"alerts: {{tick: {tick}, batch: 500, concurrency: {concurrency}}}\n"
         f"channels:\n  - {channel}\n"
     )

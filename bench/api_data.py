@@ -77,6 +77,7 @@ def config_text() -> str:
     """The watch list the API is started with: the two brands and the sites the mentions came from."""
     lines = [
         "contact_url: https://replywatch.example/bench",
+        "http: {allow_networks: [127.0.0.0/8]}",
         "brands:",
         "  - {key: acme, name: Acme, names: [Акме, Acme Shop], language: ru, timezone: Europe/Moscow}",
         "  - {key: beta, name: Beta Markt, names: [Бета Маркет], language: de, timezone: Europe/Berlin}",

@@ -76,7 +76,7 @@ def watch_list(server_url: str, args: argparse.Namespace) -> Config:
     lines = [
         "contact_url: https://replywatch.example/bench",
         "http: {per_host_delay: 0s, per_host_concurrency: 64, retries: 0, timeout: 60s,"
-        f" max_connections: {args.max_connections}}}",
+        f" max_connections: {args.max_connections}, allow_networks: [127.0.0.0/8, '::1/128']}}",  # feeds on loopback
         f"scheduler: {{max_concurrency: {args.max_concurrency}"
         + ("}" if args.parse_workers is None else f", parse_workers: {args.parse_workers}}}"),
         "brands:",

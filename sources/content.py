@@ -21,7 +21,7 @@ import zstandard
 
 from sources.errors import TooLarge, UnexpectedContent
 
-__all__ = ["decode_text", "parse_max_age", "parse_retry_after", "read_body"]
+__all__ = ["decode_text", "parse_max_age", "parse_retry_after", "read_body", "server_now"]
 
 _SNIFF_BYTES = 2048
 # Only these BOMs are honoured, as in the WHATWG Encoding standard.
@@ -94,6 +94,16 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - now).total_seconds()
     return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def server_now(headers: httpx.Headers) -> datetime:
+    # An HTTP-date Retry-After is measured against the server's own clock when it says it,
+    # so skew between our clock and theirs does not stretch or cut the wait.
+    try:
+        date = parsedate_to_datetime(headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return datetime.now(UTC)
+    return date if date.tzinfo else date.replace(tzinfo=UTC)
 
 
 def parse_max_age(cache_control: str | None) -> float | None:

@@ -10,6 +10,7 @@
         ├── ClientError              HTTP 4xx other than 404/410/429
         ├── Gone                     HTTP 404 or 410: the page moved or was removed
         ├── InvalidUrl               not an absolute http(s) URL, or a redirect to one
+        ├── AddressRefused           the host is or resolves to an address the outbound policy refuses
         ├── BlockedByRobots          robots.txt disallows the URL for our User-Agent
         ├── TooLarge                 the body passed the size cap while streaming
         ├── TooManyRedirects         redirect loop or chain over the limit
@@ -23,6 +24,7 @@ the health state speaks; no source is ever dropped because of an error.
 from __future__ import annotations
 
 __all__ = [
+    "AddressRefused",
     "BlockedByRobots",
     "ClientError",
     "ConnectionFailed",
@@ -103,6 +105,12 @@ class Gone(PermanentError):
 
 class InvalidUrl(PermanentError):
     error_class = "invalid_url"
+
+
+class AddressRefused(PermanentError):
+    """Raised before any byte is sent: by the URL check for a literal address, by the connect for a resolved one."""
+
+    error_class = "address_refused"
 
 
 class BlockedByRobots(PermanentError):

@@ -3,6 +3,9 @@
 One `Fetcher` owns one `httpx.AsyncClient` (keep-alive pool capped by `max_connections`)
 and the politeness state of every host it has seen. Order of one `get()`:
 
+0. The URL: absolute http(s), and not a literal address the outbound policy refuses
+   (sources.address_policy; a name is judged on the address it resolves to, when the
+   connection is opened, by sources.address_guard).
 1. robots.txt of the URL's scheme+host+port, cached `robots_ttl` seconds (RFC 9309:
    4xx means allow all; 5xx or unreachable means do not crawl, so a TransientError
    is raised and the next poll tries again; a stale cached copy is used meanwhile).
@@ -16,22 +19,21 @@ and the politeness state of every host it has seen. Order of one `get()`:
    out; timeouts, connection errors and 5xx back off (exponential, full jitter) and
    retry; every attempt takes a new turn on the host. Everything else raises a
    sources.errors.SourceError subclass.
-5. The body is decoded to text (see `decode_text`).
+5. A redirect is followed here, not by httpx, up to `max_redirects`: each hop goes through
+   0-4 again (its own robots.txt, address check and host turn), without credentials when
+   it changes origin.
+6. The body is decoded to text (see `decode_text`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import math
 import random
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Self
 
 import httpx
@@ -39,9 +41,12 @@ import structlog
 from protego import Protego
 from pydantic import BaseModel, ConfigDict, Field
 
+from sources.address_guard import GuardedTransport, check_url
+from sources.address_policy import Network
 from sources.base import Validators
-from sources.content import decode_text, parse_max_age, parse_retry_after, read_body
+from sources.content import decode_text, parse_max_age, parse_retry_after, read_body, server_now
 from sources.errors import (
+    AddressRefused,
     BlockedByRobots,
     ClientError,
     ConnectionFailed,
@@ -55,6 +60,8 @@ from sources.errors import (
     TransientError,
     UnexpectedContent,
 )
+from sources.host_turns import HostTurns
+from sources.redirects import hop_headers, redirect_target
 
 __all__ = ["Fetcher", "FetcherSettings", "Response", "decode_text", "parse_max_age", "parse_retry_after"]
 
@@ -85,6 +92,8 @@ class FetcherSettings(BaseModel):
     robots_ttl: float = Field(default=3600.0, ge=0)
     # 429/503 Retry-After up to this is waited out inside get(); longer raises RateLimited.
     max_inline_retry_after: float = Field(default=10.0, ge=0)
+    # Networks the outbound address policy lets through (e.g. 127.0.0.0/8 for a local test server).
+    allow_networks: tuple[Network, ...] = ()
 
 
 @dataclass(slots=True)
@@ -101,38 +110,6 @@ class Response:
     retry_after: float | None
     max_age: float | None
     elapsed_ms: float  # the successful attempt only, without politeness waits
-
-
-def _server_now(headers: httpx.Headers) -> datetime:
-    # An HTTP-date Retry-After is measured against the server's own clock when it says it,
-    # so skew between our clock and theirs does not stretch or cut the wait.
-    try:
-        date = parsedate_to_datetime(headers.get("date", ""))
-    except (TypeError, ValueError, IndexError):
-        return datetime.now(UTC)
-    return date if date.tzinfo else date.replace(tzinfo=UTC)
-
-
-class _Host:
-    """Politeness state for one host name."""
-
-    def __init__(self, concurrency: int) -> None:
-        self.slots = asyncio.Semaphore(concurrency)
-        self.start_lock = asyncio.Lock()
-        self.last_start = -math.inf
-        self.crawl_delay = 0.0
-
-    @asynccontextmanager
-    async def turn(self, delay: float) -> AsyncIterator[None]:
-        async with self.slots:
-            # The lock is held while sleeping so that waiting requests start one by one,
-            # each at least `delay` after the previous start, in arrival order.
-            async with self.start_lock:
-                wait = self.last_start + max(delay, self.crawl_delay) - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self.last_start = time.monotonic()
-            yield
 
 
 @functools.cache
@@ -156,16 +133,15 @@ class Fetcher:
             max_connections=self.settings.max_connections,
             max_keepalive_connections=self.settings.max_connections,
         )
+        if transport is None:
+            transport = GuardedTransport(self.settings.allow_networks, verify=_tls_context(), limits=limits)
         self._client = httpx.AsyncClient(
             transport=transport,
-            limits=limits,
-            follow_redirects=True,
-            max_redirects=self.settings.max_redirects,
+            follow_redirects=False,  # followed by _follow, one checked hop at a time
             timeout=self._timeout(None),
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            verify=_tls_context(),
         )
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, HostTurns] = {}
         self._robots: dict[str, _Robots] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
@@ -195,8 +171,6 @@ class Fetcher:
             raise InvalidUrl(f"invalid URL: {exc}", url=url) from exc
         if target.scheme not in ("http", "https") or not target.host:
             raise InvalidUrl("only absolute http(s) URLs can be fetched", url=url)
-        if obey_robots:
-            await self._check_robots(target, timeout)
         request_headers = httpx.Headers(headers)
         # robots.txt was matched against our User-Agent, so a source may not pose as another client.
         request_headers.pop("user-agent", None)
@@ -205,7 +179,7 @@ class Fetcher:
         if validators is not None and validators.last_modified:
             request_headers["If-Modified-Since"] = validators.last_modified
         cap = self.settings.max_bytes if max_bytes is None else max_bytes
-        resp, body, elapsed_ms = await self._fetch(target, request_headers, timeout, cap, min_delay)
+        resp, body, elapsed_ms = await self._follow(target, request_headers, timeout, cap, min_delay, obey_robots)
 
         status = resp.status_code
         if status != 304 and not 200 <= status < 300:
@@ -235,7 +209,7 @@ class Fetcher:
             content_type=mime or None,
             validators=fresh,
             not_modified=status == 304,
-            retry_after=parse_retry_after(resp.headers.get("retry-after"), _server_now(resp.headers)),
+            retry_after=parse_retry_after(resp.headers.get("retry-after"), server_now(resp.headers)),
             max_age=parse_max_age(resp.headers.get("cache-control")),
             elapsed_ms=elapsed_ms,
         )
@@ -248,8 +222,32 @@ class Fetcher:
             pool=None,
         )
 
-    def _host(self, name: str) -> _Host:
-        return self._hosts.setdefault(name, _Host(self.settings.per_host_concurrency))
+    def _host(self, name: str) -> HostTurns:
+        return self._hosts.setdefault(name, HostTurns(self.settings.per_host_concurrency))
+
+    async def _follow(
+        self,
+        url: httpx.URL,
+        headers: httpx.Headers,
+        read_timeout: float | None,
+        cap: int,
+        min_delay: float | None,
+        obey_robots: bool,
+        *,
+        truncate: bool = False,
+    ) -> tuple[httpx.Response, bytes, float]:
+        """Fetch `url` and every redirect hop after it, each checked as if it were the first URL."""
+        for _ in range(self.settings.max_redirects + 1):
+            check_url(url, self.settings.allow_networks)
+            if obey_robots:
+                await self._check_robots(url, read_timeout)
+            resp, body, elapsed_ms = await self._fetch(url, headers, read_timeout, cap, min_delay, truncate=truncate)
+            if not resp.has_redirect_location:
+                return resp, body, elapsed_ms
+            target = redirect_target(url, resp.headers["location"])
+            headers, url = hop_headers(headers, url, target), target
+        message = f"redirect loop or more than {self.settings.max_redirects} redirects"
+        raise TooManyRedirects(message, url=str(url))
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
@@ -287,7 +285,7 @@ class Fetcher:
                 where = str(resp.url)
                 retry_after = None
                 if status in (429, 503):
-                    retry_after = parse_retry_after(resp.headers.get("retry-after"), _server_now(resp.headers))
+                    retry_after = parse_retry_after(resp.headers.get("retry-after"), server_now(resp.headers))
                 if retry_after is not None and (last or retry_after > settings.max_inline_retry_after):
                     message = f"HTTP {status}, Retry-After {retry_after:g} s"
                     raise RateLimited(message, url=where, http_status=status, retry_after=retry_after)
@@ -318,11 +316,9 @@ class Fetcher:
                     body = await read_body(r, cap, truncate) if 200 <= r.status_code < 300 else b""
             except httpx.TimeoutException as exc:
                 raise FetchTimeout(f"{type(exc).__name__}", url=str(url)) from exc
-            except httpx.TooManyRedirects as exc:
-                message = f"redirect loop or more than {self.settings.max_redirects} redirects"
-                raise TooManyRedirects(message, url=str(url)) from exc
-            except httpx.UnsupportedProtocol as exc:
-                raise InvalidUrl(f"redirected to an unsupported URL: {exc}", url=str(url)) from exc
+            except AddressRefused as exc:
+                exc.url = str(url)  # raised by the connection, which knows the host but not the URL
+                raise
             except httpx.TransportError as exc:
                 # Includes a body cut short (RemoteProtocolError): worth another attempt.
                 raise ConnectionFailed(f"{type(exc).__name__}: {exc}", url=str(url)) from exc
@@ -357,11 +353,13 @@ class Fetcher:
     async def _fetch_robots(self, origin: str, read_timeout: float | None) -> Protego:
         robots_url = httpx.URL(f"{origin}/robots.txt")
         try:
-            resp, body, _ = await self._fetch(
-                robots_url, httpx.Headers(), read_timeout, _ROBOTS_MAX_BYTES, None, truncate=True
+            resp, body, _ = await self._follow(
+                robots_url, httpx.Headers(), read_timeout, _ROBOTS_MAX_BYTES, None, False, truncate=True
             )
         except TransientError as exc:
             raise _robots_unavailable(exc) from exc
+        except AddressRefused:
+            raise  # not "unavailable": the source's own request would be refused, so say why now
         except PermanentError:
             # Redirect chains, broken encodings: RFC 9309 counts these as "unavailable", i.e. allow all.
             return Protego.parse("")

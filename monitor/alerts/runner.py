@@ -65,8 +65,9 @@ class AlertRunner:
         self.rng = rng or random.Random()
         self._db = db
         timeout = config.alerts.timeout.total_seconds()
-        self.webhooks = WebhookTransport(timeout=timeout)
-        self.apprise = AppriseTransport(timeout=timeout)
+        allowed = config.http.allow_networks  # one outbound address policy for polling and alerts
+        self.webhooks = WebhookTransport(timeout=timeout, allow_networks=allowed)
+        self.apprise = AppriseTransport(timeout=timeout, allow_networks=allowed)
         self._channels = {c.key: c for c in config.channels}
         self._formats: dict[str, Any] = {}
 

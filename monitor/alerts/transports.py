@@ -3,13 +3,22 @@
     Transport.send(...) -> SendResult      never raises for a delivery problem
     ├── ok                                 2xx
     ├── transient                          connection error, timeout, 5xx, 408, 429 (Retry-After kept)
-    └── permanent                          any other 4xx, a URL Apprise cannot use
+    └── permanent                          any other 4xx, a URL Apprise cannot use, an address the
+                                           outbound policy refuses (sources.address_policy)
 
 Apprise channels go through Apprise (it knows each service's API); Apprise reports
 only success or failure, so the HTTP status is read from its log line (`error=403`)
 when it gives one. The webhook is ours: JSON, signed with HMAC-SHA256 over
 `timestamp + "." + body`, sent as `X-Replywatch-Signature: t=<unix seconds>,v1=<hex>`
 with an `Idempotency-Key` header that stays the same on every retry.
+
+Outbound address policy: the webhook client connects through sources.address_guard, so the
+address is judged where it is connected to. Apprise sends with `requests`, out of our reach:
+its host (when the service takes one, see monitor.config.outbound.apprise_host) is resolved
+and judged just before each send. Apprise then resolves it again, so a DNS server that
+answers differently within that instant, or a receiver that redirects (requests follows
+redirects), could still reach a refused address; closing that would need a socket-level
+hook inside requests. Services with a fixed endpoint (Slack, Telegram ...) are not affected.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -30,6 +39,10 @@ import httpx
 from monitor.alerts.dispatch import SendResult
 from monitor.alerts.messages import Facts, Format, Message, link_for
 from monitor.config.alerts import ChannelConfig
+from monitor.config.outbound import apprise_host
+from sources.address_guard import GuardedTransport, SyncResolver, resolve_and_vet, system_resolver_sync
+from sources.address_policy import Network
+from sources.errors import AddressRefused
 
 __all__ = [
     "AppriseTransport",
@@ -151,17 +164,27 @@ def webhook_body(
 class WebhookTransport:
     """POSTs signed JSON with one shared async HTTP client."""
 
-    def __init__(self, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+        allow_networks: Sequence[Network] = (),
+    ) -> None:
         self._own = client is None
         self._timeout = timeout
         self._client = client
+        self._allowed = tuple(allow_networks)
 
     @property
     def client(self) -> httpx.AsyncClient:
         # Made on first use: a worker without webhook channels never opens one.
         if self._client is None:
             self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self._timeout), headers={"User-Agent": USER_AGENT}, follow_redirects=False
+                transport=GuardedTransport(self._allowed),
+                timeout=httpx.Timeout(self._timeout),
+                headers={"User-Agent": USER_AGENT},
+                follow_redirects=False,
             )
         return self._client
 
@@ -181,6 +204,8 @@ class WebhookTransport:
             response = await self.client.post(channel.url, content=raw, headers=headers)
         except httpx.HTTPError as exc:
             return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500], duration_ms=_ms(started))
+        except AddressRefused as exc:
+            return SendResult(ok=False, error=exc.message[:500], permanent=True, duration_ms=_ms(started))
         status = response.status_code
         if 200 <= status < 300:
             return SendResult(ok=True, status=status, duration_ms=_ms(started))
@@ -202,8 +227,17 @@ class WebhookTransport:
 class AppriseTransport:
     """Sends through Apprise in worker threads; one Apprise object per channel, one send at a time per channel."""
 
-    def __init__(self, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        allow_networks: Sequence[Network] = (),
+        resolver: SyncResolver = system_resolver_sync,
+    ) -> None:
         self.timeout = timeout
+        self._allowed = tuple(allow_networks)
+        self._resolve = resolver
+        self._hosts: dict[str, str | None] = {}
         self._objects: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -219,6 +253,7 @@ class AppriseTransport:
                 else:
                     self._objects[channel.key] = obj
                 self._locks[channel.key] = threading.Lock()
+                self._hosts[channel.key] = apprise_host(channel.url)
             return self._objects[channel.key], self._locks[channel.key]
 
     def send_sync(self, channel: ChannelConfig, message: Message) -> SendResult:
@@ -226,6 +261,9 @@ class AppriseTransport:
         obj, lock = self._object(channel)
         if obj is None:
             return SendResult(ok=False, permanent=True, error="Apprise cannot use this URL", duration_ms=_ms(started))
+        if problem := self._host_problem(self._hosts.get(channel.key)):
+            error, permanent = problem
+            return SendResult(ok=False, permanent=permanent, error=error, duration_ms=_ms(started))
         with lock:
             result = obj.notify(
                 body=message.body, title=message.title, body_format=message.format, timeout=self.timeout
@@ -238,6 +276,19 @@ class AppriseTransport:
         return SendResult(
             ok=False, status=status, error=error, permanent=is_permanent(status), duration_ms=_ms(started)
         )
+
+    def _host_problem(self, host: str | None) -> tuple[str, bool] | None:
+        """(error, permanent) when the service's host may not be sent to; None when it may, or has none of its own."""
+        if host is None:
+            return None
+        try:
+            resolve_and_vet(host, 0, self._allowed, self._resolve)
+        except AddressRefused as exc:
+            return exc.message[:500], True
+        except OSError as exc:
+            # Not left to Apprise: it would resolve the name itself, unjudged.
+            return f"cannot resolve {host}: {exc}"[:500], False
+        return None
 
     async def send(self, channel: ChannelConfig, message: Message) -> SendResult:
         return await asyncio.to_thread(self.send_sync, channel, message)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import holidays
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -26,10 +27,12 @@ from pydantic import (
 from monitor.config.alerts import AlertsConfig, ChannelConfig, check_references
 from monitor.config.business_hours import BusinessCalendar, BusinessHoursConfig
 from monitor.config.drafting import DraftingConfig, RewriteConfig
+from monitor.config.outbound import check_outbound
 from monitor.config.reports import ReportDefinition
 from monitor.config.sla import SlaConfig
 from monitor.config.triage import TriageConfig
 from monitor.config.types import Duration, Key, Language, Size, Strict, Url, Zone
+from sources.address_policy import Network, parse_networks
 from sources.base import SourceSpec
 from sources.http import FetcherSettings
 from sources.registry import KINDS
@@ -49,6 +52,16 @@ _Strict = Strict  # the base of every section: unknown keys are errors, values a
 T = TypeVar("T")
 
 
+def _networks(value: Any) -> tuple[Network, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ValueError(
+            "expected a list of networks in CIDR notation, e.g. [127.0.0.0/8, '::1/128', 10.1.0.0/16] (quote IPv6 networks in YAML)"
+        )
+    return parse_networks(value)
+
+
 class HttpConfig(_Strict):
     """Fetcher defaults; every source may override timeout, max_bytes, min_delay, obey_robots."""
 
@@ -62,6 +75,9 @@ class HttpConfig(_Strict):
     per_host_delay: Duration = timedelta(seconds=1)
     # 16, not more: httpcore scans its whole pool on every request (docs/PERFORMANCE.md, Polling).
     max_connections: int = Field(default=16, ge=1, le=1000)
+    # Networks outbound requests may reach although the address policy refuses them (private,
+    # loopback ...): sources, redirects, webhooks, Apprise hosts, the rewrite endpoint. CIDR list.
+    allow_networks: Annotated[tuple[Network, ...], BeforeValidator(_networks)] = ()
 
 
 def _default_parse_workers() -> int:
@@ -282,6 +298,11 @@ class Config(_Strict):
                     ) from None
         return self
 
+    @model_validator(mode="after")
+    def _outbound_addresses(self) -> Config:
+        check_outbound(self, self.http.allow_networks)
+        return self
+
     def brand(self, key: str) -> BrandConfig | None:
         return next((b for b in self.brands if b.key == key), None)
 
@@ -321,6 +342,7 @@ class Config(_Strict):
             per_host_concurrency=h.per_host_concurrency,
             per_host_delay=h.per_host_delay.total_seconds(),
             max_connections=h.max_connections,
+            allow_networks=h.allow_networks,
         )
 
     def source(self, key: str) -> SourceConfig | None:

@@ -4,7 +4,7 @@ Off by default. The template draft is always the answer of last resort: any fail
 unchanged with the reason, in this order of checks:
   1. rewrite off → template text, no reason (nothing was asked);
   2. the key's environment variable is named but not set;
-  3. transport error, timeout (the whole exchange, not per read), a non-2xx status, a body over 1 MiB;
+  3. an address the outbound policy refuses (sources.address_policy), transport error, timeout (the whole exchange, not per read), a non-2xx status, a body over 1 MiB;
   4. a body that is not JSON or has no `choices[0].message.content` string;
   5. an empty answer, or one longer than `max_chars`;
   6. an answer that drops the case reference, or that is in another language.
@@ -27,6 +27,7 @@ import httpx
 
 from monitor.config.drafting import RewriteConfig
 from monitor.ingest.language import SUPPORTED, detect_language
+from sources.errors import AddressRefused
 
 __all__ = ["RewriteResult", "rewrite_draft"]
 
@@ -140,6 +141,8 @@ def _post(client: httpx.Client, config: RewriteConfig, headers: dict[str, str], 
         raise _Failed(f"timeout after {seconds:g} s") from None
     except httpx.HTTPError as exc:
         raise _Failed(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+    except AddressRefused as exc:
+        raise _Failed(exc.message) from None
 
 
 def _answer(body: bytes) -> str:

@@ -28,6 +28,7 @@ from monitor.core.errors import Forbidden, NotFound
 from monitor.desk.drafting import DraftRequest, Templates, render_draft, rewrite_draft
 from monitor.models import Brand, Case, Mention
 from monitor.models.desk import Draft
+from sources.address_guard import GuardedSyncTransport
 
 __all__ = ["create_draft", "edit_draft"]
 
@@ -90,7 +91,8 @@ def create_draft(
     rewrite = brand.rewrite if brand else None
     if rewrite is not None and rewrite.enabled:
         own = client is None
-        http = client or httpx.Client()
+        # The endpoint is a URL in the config: it meets the outbound address policy like any source.
+        http = client or httpx.Client(transport=GuardedSyncTransport(rules.config.http.allow_networks))
         try:
             result = rewrite_draft(text, config=rewrite, language=rendered.language, case_ref=request.case_ref,
                                    client=http, env=os.environ, complaint=mention.body)  # fmt: skip

@@ -39,7 +39,7 @@ def client(db_url: str) -> Iterator[TestClient]:
     }
     with LoopbackServer(feeds) as server:
         config = parse_config(
-            "http: {per_host_delay: 0s, retries: 0}\n"
+            "http: {per_host_delay: 0s, retries: 0, allow_networks: [127.0.0.0/8, '::1/128']}\n"
             "brands:\n"
             "  - {key: acme, name: Acme, names: [Акме], country: RU, order_pattern: '\\b\\d{4}-\\d{3}\\b'}\n"
             "  - {key: other, name: Other}\n"

@@ -33,7 +33,7 @@ def page(*replies: str) -> bytes:
 def setup(db_url: str) -> Iterator[tuple[TestClient, LoopbackServer]]:
     with LoopbackServer({"/board": static(page(), content_type="text/html; charset=utf-8")}) as server:
         config = parse_config(
-            "http: {per_host_delay: 0s, retries: 0}\n"
+            "http: {per_host_delay: 0s, retries: 0, allow_networks: [127.0.0.0/8, '::1/128']}\n"
             "brands: [{key: acme, name: Acme}]\n"
             "sources:\n"
             f"  - key: board\n    kind: html\n    url: '{server.url('/board')}'\n    interval: 15m\n    brand: acme\n"

@@ -24,6 +24,7 @@ def alerts_config(channels: str, *, alerts: str = "") -> Config:
         "brands:\n"
         "  - {key: acme, name: Acme, timezone: Europe/Moscow}\n"
         "  - {key: beta, name: Beta}\n"
+        "http: {allow_networks: [127.0.0.0/8, '::1/128']}\n"  # the receivers listen on loopback
         f"alerts: {{public_url: 'https://rw.example', backoff: 10s, max_backoff: 5m, lease: 1m{alerts}}}\n"
         "channels:\n" + channels
     )

@@ -25,7 +25,7 @@ SAFETY = "The Acme kettle caught fire on the second day and my son got a burn on
 MILD = "Acme delivered the sofa a day late, but the courier was polite. Four stars."
 # Every hour of every day a working hour, without holidays: deadlines are opening + the target, exactly.
 CONFIG = """
-http: {{per_host_delay: 0s, retries: 0}}
+http: {{per_host_delay: 0s, retries: 0, allow_networks: [127.0.0.0/8, '::1/128']}}
 business_hours:
   hours: {{mon: "00:00-24:00", tue: "00:00-24:00", wed: "00:00-24:00", thu: "00:00-24:00", fri: "00:00-24:00",
           sat: "00:00-24:00", sun: "00:00-24:00"}}

@@ -31,7 +31,7 @@ def feed_config(urls: dict[str, str], *, interval: str = "15m", brand: str | Non
     lines = [
         "brands:",
         "  - {key: acme, name: Acme, names: [Акме], timezone: Europe/Moscow}",
-        "http: {per_host_delay: 0s, retries: 0, timeout: 5s}",
+        "http: {per_host_delay: 0s, retries: 0, timeout: 5s, allow_networks: [127.0.0.0/8, '::1/128']}",
         "scheduler: {tick: 1s, max_concurrency: 16}",
         extra,
         "sources:",

@@ -11,6 +11,8 @@ import zlib
 import httpx
 import pytest
 
+from sources.address_guard import GuardedTransport
+from sources.address_policy import LOOPBACK
 from sources.http import Fetcher, FetcherSettings
 
 RU = "Здравствуйте! Третий раз пишу в поддержку: деньги списали дважды, а возврат так и не пришёл."
@@ -29,11 +31,18 @@ async def fetch_error(url: str, error: type[Exception], **settings: object) -> p
 
 
 def make_fetcher(transport: httpx.AsyncBaseTransport | None = None, **overrides: object) -> Fetcher:
-    fast = {"timeout": 2.0, "connect_timeout": 1.0, "backoff_base": 0.001, "backoff_max": 0.01}
+    # The loopback test servers are allowed explicitly; nothing else is.
+    fast = {
+        "timeout": 2.0,
+        "connect_timeout": 1.0,
+        "backoff_base": 0.001,
+        "backoff_max": 0.01,
+        "allow_networks": LOOPBACK,
+    }
     return Fetcher(FetcherSettings(**{**fast, **overrides}), transport=transport)
 
 
-class StartTimes(httpx.AsyncHTTPTransport):
+class StartTimes(GuardedTransport):
     """Records when the client hands each request to the network.
 
     Spacing is the client's promise, so it is measured here: the server's clock also
@@ -41,7 +50,7 @@ class StartTimes(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(LOOPBACK)
         self.starts: list[tuple[str, float]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -24,12 +24,15 @@ import requests
 from monitor.alerts.messages import Facts, defuse, escape, render
 from monitor.alerts.transports import AppriseTransport, channel_format, sign, verify_signature
 from monitor.config.alerts import ChannelConfig
+from sources.address_policy import LOOPBACK
 from tests.support.alert_receiver import Receiver
 from tests.support.clock import NOW
+from tests.support.outbound import StubResolver
 from tests.support.paths import ROOT
 
 EVIL = "Refund now <!here> @channel @everyone <b>bold</b> [click](https://evil.example) *x* & `code`"
 HOSTED = {"hooks.slack.com", "discord.com", "api.telegram.org", "teams.example"}
+PUBLIC = {"teams.example": ["93.184.216.34"]}  # only judged by the address policy, never connected to
 
 
 def case_facts(text: str = EVIL, **kw: object) -> Facts:
@@ -61,7 +64,9 @@ def channel(url: str, **kw: object) -> ChannelConfig:
 
 def send(ch: ChannelConfig, facts: Facts) -> None:
     message = render([facts], fmt=channel_format(ch), public_url="https://rw.example")
-    result = AppriseTransport(timeout=5).send_sync(ch, message)
+    # The receiver is on loopback; teams.example is judged as a public name (requests is re-addressed).
+    apprise = AppriseTransport(timeout=5, allow_networks=LOOPBACK, resolver=StubResolver(PUBLIC).sync)
+    result = apprise.send_sync(ch, message)
     assert result.ok, result
 
 

@@ -50,6 +50,7 @@ def test_kill_9_mid_send_loses_no_alert(tmp_path: Path, db_url: str, sessions: S
         path = tmp_path / "sources.yaml"
         path.write_text(
             "brands: [{key: acme, name: Acme}]\n"
+            "http: {allow_networks: [127.0.0.0/8]}\n"
             "alerts: {tick: 0.2s, lease: 2s, batch: 10, concurrency: 4, backoff: 1s}\n"
             "channels:\n"
             f"  - {{key: hook, kind: webhook, url: '{receiver.url()}', secret: '${{HOOK_SECRET}}', rate_limit: 10000}}\n",

@@ -24,6 +24,7 @@ def watch_list(tmp_path: Path, receiver: Receiver) -> Path:
     path = tmp_path / "sources.yaml"
     path.write_text(
         "brands: [{key: acme, name: Acme}]\n"
+        "http: {allow_networks: [127.0.0.0/8]}\n"
         "channels:\n"
         f"  - {{key: hook, kind: webhook, url: '{receiver.url('/hook')}', secret: '${{HOOK_SECRET}}'}}\n"
         f"  - {{key: chat, kind: apprise, url: 'json://127.0.0.1:{receiver.port}/chat'}}\n",
@@ -79,7 +80,7 @@ def test_poll_once_also_sends_the_alerts_it_caused(tmp_path: Path, db_url: str, 
     with Receiver() as receiver, LoopbackServer() as board:  # the board answers 404: the feed is gone
         path = tmp_path / "sources.yaml"
         path.write_text(
-            "http: {per_host_delay: 0s, retries: 0}\n"
+            "http: {per_host_delay: 0s, retries: 0, allow_networks: [127.0.0.0/8, '::1/128']}\n"
             "channels:\n"
             f"  - {{key: hook, kind: webhook, url: '{receiver.url('/hook')}', secret: '${{HOOK_SECRET}}'}}\n"
             "sources:\n"

@@ -34,7 +34,7 @@ def server() -> Iterator[LoopbackServer]:
 def watch_list(tmp_path: Path, server: LoopbackServer) -> Path:
     path = tmp_path / "sources.yaml"
     path.write_text(
-        "http: {per_host_delay: 0s, retries: 0}\n"
+        "http: {per_host_delay: 0s, retries: 0, allow_networks: [127.0.0.0/8, '::1/128']}\n"
         "brands: [{key: acme, name: Acme}]\n"
         "sources:\n"
         f"  - {{key: board, kind: feed, url: '{server.url('/a.rss')}', interval: 15m, brand: acme}}\n"

@@ -79,7 +79,7 @@ def test_kill_9_mid_poll_loses_and_duplicates_nothing(tmp_path: Path, db_url: st
     with LoopbackServer(routes) as server:
         config = tmp_path / "sources.yaml"
         config.write_text(
-            "http: {per_host_delay: 0s, per_host_concurrency: 8, retries: 0}\n"
+            "http: {per_host_delay: 0s, per_host_concurrency: 8, retries: 0, allow_networks: [127.0.0.0/8, '::1/128']}\n"
             "scheduler: {tick: 0.1s, lease: 2s, jitter: 0}\n"
             "sources:\n"
             + "".join(
