@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["Health", "Instant", "Name", "Page", "PollPublic", "PollResult", "SourcePublic", "Text"]
+__all__ = ["Health", "Instant", "Name", "Page", "Text"]
 
 T = TypeVar("T")
 # Characters no name or text of ours holds: C0 and C1 controls (NUL among them: PostgreSQL refuses it in
@@ -63,166 +63,10 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(description="Pass as ?cursor= to get the next page; null on the last page")
 
 
-class SourcePublic(_Public):
-    key: str
-    kind: str
-    url: str
-    brand: str | None = Field(validation_alias="brand_key")
-    language: str | None
-    weight: int
-    interval_seconds: int
-    active: bool
-    health: str = Field(description="new, ok, degraded, failing or gone")
-    error_count: int
-    last_error_class: str | None
-    last_error: str | None
-    last_warning: str | None
-    last_poll_at: datetime | None
-    last_success_at: datetime | None
-    last_http_status: int | None
-    last_items: int | None
-    next_poll_at: datetime
-    polling_now: bool = False
-
-
-class PollPublic(_Public):
-    id: int
-    source: str
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str = Field(description="running, ok, not_modified, error or abandoned")
-    worker: str | None
-    http_status: int | None
-    pages: int
-    bytes_read: int
-    items_seen: int
-    items_new: int
-    items_updated: int
-    items_skipped: int
-    error_class: str | None
-    error_message: str | None
-    warnings: list[str]
-    duration_ms: int | None
-
-
-class PollResult(_Public):
-    source: str = Field(validation_alias="key")
-    poll_id: int
-    outcome: str
-    http_status: int | None
-    items_seen: int
-    items_new: int
-    items_updated: int
-    error: str | None
-    duration_ms: int
-
-
 class Health(BaseModel):
     status: str
     database: str | None = None
     detail: str | None = None
-
-
-class CasePublic(_Public):
-    id: int
-    brand: str
-    status: str
-    title: str | None
-    language: str | None
-    opened_at: datetime
-    last_mention_at: datetime
-    places: int = Field(description="Mentions in the case: each needs its own public reply")
-    customer_id: int | None
-    customer_name: str | None
-    customer_state: str | None = Field(description="null, suggested, auto (linked by rule) or confirmed (by staff)")
-    merged_into_id: int | None
-    updated_at: datetime
-    category: str = Field(description="delivery, defect, refund, staff, billing, website or other")
-    priority: str = Field(description="low, normal, high or urgent")
-    priority_reasons: list[str] = Field(description="Why triage chose this priority, or who set it")
-    priority_by: str = Field(description="triage, or staff when a person chose the priority (kept)")
-    assignee: str | None
-    response_due_at: datetime | None = Field(description="Deadline of the first public reply (business hours)")
-    response_sla: str = Field(description="running, at_risk, breached, met, missed or stopped")
-    first_reply_at: datetime | None
-    resolution_due_at: datetime | None = Field(description="Deadline of the resolution (business hours)")
-    resolution_sla: str = Field(description="running, at_risk, breached, met, missed or stopped")
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    dismissed_reason: str | None = Field(description="spam, not_about_us or duplicate, for dismissed cases")
-
-
-class PlacePublic(_Public):
-    mention_id: int
-    source: str
-    url: str | None
-    title: str | None
-    body: str
-    author: str | None
-    language: str | None
-    published_at: datetime | None
-    first_seen_at: datetime
-    joined_by: str | None = Field(description="opened, duplicate (near-duplicate of a place) or staff")
-    similarity: float | None = Field(description="0-100 score of the near-duplicate match that joined it")
-
-
-class CandidatePublic(_Public):
-    customer_id: int
-    external_id: str
-    full_name: str
-    city: str | None
-    tier: str | None
-    lifetime_value: float | None
-    score: float
-    reasons: list[str]
-    state: str = Field(description="suggested, linked, confirmed or rejected")
-
-
-class TimelinePublic(_Public):
-    at: datetime
-    actor: str
-    kind: str
-    mention_id: int | None
-    data: dict[str, Any]
-
-
-class DraftPublic(_Public):
-    id: int
-    mention_id: int = Field(description="The place the draft answers")
-    kind: str = Field(description="first or closing")
-    language: str
-    text: str
-    template: str = Field(description="The template file it was made from")
-    notes: list[str] = Field(description="Why it differs from what was asked: another language, a failed rewrite")
-    state: str = Field(description="draft, approved, published or discarded")
-    version: int
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    approved_by: str | None
-    approved_at: datetime | None
-
-
-class ReplyPublic(_Public):
-    id: int
-    mention_id: int
-    draft_id: int | None
-    kind: str = Field(description="first, update or closing")
-    text: str
-    url: str | None
-    posted_at: datetime
-    recorded_by: str
-    verify_state: str = Field(description="unverifiable, pending, verified, unverified or disappeared")
-    verified_at: datetime | None
-
-
-class CaseDetailPublic(BaseModel):
-    case: CasePublic
-    places: list[PlacePublic]
-    candidates: list[CandidatePublic]
-    drafts: list[DraftPublic]
-    replies: list[ReplyPublic]
-    timeline: list[TimelinePublic]
 
 
 class CasePatch(BaseModel):

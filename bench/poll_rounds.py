@@ -132,5 +132,5 @@ async def run_round(
         if not good:
             r.unexpected += 1
             if len(r.errors) < 5:
-                r.errors.append(f"{x.key}: {x.outcome} new={x.items_new} {x.error or ''}"[:200])
+                r.errors.append(f"{x.source}: {x.outcome} new={x.items_new} {x.error or ''}"[:200])
     return r

@@ -14,22 +14,11 @@ from sqlmodel import Session
 from api.deps import Agent, Caller, ConfigDep, WriteSession, read, read_async, read_connection
 from api.errors import BadRequest
 from api.pagination import decode_keyset, encode_keyset
-from api.schemas import (
-    CaseDetailPublic,
-    CasePatch,
-    CasePublic,
-    CustomerDecision,
-    Instant,
-    MergeRequest,
-    Page,
-    ReplyCreate,
-    ReplyPublic,
-    SplitRequest,
-)
-from monitor.cases.case_detail import get_case
+from api.schemas import CasePatch, CustomerDecision, Instant, MergeRequest, Page, ReplyCreate, SplitRequest
+from monitor.cases.case_detail import CaseDetail, ReplyRow, get_case, reply_row
 from monitor.cases.case_filter import CaseFilter
 from monitor.cases.lifecycle import CaseChange, change_case, desk_rules
-from monitor.cases.views import QUEUE_FIELDS, queue_rows, queue_rows_async, queue_sort_value
+from monitor.cases.views import QUEUE_FIELDS, CaseRow, queue_rows, queue_rows_async, queue_sort_value
 from monitor.core.errors import NotFound
 from monitor.desk.decisions import decide_customer, merge_cases, split_case
 from monitor.desk.replies import record_reply, replies_visible
@@ -103,24 +92,24 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 
 # The two hot reads return their JSON themselves (the detail in its worker thread, the queue where its rows
-# are read): FastAPI would validate the returned model again against response_model (the documented schema).
-# The queue page is orjson's dump of the driver's rows, unvalidated: QUEUE_FIELDS are CasePublic's fields in
+# are read): FastAPI would validate the returned rows again against response_model (the documented schema).
+# The queue page is orjson's dump of the driver's rows, unvalidated: QUEUE_FIELDS are CaseRow's fields in
 # its order (tests/api/test_desk_api.py), no field has an alias, the values have the declared types, and
 # orjson writes datetimes as pydantic does with these options (aware UTC as `Z`, microseconds only when
 # nonzero), so the bytes are those FastAPI would send (tests/api/test_queue_api.py compares them).
 _ORJSON = orjson.OPT_UTC_Z
-_DETAIL = TypeAdapter(CaseDetailPublic)
+_DETAIL = TypeAdapter(CaseDetail)
 
 
 def _json(body: bytes) -> Response:
     return Response(body, media_type="application/json")
 
 
-def _detail(session: Session, case_id: int) -> CaseDetailPublic:
+def _detail(session: Session, case_id: int) -> CaseDetail:
     detail = get_case(session=session, case_id=case_id)
     if detail is None:
         raise NotFound(f"no case {case_id}")
-    return CaseDetailPublic.model_validate(detail, from_attributes=True)
+    return detail
 
 
 # FastAPI documents a 422 for routes with parameters of its own; this one's come from `case_query`, so it is said here.
@@ -128,7 +117,7 @@ INVALID = {"description": "Validation Error",
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}  # fmt: skip
 
 
-@router.get("", response_model=Page[CasePublic],
+@router.get("", response_model=Page[CaseRow],
             responses={400: {"description": "Bad cursor", **PROBLEM}, 422: INVALID},
             summary="The case queue: filters, sorting, keyset pages",
             openapi_extra={"parameters": query_parameters(CaseQuery)})  # fmt: skip
@@ -158,7 +147,7 @@ async def cases(request: Request, _: Caller, query: Annotated[CaseQuery, Depends
     return _json(await read_connection(request, lambda conn: body(queue_rows(conn, filters, sort, after, limit))))
 
 
-@router.get("/{case_id}", response_model=CaseDetailPublic, responses={404: {"description": "No such case", **PROBLEM}},
+@router.get("/{case_id}", response_model=CaseDetail, responses={404: {"description": "No such case", **PROBLEM}},
             summary="One case: places, customer candidates, drafts, replies and timeline")  # fmt: skip
 async def case(request: Request, _: Caller, case_id: CaseId) -> Response:
     return _json(await read(request, lambda session: _DETAIL.dump_json(_detail(session, case_id))))
@@ -173,11 +162,9 @@ ERRORS = {
 }
 
 
-@router.patch("/{case_id}", response_model=CaseDetailPublic, responses=ERRORS,
+@router.patch("/{case_id}", response_model=CaseDetail, responses=ERRORS,
               summary="Change status, assignee, priority or category (each change goes on the timeline)")  # fmt: skip
-def patch(
-    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: CasePatch
-) -> CaseDetailPublic:
+def patch(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: CasePatch) -> CaseDetail:
     sent = body.model_fields_set
     if "dismissed_reason" in sent and body.status != "dismissed":
         raise BadRequest("dismissed_reason goes with status: dismissed")
@@ -191,9 +178,9 @@ def patch(
     return _detail(session, case_id)
 
 
-@router.post("/{case_id}/replies", response_model=ReplyPublic, status_code=201, responses=ERRORS,
+@router.post("/{case_id}/replies", response_model=ReplyRow, status_code=201, responses=ERRORS,
              summary="Record a reply staff published on a place (the first acknowledges, a closing one resolves)")  # fmt: skip
-def reply(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyPublic:
+def reply(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyRow:
     now = datetime.now(UTC)
     posted_at = body.posted_at or now
     if posted_at.tzinfo is None:
@@ -204,35 +191,31 @@ def reply(session: WriteSession, caller: Agent, config: ConfigDep, case_id: Case
         posted_at=posted_at, closing=body.closing, draft_id=body.draft_id, verifiable=verifiable,
         actor=caller.name, now=now,
     )  # fmt: skip
-    return ReplyPublic.model_validate(row)
+    return reply_row(row)
 
 
-@router.post("/{case_id}/split", response_model=CaseDetailPublic, status_code=201, responses=ERRORS,
+@router.post("/{case_id}/split", response_model=CaseDetail, status_code=201, responses=ERRORS,
              summary="Move some mentions into a new case of their own (returns the new case)")  # fmt: skip
-def split(
-    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: SplitRequest
-) -> CaseDetailPublic:
+def split(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: SplitRequest) -> CaseDetail:
     now = datetime.now(UTC)
     new = split_case(session=session, case_id=case_id, mention_ids=body.mention_ids, actor=caller.name, now=now,
                      config=config)  # fmt: skip
     return _detail(session, new.id or 0)
 
 
-@router.post("/{case_id}/merge", response_model=CaseDetailPublic, responses=ERRORS,
+@router.post("/{case_id}/merge", response_model=CaseDetail, responses=ERRORS,
              summary="Move every mention of another case into this one")  # fmt: skip
-def merge(
-    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: MergeRequest
-) -> CaseDetailPublic:
+def merge(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: MergeRequest) -> CaseDetail:
     now = datetime.now(UTC)
     merge_cases(session=session, case_id=case_id, other_id=body.case_id, actor=caller.name, now=now, config=config)
     return _detail(session, case_id)
 
 
-@router.put("/{case_id}/customer", response_model=CaseDetailPublic, responses=ERRORS,
+@router.put("/{case_id}/customer", response_model=CaseDetail, responses=ERRORS,
             summary="Confirm the case's customer, or reject a candidate (never suggested again)")  # fmt: skip
 def customer(
     session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: CustomerDecision
-) -> CaseDetailPublic:
+) -> CaseDetail:
     now = datetime.now(UTC)
     decide_customer(session=session, case_id=case_id, customer_id=body.customer_id, confirm=body.action == "confirm",
                     actor=caller.name, now=now, config=config)  # fmt: skip

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Path, Query, Request
 from api.deps import Agent, ConfigDep, WriteSession, read
 from api.errors import BadRequest
 from api.pagination import decode_cursor, page
-from api.schemas import BrandAssignment, CaseDetailPublic, Instant, Page
-from monitor.cases.case_detail import get_case
+from api.schemas import BrandAssignment, Instant, Page
+from monitor.cases.case_detail import CaseDetail, get_case
 from monitor.cases.pipeline import assign_brand
 from monitor.ingest.mentions import MentionFilter, MentionRow, list_mentions
 
@@ -58,7 +58,7 @@ async def mentions(
 
 @router.put(
     "/{mention_id}/brand",
-    response_model=CaseDetailPublic,
+    response_model=CaseDetail,
     responses={
         422: {"description": "No such brand, or a malformed request", **PROBLEM},
         403: {"description": "Needs the agent role", **PROBLEM},
@@ -73,10 +73,11 @@ def assign(
     config: ConfigDep,
     mention_id: Annotated[int, Path(gt=0, le=2**62)],
     body: BrandAssignment,
-) -> CaseDetailPublic:
+) -> CaseDetail:
     now = datetime.now(UTC)
     case = assign_brand(
         session=session, config=config, mention_id=mention_id, brand_key=body.brand, actor=caller.name, now=now
     )
     detail = get_case(session=session, case_id=case.id)
-    return CaseDetailPublic.model_validate(detail, from_attributes=True)
+    assert detail is not None  # the case assign_brand just opened or joined
+    return detail

@@ -10,20 +10,15 @@ from sqlmodel import Session
 
 from api.deps import ConfigDep, PollerDep, read, require
 from api.pagination import decode_cursor, page
-from api.schemas import Page, PollPublic, PollResult, SourcePublic
+from api.schemas import Page
 from monitor.core.errors import Conflict, NotFound
-from monitor.ingest.status import PollRow, get_source, list_polls, list_sources
+from monitor.ingest.status import PollRow, SourceRow, get_source, list_polls, list_sources, source_row
 from monitor.models import Source
+from monitor.worker.jobs import PollResult
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 PROBLEM = {"content": {"application/problem+json": {}}}
 KeyPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="The source's key in sources.yaml")]
-
-
-def _public(source: Source, now: datetime) -> SourcePublic:
-    out = SourcePublic.model_validate(source)
-    out.polling_now = bool(source.lease_until and source.lease_until > now)
-    return out
 
 
 def _source_or_404(session: Session, key: str) -> Source:
@@ -33,26 +28,27 @@ def _source_or_404(session: Session, key: str) -> Source:
     return source
 
 
-@router.get("", response_model=list[SourcePublic], summary="Every source on the watch list with its health")
-async def sources(request: Request, include_inactive: bool = False) -> list[SourcePublic]:
+@router.get("", response_model=list[SourceRow], summary="Every source on the watch list with its health")
+async def sources(request: Request, include_inactive: bool = False) -> list[SourceRow]:
     now = datetime.now(UTC)
-    found = await read(request, lambda session: list_sources(session=session, include_inactive=include_inactive))
-    return [_public(s, now) for s in found]
+    return await read(request, lambda session: list_sources(session=session, now=now,
+                                                            include_inactive=include_inactive))  # fmt: skip
 
 
 @router.get(
     "/{key}",
-    response_model=SourcePublic,
+    response_model=SourceRow,
     responses={404: {"description": "No such source", **PROBLEM}},
     summary="One source",
 )
-async def source(request: Request, key: KeyPath) -> SourcePublic:
-    return _public(await read(request, lambda session: _source_or_404(session, key)), datetime.now(UTC))
+async def source(request: Request, key: KeyPath) -> SourceRow:
+    now = datetime.now(UTC)
+    return await read(request, lambda session: source_row(_source_or_404(session, key), now))
 
 
 @router.get(
     "/{key}/polls",
-    response_model=Page[PollPublic],
+    response_model=Page[PollRow],
     responses={
         404: {"description": "No such source", **PROBLEM},
         400: {"description": "Bad cursor", **PROBLEM},
@@ -64,13 +60,13 @@ async def polls(
     key: KeyPath,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> Page[PollPublic]:
+) -> Page[PollRow]:
     def work(session: Session) -> list[PollRow]:
         source = _source_or_404(session, key)  # an unknown source is a 404 before a bad cursor is a 400
         return list_polls(session=session, source=source, before_id=decode_cursor("poll", cursor), limit=limit)
 
     rows = await read(request, work)
-    return page("poll", [PollPublic.model_validate(r) for r in rows], limit)
+    return page("poll", rows, limit)
 
 
 @router.post(
@@ -90,4 +86,4 @@ async def poll_now(poller: PollerDep, config: ConfigDep, key: KeyPath) -> PollRe
     result = await poller.poll_now(key)
     if result is None:
         raise Conflict(f"source '{key}' is being polled by another worker; try again in a moment")
-    return PollResult.model_validate(result)
+    return result

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session
 
 # The queue's own statement and row: a case opened reads as it does in the list.
@@ -15,9 +16,14 @@ from monitor.cases.views import CaseRow, _row, _rows_query
 from monitor.models import Case, CaseCandidate, CaseEvent, Customer, Mention, Source
 from monitor.models.desk import Draft, Reply
 
-__all__ = ["CandidateRow", "CaseDetail", "DraftRow", "Place", "ReplyRow", "TimelineEntry", "get_case"]
+__all__ = [
+    "CandidateRow", "CaseDetail", "DraftRow", "Place", "ReplyRow", "TimelineEntry", "draft_row", "get_case", "reply_row",
+]  # fmt: skip
 
 T = TypeVar("T")
+
+# These are the API's bodies too (api/routers/cases.py, drafts.py): the descriptions are the OpenAPI
+# document's, and the classes have no docstrings because pydantic would publish those as well.
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +37,8 @@ class Place:
     language: str | None
     published_at: datetime | None
     first_seen_at: datetime
-    joined_by: str | None
-    similarity: float | None
+    joined_by: Annotated[str | None, Field(description="opened, duplicate (near-duplicate of a place) or staff")]
+    similarity: Annotated[float | None, Field(description="0-100 score of the near-duplicate match that joined it")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +51,7 @@ class CandidateRow:
     lifetime_value: float | None
     score: float
     reasons: list[str]
-    state: str
+    state: Annotated[str, Field(description="suggested, linked, confirmed or rejected")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +66,15 @@ class TimelineEntry:
 @dataclass(frozen=True, slots=True)
 class DraftRow:
     id: int
-    mention_id: int
-    kind: str
+    mention_id: Annotated[int, Field(description="The place the draft answers")]
+    kind: Annotated[str, Field(description="first or closing")]
     language: str
     text: str
-    template: str
-    notes: list[str]
-    state: str
+    template: Annotated[str, Field(description="The template file it was made from")]
+    notes: Annotated[
+        list[str], Field(description="Why it differs from what was asked: another language, a failed rewrite")
+    ]
+    state: Annotated[str, Field(description="draft, approved, published or discarded")]
     version: int
     created_by: str
     created_at: datetime
@@ -80,12 +88,12 @@ class ReplyRow:
     id: int
     mention_id: int
     draft_id: int | None
-    kind: str
+    kind: Annotated[str, Field(description="first, update or closing")]
     text: str
     url: str | None
     posted_at: datetime
     recorded_by: str
-    verify_state: str
+    verify_state: Annotated[str, Field(description="unverifiable, pending, verified, unverified or disappeared")]
     verified_at: datetime | None
 
 
@@ -155,6 +163,14 @@ def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
     ]
     return CaseDetail(case=_row(found), places=places, candidates=candidates, drafts=drafts, replies=replies,
                       timeline=timeline)  # fmt: skip
+
+
+def draft_row(draft: Draft) -> DraftRow:
+    return _copy(DraftRow, draft)
+
+
+def reply_row(reply: Reply) -> ReplyRow:
+    return _copy(ReplyRow, reply)
 
 
 def _copy(cls: type[T], row: object) -> T:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 import psycopg
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from sqlmodel import Session
 
@@ -35,10 +36,13 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
+_SLA = "running, at_risk, breached, met, missed or stopped"
+
+
+# A case in the queue, and the API's body for one (api/routers/cases.py writes the queue's JSON from
+# queue_rows in this order). The descriptions are the OpenAPI document's; a docstring would be one too.
 @dataclass(frozen=True, slots=True)
 class CaseRow:
-    """A case in the queue: the fields of api.schemas.CasePublic, in its order (the API serializes these rows)."""
-
     id: int
     brand: str
     status: str
@@ -46,25 +50,29 @@ class CaseRow:
     language: str | None
     opened_at: datetime
     last_mention_at: datetime
-    places: int
+    places: Annotated[int, Field(description="Mentions in the case: each needs its own public reply")]
     customer_id: int | None
     customer_name: str | None
-    customer_state: str | None
+    customer_state: Annotated[
+        str | None, Field(description="null, suggested, auto (linked by rule) or confirmed (by staff)")
+    ]
     merged_into_id: int | None
     updated_at: datetime
-    category: str
-    priority: str
-    priority_reasons: list[str]
-    priority_by: str
+    category: Annotated[str, Field(description="delivery, defect, refund, staff, billing, website or other")]
+    priority: Annotated[str, Field(description="low, normal, high or urgent")]
+    priority_reasons: Annotated[list[str], Field(description="Why triage chose this priority, or who set it")]
+    priority_by: Annotated[str, Field(description="triage, or staff when a person chose the priority (kept)")]
     assignee: str | None
-    response_due_at: datetime | None
-    response_sla: str
+    response_due_at: Annotated[
+        datetime | None, Field(description="Deadline of the first public reply (business hours)")
+    ]
+    response_sla: Annotated[str, Field(description=_SLA)]
     first_reply_at: datetime | None
-    resolution_due_at: datetime | None
-    resolution_sla: str
+    resolution_due_at: Annotated[datetime | None, Field(description="Deadline of the resolution (business hours)")]
+    resolution_sla: Annotated[str, Field(description=_SLA)]
     resolved_at: datetime | None
     closed_at: datetime | None
-    dismissed_reason: str | None
+    dismissed_reason: Annotated[str | None, Field(description="spam, not_about_us or duplicate, for dismissed cases")]
 
 
 # What the queue shows of a case, by CaseRow's field names. Named columns rather than the Case entity: the

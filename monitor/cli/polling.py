@@ -47,8 +47,8 @@ def poll(
     table = Table(title=f"{len(results)} polls")
     for column in ("source", "outcome", "HTTP", "seen", "new", "updated", "ms", "error"):
         table.add_column(column, overflow="fold")
-    for r in sorted(results, key=lambda r: r.key):
-        table.add_row(r.key, r.outcome, str(r.http_status or "-"), str(r.items_seen), str(r.items_new),
+    for r in sorted(results, key=lambda r: r.source):
+        table.add_row(r.source, r.outcome, str(r.http_status or "-"), str(r.items_seen), str(r.items_new),
                       str(r.items_updated), str(r.duration_ms), (r.error or "")[:120])  # fmt: skip
     out.print(table)
     if not results:

@@ -124,9 +124,9 @@ def sources_status(
 
     settings = make_settings(database)
     sessions = make_session_factory(make_engine(settings.database_url))
-    with session_scope(sessions, read_only=True) as session:
-        rows = list_sources(session=session, include_inactive=all_)
     now = datetime.now(UTC)
+    with session_scope(sessions, read_only=True) as session:
+        rows = list_sources(session=session, now=now, include_inactive=all_)
     if as_json:
         fields = (
             "key",

@@ -4,20 +4,59 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session
 
 from monitor.models import Poll, Source
 
-__all__ = ["PollRow", "get_source", "list_polls", "list_sources"]
+__all__ = ["PollRow", "SourceRow", "get_source", "list_polls", "list_sources", "source_row"]
 
 
-def list_sources(*, session: Session, include_inactive: bool = False) -> list[Source]:
+# The rows below are also the API's response bodies (api/routers/sources.py): the descriptions are the
+# OpenAPI document's, which pydantic reads from the Annotated fields.
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    key: str
+    kind: str
+    url: str
+    brand: str | None
+    language: str | None
+    weight: int
+    interval_seconds: int
+    active: bool
+    health: Annotated[str, Field(description="new, ok, degraded, failing or gone")]
+    error_count: int
+    last_error_class: str | None
+    last_error: str | None
+    last_warning: str | None
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_http_status: int | None
+    last_items: int | None
+    next_poll_at: datetime
+    polling_now: bool
+
+
+def source_row(source: Source, now: datetime) -> SourceRow:
+    """The source as staff see it; `polling_now` while a worker holds its lease at `now`."""
+    return SourceRow(
+        key=source.key, kind=source.kind, url=source.url, brand=source.brand_key, language=source.language,
+        weight=source.weight, interval_seconds=source.interval_seconds, active=source.active, health=source.health,
+        error_count=source.error_count, last_error_class=source.last_error_class, last_error=source.last_error,
+        last_warning=source.last_warning, last_poll_at=source.last_poll_at, last_success_at=source.last_success_at,
+        last_http_status=source.last_http_status, last_items=source.last_items, next_poll_at=source.next_poll_at,
+        polling_now=bool(source.lease_until and source.lease_until > now),
+    )  # fmt: skip
+
+
+def list_sources(*, session: Session, now: datetime, include_inactive: bool = False) -> list[SourceRow]:
     query = sa.select(Source).order_by(Source.key)
     if not include_inactive:
         query = query.where(Source.active.is_(True))
-    return list(session.scalars(query))
+    return [source_row(s, now) for s in session.scalars(query)]
 
 
 def get_source(*, session: Session, key: str) -> Source | None:
@@ -30,7 +69,7 @@ class PollRow:
     source: str
     started_at: datetime
     finished_at: datetime | None
-    outcome: str
+    outcome: Annotated[str, Field(description="running, ok, not_modified, error or abandoned")]
     worker: str | None
     http_status: int | None
     pages: int

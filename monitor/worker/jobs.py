@@ -46,9 +46,11 @@ __all__ = [
 log = structlog.get_logger("replywatch.worker")
 
 
+# What one poll did; also the API's answer to "poll now" (api/routers/sources.py). A comment, not a
+# docstring: pydantic would put a docstring in the OpenAPI document.
 @dataclass(frozen=True, slots=True)
 class PollResult:
-    key: str
+    source: str  # the source's key, named as in every other view of a source's rows (PollRow, MentionRow)
     poll_id: int
     outcome: str
     http_status: int | None
@@ -90,7 +92,7 @@ def record_poll(
         poll = recorded.poll
         forget_days(session, [(claim.source_id, poll.started_at)], now)
         return PollResult(
-            key=claim.key,
+            source=claim.key,
             poll_id=poll.id or 0,
             outcome=poll.outcome,
             http_status=poll.http_status,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -171,3 +172,62 @@ def test_cases_form_link_customers_and_take_staff_decisions(client: TestClient) 
 )
 def test_bad_case_requests(client: TestClient, method: str, path: str, json, status: int) -> None:
     problem(client.request(method, path, json=json), status)
+
+
+# The fields of the read bodies, in the order the API has always sent them. The bodies are monitor's
+# dataclasses (SourceRow, PollRow, PollResult, CaseDetail and its parts): a field renamed, moved or added
+# there changes the API, and this says so.
+FIELDS = {
+    "source": "key kind url brand language weight interval_seconds active health error_count last_error_class "
+    "last_error last_warning last_poll_at last_success_at last_http_status last_items next_poll_at polling_now",
+    "poll": "id source started_at finished_at outcome worker http_status pages bytes_read items_seen items_new "
+    "items_updated items_skipped error_class error_message warnings duration_ms",
+    "poll_result": "source poll_id outcome http_status items_seen items_new items_updated error duration_ms",
+    "detail": "case places candidates drafts replies timeline",
+    "case": "id brand status title language opened_at last_mention_at places customer_id customer_name "
+    "customer_state merged_into_id updated_at category priority priority_reasons priority_by assignee "
+    "response_due_at response_sla first_reply_at resolution_due_at resolution_sla resolved_at closed_at "
+    "dismissed_reason",
+    "place": "mention_id source url title body author language published_at first_seen_at joined_by similarity",
+    "candidate": "customer_id external_id full_name city tier lifetime_value score reasons state",
+    "draft": "id mention_id kind language text template notes state version created_by created_at updated_at "
+    "approved_by approved_at",
+    "reply": "id mention_id draft_id kind text url posted_at recorded_by verify_state verified_at",
+    "timeline": "at actor kind mention_id data",
+}
+
+
+def test_read_bodies_keep_their_fields_and_their_json(client: TestClient) -> None:
+    import_register(client)
+    poll_and_process(client)
+    case_id = client.get("/api/v1/cases").json()["items"][0]["id"]
+    mention_id = client.get(f"/api/v1/cases/{case_id}").json()["places"][0]["mention_id"]
+    draft = client.post(f"/api/v1/cases/{case_id}/drafts", json={"mention_id": mention_id})
+    reply = client.post(f"/api/v1/cases/{case_id}/replies", json={"mention_id": mention_id, "text": "Разберёмся."})
+    responses = {
+        "sources": client.get("/api/v1/sources"),
+        "source": client.get("/api/v1/sources/board"),
+        "polls": client.get("/api/v1/sources/board/polls"),
+        "poll_result": client.post("/api/v1/sources/board/poll"),
+        "draft": draft,
+        "reply": reply,
+        "detail": client.get(f"/api/v1/cases/{case_id}"),
+    }
+    for name, response in responses.items():
+        assert response.status_code in (200, 201), (name, response.text)
+        # Compact, non-ASCII as UTF-8: what pydantic writes, for FastAPI or the detail's own dump.
+        assert response.content == json.dumps(response.json(), ensure_ascii=False, separators=(",", ":")).encode()
+    body = {name: response.json() for name, response in responses.items()}
+    detail = body["detail"]
+    shapes = {
+        "source": [*body["sources"], body["source"]], "poll": body["polls"]["items"],
+        "poll_result": [body["poll_result"]], "detail": [detail], "case": [detail["case"]],
+        "place": detail["places"], "candidate": detail["candidates"], "draft": [body["draft"], *detail["drafts"]],
+        "reply": [body["reply"], *detail["replies"]], "timeline": detail["timeline"],
+    }  # fmt: skip
+    for name, objects in shapes.items():
+        assert objects, name
+        assert {" ".join(o) for o in objects} == {FIELDS[name]}, name
+    # date-times in UTC with Z, as pydantic writes an aware UTC datetime
+    times = [v for group in shapes.values() for o in group for k, v in o.items() if k == "at" or k.endswith("_at")]
+    assert len(times) > 40 and all(t is None or t.endswith("Z") for t in times)

@@ -4,20 +4,17 @@ authenticated read is answered and the write is skipped."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.deps import libpq_conninfo
 from monitor.core.settings import Settings
 from tests.support.api import desk_client, problem
 from tests.support.factories import authorize, feed_config
+from tests.support.locks import lock_held
 
 BAD_NAMES = ["   ", "\u000b", "\t", "a\x00b", "Anna\nAdmin", "x\x85", "\x1f"]
 
@@ -52,24 +49,6 @@ def test_assignees_and_texts_are_validated_too(db_url: str) -> None:
         assert c.post(f"/api/v1/cases/{case['id']}/replies", json=reply).status_code == 201
 
 
-@contextmanager
-def writer_holding_the_lock(engine: sa.Engine) -> Iterator[None]:
-    """Another connection in a write transaction: SQLite's one writer, or PostgreSQL's lock on every token row."""
-    if engine.dialect.name == "sqlite":
-        conn = sqlite3.connect(engine.url.database or "", isolation_level=None)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
-            conn.close()
-        return
-    with psycopg.connect(libpq_conninfo(engine.url)) as conn:
-        conn.execute("SELECT id FROM api_token FOR UPDATE")
-        yield
-        conn.rollback()
-
-
 def last_used_at(engine: sa.Engine, name: str) -> object:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT last_used_at FROM api_token WHERE name = :n"), {"n": name}).scalar_one()
@@ -79,7 +58,8 @@ def test_last_used_at_is_skipped_when_the_database_is_busy(client: TestClient) -
     engine: sa.Engine = client.app.state.engine
     secret = authorize(TestClient(client.app), "viewer", name="fresh")  # never used: its lookup wants a write
     headers = {"Authorization": f"Bearer {secret}"}
-    with writer_holding_the_lock(engine):
+    # Another writer: SQLite's one writer, or PostgreSQL's lock on every token row.
+    with lock_held(engine, sqlite="IMMEDIATE", postgresql="SELECT id FROM api_token FOR UPDATE"):
         response = client.get("/api/v1/sources", headers=headers)
         assert response.status_code == 200, response.text  # was a 503 after SQLite's 30 s busy timeout
     assert last_used_at(engine, "fresh") is None  # skipped, not waited for

@@ -19,10 +19,10 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.deps import READ_POOL_NAME, libpq_conninfo
 from api.routers.cases import CaseQuery
-from api.schemas import CasePublic, Page
+from api.schemas import Page
 from monitor.cases import views as case_views
 from monitor.cases.case_filter import CaseFilter
-from monitor.cases.views import list_cases, queue_rows, queue_rows_async
+from monitor.cases.views import CaseRow, list_cases, queue_rows, queue_rows_async
 from monitor.config import parse_config
 from monitor.core.db import session_scope
 from monitor.core.settings import Settings
@@ -69,7 +69,7 @@ def test_the_queue_json_is_what_pydantic_writes(client: TestClient) -> None:
     for params in ({"sort": "response_due"}, {"sort": "newest", "limit": 2}, {"sort": "resolution_due", "limit": 3}):
         response = client.get("/api/v1/cases", params=params)
         assert response.status_code == 200 and response.headers["content-type"] == "application/json"
-        page = Page[CasePublic].model_validate_json(response.content)
+        page = Page[CaseRow].model_validate_json(response.content)
         assert page.items and page.model_dump_json().encode() == response.content
         # timestamps from now(): microseconds, written as pydantic writes them (UTC as Z)
         assert page.items[0].opened_at.microsecond and response.json()["items"][0]["opened_at"].endswith("Z")

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.deps import libpq_conninfo
 from monitor.config import parse_config
 from monitor.core.settings import Settings
 from tests.support.api import CONFIG, problem
 from tests.support.factories import authorize
+from tests.support.locks import lock_held
 
 LOCK_WAIT_MS = 300
 
@@ -48,24 +46,6 @@ def client(db_url: str) -> Iterator[TestClient]:
         yield c
 
 
-@contextmanager
-def write_lock(engine: sa.Engine, mode: str) -> Iterator[None]:
-    """Another connection holding a write lock: on SQLite the database's, on PostgreSQL api_token's in `mode`."""
-    if engine.dialect.name == "sqlite":
-        conn = sqlite3.connect(engine.url.database or "", isolation_level=None)
-        conn.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
-            conn.close()
-        return
-    with psycopg.connect(libpq_conninfo(engine.url)) as conn:
-        conn.execute(f"LOCK TABLE api_token IN {mode} MODE")
-        yield
-        conn.rollback()
-
-
 def revoked_at(engine: sa.Engine, token_id: int) -> object:
     with engine.connect() as conn:
         return conn.execute(sa.text("SELECT revoked_at FROM api_token WHERE id = :id"), {"id": token_id}).scalar_one()
@@ -81,7 +61,7 @@ def test_a_revocation_is_committed_before_the_answer_or_refused_with_503(client:
     victim = client.post("/api/v1/tokens", json={"name": "leaked", "role": "viewer"}).json()
     assert client.get("/api/v1/tokens").status_code == 200  # the admin's token is now cached: no lookup while locked
 
-    with write_lock(engine, mode):
+    with lock_held(engine, sqlite="EXCLUSIVE", postgresql=f"LOCK TABLE api_token IN {mode} MODE"):
         response = client.delete(f"/api/v1/tokens/{victim['id']}")
         body = problem(response, 503)
         assert response.headers["Retry-After"] and body["type"].endswith("/database-unavailable")

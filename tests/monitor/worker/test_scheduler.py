@@ -62,7 +62,7 @@ async def test_every_source_is_polled_stored_and_a_broken_one_breaks_nothing(ses
         poller = Poller(config=config, sessions=sessions, clock=clock)
         try:
             await poller.sync()
-            results = {r.key: r for r in await poller.run_due()}
+            results = {r.source: r for r in await poller.run_due()}
             assert {k: r.outcome for k, r in results.items()} == {
                 "a": "ok", "b": "ok", "broken": "error", "html-not-feed": "error", "slow": "ok",
             }  # fmt: skip
@@ -73,7 +73,7 @@ async def test_every_source_is_polled_stored_and_a_broken_one_breaks_nothing(ses
             # Nothing is due until the interval passes; then a 304 stores nothing new.
             assert await poller.run_due() == []
             clock.now = NOW + timedelta(minutes=16)
-            again = {r.key: r for r in await poller.run_due()}
+            again = {r.source: r for r in await poller.run_due()}
             assert again["a"].outcome == "not_modified" and again["a"].items_new == 0
             assert counts(sessions)["a"] == 50
             assert server.requests_to("/a.rss")[-1].headers["If-None-Match"]
@@ -178,7 +178,7 @@ async def test_run_due_refills_free_slots_while_a_slow_poll_is_in_flight(session
     with LoopbackServer(held_and_three_others()) as server:
         poller = await held_first(sessions, server, "max_concurrency: 2, parse_workers: 0")
         try:
-            results = {r.key: r for r in await poller.run_due()}
+            results = {r.source: r for r in await poller.run_due()}
         finally:
             await poller.aclose()
     assert {k: (r.outcome, r.items_new) for k, r in results.items()} == {
