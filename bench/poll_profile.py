@@ -22,20 +22,36 @@ __all__ = ["Profile", "print_profile", "summarise_profile"]
 # Each sample goes to the first bucket whose marker is anywhere in its stack (order matters:
 # language detection runs inside prepare_mentions, and inside ingest when a language is missing).
 BUCKETS: list[tuple[str, tuple[str, ...]]] = [
-    ("language detection (monitor/ingest/language.py, lingua)", ("/monitor/language.py",)),
+    ("language detection (monitor/ingest/language.py, lingua)", ("/monitor/ingest/language.py",)),
     ("feedparser", ("/feedparser/",)),
     ("text cleaning (sources/text.py: html_to_text, clean_text)", ("/sources/text.py",)),
     ("RSS reader (sources/rss.py, lxml)", ("/sources/rss.py",)),
     ("feed adapter, rest (sources/feed.py, sources/values.py)", ("/sources/feed.py", "/sources/values.py")),
     ("ingest: normalise (canonical URL, hash)", ("normalise (/", "/w3lib/", "prepare_mentions (/")),
-    ("ingest: SQL and ORM (monitor/ingest/store.py)", ("/monitor/ingest.py",)),
-    ("poll record, claim, commit (monitor/ingest/polling.py, session)", ("/monitor/polling.py", "/sqlalchemy/")),
+    ("ingest: SQL and ORM (monitor/ingest/store.py)", ("/monitor/ingest/store.py",)),
+    (
+        "poll record, claim, commit (monitor/ingest/polling.py, session)",
+        ("/monitor/ingest/polling.py", "/monitor/worker/jobs.py", "/sqlalchemy/"),
+    ),
     ("process pool: pickling and queues", ("/concurrent/futures/process.py", "/multiprocessing/")),
     ("fetch: httpx/httpcore/anyio/h11", ("/httpx/", "/httpcore/", "/anyio/", "/h11/")),
-    ("fetch: sources/http.py, content.py (decode, robots, politeness)", ("/sources/http.py", "/sources/content.py")),
+    (
+        "fetch: sources/http.py, content.py, the address guard and redirects",
+        (
+            "/sources/http.py",
+            "/sources/content.py",
+            "/sources/address_guard.py",
+            "/sources/address_policy.py",
+            "/sources/redirects.py",
+            "/sources/host_turns.py",
+        ),
+    ),
     ("logging (structlog)", ("/structlog/",)),
     ("metrics (prometheus_client)", ("/prometheus_client/",)),
-    ("scheduler glue (monitor/worker/poller.py, sources/base.py)", ("/monitor/scheduler.py", "/sources/base.py")),
+    (
+        "scheduler glue (monitor/worker/poller.py, service.py, sources/base.py)",
+        ("/monitor/worker/poller.py", "/monitor/worker/service.py", "/sources/base.py"),
+    ),
     ("asyncio event loop", ("/asyncio/",)),
 ]
 # Leaf frames that mean "waiting", in case py-spy's idle detection lets one through.

@@ -1,6 +1,6 @@
 """The alert jobs a worker runs: route new events, then dispatch due deliveries.
 
-Both are APScheduler interval jobs (`schedule`), added by `Poller.start` when the
+Both are APScheduler interval jobs (`schedule`), added by `Worker.start` (monitor.worker.service) when the
 config has channels. Database work runs in the executor the poller gives (one thread
 on SQLite, the single writer); sending is async, `concurrency` messages at a time.
 """
