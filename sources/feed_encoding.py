@@ -79,14 +79,17 @@ def _declared_codec(body: bytes) -> str | None:
         return None
 
 
-# Latin-1 Supplement letters (À-ÿ without × and ÷): cp1251, KOI8-R or UTF-8 Cyrillic read as
-# windows-1252/Latin-1 is made of them ("Æàëîáà", "öÁÌÏÂÁ", "Ð–Ð°Ð»Ð¾Ð±Ð°").
-_LATIN1_LETTER = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
-_LETTER = re.compile(r"[^\W\d_]")
-# UTF-8 Cyrillic read as windows-1251: every letter becomes Р or С followed by one of the
-# characters windows-1251 has at 0x80-0xBF, none of which is a letter А-я ("Р–Р°Р»РѕР±Р°").
-_CP1251_TAIL = bytes(b for b in range(0x80, 0xC0) if b != 0x98).decode("cp1251")
-_UTF8_AS_CP1251 = re.compile(f"[РС][{re.escape(_CP1251_TAIL)}]")
+# Signs of a wrong decode, chosen so that real text in any language almost never shows them:
+# - three Latin-1 letters in a row: windows-1251 or KOI8-R Cyrillic read as windows-1252 is
+#   nothing else ("Æàëîáà"), while French or German put one accent between plain letters;
+# - "Ð", "Ñ" or "Ã" then a windows-1252 symbol: UTF-8 read as windows-1252 ("Ð¶Ð°");
+# - "Р" or "С" then a windows-1251 symbol: UTF-8 Cyrillic read as windows-1251 ("Р¶Р°").
+# Only symbols follow, not letters, so Ukrainian "Рік" or Belarusian "Сў" is no sign.
+_LATIN1_RUN = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]{3,}")
+_SYMBOLS_1252 = "".join(c for c in bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore") if not c.isalpha())
+_SYMBOLS_1251 = "".join(c for c in bytes(range(0x80, 0xC0)).decode("cp1251", errors="ignore") if not c.isalpha())
+_UTF8_AS_CP1252 = re.compile(f"[ÐÑÃ][{re.escape(_SYMBOLS_1252)}]")
+_UTF8_AS_CP1251 = re.compile(f"[РС][{re.escape(_SYMBOLS_1251)}]")
 _MIN_SIGNS = 6
 # Enough text to judge a feed, few enough characters that the check stays in the microseconds.
 _SAMPLE = 8000
@@ -95,25 +98,32 @@ _SAMPLE = 8000
 def garbled(texts: list[str]) -> str | None:
     """Why these texts look wrongly decoded, or None.
 
-    Cheap rules on at most the first 8,000 characters, each needing at least 6 signs, so
-    one odd name or a stray symbol never triggers them:
+    Cheap rules (a few regex scans) on at most the first 8,000 characters, each needing at
+    least 6 signs, so one odd name or a stray symbol never triggers them:
     1. replacement characters (U+FFFD): bytes the chosen charset could not decode;
-    2. Latin-1 letters (À-ÿ) making 40 % or more of all letters: French or German text has a
-       few per cent (é, ü, ß), even Icelandic about a third, while Cyrillic read as
-       windows-1252 or Latin-1 is 80-100 % of them;
-    3. pairs "Р/С + a windows-1251 symbol" making a quarter or more of all letters: UTF-8
-       Cyrillic read as windows-1251, where each letter turns into such a pair.
+    2. runs of three or more Latin-1 letters (À-ÿ): Cyrillic read as windows-1252;
+    3. "Ð/Ñ/Ã + symbol": UTF-8 read as windows-1252; 4. "Р/С + symbol": UTF-8 read as windows-1251.
     """
-    sample = "\n".join(texts)[:_SAMPLE]
+    sample = _sample(texts)
     if sample.isascii():
         return None
-    if sample.count("\ufffd") >= _MIN_SIGNS:
-        return f"{sample.count(chr(0xFFFD))} undecodable bytes (U+FFFD) in the text"
-    letters = len(_LETTER.findall(sample))
-    latin1 = len(_LATIN1_LETTER.findall(sample))
-    if latin1 >= _MIN_SIGNS and latin1 * 5 >= letters * 2:
-        return f"{latin1} of {letters} letters are Latin-1 (À-ÿ): text in another script read as windows-1252"
-    pairs = len(_UTF8_AS_CP1251.findall(sample))
-    if pairs >= _MIN_SIGNS and pairs * 4 >= letters:
-        return f"{pairs} 'Р/С + symbol' pairs in {letters} letters: UTF-8 read as windows-1251"
+    if (replaced := sample.count("\ufffd")) >= _MIN_SIGNS:
+        return f"{replaced} undecodable bytes (U+FFFD) in the text"
+    if (runs := len(_LATIN1_RUN.findall(sample))) >= _MIN_SIGNS:
+        return f"{runs} runs of Latin-1 letters (À-ÿ): text in another script read as windows-1252"
+    if (pairs := len(_UTF8_AS_CP1252.findall(sample))) >= _MIN_SIGNS:
+        return f"{pairs} 'Ð/Ñ/Ã + symbol' pairs: UTF-8 read as windows-1252"
+    if (pairs := len(_UTF8_AS_CP1251.findall(sample))) >= _MIN_SIGNS:
+        return f"{pairs} 'Р/С + symbol' pairs: UTF-8 read as windows-1251"
     return None
+
+
+def _sample(texts: list[str]) -> str:
+    taken: list[str] = []
+    size = 0
+    for text in texts:
+        if size >= _SAMPLE:
+            break
+        taken.append(text[: _SAMPLE - size])
+        size += len(taken[-1])
+    return "\n".join(taken)

@@ -101,8 +101,8 @@ async def test_utf8_feed_is_unchanged(server: LoopbackServer) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        TITLE.encode("windows-1251").decode("cp1252"),  # Æàëîáà: êóðüåð íå ïðèâ¸ç çàêàç
-        TITLE.encode("koi8-r").decode("cp1252", errors="replace"),
+        (TITLE + BODY).encode("windows-1251").decode("cp1252"),  # Æàëîáà: êóðüåð íå ïðèâ¸ç çàêàç
+        (TITLE + BODY).encode("koi8-r").decode("cp1252", errors="replace"),
         BODY.encode().decode("cp1252", errors="replace"),  # Ð—Ð°ÐºÐ°Ð·
         BODY.encode().decode("cp1251"),  # Р—Р°РєР°Р·
         BODY.encode("koi8-r").decode("utf-8", errors="replace"),
