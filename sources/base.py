@@ -98,12 +98,15 @@ class PageWarning:
       NOTHING_MATCHED   the item selector or expression found nothing: a changed layout when the
                         source used to yield items (monitor raises source.layout_changed);
       TRUNCATED         the page was too large or too deeply nested and only its start was read;
-      MALFORMED         the document is not well-formed; what could be read was kept.
+      MALFORMED         the document is not well-formed; what could be read was kept;
+      ENCODING          the text looks wrongly decoded (mojibake, undecodable bytes, a header
+                        charset against the document's, or feedparser guessing the encoding).
     """
 
     NOTHING_MATCHED = "nothing_matched"
     TRUNCATED = "truncated"
     MALFORMED = "malformed"
+    ENCODING = "encoding"
 
     kind: str
     text: str
@@ -189,8 +192,8 @@ class Collected:
 class Parser(Protocol):
     """A pure function from the bytes of one page to what is on it.
 
-    `text` is the body decoded with the charset the fetcher settled on; `body` is the
-    raw bytes for parsers (feeds) that read the encoding from the document itself.
+    `text` is the body decoded with the charset the fetcher settled on, `body` the raw bytes,
+    `content_type` the Content-Type header as the server sent it (with its charset).
     Raises sources.errors.ParseError when the page as a whole cannot be read.
     """
 
@@ -245,7 +248,8 @@ async def collect(
                 response.body,
                 response.text,
                 response.url,
-                response.content_type,
+                # The whole header: a feed parser needs the charset the server gave (see sources.feed).
+                response.headers.get("content-type") or response.content_type,
                 spec.settings,
             )
         except SourceError as exc:

@@ -1,8 +1,8 @@
 """RSS 2.0, RSS 1.0 and Atom feeds, read with feedparser from bytes our own client fetched.
 
-Plain, well-formed RSS 2.0 and Atom in UTF-8 are read by `sources.rss` with lxml instead,
-with the same result at a fraction of the cost; everything else, and anything it is unsure
-of, goes to feedparser.
+Plain, well-formed RSS 2.0 and Atom are read by `sources.rss` with lxml instead, with the
+same result at a fraction of the cost; everything else, and anything it is unsure of, goes
+to feedparser. Both read the encoding the fetcher settled on (`sources.feed_encoding`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from sources import rss
 from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
+from sources.feed_encoding import feed_bytes, garbled
 from sources.text import (
     AUTHOR_MAX,
     BODY_MAX,
@@ -43,33 +44,58 @@ class FeedSettings(BaseModel):
 
 
 _DEFAULTS = FeedSettings()
-# Bozo reasons about the HTTP headers rather than the document: feedparser recovers from
-# them completely, and many healthy feeds trigger them (text/xml served without charset).
-_HEADER_ONLY_PROBLEMS = ("CharacterEncodingOverride", "NonXMLContentType")
+# A bozo reason about the HTTP header rather than the document: feedparser recovers from it
+# completely, and many healthy feeds are served as text/html or text/plain.
+_HEADER_ONLY_PROBLEMS = ("NonXMLContentType",)
+# feedparser had to guess the encoding: it is handed a charset that fits, so these mean the text is garbled.
+_ENCODING_PROBLEMS = ("CharacterEncodingOverride", "CharacterEncodingUnknown")
 
 
 def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: FeedSettings | None) -> ParsedPage:
     """Read one feed document.
 
-    feedparser gets the raw bytes (it reads the XML encoding declaration itself) wrapped
-    in a stream: given bare bytes it would first try them as a *file name*, so a body
-    like b"/etc/passwd" would read a local file. A document feedparser cannot read as a
-    feed at all raises ParseError; a bozo one that still yields entries keeps them and
-    says what was wrong in a warning. Entries with neither title nor body are skipped.
+    Both readers get the fetcher's decode of the body (`text`; `content_type` is the full
+    header, with its charset) as UTF-8 bytes that say so (`sources.feed_encoding.feed_bytes`),
+    so a charset given only in the HTTP header, or detected because nothing declared one,
+    is honoured as for HTML pages. feedparser gets those bytes wrapped in a stream: given
+    bare bytes it would first try them as a *file name*, so a body like b"/etc/passwd" would
+    read a local file. A document feedparser cannot read as a feed at all raises ParseError;
+    a bozo one that still yields entries keeps them and says what was wrong in a warning, as
+    does text that looks wrongly decoded (`garbled`). Entries with neither title nor body
+    are skipped.
     """
-    settings = settings or _DEFAULTS
-    if not body.strip():
-        raise ParseError(f"empty body, expected RSS or Atom ({content_type or 'no content type'})", url=url)
-    mention = functools.partial(_mention, base=url, prefer=settings.prefer)
-    fast = rss.read(body=body, url=url, content_type=content_type, mention=mention)
-    return fast if fast is not None else parse_with_feedparser(body, url, content_type, settings)
+    return _parse(body, text, url, content_type, settings or _DEFAULTS, fast=True)
 
 
 def parse_with_feedparser(body: bytes, url: str, content_type: str | None, settings: FeedSettings) -> ParsedPage:
-    """The document as feedparser reads it (see `parse`)."""
+    """The document as `parse` reads it when the fast path declines it."""
+    return _parse(body, "", url, content_type, settings, fast=False)
+
+
+def _parse(
+    body: bytes, text: str, url: str, content_type: str | None, settings: FeedSettings, *, fast: bool
+) -> ParsedPage:
+    if not body.strip():
+        raise ParseError(f"empty body, expected RSS or Atom ({content_type or 'no content type'})", url=url)
+    document = feed_bytes(body, text, content_type)
+    mime = (content_type or "").split(";")[0].strip().lower() or None
+    # The bytes are now in `charset` whatever the header said; without a charset (raw bytes) the
+    # header's charset is left out, as feedparser then sniffs best from the document alone.
+    read_as = f"{mime or 'application/xml'}; charset={document.charset}" if document.charset else mime
+    mention = functools.partial(_mention, base=url, prefer=settings.prefer)
+    page = rss.read(body=document.data, url=url, content_type=read_as, mention=mention) if fast else None
+    if page is None:
+        page = _read(document.data, url, read_as, content_type, settings)
+    doubt = document.warning or garbled([value for item in page.items for value in (item.title or "", item.body)])
+    if doubt and not any(w.kind == PageWarning.ENCODING for w in page.warnings):
+        page.warnings.append(PageWarning(PageWarning.ENCODING, f"text looks wrongly decoded: {doubt}"))
+    return page
+
+
+def _read(body: bytes, url: str, read_as: str | None, content_type: str | None, settings: FeedSettings) -> ParsedPage:
     # No Content-Location on purpose: with it feedparser rewrites relative guids into URLs
     # (guid "42" becomes ".../42"), which would change external ids when a feed moves.
-    headers = {"content-type": content_type} if content_type else {}
+    headers = {"content-type": read_as} if read_as else {}
     try:
         doc = feedparser.parse(
             io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
@@ -85,7 +111,10 @@ def parse_with_feedparser(body: bytes, url: str, content_type: str | None, setti
     if not entries and not doc.get("version"):
         raise ParseError(_not_a_feed(problem, content_type), url=url)
     page = ParsedPage(items=[])
-    if problem:
+    exc = doc.get("bozo_exception") if doc.get("bozo") else None
+    if type(exc).__name__ in _ENCODING_PROBLEMS:
+        page.warnings.append(PageWarning(PageWarning.ENCODING, f"text looks wrongly decoded: feedparser: {exc}"))
+    elif problem:
         page.warnings.append(
             PageWarning(
                 PageWarning.MALFORMED, f"feed is not well-formed ({problem}); kept the {len(entries)} entries read"
@@ -102,7 +131,7 @@ def parse_with_feedparser(body: bytes, url: str, content_type: str | None, setti
 
 def _problem(doc: Any, *, line_shift: int) -> str | None:
     exc = doc.get("bozo_exception") if doc.get("bozo") else None
-    if exc is None or type(exc).__name__ in _HEADER_ONLY_PROBLEMS:
+    if exc is None or type(exc).__name__ in _HEADER_ONLY_PROBLEMS + _ENCODING_PROBLEMS:
         return None
     if isinstance(exc, SAXParseException):
         line = max(1, exc.getLineNumber() - line_shift)

@@ -31,7 +31,10 @@ sources_app = typer.Typer(help="The watch list: validate it, see every source's 
 @sources_app.command("check")
 def sources_check(
     config: ConfigOpt = None,
-    fetch: Annotated[bool, typer.Option("--fetch", help="Also fetch each source once and count its items")] = False,
+    fetch: Annotated[
+        bool,
+        typer.Option("--fetch", help="Also fetch each source once and count its items as `poll` would store them"),
+    ] = False,
 ) -> None:
     """Validate the watch list (and with --fetch, try every source once)."""
     configure_logging("WARNING")
@@ -50,6 +53,7 @@ def sources_check(
     if fetch:
         table.add_column("items", justify="right")
         table.add_column("result", overflow="fold")
+        table.caption = "items: counted as `poll` stores them (empty and repeated items left out)"
     results = asyncio.run(_fetch_all(cfg)) if fetch else {}
     failed = 0
     for source in cfg.sources:
@@ -80,6 +84,7 @@ def _duration(seconds: float) -> str:
 
 
 async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
+    from monitor.ingest.store import prepare_mentions
     from sources.base import Validators, collect
     from sources.errors import SourceError
     from sources.http import Fetcher
@@ -98,9 +103,14 @@ async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
             except SourceError as exc:
                 results[source_key] = (0, f"{exc.error_class}: {exc}", False)
                 return
-            warning = "; ".join(map(str, got.facts.warnings))
-            message = f"HTTP {got.facts.http_status}, {got.facts.pages} page(s)" + (f"; {warning}" if warning else "")
-            results[source_key] = (len(got.items), message, True)
+            # Counted as `poll` stores them: without items that have no text and without repeats of a
+            # key, so the two commands give one number for one page.
+            kept = len(prepare_mentions(got.items).items)
+            dropped = len(got.items) - kept
+            notes = [f"{dropped} empty or repeated item(s) not counted"] if dropped else []
+            notes += map(str, got.facts.warnings)
+            message = f"HTTP {got.facts.http_status}, {got.facts.pages} page(s)" + "".join(f"; {n}" for n in notes)
+            results[source_key] = (kept, message, True)
 
         with progress_bar() as progress:
             task = progress.add_task("fetching", total=len(cfg.sources))

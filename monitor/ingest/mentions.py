@@ -42,6 +42,9 @@ class MentionRow:
     language: str | None
     revision: int
     case_id: int | None = None
+    # Replies the page showed under the post at the last poll (empty when it showed none, or when
+    # the source has no reply selector): staff see what has been answered without opening the site.
+    replies: tuple[str, ...] = ()
 
 
 def list_mentions(
@@ -88,6 +91,7 @@ def list_mentions(
             language=m.language,
             revision=m.revision,
             case_id=m.case_id,
+            replies=tuple(m.replies or ()),
         )
         for m, source_key, brand_key in session.execute(query)
     ]

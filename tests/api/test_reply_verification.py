@@ -63,6 +63,8 @@ def test_polls_verify_a_published_reply_and_notice_when_it_is_gone(setup) -> Non
     server.routes["/board"] = static(page("Спасибо, ждём!"), content_type="text/html; charset=utf-8")
     poll(client)
     assert client.get(f"/api/v1/cases/{case['id']}").json()["replies"][0]["verify_state"] == "pending"
+    # What the page shows under the post is in the mentions list too.
+    assert [m["replies"] for m in client.get("/api/v1/mentions").json()["items"]] == [["Спасибо, ждём!"]]
     server.routes["/board"] = static(page("Спасибо, ждём!", OUR_REPLY + " 🙂"), content_type="text/html; charset=utf-8")
     poll(client)
     detail = client.get(f"/api/v1/cases/{case['id']}").json()

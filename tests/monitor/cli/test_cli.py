@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,48 @@ def test_poll_then_status_and_mentions(watch_list: Path, db_url: str) -> None:
     assert len(lines) == 5 and all(m["source"] == "board" and m["brand"] == "acme" for m in lines)
     code, output = run("mentions", "list", "--database", db_url, "--source", "board")
     assert code == 0 and "Жалоба 11" in output
+
+
+def test_check_counts_what_poll_stores_and_mentions_show_the_replies(tmp_path: Path, db_url: str) -> None:
+    # A feed repeating a guid (boards re-list a bumped post) and a page that shows replies.
+    feed = rss(
+        [
+            ("g1", "Жалоба", "Курьер не приехал."),
+            ("g2", "Ещё", "Деньги не вернули."),
+            ("g1", "Жалоба", "Курьер не приехал."),
+        ]
+    )
+    page = (
+        "<html><body><article class='post' id='p1'><h2>Диван</h2><div class='text'>Порвана обивка.</div>"
+        "<div class='answer'>Здравствуйте, мастер приедет в четверг.</div></article></body></html>"
+    )
+    routes = {
+        "/a.rss": static(feed, content_type="application/rss+xml"),
+        "/board": static(page, content_type="text/html; charset=utf-8"),
+    }
+    with LoopbackServer(routes) as server:
+        path = tmp_path / "sources.yaml"
+        path.write_text(
+            "http: {per_host_delay: 0s, retries: 0, allow_networks: [127.0.0.0/8, '::1/128']}\n"
+            "sources:\n"
+            f"  - {{key: feed, kind: feed, url: '{server.url('/a.rss')}', interval: 15m}}\n"
+            f"  - key: board\n    kind: html\n    url: '{server.url('/board')}'\n    interval: 15m\n"
+            "    html: {item: article.post, fields: {id: '@id', title: h2, body: .text, reply: .answer}}\n",
+            encoding="utf-8",
+        )
+        code, output = run("sources", "check", "--config", str(path), "--fetch")
+        assert code == 0 and "1 empty or repeated item(s) not counted" in output
+        assert [int(n) for n in re.findall(r"│\s+(\d+)\s+│\s+HTTP 200", output)] == [2, 1]
+        assert "counted as `poll` stores them" in output
+        run("db", "upgrade", "--database", db_url)
+        code, output = run("poll", "--config", str(path), "--database", db_url)
+        assert code == 0
+    code, output = run("sources", "status", "--database", db_url, "--json")
+    stored = {r["key"]: r["last_items"] for r in json.loads(output)}
+    assert stored == {"feed": 2, "board": 1}
+    code, output = run("mentions", "list", "--database", db_url, "--json")
+    replies = {m["source"]: m["replies"] for m in map(json.loads, output.splitlines())}
+    assert replies == {"feed": [], "board": ["Здравствуйте, мастер приедет в четверг."]}
 
 
 def test_reading_commands_on_an_empty_database_say_what_to_do(db_url: str) -> None:

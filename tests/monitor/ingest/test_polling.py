@@ -88,6 +88,7 @@ def test_rate_limited_waits_as_long_as_asked_within_the_cap() -> None:
             ok(warnings=[PageWarning(PageWarning.NOTHING_MATCHED, "selector 'div.review' matched nothing")]),
             "degraded",
         ),
+        (0, ok(warnings=[PageWarning(PageWarning.ENCODING, "text looks wrongly decoded")]), "degraded"),
         (0, Outcome(error=ConnectionFailed("refused")), "degraded"),
         (2, Outcome(error=ConnectionFailed("refused")), "failing"),
         (0, Outcome(error=ParseError("not a feed")), "failing"),
