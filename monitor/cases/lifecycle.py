@@ -73,8 +73,11 @@ class DeskRules:
     config: Config
     triager: Triager
 
-    def calendar(self, brand_key: str) -> BusinessCalendar:
-        return self.config.calendar(brand_key)
+    def calendar(self, brand_key: str, priority: str | None = None) -> BusinessCalendar:
+        """The brand's business calendar, or the one the SLA of `priority` counts (sla.<priority>.calendar)."""
+        if priority is None:
+            return self.config.calendar(brand_key)
+        return self.config.calendar(brand_key, self.config.sla.calendar_of(priority))
 
 
 class CaseError(DomainError):
@@ -168,7 +171,8 @@ def _set_priority_effects(
     reasons: list[str],
     first: bool = False,
 ) -> None:
-    apply_deadlines(case=case, calendar=rules.calendar(_brand_key(session, case)), sla=rules.config.sla, now=now)
+    calendar = rules.calendar(_brand_key(session, case), case.priority)
+    apply_deadlines(case=case, calendar=calendar, sla=rules.config.sla, now=now)
     if first:
         note(session, case, now, actor, "case.triaged", category=case.category, priority=case.priority,
                reasons=reasons, response_due_at=case.response_due_at.isoformat() if case.response_due_at else None,

@@ -9,7 +9,9 @@ time is used, 75% by default) and its state:
     any → stopped                        the case is dismissed
 
 Deadlines count business time from the case's opening in the brand's zone and
-calendar (monitor.config.business_hours), per priority. They are computed when the case
+calendar (monitor.config.business_hours), per priority; a priority may count another
+calendar (`sla.<priority>.calendar`: `always`, round the clock, or one of
+`sla.calendars`), which the caller passes in as `calendar`. They are computed when the case
 opens and recomputed from the opening when its priority changes. A recompute that
 moves a deadline into the future sets the clock back to running; one that moves it
 into the past leaves the clock as it is, and the next sweep flips it, so every flip

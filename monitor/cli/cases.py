@@ -9,6 +9,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,6 +22,7 @@ from monitor.cli.common import (
     json_lines_or_none,
     load,
     out,
+    plain_text,
     reindex_register,
     sessions_for,
 )
@@ -219,7 +221,7 @@ def _span(seconds: float) -> str:
 
 @cases_app.command("show")
 def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: DatabaseOpt = None) -> None:
-    """One case: its places, customer candidates and timeline."""
+    """One case: its places with the complaint text of each, customer candidates, drafts, replies, timeline."""
     from monitor.cases.case_detail import get_case
 
     settings, _ = load(None, database)
@@ -245,6 +247,12 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
                 p.joined_by + (f" {p.similarity:.0f}" if p.similarity is not None else "") if p.joined_by else "-",
                 p.author or "-", p.url or " ".join(p.body.split())] for p in detail.places])  # fmt: skip
     out.print(places)
+    for p in detail.places:  # the complaint itself: what staff answer
+        out.print(f"[bold]place {p.mention_id}[/] · {escape(p.source)} · {escape(plain_text(p.author or '-'))}"
+                  + (f" · {escape(p.language)}" if p.language else ""))  # fmt: skip
+        if p.title:
+            out.print(plain_text(p.title), markup=False, highlight=False, style="bold")
+        out.print(plain_text(p.body), markup=False, highlight=False)
     if detail.candidates:
         candidates = Table(title="customer candidates")
         fit_table(candidates, ["customer", "name", "score", "state"], "reasons",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "load",
     "make_settings",
     "out",
+    "plain_text",
     "progress_bar",
     "read_config",
     "ready_database",
@@ -129,6 +131,16 @@ def ago(moment: datetime | None, now: datetime) -> str:
         f"{seconds // 3600}h" if seconds < 172800 else f"{seconds // 86400}d"
     )  # fmt: skip
     return f"in {text}" if future else f"{text} ago"
+
+
+# Control characters but tab and line feed: complaint text is untrusted, and an escape sequence printed
+# as it is would drive the staff member's terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain_text(text: str) -> str:
+    """Text from outside (a complaint, a draft greeting its author) made safe to print: no control characters."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 def progress_bar() -> Progress:

@@ -9,6 +9,7 @@ import typer
 from monitor.cli.alerts import alerts_app
 from monitor.cli.cases import cases_app, customers_app
 from monitor.cli.db import db_app
+from monitor.cli.desk import approve, assign, dismiss, draft, reply
 from monitor.cli.mentions import mentions_app
 from monitor.cli.polling import alive, poll, worker
 from monitor.cli.report import report_app
@@ -28,6 +29,10 @@ app.add_typer(report_app, name="report")
 app.add_typer(alerts_app, name="alerts")
 for command in (poll, worker, alive, serve, demo):
     app.command()(command)
+# The desk's commands live in their own module (monitor/cli/cases.py reads; desk.py changes) but belong
+# to the `cases` group staff already know.
+for command in (assign, draft, approve, reply, dismiss):
+    cases_app.command()(command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

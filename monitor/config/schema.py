@@ -29,7 +29,7 @@ from monitor.config.business_hours import BusinessCalendar, BusinessHoursConfig
 from monitor.config.drafting import DraftingConfig, RewriteConfig
 from monitor.config.outbound import check_outbound
 from monitor.config.reports import ReportDefinition
-from monitor.config.sla import SlaConfig
+from monitor.config.sla import ALWAYS, BUSINESS, ROUND_THE_CLOCK, SlaConfig
 from monitor.config.triage import TriageConfig
 from monitor.config.types import Duration, Key, Language, Size, Strict, Url, Zone
 from sources.address_policy import Network, parse_networks
@@ -252,7 +252,7 @@ class Config(_Strict):
     _by_key: dict[str, SourceConfig] = PrivateAttr(default_factory=dict)
     # What is built from this config once and kept with it: business calendars, the brand matcher,
     # the desk's rules. A reloaded config is a new object, so nothing here can go stale.
-    _calendars: dict[str, BusinessCalendar] = PrivateAttr(default_factory=dict)
+    _calendars: dict[tuple[str, str], BusinessCalendar] = PrivateAttr(default_factory=dict)
     _derived: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -309,18 +309,24 @@ class Config(_Strict):
     def business_hours_of(self, brand: BrandConfig) -> BusinessHoursConfig:
         return brand.business_hours or self.business_hours
 
-    def calendar(self, brand_key: str) -> BusinessCalendar:
-        """The brand's business calendar, built once per config (a calendar caches its days too).
+    def calendar(self, brand_key: str, name: str = BUSINESS) -> BusinessCalendar:
+        """A calendar of the brand, built once per config (a calendar caches its days too): its business
+        hours, `always` (round the clock) or one of `sla.calendars`, in the brand's zone and country.
 
         A brand no longer in the file (its cases remain) gets the default hours in UTC."""
-        calendar = self._calendars.get(brand_key)
+        calendar = self._calendars.get((brand_key, name))
         if calendar is None:
             brand = self.brand(brand_key)
-            if brand is None:
-                calendar = BusinessCalendar(self.business_hours, zone="UTC")
+            zone, country = (brand.timezone, brand.country) if brand is not None else ("UTC", None)
+            if name == ALWAYS:
+                hours = ROUND_THE_CLOCK
+            elif name in self.sla.calendars:
+                hours = self.sla.calendars[name]
             else:
-                calendar = BusinessCalendar(self.business_hours_of(brand), zone=brand.timezone, country=brand.country)
-            calendar = self._calendars.setdefault(brand_key, calendar)
+                hours = self.business_hours_of(brand) if brand is not None else self.business_hours
+            calendar = self._calendars.setdefault(
+                (brand_key, name), BusinessCalendar(hours, zone=zone, country=country)
+            )
         return calendar
 
     def derived(self, name: str, build: Callable[[Config], T]) -> T:

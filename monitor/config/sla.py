@@ -1,4 +1,11 @@
-"""The `sla:` section of sources.yaml: deadlines per priority, in business time of the brand's calendar."""
+"""The `sla:` section of sources.yaml: deadlines per priority, each priority on a calendar of its own.
+
+A priority's deadlines count the time of its `calendar`: `business` (the brand's business hours,
+the default), `always` (round the clock: every hour of every day, no days off, so an urgent safety
+complaint on Friday night is due that night), or the name of a calendar under `sla.calendars`
+(working hours like `business_hours`, e.g. a weekend shift), in the brand's zone and country.
+"d" is a working day of that calendar: 24 hours on `always`.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
-from monitor.config.business_hours import BusinessCalendar
+from monitor.config.business_hours import DAYS, BusinessCalendar, BusinessHoursConfig
 from monitor.config.types import Duration, Strict
 
-__all__ = ["PRIORITIES", "BusinessSpan", "ClockTargets", "SlaConfig", "parse_span"]
+__all__ = ["ALWAYS", "BUSINESS", "PRIORITIES", "ROUND_THE_CLOCK", "BusinessSpan", "ClockTargets", "SlaConfig",
+           "parse_span"]  # fmt: skip
 
 PRIORITIES = ("low", "normal", "high", "urgent")
+BUSINESS, ALWAYS = "business", "always"
+# The hours of `always`: public holidays off too, since a fire does not wait for Monday.
+ROUND_THE_CLOCK = BusinessHoursConfig(hours={day: "00:00-24:00" for day in DAYS}, public_holidays=False)
 
 
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m)")
@@ -63,6 +74,8 @@ Span = Annotated[BusinessSpan, BeforeValidator(parse_span)]
 class ClockTargets(Strict):
     first_response: Span
     resolution: Span
+    # Whose time the two deadlines count (see the module docstring).
+    calendar: str = Field(default=BUSINESS, min_length=1, max_length=64)
 
 
 def _targets(first: str, resolution: str) -> ClockTargets:
@@ -81,5 +94,25 @@ class SlaConfig(Strict):
     normal: ClockTargets = _targets("4h", "3d")
     low: ClockTargets = _targets("1d", "5d")
 
+    # Calendars a priority may name besides `business` and `always`.
+    calendars: dict[str, BusinessHoursConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_calendars(self) -> SlaConfig:
+        for name in self.calendars:
+            if name in (BUSINESS, ALWAYS):
+                raise ValueError(f"sla.calendars.{name}: '{name}' is built in; give this calendar another name")
+        known = ", ".join([BUSINESS, ALWAYS, *self.calendars])
+        for priority in PRIORITIES:
+            name = self.targets(priority).calendar
+            if name not in (BUSINESS, ALWAYS) and name not in self.calendars:
+                raise ValueError(f"sla.{priority}.calendar: '{name}' is not a calendar (known: {known}; "
+                                 "declare others under sla.calendars)")  # fmt: skip
+        return self
+
     def targets(self, priority: str) -> ClockTargets:
         return getattr(self, priority)
+
+    def calendar_of(self, priority: str) -> str:
+        """The name of the calendar the priority's deadlines count (an unknown priority: business)."""
+        return self.targets(priority).calendar if priority in PRIORITIES else BUSINESS

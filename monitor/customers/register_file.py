@@ -34,6 +34,10 @@ text"). A file that is not UTF-8 is read as Windows-1251 when every word of it i
 all-Latin or all-Cyrillic, because that is what Russian Excel writes for "CSV";
 otherwise it is refused naming the line and byte, with how to re-save it. CSV
 delimiter: ',', ';' or tab, whichever the header line uses most.
+
+A quote left open in a CSV line (`C-1006,"Broken ""quote,,,`) refuses that line,
+"an unclosed quote", and the lines after it are read on their own: without that the
+reader would take them into the open value, good customers among them.
 """
 
 from __future__ import annotations
@@ -211,24 +215,87 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
+class _LineSource:
+    """The physical lines handed to `csv.reader`, numbered, with the lines of a refused record put back.
+
+    The reader pulls a line only when its record needs one, so `taken` holds exactly the lines of the
+    record it last returned; `put_back` makes the lines after a refused record's first one read again.
+    """
+
+    def __init__(self, text: str, delimiter: str) -> None:
+        self.delimiter = delimiter
+        self._lines = enumerate(_lines(text), start=1)
+        self._back: list[tuple[int, str]] = []  # put back, last first
+        self.taken: list[tuple[int, str]] = []
+        self.at_end = False
+
+    def __iter__(self) -> _LineSource:
+        return self
+
+    def __next__(self) -> str:
+        item = self._back.pop() if self._back else next(self._lines, None)
+        if item is None:
+            self.at_end = True
+            raise StopIteration
+        self.taken.append(item)
+        return item[1]
+
+    def put_back(self, lines: list[tuple[int, str]]) -> None:
+        self._back.extend(reversed(lines))
+
+
+def _unclosed_quote(cells: list[str], headers: list[str], source: _LineSource) -> str | None:
+    """Why a record read across line ends is an unclosed quote, or None when it is a real multi-line cell.
+
+    A quote left open makes the lenient CSV reader take the next lines, good customers among them,
+    into one value, until some later quote or the end of the file. A real multi-line value (Excel's
+    Alt+Enter) is quoted by the rules: its record reads again under `strict=True`. A record that
+    spans lines and does not (a closing quote followed by more text, or none before the end of the
+    file) is a quote left open on its first line. Records on one line keep the lenient reading.
+    """
+    if len(source.taken) < 2 and not source.at_end:
+        return None
+    try:
+        next(csv.reader(["".join(line for _, line in source.taken)], delimiter=source.delimiter, strict=True))
+    except csv.Error:
+        column = next((h for h, c in zip(headers, cells, strict=False) if "\n" in c or "\r" in c), None)
+        if source.at_end:
+            return "an unclosed quote: the value runs to the end of the file"
+        where = f"the value of {column!r}" if column else "a quoted value"
+        return f"an unclosed quote: {where} runs past the end of the line"
+    return None
+
+
+def _external_id(cells: list[str], headers: list[str], mapping: dict[str, str]) -> str | None:
+    """The refused record's external id when it is on its first line (a value past it is not the row's)."""
+    cell = next((c for h, c in zip(headers, cells, strict=False) if mapping.get(h) == "external_id"), None)
+    return None if cell is None or "\n" in cell or "\r" in cell else cell_text(cell)
+
+
 def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(_lines(text), delimiter=delimiter)
+    source = _LineSource(text, delimiter)
+    reader = csv.reader(source, delimiter=delimiter)
     mapping: dict[str, str] | None = None
     headers: list[str] = []
-    end = 0  # physical line the previous record ended on
     while True:
-        start = end + 1
+        source.taken = []
         try:
             cells = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            end = reader.line_num
+            start = source.taken[0][0]
             yield start, RowError(start, None, f"cannot be read as CSV: {exc}")
             continue
-        end = reader.line_num
+        start = source.taken[0][0]
+        if mapping is not None and (reason := _unclosed_quote(cells, headers, source)):
+            # The lines after this one are read again on their own: the good rows among them are kept.
+            source.put_back(source.taken[1:])
+            source.at_end = False
+            yield start, RowError(start, _external_id(cells, headers, mapping), reason)
+            continue
         if not any(cell.strip() for cell in cells):
             continue
         if mapping is None:

@@ -6,8 +6,9 @@ what gets published. Edits carry the version they were made on; an edit on a sta
 version is refused (409), so two agents never overwrite each other silently.
 
 The expected time in the draft ("within two working days") is the business time left
-until the case's resolution deadline, in the brand's calendar; for a closing reply it
-is not used.
+until the case's resolution deadline, in the calendar its priority's deadlines count
+(the brand's business hours unless `sla.<priority>.calendar` says otherwise); for a
+closing reply it is not used.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def create_draft(
         raise CaseInvalid(f"mention {mention_id} is not a place of case {case_id}")
     brand_key = session.scalar(sa.select(Brand.key).where(Brand.id == case.brand_id)) or ""
     brand = rules.config.brand(brand_key)
-    calendar = rules.calendar(brand_key)
+    calendar = rules.calendar(brand_key, case.priority)  # the calendar the deadline was counted on
     left = calendar.between(now, case.resolution_due_at) if case.resolution_due_at else calendar.day_length
     hours = left.total_seconds() / 3600
     request = DraftRequest(

@@ -5,7 +5,9 @@ Recording a reply on a place (a mention of the case):
     its posting time) and moves a new case to acknowledged;
   - a closing reply ("what we did") stops the resolution clock and moves the case to
     resolved; the first reply may be the closing one too;
-  - a reply made from a draft needs the draft approved, and publishes it.
+  - a reply made from a draft needs the draft approved, and publishes it: its text is the
+    draft's (sent without text, it is taken from the draft; sent with a different text, it is
+    refused, since what a lead approved is what gets published).
 
 Verification: when the place's source shows replies (an html or json source with a
 `fields.reply` selector), the reply starts as pending. Each poll passes the reply texts it saw
@@ -60,7 +62,7 @@ def record_reply(
     session: Session,
     case_id: int,
     mention_id: int,
-    text: str,
+    text: str | None,
     url: str | None,
     posted_at: datetime,
     closing: bool,
@@ -80,16 +82,19 @@ def record_reply(
         raise CaseInvalid(f"mention {mention_id} is not a place of case {case_id}")
     if posted_at > now + timedelta(minutes=5):
         raise CaseInvalid(f"posted_at {posted_at.isoformat()} is in the future")
-    if not text.strip():
-        raise CaseInvalid("the reply text is empty")
-    draft = None
     if draft_id is not None:
-        draft = session.get(Draft, draft_id)
+        draft = session.get(Draft, draft_id, with_for_update=True)
         if draft is None or draft.case_id != case.id or draft.mention_id != mention.id:
             raise CaseInvalid(f"draft {draft_id} is not a draft for mention {mention_id} of case {case_id}")
         if draft.state != "approved":
             raise CaseConflict(f"draft {draft_id} is {draft.state}; only an approved draft is published")
+        if text is not None and text.strip() != draft.text.strip():
+            raise CaseInvalid(f"the text differs from approved draft {draft_id}: leave text out to publish the "
+                              "draft as approved, or edit the draft and have it approved again")  # fmt: skip
+        text = draft.text
         draft.state, draft.updated_at = "published", now
+    if text is None or not text.strip():
+        raise CaseInvalid("the reply text is empty")
     kind = "closing" if closing else ("first" if case.first_reply_at is None else "update")
     reply = Reply(case_id=case.id, mention_id=mention.id, draft_id=draft_id, kind=kind, text=text, url=url,
                   posted_at=posted_at, recorded_by=actor, recorded_at=now,

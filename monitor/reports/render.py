@@ -4,6 +4,10 @@ The HTML needs no JavaScript and no network: styles are inline and the three cha
 (coverage per source, replies within deadline per week, time to first reply) are
 inline SVG drawn here. Every text that came from outside (source keys, case titles)
 is escaped with `html.escape`; Markdown escapes its special characters.
+
+A share of cases is never shown alone: "97% of 120 due; 38 not yet due" says how many it
+is of (one answered case is not "100.0%" of anything) and how many are still inside their
+time. Durations under a minute print in seconds.
 """
 
 from __future__ import annotations
@@ -30,10 +34,28 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def _percent(value: float) -> str:
+    """A whole percent, with decimals only where rounding would claim none or all ("99.6%", not "100%")."""
+    for decimals in range(4):
+        text = f"{value * 100:.{decimals}f}"
+        if not ((float(text) == 100 and value < 1) or (float(text) == 0 and value > 0)):
+            break
+    return f"{text}%"
+
+
+def _share(met: int, due: int, not_yet_due: int) -> str:
+    """How many of the due clocks were met, of how many, and how many are not due yet."""
+    text = f"{_percent(met / due)} of {due} due" if due else "none due yet"
+    return f"{text}; {not_yet_due} not yet due" if not_yet_due else text
+
+
 def _dur(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    if seconds < 3600:
+    # The bounds are where the rounded figure would read "60 s" or "60 min".
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
+    if seconds < 3570:
         return f"{seconds / 60:.0f} min"
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.1f} h"
@@ -86,7 +108,8 @@ def to_csv(report: CoverageReport) -> str:
     w.writerow([])
     w.writerow(["section", "group", "cases", "replied", "response_due", "response_met", "response_within_deadline",
                 "resolution_due", "resolution_met", "resolution_within_deadline", "closing_replies",
-                "median_first_reply_s", "p90_first_reply_s"])  # fmt: skip
+                "median_first_reply_s", "p90_first_reply_s", "response_not_yet_due",
+                "resolution_not_yet_due"])  # fmt: skip
     sections = [("all", {"all": report.overall}), ("brand", report.by_brand), ("source", report.by_source),
                 ("category", report.by_category), ("language", report.by_language), ("agent", report.by_agent),
                 ("week", report.by_week)]  # fmt: skip
@@ -96,7 +119,8 @@ def to_csv(report: CoverageReport) -> str:
                         "" if f.response_share is None else f"{f.response_share:.4f}", f.resolution_due,
                         f.resolution_met, "" if f.resolution_share is None else f"{f.resolution_share:.4f}",
                         f.closing_replies, _round(f.median_first_reply_seconds),
-                        _round(f.p90_first_reply_seconds)])  # fmt: skip
+                        _round(f.p90_first_reply_seconds), f.response_not_yet_due,
+                        f.resolution_not_yet_due])  # fmt: skip
     return out.getvalue()
 
 
@@ -120,10 +144,12 @@ def to_markdown(report: CoverageReport) -> str:
         + (f" · {_md(report.brand)}" if report.brand else ""),
         f"- Sources checked on schedule: {_pct(report.coverage)} across {len(report.sources)} sources"
         + (f"; below 99%: {', '.join(f'{_md(s.key)} {_pct(s.coverage)}' for s in weak[:5])}" if weak else ""),
-        f"- Cases opened: {o.cases}; first public reply within deadline: {_pct(o.response_share)} "
-        f"({o.response_met}/{o.response_due}); median first reply {_dur(o.median_first_reply_seconds)}, "
-        f"90% within {_dur(o.p90_first_reply_seconds)}",
-        f"- Resolved within deadline: {_pct(o.resolution_share)} ({o.resolution_met}/{o.resolution_due}); "
+        f"- Cases opened: {o.cases}; first public reply within deadline: "
+        f"{_share(o.response_met, o.response_due, o.response_not_yet_due)}",
+        f"- Replied to: {o.replied} of {o.cases}"
+        + (f"; median first reply {_dur(o.median_first_reply_seconds)}, "
+           f"90% within {_dur(o.p90_first_reply_seconds)}" if o.replied else ""),
+        f"- Resolved within deadline: {_share(o.resolution_met, o.resolution_due, o.resolution_not_yet_due)}; "
         f"closing replies published: {o.closing_replies}",
         f"- Open breaches: {report.open_breach_count}"
         + (f" (oldest: case {report.open_breaches[0].case_id}, {_dur(report.open_breaches[0].age_seconds)} late)"
@@ -133,8 +159,10 @@ def to_markdown(report: CoverageReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _bar_chart(title: str, rows: list[tuple[str, float | None]], *, unit: str = "%", width: int = 640) -> str:
-    """Horizontal bars (values 0-1), one row per label."""
+def _bar_chart(
+    title: str, rows: list[tuple[str, float | None]], *, notes: list[str] | None = None, width: int = 640
+) -> str:
+    """Horizontal bars (values 0-1), one row per label; a note after a value says what it is of."""
     row_h, label_w = 22, 200
     height = 30 + row_h * max(len(rows), 1)
     parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{height}" '
@@ -148,7 +176,9 @@ def _bar_chart(title: str, rows: list[tuple[str, float | None]], *, unit: str = 
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{html.escape(label[:30])}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{max(v * scale, 1):.1f}" height="{row_h - 6}" '
                      f'fill="{colour}"/>')  # fmt: skip
-        text = "—" if value is None else f"{v * 100:.1f}{unit}"
+        text = "—" if value is None else f"{v * 100:.1f}%"
+        if notes:
+            text += f" {notes[i]}"
         parts.append(f'<text x="{label_w + max(v * scale, 1) + 6:.1f}" y="{y + 14}">{text}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -188,8 +218,9 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 def _group_table(by: dict[str, SlaFigures], name: str) -> str:
     return _table([name, "cases", "replied", "reply within deadline", "median first reply", "90% within",
                    "resolved within deadline", "closing replies"],
-                  [[k, f.cases, f.replied, _pct(f.response_share), _dur(f.median_first_reply_seconds),
-                    _dur(f.p90_first_reply_seconds), _pct(f.resolution_share), f.closing_replies]
+                  [[k, f.cases, f.replied, _share(f.response_met, f.response_due, f.response_not_yet_due),
+                    _dur(f.median_first_reply_seconds), _dur(f.p90_first_reply_seconds),
+                    _share(f.resolution_met, f.resolution_due, f.resolution_not_yet_due), f.closing_replies]
                    for k, f in by.items()])  # fmt: skip
 
 
@@ -199,15 +230,23 @@ def to_html(report: CoverageReport) -> str:
     title = f"Coverage report {report.period_from:%Y-%m-%d} – {report.period_to:%Y-%m-%d}"
     if report.brand:
         title += f" · {report.brand}"
-    cards = [("sources checked on schedule", _pct(report.coverage)),
-             ("first reply within deadline", _pct(o.response_share)),
-             ("median time to first reply", _dur(o.median_first_reply_seconds)),
-             ("resolved within deadline", _pct(o.resolution_share)),
-             ("open breaches", str(report.open_breach_count))]  # fmt: skip
+
+    def share(met: int, due: int, not_yet_due: int) -> tuple[str, str]:
+        of = f"of {due} due" if due else "none due yet"
+        return (_percent(met / due) if due else "—"), f"{of}; {not_yet_due} not yet due" if not_yet_due else of
+
+    # (what, the big figure, what it is of)
+    cards = [("sources checked on schedule", _pct(report.coverage), f"{len(report.sources)} sources"),
+             ("first reply within deadline", *share(o.response_met, o.response_due, o.response_not_yet_due)),
+             ("median time to first reply", _dur(o.median_first_reply_seconds), f"{o.replied} of {o.cases} replied"),
+             ("resolved within deadline", *share(o.resolution_met, o.resolution_due, o.resolution_not_yet_due)),
+             ("open breaches", str(report.open_breach_count), "")]  # fmt: skip
     charts = [
         _bar_chart("Coverage per source", [(s.key, s.coverage) for s in report.sources]),
         _bar_chart(
-            "First public reply within deadline, per week", [(k, f.response_share) for k, f in report.by_week.items()]
+            "First public reply within deadline, per week",
+            [(k, f.response_share) for k, f in report.by_week.items()],
+            notes=[f"of {f.response_due} due" for f in report.by_week.values()],
         ),
         _column_chart("Time to first public reply (cases)", list(report.first_reply_histogram.items())),
     ]
@@ -232,7 +271,8 @@ def to_html(report: CoverageReport) -> str:
         f"<p class='muted'>Generated {e(_iso(report.generated_at))}. Coverage: the share of the period during which "
         f"each source had been checked within its interval. Deadlines count business hours.</p>"
         "<div class='cards'>"
-        + "".join(f"<div class='card'><div class='big'>{e(v)}</div>{e(k)}</div>" for k, v in cards)
+        + "".join(f"<div class='card'><div class='big'>{e(v)}</div>{e(k)}<div class='muted'>{e(n)}</div></div>"
+                  for k, v, n in cards)
         + "</div>"
         + holidays
         + "<h2>Coverage per source</h2>" + charts[0]

@@ -6,7 +6,9 @@ Sources: see monitor.reports.coverage (coverage per source, from daily roll-ups 
 
 Cases (opened in the period). A clock is *due* when it was answered (met, missed) or
 is past its deadline (breached); "within deadline" = met / due, so cases still inside
-their time count neither way. Time to first reply is wall-clock time from opening to
+their time count neither way: they are *not yet due* (running, at risk) and are counted
+apart, so a share is always read with how many it is of and how many are still to come
+("97% of 120 due; 38 not yet due"). A stopped clock (a dismissed case) is neither. Time to first reply is wall-clock time from opening to
 the first public reply; median and 90th percentile. Open breaches are listed oldest
 first with their age. The same figures per brand, per source (a case counts for each
 source it has a place on), by category, language and agent (assignee), and by the
@@ -38,8 +40,9 @@ __all__ = ["CoverageReport", "SlaFigures", "SourceCoverage", "coverage_report"]
 
 # Time-to-first-reply histogram buckets, in hours.
 BUCKETS = ((0, 1, "<1h"), (1, 4, "1-4h"), (4, 8, "4-8h"), (8, 24, "8-24h"), (24, 72, "1-3d"), (72, None, ">3d"))
-# A clock counts as due once answered (met, missed) or past its deadline (breached).
+# A clock counts as due once answered (met, missed) or past its deadline (breached); a running one is not yet.
 _DUE = frozenset(("met", "missed", "breached"))
+_NOT_YET_DUE = ("running", "at_risk")
 
 
 @dataclass(slots=True)
@@ -47,8 +50,10 @@ class SlaFigures:
     cases: int = 0
     response_due: int = 0
     response_met: int = 0
+    response_not_yet_due: int = 0
     resolution_due: int = 0
     resolution_met: int = 0
+    resolution_not_yet_due: int = 0
     replied: int = 0
     closing_replies: int = 0
     median_first_reply_seconds: float | None = None
@@ -66,8 +71,10 @@ class SlaFigures:
         return {
             "cases": self.cases, "replied": self.replied, "response_due": self.response_due,
             "response_met": self.response_met, "response_within_deadline": self.response_share,
+            "response_not_yet_due": self.response_not_yet_due,
             "resolution_due": self.resolution_due, "resolution_met": self.resolution_met,
-            "resolution_within_deadline": self.resolution_share, "closing_replies": self.closing_replies,
+            "resolution_within_deadline": self.resolution_share,
+            "resolution_not_yet_due": self.resolution_not_yet_due, "closing_replies": self.closing_replies,
             "median_first_reply_seconds": self.median_first_reply_seconds,
             "p90_first_reply_seconds": self.p90_first_reply_seconds,
         }  # fmt: skip
@@ -211,6 +218,8 @@ def _case_figures(
         "response_met": (response == "met").astype(np.float64),
         "resolution_due": np.isin(resolution, due).astype(np.float64),
         "resolution_met": (resolution == "met").astype(np.float64),
+        "response_not_yet_due": np.isin(response, _NOT_YET_DUE).astype(np.float64),
+        "resolution_not_yet_due": np.isin(resolution, _NOT_YET_DUE).astype(np.float64),
         "replied": (~np.isnan(waits)).astype(np.float64),
         "closing_replies": np.isin(case_ids, closing).astype(np.float64),
     }

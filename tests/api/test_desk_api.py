@@ -191,6 +191,22 @@ def test_drafts_are_written_edited_approved_and_published(client: TestClient) ->
     assert german["language"] == "de" and german["template"] == "de/defect.j2"
 
 
+def test_a_reply_from_an_approved_draft_takes_the_drafts_text(client: TestClient) -> None:
+    detail = cases_by_text(client)["delivery"]
+    case_id, place = detail["case"]["id"], detail["places"][0]["mention_id"]
+    replies = f"/api/v1/cases/{case_id}/replies"
+    neither = problem(client.post(replies, json={"mention_id": place}), 422)
+    assert "needs its text, or the draft_id" in neither["detail"]
+    draft = client.post(f"/api/v1/cases/{case_id}/drafts", json={"mention_id": place}).json()
+    client.patch(f"/api/v1/drafts/{draft['id']}", json={"state": "approved"})
+    other = client.post(replies, json={"mention_id": place, "draft_id": draft["id"], "text": "Something else"})
+    assert "differs from approved draft" in problem(other, 422)["detail"]
+    posted = client.post(replies, json={"mention_id": place, "draft_id": draft["id"]})
+    assert posted.status_code == 201, posted.text
+    assert (posted.json()["text"], posted.json()["draft_id"]) == (draft["text"], draft["id"])
+    assert client.get(f"/api/v1/cases/{case_id}").json()["drafts"][0]["state"] == "published"
+
+
 def test_queue_rows_have_the_public_fields_in_order() -> None:
     """The queue's JSON is written from queue_rows (api/routers/cases.py): it must be the documented CaseRow's."""
     assert tuple(CaseRow.__dataclass_fields__) == QUEUE_FIELDS

@@ -55,3 +55,13 @@ def test_the_upload_is_capped_and_never_left_behind(client: TestClient, monkeypa
                              headers={"Content-Type": "text/csv"})  # fmt: skip
     assert problem(unreadable, 400)["detail"].startswith("the register cannot be read")
     assert spooled() == before
+
+
+def test_an_unclosed_quote_is_a_refused_line_of_the_report(client: TestClient) -> None:
+    data = 'external_id,full_name\nC-1005,Anna Good\nC-1006,"Broken ""quote,,,\nC-1007,Boris Good\n'
+    done = client.post("/api/v1/customers/import", params={"brand": "acme"}, content=data.encode(),
+                       headers={"Content-Type": "text/csv"})  # fmt: skip
+    assert done.status_code == 200 and done.json()["created"] == 2
+    (refused,) = done.json()["errors"]
+    assert (refused["line"], refused["external_id"]) == (3, "C-1006")
+    assert refused["reason"].startswith("an unclosed quote")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -8,13 +9,18 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from monitor.cases.brands import BrandMatcher
+from monitor.cases.pipeline import process_pending
 from monitor.cases.sla import apply_deadlines, clock_after_reply, sweep
+from monitor.config import parse_config
 from monitor.config.business_hours import BusinessCalendar, BusinessHoursConfig
 from monitor.config.sla import SlaConfig, parse_span
 from monitor.core.db import SessionFactory, session_scope
+from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, CaseEvent, Event
+from tests.support.api import SAFETY
 from tests.support.clock import NOW
-from tests.support.factories import feed_config, synced
+from tests.support.factories import feed_config, raw, synced
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = BusinessCalendar(
@@ -135,3 +141,71 @@ def test_two_sweeps_at_once_never_flip_a_case_twice(sessions: SessionFactory) ->
     assert sorted(flipped) == sorted(set(flipped)) and len(flipped) == 40
     with session_scope(sessions) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Event)) == 40
+
+
+ROUND_THE_CLOCK = parse_config(
+    """
+brands:
+  - {key: acme, name: Acme, country: DE, timezone: Europe/Berlin}
+sla:
+  urgent: {first_response: 1h, resolution: 1d, calendar: always}
+  high: {first_response: 2h, resolution: 2d, calendar: weekend_shift}
+  calendars:
+    weekend_shift: {hours: {sat: "10:00-16:00", sun: "10:00-16:00"}, public_holidays: false}
+sources:
+  - {key: board, kind: feed, url: 'https://board.example/f', interval: 15m, brand: acme}
+""",
+    env={},
+)
+
+
+def test_an_urgent_case_on_friday_night_is_due_that_night_and_swept_on_time(sessions: SessionFactory) -> None:
+    friday_night = datetime(2026, 11, 27, 22, 30, tzinfo=BERLIN)
+    ids = synced(sessions, ROUND_THE_CLOCK, friday_night)
+    with session_scope(sessions) as session:
+        brand_id = session.scalar(sa.select(Brand.id))
+        store_mentions(session=session, source_id=ids["board"], items=[raw(1, SAFETY, title="Kettle")],
+                       now=friday_night, brand_id=brand_id, language_hint=None)  # fmt: skip
+        process_pending(session=session, config=ROUND_THE_CLOCK, matcher=BrandMatcher(ROUND_THE_CLOCK.brands),
+                        now=friday_night)  # fmt: skip
+        case = session.scalars(sa.select(Case)).one()
+        assert case.priority == "urgent", case.priority_reasons
+        # One hour of round-the-clock time, not Monday 10:00; the resolution day is 24 hours.
+        assert case.response_due_at == datetime(2026, 11, 27, 23, 30, tzinfo=BERLIN)
+        assert case.response_risk_at == datetime(2026, 11, 27, 23, 15, tzinfo=BERLIN)
+        assert case.resolution_due_at == datetime(2026, 11, 28, 22, 30, tzinfo=BERLIN)
+        case_id = case.id
+    with session_scope(sessions) as session:
+        assert sweep(session=session, now=datetime(2026, 11, 27, 23, 14, tzinfo=BERLIN)).cases == []
+        assert sweep(session=session, now=datetime(2026, 11, 27, 23, 16, tzinfo=BERLIN)).at_risk == 1
+        assert sweep(session=session, now=datetime(2026, 11, 27, 23, 31, tzinfo=BERLIN)).breached == 1
+    with session_scope(sessions) as session:
+        case = session.get(Case, case_id)
+        assert (case.response_sla, case.resolution_sla) == ("breached", "running")
+        payload = session.scalars(sa.select(Event.payload).where(Event.kind == "case.sla_breached")).one()
+        assert payload["due_at"].startswith("2026-11-27T22:30")  # UTC
+
+
+def test_each_priority_counts_its_own_calendar() -> None:
+    friday = datetime(2026, 11, 27, 17, 0, tzinfo=BERLIN)
+    case = Case(brand_id=1, opened_at=friday, updated_at=friday, last_mention_at=friday, priority="high")
+    sla = ROUND_THE_CLOCK.sla
+    apply_deadlines(case=case, calendar=ROUND_THE_CLOCK.calendar("acme", sla.calendar_of("high")), sla=sla, now=friday)
+    assert case.response_due_at == datetime(2026, 11, 28, 12, 0, tzinfo=BERLIN)  # the weekend shift, Saturday
+    case.priority = "normal"  # the brand's business hours, as before: Monday
+    apply_deadlines(case=case, calendar=ROUND_THE_CLOCK.calendar("acme", sla.calendar_of("normal")), sla=sla,
+                    now=friday)  # fmt: skip
+    assert case.response_due_at == datetime(2026, 11, 30, 12, 0, tzinfo=BERLIN)  # 1h on Friday, 3h on Monday
+
+
+@pytest.mark.parametrize(
+    ("sla", "message"),
+    [
+        ({"urgent": {"first_response": "1h", "resolution": "1d", "calendar": "night"}},
+         "sla.urgent.calendar: 'night' is not a calendar (known: business, always"),
+        ({"calendars": {"always": {"hours": {"sun": "10:00-12:00"}}}}, "sla.calendars.always: 'always' is built in"),
+    ],
+)  # fmt: skip
+def test_an_unknown_calendar_is_refused(sla: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        SlaConfig.model_validate(sla)

@@ -162,6 +162,18 @@ def test_customers_import_then_reindex(watch_list: Path, db_url: str, tmp_path: 
     assert code == 0 and "C-1" in output
 
 
+def test_customers_import_lists_a_line_with_an_unclosed_quote(watch_list: Path, db_url: str, tmp_path: Path) -> None:
+    assert run("db", "upgrade", "--database", db_url)[0] == 0
+    assert run("poll", "--config", str(watch_list), "--database", db_url)[0] == 0
+    register = tmp_path / "customers.csv"
+    register.write_text('id,name\nC-1005,Anna Good\nC-1006,"Broken ""quote,,,\nC-1007,Boris Good\n', encoding="utf-8")
+    code, output = run("customers", "import", str(register), "--config", str(watch_list), "--database", db_url)
+    assert code == 1 and "2 created" in output and "1 refused" in output
+    assert "C-1006" in output and "an unclosed quote" in output and "│ 3 " in output
+    code, output = run("customers", "search", "Broken", "--database", db_url)
+    assert "C-1006" not in output
+
+
 def test_an_upgrade_past_the_key_rules_rebuilds_the_register_once(
     watch_list: Path, db_url: str, tmp_path: Path
 ) -> None:

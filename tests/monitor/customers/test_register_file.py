@@ -92,6 +92,33 @@ def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept() -> None
     )
 
 
+# The desk issue's sample: a quote opened in the name and never closed.
+BROKEN_QUOTE = 'C-1006,"Broken ""quote,,,'
+UNCLOSED = "an unclosed quote: the value runs to the end of the file"
+
+
+def test_an_unclosed_quote_is_refused_on_its_line_and_the_rows_after_it_kept() -> None:
+    header = "external_id,full_name,email\n"
+    for ending in ("", "\n", "\r\n"):
+        rows = list(read_register(f"{header}C-1005,Anna Good,a@x.example\n{BROKEN_QUOTE}{ending}".encode()))
+        assert set(good(rows)) == {"C-1005"} and errors(rows) == {3: UNCLOSED}
+    middle = (f"{header}C-1005,Anna Good,a@x.example\n{BROKEN_QUOTE}\nC-1007,Boris Good,b@x.example\n"
+              'C-1008,"Quoted, Name",c@x.example\n')  # fmt: skip
+    rows = list(read_register(middle.encode()))
+    assert errors(rows) == {3: "an unclosed quote: the value of 'full_name' runs past the end of the line"}
+    assert set(good(rows)) == {"C-1005", "C-1007", "C-1008"} and good(rows)["C-1008"].full_name == "Quoted, Name"
+    assert str(next(r for r in rows if isinstance(r, RowError))).startswith("line 3 (external id 'C-1006')")
+    # ... and the quote left open in a column we do not read swallows nothing either
+    rows = list(read_register(b'id;name;note\nC-1;A B;"open\nC-2;C D;x\n'))
+    assert set(good(rows)) == {"C-2"} and errors(rows) == {2: UNCLOSED}
+
+
+def test_a_quoted_value_across_lines_by_the_rules_is_one_value() -> None:
+    data = b'id,name,note\nC-1,"Anna\nWeber","first line\nsecond line"\nC-2,Boris,\n'
+    rows = list(read_register(data))
+    assert good(rows)["C-1"].full_name == "Anna Weber" and good(rows)["C-2"].line == 5 and not errors(rows)
+
+
 def test_json_lines_with_lists_numbers_aliases_and_broken_lines() -> None:
     rows = good(read("customers.jsonl"))
     assert rows["J-1"].emails == ("m.hoffmann@mail.example",) and rows["J-1"].phones == ("+491707654321",)

@@ -43,8 +43,9 @@ from monitor.core.errors import Invalid, NotFound
 from monitor.desk.replies import record_reply
 from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, Mention, Poll, Source
+from monitor.reports import render as render_module
 from monitor.reports.render import render, to_json
-from monitor.reports.report import coverage_report
+from monitor.reports.report import CoverageReport, SlaFigures, coverage_report
 from tests.support.factories import raw, synced
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -157,10 +158,34 @@ def test_every_format_renders_and_escapes(sessions: SessionFactory, history: dic
     rows = list(csv.reader(io.StringIO(render(report, "csv"))))
     assert rows[1][:2] == ["source", "gappy"] and rows[5][:6] == ["all", "all", "4", "2", "3", "1"]
     md = render(report, "md")
-    assert "first public reply within deadline: 33.3% (1/3)" in md and "Open breaches: 2" in md
+    assert "first public reply within deadline: 33% of 3 due; 1 not yet due" in md and "Open breaches: 2" in md
+    assert data["cases"]["response_not_yet_due"] == 1 and rows[5][-2] == "1"
     page = render(report, "html")
     assert page.count("<svg") == 3 and "<script>" not in page and "&lt;script&gt;" in page
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # nothing to fetch
+
+
+def test_every_share_says_of_how_many_and_short_intervals_print_in_seconds() -> None:
+    """The desk issue's report: one answered case of 75, its reply after 20 s (90% within 30 s)."""
+    overall = SlaFigures(cases=75, replied=1, response_due=1, response_met=1, response_not_yet_due=74,
+                         resolution_not_yet_due=75, median_first_reply_seconds=20, p90_first_reply_seconds=30)  # fmt: skip
+    report = CoverageReport(period_from=START, period_to=END, generated_at=END, brand=None, sources=[],
+                            overall=overall, by_brand={"acme": overall}, by_source={}, by_category={},
+                            by_language={}, by_agent={}, by_week={"2026-W52": overall}, first_reply_histogram={},
+                            open_breaches=[], open_breach_count=0, unassigned_mentions=0)  # fmt: skip
+    md = render(report, "md")
+    assert "first public reply within deadline: 100% of 1 due; 74 not yet due" in md
+    assert "Replied to: 1 of 75; median first reply 20 s, 90% within 30 s" in md
+    assert "Resolved within deadline: none due yet; 75 not yet due" in md
+    assert "100.0%" not in md and "0 min" not in md
+    page = render(report, "html")
+    assert "of 1 due; 74 not yet due" in page and "100% of 1 due; 74 not yet due" in page  # the card, the table
+    assert "20 s" in page and "0 min" not in page and "of 1 due</text>" in page  # the week's bar says of how many
+    data = json.loads(render(report, "json"))["cases"]
+    assert (data["response_due"], data["response_not_yet_due"], data["response_within_deadline"]) == (1, 74, 1.0)
+    shares = [(0.996, "99.6%"), (0.97, "97%"), (0.0004, "0.04%"), (0.0, "0%"), (1.0, "100%")]
+    assert [render_module._percent(v) for v, _ in shares] == [text for _, text in shares]
+    assert [render_module._dur(s) for s in (20, 59.4, 59.6, 90, 3599)] == ["20 s", "59 s", "1 min", "2 min", "1.0 h"]
 
 
 def test_the_csv_never_hands_a_spreadsheet_a_formula(sessions: SessionFactory, history: dict[int, int]) -> None:
