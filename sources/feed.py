@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from sources import rss
 from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
+from sources.fill import skipped_warning
 from sources.text import (
     AUTHOR_MAX,
     BODY_MAX,
@@ -62,7 +63,10 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
         raise ParseError(f"empty body, expected RSS or Atom ({content_type or 'no content type'})", url=url)
     mention = functools.partial(_mention, base=url, prefer=settings.prefer)
     fast = rss.read(body=body, url=url, content_type=content_type, mention=mention)
-    return fast if fast is not None else parse_with_feedparser(body, url, content_type, settings)
+    page = fast if fast is not None else parse_with_feedparser(body, url, content_type, settings)
+    if page.skipped:  # the one reason _mention drops an entry
+        page.warnings.append(skipped_warning(page.skipped, "had neither a title nor a text"))
+    return page
 
 
 def parse_with_feedparser(body: bytes, url: str, content_type: str | None, settings: FeedSettings) -> ParsedPage:
