@@ -29,6 +29,17 @@ class SourceRow:
     interval_seconds: int
     active: bool
     health: Annotated[str, Field(description="new, ok, degraded, failing or gone")]
+    error_count: int
+    last_error_class: str | None
+    last_error: str | None
+    last_warning: str | None
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_http_status: int | None
+    last_items: int | None
+    next_poll_at: datetime
+    polling_now: bool
+    # Added after the fields the API has always sent, so their order stays as it was.
     reason: Annotated[
         str | None,
         Field(
@@ -42,16 +53,6 @@ class SourceRow:
             "(nothing_matched, field_emptied, skipped, truncated, malformed); null when ok or new"
         ),
     ]
-    error_count: int
-    last_error_class: str | None
-    last_error: str | None
-    last_warning: str | None
-    last_poll_at: datetime | None
-    last_success_at: datetime | None
-    last_http_status: int | None
-    last_items: int | None
-    next_poll_at: datetime
-    polling_now: bool
 
 
 def source_row(source: Source, now: datetime) -> SourceRow:
@@ -97,6 +98,7 @@ class PollRow:
     error_class: str | None
     error_message: str | None
     warnings: list[str]
+    duration_ms: int | None
     field_fill: Annotated[
         dict[str, Any] | None,
         Field(
@@ -104,7 +106,6 @@ class PollRow:
             '{"published": n, ...}}; null when nothing was parsed (an error, a 304, or a poll before this was recorded)'
         ),
     ]
-    duration_ms: int | None
 
 
 def list_polls(*, session: Session, source: Source, before_id: int | None = None, limit: int = 50) -> list[PollRow]:
