@@ -101,12 +101,18 @@ class PageWarning:
       MALFORMED         the document is not well-formed; what could be read was kept;
       ENCODING          the text looks wrongly decoded (mojibake, undecodable bytes, a header
                         charset against the document's, or feedparser guessing the encoding).
+      SKIPPED           items were found but could not be read, with how many and why
+                        ("3 items had no element for body selector 'div.text'");
+      FIELD_EMPTIED     a field filled on earlier polls is empty on every item now (given by
+                        monitor, which knows the earlier polls; a changed layout too).
     """
 
     NOTHING_MATCHED = "nothing_matched"
     TRUNCATED = "truncated"
     MALFORMED = "malformed"
     ENCODING = "encoding"
+    SKIPPED = "skipped"
+    FIELD_EMPTIED = "field_emptied"
 
     kind: str
     text: str
@@ -171,6 +177,9 @@ class PollFacts:
     # e.g. "selectors matched nothing on page 1" (a changed layout means missed complaints).
     skipped: int = 0
     warnings: list[PageWarning] = field(default_factory=list)
+    # For each configured field, how many of the items had it (sources.fill); None when nothing was
+    # parsed (304), so an unchanged page never looks like one whose fields all emptied.
+    fill: dict[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -214,6 +223,9 @@ async def collect(
     anything changed. Errors from the fetcher or the parser propagate as
     sources.errors.SourceError subclasses; the caller records them on the poll.
     """
+    # Imported here: sources.fill builds on this module's types.
+    from sources.fill import configured_fields, explain_skips, field_fill
+
     loop = asyncio.get_running_loop()
     facts = PollFacts()
     items: list[RawMention] = []
@@ -257,10 +269,12 @@ async def collect(
             exc.url = exc.url or response.url
             exc.http_status = exc.http_status or response.status_code
             raise
+        explain_skips(page)
         items.extend(page.items)
         facts.skipped += page.skipped
         facts.warnings.extend(w.on_page(facts.pages) if facts.pages > 1 else w for w in page.warnings)
         url = page.next_url if page.next_url not in seen_urls else None
+    facts.fill = field_fill(items, configured_fields(spec.settings))
     return Collected(items=items, facts=facts)
 
 

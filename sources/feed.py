@@ -21,6 +21,7 @@ from sources import rss
 from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
 from sources.feed_encoding import feed_bytes, garbled
+from sources.fill import skipped_warning
 from sources.text import (
     AUTHOR_MAX,
     BODY_MAX,
@@ -64,7 +65,10 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
     does text that looks wrongly decoded (`garbled`). Entries with neither title nor body
     are skipped.
     """
-    return _parse(body, text, url, content_type, settings or _DEFAULTS, fast=True)
+    page = _parse(body, text, url, content_type, settings or _DEFAULTS, fast=True)
+    if page.skipped:  # the one reason _mention drops an entry
+        page.warnings.append(skipped_warning(page.skipped, "had neither a title nor a text"))
+    return page
 
 
 def parse_with_feedparser(body: bytes, url: str, content_type: str | None, settings: FeedSettings) -> ParsedPage:

@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from sources.base import ItemFields, PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
+from sources.fill import skipped_warning
 from sources.selectors import Selector, parse_selector
 from sources.text import (
     AUTHOR_MAX,
@@ -146,12 +147,23 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
         page.warnings.append(
             PageWarning(PageWarning.NOTHING_MATCHED, f"selector {settings.item!r} matched nothing{note}")
         )
+    missing = empty = 0
     for node in nodes:
         mention = _mention(node, plan, base)
         if mention is None:
             page.skipped += 1
+            # _mention prepared the node: the body element is looked up as the parser saw it.
+            if _find(node, plan.body) is None:
+                missing += 1
+            else:
+                empty += 1
         else:
             page.items.append(mention)
+    # Say why items were dropped, or a site's title-only reviews vanish without a trace.
+    if missing:
+        page.warnings.append(skipped_warning(missing, f"had no element for body selector {settings.fields.body!r}"))
+    if empty:
+        page.warnings.append(skipped_warning(empty, f"had an empty body (selector {settings.fields.body!r})"))
     return page
 
 

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sources.base import ItemFields, PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
+from sources.fill import skipped_warning
 from sources.text import (
     AUTHOR_MAX,
     BODY_MAX,
@@ -85,12 +86,22 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
     if not isinstance(found, list):
         kind = _KIND.get(type(found), type(found).__name__)
         raise ParseError(f"items expression {settings.items!r} gave a {kind}, expected a list", url=url)
+    not_objects = no_body = 0
     for item in found:
         mention = _mention(item, settings, url) if isinstance(item, dict) else None
         if mention is None:
             page.skipped += 1
+            if isinstance(item, dict):
+                no_body += 1
+            else:
+                not_objects += 1
         else:
             page.items.append(mention)
+    # Say why items were dropped, or they vanish without a trace.
+    if no_body:
+        page.warnings.append(skipped_warning(no_body, f"had no text for body expression {settings.fields.body!r}"))
+    if not_objects:
+        page.warnings.append(skipped_warning(not_objects, "skipped: not a JSON object"))
     return page
 
 

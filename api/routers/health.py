@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlmodel import Session
 
+from api.deps import read
 from api.schemas import Health
 from monitor.core.db import READ_ONLY
+from monitor.core.metrics import source_health
 from monitor.core.revisions import current_revision
+from monitor.ingest.status import list_sources
 
 router = APIRouter(tags=["health"])
 
@@ -46,5 +52,12 @@ def readyz(request: Request) -> Response | Health:
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    def health(session: Session) -> list[tuple[str, str, str | None]]:
+        return [(r.key, r.health, r.reason_kind) for r in list_sources(session=session, now=datetime.now(UTC))]
+
+    try:
+        rows = await read(request, health)
+    except sa.exc.SQLAlchemyError:
+        rows = []  # the process's own metrics are still worth serving while the database is away
+    return Response(generate_latest() + source_health(rows), media_type=CONTENT_TYPE_LATEST)

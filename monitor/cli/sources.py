@@ -147,6 +147,8 @@ def sources_status(
             "last_http_status",
             "last_items",
             "last_error",
+            "reason",
+            "reason_kind",
         )
         print(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], default=str, ensure_ascii=False, indent=1))
         return
@@ -159,11 +161,14 @@ def sources_status(
         [
             r.key, r.kind, f"[{colours.get(r.health, 'white')}]{r.health}[/]", ago(r.last_poll_at, now),
             ago(r.next_poll_at, now).replace(" ago", " overdue") if r.active else "inactive", str(r.last_http_status or "-"),
-            "-" if r.last_items is None else str(r.last_items), " ".join((r.last_error or r.last_warning or "").split()),
+            "-" if r.last_items is None else str(r.last_items), " ".join((r.reason or r.last_error or r.last_warning or "").split()),
         ]
         for r in rows
     ]  # fmt: skip
     fit_table(
-        table, ["source", "kind", "health", "last poll", "next poll", "HTTP", "items"], "last error / warning", cells
+        table,
+        ["source", "kind", "health", "last poll", "next poll", "HTTP", "items"],
+        "reason / last error or warning",
+        cells,
     )
     out.print(table)

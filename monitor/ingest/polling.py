@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from monitor.ingest.fill_watch import FillCheck, compare_fill, reason_for_skips
 from monitor.ingest.store import Normalised, StoredMentions, store_mentions
 from monitor.models import Brand, Poll, Source
 from monitor.models.events import emit
@@ -261,8 +262,17 @@ def finish_poll(
     if source is None or poll is None:
         raise LookupError(f"poll {claim.poll_id} of source {claim.key} vanished")
     previous_health, previous_items = source.health, source.last_items or 0
+    # Findings only the database can make (a field gone since earlier polls) or that a caller's facts
+    # lacked (a reason for skips): kept apart from the facts, so a retried transaction adds them once.
+    check, found = FillCheck(), list[PageWarning]()
+    if outcome.ok and outcome.collected is not None:
+        facts = outcome.collected.facts
+        check = compare_fill(source.last_fill, facts.fill, len(outcome.collected.items))
+        found = [*facts.warnings, *reason_for_skips(facts), *check.warnings]
     # Both read error_count as it was before this poll.
     health = health_after(source, outcome)
+    if health == HEALTH_OK and found:
+        health = HEALTH_DEGRADED
     next_poll_at = plan_next_poll(source, outcome, now, settings, rng)
     poll.finished_at = now
     poll.duration_ms = int((now - claim.started_at).total_seconds() * 1000)
@@ -273,10 +283,12 @@ def finish_poll(
         poll.outcome = "not_modified" if facts.not_modified else "ok"
         poll.http_status, poll.pages, poll.bytes_read = facts.http_status, facts.pages, facts.bytes_read
         poll.items_skipped = facts.skipped
-        poll.warnings = [str(w)[:500] for w in [*facts.warnings, *outcome.warnings]][:20]
+        poll.warnings = [str(w)[:500] for w in [*found, *outcome.warnings]][:20]
+        poll.field_fill = check.record
         if not facts.not_modified:
             source.etag, source.last_modified = facts.validators.etag, facts.validators.last_modified
             source.last_items = counts.seen
+            source.last_fill = check.memory
         source.error_count, source.last_error_class, source.last_error = 0, None, None
         source.last_success_at = now
         previous = session.scalar(
@@ -286,6 +298,7 @@ def finish_poll(
         )
         poll.gap_seconds = (poll.started_at - previous).total_seconds() if previous is not None else None
         source.last_warning = poll.warnings[0] if poll.warnings else None
+        source.last_warning_kind = found[0].kind if found else None
     else:
         error = outcome.error
         poll.outcome = "error"
@@ -300,10 +313,12 @@ def finish_poll(
     source.last_poll_at, source.last_http_status, source.updated_at = now, poll.http_status, now
     if source.lease_owner == poll.worker:
         source.lease_owner, source.lease_until = None, None
-    layout_changed = outcome.collected is not None and any(
-        w.kind == PageWarning.NOTHING_MATCHED for w in outcome.collected.facts.warnings
-    )
-    _health_events(session, source, previous_health, previous_items, poll, now, layout_changed=layout_changed)
+    # A layout change is news only once: when a page that used to yield items yields none, or when a
+    # field filled on earlier polls is newly empty on every item.
+    layout_warning = next((w.text for w in found if w.kind == PageWarning.NOTHING_MATCHED and previous_items > 0), None)
+    if layout_warning is None and check.newly_emptied:
+        layout_warning = check.warnings[0].text
+    _health_events(session, source, previous_health, poll, now, layout_warning=layout_warning)
     session.flush()
     return RecordedPoll(poll=poll, stored=counts)
 
@@ -325,15 +340,13 @@ def _store(session: Session, source: Source, outcome: Outcome, now: datetime) ->
 
 
 def _health_events(
-    session: Session, source: Source, previous: str, previous_items: int, poll: Poll, now: datetime,
-    *, layout_changed: bool,
-) -> None:  # fmt: skip
+    session: Session, source: Source, previous: str, poll: Poll, now: datetime, *, layout_warning: str | None
+) -> None:
     payload = {"source": source.key, "url": source.url, "health": source.health, "poll_id": poll.id}
     bad = (HEALTH_FAILING, HEALTH_GONE)
     if source.health in bad and previous not in bad:
         emit(session, "source.failing", source.key, {**payload, "error": poll.error_message}, now=now)
     elif previous in bad and source.health not in bad:
         emit(session, "source.recovered", source.key, payload, now=now)
-    # A layout change is news only once: when a page that used to yield items yields none.
-    if layout_changed and previous_items > 0:
-        emit(session, "source.layout_changed", source.key, {**payload, "warning": poll.warnings[0]}, now=now)
+    if layout_warning is not None:
+        emit(session, "source.layout_changed", source.key, {**payload, "warning": layout_warning}, now=now)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session
 
+from monitor.ingest.fill_watch import health_reason
 from monitor.models import Poll, Source
 
 __all__ = ["PollRow", "SourceRow", "get_source", "list_polls", "list_sources", "source_row"]
@@ -38,13 +39,29 @@ class SourceRow:
     last_items: int | None
     next_poll_at: datetime
     polling_now: bool
+    # Added after the fields the API has always sent, so their order stays as it was.
+    reason: Annotated[
+        str | None,
+        Field(
+            description="Why the health is not ok: the last poll's error, else its first warning; null when ok or new"
+        ),
+    ]
+    reason_kind: Annotated[
+        str | None,
+        Field(
+            description="The reason's kind: an error class (timeout, http_5xx, ...) or a warning kind "
+            "(nothing_matched, field_emptied, skipped, truncated, malformed); null when ok or new"
+        ),
+    ]
 
 
 def source_row(source: Source, now: datetime) -> SourceRow:
     """The source as staff see it; `polling_now` while a worker holds its lease at `now`."""
+    reason_kind, reason = health_reason(source)
     return SourceRow(
         key=source.key, kind=source.kind, url=source.url, brand=source.brand_key, language=source.language,
         weight=source.weight, interval_seconds=source.interval_seconds, active=source.active, health=source.health,
+        reason=reason, reason_kind=reason_kind,
         error_count=source.error_count, last_error_class=source.last_error_class, last_error=source.last_error,
         last_warning=source.last_warning, last_poll_at=source.last_poll_at, last_success_at=source.last_success_at,
         last_http_status=source.last_http_status, last_items=source.last_items, next_poll_at=source.next_poll_at,
@@ -82,6 +99,13 @@ class PollRow:
     error_message: str | None
     warnings: list[str]
     duration_ms: int | None
+    field_fill: Annotated[
+        dict[str, Any] | None,
+        Field(
+            description='How many of the poll\'s items had each configured field: {"items": n, "fields": '
+            '{"published": n, ...}}; null when nothing was parsed (an error, a 304, or a poll before this was recorded)'
+        ),
+    ]
 
 
 def list_polls(*, session: Session, source: Source, before_id: int | None = None, limit: int = 50) -> list[PollRow]:
@@ -106,6 +130,7 @@ def list_polls(*, session: Session, source: Source, before_id: int | None = None
             error_class=p.error_class,
             error_message=p.error_message,
             warnings=list(p.warnings or []),
+            field_fill=p.field_fill,
             duration_ms=p.duration_ms,
         )
         for p in session.scalars(query)

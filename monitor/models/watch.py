@@ -6,6 +6,7 @@ Made only by the Alembic migrations; times are UTC (`UtcDateTime`).
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -64,10 +65,15 @@ class Source(SQLModel, table=True):
     last_error_class: str | None = Field(default=None, max_length=32)
     last_error: str | None = Field(default=None, max_length=1000)
     last_warning: str | None = Field(default=None, max_length=1000)
+    # The PageWarning kind of last_warning: a bounded label for /metrics, where the text is not.
+    last_warning_kind: str | None = Field(default=None, max_length=32)
     last_poll_at: datetime | None = _utc(default=None)
     last_success_at: datetime | None = _utc(default=None)
     last_http_status: int | None = None
     last_items: int | None = None
+    # What the next poll's field fill is compared with (monitor.ingest.fill_watch): each field's rate
+    # and the fields already reported emptied, so a vanished field is news once, a warning every poll.
+    last_fill: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
 
@@ -95,6 +101,8 @@ class Poll(SQLModel, table=True):
     error_class: str | None = Field(default=None, max_length=32)
     error_message: str | None = Field(default=None, max_length=1000)
     warnings: list[str] = Field(default_factory=list, sa_type=JsonType)
+    # {"items": n, "fields": {field: items that had it}} for each configured field; None when not parsed.
+    field_fill: dict[str, Any] | None = Field(default=None, sa_type=JsonType)
     duration_ms: int | None = None
     # Seconds since the start of the source's previous successful poll (successful polls only): the
     # coverage report sums these instead of ordering millions of polls at report time.

@@ -179,9 +179,9 @@ def test_bad_case_requests(client: TestClient, method: str, path: str, json, sta
 # there changes the API, and this says so.
 FIELDS = {
     "source": "key kind url brand language weight interval_seconds active health error_count last_error_class "
-    "last_error last_warning last_poll_at last_success_at last_http_status last_items next_poll_at polling_now",
+    "last_error last_warning last_poll_at last_success_at last_http_status last_items next_poll_at polling_now reason reason_kind",
     "poll": "id source started_at finished_at outcome worker http_status pages bytes_read items_seen items_new "
-    "items_updated items_skipped error_class error_message warnings duration_ms",
+    "items_updated items_skipped error_class error_message warnings duration_ms field_fill",
     "poll_result": "source poll_id outcome http_status items_seen items_new items_updated error duration_ms",
     "detail": "case places candidates drafts replies timeline",
     "case": "id brand status title language opened_at last_mention_at places customer_id customer_name "

@@ -42,8 +42,8 @@ def parse_page(html: str, s: HtmlSettings = SETTINGS, url: str = URL, content_ty
 def test_listing_page_items_and_fields() -> None:
     page = parse_page((FIXTURES / "html" / "reviews_page1.html").read_text(encoding="utf-8"))
 
-    assert page.warnings == []
     assert page.skipped == 1  # r-9003: its body is only a script
+    assert [(w.kind, w.text) for w in page.warnings] == [("skipped", "1 item had an empty body (selector 'div.text')")]
     assert page.next_url == "https://otzyvy.example/banks/primer/?page=2"
     russian, armenian, ukrainian = page.items
 
