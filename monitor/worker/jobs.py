@@ -13,7 +13,7 @@ opens its own transaction(s) with `session_scope`: the job, not its steps, commi
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 import structlog
@@ -120,8 +120,8 @@ def process_cases(*, sessions: SessionFactory, config: Config, now: datetime, ba
     while True:
         with session_scope(sessions) as session:
             counts = process_pending(session=session, config=config, matcher=matcher, now=now, limit=batch)
-        for name in ("processed", "unassigned", "opened", "joined", "failed"):
-            setattr(total, name, getattr(total, name) + getattr(counts, name))
+        for count in fields(ProcessCounts):  # every count, so a new one is never left out of the total
+            setattr(total, count.name, getattr(total, count.name) + getattr(counts, count.name))
         if counts.processed < batch:
             break
     if total.processed:
