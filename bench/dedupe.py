@@ -61,7 +61,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.dedupe_fill import LANGUAGES, NOW, fill, filled, prepare_database, sizes
 from bench.dedupe_pairs import EDITS, Filler, Post, labelled_pairs, templated
+from bench.dedupe_real import real_accuracy
 from monitor.cases.dedupe import BANDS, compare, find_duplicate, min_shared_bands, signature
+from monitor.cases.dedupe_evidence import PostFacts, Rarity, judge
 from monitor.config import DedupeConfig
 from monitor.core.db import describe_url, make_engine, make_session_factory, session_scope
 from monitor.models import Case, Mention
@@ -70,34 +72,59 @@ VETOES = ("short", "marks", "replaced")  # compare()'s names for the rules that 
 
 
 def accuracy(seed: int) -> dict[str, Any]:
+    """The labelled pairs, judged by the rules of today (`judge`: no authors are known, word rarity
+    measured over all the pairs' texts as one brand's stream) and, for comparison, by the text score
+    alone as grouping used it before issue 17 (`compare` >= confirm_score: "before")."""
     settings = DedupeConfig()
     need = min_shared_bands(settings)
+    pairs = labelled_pairs(seed=seed)
+    sigs = [(signature(p.a.title, p.a.body, brand_id=1), signature(p.b.title, p.b.body, brand_id=1)) for p in pairs]
+    rarity = Rarity(t.text for a, b in sigs for t in (a, b))
     kinds: dict[tuple[bool, str], collections.Counter[str]] = collections.defaultdict(collections.Counter)
-    tp = fp = fn = 0
-    for pair in labelled_pairs(seed=seed):
-        a = signature(pair.a.title, pair.a.body, brand_id=1)
-        b = signature(pair.b.title, pair.b.body, brand_id=1)
+    counts = {"now": [0, 0, 0], "before": [0, 0, 0]}  # tp, fp, fn
+    for pair, (a, b) in zip(pairs, sigs, strict=True):
         candidate = len(set(a.band_keys) & set(b.band_keys)) >= need
-        score, method = compare(a, b)
-        grouped = candidate and score >= settings.confirm_score
+        verdict = judge(a.text, a.marks, PostFacts(), b.text, b.marks, PostFacts(), rarity=rarity,
+                        confirm_score=settings.confirm_score)  # fmt: skip
+        grouped = candidate and verdict.join
+        before = candidate and compare(a, b)[0] >= settings.confirm_score
         row = kinds[(pair.same, pair.kind)]
-        row.update(pairs=1, grouped=grouped, candidates=candidate)
+        row.update(pairs=1, grouped=grouped, before=before, candidates=candidate)
         if not grouped:
-            row["no shared band" if not candidate else method if method in VETOES else "score below"] += 1
-        tp, fp, fn = tp + (grouped and pair.same), fp + (grouped and not pair.same), fn + (pair.same and not grouped)
-    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    print(f"labelled pairs: {sum(r['pairs'] for r in kinds.values())}  (confirm_score {settings.confirm_score}, "
+            why = "no shared band" if not candidate else "short" if "short" in verdict.reasons else verdict.method
+            row[
+                why
+                if why in (*VETOES, "short", "no shared band")
+                else "not distinctive"
+                if verdict.score >= settings.confirm_score
+                else "score below"
+            ] += 1
+        for name, got in (("now", grouped), ("before", before)):
+            c = counts[name]
+            c[0], c[1], c[2] = (
+                c[0] + (got and pair.same),
+                c[1] + (got and not pair.same),
+                c[2] + (pair.same and not got),
+            )
+    result: dict[str, Any] = {"kinds": {f"{'pos' if s else 'neg'}:{k}": dict(r) for (s, k), r in kinds.items()}}
+    print(f"labelled pairs: {len(pairs)}  (confirm_score {settings.confirm_score}, "
           f"candidate_threshold {settings.candidate_threshold} → ≥{need} of {BANDS} bands)")  # fmt: skip
-    print(f"  precision {precision:.4f}  recall {recall:.4f}  F1 {2 * precision * recall / (precision + recall):.4f}")
-    print(f"  {'same':5} {'kind':18} {'pairs':>5} {'grouped':>7} {'LSH':>5}  kept apart by")
+    for name in ("before", "now"):
+        tp, fp, fn = counts[name]
+        precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        print(f"  {name:6} precision {precision:.4f}  recall {recall:.4f}  F1 {f1:.4f}")
+        result[name] = {"precision": precision, "recall": recall}
+    result.update(result["now"])
+    print(f"  {'same':5} {'kind':18} {'pairs':>5} {'now':>5} {'before':>6} {'LSH':>5}  kept apart now by")
     for (same, kind), row in sorted(kinds.items()):
-        why = ", ".join(f"{k} {v}" for k, v in row.items() if k not in ("pairs", "grouped", "candidates") and v)
-        print(f"  {same!s:5} {kind:18} {row['pairs']:5} {row['grouped']:7} {row['candidates']:5}  {why}")
-    return {
-        "precision": precision,
-        "recall": recall,
-        "kinds": {f"{'pos' if s else 'neg'}:{k}": dict(r) for (s, k), r in kinds.items()},
-    }
+        why = ", ".join(
+            f"{k} {v}" for k, v in row.items() if k not in ("pairs", "grouped", "before", "candidates") and v
+        )
+        print(
+            f"  {same!s:5} {kind:18} {row['pairs']:5} {row['grouped']:5} {row['before']:6} {row['candidates']:5}  {why}"
+        )
+    return result
 
 
 def run_checks(url: str, checks: int, seed: int, brands: int, profile: Path | None = None) -> dict[str, Any]:
@@ -201,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of the checks here")
     args = parser.parse_args(argv)
-    report: dict[str, Any] = {"accuracy": accuracy(args.seed)}
+    report: dict[str, Any] = {"accuracy": accuracy(args.seed), "real": real_accuracy(args.seed)}
     if not args.pairs_only:
         with tempfile.TemporaryDirectory(prefix="dedupe-bench-") as tmp:
             url = args.database

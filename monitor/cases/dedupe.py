@@ -85,7 +85,7 @@ import json
 import math
 import struct
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -95,6 +95,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 from sqlalchemy.orm import Session
 
+from monitor.cases.dedupe_evidence import PostFacts, Rarity, Verdict, judge
 from monitor.cases.dedupe_text import MAX_RAW, MAX_TEXT, marks_conflict, prepare, replaced_word
 from monitor.config import DedupeConfig
 from monitor.models import Mention, MentionBand, MentionSignature, UtcDateTime
@@ -103,7 +104,9 @@ __all__ = [
     "BANDS",
     "ROWS",
     "Duplicate",
+    "PostFacts",
     "Signature",
+    "brand_rarity",
     "compare",
     "find_duplicate",
     "index_mention",
@@ -122,6 +125,8 @@ MIN_WORDS = 4
 PER_BAND = 20
 MAX_CANDIDATES = 50
 ROUGH_MARGIN = 15
+RARITY_SAMPLE = 2000  # recent posts of a brand that word rarity is measured on
+FIT_SAMPLE = 10  # members of a case a joining post is checked against: the first post and the next nine
 
 _MULTIPLIER = np.uint32(0x01000193)  # FNV-1 prime: odd, so no window collapses to another by the multiply
 # MurmurHash3's 32-bit finaliser, as datasketch's affine32 scheme mixes each input before permuting it.
@@ -135,6 +140,7 @@ class Signature:
     band_keys: tuple[int, ...]
     text: str
     marks: frozenset[str]
+    brand_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,7 @@ class Duplicate:
     mention_id: int
     score: float
     method: str
+    reasons: tuple[str, ...] = ()
 
 
 @functools.cache
@@ -192,8 +199,8 @@ def signature(title: str | None, body: str, *, brand_id: int) -> Signature:
     """The signature of a post; no band keys when it is too short to group (rule 5a)."""
     text, marks = prepare(title, body)
     if len(text.split()) < MIN_WORDS:
-        return Signature(band_keys=(), text=text, marks=marks)
-    return Signature(band_keys=_band_keys(text, brand_id), text=text, marks=marks)
+        return Signature(band_keys=(), text=text, marks=marks, brand_id=brand_id)
+    return Signature(band_keys=_band_keys(text, brand_id), text=text, marks=marks, brand_id=brand_id)
 
 
 def compare(a: Signature, b: Signature) -> tuple[float, str]:
@@ -251,7 +258,7 @@ def _rough_score(text: str, title: str | None, body: str | None) -> float:
 # check. `fresh` is 0 when the stored prepared text is missing (indexed before it was kept) or
 # older than the mention's text (an edit not yet indexed): then the raw text comes instead.
 _CANDIDATES_TAIL = """
-SELECT m.id, m.case_id, hits.shared,
+SELECT m.id, m.case_id, hits.shared, m.author, m.source_id, COALESCE(m.published_at, m.first_seen_at),
        CASE WHEN s.content_hash = m.content_hash THEN 1 ELSE 0 END AS fresh, s.text, s.marks,
        CASE WHEN s.content_hash = m.content_hash THEN NULL ELSE substr(m.title, 1, 1000) END,
        CASE WHEN s.content_hash = m.content_hash THEN NULL ELSE substr(m.body, 1, :max_raw) END
@@ -259,7 +266,7 @@ FROM hits
 JOIN mention m ON m.id = hits.mention_id
 JOIN cases c ON c.id = m.case_id
 LEFT JOIN mention_signature s ON s.mention_id = m.id
-WHERE c.last_mention_at >= :since AND {excluded}
+WHERE COALESCE(m.published_at, m.first_seen_at) BETWEEN :since AND :until AND {excluded}
 ORDER BY hits.shared DESC, m.id DESC
 LIMIT :max_candidates
 """
@@ -295,14 +302,15 @@ _SQLITE_CANDIDATES = (
 @functools.cache
 def _candidates(dialect: str) -> sa.TextClause:
     query = sa.text(_POSTGRES_CANDIDATES if dialect == "postgresql" else _SQLITE_CANDIDATES)
-    return query.bindparams(sa.bindparam("since", type_=UtcDateTime()))
+    return query.bindparams(sa.bindparam("since", type_=UtcDateTime()), sa.bindparam("until", type_=UtcDateTime()))
 
 
-def _candidate_params(signature: Signature, settings: DedupeConfig, now: datetime, dialect: str,
+def _candidate_params(signature: Signature, settings: DedupeConfig, published: datetime, dialect: str,
                       exclude_case_ids: Collection[int]) -> dict[str, object]:  # fmt: skip
     params: dict[str, object] = {
         "per_band": PER_BAND, "min_shared": min_shared_bands(settings), "top": 2 * MAX_CANDIDATES,
-        "max_raw": MAX_RAW, "since": now - settings.window, "max_candidates": MAX_CANDIDATES,
+        "max_raw": MAX_RAW, "since": published - settings.window, "until": published + settings.window,
+        "max_candidates": MAX_CANDIDATES,
     }  # fmt: skip
     excluded = sorted(int(case_id) for case_id in exclude_case_ids)
     if dialect == "postgresql":
@@ -320,18 +328,21 @@ def find_duplicate(
     settings: DedupeConfig,
     now: datetime,
     exclude_case_ids: Collection[int] = (),
+    facts: PostFacts | None = None,
 ) -> Duplicate | None:
-    """The open case this post repeats, or None (rules 4-5 of the module docstring)."""
+    """The open case this post repeats, or None (rules 4-6 of the module docstring). `facts` (author,
+    source, published date) are the post's; without them the post is taken as published `now`."""
     if len(signature.band_keys) != BANDS:
         return None
+    facts = facts or PostFacts()
+    published = facts.published_at or now
     connection = session.connection()
     dialect = connection.dialect.name
-    params = _candidate_params(signature, settings, now, dialect, exclude_case_ids)
-    # compare() rounds to a tenth: a bound just under the score must not skip a candidate it would take.
+    params = _candidate_params(signature, settings, published, dialect, exclude_case_ids)
+    # The judged score is on bodies, rounded to a tenth: a bound just under the bar must not skip one it would take.
     cutoff = settings.confirm_score - 0.05
-    best: tuple[float, int, int, Duplicate] | None = None
-    # Rows come most shared bands first, then newest: no later row can beat a perfect score.
-    for mention_id, case_id, shared, fresh, text, marks, title, body in connection.execute(
+    joins: list[tuple[tuple[float, int, int], Duplicate]] = []
+    for mention_id, case_id, shared, author, source_id, at, fresh, text, marks, title, body in connection.execute(
         _candidates(dialect), params
     ):
         if fresh:
@@ -344,12 +355,71 @@ def find_duplicate(
         if max(fuzz.ratio(signature.text, other.text, score_cutoff=cutoff),
                fuzz.token_set_ratio(signature.text, other.text, score_cutoff=cutoff)) == 0:  # fmt: skip
             continue
-        score, method = compare(signature, other)
-        if score <= 0 or score < settings.confirm_score:
+        verdict = _judge(session, signature, facts, other, PostFacts(author, source_id, at), settings)
+        if verdict.join:
+            duplicate = Duplicate(case_id, mention_id, verdict.score, f"minhash+{verdict.method}", verdict.reasons)
+            joins.append(((verdict.score, shared, mention_id), duplicate))
+    tried: set[int] = set()
+    for _, duplicate in sorted(joins, key=lambda j: j[0], reverse=True):
+        if duplicate.case_id in tried:
             continue
-        rank = (score, shared, mention_id)
-        if best is None or rank > best[:3]:
-            best = (*rank, Duplicate(case_id=case_id, mention_id=mention_id, score=score, method=method))
-        if score >= 100:
-            break
-    return best[3] if best else None
+        tried.add(duplicate.case_id)
+        fits = _fits_case(session, signature, facts, duplicate, settings)
+        if fits is not None:
+            return replace(duplicate, reasons=(*duplicate.reasons, fits))
+    return None
+
+
+def _judge(session: Session, new: Signature, facts: PostFacts, other: Signature, other_facts: PostFacts,
+           settings: DedupeConfig) -> Verdict:  # fmt: skip
+    return judge(new.text, new.marks, facts, other.text, other.marks, other_facts,
+                 rarity=brand_rarity(session, new.brand_id), confirm_score=settings.confirm_score)  # fmt: skip
+
+
+def brand_rarity(session: Session, brand_id: int | None) -> Rarity:
+    """Word rarity in the brand's newest `RARITY_SAMPLE` indexed posts, read once per session (a
+    batch of the case step): commonness moves slowly, and a batch reads it in one statement."""
+    cache = session.info.setdefault("dedupe_rarity", {})
+    if brand_id not in cache:
+        texts = session.scalars(
+            sa.select(MentionSignature.text)
+            .join(Mention, Mention.id == MentionSignature.mention_id)
+            .where(Mention.brand_id == brand_id)
+            .order_by(Mention.id.desc())
+            .limit(RARITY_SAMPLE)
+        )
+        cache[brand_id] = Rarity(texts)
+    return cache[brand_id]
+
+
+_MEMBER_COLUMNS = (
+    Mention.id, Mention.author, Mention.source_id, sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
+    MentionSignature.text, MentionSignature.marks, MentionSignature.content_hash == Mention.content_hash,
+    Mention.title, Mention.body,
+)  # fmt: skip
+_MEMBERS = (
+    sa.select(*_MEMBER_COLUMNS)
+    .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
+    .where(Mention.case_id == sa.bindparam("case_id"))
+    .order_by(Mention.id)
+    .limit(FIT_SAMPLE)
+)
+
+
+def _fits_case(session: Session, new: Signature, facts: PostFacts, duplicate: Duplicate,
+               settings: DedupeConfig) -> str | None:  # fmt: skip
+    """Rule 6: the post must fit the case as a whole, not just one member: its first post, else more
+    than half of its first `FIT_SAMPLE` members. Returns the reason, or None."""
+    fitting = total = 0
+    for mention_id, author, source_id, at, text, marks, fresh, title, body in session.execute(
+        _MEMBERS, {"case_id": duplicate.case_id}
+    ):
+        if mention_id == duplicate.mention_id:
+            fit = True
+        else:
+            member = Signature((), text, frozenset(marks.split())) if fresh else Signature((), *prepare(title, body))
+            fit = _judge(session, new, facts, member, PostFacts(author, source_id, at), settings).join
+        if total == 0 and fit:
+            return "fits the first post"
+        fitting, total = fitting + fit, total + 1
+    return f"fits {fitting} of {total} posts" if total and 2 * fitting > total else None

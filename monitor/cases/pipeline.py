@@ -37,7 +37,7 @@ import structlog
 from sqlmodel import Session
 
 from monitor.cases.brands import BrandMatcher
-from monitor.cases.dedupe import find_duplicate, index_mention, signature
+from monitor.cases.dedupe import PostFacts, find_duplicate, index_mention, signature
 from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case
 from monitor.cases.timeline import SYSTEM, append, note
 from monitor.config import BrandConfig, Config
@@ -148,14 +148,16 @@ def _text(mention: Mention) -> str:
 def _place(session: Session, config: Config, mention: Mention, now: datetime, *, actor: str) -> str:
     """Open a case for the mention or join a near-duplicate's case; then look for the customer."""
     sig = signature(mention.title, mention.body, brand_id=mention.brand_id)
-    duplicate = find_duplicate(session=session, signature=sig, settings=config.cases.dedupe, now=now)
+    facts = PostFacts(mention.author, mention.source_id, mention.published_at or mention.first_seen_at)
+    duplicate = find_duplicate(session=session, signature=sig, settings=config.cases.dedupe, now=now, facts=facts)
     index_mention(session=session, mention_id=mention.id, signature=sig)
     if duplicate is not None:
         case = session.get(Case, duplicate.case_id)
         assert case is not None
         _add_to_case(case, mention, now, method="duplicate", score=duplicate.score)
         note(session, case, now, actor, "mention.joined", mention,
-               method=duplicate.method, score=round(duplicate.score, 1), similar_to=duplicate.mention_id)  # fmt: skip
+               method=duplicate.method, score=round(duplicate.score, 1), similar_to=duplicate.mention_id,
+               reasons=list(duplicate.reasons))  # fmt: skip
         outcome = "joined"
     else:
         case = Case(

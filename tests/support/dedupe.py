@@ -7,7 +7,7 @@ from itertools import count
 
 import sqlalchemy as sa
 
-from monitor.cases.dedupe import Duplicate, find_duplicate, index_mention, signature
+from monitor.cases.dedupe import Duplicate, PostFacts, find_duplicate, index_mention, signature
 from monitor.config import DedupeConfig
 from monitor.core.db import SessionFactory, session_scope
 from monitor.models import Case, Mention, Source
@@ -68,7 +68,7 @@ COMPLAINTS = {
 
 def store(
     sessions: SessionFactory, brand_id: int, body: str, title: str | None = None, *, at: datetime = NOW,
-    case_id: int | None = None, with_case: bool = True,
+    case_id: int | None = None, with_case: bool = True, author: str | None = None, published: datetime | None = None,
 ) -> tuple[int, int | None]:  # fmt: skip
     """A stored, indexed mention in its own new case (or in `case_id`); returns (mention id, case id)."""
     with session_scope(sessions) as session:
@@ -81,7 +81,8 @@ def store(
         n = next(_ids)
         mention = Mention(
             source_id=source_id, dedup_key=f"id:{n}", title=title, body=body, first_seen_at=at, last_seen_at=at,
-            revised_at=at, content_hash=f"{n:064d}", brand_id=brand_id, case_id=case_id,
+            revised_at=at, content_hash=f"{n:064d}", brand_id=brand_id, case_id=case_id, author=author,
+            published_at=published,
         )  # fmt: skip
         session.add(mention)
         session.flush()
@@ -91,8 +92,9 @@ def store(
 
 def check(
     sessions: SessionFactory, brand_id: int, body: str, title: str | None = None, *,
-    settings: DedupeConfig = SETTINGS, exclude: tuple[int, ...] = (),
+    settings: DedupeConfig = SETTINGS, exclude: tuple[int, ...] = (), facts: PostFacts | None = None,
 ) -> Duplicate | None:  # fmt: skip
     with session_scope(sessions) as session:
         sig = signature(title, body, brand_id=brand_id)
-        return find_duplicate(session=session, signature=sig, settings=settings, now=NOW, exclude_case_ids=exclude)
+        return find_duplicate(session=session, signature=sig, settings=settings, now=NOW, exclude_case_ids=exclude,
+                              facts=facts)  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor.cases import dedupe
-from monitor.cases.dedupe import compare, index_mention, signature
+from monitor.cases.dedupe import PostFacts, compare, index_mention, signature
 from monitor.config import DedupeConfig
 from monitor.core.db import SessionFactory, session_scope
 from monitor.models import Brand, Mention, MentionBand
@@ -129,13 +129,16 @@ def test_same_template_with_other_order_date_or_product_stays_apart(
 
 def test_a_short_complaint_inside_a_long_different_one_stays_apart(sessions: SessionFactory, brand_id: int) -> None:
     short = "Акме, где мой заказ? Жду уже неделю."
-    store(sessions, brand_id, short)
+    store(sessions, brand_id, short, author="Мария Ковалёва")
     long = (
         "Купил в Акме телевизор, через месяц он перестал включаться. Сервисный центр тянет уже третью неделю, "
         f"на звонки не отвечают. {short} В магазине разводят руками и отправляют на горячую линию."
     )
     assert check(sessions, brand_id, long) is None
-    assert check(sessions, brand_id, short + " Безобразие!") is not None
+    # Seven words say too little on their own: the same author on another site is what joins them.
+    assert check(sessions, brand_id, short + " Безобразие!") is None
+    found = check(sessions, brand_id, short + " Безобразие!", facts=PostFacts("Maria Kovaleva", 2))
+    assert found is not None and "same author on another site" in found.reasons
 
 
 def test_a_case_outside_the_window_is_not_joined(sessions: SessionFactory, brand_id: int) -> None:
