@@ -127,8 +127,9 @@ def text_score(a: str, b: str) -> tuple[float, str]:
 def _name_words(author: str | None) -> list[str]:
     if not author:
         return []
-    found = (_DIGITS.sub("", w) for w in words(author[:300]))
-    return [skeleton(w) for w in found if w and w not in _ANONYMOUS]
+    found = [skeleton(w) for w in (_DIGITS.sub("", w) for w in words(author[:300])) if w and w not in _ANONYMOUS]
+    # Initials count beside a name ("Ольга С."), not alone: "M" or the letters of an escape code are no name.
+    return found if any(len(w) >= 2 for w in found) else []
 
 
 def author_relation(a: str | None, b: str | None) -> str:
