@@ -46,7 +46,12 @@ Steps, in order:
       Then, for every candidate, when fuzz.ratio and token_set_ratio of the two
       prepared texts are both under `confirm_score` the rules below cannot make it a
       duplicate (d takes one of the two) and are not run.
-   Then `compare`:
+   Then the evidence (monitor.cases.dedupe_evidence.judge, which says why in its
+   reasons): known authors who are different people → apart; then b and c below;
+   then the bodies' score (d, titles left out) and distinctiveness: a short or
+   formulaic body never joins on text alone, the same author or contact lets it.
+   `compare` below is the text score alone, as grouping used it before (the bench's
+   baseline):
    a. either text under `MIN_WORDS` words → never a duplicate: an emoji, a bare
       link or "Ужас!" cannot tell one complaint from another, so such posts open
       their own case and are not indexed;
@@ -66,8 +71,10 @@ Steps, in order:
       title or signature costs nothing; below that length ratio token_set_ratio
       would give 100 to a one-line complaint quoted in a long different one.
       A duplicate when score >= `confirm_score`.
-   The best wins: score, then bands shared, then newest; a score of 100 ends the
-   search.
+6. The case as a whole: the best joining candidate (score, then bands shared, then
+   newest) wins only if the post also fits its case's first post, or more than half
+   of the case's first `FIT_SAMPLE` members (monitor.cases.dedupe_fit); else the next case is tried. So a case
+   does not grow by chaining (A ~ B, B ~ C, but C is not A's complaint).
 
 Measured with bench/dedupe.py (docs/PERFORMANCE.md): on 6,000 labelled pairs in six
 languages precision 1.0000, recall 0.9707, F1 0.9851; all misses are re-posts that
@@ -95,7 +102,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 from sqlalchemy.orm import Session
 
-from monitor.cases.dedupe_evidence import PostFacts, Rarity, Verdict, judge
+from monitor.cases.dedupe_evidence import PostFacts, Verdict, judge
+from monitor.cases.dedupe_fit import brand_rarity, fits_case
 from monitor.cases.dedupe_text import MAX_RAW, MAX_TEXT, marks_conflict, prepare, replaced_word
 from monitor.config import DedupeConfig
 from monitor.models import Mention, MentionBand, MentionSignature, UtcDateTime
@@ -125,8 +133,6 @@ MIN_WORDS = 4
 PER_BAND = 20
 MAX_CANDIDATES = 50
 ROUGH_MARGIN = 15
-RARITY_SAMPLE = 2000  # recent posts of a brand that word rarity is measured on
-FIT_SAMPLE = 10  # members of a case a joining post is checked against: the first post and the next nine
 
 _MULTIPLIER = np.uint32(0x01000193)  # FNV-1 prime: odd, so no window collapses to another by the multiply
 # MurmurHash3's 32-bit finaliser, as datasketch's affine32 scheme mixes each input before permuting it.
@@ -224,23 +230,32 @@ def min_shared_bands(settings: DedupeConfig) -> int:
     return max(1, math.ceil(BANDS * settings.candidate_threshold**ROWS - 1e-9))
 
 
-def index_mention(*, session: Session, mention_id: int, signature: Signature) -> None:
+def index_mention(
+    *, session: Session, mention_id: int, signature: Signature, content_hash: str | None = None, new: bool = False
+) -> None:
     """Store the mention's bands and prepared text so later posts find it, replacing what it had (an
     edited text is indexed again). The stored text is stamped with the mention's content hash as it
-    is now (pending changes are flushed first). Adds and deletes rows; the caller commits."""
-    session.execute(sa.delete(MentionBand).where(MentionBand.mention_id == mention_id))
-    session.execute(sa.delete(MentionSignature).where(MentionSignature.mention_id == mention_id))
+    is now (pending changes are flushed first; `content_hash` saves reading it). `new`: the mention
+    was never indexed (the case step's first look at it), so there is nothing to replace. Adds and
+    deletes rows; the caller commits."""
+    if not new:
+        session.execute(sa.delete(MentionBand).where(MentionBand.mention_id == mention_id))
+        session.execute(sa.delete(MentionSignature).where(MentionSignature.mention_id == mention_id))
     if not signature.band_keys:
         return
-    session.execute(
-        sa.insert(MentionBand), [{"mention_id": mention_id, "band_key": key} for key in signature.band_keys]
-    )
-    content_hash = session.scalar(sa.select(Mention.content_hash).where(Mention.id == mention_id))
-    session.execute(
-        sa.insert(MentionSignature).values(
-            mention_id=mention_id, content_hash=content_hash, text=signature.text, marks=stored_marks(signature.marks)
-        )
-    )
+    connection = session.connection()  # flushes pending changes, as the content hash must be current
+    connection.execute(_INSERT_BANDS, [{"mention_id": mention_id, "band_key": key} for key in signature.band_keys])
+    if content_hash is None:
+        content_hash = session.scalar(sa.select(Mention.content_hash).where(Mention.id == mention_id))
+    connection.execute(
+        _INSERT_SIGNATURE,
+        {"mention_id": mention_id, "content_hash": content_hash, "text": signature.text,
+         "marks": stored_marks(signature.marks)},
+    )  # fmt: skip
+
+
+_INSERT_BANDS = sa.insert(MentionBand)
+_INSERT_SIGNATURE = sa.insert(MentionSignature)
 
 
 def stored_marks(marks: Collection[str]) -> str:
@@ -330,7 +345,7 @@ def find_duplicate(
     exclude_case_ids: Collection[int] = (),
     facts: PostFacts | None = None,
 ) -> Duplicate | None:
-    """The open case this post repeats, or None (rules 4-6 of the module docstring). `facts` (author,
+    """The case this post repeats, or None (rules 4-6 of the module docstring). `facts` (author,
     source, published date) are the post's; without them the post is taken as published `now`."""
     if len(signature.band_keys) != BANDS:
         return None
@@ -376,50 +391,8 @@ def _judge(session: Session, new: Signature, facts: PostFacts, other: Signature,
                  rarity=brand_rarity(session, new.brand_id), confirm_score=settings.confirm_score)  # fmt: skip
 
 
-def brand_rarity(session: Session, brand_id: int | None) -> Rarity:
-    """Word rarity in the brand's newest `RARITY_SAMPLE` indexed posts, read once per session (a
-    batch of the case step): commonness moves slowly, and a batch reads it in one statement."""
-    cache = session.info.setdefault("dedupe_rarity", {})
-    if brand_id not in cache:
-        texts = session.scalars(
-            sa.select(MentionSignature.text)
-            .join(Mention, Mention.id == MentionSignature.mention_id)
-            .where(Mention.brand_id == brand_id)
-            .order_by(Mention.id.desc())
-            .limit(RARITY_SAMPLE)
-        )
-        cache[brand_id] = Rarity(texts)
-    return cache[brand_id]
-
-
-_MEMBER_COLUMNS = (
-    Mention.id, Mention.author, Mention.source_id, sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
-    MentionSignature.text, MentionSignature.marks, MentionSignature.content_hash == Mention.content_hash,
-    Mention.title, Mention.body,
-)  # fmt: skip
-_MEMBERS = (
-    sa.select(*_MEMBER_COLUMNS)
-    .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
-    .where(Mention.case_id == sa.bindparam("case_id"))
-    .order_by(Mention.id)
-    .limit(FIT_SAMPLE)
-)
-
-
 def _fits_case(session: Session, new: Signature, facts: PostFacts, duplicate: Duplicate,
                settings: DedupeConfig) -> str | None:  # fmt: skip
-    """Rule 6: the post must fit the case as a whole, not just one member: its first post, else more
-    than half of its first `FIT_SAMPLE` members. Returns the reason, or None."""
-    fitting = total = 0
-    for mention_id, author, source_id, at, text, marks, fresh, title, body in session.execute(
-        _MEMBERS, {"case_id": duplicate.case_id}
-    ):
-        if mention_id == duplicate.mention_id:
-            fit = True
-        else:
-            member = Signature((), text, frozenset(marks.split())) if fresh else Signature((), *prepare(title, body))
-            fit = _judge(session, new, facts, member, PostFacts(author, source_id, at), settings).join
-        if total == 0 and fit:
-            return "fits the first post"
-        fitting, total = fitting + fit, total + 1
-    return f"fits {fitting} of {total} posts" if total and 2 * fitting > total else None
+    return fits_case(session, text=new.text, marks=new.marks, facts=facts, case_id=duplicate.case_id,
+                     via_mention_id=duplicate.mention_id, rarity=brand_rarity(session, new.brand_id),
+                     confirm_score=settings.confirm_score)  # fmt: skip

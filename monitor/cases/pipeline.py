@@ -150,7 +150,7 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
     sig = signature(mention.title, mention.body, brand_id=mention.brand_id)
     facts = PostFacts(mention.author, mention.source_id, mention.published_at or mention.first_seen_at)
     duplicate = find_duplicate(session=session, signature=sig, settings=config.cases.dedupe, now=now, facts=facts)
-    index_mention(session=session, mention_id=mention.id, signature=sig)
+    index_mention(session=session, mention_id=mention.id, signature=sig, content_hash=mention.content_hash, new=True)
     if duplicate is not None:
         case = session.get(Case, duplicate.case_id)
         assert case is not None

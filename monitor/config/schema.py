@@ -143,7 +143,7 @@ class DedupeConfig(_Strict):
     candidate_threshold: float = Field(default=0.3, gt=0, lt=1)
     # rapidfuzz score (0-100) a candidate must reach to join the case.
     confirm_score: float = Field(default=80.0, ge=0, le=100)
-    # Only cases with a mention in this window are joined; older ones stay closed to new posts.
+    # Only posts published this close to each other are grouped (the published date, else when first seen).
     window: Duration = timedelta(days=60)
 
 
