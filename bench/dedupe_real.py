@@ -1,7 +1,7 @@
 """Grouping on real review text: the labelled stream of bench/data (origin and licence in its README.md).
 
 The stream, in published order, per brand:
-  - real reviews of two pet insurers from a public Trustpilot dump, and of a dry shampoo from a
+  - real reviews of three pet insurers from a public Trustpilot dump, and of a dry shampoo from a
     public retailer dump; in the latter two reviews were captured five times each (the page's
     featured reviews, shown on every page): those copies are the real re-posts, labelled by hand
     (groups "featured-best", "featured-hated"), every other review is its own complaint;
@@ -54,6 +54,7 @@ CONFIG = parse_config(
 brands:
   - {key: aspca, name: ASPCA Pet Insurance, names: [ASPCA]}
   - {key: figo, name: Figo Pet Insurance, names: [Figo]}
+  - {key: healthypaws, name: Healthy Paws, names: [Healthy Paws]}
   - {key: nym, name: Not Your Mother's, names: [Not Your Mother's, NYM]}
 sources:
   - {key: trustpilot, kind: feed, url: 'https://trustpilot.example/f', interval: 15m}
