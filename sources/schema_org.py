@@ -1,0 +1,273 @@
+"""schema.org items out of a page's JSON-LD and microdata, as plain dicts.
+
+Both syntaxes come out in one shape, so the kind that maps them to mentions (sources.structured)
+reads one thing: a dict per item with `@type` (a tuple of bare type names such as ("Review",)),
+an optional `@id`, and each property as a string, a nested item dict, or a list of those.
+
+JSON-LD: every `<script type="application/ld+json">` is read (CDATA and HTML-comment wrappers
+and a trailing `;` tolerated). Items are found wherever they nest: at the top, in `@graph`, in
+any property (a Product's `review`, an ItemList's `itemListElement[].item`). `{"@id": ...}`
+references are resolved against the nodes that carry the same `@id` in that page (how
+Trustpilot's `@graph` names a review's author). A block that is not JSON costs that block only
+and is reported.
+
+Microdata: an element with `itemscope` is an item, typed by `itemtype`; its properties are the
+`[itemprop]` elements whose nearest enclosing scope it is. Review sites often omit `itemscope`
+on the review element itself (`<div itemprop="review">` with `itemprop`s inside), so an element
+whose `itemprop` is `review`, or whose `itemtype` is a Review, is taken as a Review scope even
+without it. A property's value follows the microdata rules: `content` on any element, then
+`datetime`, `href`/`src`, `value`, then the element's text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from sources.text import clean_text, node_text
+
+__all__ = ["Found", "Item", "json_ld_items", "microdata_items", "types_of", "walk"]
+
+Item = dict[str, Any]
+
+# Wrappers CMSs put around JSON-LD: `<!-- ... -->`, `/* <![CDATA[ */ ... /* ]]> */`, `//<![CDATA[`.
+_WRAPPERS = re.compile(
+    r"^\s*(?:<!--|/\*\s*<!\[CDATA\[\s*\*/|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|/\*\s*\]\]>\s*\*/|//\s*\]\]>|\]\]>)\s*$"
+)
+_MAX_DEPTH = 40  # JSON-LD nests a handful of levels; deeper is hostile or broken
+_MAX_NODES = 20_000
+_TEXT_LIMIT = 100_000
+
+
+@dataclass(slots=True)
+class Found:
+    """Items found on a page, and what went wrong reading it (block by block)."""
+
+    items: list[Item] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    blocks: int = 0
+
+
+def types_of(node: Item) -> tuple[str, ...]:
+    return node.get("@type", ())
+
+
+def _bare_type(value: object) -> str | None:
+    # "http://schema.org/Review", "https://schema.org/Review", "schema:Review" → "Review"
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return re.split(r"[/#:]", value.strip())[-1] or None
+
+
+def _types(value: object) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else value.split() if isinstance(value, str) else []
+    return tuple(t for v in values if (t := _bare_type(v)))
+
+
+# ---------------------------------------------------------------- JSON-LD
+
+
+def json_ld_items(tree: LexborHTMLParser) -> Found:
+    found = Found()
+    raw_nodes: list[dict[str, Any]] = []
+    tops: list[dict[str, Any]] = []
+    for number, script in enumerate(_json_ld_scripts(tree), start=1):
+        found.blocks += 1
+        text = _WRAPPERS.sub("", script.text(deep=True) or "").strip().rstrip(";").strip()
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            found.problems.append(
+                f"JSON-LD block {number} is not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            )
+            continue
+        except (RecursionError, ValueError):
+            found.problems.append(f"JSON-LD block {number} cannot be read: nested too deeply or too large")
+            continue
+        _collect(data, raw_nodes, depth=0)
+        tops.extend(_tops(data))
+    by_id = {n["@id"]: n for n in raw_nodes if isinstance(n.get("@id"), str) and len(n) > 1}
+    found.items = [_normalise(node, by_id, depth=0) for node in tops if _types(node.get("@type"))]
+    return found
+
+
+def _tops(data: Any) -> list[dict[str, Any]]:
+    """The outermost nodes of one document: the root, the members of a root list, of `@graph`."""
+    roots = data if isinstance(data, list) else [data]
+    tops: list[dict[str, Any]] = []
+    for root in roots[:1_000]:
+        if not isinstance(root, dict):
+            continue
+        tops.append(root)
+        graph = root.get("@graph")
+        tops.extend(n for n in (graph if isinstance(graph, list) else [graph])[:_MAX_NODES] if isinstance(n, dict))
+    return tops
+
+
+def _json_ld_scripts(tree: LexborHTMLParser) -> list[LexborNode]:
+    # The type attribute is case-insensitive and may carry parameters ("application/ld+json; charset=utf-8").
+    return [
+        s
+        for s in tree.css("script[type]")
+        if (s.attributes.get("type") or "").split(";")[0].strip().lower() == "application/ld+json"
+    ]
+
+
+def _collect(value: Any, out: list[dict[str, Any]], *, depth: int) -> None:
+    """Every JSON object of a JSON-LD document that is a node (has @type or @id), outermost first."""
+    if depth > _MAX_DEPTH or len(out) >= _MAX_NODES:
+        return
+    if isinstance(value, list):
+        for v in value:
+            _collect(v, out, depth=depth + 1)
+    elif isinstance(value, dict):
+        if "@type" in value or "@id" in value:
+            out.append(value)
+        for key, v in value.items():
+            if key != "@context" and isinstance(v, dict | list):
+                _collect(v, out, depth=depth + 1)
+
+
+def _normalise(node: dict[str, Any], by_id: dict[str, dict[str, Any]], *, depth: int) -> Item:
+    item: Item = {"@type": _types(node.get("@type"))}
+    if isinstance(node.get("@id"), str):
+        item["@id"] = node["@id"]
+    for key, value in node.items():
+        if key.startswith("@"):
+            continue
+        if (v := _value(value, by_id, depth=depth + 1)) is not None:
+            item[_bare_type(key) or key] = v
+    return item
+
+
+def _value(value: Any, by_id: dict[str, dict[str, Any]], *, depth: int) -> Any:
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        values = [v for x in value[:1_000] if (v := _value(x, by_id, depth=depth + 1)) is not None]
+        return values or None
+    if isinstance(value, dict):
+        if "@value" in value:  # {"@value": "...", "@language": "ru"}
+            return _value(value["@value"], by_id, depth=depth + 1)
+        ref = value.get("@id")
+        if isinstance(ref, str) and len(value) == 1:
+            target = by_id.get(ref)
+            return _normalise(target, by_id, depth=depth + 1) if target is not None else {"@type": (), "@id": ref}
+        return _normalise(value, by_id, depth=depth + 1)
+    return None
+
+
+# ---------------------------------------------------------------- microdata
+
+
+def microdata_items(tree: LexborHTMLParser) -> Found:
+    """The outermost microdata items of the page, and review elements marked without itemscope."""
+    found = Found()
+    roots = tree.css("[itemscope], [itemprop~=review], [itemtype]")
+    scope_ids = {n.mem_id for n in roots if _is_scope(n)}
+    for node in roots:
+        if node.mem_id not in scope_ids:
+            continue
+        if "itemprop" in node.attributes and _owner(node, scope_ids, stop=None) is not None:
+            continue  # a nested item: read as a property of its owner
+        found.blocks += 1
+        found.items.append(_microdata_item(node, scope_ids, depth=0))
+    return found
+
+
+def _is_scope(node: LexborNode) -> bool:
+    attrs = node.attributes
+    if "itemscope" in attrs:
+        return True
+    # Review markup without itemscope, as review sites often write it.
+    return "review" in (attrs.get("itemprop") or "").split() or "Review" in _types(attrs.get("itemtype"))
+
+
+def _owner(node: LexborNode, scope_ids: set[int], *, stop: LexborNode | None) -> LexborNode | None:
+    """The nearest enclosing scope of `node` (None when there is none below the document)."""
+    parent = node.parent
+    while parent is not None:
+        if stop is not None and parent.mem_id == stop.mem_id:
+            return parent
+        if parent.mem_id in scope_ids:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _microdata_item(scope: LexborNode, scope_ids: set[int], *, depth: int) -> Item:
+    types = _types(scope.attributes.get("itemtype"))
+    if not types and "review" in (scope.attributes.get("itemprop") or "").split():
+        types = ("Review",)
+    item: Item = {"@type": types}
+    if ident := scope.attributes.get("itemid"):
+        item["@id"] = ident
+    if depth > _MAX_DEPTH:
+        return item
+    for prop in scope.css("[itemprop]"):
+        owner = _owner(prop, scope_ids, stop=scope)
+        if owner is None or owner.mem_id != scope.mem_id:
+            continue
+        value: Any = (
+            _microdata_item(prop, scope_ids, depth=depth + 1) if prop.mem_id in scope_ids else _property_value(prop)
+        )
+        if value is None:
+            continue
+        for name in (prop.attributes.get("itemprop") or "").split():
+            name = _bare_type(name) or name
+            if name not in item:
+                item[name] = value
+            elif isinstance(item[name], list):
+                item[name].append(value)
+            else:
+                item[name] = [item[name], value]
+    return item
+
+
+_URL_ATTR = {"a": "href", "area": "href", "link": "href", "img": "src", "audio": "src", "video": "src",
+             "source": "src", "iframe": "src", "embed": "src", "object": "data"}  # fmt: skip
+
+
+def _property_value(node: LexborNode) -> str | None:
+    attrs = node.attributes
+    tag = node.tag or ""
+    if "content" in attrs:
+        return clean_text(attrs.get("content"), limit=_TEXT_LIMIT)
+    if tag == "time" and attrs.get("datetime"):
+        return clean_text(attrs.get("datetime"), single_line=True)
+    if (attr := _URL_ATTR.get(tag)) is not None:
+        return clean_text(attrs.get(attr), single_line=True)
+    if tag in ("data", "meter") and "value" in attrs:
+        return clean_text(attrs.get("value"), single_line=True)
+    return node_text(node, limit=_TEXT_LIMIT) or None
+
+
+def walk(items: list[Item]) -> Iterator[Item]:
+    """Every item and every item nested in one, depth first (a Product's reviews, a list's entries)."""
+    stack = list(reversed(items))
+    count = 0
+    while stack and count < _MAX_NODES:
+        item = stack.pop()
+        count += 1
+        yield item
+        children: list[Item] = []
+        for key, value in item.items():
+            if key.startswith("@"):
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, dict):
+                    children.append(v)
+        stack.extend(reversed(children))
