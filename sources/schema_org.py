@@ -93,8 +93,8 @@ def json_ld_items(tree: LexborHTMLParser) -> Found:
             continue
         _collect(data, raw_nodes, depth=0)
         tops.extend(_tops(data))
-    by_id = {n["@id"]: n for n in raw_nodes if isinstance(n.get("@id"), str) and len(n) > 1}
-    found.items = [_normalise(node, by_id, depth=0) for node in tops if _types(node.get("@type"))]
+    resolver = _Resolver({n["@id"]: n for n in raw_nodes if isinstance(n.get("@id"), str) and len(n) > 1})
+    found.items = [resolver.node(node, depth=0) for node in tops if _types(node.get("@type"))]
     return found
 
 
@@ -135,39 +135,50 @@ def _collect(value: Any, out: list[dict[str, Any]], *, depth: int) -> None:
                 _collect(v, out, depth=depth + 1)
 
 
-def _normalise(node: dict[str, Any], by_id: dict[str, dict[str, Any]], *, depth: int) -> Item:
-    item: Item = {"@type": _types(node.get("@type"))}
-    if isinstance(node.get("@id"), str):
-        item["@id"] = node["@id"]
-    for key, value in node.items():
-        if key.startswith("@"):
-            continue
-        if (v := _value(value, by_id, depth=depth + 1)) is not None:
-            item[_bare_type(key) or key] = v
-    return item
+class _Resolver:
+    """Normalises JSON-LD nodes, resolving `{"@id": ...}` references to the node with that @id.
 
+    Each node with an @id becomes one dict, shared by every place that refers to it, and is put
+    in the cache before its properties are read: pages link their nodes both ways (a business's
+    `review` list, each review's `itemReviewed` back to it), and a shared, possibly cyclic,
+    structure costs one dict per node where expanding copies would grow exponentially.
+    """
 
-def _value(value: Any, by_id: dict[str, dict[str, Any]], *, depth: int) -> Any:
-    if depth > _MAX_DEPTH:
+    def __init__(self, by_id: dict[str, dict[str, Any]]) -> None:
+        self.by_id = by_id
+        self.cache: dict[str, Item] = {}
+
+    def node(self, node: dict[str, Any], *, depth: int) -> Item:
+        ident = node.get("@id") if isinstance(node.get("@id"), str) else None
+        if ident is not None and ident in self.cache:
+            return self.cache[ident]
+        item: Item = {"@type": _types(node.get("@type"))}
+        if ident is not None:
+            item["@id"] = ident
+            self.cache[ident] = item
+        for key, value in node.items():
+            if not key.startswith("@") and (v := self.value(value, depth=depth + 1)) is not None:
+                item[_bare_type(key) or key] = v
+        return item
+
+    def value(self, value: Any, *, depth: int) -> Any:
+        if depth > _MAX_DEPTH or isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, int | float):
+            return str(value)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list):
+            values = [v for x in value[:1_000] if (v := self.value(x, depth=depth + 1)) is not None]
+            return values or None
+        if isinstance(value, dict):
+            if "@value" in value:  # {"@value": "...", "@language": "ru"}
+                return self.value(value["@value"], depth=depth + 1)
+            ref = value.get("@id")
+            if isinstance(ref, str) and len(value) == 1 and ref in self.by_id:
+                return self.node(self.by_id[ref], depth=depth + 1)
+            return self.node(value, depth=depth + 1)
         return None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        values = [v for x in value[:1_000] if (v := _value(x, by_id, depth=depth + 1)) is not None]
-        return values or None
-    if isinstance(value, dict):
-        if "@value" in value:  # {"@value": "...", "@language": "ru"}
-            return _value(value["@value"], by_id, depth=depth + 1)
-        ref = value.get("@id")
-        if isinstance(ref, str) and len(value) == 1:
-            target = by_id.get(ref)
-            return _normalise(target, by_id, depth=depth + 1) if target is not None else {"@type": (), "@id": ref}
-        return _normalise(value, by_id, depth=depth + 1)
-    return None
 
 
 # ---------------------------------------------------------------- microdata
@@ -256,12 +267,14 @@ def _property_value(node: LexborNode) -> str | None:
 
 
 def walk(items: list[Item]) -> Iterator[Item]:
-    """Every item and every item nested in one, depth first (a Product's reviews, a list's entries)."""
+    """Every item and every item nested in one, each once, depth first (a Product's reviews, a list's entries)."""
     stack = list(reversed(items))
-    count = 0
-    while stack and count < _MAX_NODES:
+    seen: set[int] = set()
+    while stack and len(seen) < _MAX_NODES:
         item = stack.pop()
-        count += 1
+        if id(item) in seen:
+            continue  # JSON-LD nodes are shared (and may form cycles) where they refer to each other
+        seen.add(id(item))
         yield item
         children: list[Item] = []
         for key, value in item.items():
