@@ -8,15 +8,18 @@ reads items exactly as a `json` source does (sources.json: the same `items`, `fi
 
 The script may hold the JSON alone (`application/json`, `__NEXT_DATA__`) or a JavaScript
 assignment around it (`window.__INITIAL_STATE__ = {...};`): the first JSON value after the
-first `=` is taken then. A page without the element gives a NOTHING_MATCHED warning (the site
+first `=` is taken then. With `variable:`, the first matching script that assigns that name is
+read (pages carry many scripts without ids), from the JSON value after its `=`. A page without the element gives a NOTHING_MATCHED warning (the site
 changed how it ships its data), an element whose content is not JSON a ParseError naming it.
 """
 
 from __future__ import annotations
 
 import json as jsonlib
+import re
 
 from pydantic import Field
+from selectolax.lexbor import LexborHTMLParser
 
 from sources import json as json_kind
 from sources.base import PageWarning, ParsedPage, SourceKind
@@ -31,6 +34,14 @@ class EmbeddedJsonSettings(json_kind.JsonSettings):
     script: SelectorStr = Field(
         default="script#__NEXT_DATA__", description="CSS selector of the script element holding the JSON"
     )
+    variable: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$",
+        description="the JavaScript name the JSON is assigned to, e.g. window.__INITIAL_STATE__; "
+        "the first element matching `script` that assigns it is read",
+    )
 
 
 def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: EmbeddedJsonSettings) -> ParsedPage:
@@ -38,35 +49,49 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
     tree, _ = parse_html(text)
     if tree is None:
         raise ParseError("HTML could not be parsed", url=url)
-    node = tree.css_first(settings.script)
-    if node is None:
-        return ParsedPage(
-            items=[],
-            warnings=[
-                PageWarning(PageWarning.NOTHING_MATCHED, f"no element matches script selector {settings.script!r}")
-            ],
+    content = _content(tree, settings)
+    if content is None:
+        what = f" assigning {settings.variable}" if settings.variable else ""
+        warning = PageWarning(
+            PageWarning.NOTHING_MATCHED, f"no element matches script selector {settings.script!r}{what}"
         )
-    content = script_json(node.text(deep=True) or "")
+        return ParsedPage(items=[], warnings=[warning])
     try:
         return json_kind.parse(body=body, text=content, url=url, content_type=content_type, settings=settings)
     except ParseError as exc:
         raise ParseError(f"script {settings.script!r}: {exc.message}", url=url) from None
 
 
-def script_json(content: str) -> str:
-    """The JSON text in a script's content: all of it, or the value assigned in `name = {...};`."""
+def _content(tree: LexborHTMLParser, settings: EmbeddedJsonSettings) -> str | None:
+    if settings.variable is None:
+        node = tree.css_first(settings.script)
+        return None if node is None else script_json(node.text(deep=True) or "")
+    assignment = re.compile(re.escape(settings.variable) + r"\s*=(?!=)")
+    for node in tree.css(settings.script):
+        text = node.text(deep=True) or ""
+        if (match := assignment.search(text)) is not None:
+            return script_json(text[match.end() :], assigned=True)
+    return None
+
+
+def script_json(content: str, *, assigned: bool = False) -> str:
+    """The JSON text in a script's content: all of it, or the value assigned in `name = {...};`.
+
+    `assigned` says `content` starts right after the `=` of the assignment already.
+    """
     stripped = content.strip()
-    if not stripped or stripped[0] in '{["':
-        return stripped
-    eq = stripped.find("=")
-    if eq < 0:
-        return stripped
-    rest = stripped[eq + 1 :].lstrip()
+    if not assigned:
+        if not stripped or stripped[0] in '{["':
+            return stripped
+        eq = stripped.find("=")
+        if eq < 0:
+            return stripped
+        stripped = stripped[eq + 1 :].lstrip()
     try:
-        _, end = jsonlib.JSONDecoder().raw_decode(rest)
+        _, end = jsonlib.JSONDecoder().raw_decode(stripped)
     except (ValueError, RecursionError):
-        return rest.rstrip().rstrip(";")  # let sources.json report where it breaks
-    return rest[:end]
+        return stripped.rstrip().rstrip(";")  # let sources.json report where it breaks
+    return stripped[:end]
 
 
 KIND = SourceKind("embedded_json", EmbeddedJsonSettings, parse, needs_settings=True)

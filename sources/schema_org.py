@@ -29,7 +29,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from sources.text import clean_text, node_text
+from sources.text import clean_text, node_text, prepare_node
 
 __all__ = ["Found", "Item", "json_ld_items", "microdata_items", "types_of", "walk"]
 
@@ -195,6 +195,8 @@ def microdata_items(tree: LexborHTMLParser) -> Found:
         if "itemprop" in node.attributes and _owner(node, scope_ids, stop=None) is not None:
             continue  # a nested item: read as a property of its owner
         found.blocks += 1
+        # Block boundaries become line breaks in property texts, as in an HTML source's fields.
+        prepare_node(node)
         found.items.append(_microdata_item(node, scope_ids, depth=0))
     return found
 
@@ -232,12 +234,15 @@ def _microdata_item(scope: LexborNode, scope_ids: set[int], *, depth: int) -> It
         owner = _owner(prop, scope_ids, stop=scope)
         if owner is None or owner.mem_id != scope.mem_id:
             continue
+        names = (prop.attributes.get("itemprop") or "").split()
         value: Any = (
-            _microdata_item(prop, scope_ids, depth=depth + 1) if prop.mem_id in scope_ids else _property_value(prop)
+            _microdata_item(prop, scope_ids, depth=depth + 1)
+            if prop.mem_id in scope_ids
+            else _property_value(prop, names)
         )
         if value is None:
             continue
-        for name in (prop.attributes.get("itemprop") or "").split():
+        for name in names:
             name = _bare_type(name) or name
             if name not in item:
                 item[name] = value
@@ -252,7 +257,12 @@ _URL_ATTR = {"a": "href", "area": "href", "link": "href", "img": "src", "audio":
              "source": "src", "iframe": "src", "embed": "src", "object": "data"}  # fmt: skip
 
 
-def _property_value(node: LexborNode) -> str | None:
+# Properties whose value is a link. On review sites `<a itemprop="name" href="/review_1">Title</a>` is
+# common; the microdata rules would make that name the URL, which is never what the page means.
+_URL_PROPS = frozenset({"url", "sameAs", "image", "logo", "photo", "mainEntityOfPage", "contentUrl", "thumbnailUrl"})
+
+
+def _property_value(node: LexborNode, names: list[str]) -> str | None:
     attrs = node.attributes
     tag = node.tag or ""
     if "content" in attrs:
@@ -260,7 +270,10 @@ def _property_value(node: LexborNode) -> str | None:
     if tag == "time" and attrs.get("datetime"):
         return clean_text(attrs.get("datetime"), single_line=True)
     if (attr := _URL_ATTR.get(tag)) is not None:
-        return clean_text(attrs.get(attr), single_line=True)
+        link = clean_text(attrs.get(attr), single_line=True)
+        if any((_bare_type(n) or n) in _URL_PROPS for n in names):
+            return link
+        return node_text(node, single_line=True, limit=_TEXT_LIMIT) or link
     if tag in ("data", "meter") and "value" in attrs:
         return clean_text(attrs.get("value"), single_line=True)
     return node_text(node, limit=_TEXT_LIMIT) or None

@@ -135,7 +135,7 @@ def _why_none(found: Found, fmt: str) -> str:
             counted = f" counts {count} reviews but" if count else " is there but"
             return f"no schema.org Review in the page's {what}: its AggregateRating{counted} no review is marked up"
     if not found.blocks:
-        return f"no schema.org Review in the page's {what}: the page has no structured data"
+        return f"no schema.org Review: the page has no {what}"
     kinds = sorted({t for item in found.items for t in types_of(item)})[:8]
     return f"no schema.org Review in the page's {what} (found: {', '.join(kinds) or 'untyped items'})"
 
@@ -213,9 +213,10 @@ def _rating(rating: Any) -> float | None:
     value = _number(rating.get("ratingValue"))
     if value is None:
         return parse_rating(_first_text(rating, "ratingValue"))
-    best = _number(rating.get("bestRating")) or 5.0
-    # Another scale (0-10, 0-100) is brought to 5 as parse_rating does for "8/10".
-    return parse_rating(value * 5.0 / best if best > 0 else None)
+    best = _number(rating.get("bestRating"))
+    best = 5.0 if best is None else best
+    # Another scale (0-10, 0-100) is brought to 5 as parse_rating does for "8/10"; a best of 0 is nonsense.
+    return parse_rating(value * 5.0 / best) if best > 0 else None
 
 
 KIND = SourceKind("structured", StructuredSettings, parse, needs_settings=False)
