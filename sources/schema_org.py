@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -36,9 +37,9 @@ __all__ = ["Found", "Item", "json_ld_items", "microdata_items", "types_of", "wal
 Item = dict[str, Any]
 
 # Wrappers CMSs put around JSON-LD: `<!-- ... -->`, `/* <![CDATA[ */ ... /* ]]> */`, `//<![CDATA[`.
-_WRAPPERS = re.compile(
-    r"^\s*(?:<!--|/\*\s*<!\[CDATA\[\s*\*/|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|/\*\s*\]\]>\s*\*/|//\s*\]\]>|\]\]>)\s*$"
-)
+# Matched at the ends of the text only (see _unwrap), never scanned through a block's body.
+_OPENERS = re.compile(r"(?:<!--|/\*\s*<!\[CDATA\[\s*\*/|//\s*<!\[CDATA\[|<!\[CDATA\[)\s*")
+_CLOSERS = re.compile(r"\s*(?:-->|/\*\s*\]\]>\s*\*/|//\s*\]\]>|\]\]>)$")
 _MAX_DEPTH = 40  # JSON-LD nests a handful of levels; deeper is hostile or broken
 _MAX_NODES = 20_000
 _TEXT_LIMIT = 100_000
@@ -53,15 +54,32 @@ class Found:
     blocks: int = 0
 
 
+def _unwrap(text: str) -> str:
+    text = text.strip()
+    if text[:1] not in ("{", "["):
+        text = _OPENERS.sub("", text[:40], count=1) + text[40:] if text.startswith(("<", "/")) else text
+    if text[-1:] not in ("}", "]"):
+        tail = text[-40:]
+        text = text[: len(text) - len(tail)] + _CLOSERS.sub("", tail.rstrip())
+    return text.strip().rstrip(";").strip()
+
+
 def types_of(node: Item) -> tuple[str, ...]:
     return node.get("@type", ())
+
+
+@lru_cache(maxsize=4096)
+def _bare(value: str) -> str | None:
+    return re.split(r"[/#:]", value.strip())[-1] or None
 
 
 def _bare_type(value: object) -> str | None:
     # "http://schema.org/Review", "https://schema.org/Review", "schema:Review" → "Review"
     if not isinstance(value, str) or not value.strip():
         return None
-    return re.split(r"[/#:]", value.strip())[-1] or None
+    if value.isalnum():  # the usual case: a bare name, as most keys and types are
+        return value
+    return _bare(value) if len(value) < 300 else None
 
 
 def _types(value: object) -> tuple[str, ...]:
@@ -78,7 +96,7 @@ def json_ld_items(tree: LexborHTMLParser) -> Found:
     tops: list[dict[str, Any]] = []
     for number, script in enumerate(_json_ld_scripts(tree), start=1):
         found.blocks += 1
-        text = _WRAPPERS.sub("", script.text(deep=True) or "").strip().rstrip(";").strip()
+        text = _unwrap(script.text(deep=True) or "")
         if not text:
             continue
         try:
@@ -184,61 +202,87 @@ class _Resolver:
 # ---------------------------------------------------------------- microdata
 
 
+_MICRODATA_CSS = "[itemscope], [itemprop], [itemtype]"
+
+
 def microdata_items(tree: LexborHTMLParser) -> Found:
-    """The outermost microdata items of the page, and review elements marked without itemscope."""
+    """The outermost microdata items of the page, and review elements marked without itemscope.
+
+    One pass over the page's microdata elements finds each property's owner (its nearest
+    enclosing scope), so building the items costs one visit per property, however deep they nest.
+    """
     found = Found()
-    roots = tree.css("[itemscope], [itemprop~=review], [itemtype]")
-    scope_ids = {n.mem_id for n in roots if _is_scope(n)}
-    for node in roots:
-        if node.mem_id not in scope_ids:
-            continue
-        if "itemprop" in node.attributes and _owner(node, scope_ids, stop=None) is not None:
-            continue  # a nested item: read as a property of its owner
-        found.blocks += 1
+    roots = _roots(_microdata_nodes(tree))
+    if not roots:
+        return found
+    for root in roots:
         # Block boundaries become line breaks in property texts, as in an HTML source's fields.
-        prepare_node(node)
-        found.items.append(_microdata_item(node, scope_ids, depth=0))
+        prepare_node(root)
+    nodes = _microdata_nodes(tree)  # again: preparing dropped invisible elements
+    attrs = {n.mem_id: n.attributes for n in nodes}
+    scopes = {n.mem_id for n in nodes if _is_scope(attrs[n.mem_id])}
+    props: dict[int, list[LexborNode]] = {}
+    for node in nodes:
+        if "itemprop" in attrs[node.mem_id] and (owner := _owner(node, scopes)) is not None:
+            props.setdefault(owner, []).append(node)
+    for root in roots:
+        found.blocks += 1
+        found.items.append(_microdata_item(root, attrs, scopes, props, depth=0))
     return found
 
 
-def _is_scope(node: LexborNode) -> bool:
-    attrs = node.attributes
+def _microdata_nodes(tree: LexborHTMLParser) -> list[LexborNode]:
+    # lexbor lists an element once for each selector of a list it matches: keep the first.
+    seen: set[int] = set()
+    return [n for n in tree.css(_MICRODATA_CSS) if not (n.mem_id in seen or seen.add(n.mem_id))]
+
+
+def _roots(nodes: list[LexborNode]) -> list[LexborNode]:
+    """Scopes that are no other scope's property: the page's top-level items."""
+    scopes = {n.mem_id for n in nodes if _is_scope(n.attributes)}
+    return [n for n in nodes if n.mem_id in scopes and ("itemprop" not in n.attributes or _owner(n, scopes) is None)]
+
+
+def _is_scope(attrs: dict[str, str | None]) -> bool:
     if "itemscope" in attrs:
         return True
     # Review markup without itemscope, as review sites often write it.
     return "review" in (attrs.get("itemprop") or "").split() or "Review" in _types(attrs.get("itemtype"))
 
 
-def _owner(node: LexborNode, scope_ids: set[int], *, stop: LexborNode | None) -> LexborNode | None:
+def _owner(node: LexborNode, scopes: set[int]) -> int | None:
     """The nearest enclosing scope of `node` (None when there is none below the document)."""
     parent = node.parent
     while parent is not None:
-        if stop is not None and parent.mem_id == stop.mem_id:
-            return parent
-        if parent.mem_id in scope_ids:
-            return parent
+        if parent.mem_id in scopes:
+            return parent.mem_id
         parent = parent.parent
     return None
 
 
-def _microdata_item(scope: LexborNode, scope_ids: set[int], *, depth: int) -> Item:
-    types = _types(scope.attributes.get("itemtype"))
-    if not types and "review" in (scope.attributes.get("itemprop") or "").split():
+def _microdata_item(
+    scope: LexborNode,
+    attrs: dict[int, dict[str, str | None]],
+    scopes: set[int],
+    props: dict[int, list[LexborNode]],
+    *,
+    depth: int,
+) -> Item:
+    own = attrs.get(scope.mem_id) or scope.attributes
+    types = _types(own.get("itemtype"))
+    if not types and "review" in (own.get("itemprop") or "").split():
         types = ("Review",)
     item: Item = {"@type": types}
-    if ident := scope.attributes.get("itemid"):
+    if ident := own.get("itemid"):
         item["@id"] = ident
     if depth > _MAX_DEPTH:
         return item
-    for prop in scope.css("[itemprop]"):
-        owner = _owner(prop, scope_ids, stop=scope)
-        if owner is None or owner.mem_id != scope.mem_id:
-            continue
-        names = (prop.attributes.get("itemprop") or "").split()
+    for prop in props.get(scope.mem_id, ()):
+        names = (attrs[prop.mem_id].get("itemprop") or "").split()
         value: Any = (
-            _microdata_item(prop, scope_ids, depth=depth + 1)
-            if prop.mem_id in scope_ids
-            else _property_value(prop, names)
+            _microdata_item(prop, attrs, scopes, props, depth=depth + 1)
+            if prop.mem_id in scopes
+            else _property_value(prop, attrs[prop.mem_id], names)
         )
         if value is None:
             continue
@@ -262,8 +306,7 @@ _URL_ATTR = {"a": "href", "area": "href", "link": "href", "img": "src", "audio":
 _URL_PROPS = frozenset({"url", "sameAs", "image", "logo", "photo", "mainEntityOfPage", "contentUrl", "thumbnailUrl"})
 
 
-def _property_value(node: LexborNode, names: list[str]) -> str | None:
-    attrs = node.attributes
+def _property_value(node: LexborNode, attrs: dict[str, str | None], names: list[str]) -> str | None:
     tag = node.tag or ""
     if "content" in attrs:
         return clean_text(attrs.get("content"), limit=_TEXT_LIMIT)

@@ -89,9 +89,8 @@ def parse(
         next_url = absolute_url(base, href)
         page.next_url = next_url if next_url != url else None
 
-    found = _read(tree, settings.format)
+    found, reviews = _read(tree, settings.format)
     page.warnings.extend(PageWarning(PageWarning.MALFORMED, p) for p in found.problems)
-    reviews = _reviews(found.items)
     seen: set[tuple[Any, ...]] = set()
     no_text = 0
     for review in reviews:
@@ -111,16 +110,16 @@ def parse(
     return page
 
 
-def _read(tree: Any, fmt: str) -> Found:
-    if fmt == "microdata":
-        return microdata_items(tree)
-    found = json_ld_items(tree)
-    if fmt == "auto" and not _reviews(found.items):
+def _read(tree: Any, fmt: str) -> tuple[Found, list[Item]]:
+    """What the page's structured data holds, and the Reviews in it."""
+    found = microdata_items(tree) if fmt == "microdata" else json_ld_items(tree)
+    reviews = _reviews(found.items)
+    if fmt == "auto" and not reviews:
         micro = microdata_items(tree)
-        micro.problems[:0] = found.problems
-        micro.blocks += found.blocks
-        return micro if _reviews(micro.items) else Found(found.items + micro.items, micro.problems, micro.blocks)
-    return found
+        reviews = _reviews(micro.items)
+        items = micro.items if reviews else found.items + micro.items
+        return Found(items, found.problems + micro.problems, found.blocks + micro.blocks), reviews
+    return found, reviews
 
 
 def _reviews(items: list[Item]) -> list[Item]:
