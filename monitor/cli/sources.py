@@ -188,6 +188,8 @@ def sources_presets(
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     table = Table(title=f"{len(known)} presets (use as `preset: NAME`; the source's own keys override them)")
-    cells = [[p.name, p.kind, ", ".join(p.hosts[:2]) + (" …" if len(p.hosts) > 2 else ""), p.site] for p in known.values()]
+    cells = [
+        [p.name, p.kind, ", ".join(p.hosts[:2]) + (" …" if len(p.hosts) > 2 else ""), p.site] for p in known.values()
+    ]
     fit_table(table, ["preset", "kind", "hosts"], "site", cells)
     out.print(table)
