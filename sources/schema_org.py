@@ -32,7 +32,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from sources.text import clean_text, node_text, prepare_node
 
-__all__ = ["Found", "Item", "json_ld_items", "microdata_items", "types_of", "walk"]
+__all__ = ["MAX_LIST", "Found", "Item", "json_ld_items", "microdata_items", "types_of", "walk"]
 
 Item = dict[str, Any]
 
@@ -42,6 +42,7 @@ _OPENERS = re.compile(r"(?:<!--|/\*\s*<!\[CDATA\[\s*\*/|//\s*<!\[CDATA\[|<!\[CDA
 _CLOSERS = re.compile(r"\s*(?:-->|/\*\s*\]\]>\s*\*/|//\s*\]\]>|\]\]>)$")
 _MAX_DEPTH = 40  # JSON-LD nests a handful of levels; deeper is hostile or broken
 _MAX_NODES = 20_000
+MAX_LIST = 1_000  # entries read of one JSON-LD list (a Product's reviews): a bound against hostile pages
 _TEXT_LIMIT = 100_000
 
 
@@ -52,6 +53,8 @@ class Found:
     items: list[Item] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     blocks: int = 0
+    # Lists longer than MAX_LIST were read to that length: how long the longest was.
+    cut_list: int = 0
 
 
 def _unwrap(text: str) -> str:
@@ -113,6 +116,7 @@ def json_ld_items(tree: LexborHTMLParser) -> Found:
         tops.extend(_tops(data))
     resolver = _Resolver({n["@id"]: n for n in raw_nodes if isinstance(n.get("@id"), str) and len(n) > 1})
     found.items = [resolver.node(node, depth=0) for node in tops if _types(node.get("@type"))]
+    found.cut_list = resolver.cut_list
     return found
 
 
@@ -165,6 +169,7 @@ class _Resolver:
     def __init__(self, by_id: dict[str, dict[str, Any]]) -> None:
         self.by_id = by_id
         self.cache: dict[str, Item] = {}
+        self.cut_list = 0
 
     def node(self, node: dict[str, Any], *, depth: int) -> Item:
         ident = node.get("@id") if isinstance(node.get("@id"), str) else None
@@ -187,7 +192,9 @@ class _Resolver:
         if isinstance(value, str):
             return value
         if isinstance(value, list):
-            values = [v for x in value[:1_000] if (v := self.value(x, depth=depth + 1)) is not None]
+            if len(value) > MAX_LIST:
+                self.cut_list = max(self.cut_list, len(value))
+            values = [v for x in value[:MAX_LIST] if (v := self.value(x, depth=depth + 1)) is not None]
             return values or None
         if isinstance(value, dict):
             if "@value" in value:  # {"@value": "...", "@language": "ru"}

@@ -33,7 +33,7 @@ from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
 from sources.errors import ParseError
 from sources.fill import skipped_warning
 from sources.html import SelectorStr
-from sources.schema_org import Found, Item, json_ld_items, microdata_items, types_of, walk
+from sources.schema_org import MAX_LIST, Found, Item, json_ld_items, microdata_items, types_of, walk
 from sources.selectors import parse_selector
 from sources.text import (
     AUTHOR_MAX,
@@ -91,6 +91,13 @@ def parse(
 
     found, reviews = _read(tree, settings.format)
     page.warnings.extend(PageWarning(PageWarning.MALFORMED, p) for p in found.problems)
+    if found.cut_list:
+        page.warnings.append(
+            PageWarning(
+                PageWarning.TRUNCATED,
+                f"a JSON-LD list of {found.cut_list:,} entries: read its first {MAX_LIST:,} only",
+            )
+        )
     seen: set[tuple[Any, ...]] = set()
     no_text = 0
     for review in reviews:
@@ -118,7 +125,7 @@ def _read(tree: Any, fmt: str) -> tuple[Found, list[Item]]:
         micro = microdata_items(tree)
         reviews = _reviews(micro.items)
         items = micro.items if reviews else found.items + micro.items
-        return Found(items, found.problems + micro.problems, found.blocks + micro.blocks), reviews
+        return Found(items, found.problems + micro.problems, found.blocks + micro.blocks, found.cut_list), reviews
     return found, reviews
 
 

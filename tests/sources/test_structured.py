@@ -247,7 +247,10 @@ def test_hostile_structured_data_costs_little_and_loses_nothing_else() -> None:
 
     bodies = [m.body for m in result.items]
     assert "deep" not in bodies and "too deep to reach" not in bodies  # past the depth bounds, not a crash
-    assert [w.text for w in result.warnings] == ["JSON-LD block 1 cannot be read: nested too deeply or too large"]
+    assert [w.text for w in result.warnings] == [
+        "JSON-LD block 1 cannot be read: nested too deeply or too large",
+        "a JSON-LD list of 3,000 entries: read its first 1,000 only",  # said, not lost in silence
+    ]
     assert bodies[0] == "bad chars here"
     assert len(result.items[0].author or "") == 300
     assert bodies[1:1001] == [f"отзыв {i}" for i in range(1_000)]  # one list is read to 1,000 entries
