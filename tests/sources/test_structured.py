@@ -271,3 +271,24 @@ def test_a_truncated_page_says_so() -> None:
     result = page(huge)
     assert len(result.items) == 4
     assert [w.kind for w in result.warnings] == [PageWarning.TRUNCATED]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "content_type"),
+    [("windows-1251", "text/html; charset=windows-1251"), ("koi8-r", "text/html; charset=koi8-r"),
+     ("windows-1251", "text/html")],  # the last: no charset anywhere, the fetcher detects it
+)  # fmt: skip
+async def test_a_legacy_encoded_page_through_the_real_fetcher(server: Any, encoding: str, content_type: str) -> None:
+    from sources.base import SourceSpec, Validators, collect
+    from sources.structured import KIND
+    from tests.support.fetcher import RU, make_fetcher
+    from tests.support.loopback import static
+
+    review = {"@type": "Review", "reviewBody": RU, "author": {"@type": "Person", "name": "Пётр Щукин"}}
+    html = ld({"@type": "Organization", "name": "Банк Восход", "review": [review]}, body=f"<p>{RU}</p>" * 20)
+    server.routes["/bank"] = static(html.encode(encoding), content_type=content_type)
+    spec = SourceSpec(key="bank", kind="structured", url=server.url("/bank"), settings=StructuredSettings())
+    async with make_fetcher() as fetcher:
+        got = await collect(spec, fetcher=fetcher, parser=KIND.parse, validators=Validators())
+    assert [(m.body, m.author) for m in got.items] == [(RU, "Пётр Щукин")]
+    assert got.facts.warnings == []
