@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from sources.base import PageWarning, ParsedPage
-from sources.structured import StructuredSettings, parse
+from sources.base import PageWarning, ParsedPage, SourceSpec, Validators, collect
+from sources.structured import KIND, StructuredSettings, parse
+from tests.support.fetcher import RU, make_fetcher
+from tests.support.loopback import LoopbackServer, static
 
 URL = "https://shop.example/catalog/kettle-9/"
 
@@ -278,12 +280,9 @@ def test_a_truncated_page_says_so() -> None:
     [("windows-1251", "text/html; charset=windows-1251"), ("koi8-r", "text/html; charset=koi8-r"),
      ("windows-1251", "text/html")],  # the last: no charset anywhere, the fetcher detects it
 )  # fmt: skip
-async def test_a_legacy_encoded_page_through_the_real_fetcher(server: Any, encoding: str, content_type: str) -> None:
-    from sources.base import SourceSpec, Validators, collect
-    from sources.structured import KIND
-    from tests.support.fetcher import RU, make_fetcher
-    from tests.support.loopback import static
-
+async def test_a_legacy_encoded_page_through_the_real_fetcher(
+    server: LoopbackServer, encoding: str, content_type: str
+) -> None:
     review = {"@type": "Review", "reviewBody": RU, "author": {"@type": "Person", "name": "Пётр Щукин"}}
     html = ld({"@type": "Organization", "name": "Банк Восход", "review": [review]}, body=f"<p>{RU}</p>" * 20)
     server.routes["/bank"] = static(html.encode(encoding), content_type=content_type)
