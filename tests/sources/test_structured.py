@@ -291,3 +291,19 @@ async def test_a_legacy_encoded_page_through_the_real_fetcher(
         got = await collect(spec, fetcher=fetcher, parser=KIND.parse, validators=Validators())
     assert [(m.body, m.author) for m in got.items] == [(RU, "Пётр Щукин")]
     assert got.facts.warnings == []
+
+
+def test_hostile_microdata_nesting_and_overlapping_attributes() -> None:
+    # 900 nested scopes (under the tree builder's depth cut) and a review at the bottom of them.
+    deep = '<div itemscope itemtype="http://schema.org/Thing" itemprop="about">' * 900
+    bottom = (
+        '<div itemprop="review" itemscope itemtype="http://schema.org/Review"><p itemprop="reviewBody">дно</p></div>'
+    )
+    # One element that is a scope, a property and a Review at once, listed once (lexbor lists it per selector).
+    triple = (
+        '<div itemscope itemtype="https://schema.org/Review https://schema.org/UserReview" itemprop="review mention">'
+        '<span itemprop="reviewBody">Ответа нет две недели.</span></div>'
+    )
+    result = page(f"<html><body>{triple}{deep}{bottom}{'</div>' * 900}</body></html>", format="microdata")
+    assert [m.body for m in result.items] == ["Ответа нет две недели."]  # the deep one is past the depth bound
+    assert result.warnings == []
