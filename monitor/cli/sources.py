@@ -172,3 +172,24 @@ def sources_status(
         cells,
     )
     out.print(table)
+
+
+@sources_app.command("presets")
+def sources_presets(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """The known sites a source can name with `preset:`, and what each fills in."""
+    from sources.presets import presets
+
+    known = presets()
+    if as_json:
+        rows = [{"name": p.name, "site": p.site, "kind": p.kind, "hosts": list(p.hosts), "source": dict(p.source)}
+                for p in known.values()]  # fmt: skip
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"{len(known)} presets (use as `preset: NAME`; the source's own keys override them)")
+    cells = [
+        [p.name, p.kind, ", ".join(p.hosts[:2]) + (" …" if len(p.hosts) > 2 else ""), p.site] for p in known.values()
+    ]
+    fit_table(table, ["preset", "kind", "hosts"], "site", cells)
+    out.print(table)

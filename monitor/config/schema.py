@@ -35,6 +35,7 @@ from monitor.config.types import Duration, Key, Language, Size, Strict, Url, Zon
 from sources.address_policy import Network, parse_networks
 from sources.base import SourceSpec
 from sources.http import FetcherSettings
+from sources.presets import apply_preset
 from sources.registry import KINDS
 
 __all__ = [
@@ -171,6 +172,8 @@ class _SourceFields(_Strict):
 
     key: Key
     kind: Literal[tuple(KINDS)]  # type: ignore[valid-type]  # the registered kinds, in its error message too
+    # A known site's settings (sources/presets), merged under the entry's own keys before validation.
+    preset: str | None = None
     url: Url
     interval: Duration
     brand: Key | None = None
@@ -181,6 +184,11 @@ class _SourceFields(_Strict):
     politeness: PolitenessConfig = PolitenessConfig()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_preset(cls, data: Any) -> Any:
+        return apply_preset(data) if isinstance(data, dict) and "preset" in data else data
 
     @model_validator(mode="after")
     def _settings_match_kind(self) -> _SourceFields:

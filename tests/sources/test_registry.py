@@ -10,9 +10,11 @@ from pydantic import BaseModel
 import sources
 from monitor.config import parse_config
 from sources import registry
+from sources.embedded import EmbeddedJsonSettings
 from sources.feed import FeedSettings
 from sources.html import HtmlSettings
 from sources.json import JsonSettings
+from sources.structured import StructuredSettings
 
 
 def test_every_shipped_kind_is_registered_with_its_settings_and_parser() -> None:
@@ -20,6 +22,8 @@ def test_every_shipped_kind_is_registered_with_its_settings_and_parser() -> None
         "feed": (FeedSettings, "sources.feed", False),
         "html": (HtmlSettings, "sources.html", True),
         "json": (JsonSettings, "sources.json", True),
+        "structured": (StructuredSettings, "sources.structured", False),
+        "embedded_json": (EmbeddedJsonSettings, "sources.embedded", True),
     }
 
 
@@ -34,13 +38,15 @@ def test_a_module_with_a_kind_is_all_a_new_kind_needs(tmp_path: Path, monkeypatc
     )
     monkeypatch.setattr(sources, "__path__", [*sources.__path__, str(tmp_path)])
     found = registry._discover()
-    assert list(found) == ["csvfile", "feed", "html", "json"]
+    assert list(found) == ["csvfile", "embedded_json", "feed", "html", "json", "structured"]
     assert issubclass(found["csvfile"].settings, BaseModel) and found["csvfile"].parse.__module__ == "sources.csvfile"
 
 
 def test_the_kind_choices_in_sources_yaml_come_from_the_registry() -> None:
     text = "sources:\n  - {key: a, kind: csv, url: 'https://board.example/a', interval: 1m}\n"
-    with pytest.raises(Exception, match=r"sources\[0\]\.kind .*'feed', 'html' or 'json' \(got 'csv'\)"):
+    with pytest.raises(
+        Exception, match=r"sources\[0\]\.kind .*'embedded_json', 'feed', 'html', 'json' or 'structured' \(got 'csv'\)"
+    ):
         parse_config(text, env={})
     config = parse_config("sources:\n  - {key: a, kind: feed, url: 'https://board.example/a', interval: 1m}\n", env={})
     assert config.sources[0].settings is None and config.sources[0].spec().kind == "feed"

@@ -82,7 +82,7 @@ def test_a_default_in_the_reference_is_used_when_the_variable_is_unset() -> None
         (
             "kind: feed",
             "kind: rss",
-            "line 9: sources[0].kind [source 'board-rss']: Input should be 'feed', 'html' or 'json' (got 'rss')",
+            "line 9: sources[0].kind [source 'board-rss']: Input should be 'embedded_json', 'feed', 'html', 'json' or 'structured' (got 'rss')",
         ),
         (
             "url: https://board.example/acme.rss",
