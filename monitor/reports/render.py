@@ -49,6 +49,13 @@ def _share(met: int, due: int, not_yet_due: int) -> str:
     return f"{text}; {not_yet_due} not yet due" if not_yet_due else text
 
 
+def _promises(report: CoverageReport) -> str:
+    p = report.promises
+    settled = p.kept + p.broken
+    kept = f"{_percent(p.kept / settled)} kept ({p.kept} of {settled} settled; {p.broken} broken)" if settled else ""
+    return f"Promises made: {p.made}" + (f"; {kept}" if kept else "") + (f"; {p.open} still open" if p.open else "")
+
+
 def _dur(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -76,6 +83,8 @@ def to_json(report: CoverageReport) -> dict[str, Any]:
             for s in report.sources
         ],
         "cases": report.overall.as_dict(),
+        "places": report.places.as_dict(),
+        "promises": report.promises.as_dict(),
         "by_brand": groups(report.by_brand),
         "by_source": groups(report.by_source),
         "by_category": groups(report.by_category),
@@ -149,6 +158,9 @@ def to_markdown(report: CoverageReport) -> str:
         f"- Replied to: {o.replied} of {o.cases}"
         + (f"; median first reply {_dur(o.median_first_reply_seconds)}, "
            f"90% within {_dur(o.p90_first_reply_seconds)}" if o.replied else ""),
+        f"- Places (each needs its own reply): {report.places.answered} of {report.places.places} answered; "
+        f"first reply within deadline: {_share(report.places.met, report.places.due, report.places.not_yet_due)}",
+        f"- {_promises(report)}",
         f"- Resolved within deadline: {_share(o.resolution_met, o.resolution_due, o.resolution_not_yet_due)}; "
         f"closing replies published: {o.closing_replies}",
         f"- Open breaches: {report.open_breach_count}"
@@ -238,6 +250,13 @@ def to_html(report: CoverageReport) -> str:
     # (what, the big figure, what it is of)
     cards = [("sources checked on schedule", _pct(report.coverage), f"{len(report.sources)} sources"),
              ("first reply within deadline", *share(o.response_met, o.response_due, o.response_not_yet_due)),
+             ("places: first reply within deadline",
+              *share(report.places.met, report.places.due, report.places.not_yet_due)),
+             ("places answered", f"{report.places.answered} of {report.places.places}",
+              f"{report.places.waiting} waiting for a reply"),
+             ("promises kept", _percent(report.promises.share) if report.promises.share is not None else "—",
+              f"of {report.promises.kept + report.promises.broken} settled; {report.promises.broken} broken; "
+              f"{report.promises.open} open"),
              ("median time to first reply", _dur(o.median_first_reply_seconds), f"{o.replied} of {o.cases} replied"),
              ("resolved within deadline", *share(o.resolution_met, o.resolution_due, o.resolution_not_yet_due)),
              ("open breaches", str(report.open_breach_count), "")]  # fmt: skip

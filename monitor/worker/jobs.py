@@ -25,7 +25,7 @@ from monitor.cases.sla import SweepCounts, sweep
 from monitor.config import Config
 from monitor.config.reports import ReportDefinition
 from monitor.core.db import SessionFactory, session_scope
-from monitor.desk.interim import offer_interim_drafts
+from monitor.desk.promising import offer_interim_drafts
 from monitor.desk.replies import check_shown_replies, sweep_unverified
 from monitor.ingest.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned
 from monitor.ingest.store import StoredMentions

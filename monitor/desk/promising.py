@@ -1,4 +1,9 @@
-"""Interim updates: when a promise is at risk, the desk offers a draft that says so, with a new date.
+"""Promises at the desk: a date staff set by hand, and interim updates offered when a promise is at risk.
+
+Staff set a promise (`set_promise`) when they told the customer a date some other way (a phone call,
+a reply whose words the phrase reader does not know); it is tracked like one a reply made.
+
+Interim updates: when a promise is at risk, the desk offers a draft that says so, with a new date.
 
 The SLA sweep hands on the promises it found at risk (monitor.cases.promises); for each one whose
 case is still open, not resolved (so the resolution will miss the date unless it comes in the
@@ -19,12 +24,14 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session
 
-from monitor.cases.lifecycle import DeskRules
+from monitor.cases.lifecycle import CaseConflict, CaseInvalid, DeskRules
+from monitor.cases.promises import make_promise
 from monitor.cases.timeline import append
+from monitor.core.errors import NotFound
 from monitor.desk.drafts import create_draft
 from monitor.models import Brand, Case, Mention, Promise
 
-__all__ = ["offer_interim_drafts"]
+__all__ = ["offer_interim_drafts", "set_promise"]
 
 log = structlog.get_logger("replywatch.desk")
 _WORKING = ("new", "acknowledged", "in_progress")
@@ -63,3 +70,33 @@ def _offer(session: Session, rules: DeskRules, promise_id: int, now: datetime) -
     append(session, case.id or 0, at=now, kind="promise.interim_offered", mention_id=place,
            data={"promise_id": promise.id, "draft_id": draft.id, "new_date": new_date.isoformat()})  # fmt: skip
     return 1
+
+
+def set_promise(
+    *,
+    session: Session,
+    rules: DeskRules,
+    case_id: int,
+    due_at: datetime,
+    mention_id: int | None,
+    actor: str,
+    now: datetime,
+) -> Promise:
+    """Staff record a date the customer was promised (on `mention_id`, or for the case as a whole)."""
+    case = session.get(Case, case_id, with_for_update=True)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    if case.status not in _WORKING:
+        raise CaseConflict(f"case {case_id} is {case.status}; a promise is for a case still being worked on")
+    if mention_id is not None:
+        place = session.get(Mention, mention_id)
+        if place is None or place.case_id != case.id:
+            raise CaseInvalid(f"mention {mention_id} is not a place of case {case_id}")
+    if due_at.tzinfo is None:
+        raise CaseInvalid("due_at needs a time zone, e.g. 2026-12-08T17:00:00Z")
+    if due_at <= now:
+        raise CaseInvalid(f"due_at {due_at.isoformat()} is not in the future")
+    brand = session.scalar(sa.select(Brand.key).where(Brand.id == case.brand_id)) or ""
+    return make_promise(session=session, case=case, due_at=due_at, made_at=now,
+                        calendar=rules.calendar(brand, case.priority), at_risk=rules.config.sla.at_risk,
+                        origin="staff", actor=actor, now=now, mention_id=mention_id)  # fmt: skip
