@@ -310,11 +310,17 @@ def _report_http(out: dict[str, Any]) -> None:
           + f"; together {sum(v for v in cpu.values() if v is not None):.2f} ms")  # fmt: skip
 
 
+def _split(run: dict[str, Any]) -> str:
+    """'cases 1,200 · places 500 · promises 300' when the run counted them apart."""
+    parts = [f"{k} {run[k]:,}" for k in ("cases", "places", "promises") if k in run]
+    return f": {' · '.join(parts)}" if parts else ""
+
+
 def _report_sweep(out: dict[str, Any]) -> None:
     print()
     for name, label in (("none", "no clock due"), ("one_percent", "~1% of cases flip")):
         s = out["sweep"][name]
-        runs = ", ".join(f"{r['seconds']:.3f} s ({r['flips']:,} flips{', committed' if r['committed'] else ''})"
+        runs = ", ".join(f"{r['seconds']:.3f} s ({r['flips']:,} flips{_split(r)}{', committed' if r['committed'] else ''})"
                          for r in s["runs"])  # fmt: skip
         verdict = "met" if s["median_s"] < TARGET_SWEEP_S else "MISSED"
         print(f"  sweep, {label:<18}: median {s['median_s']:.3f} s (target < {TARGET_SWEEP_S:g} s: {verdict}); {runs}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -33,6 +33,8 @@ from monitor.models.events import emit_many
 __all__ = ["OPEN_PROMISE", "PromiseSweep", "make_promise", "settle_promises", "sweep_promises"]
 
 OPEN_PROMISE = ("open", "at_risk")
+# Further than this is no promise to track (and counting business time across years costs a calendar walk).
+MAX_AHEAD = timedelta(days=366)
 
 
 def make_promise(
@@ -56,6 +58,9 @@ def make_promise(
     if due_at <= made_at:
         raise Invalid(f"the promised date {due_at.isoformat()} is not after the moment it was made "
                       f"({made_at.isoformat()})")  # fmt: skip
+    if due_at - made_at > MAX_AHEAD:
+        raise Invalid(f"the promised date {due_at.isoformat()} is more than a year after it was made; "
+                      "give the date the customer will hear from us next")  # fmt: skip
     span = calendar.between(made_at, due_at)
     risk = calendar.add(made_at, span * at_risk) if span else made_at + (due_at - made_at) * at_risk
     promise = Promise(case_id=case.id or 0, mention_id=mention_id, reply_id=reply_id, made_at=made_at,
