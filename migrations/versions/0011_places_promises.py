@@ -13,6 +13,10 @@ first-response deadline; a place without one is unanswered, its clock the case's
 stopped for finished cases). So after the upgrade the sweep reports the unanswered places of open
 cases that are past that deadline: they were waiting all along.
 
+Every ALTER is in place (`recreate="never"`; SQLite 3.35+ drops columns itself): a batch that copied
+`cases` or `mention` to a new table and dropped the old one would, with foreign keys on, have
+emptied `mention.case_id` and deleted every timeline entry, reply and draft on the way down.
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06 03:00:00.000000
@@ -24,7 +28,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = "0011"
 down_revision: str | None = "0010"
@@ -64,7 +67,7 @@ UPDATE cases SET places_unanswered = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("mention") as batch:
+    with op.batch_alter_table("mention", recreate="never") as batch:
         batch.add_column(sa.Column("place_state", sa.String(length=12), nullable=True))
         batch.add_column(sa.Column("place_since", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("place_due_at", sa.DateTime(timezone=True), nullable=True))
@@ -73,11 +76,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("place_replied_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_mention_place_due", "mention", ["place_sla", "place_due_at"], unique=False)
     op.create_index("ix_mention_place_risk", "mention", ["place_sla", "place_risk_at"], unique=False)
-    with op.batch_alter_table("cases") as batch:
+    with op.batch_alter_table("cases", recreate="never") as batch:
         batch.add_column(sa.Column("places_unanswered", sa.Integer(), nullable=False, server_default="0"))
     op.create_index("ix_cases_open_unanswered", "cases", ["places_unanswered", "id"], unique=False,
                     sqlite_where=_OPEN, postgresql_where=_OPEN)  # fmt: skip
-    with op.batch_alter_table("draft") as batch:
+    with op.batch_alter_table("draft", recreate="never") as batch:
         batch.add_column(sa.Column("promised_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "promise",
@@ -114,14 +117,14 @@ def downgrade() -> None:
     op.drop_index("ix_promise_due", table_name="promise")
     op.drop_index("ix_promise_case", table_name="promise")
     op.drop_table("promise")
-    with op.batch_alter_table("draft") as batch:
+    with op.batch_alter_table("draft", recreate="never") as batch:
         batch.drop_column("promised_at")
     op.drop_index("ix_cases_open_unanswered", table_name="cases")
-    with op.batch_alter_table("cases") as batch:
+    with op.batch_alter_table("cases", recreate="never") as batch:
         batch.drop_column("places_unanswered")
     op.drop_index("ix_mention_place_risk", table_name="mention")
     op.drop_index("ix_mention_place_due", table_name="mention")
-    with op.batch_alter_table("mention") as batch:
+    with op.batch_alter_table("mention", recreate="never") as batch:
         batch.drop_column("place_replied_at")
         batch.drop_column("place_sla")
         batch.drop_column("place_risk_at")

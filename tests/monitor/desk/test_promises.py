@@ -32,14 +32,19 @@ RULES = desk_rules(CONFIG)
 PROMISING = "Здравствуйте! Мы разбираемся и рассчитываем решить вопрос в течение двух рабочих дней. RW-1"
 
 
-@pytest.fixture
-def case_place(sessions: SessionFactory) -> tuple[int, int]:
+def _post(sessions: SessionFactory, source: str, n: int) -> None:
     ids = synced(sessions, CONFIG, NOW)
     with session_scope(sessions) as session:
         brand_id = session.scalar(sa.select(Brand.id))
-        store_mentions(session=session, source_id=ids["otzovik"], items=[raw(1, "Заказ Акме не пришёл, курьер молчит")],
+        store_mentions(session=session, source_id=ids[source], items=[raw(n, "Заказ Акме не пришёл, курьер молчит")],
                        now=NOW, brand_id=brand_id, language_hint="ru")  # fmt: skip
         process_pending(session=session, config=CONFIG, matcher=BrandMatcher(CONFIG.brands), now=NOW)
+
+
+@pytest.fixture
+def case_place(sessions: SessionFactory) -> tuple[int, int]:
+    _post(sessions, "otzovik", 1)
+    with session_scope(sessions) as session:
         return session.scalar(sa.select(Case.id)), session.scalar(sa.select(Mention.id))
 
 
@@ -117,12 +122,8 @@ def test_a_resolution_before_the_date_keeps_every_promise(sessions, case_place) 
 
 def test_a_reply_on_another_place_does_not_keep_the_promise(sessions, case_place) -> None:
     case_id, place = case_place
-    ids = synced(sessions, CONFIG, NOW)
+    _post(sessions, "pikabu", 2)
     with session_scope(sessions) as session:
-        brand_id = session.scalar(sa.select(Brand.id))
-        store_mentions(session=session, source_id=ids["pikabu"], items=[raw(2, "Заказ Акме не пришёл, курьер молчит")],
-                       now=NOW, brand_id=brand_id, language_hint="ru")  # fmt: skip
-        process_pending(session=session, config=CONFIG, matcher=BrandMatcher(CONFIG.brands), now=NOW)
         other = session.scalar(sa.select(Mention.id).where(Mention.id != place))
         assert session.get(Mention, other).case_id == case_id
     _reply(sessions, case_id, place, NOW)
