@@ -11,9 +11,11 @@
    `--keep PATH` puts the SQLite file there and keeps it; `--reuse` skips the fill when the
    database already holds `--cases` cases (to iterate on the API; the sweep commits one run, so
    a reused database has its ~1% moment further on). `--sweep-only` stops after this step.
-2. Times `monitor.cases.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when about 1%
-   of the cases' clocks flip (NOW moved on until that many marks have passed): three runs each,
-   the first two rolled back (sweep + flush), the last committed.
+2. Times `monitor.cases.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when as many
+   clocks flip as 1% of the cases (case, place and promise clocks; NOW moved on until that many marks
+   have passed): three runs each, the first two rolled back (sweep + flush), the last committed. At
+   that moment it also times the case clocks alone (`cases_only`, the sweep before places and
+   promises had clocks), rolled back: the baseline of the same run.
 3. Starts the real app under uvicorn in its own process on 127.0.0.1, as `replywatch serve
    --workers N` does (`api.app.create_app`, no poller), makes a viewer token, and from a separate client process
    sends `--requests` sequential requests (keep-alive, after 20 warm-up ones) of each kind:
@@ -318,7 +320,11 @@ def _split(run: dict[str, Any]) -> str:
 
 def _report_sweep(out: dict[str, Any]) -> None:
     print()
-    for name, label in (("none", "no clock due"), ("one_percent", "~1% of cases flip")):
+    labels = (("none", "no clock due"), ("one_percent_cases_only", "~1%, case clocks only (the sweep before places)"),
+              ("one_percent", "~1% of clocks flip"))  # fmt: skip
+    for name, label in labels:
+        if name not in out["sweep"]:
+            continue
         s = out["sweep"][name]
         runs = ", ".join(f"{r['seconds']:.3f} s ({r['flips']:,} flips{_split(r)}{', committed' if r['committed'] else ''})"
                          for r in s["runs"])  # fmt: skip

@@ -51,14 +51,17 @@ def time_sweeps(engine: sa.Engine, cases: int) -> dict[str, Any]:
         else:
             high = mid
     out: dict[str, Any] = {}
-    for name, at in (("none", NOW), ("one_percent", NOW + high)):
+    # The sweep as it was before places and promises had clocks (case clocks only), at the same moment on the
+    # same data: the baseline of this run. Rolled back, like the first two runs of the whole sweep.
+    moments = (("none", NOW, False), ("one_percent_cases_only", NOW + high, True), ("one_percent", NOW + high, False))
+    for name, at, cases_only in moments:
         runs = []
         for i in range(3):
             commit = name == "one_percent" and i == 2
             with sessions() as session:
                 session.begin()
                 started = time.perf_counter()
-                counts = sweep(session=session, now=at)
+                counts = sweep(session=session, now=at, cases_only=cases_only)
                 session.flush()
                 if commit:
                     session.commit()
@@ -71,5 +74,6 @@ def time_sweeps(engine: sa.Engine, cases: int) -> dict[str, Any]:
                          "places": counts.place_at_risk + counts.place_breached,
                          "promises": counts.promise_at_risk + counts.promise_broken})  # fmt: skip
         out[name] = {"at": at.isoformat(), "expected": due_marks(engine, at) if name == "none" else target,
+                     "cases_only": cases_only,
                      "runs": runs, "median_s": statistics.median(r["seconds"] for r in runs)}  # fmt: skip
     return out
