@@ -17,6 +17,7 @@ from monitor.desk.decisions import split_case
 from monitor.desk.replies import check_replies, record_reply
 from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, CaseEvent, Event, Mention
+from monitor.reports.render import to_html, to_json, to_markdown
 from monitor.reports.report import coverage_report
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, raw, synced
@@ -177,3 +178,7 @@ def test_the_report_counts_places_not_only_cases(sessions: SessionFactory) -> No
         report = coverage_report(session=session, period_from=NOW - timedelta(days=1), period_to=NOW + timedelta(days=1),
                                  now=NOW + timedelta(hours=5))  # fmt: skip
         assert (report.places.due, report.places.met, report.places.share) == (3, 1, 1 / 3)
+    summary = to_markdown(report)
+    assert "Places (each needs its own reply): 1 of 3 answered; first reply within deadline: 33% of 3 due" in summary
+    assert "Promises made: 0" in summary
+    assert to_json(report)["places"]["waiting"] == 2 and "places answered" in to_html(report)

@@ -59,7 +59,7 @@ def test_0011_fills_places_from_existing_replies_and_downgrades(old_url: str) ->
                            now=NOW, brand_id=brand_id, language_hint="ru")  # fmt: skip
         process_pending(session=session, config=config, matcher=BrandMatcher(config.brands), now=NOW)
         case_id = session.scalar(sa.select(Case.id))
-        first, second = session.scalars(sa.select(Mention.id).order_by(Mention.id)).all()
+        first, _ = session.scalars(sa.select(Mention.id).order_by(Mention.id)).all()
         record_reply(session=session, case_id=case_id, mention_id=first, text="Разбираемся. RW-1", url=None,
                      posted_at=NOW + timedelta(minutes=30), closing=False, draft_id=None, verifiable=False,
                      actor="anna", now=NOW + timedelta(minutes=30))  # fmt: skip
