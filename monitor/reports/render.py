@@ -105,7 +105,8 @@ def to_json(report: CoverageReport) -> dict[str, Any]:
 
 
 def to_csv(report: CoverageReport) -> str:
-    """Two tables one after the other: sources, then cases by group (a `section` column names the grouping)."""
+    """Tables one after the other: sources, cases by group (a `section` column names the grouping), then
+    the places of those cases and the promises made."""
     out = io.StringIO()
     w = SafeWriter(out)  # names and keys come from outside: no cell may start a formula
     w.writerow(["section", "source", "brand", "interval_s", "expected_polls", "successful_polls", "failed_polls",
@@ -130,6 +131,14 @@ def to_csv(report: CoverageReport) -> str:
                         f.closing_replies, _round(f.median_first_reply_seconds),
                         _round(f.p90_first_reply_seconds), f.response_not_yet_due,
                         f.resolution_not_yet_due])  # fmt: skip
+    p, k = report.places, report.promises
+    w.writerow([])
+    w.writerow(["section", "places", "answered", "waiting", "due", "met", "within_deadline", "not_yet_due"])
+    w.writerow(["places", p.places, p.answered, p.waiting, p.due, p.met, "" if p.share is None else f"{p.share:.4f}",
+                p.not_yet_due])  # fmt: skip
+    w.writerow([])
+    w.writerow(["section", "made", "kept", "broken", "open", "kept_share"])
+    w.writerow(["promises", k.made, k.kept, k.broken, k.open, "" if k.share is None else f"{k.share:.4f}"])
     return out.getvalue()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -17,7 +19,7 @@ from monitor.desk.decisions import split_case
 from monitor.desk.replies import check_replies, record_reply
 from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, CaseEvent, Event, Mention
-from monitor.reports.render import to_html, to_json, to_markdown
+from monitor.reports.render import to_csv, to_html, to_json, to_markdown
 from monitor.reports.report import coverage_report
 from tests.support.clock import NOW
 from tests.support.factories import feed_config, raw, synced
@@ -182,3 +184,5 @@ def test_the_report_counts_places_not_only_cases(sessions: SessionFactory) -> No
     assert "Places (each needs its own reply): 1 of 3 answered; first reply within deadline: 33% of 3 due" in summary
     assert "Promises made: 0" in summary
     assert to_json(report)["places"]["waiting"] == 2 and "places answered" in to_html(report)
+    rows = list(csv.reader(io.StringIO(to_csv(report))))
+    assert ["places", "3", "1", "2", "3", "1", "0.3333", "0"] in rows and ["promises", "0", "0", "0", "0", ""] in rows
