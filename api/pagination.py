@@ -69,7 +69,7 @@ def decode_keyset(kind: str, sort: str, cursor: str | None) -> tuple[datetime | 
         value: datetime | int | None
         if not text:
             value = None
-        elif sort in ("newest", "oldest"):
+        elif sort in ("newest", "oldest", "unanswered_places"):  # sorts by a number
             value = int(text)
         else:
             value = datetime.fromisoformat(text)

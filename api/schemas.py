@@ -97,6 +97,9 @@ class ReplyCreate(BaseModel):
     posted_at: datetime | None = Field(default=None, description="When it was posted; now when left out")
     closing: bool = Field(default=False, description="A closing reply: what was done; resolves the case")
     draft_id: int | None = Field(default=None, gt=0, le=2**62, description="The approved draft it was made from")
+    promise_due_at: Instant | None = Field(default=None, description=(
+        "The date the reply tells the customer they will hear next; left out, it is read from the reply's words "
+        "(\"within two working days\") or an interim draft's new date"))  # fmt: skip
 
     @model_validator(mode="after")
     def _text_or_draft(self) -> ReplyCreate:
@@ -190,3 +193,11 @@ class ImportReportPublic(BaseModel):
     updated: int
     unchanged: int
     errors: list[RowErrorPublic]
+
+
+class PromiseCreate(BaseModel):
+    """A date the customer was promised, set by staff (told by phone, or in words the reader does not know)."""
+
+    model_config = ConfigDict(extra="forbid")
+    due_at: Instant = Field(description="When the customer will hear from us next (with a time zone)")
+    mention_id: int | None = Field(default=None, gt=0, le=2**62, description="The place it was made on; none: the case")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/api.py [--cases 200000] [--database URL] [--workers 1] [--requests 300]
                                   [--concurrency 32] [--seconds 15] [--profile] [--keep PATH] [--reuse]
-                                  [--json PATH]
+                                  [--json PATH] [--sweep-only]
 
 1. Fills a fresh database (schema by `monitor.core.revisions.upgrade`, rows by bench/api_data.py) with
    `--cases` cases and their mentions, timelines and replies: a temporary SQLite file by default.
@@ -10,10 +10,12 @@
    and recreated: use a dedicated one (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/replywatch_bench).
    `--keep PATH` puts the SQLite file there and keeps it; `--reuse` skips the fill when the
    database already holds `--cases` cases (to iterate on the API; the sweep commits one run, so
-   a reused database has its ~1% moment further on).
-2. Times `monitor.cases.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when about 1%
-   of the cases' clocks flip (NOW moved on until that many marks have passed): three runs each,
-   the first two rolled back (sweep + flush), the last committed.
+   a reused database has its ~1% moment further on). `--sweep-only` stops after this step.
+2. Times `monitor.cases.sla.sweep` when no clock is due (the sweep at the fill's NOW) and when as many
+   clocks flip as 1% of the cases (case, place and promise clocks; NOW moved on until that many marks
+   have passed): three runs each, the first two rolled back (sweep + flush), the last committed. At
+   that moment it also times the case clocks alone (`cases_only`, the sweep before places and
+   promises had clocks), rolled back: the baseline of the same run.
 3. Starts the real app under uvicorn in its own process on 127.0.0.1, as `replywatch serve
    --workers N` does (`api.app.create_app`, no poller), makes a viewer token, and from a separate client process
    sends `--requests` sequential requests (keep-alive, after 20 warm-up ones) of each kind:
@@ -225,6 +227,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         out["sqlite_file_mb"] = round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6)
     print("timing the SLA sweep ...", flush=True)
     out["sweep"] = time_sweeps(engine, args.cases)
+    if args.sweep_only:
+        out["machine"]["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        return out
     with session_scope(make_session_factory(engine)) as session:
         _, token = create_token(session=session, name="bench", role="viewer", created_by="bench",
                                 now=datetime.now(UTC))  # fmt: skip
@@ -272,6 +277,13 @@ def report(out: dict[str, Any]) -> None:
               f"{f['replies']:,} replies, {f['customers']:,} customers in {f['seconds']['total']:.0f} s")  # fmt: skip
     if "sqlite_file_mb" in out:
         print(f"            SQLite file {out['sqlite_file_mb']} MB")
+    if "sequential" in out:
+        _report_http(out)
+    _report_sweep(out)
+
+
+def _report_http(out: dict[str, Any]) -> None:
+    args = out["args"]
     print()
     print(f"  {'what':<44} {'median':>9} {'p90':>9} {'p99':>9} {'max':>9}  {'target':<16} verdict")
     seq = out["sequential"]
@@ -298,10 +310,23 @@ def report(out: dict[str, Any]) -> None:
            "PostgreSQL backends": c.get("database_cpu_ms_per_request")}  # fmt: skip
     print("      CPU per request: " + ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items() if v is not None)
           + f"; together {sum(v for v in cpu.values() if v is not None):.2f} ms")  # fmt: skip
+
+
+def _split(run: dict[str, Any]) -> str:
+    """'cases 1,200 · places 500 · promises 300' when the run counted them apart."""
+    parts = [f"{k} {run[k]:,}" for k in ("cases", "places", "promises") if k in run]
+    return f": {' · '.join(parts)}" if parts else ""
+
+
+def _report_sweep(out: dict[str, Any]) -> None:
     print()
-    for name, label in (("none", "no clock due"), ("one_percent", "~1% of cases flip")):
+    labels = (("none", "no clock due"), ("one_percent_cases_only", "~1%, case clocks only (the sweep before places)"),
+              ("one_percent", "~1% of clocks flip"))  # fmt: skip
+    for name, label in labels:
+        if name not in out["sweep"]:
+            continue
         s = out["sweep"][name]
-        runs = ", ".join(f"{r['seconds']:.3f} s ({r['flips']:,} flips{', committed' if r['committed'] else ''})"
+        runs = ", ".join(f"{r['seconds']:.3f} s ({r['flips']:,} flips{_split(r)}{', committed' if r['committed'] else ''})"
                          for r in s["runs"])  # fmt: skip
         verdict = "met" if s["median_s"] < TARGET_SWEEP_S else "MISSED"
         print(f"  sweep, {label:<18}: median {s['median_s']:.3f} s (target < {TARGET_SWEEP_S:g} s: {verdict}); {runs}")
@@ -341,6 +366,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--httpx-load", action="store_true", help="the httpx async client even when wrk is here")
     parser.add_argument("--profile", action="store_true", help="py-spy the server under the concurrent load")
     parser.add_argument("--json", help="also write every figure to this file")
+    parser.add_argument("--sweep-only", action="store_true", help="fill and time the SLA sweep; no HTTP part")
     args = parser.parse_args(argv)
     if args.keep and args.database:
         parser.error("--keep is for SQLite; a PostgreSQL database is kept anyway")

@@ -19,6 +19,10 @@ What the generator makes, all from one seed, at a fixed moment NOW:
   deadlines fall about 10 days either side of NOW; first-response ones fall from 12 days
   before to 3 days after;
 - clock states as a sweep at NOW leaves them: a sweep at NOW flips nothing.
+- places: each mention a place with its own clock (its deadline the priority's first-response
+  target stretched 1-3x from when it was found); the first place is answered with the case's
+  first reply, a cross-post is left unanswered. Every case with a first reply made a promise then
+  (its date half to twice the resolution target later), kept or broken by the resolution, or open.
 - search_text is built as monitor.cases.pipeline builds it (`searchable`, capped at SEARCH_CAP).
 """
 
@@ -46,7 +50,7 @@ from monitor.cases.pipeline import SEARCH_CAP, searchable
 from monitor.config import Config, parse_config
 from monitor.core.db import make_session_factory, session_scope
 from monitor.ingest.polling import sync_config
-from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Source
+from monitor.models import Brand, Case, CaseEvent, Customer, Mention, Promise, Source
 from monitor.models.desk import Reply
 
 __all__ = ["NOW", "FillStats", "bench_config", "config_text", "fill"]
@@ -147,6 +151,7 @@ class Batch:
     mentions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     replies: list[dict[str, Any]] = field(default_factory=list)
+    promises: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Generator:
@@ -161,7 +166,7 @@ class Generator:
         self.mention_id = self.event_id = 0
 
     def _mention(self, case_id: int, brand: str, site: str, post: Post, author: str, lang: str,
-                 seen: datetime, method: str) -> dict[str, Any]:  # fmt: skip
+                 seen: datetime, method: str, place: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
         rnd = self.rnd
         self.mention_id += 1
         ext = f"{site}-{self.mention_id}"
@@ -174,7 +179,7 @@ class Generator:
             "language": lang, "content_hash": hashlib.sha256(post.body.encode()).hexdigest(), "revision": 1,
             "brand_id": self.brands[brand], "replies": [], "brand_rule": "source", "case_id": case_id,
             "case_method": method, "case_score": None if method == "opened" else round(rnd.uniform(80, 99), 1),
-            "processed_at": seen,
+            "processed_at": seen, **place,
         }  # fmt: skip
 
     def _event(self, batch: Batch, case_id: int, at: datetime, actor: str, kind: str, mention_id: int | None,
@@ -182,6 +187,13 @@ class Generator:
         self.event_id += 1
         batch.events.append({"id": self.event_id, "case_id": case_id, "at": at, "actor": actor, "kind": kind,
                              "mention_id": mention_id, "data": data})  # fmt: skip
+
+    def _place(self, since: datetime, due: datetime, is_open: bool, replied: datetime | None) -> dict[str, Any]:
+        return _place_row(since, due, is_open, replied)
+
+    def _promise(self, case_id: int, mention_id: int, made: datetime, span: timedelta,
+                 resolved: datetime | None) -> dict[str, Any]:  # fmt: skip
+        return _promise_row(self.rnd, case_id, mention_id, made, span, resolved)
 
     def batch(self, first_id: int, count: int) -> Batch:
         batch = Batch()
@@ -208,11 +220,14 @@ class Generator:
 
         post, author = self.texts.complaint(rnd, lang)
         sites = rnd.sample(self.sites[brand], 2)
-        mentions = [self._mention(case_id, brand, sites[0], post, author, lang, opened, "opened")]
+        answered = status not in ("new", "dismissed", "merged")
+        places = [self._place(opened, response_due, is_open, None)]
+        mentions = [self._mention(case_id, brand, sites[0], post, author, lang, opened, "opened", places[0])]
         if rnd.random() < 0.33:
             seen = min(NOW, opened + timedelta(minutes=rnd.uniform(5, 600)))
             copy = self.texts.crosspost(rnd, post, lang)
-            mentions.append(self._mention(case_id, brand, sites[1], copy, author, lang, seen, "duplicate"))
+            places.append(self._place(seen, seen + first_span * rnd.uniform(1, 3), is_open, None))
+            mentions.append(self._mention(case_id, brand, sites[1], copy, author, lang, seen, "duplicate", places[1]))
         title = (post.title or " ".join(post.body.split())[:120])[:300]
         text = ""
         for m in mentions:  # as monitor.cases.pipeline._add_to_case builds it
@@ -220,7 +235,6 @@ class Generator:
                 more = searchable(title if not text else None, m["author"], m["title"], m["body"])
                 text = f"{text} {more}".strip()[:SEARCH_CAP]
 
-        answered = status not in ("new", "dismissed", "merged")
         first_reply = resolved = closed = None
         response_sla = resolution_sla = "running"
         if answered:
@@ -260,7 +274,12 @@ class Generator:
             "response_due_at": response_due, "response_risk_at": response_risk, "response_sla": response_sla,
             "first_reply_at": first_reply, "resolution_due_at": resolution_due, "resolution_risk_at": resolution_risk,
             "resolution_sla": resolution_sla, "resolved_at": resolved, "closed_at": closed, "search_text": text,
+            "places_unanswered": len(mentions) - (first_reply is not None),
         })  # fmt: skip
+        if first_reply is not None:  # the first place was answered; a cross-post is left waiting, as often happens
+            mentions[0].update(self._place(opened, response_due, is_open, first_reply))
+            if status in ("acknowledged", "in_progress", "resolved", "closed"):
+                batch.promises.append(self._promise(case_id, mentions[0]["id"], first_reply, resolution_span, resolved))
         batch.mentions += mentions
 
         first = mentions[0]["id"]
@@ -291,12 +310,39 @@ class Generator:
             self._event(batch, case_id, at, assignee or "lead", "status.changed", None, old="acknowledged", new=status)
 
 
+def _place_row(since: datetime, due: datetime, is_open: bool, replied: datetime | None) -> dict[str, Any]:
+    """A place's reply state and clock as monitor.cases.places leaves them at NOW."""
+    risk = since + (due - since) * 0.75
+    if replied is not None:
+        state, clock = "replied", "met" if replied <= due else "missed"
+    else:
+        state, clock = "unanswered", _clock(risk, due) if is_open else "stopped"
+    return {"place_state": state, "place_since": since, "place_due_at": due, "place_risk_at": risk,
+            "place_sla": clock, "place_replied_at": replied}  # fmt: skip
+
+
+def _promise_row(rnd: random.Random, case_id: int, mention_id: int, made: datetime, span: timedelta,
+                 resolved: datetime | None) -> dict[str, Any]:  # fmt: skip
+    """The promise of a case's first reply, as monitor.cases.promises leaves it at NOW."""
+    due = made + span * rnd.uniform(0.5, 2)
+    risk = made + (due - made) * 0.75
+    settled = settled_by = None
+    if resolved is not None:
+        state, settled, settled_by = ("kept", resolved, "resolution") if resolved <= due else ("broken", due, "lapsed")
+    else:
+        state = "broken" if due <= NOW else "at_risk" if risk <= NOW else "open"
+        settled, settled_by = (due, "lapsed") if state == "broken" else (None, None)
+    return {"id": case_id, "case_id": case_id, "mention_id": mention_id, "reply_id": case_id, "made_at": made,
+            "due_at": due, "risk_at": risk, "state": state, "origin": "phrase", "phrase": "within two working days",
+            "made_by": "anna", "settled_at": settled, "settled_by": settled_by, "interim_draft_id": None}  # fmt: skip
+
+
 def _clock(risk: datetime, due: datetime) -> str:
     """A running clock's state after a sweep at NOW (monitor.cases.sla.sweep)."""
     return "breached" if due <= NOW else "at_risk" if risk <= NOW else "running"
 
 
-TABLES: list[Any] = [Case, Mention, CaseEvent, Reply]  # in the order they refer to each other
+TABLES: list[Any] = [Case, Mention, CaseEvent, Reply, Promise]  # in the order they refer to each other
 
 
 def make_chunk(
@@ -305,7 +351,7 @@ def make_chunk(
 ) -> tuple[dict[str, int], list[list[tuple[Any, ...]] | str]]:  # fmt: skip
     """One chunk of cases, encoded for `dialect` (runs in the worker process)."""
     batch = Generator(seed * 1_000_003 + first, brands, sources, customers).batch(first, count)
-    lists = [batch.cases, batch.mentions, batch.events, batch.replies]
+    lists = [batch.cases, batch.mentions, batch.events, batch.replies, batch.promises]
     counts = {t.__tablename__: len(rows) for t, rows in zip(TABLES, lists, strict=True)}
     return counts, [encode_rows(t.__table__, rows, dialect) for t, rows in zip(TABLES, lists, strict=True)]
 
@@ -365,7 +411,7 @@ def fill(engine: sa.Engine, *, cases: int, seed: int = 2026, chunk: int = 10_000
                 log(f"  {stats.cases:,} cases, {stats.mentions:,} mentions ({time.perf_counter() - started:.0f} s)")
     t0 = time.perf_counter()
     with engine.begin() as conn:
-        reset_sequences(conn, [t.__table__ for t in (Customer, Case, Mention, CaseEvent, Reply)])  # type: ignore[attr-defined]
+        reset_sequences(conn, [t.__table__ for t in (Customer, Case, Mention, CaseEvent, Reply, Promise)])  # type: ignore[attr-defined]
         if conn.dialect.name == "postgresql":
             # What autovacuum does within a minute of a bulk load; measured plans should not depend on its timing.
             conn.exec_driver_sql("ANALYZE")

@@ -14,13 +14,23 @@ from sqlmodel import Session
 from api.deps import Agent, Caller, ConfigDep, WriteSession, read, read_async, read_connection
 from api.errors import BadRequest
 from api.pagination import decode_keyset, encode_keyset
-from api.schemas import CasePatch, CustomerDecision, Instant, MergeRequest, Page, ReplyCreate, SplitRequest
-from monitor.cases.case_detail import CaseDetail, ReplyRow, get_case, reply_row
+from api.schemas import (
+    CasePatch,
+    CustomerDecision,
+    Instant,
+    MergeRequest,
+    Page,
+    PromiseCreate,
+    ReplyCreate,
+    SplitRequest,
+)  # fmt: skip
+from monitor.cases.case_detail import CaseDetail, PromiseRow, ReplyRow, get_case, promise_row, reply_row
 from monitor.cases.case_filter import CaseFilter
 from monitor.cases.lifecycle import CaseChange, change_case, desk_rules
 from monitor.cases.views import QUEUE_FIELDS, CaseRow, queue_rows, queue_rows_async, queue_sort_value
 from monitor.core.errors import NotFound
 from monitor.desk.decisions import decide_customer, merge_cases, split_case
+from monitor.desk.promising import set_promise
 from monitor.desk.replies import record_reply, replies_visible
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -30,7 +40,7 @@ T = TypeVar("T")
 
 Status = Literal["open", "new", "acknowledged", "in_progress", "resolved", "closed", "dismissed", "merged"]
 Priority = Literal["low", "normal", "high", "urgent"]
-Sort = Literal["newest", "oldest", "response_due", "resolution_due"]
+Sort = Literal["newest", "oldest", "response_due", "resolution_due", "unanswered_places"]
 Category = Literal["delivery", "defect", "refund", "staff", "billing", "website", "other"]
 ClockState = Literal["running", "at_risk", "breached", "met", "missed", "stopped"]
 
@@ -51,7 +61,9 @@ class CaseQuery(BaseModel):
     q: str | None = Field(None, min_length=2, max_length=200, description="Words in the title or posts")
     opened_from: Instant | None = None
     opened_to: Instant | None = None
-    sort: Sort = "newest"
+    unanswered_places: bool = Field(False, description="Only cases with a place still waiting for its own reply")
+    place_sla: ClockState | None = Field(None, description="Cases with a place whose own clock is in this state")
+    sort: Sort = Field("newest", description="unanswered_places: most places waiting first")
     cursor: str | None = Field(None, max_length=400)
     limit: int = Field(50, ge=1, le=500)
 
@@ -131,6 +143,7 @@ async def cases(request: Request, _: Caller, query: Annotated[CaseQuery, Depends
         assignee=None if unassigned else query.assignee, unassigned=unassigned, sla=query.sla,
         language=query.language, source=query.source, customer_state=query.customer_state,
         customer_id=query.customer_id, text=query.q, opened_from=query.opened_from, opened_to=query.opened_to,
+        unanswered_places=query.unanswered_places, place_sla=query.place_sla,
     )  # fmt: skip
     sort, limit = query.sort, query.limit
     after = decode_keyset("case", sort, query.cursor)
@@ -183,15 +196,28 @@ def patch(session: WriteSession, caller: Agent, config: ConfigDep, case_id: Case
 def reply(session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: ReplyCreate) -> ReplyRow:
     now = datetime.now(UTC)
     posted_at = body.posted_at or now
-    if posted_at.tzinfo is None:
-        raise BadRequest("posted_at needs a time zone, e.g. 2026-11-22T09:00:00Z")
+    for name, value in (("posted_at", posted_at), ("promise_due_at", body.promise_due_at)):
+        if value is not None and value.tzinfo is None:
+            raise BadRequest(f"{name} needs a time zone, e.g. 2026-11-22T09:00:00Z")
     verifiable = replies_visible(session=session, config=config, mention_id=body.mention_id)
     row = record_reply(
         session=session, case_id=case_id, mention_id=body.mention_id, text=body.text, url=body.url,
         posted_at=posted_at, closing=body.closing, draft_id=body.draft_id, verifiable=verifiable,
-        actor=caller.name, now=now,
+        actor=caller.name, now=now, rules=desk_rules(config), promise_due_at=body.promise_due_at,
     )  # fmt: skip
     return reply_row(row)
+
+
+@router.post("/{case_id}/promises", response_model=PromiseRow, status_code=201, responses=ERRORS,
+             summary="Record a date the customer was promised (tracked, warned before it lapses, kept or broken)")  # fmt: skip
+def promise(
+    session: WriteSession, caller: Agent, config: ConfigDep, case_id: CaseId, body: PromiseCreate
+) -> PromiseRow:
+    if body.due_at.tzinfo is None:
+        raise BadRequest("due_at needs a time zone, e.g. 2026-12-08T17:00:00Z")
+    row = set_promise(session=session, rules=desk_rules(config), case_id=case_id, due_at=body.due_at,
+                      mention_id=body.mention_id, actor=caller.name, now=datetime.now(UTC))  # fmt: skip
+    return promise_row(row)
 
 
 @router.post("/{case_id}/split", response_model=CaseDetail, status_code=201, responses=ERRORS,

@@ -13,11 +13,12 @@ from sqlmodel import Session
 
 # The queue's own statement and row: a case opened reads as it does in the list.
 from monitor.cases.views import CaseRow, _row, _rows_query
-from monitor.models import Case, CaseCandidate, CaseEvent, Customer, Mention, Source
+from monitor.models import Case, CaseCandidate, CaseEvent, Customer, Mention, Promise, Source
 from monitor.models.desk import Draft, Reply
 
 __all__ = [
-    "CandidateRow", "CaseDetail", "DraftRow", "Place", "ReplyRow", "TimelineEntry", "draft_row", "get_case", "reply_row",
+    "CandidateRow", "CaseDetail", "DraftRow", "Place", "PromiseRow", "ReplyRow", "TimelineEntry", "draft_row", "get_case",
+    "promise_row", "reply_row",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -39,6 +40,33 @@ class Place:
     first_seen_at: datetime
     joined_by: Annotated[str | None, Field(description="opened, duplicate (near-duplicate of a place) or staff")]
     similarity: Annotated[float | None, Field(description="0-100 score of the near-duplicate match that joined it")]
+    reply_state: Annotated[
+        str | None,
+        Field(description="unanswered, replied, verified (seen on the page) or disappeared (seen, then gone)"),
+    ]
+    clock_from: Annotated[
+        datetime | None, Field(description="When its first-reply clock started: the case's opening, or when found")
+    ]
+    reply_due_at: Annotated[datetime | None, Field(description="Its own first-reply deadline")]
+    reply_sla: Annotated[str | None, Field(description="running, at_risk, breached, met, missed or stopped")]
+    replied_at: Annotated[datetime | None, Field(description="When its first reply was posted")]
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseRow:
+    id: int
+    mention_id: Annotated[int | None, Field(description="The place where it was made")]
+    reply_id: Annotated[int | None, Field(description="The reply that made it")]
+    made_at: datetime
+    due_at: Annotated[datetime, Field(description="When the customer was told they will hear from us next")]
+    risk_at: Annotated[datetime, Field(description="When it is at risk (an interim update is drafted)")]
+    state: Annotated[str, Field(description="open, at_risk, kept or broken")]
+    origin: Annotated[str, Field(description="phrase (the reply's words), draft (an interim update) or staff")]
+    phrase: str | None
+    made_by: str
+    settled_at: datetime | None
+    settled_by: Annotated[str | None, Field(description="reply, resolution or lapsed")]
+    interim_draft_id: Annotated[int | None, Field(description="The interim-update draft offered when at risk")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +95,7 @@ class TimelineEntry:
 class DraftRow:
     id: int
     mention_id: Annotated[int, Field(description="The place the draft answers")]
-    kind: Annotated[str, Field(description="first or closing")]
+    kind: Annotated[str, Field(description="first, update (an interim update with a new date) or closing")]
     language: str
     text: str
     template: Annotated[str, Field(description="The template file it was made from")]
@@ -81,6 +109,7 @@ class DraftRow:
     updated_at: datetime
     approved_by: str | None
     approved_at: datetime | None
+    promised_at: Annotated[datetime | None, Field(description="The new date an interim update promises")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +134,7 @@ class CaseDetail:
     drafts: list[DraftRow]
     replies: list[ReplyRow]
     timeline: list[TimelineEntry]
+    promises: list[PromiseRow]
 
 
 def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
@@ -124,6 +154,11 @@ def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
             first_seen_at=m.first_seen_at,
             joined_by=m.case_method,
             similarity=m.case_score,
+            reply_state=m.place_state,
+            clock_from=m.place_since,
+            reply_due_at=m.place_due_at,
+            reply_sla=m.place_sla,
+            replied_at=m.place_replied_at,
         )
         for m, key in session.execute(
             sa.select(Mention, Source.key)
@@ -161,8 +196,12 @@ def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
     replies = [
         _copy(ReplyRow, r) for r in session.scalars(sa.select(Reply).where(Reply.case_id == case_id).order_by(Reply.id))
     ]
+    promises = [
+        _copy(PromiseRow, p)
+        for p in session.scalars(sa.select(Promise).where(Promise.case_id == case_id).order_by(Promise.id))
+    ]
     return CaseDetail(case=_row(found), places=places, candidates=candidates, drafts=drafts, replies=replies,
-                      timeline=timeline)  # fmt: skip
+                      timeline=timeline, promises=promises)  # fmt: skip
 
 
 def draft_row(draft: Draft) -> DraftRow:
@@ -171,6 +210,10 @@ def draft_row(draft: Draft) -> DraftRow:
 
 def reply_row(reply: Reply) -> ReplyRow:
     return _copy(ReplyRow, reply)
+
+
+def promise_row(promise: Promise) -> PromiseRow:
+    return _copy(PromiseRow, promise)
 
 
 def _copy(cls: type[T], row: object) -> T:

@@ -31,6 +31,8 @@ class CaseFilter:
     text: str | None = None
     opened_from: datetime | None = None
     opened_to: datetime | None = None
+    unanswered_places: bool = False  # cases with a place still waiting for a reply of its own
+    place_sla: str | None = None  # cases with a place whose clock is in this state (e.g. breached)
 
 
 def _plain(column: Any, hint: bool) -> Any:
@@ -65,11 +67,11 @@ def _shape(f: CaseFilter) -> tuple[Any, ...]:
     given = tuple(bool(getattr(f, name)) for name in _TRUTHY) + tuple(
         getattr(f, name) is not None for name in ("customer_id", "opened_from", "opened_to")
     )
-    return (*given, f.unassigned, _statuses(f), len(set(f.priority)))
+    return (*given, f.unassigned, f.unanswered_places, _statuses(f), len(set(f.priority)))
 
 
 # Filters that apply when they are non-empty (an empty `brand=` is no filter), as they always have.
-_TRUTHY = ("brand", "category", "assignee", "sla", "language", "source", "customer_state", "text")
+_TRUTHY = ("brand", "category", "assignee", "sla", "language", "source", "customer_state", "text", "place_sla")
 
 
 def _params(f: CaseFilter) -> dict[str, Any]:
@@ -78,6 +80,7 @@ def _params(f: CaseFilter) -> dict[str, Any]:
         "brand": f.brand, "category": f.category, "assignee": f.assignee, "sla": f.sla, "language": f.language,
         "source": f.source, "customer_state": f.customer_state, "customer_id": f.customer_id,
         "text": _like(f.text) if f.text else None, "opened_from": f.opened_from, "opened_to": f.opened_to,
+        "place_sla": f.place_sla,
     }  # fmt: skip
     values.update({f"priority_{i}": p for i, p in enumerate(sorted(set(f.priority)))})
     return values
@@ -128,4 +131,10 @@ def _filtered(query: sa.Select[Any], f: CaseFilter, hint: bool = False) -> sa.Se
         query = query.where(Case.opened_at >= sa.bindparam("opened_from", f.opened_from, type_=Case.opened_at.type))
     if f.opened_to is not None:
         query = query.where(Case.opened_at < sa.bindparam("opened_to", f.opened_to, type_=Case.opened_at.type))
+    if f.unanswered_places:
+        query = query.where(_plain(Case.places_unanswered, hint) > 0)
+    if f.place_sla:
+        place = sa.select(Mention.id).where(Mention.case_id == Case.id,
+                                            Mention.place_sla == sa.bindparam("place_sla", f.place_sla))  # fmt: skip
+        query = query.where(place.exists())
     return query

@@ -24,6 +24,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from monitor.cases.places import place_deadlines, restart_places, stop_places
 from monitor.cases.sla import apply_deadlines
 from monitor.cases.timeline import note
 from monitor.cases.triage import Evidence, Triager, raised
@@ -158,6 +159,9 @@ def triage_case(*, session: Session, rules: DeskRules, case: Case, now: datetime
         case.priority = result.priority
     if first or case.priority != old:
         _set_priority_effects(session, rules, case, old, now, actor, reasons=list(result.reasons), first=first)
+    else:  # a place that just joined gets its deadline on the case's calendar
+        place_deadlines(session=session, case=case, calendar=rules.calendar(_brand_key(session, case), case.priority),
+                        sla=rules.config.sla, now=now, every=False)  # fmt: skip
 
 
 def _set_priority_effects(
@@ -173,6 +177,8 @@ def _set_priority_effects(
 ) -> None:
     calendar = rules.calendar(_brand_key(session, case), case.priority)
     apply_deadlines(case=case, calendar=calendar, sla=rules.config.sla, now=now)
+    session.flush()  # the places just added are read back
+    place_deadlines(session=session, case=case, calendar=calendar, sla=rules.config.sla, now=now, every=True)
     if first:
         note(session, case, now, actor, "case.triaged", category=case.category, priority=case.priority,
                reasons=reasons, response_due_at=case.response_due_at.isoformat() if case.response_due_at else None,
@@ -248,6 +254,8 @@ def _move(session: Session, case: Case, change: CaseChange, actor: str, role: st
         for clock in ("response", "resolution"):
             if getattr(case, f"{clock}_sla") in ("running", "at_risk", "breached"):
                 setattr(case, f"{clock}_sla", "stopped")
+    if target in ("dismissed", "closed"):
+        stop_places(session, case.id or 0)
     if case.status == "dismissed":  # restored: clocks run again from where the deadlines stand
         case.dismissed_reason = None
         _restart_clocks(case, now)
@@ -256,6 +264,8 @@ def _move(session: Session, case: Case, change: CaseChange, actor: str, role: st
     if target == "in_progress" and case.status in ("resolved", "closed"):  # reopened
         case.resolved_at = case.closed_at = None
         _restart_clocks(case, now, only="resolution")
+    if case.status in ("dismissed", "closed"):
+        restart_places(session, case.id or 0)
     note(session, case, now, actor, "status.changed", old=case.status, new=target, reason=change.dismissed_reason,
            note=change.note)  # fmt: skip
     case.status = target

@@ -39,6 +39,7 @@ from sqlmodel import Session
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import PostFacts, find_duplicate, index_mention, signature
 from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case
+from monitor.cases.places import add_place
 from monitor.cases.timeline import SYSTEM, append, note
 from monitor.config import BrandConfig, Config
 from monitor.core.errors import NotFound
@@ -188,6 +189,8 @@ def searchable(*texts: str | None) -> str:
 
 def _add_to_case(case: Case, mention: Mention, now: datetime, *, method: str, score: float | None) -> None:
     mention.case_id, mention.case_method, mention.case_score = case.id, method, score
+    # Its own first-reply clock: from the case's opening, or for a cross-post found later, from its finding.
+    add_place(case, mention, since=case.opened_at if method == "opened" else mention.first_seen_at)
     if len(case.search_text or "") < SEARCH_CAP:
         more = searchable(case.title if not case.search_text else None, mention.author, mention.title, mention.body)
         case.search_text = f"{case.search_text or ''} {more}".strip()[:SEARCH_CAP]

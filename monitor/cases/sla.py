@@ -22,7 +22,9 @@ due <= now RETURNING id`: a compare-and-set, so two processes sweeping at once
 never flip a case twice (PostgreSQL locks the row, SQLite has one writer), and
 only the process whose update changed the row writes the event. Breaches are swept
 before risks, so a case whose clock passed both marks while no worker ran gets one
-breached event rather than two.
+breached event rather than two. The same sweep flips the clock of each place
+(monitor.cases.places: `place.sla_breached`) and each promise (monitor.cases.promises:
+`case.promise_at_risk`, `case.promise_broken`) the same way.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from monitor.cases import timeline
+from monitor.cases.places import sweep_places
+from monitor.cases.promises import sweep_promises
 from monitor.config.business_hours import BusinessCalendar
 from monitor.config.sla import SlaConfig
 from monitor.models import Brand, Case
@@ -73,10 +77,20 @@ class SweepCounts:
     at_risk: int = 0
     breached: int = 0
     cases: list[int] = field(default_factory=list)
+    # Place clocks (monitor.cases.places) and promises (monitor.cases.promises).
+    place_at_risk: int = 0
+    place_breached: int = 0
+    promise_at_risk: int = 0
+    promise_broken: int = 0
+    promises_at_risk: list[int] = field(default_factory=list)  # handed on: the desk offers interim updates
 
 
-def sweep(*, session: Session, now: datetime) -> SweepCounts:
-    """Flip every clock whose mark has passed; one event and one timeline entry per flip."""
+def sweep(*, session: Session, now: datetime, cases_only: bool = False) -> SweepCounts:
+    """Flip every clock whose mark has passed; one event and one timeline entry per flip.
+
+    `cases_only` leaves places and promises alone: the sweep as it was before they had clocks, which
+    bench/api.py times next to the whole one.
+    """
     counts = SweepCounts()
     # Read only after the first UPDATE: on SQLite a transaction that reads first and writes later cannot
     # wait for another writer (its snapshot would be stale) and fails at once with "database is locked".
@@ -96,7 +110,7 @@ def sweep(*, session: Session, now: datetime) -> SweepCounts:
                 .execution_options(synchronize_session=False)
             ).all()
             if flipped and not brands:
-                brands = dict(session.execute(sa.select(Brand.id, Brand.key)).all())
+                brands.update(session.execute(sa.select(Brand.id, Brand.key)).all())
             entries, outbox = [], []
             for case_id, brand_id, priority, due_at in flipped:
                 data = {"clock": clock, "due_at": due_at.isoformat() if due_at else None, "priority": priority}
@@ -109,4 +123,17 @@ def sweep(*, session: Session, now: datetime) -> SweepCounts:
             timeline.append_many(session, entries)
             emit_many(session, outbox, now=now)
             setattr(counts, new_state, getattr(counts, new_state) + len(flipped))
+    if cases_only:
+        return counts
+
+    def brand_keys() -> dict[int, str]:
+        if not brands:
+            brands.update(session.execute(sa.select(Brand.id, Brand.key)).all())
+        return brands
+
+    places = sweep_places(session, now, brand_keys)
+    counts.place_at_risk, counts.place_breached = places["at_risk"], places["breached"]
+    promises = sweep_promises(session, now, brand_keys)
+    counts.promise_at_risk, counts.promise_broken = promises.at_risk, promises.broken
+    counts.promises_at_risk = promises.at_risk_ids
     return counts

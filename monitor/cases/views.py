@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 # The filter's parts of the page statement (private to the queue, which prepares them).
 from monitor.cases.case_filter import CaseFilter, _filtered, _params, _plain, _shape
-from monitor.models import Brand, Case, Customer, UtcDateTime
+from monitor.models import Brand, Case, Customer, Mention, Promise, UtcDateTime
 
 __all__ = [
     "QUEUE_FIELDS", "SORTS", "CaseRow", "list_cases", "queue_rows", "queue_rows_async", "queue_sort_value", "sort_value",
@@ -33,6 +33,8 @@ SORTS: dict[str, tuple[Any, bool]] = {
     "oldest": (Case.id, False),
     "response_due": (Case.response_due_at, False),
     "resolution_due": (Case.resolution_due_at, False),
+    # Most places waiting first (ties: newest first); every case has a count, so there is no undated part.
+    "unanswered_places": (Case.places_unanswered, True),
 }
 
 
@@ -73,6 +75,33 @@ class CaseRow:
     resolved_at: datetime | None
     closed_at: datetime | None
     dismissed_reason: Annotated[str | None, Field(description="spam, not_about_us or duplicate, for dismissed cases")]
+    places_answered: Annotated[int, Field(description="Places with a public reply of their own (replied or verified)")]
+    places_unanswered: Annotated[
+        int, Field(description="Places still waiting for a reply of their own (unanswered, or our reply disappeared)")
+    ]
+    next_place_due_at: Annotated[
+        datetime | None, Field(description="The earliest first-reply deadline of a place not yet answered")
+    ]
+    promise_due_at: Annotated[
+        datetime | None, Field(description="The date the customer was told they will hear from us next (open promise)")
+    ]
+    promise_state: Annotated[str | None, Field(description="open or at_risk: the open promise's state; null: none")]
+
+
+def _words(name: str, values: tuple[str, ...]) -> Any:
+    """`values` written into the SQL text (fixed words, not request values: `_prepared` binds only those)."""
+    return sa.bindparam(name, values, expanding=True, literal_execute=True)
+
+
+def _promise(column: Any) -> Any:
+    """`column` of the case's open promise that falls due first."""
+    return (
+        sa.select(column)
+        .where(Promise.case_id == Case.id, Promise.state.in_(_words("open_promise", ("open", "at_risk"))))
+        .order_by(Promise.due_at, Promise.id)
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 # What the queue shows of a case, by CaseRow's field names. Named columns rather than the Case entity: the
@@ -83,7 +112,12 @@ _COLUMNS = (
     Customer.full_name.label("customer_name"), Case.customer_state, Case.merged_into_id, Case.updated_at, Case.category,
     Case.priority, Case.priority_reasons, Case.priority_by, Case.assignee, Case.response_due_at, Case.response_sla,
     Case.first_reply_at, Case.resolution_due_at, Case.resolution_sla, Case.resolved_at, Case.closed_at,
-    Case.dismissed_reason,
+    Case.dismissed_reason, (Case.mention_count - Case.places_unanswered).label("places_answered"),
+    Case.places_unanswered,
+    # One index lookup per row of a page (ix_mention_case, ix_promise_case), not a join over every case.
+    sa.select(sa.func.min(Mention.place_due_at)).where(Mention.case_id == Case.id, Mention.place_sla.in_(_words("open_clock", ("running", "at_risk", "breached"))))
+    .scalar_subquery().label("next_place_due_at"),
+    _promise(Promise.due_at).label("promise_due_at"), _promise(Promise.state).label("promise_state"),
 )  # fmt: skip
 
 
@@ -114,6 +148,11 @@ def _page_query(f: CaseFilter, sort: str, part: Part, keyed: bool, hint: bool) -
         query = query.order_by(Case.id.desc() if descending else Case.id)
         if keyed:
             query = query.where(Case.id < after_id if descending else Case.id > after_id)
+    elif part == "dated" and descending:
+        query = query.where(column.is_not(None)).order_by(column.desc(), Case.id.desc())
+        if keyed:
+            query = query.where(sa.tuple_(column, Case.id) < sa.tuple_(sa.bindparam("after_value", None, type_=column.type),
+                                                                       after_id))  # fmt: skip
     elif part == "dated":
         query = query.where(column.is_not(None)).order_by(column, Case.id)
         if keyed:
@@ -322,4 +361,5 @@ _SORT_AT = {name: QUEUE_FIELDS.index(column.key) for name, (column, _) in SORTS.
 
 
 def sort_value(row: CaseRow, sort: str) -> datetime | int | None:
-    return {"response_due": row.response_due_at, "resolution_due": row.resolution_due_at}.get(sort, row.id)
+    return {"response_due": row.response_due_at, "resolution_due": row.resolution_due_at,
+            "unanswered_places": row.places_unanswered}.get(sort, row.id)  # fmt: skip

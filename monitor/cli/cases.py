@@ -165,7 +165,13 @@ def cases_list(
     language: Annotated[str | None, typer.Option(help="Only this language (ru, de, …)")] = None,
     source: Annotated[str | None, typer.Option(help="Only cases with a place on this source")] = None,
     search: Annotated[str | None, typer.Option("--search", "-q", help="Words in the title or posts")] = None,
-    sort: Annotated[str, typer.Option(help="newest, oldest, response_due, resolution_due")] = "newest",
+    unanswered_places: Annotated[
+        bool, typer.Option("--unanswered-places", help="Only cases with a place still waiting for its own reply")
+    ] = False,
+    place_sla: Annotated[str | None, typer.Option(help="Cases with a place whose clock is in this state")] = None,
+    sort: Annotated[
+        str, typer.Option(help="newest, oldest, response_due, resolution_due, unanswered_places")
+    ] = "newest",
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
 ) -> None:
@@ -178,7 +184,8 @@ def cases_list(
         raise typer.Exit(2)
     filters = CaseFilter(brand=brand, status=tuple(status or ()), priority=tuple(priority or ()), category=category,
                          assignee=None if assignee == "-" else assignee, unassigned=assignee == "-", sla=sla,
-                         language=language, source=source, text=search)  # fmt: skip
+                         language=language, source=source, text=search, unanswered_places=unanswered_places,
+                         place_sla=place_sla)  # fmt: skip
     settings, _ = load(None, database)
     with session_scope(sessions_for(settings), read_only=True) as session:
         rows = list_cases(session=session, filters=filters, sort=sort, limit=limit)
@@ -188,12 +195,18 @@ def cases_list(
         return
     now = datetime.now(UTC)
     cells = [[str(r.id), ago(r.opened_at, now), r.brand, r.status, _priority(r.priority), r.category,
-              _due(r.response_sla, r.response_due_at, now), r.assignee or "-", str(r.places),
+              _due(r.response_sla, r.response_due_at, now), r.assignee or "-", _answered(r.places_answered, r.places),
               " ".join((r.title or "").split())] for r in rows]  # fmt: skip
     table = Table(title=f"{len(rows)} cases, {sort.replace('_', ' ')} first")
-    fit_table(table, ["id", "opened", "brand", "status", "priority", "category", "first reply", "assignee", "places"],
+    fit_table(table, ["id", "opened", "brand", "status", "priority", "category", "first reply", "assignee", "answered"],
               "title", cells)  # fmt: skip
     out.print(table)
+
+
+def _answered(answered: int, places: int) -> str:
+    """'1 of 3', red while a place waits for its own reply."""
+    text = f"{answered} of {places}"
+    return text if answered >= places else f"[red]{text}[/]"
 
 
 def _priority(priority: str) -> str:
@@ -232,7 +245,8 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
         raise typer.Exit(1)
     c = detail.case
     now = datetime.now(UTC)
-    out.print(f"[bold]case {c.id}[/] · {c.brand} · {c.status} · opened {ago(c.opened_at, now)} · {c.places} place(s)")
+    out.print(f"[bold]case {c.id}[/] · {c.brand} · {c.status} · opened {ago(c.opened_at, now)} · "
+              f"{_answered(c.places_answered, c.places)} places answered")  # fmt: skip
     out.print(c.title or "", markup=False, highlight=False)
     if c.merged_into_id:
         out.print(f"merged into case {c.merged_into_id}")
@@ -242,10 +256,11 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
     for reason in c.priority_reasons:
         out.print(f"  · {reason}", markup=False, highlight=False)
     places = Table(title="places (each needs its own public reply)")
-    fit_table(places, ["mention", "source", "found", "how", "author"], "url / text",
+    fit_table(places, ["mention", "source", "found", "how", "author", "reply", "its first reply"], "url / text",
               [[str(p.mention_id), p.source, ago(p.first_seen_at, now),
                 p.joined_by + (f" {p.similarity:.0f}" if p.similarity is not None else "") if p.joined_by else "-",
-                p.author or "-", p.url or " ".join(p.body.split())] for p in detail.places])  # fmt: skip
+                p.author or "-", p.reply_state or "-", _due(p.reply_sla or "-", p.reply_due_at, now),
+                p.url or " ".join(p.body.split())] for p in detail.places])  # fmt: skip
     out.print(places)
     for p in detail.places:  # the complaint itself: what staff answer
         out.print(f"[bold]place {p.mention_id}[/] · {escape(p.source)} · {escape(plain_text(p.author or '-'))}"
@@ -271,6 +286,12 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
                   [[str(r.id), str(r.mention_id), r.kind, ago(r.posted_at, now), r.verify_state,
                     r.url or " ".join(r.text.split())] for r in detail.replies])  # fmt: skip
         out.print(replies)
+    if detail.promises:
+        promises = Table(title="promises (when the customer will hear from us next)")
+        fit_table(promises, ["promise", "place", "due", "state", "how", "by"], "phrase / settled",
+                  [[str(p.id), str(p.mention_id or "-"), ago(p.due_at, now), p.state, p.origin, p.made_by,
+                    " · ".join(x for x in (p.phrase, p.settled_by) if x)] for p in detail.promises])  # fmt: skip
+        out.print(promises)
     timeline = Table(title="timeline")
     fit_table(timeline, ["when", "who", "what"], "details",
               [[ago(e.at, now), e.actor, e.kind, json.dumps(e.data, ensure_ascii=False, default=str)]

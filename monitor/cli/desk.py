@@ -39,6 +39,8 @@ ROLE = "admin"
 T = TypeVar("T")
 _WHEN = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]
 _WHEN_HELP = "When it was posted, with its zone (2026-11-22T09:00+01:00); now when left out"
+_PROMISE_HELP = ("The date the reply promises the customer will hear next, with its zone; left out, read from the "
+                 "reply's words ('within two working days')")  # fmt: skip
 
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it, for the case's timeline (default: $USER)")]
 PlaceOpt = Annotated[
@@ -169,11 +171,13 @@ def reply(
     closing: Annotated[
         bool, typer.Option("--closing", help="A closing reply: what was done; resolves the case")
     ] = False,
+    promise_due: Annotated[datetime | None, typer.Option(formats=_WHEN, help=_PROMISE_HELP)] = None,
     by: ByOpt = None,
     config: ConfigOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
     """Record a reply staff published on a place (the first acknowledges the case, a closing one resolves it)."""
+    from monitor.cases.lifecycle import desk_rules
     from monitor.desk.replies import record_reply, replies_visible
 
     if text == "-":
@@ -195,13 +199,37 @@ def reply(
         row = record_reply(session=session, case_id=case_id, mention_id=mention_id, text=text, url=url,
                            posted_at=posted_at or now, closing=closing, draft_id=draft_id,
                            verifiable=replies_visible(session=session, config=cfg, mention_id=mention_id),
-                           actor=_actor(by), now=now)  # fmt: skip
+                           actor=_actor(by), now=now, rules=desk_rules(cfg), promise_due_at=promise_due)  # fmt: skip
         status = session.scalar(sa.select(Case.status).where(Case.id == case_id))
         return row.id or 0, row.kind, row.verify_state, str(status)
 
     reply_id, kind, verify_state, status = _run(config, database, act)
     out.print(f"reply {reply_id} recorded on case {case_id} ({kind}; check on its page: {verify_state}); "
               f"the case is {status}")  # fmt: skip
+
+
+def promise(
+    case_id: Annotated[int, typer.Argument(min=1)],
+    due: Annotated[
+        datetime, typer.Option(formats=_WHEN, help="The promised date, with its zone (2026-12-08T17:00+01:00)")
+    ],
+    place: Annotated[int | None, typer.Option(min=1, help="The place it was made on; left out: the case")] = None,
+    by: ByOpt = None,
+    config: ConfigOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Record a date the customer was promised (tracked on the business calendar, warned before it lapses)."""
+    from monitor.cases.lifecycle import desk_rules
+    from monitor.desk.promising import set_promise
+
+    def act(session: Session, cfg: Config) -> tuple[int, datetime]:
+        row = set_promise(session=session, rules=desk_rules(cfg), case_id=case_id, due_at=due, mention_id=place,
+                          actor=_actor(by), now=_now())  # fmt: skip
+        return row.id or 0, row.risk_at
+
+    promise_id, risk_at = _run(config, database, act)
+    out.print(f"promise {promise_id} recorded on case {case_id}: due {due.isoformat()}, "
+              f"at risk from {risk_at.isoformat()}")  # fmt: skip
 
 
 def dismiss(

@@ -9,7 +9,7 @@ import typer
 from monitor.cli.alerts import alerts_app
 from monitor.cli.cases import cases_app, customers_app
 from monitor.cli.db import db_app
-from monitor.cli.desk import approve, assign, dismiss, draft, reply
+from monitor.cli.desk import approve, assign, dismiss, draft, promise, reply
 from monitor.cli.mentions import mentions_app
 from monitor.cli.polling import alive, poll, worker
 from monitor.cli.report import report_app
@@ -31,7 +31,7 @@ for command in (poll, worker, alive, serve, demo):
     app.command()(command)
 # The desk's commands live in their own module (monitor/cli/cases.py reads; desk.py changes) but belong
 # to the `cases` group staff already know.
-for command in (assign, draft, approve, reply, dismiss):
+for command in (assign, draft, approve, reply, promise, dismiss):
     cases_app.command()(command)
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from monitor.cases.lifecycle import CaseConflict, CaseInvalid, desk_rules, triage_case
 from monitor.cases.pipeline import SEARCH_CAP, searchable
+from monitor.cases.places import recount_places
 from monitor.cases.timeline import note
 from monitor.config import Config
 from monitor.core.errors import NotFound
@@ -63,7 +64,7 @@ def split_case(
     ids = [m.id for m in moving]
     note(session, case, now, actor, "case.split", mention_ids=ids, new_case_id=new.id)
     note(session, new, now, actor, "case.opened", first, split_from=case.id, mention_ids=ids)
-    session.flush()
+    recount_places(session, [case.id or 0, new.id or 0])  # each place keeps its state and clock
     if config is not None:
         triage_case(session=session, rules=desk_rules(config), case=new, now=now, actor=actor)
     return new
@@ -103,7 +104,7 @@ def merge_cases(
     note(session, other, now, actor, "case.merged_into", case_id=case.id, mentions=moved)
     for clock in ("response", "resolution"):
         setattr(other, f"{clock}_sla", "stopped")
-    session.flush()
+    recount_places(session, [case.id or 0, other.id or 0])  # the moved places keep their states and clocks
     if config is not None:
         triage_case(session=session, rules=desk_rules(config), case=case, now=now, actor=actor)
     return case

@@ -12,7 +12,8 @@ The result names the language used and, when it is not the complaint's, says why
 
 Template, inside that language's folder:
   - first reply: `<category>.j2`, else `_default.j2` (an unknown or new category);
-  - closing reply: `closing.j2`.
+  - closing reply: `closing.j2`;
+  - interim update (a promised date will be missed): `update.j2`, else English's.
 Files under `templates_dir` override the shipped ones file by file, so a user can reword one letter
 or add a language without copying the rest.
 
@@ -58,6 +59,7 @@ SHIPPED_DIR = Path(__file__).with_name("templates")
 FALLBACK_LANGUAGE = "en"
 DEFAULT = "_default.j2"
 CLOSING = "closing.j2"
+UPDATE = "update.j2"  # an interim update when a promised date will be missed (optional per language)
 # Bounds on outside text put into a reply: a name is one short line, a summary a few paragraphs.
 MAX_AUTHOR_CHARS = 64
 MAX_SUMMARY_CHARS = 2000
@@ -70,7 +72,8 @@ _CATEGORY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_KEEP_NEWLINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_VARIABLES = "author, brand, contact, case_ref, category, language, expected_time, working_days, hours, summary"
+_VARIABLES = ("author, brand, contact, case_ref, category, language, expected_time, working_days, hours, summary, "
+              "new_date")  # fmt: skip
 
 
 class DraftingError(Exception):
@@ -96,6 +99,8 @@ class DraftRequest:
     working_days: int  # whole working days left until it
     closing: bool = False
     summary: str | None = None  # what was done, for a closing reply
+    interim: bool = False  # an interim update: still on it, with a new date (`update.j2`)
+    new_date: str | None = None  # that date as the customer reads it, e.g. "2026-12-08"
 
     def __post_init__(self) -> None:
         # Every reply must carry the reference the customer quotes back; an empty one is a caller's bug.
@@ -172,8 +177,12 @@ class Templates:
         """The file a relative template name was read from (shipped or the user's)."""
         return self._paths[name]
 
-    def pick(self, language: str, category: str, *, closing: bool) -> tuple[str, str | None]:
+    def pick(self, language: str, category: str, *, closing: bool, interim: bool = False) -> tuple[str, str | None]:
         """Relative name of the template to use, and a note when it is the language's default."""
+        if interim:
+            if f"{language}/{UPDATE}" in self._compiled:
+                return f"{language}/{UPDATE}", None
+            return f"{FALLBACK_LANGUAGE}/{UPDATE}", f"no {UPDATE} in '{language}'; used {FALLBACK_LANGUAGE}/{UPDATE}"
         if closing:
             return f"{language}/{CLOSING}", None
         wanted = category.strip().lower()
@@ -216,7 +225,8 @@ def choose_language(
 def render_draft(request: DraftRequest, *, templates: Templates) -> RenderedDraft:
     """Write the reply for one place of a case, in the language chosen as described above."""
     language, language_note = choose_language(request.language, request.brand_language, templates.languages)
-    name, template_note = templates.pick(language, request.category, closing=request.closing)
+    name, template_note = templates.pick(language, request.category, closing=request.closing,
+                                         interim=request.interim)  # fmt: skip
     text = templates.render(name, _context(request, language))
     notes = [note for note in (language_note, template_note) if note]
     return RenderedDraft(text=text, language=language, template=name, fallback_note="; ".join(notes) or None)
@@ -234,6 +244,7 @@ def _context(request: DraftRequest, language: str) -> dict[str, Any]:
         "working_days": max(0, request.working_days),
         "hours": math.ceil(round(hours, 6)),
         "summary": _paragraphs(request.summary, MAX_SUMMARY_CHARS),
+        "new_date": _one_line(request.new_date, MAX_FIELD_CHARS),
     }
     # A language added by a user without phrases here leaves `expected_time` undefined, so its template
     # fails loudly at load time and can be written with `working_days` / `hours` instead.
@@ -257,6 +268,7 @@ def _samples(language: str) -> list[dict[str, Any]]:
         business_hours=20,
         working_days=2,
         summary="We refunded the order.",
+        new_date="2026-12-08",
     )
     bare = DraftRequest(
         brand_name="Acme",

@@ -5,7 +5,7 @@ Editing the text of an approved draft sends it back to draft: what a lead approv
 what gets published. Edits carry the version they were made on; an edit on a stale
 version is refused (409), so two agents never overwrite each other silently.
 
-The expected time in the draft ("within two working days") is the business time left
+The expected time in the draft (for an interim update: until its new date) ("within two working days") is the business time left
 until the case's resolution deadline, in the calendar its priority's deadlines count
 (the brand's business hours unless `sla.<priority>.calendar` says otherwise); for a
 closing reply it is not used.
@@ -59,8 +59,13 @@ def create_draft(
     actor: str,
     now: datetime,
     client: httpx.Client | None = None,
+    new_date: datetime | None = None,
 ) -> Draft:
-    """Write a draft for one place of a case in the complaint's language (see monitor.desk.drafting)."""
+    """Write a draft for one place of a case in the complaint's language (see monitor.desk.drafting).
+
+    With `new_date`, an interim update (kind "update") promising that date; published, it becomes the
+    case's promise (monitor.desk.interim offers these).
+    """
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
@@ -72,7 +77,8 @@ def create_draft(
     brand_key = session.scalar(sa.select(Brand.key).where(Brand.id == case.brand_id)) or ""
     brand = rules.config.brand(brand_key)
     calendar = rules.calendar(brand_key, case.priority)  # the calendar the deadline was counted on
-    left = calendar.between(now, case.resolution_due_at) if case.resolution_due_at else calendar.day_length
+    until = new_date or case.resolution_due_at
+    left = calendar.between(now, until) if until else calendar.day_length
     hours = left.total_seconds() / 3600
     request = DraftRequest(
         brand_name=brand.name if brand else brand_key,
@@ -86,6 +92,8 @@ def create_draft(
         working_days=max(1, math.ceil(calendar.working_days(left) - 1e-9)) if hours else 1,
         closing=closing,
         summary=summary,
+        interim=new_date is not None,
+        new_date=new_date.astimezone(calendar.zone).date().isoformat() if new_date else None,
     )
     rendered = render_draft(request, templates=templates_of(rules))
     text, notes = rendered.text, [n for n in (rendered.fallback_note,) if n]
@@ -102,7 +110,8 @@ def create_draft(
                 http.close()
         text = result.text
         notes.append("rewritten by the brand's model" if result.rewritten else f"template text: {result.reason}")
-    draft = Draft(case_id=case.id, mention_id=mention.id, kind="closing" if closing else "first",
+    kind = "closing" if closing else "update" if new_date is not None else "first"
+    draft = Draft(case_id=case.id, mention_id=mention.id, kind=kind, promised_at=new_date,
                   language=rendered.language, text=text, template=rendered.template, notes=notes, created_by=actor,
                   created_at=now, updated_at=now)  # fmt: skip
     session.add(draft)

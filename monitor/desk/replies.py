@@ -9,6 +9,11 @@ Recording a reply on a place (a mention of the case):
     draft's (sent without text, it is taken from the draft; sent with a different text, it is
     refused, since what a lead approved is what gets published).
 
+Each reply answers its place (monitor.cases.places: the place's own clock stops as met or
+missed, the case counts one place fewer waiting), keeps the open promise of that place (a closing
+reply: every promise of the case), and may make a new one (monitor.cases.promises): the date staff
+give, the new date of an interim draft, or the time phrase of its text ("within two working days").
+
 Verification: when the place's source shows replies (an html or json source with a
 `fields.reply` selector), the reply starts as pending. Each poll passes the reply texts it saw
 under the post to `check_replies`: a pending reply whose text is there becomes
@@ -26,11 +31,14 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz
 from sqlmodel import Session
 
-from monitor.cases.lifecycle import CaseConflict, CaseInvalid
+from monitor.cases.lifecycle import CaseConflict, CaseInvalid, DeskRules
+from monitor.cases.places import answer_place, reply_seen
+from monitor.cases.promises import make_promise, settle_promises
 from monitor.cases.sla import clock_after_reply
 from monitor.cases.timeline import append
 from monitor.config import Config
 from monitor.core.errors import NotFound
+from monitor.desk.promise_phrases import find_promise, promised_date
 from monitor.models import Brand, Case, Mention, Source
 from monitor.models.desk import Draft, Reply
 from monitor.models.events import emit
@@ -70,8 +78,14 @@ def record_reply(
     verifiable: bool,
     actor: str,
     now: datetime,
+    rules: DeskRules | None = None,
+    promise_due_at: datetime | None = None,
 ) -> Reply:
-    """Record a reply staff published on a place (see the module docstring for its effects)."""
+    """Record a reply staff published on a place (see the module docstring for its effects).
+
+    With `rules` (the business calendar), the reply's promise is recorded: `promise_due_at` when staff
+    give one, else the new date of the interim draft it publishes, else the time phrase of its text.
+    """
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
         raise NotFound(f"no case {case_id}")
@@ -82,6 +96,7 @@ def record_reply(
         raise CaseInvalid(f"mention {mention_id} is not a place of case {case_id}")
     if posted_at > now + timedelta(minutes=5):
         raise CaseInvalid(f"posted_at {posted_at.isoformat()} is in the future")
+    origin = "staff"
     if draft_id is not None:
         draft = session.get(Draft, draft_id, with_for_update=True)
         if draft is None or draft.case_id != case.id or draft.mention_id != mention.id:
@@ -93,6 +108,8 @@ def record_reply(
                               "draft as approved, or edit the draft and have it approved again")  # fmt: skip
         text = draft.text
         draft.state, draft.updated_at = "published", now
+        promise_due_at = promise_due_at or draft.promised_at
+        origin = "draft" if draft.promised_at is not None else origin
     if text is None or not text.strip():
         raise CaseInvalid("the reply text is empty")
     kind = "closing" if closing else ("first" if case.first_reply_at is None else "update")
@@ -116,11 +133,35 @@ def record_reply(
         if case.status != "resolved":
             events.append(("status.changed", {"old": case.status, "new": "resolved", "by": "closing reply"}))
             case.status = "resolved"
+    place_clock = answer_place(case, mention, posted_at)
+    if place_clock is not None:
+        events.append(("place.answered", {"state": place_clock}))
     for kind_, data in events:
         append(session, case.id or 0, at=now, actor=actor, kind=kind_, mention_id=mention.id, data=data)
+    # A further public reply keeps the promise made on this place; a closing one, every promise of the case.
+    settle_promises(session=session, case=case, at=posted_at, by="resolution" if closing else "reply", now=now,
+                    actor=actor, mention_id=mention.id)  # fmt: skip
+    if rules is not None and not closing:
+        _promise_of(session, rules, case, reply, promise_due_at, origin, actor, now)
     case.updated_at = now
     session.flush()
     return reply
+
+
+def _promise_of(session: Session, rules: DeskRules, case: Case, reply: Reply, due: datetime | None, origin: str,
+                actor: str, now: datetime) -> None:  # fmt: skip
+    """The promise the reply makes, if it makes one (record_reply's docstring says which)."""
+    brand = session.scalar(sa.select(Brand.key).where(Brand.id == case.brand_id)) or ""
+    calendar = rules.calendar(brand, case.priority)
+    phrase = None
+    if due is None:
+        found = find_promise(reply.text)
+        if found is None:
+            return
+        due, phrase, origin = promised_date(found, posted_at=reply.posted_at, calendar=calendar), found.phrase, "phrase"
+    make_promise(session=session, case=case, due_at=due, made_at=reply.posted_at, calendar=calendar,
+                 at_risk=rules.config.sla.at_risk, origin=origin, actor=actor, now=now, mention_id=reply.mention_id,
+                 reply_id=reply.id, phrase=phrase)  # fmt: skip
 
 
 def check_replies(*, session: Session, mention_id: int, seen: Sequence[str], now: datetime) -> int:
@@ -149,6 +190,10 @@ def check_replies(*, session: Session, mention_id: int, seen: Sequence[str], now
             _timeline(session, reply, now, "reply.disappeared")
             _emit(session, reply, "reply.disappeared", now)
             changed += 1
+        else:
+            continue
+        session.flush()  # the place's state reads the replies' states
+        reply_seen(session, mention_id, visible=visible)
     return changed
 
 

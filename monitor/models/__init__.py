@@ -13,7 +13,7 @@ from monitor.models.alerts import (
     DeliveryState,
 )
 from monitor.models.base import JsonType, UtcDateTime
-from monitor.models.cases import Case, CaseCandidate, CaseEvent
+from monitor.models.cases import Case, CaseCandidate, CaseEvent, Promise
 from monitor.models.customers import Customer, CustomerKey
 from monitor.models.desk import ApiToken, Draft, Reply
 from monitor.models.events import Event
@@ -45,6 +45,7 @@ __all__ = [
     "Poll",
     "PollDay",
     "PollDayFailure",
+    "Promise",
     "Reply",
     "Source",
     "UtcDateTime",

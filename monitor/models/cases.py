@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from monitor.models.base import JsonType, _utc
 
-__all__ = ["Case", "CaseCandidate", "CaseEvent"]
+__all__ = ["Case", "CaseCandidate", "CaseEvent", "Promise"]
 
 
 _OPEN = sa.text("status IN ('new', 'acknowledged', 'in_progress')")
@@ -36,6 +36,8 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_open_response_due", "response_due_at", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
         sa.Index("ix_cases_open_resolution_due", "resolution_due_at", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
         sa.Index("ix_cases_assignee", "assignee", "id"),
+        # The open queue by places still waiting for a reply (migration 0011).
+        sa.Index("ix_cases_open_unanswered", "places_unanswered", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -71,6 +73,8 @@ class Case(SQLModel, table=True):
     resolution_sla: str = Field(default="running", max_length=12)
     resolved_at: datetime | None = _utc(default=None)
     closed_at: datetime | None = _utc(default=None)
+    # Places (mentions) with no public reply of their own, or whose reply disappeared (monitor.cases.places).
+    places_unanswered: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Casefolded title and post texts (capped), for text search that works alike on SQLite and PostgreSQL.
     search_text: str = Field(default="", sa_type=sa.Text)
 
@@ -106,3 +110,34 @@ class CaseCandidate(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=128)
     decided_at: datetime | None = _utc(default=None)
     created_at: datetime = _utc()
+
+
+class Promise(SQLModel, table=True):
+    """When the customer was told they will hear from us next, tracked as a clock (monitor.cases.promises).
+
+    open → at_risk → kept | broken; `settled_by` says what settled it: a reply on the place, the
+    resolution, or the date passing.
+    """
+
+    __tablename__ = "promise"
+    __table_args__ = (
+        sa.Index("ix_promise_case", "case_id", "id"),
+        sa.Index("ix_promise_due", "state", "due_at"),
+        sa.Index("ix_promise_risk", "state", "risk_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", ondelete="CASCADE")
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", ondelete="SET NULL")
+    reply_id: int | None = Field(default=None, foreign_key="reply.id", ondelete="SET NULL")
+    made_at: datetime = _utc()
+    due_at: datetime = _utc()
+    risk_at: datetime = _utc()
+    state: str = Field(default="open", max_length=8)
+    # phrase (found in the reply's text), draft (an interim draft's new date) or staff (set by hand)
+    origin: str = Field(max_length=8)
+    phrase: str | None = Field(default=None, max_length=200)
+    made_by: str = Field(max_length=128)
+    settled_at: datetime | None = _utc(default=None)
+    settled_by: str | None = Field(default=None, max_length=12)  # reply | resolution | lapsed
+    interim_draft_id: int | None = Field(default=None, foreign_key="draft.id", ondelete="SET NULL")

@@ -29,7 +29,7 @@ class Draft(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", ondelete="CASCADE")
     mention_id: int = Field(foreign_key="mention.id", ondelete="CASCADE")
-    kind: str = Field(default="first", max_length=8)  # first | closing
+    kind: str = Field(default="first", max_length=8)  # first | update (interim, with a new date) | closing
     language: str = Field(max_length=8)
     text: str = Field(sa_type=sa.Text)
     template: str = Field(max_length=200)
@@ -42,6 +42,8 @@ class Draft(SQLModel, table=True):
     updated_at: datetime = _utc()
     approved_by: str | None = Field(default=None, max_length=128)
     approved_at: datetime | None = _utc(default=None)
+    # The date an interim update promises (monitor.cases.promises); published, it becomes the case's promise.
+    promised_at: datetime | None = _utc(default=None)
 
 
 class Reply(SQLModel, table=True):

@@ -35,6 +35,9 @@ class Mention(SQLModel, table=True):
             sqlite_where=sa.text("processed_at IS NULL"),
             postgresql_where=sa.text("processed_at IS NULL"),
         ),
+        # The sweep of place clocks (migration 0011): each flip reads one of these ranges.
+        sa.Index("ix_mention_place_due", "place_sla", "place_due_at"),
+        sa.Index("ix_mention_place_risk", "place_sla", "place_risk_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,6 +68,15 @@ class Mention(SQLModel, table=True):
     case_score: float | None = None
     # Set once brand matching and case grouping have run; NULL means waiting for that step.
     processed_at: datetime | None = _utc(default=None)
+    # The mention as a place of its case (monitor.cases.places), NULL while it is in none: whether it has its
+    # own public reply (unanswered, replied, verified, disappeared) and its own first-reply clock, started
+    # when it joined the case (`place_since`), in the states of the case's clocks (monitor.cases.sla).
+    place_state: str | None = Field(default=None, max_length=12)
+    place_since: datetime | None = _utc(default=None)
+    place_due_at: datetime | None = _utc(default=None)
+    place_risk_at: datetime | None = _utc(default=None)
+    place_sla: str | None = Field(default=None, max_length=12)
+    place_replied_at: datetime | None = _utc(default=None)
 
 
 class MentionRevision(SQLModel, table=True):

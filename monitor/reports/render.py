@@ -49,6 +49,13 @@ def _share(met: int, due: int, not_yet_due: int) -> str:
     return f"{text}; {not_yet_due} not yet due" if not_yet_due else text
 
 
+def _promises(report: CoverageReport) -> str:
+    p = report.promises
+    settled = p.kept + p.broken
+    kept = f"{_percent(p.kept / settled)} kept ({p.kept} of {settled} settled; {p.broken} broken)" if settled else ""
+    return f"Promises made: {p.made}" + (f"; {kept}" if kept else "") + (f"; {p.open} still open" if p.open else "")
+
+
 def _dur(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -76,6 +83,8 @@ def to_json(report: CoverageReport) -> dict[str, Any]:
             for s in report.sources
         ],
         "cases": report.overall.as_dict(),
+        "places": report.places.as_dict(),
+        "promises": report.promises.as_dict(),
         "by_brand": groups(report.by_brand),
         "by_source": groups(report.by_source),
         "by_category": groups(report.by_category),
@@ -96,7 +105,8 @@ def to_json(report: CoverageReport) -> dict[str, Any]:
 
 
 def to_csv(report: CoverageReport) -> str:
-    """Two tables one after the other: sources, then cases by group (a `section` column names the grouping)."""
+    """Tables one after the other: sources, cases by group (a `section` column names the grouping), then
+    the places of those cases and the promises made."""
     out = io.StringIO()
     w = SafeWriter(out)  # names and keys come from outside: no cell may start a formula
     w.writerow(["section", "source", "brand", "interval_s", "expected_polls", "successful_polls", "failed_polls",
@@ -121,6 +131,14 @@ def to_csv(report: CoverageReport) -> str:
                         f.closing_replies, _round(f.median_first_reply_seconds),
                         _round(f.p90_first_reply_seconds), f.response_not_yet_due,
                         f.resolution_not_yet_due])  # fmt: skip
+    p, k = report.places, report.promises
+    w.writerow([])
+    w.writerow(["section", "places", "answered", "waiting", "due", "met", "within_deadline", "not_yet_due"])
+    w.writerow(["places", p.places, p.answered, p.waiting, p.due, p.met, "" if p.share is None else f"{p.share:.4f}",
+                p.not_yet_due])  # fmt: skip
+    w.writerow([])
+    w.writerow(["section", "made", "kept", "broken", "open", "kept_share"])
+    w.writerow(["promises", k.made, k.kept, k.broken, k.open, "" if k.share is None else f"{k.share:.4f}"])
     return out.getvalue()
 
 
@@ -149,6 +167,9 @@ def to_markdown(report: CoverageReport) -> str:
         f"- Replied to: {o.replied} of {o.cases}"
         + (f"; median first reply {_dur(o.median_first_reply_seconds)}, "
            f"90% within {_dur(o.p90_first_reply_seconds)}" if o.replied else ""),
+        f"- Places (each needs its own reply): {report.places.answered} of {report.places.places} answered; "
+        f"first reply within deadline: {_share(report.places.met, report.places.due, report.places.not_yet_due)}",
+        f"- {_promises(report)}",
         f"- Resolved within deadline: {_share(o.resolution_met, o.resolution_due, o.resolution_not_yet_due)}; "
         f"closing replies published: {o.closing_replies}",
         f"- Open breaches: {report.open_breach_count}"
@@ -238,6 +259,13 @@ def to_html(report: CoverageReport) -> str:
     # (what, the big figure, what it is of)
     cards = [("sources checked on schedule", _pct(report.coverage), f"{len(report.sources)} sources"),
              ("first reply within deadline", *share(o.response_met, o.response_due, o.response_not_yet_due)),
+             ("places: first reply within deadline",
+              *share(report.places.met, report.places.due, report.places.not_yet_due)),
+             ("places answered", f"{report.places.answered} of {report.places.places}",
+              f"{report.places.waiting} waiting for a reply"),
+             ("promises kept", _percent(report.promises.share) if report.promises.share is not None else "—",
+              f"of {report.promises.kept + report.promises.broken} settled; {report.promises.broken} broken; "
+              f"{report.promises.open} open"),
              ("median time to first reply", _dur(o.median_first_reply_seconds), f"{o.replied} of {o.cases} replied"),
              ("resolved within deadline", *share(o.resolution_met, o.resolution_due, o.resolution_not_yet_due)),
              ("open breaches", str(report.open_breach_count), "")]  # fmt: skip

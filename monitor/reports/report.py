@@ -14,6 +14,9 @@ first with their age. The same figures per brand, per source (a case counts for 
 source it has a place on), by category, language and agent (assignee), and by the
 ISO week the case opened.
 
+Places and promises (monitor.reports.places): each place of those cases by its own reply clock,
+and the promises made in the period, kept and broken.
+
 The case figures are built from one query of plain columns (numbers and short strings):
 each grouping becomes an array of group numbers, and the counts, medians and percentiles
 are numpy reductions over those arrays, not a Python loop over 200,000 cases.
@@ -35,6 +38,7 @@ from monitor.core.db import epoch_seconds
 from monitor.core.errors import Invalid, NotFound
 from monitor.models import Brand, Case, Mention, Reply, Source
 from monitor.reports.coverage import SourceCoverage, source_coverage
+from monitor.reports.places import PlaceFigures, PromiseFigures, place_figures, promise_figures
 
 __all__ = ["CoverageReport", "SlaFigures", "SourceCoverage", "coverage_report"]
 
@@ -110,6 +114,8 @@ class CoverageReport:
     open_breach_count: int
     unassigned_mentions: int
     holidays: dict[str, list[tuple[date, str]]] = field(default_factory=dict)
+    places: PlaceFigures = field(default_factory=PlaceFigures)
+    promises: PromiseFigures = field(default_factory=PromiseFigures)
 
     @property
     def coverage(self) -> float | None:
@@ -147,6 +153,8 @@ def coverage_report(
         unassigned_mentions=_unassigned(session, period_from, end) if brand is None else 0,
     )  # fmt: skip
     _case_figures(session, report, period_from, end, brand_id, brand_keys)
+    report.places = place_figures(session, period_from, end, brand_id)
+    report.promises = promise_figures(session, period_from, end, brand_id)
     report.open_breach_count, report.open_breaches = _open_breaches(session, brand_id, now, brand_keys, breach_list)
     for key, calendar in (calendars or {}).items():
         if brand is None or key == brand:

@@ -25,6 +25,7 @@ from monitor.cases.sla import SweepCounts, sweep
 from monitor.config import Config
 from monitor.config.reports import ReportDefinition
 from monitor.core.db import SessionFactory, session_scope
+from monitor.desk.promising import offer_interim_drafts
 from monitor.desk.replies import check_shown_replies, sweep_unverified
 from monitor.ingest.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned
 from monitor.ingest.store import StoredMentions
@@ -131,13 +132,20 @@ def process_cases(*, sessions: SessionFactory, config: Config, now: datetime, ba
 
 
 def sweep_sla(*, sessions: SessionFactory, config: Config, now: datetime) -> SweepCounts:
-    """Flip SLA clocks past their marks, age unverified replies, give deadlines to cases without."""
+    """Flip SLA clocks (cases, places, promises) past their marks, offer interim updates for promises at risk,
+    age unverified replies, give deadlines to cases without."""
     with session_scope(sessions) as session:
-        backfilled = backfill_deadlines(session=session, rules=desk_rules(config), now=now)
+        rules = desk_rules(config)
+        backfilled = backfill_deadlines(session=session, rules=rules, now=now)
         counts = sweep(session=session, now=now)
+        interim = offer_interim_drafts(session=session, rules=rules, promise_ids=counts.promises_at_risk, now=now)
         unverified = sweep_unverified(session=session, verify_within=config.sla.verify_within, now=now)
-    if backfilled or counts.at_risk or counts.breached or unverified:
-        log.info("sla.swept", at_risk=counts.at_risk, breached=counts.breached, replies_unverified=unverified,
+    flips = (counts.at_risk, counts.breached, counts.place_at_risk, counts.place_breached, counts.promise_at_risk,
+             counts.promise_broken)  # fmt: skip
+    if backfilled or any(flips) or unverified:
+        log.info("sla.swept", at_risk=counts.at_risk, breached=counts.breached, place_at_risk=counts.place_at_risk,
+                 place_breached=counts.place_breached, promise_at_risk=counts.promise_at_risk,
+                 promise_broken=counts.promise_broken, interim_drafts=interim, replies_unverified=unverified,
                  backfilled=backfilled)  # fmt: skip
     return counts
 

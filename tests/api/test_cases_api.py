@@ -183,15 +183,16 @@ FIELDS = {
     "poll": "id source started_at finished_at outcome worker http_status pages bytes_read items_seen items_new "
     "items_updated items_skipped error_class error_message warnings duration_ms field_fill",
     "poll_result": "source poll_id outcome http_status items_seen items_new items_updated error duration_ms",
-    "detail": "case places candidates drafts replies timeline",
+    "detail": "case places candidates drafts replies timeline promises",
     "case": "id brand status title language opened_at last_mention_at places customer_id customer_name "
     "customer_state merged_into_id updated_at category priority priority_reasons priority_by assignee "
     "response_due_at response_sla first_reply_at resolution_due_at resolution_sla resolved_at closed_at "
-    "dismissed_reason",
-    "place": "mention_id source url title body author language published_at first_seen_at joined_by similarity",
+    "dismissed_reason places_answered places_unanswered next_place_due_at promise_due_at promise_state",
+    "place": "mention_id source url title body author language published_at first_seen_at joined_by similarity "
+    "reply_state clock_from reply_due_at reply_sla replied_at",
     "candidate": "customer_id external_id full_name city tier lifetime_value score reasons state",
     "draft": "id mention_id kind language text template notes state version created_by created_at updated_at "
-    "approved_by approved_at",
+    "approved_by approved_at promised_at",
     "reply": "id mention_id draft_id kind text url posted_at recorded_by verify_state verified_at",
     "timeline": "at actor kind mention_id data",
 }

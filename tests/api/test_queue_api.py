@@ -118,8 +118,9 @@ def test_queue_rows_are_the_orms_values_in_any_session_time_zone(client: TestCli
     engine: sa.Engine = client.app.state.engine
     with engine.connect() as conn:
         columns = [getattr(Case, c.key, None) for c in case_views._COLUMNS]
-        assert all(c is not None or k in ("brand", "places", "customer_name") for c, k in
-                   zip(columns, case_views.QUEUE_FIELDS, strict=True))  # fmt: skip
+        computed = ("brand", "places", "customer_name", "places_answered", "next_place_due_at", "promise_due_at",
+                    "promise_state")  # joined, or read by a subquery per row  # fmt: skip
+        assert all(c is not None or k in computed for c, k in zip(columns, case_views.QUEUE_FIELDS, strict=True))
         through_orm = [list(r) for r in conn.execute(case_views._rows_query().order_by(Case.id))]
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("SET TIME ZONE 'Asia/Tokyo'")

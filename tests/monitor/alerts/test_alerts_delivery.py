@@ -303,3 +303,25 @@ def test_a_report_announcement_goes_to_the_channels_the_report_names(sessions: S
         counts = route_events(session=session, config=config, now=NOW)
     assert counts.events == 2
     assert [(d.channel, d.state) for d in deliveries(sessions)] == [("care", "pending")]
+
+
+async def test_place_and_promise_events_are_routed_and_say_what_happened(sessions: SessionFactory) -> None:
+    from monitor.alerts.messages import Facts, render
+
+    with Receiver() as receiver:
+        rules = "[{events: [place.sla_breached, 'case.promise_*'], min_priority: high}]"
+        config = alerts_config(webhook(receiver.url(), key="desk", rules=rules))
+        ids = emit_events(sessions, config, NOW, [
+            ("place.sla_breached", {"case_id": 1, "mention_id": 7, "brand": "acme", "priority": "high", "places": 3}),
+            ("place.sla_breached", {"case_id": 2, "mention_id": 8, "brand": "acme", "priority": "low"}),
+            ("case.promise_at_risk", {"case_id": 3, "brand": "acme", "priority": "urgent"}),
+            ("case.promise_broken", {"case_id": 3, "brand": "acme", "priority": "urgent"}),
+            ("case.sla_breached", {"case_id": 4, "brand": "acme", "priority": "urgent"}),
+        ])  # fmt: skip
+        alerts = runner(config, sessions, Clock(NOW))
+        await alerts.route()
+        await alerts.aclose()
+    assert sorted(ids.index(d.event_id) for d in deliveries(sessions)) == [0, 2, 3]
+    message = render([Facts(event_id=1, kind="place.sla_breached", created_at=NOW, brand="acme", case_id=1,
+                            url="https://o.example/7", priority="high")], fmt="text", public_url="https://rw.example")  # fmt: skip
+    assert "still unanswered past its deadline" in message.title and "https://o.example/7" in message.body

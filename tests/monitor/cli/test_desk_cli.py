@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,25 @@ def test_text_from_outside_cannot_drive_the_terminal() -> None:
     from monitor.cli.common import plain_text
 
     assert plain_text("Спасибо\x1b[2J\x07!\n\tИван") == "Спасибо\ufffd[2J\ufffd!\n\tИван"
+
+
+def test_places_answered_and_promises_from_the_terminal(desk: list[str]) -> None:
+    sofa = cases(desk)["Диван Акме"]
+    code, output = run("cases", "list", *desk[2:])
+    assert code == 0 and "0 of 1" in output and "answered" in output
+    code, output = run("cases", "list", "--unanswered-places", "--sort", "unanswered_places", "--json", *desk[2:])
+    assert code == 0 and sofa in [json.loads(line)["id"] for line in output.splitlines()]
+    code, output = run("cases", "reply", str(sofa), "--text", "Заменим диван в течение трёх рабочих дней. RW", *desk)
+    assert code == 0, output
+    code, output = run("cases", "show", str(sofa), *desk[2:])
+    assert code == 0 and "1 of 1 places answered" in output and "в течение трёх рабочих дней" in output
+    assert "promises" in output and "open" in output
+    due = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M+00:00")
+    code, output = run("cases", "promise", str(sofa), "--due", due, *desk)
+    assert code == 0 and f"recorded on case {sofa}: due {due[:16]}:00+00:00" in output, output
+    code, output = run("cases", "promise", str(sofa), "--due", "2099-01-05T17:00+01:00", *desk)
+    assert code == 2 and "more than a year" in output, output
+    code, output = run("cases", "promise", str(sofa), "--due", "2001-01-05T17:00+01:00", *desk)
+    assert code == 2 and "is not in the future" in output, output
+    code, output = run("cases", "promise", str(sofa), "--due", "tomorrow", *desk)
+    assert code == 2

@@ -31,3 +31,52 @@ def test_upgrade_over_existing_polls_fills_their_gaps(old_url: str) -> None:
     engine.dispose()
     assert [(o, round(g) if g is not None else None) for o, g in gaps] == [
         ("ok", None), ("error", None), ("not_modified", 1800), ("ok", 2700)]  # fmt: skip
+
+
+def test_0011_fills_places_from_existing_replies_and_downgrades(old_url: str) -> None:
+    """Cases made before 0011 (here: made at head, then taken back to 0010) get their places filled on upgrade."""
+    from alembic import command
+
+    from monitor.cases.brands import BrandMatcher
+    from monitor.cases.pipeline import process_pending
+    from monitor.core.db import make_session_factory, session_scope
+    from monitor.core.revisions import _alembic_config
+    from monitor.desk.replies import record_reply
+    from monitor.ingest.store import store_mentions
+    from monitor.models import Brand, Case, Mention
+    from tests.support.factories import feed_config, raw, synced
+
+    config = feed_config({"a": "https://a.example/f", "b": "https://b.example/f"})
+    upgrade(old_url)
+    engine = make_engine(old_url)
+    sessions = make_session_factory(engine)
+    ids = synced(sessions, config, NOW)
+    text = "Заказ 4417-220 в Акме не доставлен уже две недели, курьер не отвечает, деньги не вернули."
+    with session_scope(sessions) as session:
+        brand_id = session.scalar(sa.select(Brand.id))
+        for n, key in ((1, "a"), (2, "b")):
+            store_mentions(session=session, source_id=ids[key], items=[raw(n, text, url=f"https://{key}.example/1")],
+                           now=NOW, brand_id=brand_id, language_hint="ru")  # fmt: skip
+        process_pending(session=session, config=config, matcher=BrandMatcher(config.brands), now=NOW)
+        case_id = session.scalar(sa.select(Case.id))
+        first, _ = session.scalars(sa.select(Mention.id).order_by(Mention.id)).all()
+        record_reply(session=session, case_id=case_id, mention_id=first, text="Разбираемся. RW-1", url=None,
+                     posted_at=NOW + timedelta(minutes=30), closing=False, draft_id=None, verifiable=False,
+                     actor="anna", now=NOW + timedelta(minutes=30))  # fmt: skip
+    engine.dispose()
+    command.downgrade(_alembic_config(old_url), "0010")
+    engine = make_engine(old_url)
+    with engine.connect() as conn:
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("mention")}
+        assert "place_state" not in columns and not sa.inspect(conn).has_table("promise")
+    engine.dispose()
+    upgrade(old_url)
+    engine = make_engine(old_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, place_state, place_sla FROM mention ORDER BY id")).all()
+        waiting = conn.execute(sa.text("SELECT places_unanswered FROM cases")).scalar_one()
+        kept = conn.execute(sa.text("SELECT (SELECT COUNT(*) FROM reply), (SELECT COUNT(*) FROM case_event)")).one()
+    engine.dispose()
+    assert kept[0] == 1 and kept[1] > 3  # the way down lost no reply and no timeline entry
+    assert [(r[1], r[2]) for r in rows] == [("replied", "met"), ("unanswered", "running")]
+    assert waiting == 1
