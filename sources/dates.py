@@ -6,7 +6,8 @@
 2. a relative date anchored on the fetch time ("вчера в 14:05", "2 days ago", "vor 3 Tagen"),
    in ru, uk, be, hy, de and en;
 3. `sources.values.parse_datetime`, the reader every source kind uses (ISO 8601, RFC 822,
-   "22 ноября 2026", epoch numbers...); naive results are local times of the source's zone;
+   "22 ноября 2026", epoch numbers...); naive results are local times of the source's zone,
+   and a date written without a time has day precision;
 4. a month and a year alone ("Reviewed in June 2019", "июнь 2019") with month precision.
 
 A date the page gives only to the day, month or year is kept with that precision ("day",
@@ -61,7 +62,7 @@ _UNIT_OF = sorted(
     ((stem, unit) for unit, stems in _UNIT_STEMS.items() for stem in stems.split()), key=lambda su: -len(su[0])
 )
 _AGO_AFTER = "ago назад тому таму առաջ"
-_NUM = rf"(?P<{{}}>\d{{{{1,4}}}}|{'|'.join(_ONE.split())})"
+_NUM = rf"(?P<{{}}>\d+|{'|'.join(_ONE.split())})"
 _WORD = r"(?P<{}>[^\W\d_]+)"
 # "2 дня назад", "час назад", "2 օր առաջ" | "vor 3 Tagen", "vor einer Stunde"
 _AGO = re.compile(
@@ -98,8 +99,8 @@ def read_relative(text: str, *, now: datetime, tz: tzinfo = UTC) -> Dated | None
         number, word = (m["n"], m["unit"]) if m["unit"] is not None else (m["n2"], m["unit2"])
         if (unit := by_prefix(_UNIT_OF, word)) is None:
             continue
-        n = int(number) if number and number.isdigit() else 1
-        return _ago(local_now, n, unit, tz)
+        n = int(number[:7]) if number and number.isdigit() else 1
+        return _ago(local_now, n, unit, tz) if n < 1_000_000 else None
     return None
 
 
@@ -110,7 +111,7 @@ def _ago(local_now: datetime, n: int, unit: str, tz: tzinfo) -> Dated | None:
             months = local_now.year * 12 + local_now.month - 1 - n * (12 if unit == "year" else 1)
             year, month = divmod(months, 12)
             start = datetime(year, month + 1 if unit == "month" else 1, 1, tzinfo=tz)
-            return Dated(start.astimezone(UTC), precision)
+            return Dated(start.astimezone(UTC), precision) if year >= 1970 else None
         seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}[unit]
         at = local_now - timedelta(seconds=n * seconds)
     except (ValueError, OverflowError):
@@ -121,7 +122,7 @@ def _ago(local_now: datetime, n: int, unit: str, tz: tzinfo) -> Dated | None:
         at = at.replace(minute=0, second=0, microsecond=0)
     else:
         at = at.replace(microsecond=0)
-    return Dated(at.astimezone(UTC), precision)
+    return Dated(at.astimezone(UTC), precision) if at.year >= 1970 else None
 
 
 # --- the source's own formats ---------------------------------------------------------------------
@@ -226,6 +227,7 @@ def compile_format(fmt: str) -> DateFormat:
 
 # --- all together ---------------------------------------------------------------------------------
 
+_HAS_TIME = re.compile(r"\d:\d\d|\dT\d")
 _MONTH_YEAR = re.compile(r"(?<!\w)([^\W\d_]{3,})\.?,?\s+((?:19|20|21)\d\d)(?!\d)")
 
 
@@ -250,7 +252,10 @@ def read_date(
     if now is not None and (found := read_relative(text, now=now, tz=zone)):
         return found
     if at := parse_datetime(text, tz=tz):
-        return Dated(at)
+        # "22 ноября 2026" or "2026-11-22" names a day, not its midnight.
+        local = at.astimezone(zone)
+        day_only = local.time() == time() and not _HAS_TIME.search(text) and not text.isdigit()
+        return Dated(at, "day" if day_only else None)
     if (m := _MONTH_YEAR.search(text)) and (month := month_number(m[1])):
         at = datetime(int(m[2]), month, 1, tzinfo=zone).astimezone(UTC)
         return Dated(at, "month")

@@ -170,7 +170,7 @@ def zone(name: str) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Moscow)") from None
+        raise ValueError("expected an IANA time zone such as Europe/Moscow") from None
 
 
 @dataclass(frozen=True, slots=True)
