@@ -79,8 +79,8 @@ def test_a_file_with_every_spec_key_loads() -> None:
             "line 11: sources[0].html.fields.title [source 'otzovik']: scale applies only to the rating field(s)",
         ),
         (
-            "formats: [\"%B %Y\", \"%d.%m.%Y %H:%M\"]",
-            "formats: [\"%B\"]",
+            'formats: ["%B %Y", "%d.%m.%Y %H:%M"]',
+            'formats: ["%B"]',
             "sources[0].html.fields.published.formats [source 'otzovik']: date format '%B' needs a year",
         ),
         (
