@@ -56,12 +56,15 @@ _REGEX_INPUT_MAX = 10_000
 _PATTERN_MAX = 500
 
 
-class FieldSpec(BaseModel, Generic[L]):
-    """The long form of a field in sources.yaml (see README "Field specs")."""
+class FieldSpec(BaseModel):
+    """The long form of a field in sources.yaml (see README "Field specs").
+
+    Each kind subclasses it with its own `select` type (a plain, module-level class, so that
+    settings pickle into the parse worker processes: a parametrized generic would not)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    select: L = Field(description="one locator, or a list: the first non-empty value wins")
+    select: Any = Field(description="one locator, or a list: the first non-empty value wins")
     join: str | None = Field(default=None, description="join the values of every locator (and every match)")
     own_text: bool = Field(default=False, description="HTML: the element's own text, without its children's")
     strip_prefix: str | tuple[str, ...] = Field(default=(), description="prefixes removed (case-insensitive)")
@@ -98,8 +101,8 @@ def _shape(value: Any) -> str:
     return "List" if isinstance(value, list | tuple) else "One"
 
 
-def Locator(one: Any, *, spec: bool = True) -> Any:
-    """The type of a field in sources.yaml: `one` locator, a list of 1 to 20, or (with `spec`) a FieldSpec.
+def Locator(one: Any, *, spec: type[FieldSpec] | None = None) -> Any:
+    """The type of a field in sources.yaml: `one` locator, a list of 1 to 20, or (given `spec`) that FieldSpec.
 
     Told apart by the YAML value's shape (string, list, mapping), so an error names the one
     form the user wrote rather than every form it failed to be. The tags are capitalised
@@ -107,8 +110,8 @@ def Locator(one: Any, *, spec: bool = True) -> Any:
     """
     some = Annotated[tuple[one, ...], Field(min_length=1, max_length=20)]
     forms: list[Any] = [Annotated[one, Tag("One")], Annotated[some, Tag("List")]]
-    if spec:
-        forms.append(Annotated[FieldSpec[Locator(one, spec=False)], Tag("Spec")])  # type: ignore[misc]
+    if spec is not None:
+        forms.append(Annotated[spec, Tag("Spec")])
     return Annotated[Union[tuple(forms)], Discriminator(_shape)]  # noqa: UP007 (built at run time)
 
 

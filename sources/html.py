@@ -13,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
 from sources.dates import Dated
 from sources.errors import ParseError
-from sources.field_spec import FieldPlan, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
+from sources.field_spec import FieldPlan, FieldSpec, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
 from sources.fill import skipped_warning
 from sources.selectors import Selector, parse_selector
 from sources.text import (
@@ -50,7 +50,11 @@ SelectorStr = Annotated[str, AfterValidator(_check_selector)]
 
 
 # Each field one selector ("css" or "css@attribute"), a list of them, or a spec (sources.field_spec).
-HtmlLocator = Locator(SelectorStr)
+class HtmlFieldSpec(FieldSpec):
+    select: Locator(SelectorStr)  # type: ignore[valid-type]
+
+
+HtmlLocator = Locator(SelectorStr, spec=HtmlFieldSpec)
 
 
 class HtmlFields(SpecFields[HtmlLocator]):

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
 from sources.dates import Dated
 from sources.errors import ParseError
-from sources.field_spec import FieldPlan, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
+from sources.field_spec import FieldPlan, FieldSpec, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
 from sources.fill import skipped_warning
 from sources.text import (
     AUTHOR_MAX,
@@ -46,7 +46,11 @@ Expression = Annotated[str, AfterValidator(_check_expression)]
 
 
 # Each field a JMESPath expression run on one item, a list of them, or a spec (sources.field_spec).
-JsonLocator = Locator(Expression)
+class JsonFieldSpec(FieldSpec):
+    select: Locator(Expression)  # type: ignore[valid-type]
+
+
+JsonLocator = Locator(Expression, spec=JsonFieldSpec)
 
 
 class JsonFields(SpecFields[JsonLocator]):

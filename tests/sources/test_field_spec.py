@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import UTC, datetime
 from typing import Any
 
@@ -236,7 +237,7 @@ def test_prefix_and_regex(spec: dict[str, Any], text: str, expected: str | None)
     ],
 )
 def test_rating_scale(scale: float, value: str, expected: float | None) -> None:
-    plan = plan_field(FieldSpec[str](select="x", scale=scale), str)
+    plan = plan_field(FieldSpec(select="x", scale=scale), str)
     assert read_rating(value, plan) == expected
 
 
@@ -390,10 +391,14 @@ def test_unknown_timezone_is_refused(tz: str) -> None:
         HtmlSettings.model_validate({"item": "div", "fields": {"body": "div"}, "timezone": tz})
 
 
-def test_specs_are_hashable_settings() -> None:
-    # Settings are cached per source (lru_cache on the frozen model): lists become tuples.
+def test_specs_are_hashable_and_pickle() -> None:
+    # Settings are cached per source (lru_cache on the frozen model), so lists become tuples; and
+    # they travel to the parse worker processes by pickle.
     settings = html_settings(**SPEC_FIELDS)
     assert hash(settings) == hash(html_settings(**SPEC_FIELDS))
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    json_settings = JsonSettings.model_validate({"items": "x", "fields": {"body": {"select": ["a", "b"], "join": " "}}})
+    assert pickle.loads(pickle.dumps(json_settings)) == json_settings
 
 
 # --- JSON sources ---------------------------------------------------------------------------------
