@@ -271,14 +271,16 @@ class _Reader:
         for selector in field.locators:
             if (node := _find(item, selector)) is None:
                 continue
-            texts = [node.attributes.get(selector.attr)] if selector.attr else []
-            texts.append(node_text(node, single_line=True, own=field.own_text))
-            for value in texts:
-                if field.refines:
-                    value = field.refine(value, self.base)
-                if value and (found := field.date(value, now=self.now, tz=self.plan.tz)):
-                    return found
+            if selector.attr and (found := self._date(field, node.attributes.get(selector.attr))):
+                return found
+            if found := self._date(field, node_text(node, single_line=True, own=field.own_text)):
+                return found
         return None
+
+    def _date(self, field: FieldPlan[Selector], value: str | None) -> Dated | None:
+        if field.refines:
+            value = field.refine(value, self.base)
+        return field.date(value, now=self.now, tz=self.plan.tz) if value else None
 
     def rating(self, item: LexborNode, field: FieldPlan[Selector]) -> float | None:
         if field.plain:
