@@ -209,11 +209,7 @@ class FieldPlan(Generic[T]):
         if self.regex is not None:
             text = _search(self.regex, text)
         if text and self.url_pattern is not None:
-            link = absolute_url(base, text)
-            if link is not None:
-                parts = urlsplit(link)
-                text = parts.path + (f"?{parts.query}" if parts.query else "")
-            text = _search(self.url_pattern, text)
+            text = _search(self.url_pattern, _path_and_query(base, text))
         return text or None
 
     def pick(self, values: Sequence[str], *, limit: int | None = None, single_line: bool = True) -> str | None:
@@ -226,6 +222,20 @@ class FieldPlan(Generic[T]):
 
     def date(self, value: object, *, now: datetime | None, tz: tzinfo | None) -> Dated | None:
         return read_date(value, formats=self.formats, now=now, tz=tz)
+
+
+def _path_and_query(base: str, href: str) -> str:
+    """The path and query of a link as the page means it, so absolute and relative links agree."""
+    href = href.strip()
+    if href.startswith("/") and not href.startswith("//") and "/." not in href:
+        # Already the path (the common relative form): no need to resolve it, which costs more
+        # than the rest of the field.
+        return href.split("#", 1)[0]
+    link = absolute_url(base, href)
+    if link is None:
+        return href
+    parts = urlsplit(link)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _search(pattern: regex.Pattern[str], text: str) -> str | None:
