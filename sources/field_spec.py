@@ -67,7 +67,9 @@ class FieldSpec(BaseModel):
     select: Any = Field(description="one locator, or a list: the first non-empty value wins")
     join: str | None = Field(default=None, description="join the values of every locator (and every match)")
     own_text: bool = Field(default=False, description="HTML: the element's own text, without its children's")
-    strip_prefix: str | tuple[str, ...] = Field(default=(), description="prefixes removed (case-insensitive)")
+    strip_prefix: str | tuple[str, ...] = Field(
+        default=(), description="prefixes removed (case-insensitive, as whole words when they end in a letter)"
+    )
     regex: str | None = Field(default=None, description="keep the group `value`, else group 1, else the match")
     url_pattern: str | None = Field(default=None, description="regex on the path?query of the value as a URL")
     scale: float | None = Field(default=None, gt=0, le=10_000, description="rating: the site's best score")
@@ -204,7 +206,7 @@ class FieldPlan(Generic[T]):
         if not text:
             return None
         for prefix in self.strip_prefix:
-            if text[: len(prefix)].casefold() == prefix.casefold():
+            if _starts_with(text, prefix):
                 text = text[len(prefix) :].lstrip()
         if self.regex is not None:
             text = _search(self.regex, text)
@@ -222,6 +224,14 @@ class FieldPlan(Generic[T]):
 
     def date(self, value: object, *, now: datetime | None, tz: tzinfo | None) -> Dated | None:
         return read_date(value, formats=self.formats, now=now, tz=tz)
+
+
+def _starts_with(text: str, prefix: str) -> bool:
+    """`text` starts with `prefix` (case-insensitive) as a word: "от" strips "от Марина", not "отличный"."""
+    if text[: len(prefix)].casefold() != prefix.casefold():
+        return False
+    rest = text[len(prefix) : len(prefix) + 1]
+    return not (rest and prefix[-1].isalnum() and rest.isalnum())
 
 
 def _path_and_query(base: str, href: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -91,6 +91,7 @@ class _Plan:
 
 
 _PROBE = LexborHTMLParser("<p></p>")
+_MEMO_MAX = 200  # longer values (texts, not ratings or dates) are not remembered
 
 
 @lru_cache(maxsize=256)
@@ -201,6 +202,9 @@ class _Reader:
     plan: _Plan
     base: str
     now: datetime | None
+    # Short values read before on this page, by (field, raw value): ratings and dates repeat from
+    # item to item ("rating-40", "вчера"), and their pattern searches are most of a spec's cost.
+    memo: dict[tuple[int, str | None], Any] = field(default_factory=dict)
 
     def mention(self, item: LexborNode) -> RawMention | None:
         # Sentinels and dropped elements first, selectors after: a field can then never
@@ -239,7 +243,7 @@ class _Reader:
             for node in nodes:
                 value = _read(node, selector.attr, single_line=single_line, limit=limit, own=field.own_text)
                 if field.refines:
-                    value = field.refine(value, self.base)
+                    value = self._refine(field, value)
                 if value:
                     found.append(value)
             if found and field.first_only:
@@ -277,10 +281,25 @@ class _Reader:
                 return found
         return None
 
+    def _refine(self, field: FieldPlan[Selector], value: str | None) -> str | None:
+        if value is not None and len(value) > _MEMO_MAX:
+            return field.refine(value, self.base)
+        key = (id(field), value)
+        if key not in self.memo:
+            self.memo[key] = field.refine(value, self.base)
+        return self.memo[key]
+
     def _date(self, field: FieldPlan[Selector], value: str | None) -> Dated | None:
         if field.refines:
-            value = field.refine(value, self.base)
-        return field.date(value, now=self.now, tz=self.plan.tz) if value else None
+            value = self._refine(field, value)
+        if not value:
+            return None
+        if len(value) > _MEMO_MAX:
+            return field.date(value, now=self.now, tz=self.plan.tz)
+        key = (-id(field), value)  # negated: not the key of the same value's refined text
+        if key not in self.memo:
+            self.memo[key] = field.date(value, now=self.now, tz=self.plan.tz)
+        return self.memo[key]
 
     def rating(self, item: LexborNode, field: FieldPlan[Selector]) -> float | None:
         if field.plain:

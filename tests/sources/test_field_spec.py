@@ -214,6 +214,9 @@ def test_own_text_leaves_out_children() -> None:
         ({"regex": r"\d+"}, "Отзыв №123", "123"),
         ({"regex": r"nothing-(\d+)"}, "Rita", None),
         ({"strip_prefix": "by"}, "by", None),
+        ({"strip_prefix": ["от", "by"]}, "Отличный магазин", "Отличный магазин"),  # a word, not a prefix
+        ({"strip_prefix": "by"}, "Bybit support", "Bybit support"),
+        ({"strip_prefix": "Автор:"}, "Автор:Іван", "Іван"),  # ends in a sign: no word boundary needed
     ],
 )
 def test_prefix_and_regex(spec: dict[str, Any], text: str, expected: str | None) -> None:
