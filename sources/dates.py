@@ -47,11 +47,24 @@ _DAY_WORDS = {
     2: "позавчера позавчора пазаўчора vorgestern",
 }
 _DAY_OFFSET = {w: n for n, words in _DAY_WORDS.items() for w in words.split()}
-_ONE = "a an one один одна одну одного адзін адна адну ein eine einer einem einen մեկ"
+# Numbers written as words, 1 to 10 ("vor zwei Tagen", "три дня назад", "երեք օր առաջ").
+_NUMBER_WORDS = {
+    1: "a an one один одна одну одного адзін адна адну ein eine einer einem einen մեկ",
+    2: "two два две дві дзве zwei երկու",
+    3: "three три тры drei երեք",
+    4: "four четыре чотири чатыры vier չորս",
+    5: "five пять п'ять пʼять пяць fünf հինգ",
+    6: "six шесть шість шэсць sechs վեց",
+    7: "seven семь сім сем sieben յոթ",
+    8: "eight восемь вісім восем acht ութ",
+    9: "nine девять дев'ять девʼять дзевяць neun ինը",
+    10: "ten десять дзесяць zehn տաս տասը",
+}
+_NUMBER_OF = {w: n for n, words in _NUMBER_WORDS.items() for w in words.split()}
 # Unit stems: each word of the text is matched by prefix, so "дня", "дней", "днів" all hit "дн".
 _UNIT_STEMS = {
-    "second": "sec секунд վայրկյան sekunde",
-    "minute": "min минут хвилин хвілін րոպե minute",
+    "second": "sec сек секунд վայրկյան sekunde",
+    "minute": "min мин хв хвілін րոպե minute",
     "hour": "hour час годин гадзін ժամ stunde",
     "day": "day день дня дней дн дзень дзён дні днів օր tag",
     "week": "week недел неделю тиж тижд тыдз тыдн շաբաթ woche",
@@ -62,11 +75,11 @@ _UNIT_OF = sorted(
     ((stem, unit) for unit, stems in _UNIT_STEMS.items() for stem in stems.split()), key=lambda su: -len(su[0])
 )
 _AGO_AFTER = "ago назад тому таму առաջ"
-_NUM = rf"(?P<{{}}>\d+|{'|'.join(_ONE.split())})"
+_NUM = rf"(?P<{{}}>\d+|{'|'.join(sorted(_NUMBER_OF, key=len, reverse=True))})"
 _WORD = r"(?P<{}>[^\W\d_]+)"
 # "2 дня назад", "час назад", "2 օր առաջ" | "vor 3 Tagen", "vor einer Stunde"
 _AGO = re.compile(
-    rf"(?<!\w)(?:{_NUM.format('n')}\s+)?{_WORD.format('unit')}\s+(?:{'|'.join(_AGO_AFTER.split())})(?!\w)"
+    rf"(?<!\w)(?:{_NUM.format('n')}\s+)?{_WORD.format('unit')}\.?\s+(?:{'|'.join(_AGO_AFTER.split())})(?!\w)"
     rf"|(?<!\w)vor\s+(?:{_NUM.format('n2')}\s+)?{_WORD.format('unit2')}",
     re.IGNORECASE,
 )
@@ -99,7 +112,7 @@ def read_relative(text: str, *, now: datetime, tz: tzinfo = UTC) -> Dated | None
         number, word = (m["n"], m["unit"]) if m["unit"] is not None else (m["n2"], m["unit2"])
         if (unit := by_prefix(_UNIT_OF, word)) is None:
             continue
-        n = int(number[:7]) if number and number.isdigit() else 1
+        n = int(number[:7]) if number and number.isdigit() else _NUMBER_OF.get((number or "a").casefold(), 1)
         return _ago(local_now, n, unit, tz) if n < 1_000_000 else None
     return None
 

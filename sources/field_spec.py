@@ -160,6 +160,8 @@ def check_spec_field(value: Any, info: ValidationInfo, *, html: bool) -> Any:
         raise ValueError("own_text applies to HTML sources only")
     if value.join is not None and info.field_name in ("id", "url", "published", "rating"):
         raise ValueError(f"join makes no sense for {info.field_name}: it takes one value")
+    if value.join is not None and info.field_name == "reply":
+        raise ValueError("join makes no sense for reply: every element found is a reply of its own")
     return value
 
 

@@ -35,6 +35,7 @@ RELATIVE = {
         ("позавчера", TWO_DAYS),
         ("2 дня назад", TWO_DAYS),
         ("5 минут назад", FIVE_MIN),
+        ("5 мин. назад", FIVE_MIN),
         ("час назад", HOUR),
         ("неделю назад", WEEK),
         ("3 месяца назад", Dated(utc(2026, 9, 1), "month")),
@@ -47,6 +48,7 @@ RELATIVE = {
         ("позавчора", TWO_DAYS),
         ("2 дні тому", TWO_DAYS),
         ("5 хвилин тому", FIVE_MIN),
+        ("5 хв тому", FIVE_MIN),
         ("годину тому", HOUR),
         ("тиждень тому", WEEK),
         ("3 місяці тому", Dated(utc(2026, 9, 1), "month")),
@@ -107,6 +109,13 @@ def test_relative_dates_in_six_languages(text: str, expected: Dated) -> None:
     assert read_relative(text, now=FETCHED) == expected
     # read_date finds them too, after the (absent) formats and before the absolute readers.
     assert read_date(text, now=FETCHED) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["два дня назад", "дві дні тому", "дзве дні таму", "երկու օր առաջ", "vor zwei Tagen", "two days ago"]
+)
+def test_numbers_written_as_words(text: str) -> None:
+    assert read_relative(text, now=FETCHED) == TWO_DAYS
 
 
 def test_relative_times_are_local_to_the_source_zone() -> None:

@@ -376,6 +376,7 @@ def test_wrongly_encoded_and_hostile_values(value: str) -> None:
         ({"body": "div", "author": {"select": "p", "regex": "x" * 501}}, "at most 500"),
         ({"body": "div", "author": {"select": "p", "strip_prefix": ""}}, "cannot be empty"),
         ({"body": "div", "id": {"select": "a@href", "join": ","}}, "join makes no sense for id"),
+        ({"body": "div", "reply": {"select": ".answer", "join": ","}}, "every element found is a reply"),
         ({"body": []}, "at least 1 item"),
         ({"body": ["div"] * 21}, "at most 20 items"),
         ({"body": ["div", "p[["]}, "not a valid CSS selector"),
