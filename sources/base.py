@@ -88,6 +88,9 @@ class RawMention:
     # Reply text the site shows under the item when the source declares a reply selector; None when
     # it declares none: then nothing is known of replies (an empty tuple says the page shows none).
     replies: tuple[str, ...] | None = None
+    # How precise `published_at` is when the site gave less than a clock time: "hour", "day", "month"
+    # or "year" (published_at is then the start of that period in the source's zone); None when exact.
+    published_precision: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,11 +205,21 @@ class Parser(Protocol):
     """A pure function from the bytes of one page to what is on it.
 
     `text` is the body decoded with the charset the fetcher settled on, `body` the raw bytes,
-    `content_type` the Content-Type header as the server sent it (with its charset).
+    `content_type` the Content-Type header as the server sent it (with its charset), `fetched_at`
+    when the page was fetched (what relative dates such as "вчера" are read against).
     Raises sources.errors.ParseError when the page as a whole cannot be read.
     """
 
-    def __call__(self, *, body: bytes, text: str, url: str, content_type: str | None, settings: Any) -> ParsedPage: ...
+    def __call__(
+        self,
+        *,
+        body: bytes,
+        text: str,
+        url: str,
+        content_type: str | None,
+        settings: Any,
+        fetched_at: datetime | None = None,
+    ) -> ParsedPage: ...
 
 
 async def collect(
@@ -216,11 +229,13 @@ async def collect(
     parser: Callable[..., ParsedPage],
     validators: Validators,
     cpu: Executor | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Collected:
     """Fetch a source (following `next_page` up to `spec.max_pages`) and parse every page.
 
     Only the first page is fetched conditionally: its validators decide whether
-    anything changed. Errors from the fetcher or the parser propagate as
+    anything changed. `clock` stamps each page's fetch time for the parser (relative dates
+    are read against it); without one, the parser reads no relative date. Errors from the fetcher or the parser propagate as
     sources.errors.SourceError subclasses; the caller records them on the poll.
     """
     # Imported here: sources.fill builds on this module's types.
@@ -263,6 +278,7 @@ async def collect(
                 # The whole header: a feed parser needs the charset the server gave (see sources.feed).
                 response.headers.get("content-type") or response.content_type,
                 spec.settings,
+                clock() if clock is not None else None,
             )
         except SourceError as exc:
             # The parser knows the format, not the visit: add what the fetch saw.
@@ -285,6 +301,7 @@ def _parse_page(
     url: str,
     content_type: str | None,
     settings: Any,
+    fetched_at: datetime | None,
 ) -> ParsedPage:
     # A module-level trampoline so a ProcessPoolExecutor can pickle the call.
-    return parser(body=body, text=text, url=url, content_type=content_type, settings=settings)
+    return parser(body=body, text=text, url=url, content_type=content_type, settings=settings, fetched_at=fetched_at)

@@ -52,7 +52,15 @@ _HEADER_ONLY_PROBLEMS = ("NonXMLContentType",)
 _ENCODING_PROBLEMS = ("CharacterEncodingOverride", "CharacterEncodingUnknown")
 
 
-def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: FeedSettings | None) -> ParsedPage:
+def parse(
+    *,
+    body: bytes,
+    text: str,
+    url: str,
+    content_type: str | None,
+    settings: FeedSettings | None,
+    fetched_at: datetime | None = None,  # unused: feed dates are absolute (RFC 822, ISO 8601)
+) -> ParsedPage:
     """Read one feed document.
 
     Both readers get the fetcher's decode of the body (`text`; `content_type` is the full

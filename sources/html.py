@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from sources.base import ItemFields, PageWarning, ParsedPage, RawMention, SourceKind
+from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
+from sources.dates import Dated
 from sources.errors import ParseError
+from sources.field_spec import FieldPlan, FieldSpec, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
 from sources.fill import skipped_warning
 from sources.selectors import Selector, parse_selector
 from sources.text import (
@@ -27,7 +29,7 @@ from sources.text import (
     parse_html,
     prepare_node,
 )
-from sources.values import parse_datetime, parse_rating
+from sources.values import parse_rating
 
 __all__ = ["HtmlFields", "HtmlSettings", "parse"]
 
@@ -47,7 +49,16 @@ def _check_selector(value: str | None) -> str | None:
 SelectorStr = Annotated[str, AfterValidator(_check_selector)]
 
 
-HtmlFields = ItemFields[SelectorStr]  # each field a selector, "css" or "css@attribute"
+# Each field one selector ("css" or "css@attribute"), a list of them, or a spec (sources.field_spec).
+class HtmlFieldSpec(FieldSpec):
+    select: Locator(SelectorStr)  # type: ignore[valid-type]
+
+
+HtmlLocator = Locator(SelectorStr, spec=HtmlFieldSpec)
+
+
+class HtmlFields(SpecFields[HtmlLocator]):
+    HTML = True
 
 
 class HtmlSettings(BaseModel):
@@ -57,6 +68,9 @@ class HtmlSettings(BaseModel):
     fields: HtmlFields
     next_page: SelectorStr | None = Field(default=None, description="e.g. 'a.next@href'")
     max_pages: int = Field(default=1, ge=1, le=50)
+    timezone: Annotated[str, AfterValidator(check_timezone)] | None = Field(
+        default=None, description="IANA zone of the site's times that carry no offset, e.g. Europe/Moscow"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,18 +78,20 @@ class _Plan:
     """Selectors of one HtmlSettings, split and checked once."""
 
     item: str
-    body: Selector
-    id: Selector | None
-    title: Selector | None
-    author: Selector | None
-    url: Selector | None
-    published: Selector | None
-    rating: Selector | None
-    reply: Selector | None
+    body: FieldPlan[Selector]
+    id: FieldPlan[Selector] | None
+    title: FieldPlan[Selector] | None
+    author: FieldPlan[Selector] | None
+    url: FieldPlan[Selector] | None
+    published: FieldPlan[Selector] | None
+    rating: FieldPlan[Selector] | None
+    reply: FieldPlan[Selector] | None
     next_page: Selector | None
+    tz: tzinfo | None
 
 
 _PROBE = LexborHTMLParser("<p></p>")
+_MEMO_MAX = 200  # longer values (texts, not ratings or dates) are not remembered
 
 
 @lru_cache(maxsize=256)
@@ -91,8 +107,8 @@ def _plan(settings: HtmlSettings) -> _Plan:
                 raise ParseError(f"CSS selector {selector.css!r} cannot be parsed") from None
         return selector
 
-    def opt(value: str | None) -> Selector | None:
-        return None if value is None else sel(value)
+    def opt(value: object) -> FieldPlan[Selector] | None:
+        return None if value is None else plan_field(value, sel)
 
     item = sel(settings.item)
     if item.css is None:
@@ -100,7 +116,7 @@ def _plan(settings: HtmlSettings) -> _Plan:
     f = settings.fields
     return _Plan(
         item=item.css,
-        body=sel(f.body),
+        body=plan_field(f.body, sel),
         id=opt(f.id),
         title=opt(f.title),
         author=opt(f.author),
@@ -108,17 +124,27 @@ def _plan(settings: HtmlSettings) -> _Plan:
         published=opt(f.published),
         rating=opt(f.rating),
         reply=opt(f.reply),
-        next_page=opt(settings.next_page),
+        next_page=None if settings.next_page is None else sel(settings.next_page),
+        tz=zone(settings.timezone) if settings.timezone else None,
     )
 
 
-def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: HtmlSettings) -> ParsedPage:
+def parse(
+    *,
+    body: bytes,
+    text: str,
+    url: str,
+    content_type: str | None,
+    settings: HtmlSettings,
+    fetched_at: datetime | None = None,
+) -> ParsedPage:
     """Pick the items of one listing page out with the source's selectors.
 
     Zero items is not an error but a warning: a page whose layout changed parses fine and
     finds nothing, and the complaints it now holds would be missed without a trace.
     An item whose body is empty is skipped. Links resolve against <base href> when the
-    page has one, else against the page URL.
+    page has one, else against the page URL. Relative dates ("вчера") are read against
+    `fetched_at`; without it they are not read.
     """
     try:
         plan = _plan(settings)
@@ -147,60 +173,155 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
         page.warnings.append(
             PageWarning(PageWarning.NOTHING_MATCHED, f"selector {settings.item!r} matched nothing{note}")
         )
+    reader = _Reader(plan, base, fetched_at)
     missing = empty = 0
     for node in nodes:
-        mention = _mention(node, plan, base)
+        mention = reader.mention(node)
         if mention is None:
             page.skipped += 1
-            # _mention prepared the node: the body element is looked up as the parser saw it.
-            if _find(node, plan.body) is None:
+            # The reader prepared the node: the body element is looked up as the parser saw it.
+            if all(_find(node, s) is None for s in plan.body.locators):
                 missing += 1
             else:
                 empty += 1
         else:
             page.items.append(mention)
     # Say why items were dropped, or a site's title-only reviews vanish without a trace.
+    label = plan.body.label
     if missing:
-        page.warnings.append(skipped_warning(missing, f"had no element for body selector {settings.fields.body!r}"))
+        page.warnings.append(skipped_warning(missing, f"had no element for body selector {label}"))
     if empty:
-        page.warnings.append(skipped_warning(empty, f"had an empty body (selector {settings.fields.body!r})"))
+        page.warnings.append(skipped_warning(empty, f"had an empty body (selector {label})"))
     return page
 
 
-def _mention(item: LexborNode, plan: _Plan, base: str) -> RawMention | None:
-    # Sentinels and dropped elements first, selectors after: a field can then never
-    # select into a <script> or <noscript>, and text nodes added between elements
-    # change no element selector.
-    prepare_node(item)
-    body = _value(item, plan.body, single_line=False, limit=BODY_MAX)
-    if not body:
-        return None
-    url = absolute_url(base, _link(item, plan.url)) if plan.url else None
-    replies: list[str] = []
-    if plan.reply is not None:
-        for node in item.css(plan.reply.css) if plan.reply.css else [item]:
-            if (reply := _read(node, plan.reply.attr, single_line=False, limit=REPLY_MAX)) is not None:
-                replies.append(reply)
-            if len(replies) >= REPLIES_MAX:
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Reads the fields of the items of one page by a source's plan."""
+
+    plan: _Plan
+    base: str
+    now: datetime | None
+    # Short values read before on this page, by (field, raw value): ratings and dates repeat from
+    # item to item ("rating-40", "вчера"), and their pattern searches are most of a spec's cost.
+    memo: dict[tuple[int, str | None], Any] = field(default_factory=dict)
+
+    def mention(self, item: LexborNode) -> RawMention | None:
+        # Sentinels and dropped elements first, selectors after: a field can then never
+        # select into a <script> or <noscript>, and text nodes added between elements
+        # change no element selector.
+        prepare_node(item)
+        plan = self.plan
+        body = self.text(item, plan.body, single_line=False, limit=BODY_MAX)
+        if not body:
+            return None
+        url = self.url(item, plan.url) if plan.url else None
+        published = self.published(item, plan.published) if plan.published else None
+        return RawMention(
+            external_id=clean_id(self.text(item, plan.id)) or url,
+            url=url,
+            title=self.text(item, plan.title, limit=TITLE_MAX),
+            body=body,
+            author=self.text(item, plan.author, limit=AUTHOR_MAX),
+            published_at=published.at if published else None,
+            published_precision=published.precision if published else None,
+            rating=self.rating(item, plan.rating) if plan.rating else None,
+            replies=self.replies(item, plan.reply) if plan.reply is not None else None,
+        )
+
+    def values(
+        self, item: LexborNode, field: FieldPlan[Selector], *, single_line: bool = True, limit: int | None = None
+    ) -> list[str]:
+        """The field's non-empty values after its spec's steps: of the first locator that gives
+        one, or (with join) of every locator and every element each matches."""
+        found: list[str] = []
+        for selector in field.locators:
+            if field.first_only:
+                nodes = [n] if (n := _find(item, selector)) is not None else []
+            else:
+                nodes = item.css(selector.css) if selector.css else [item]
+            for node in nodes:
+                value = _read(node, selector.attr, single_line=single_line, limit=limit, own=field.own_text)
+                if field.refines:
+                    value = self._refine(field, value)
+                if value:
+                    found.append(value)
+            if found and field.first_only:
                 break
-    return RawMention(
-        external_id=clean_id(_value(item, plan.id)) or url,
-        url=url,
-        title=_value(item, plan.title, limit=TITLE_MAX),
-        body=body,
-        author=_value(item, plan.author, limit=AUTHOR_MAX),
-        published_at=_published(item, plan.published),
-        rating=parse_rating(_value(item, plan.rating)),
-        replies=tuple(replies) if plan.reply is not None else None,
-    )
+        return found
 
+    def text(
+        self, item: LexborNode, field: FieldPlan[Selector] | None, *, single_line: bool = True, limit: int | None = None
+    ) -> str | None:
+        if field is None:
+            return None
+        if field.plain:
+            return _value(item, field.locators[0], single_line=single_line, limit=limit)
+        values = self.values(item, field, single_line=single_line, limit=limit)
+        return field.pick(values, limit=limit, single_line=single_line)
 
-def _published(item: LexborNode, selector: Selector | None) -> datetime | None:
-    # "time@datetime" is the usual selector, but some items' <time> carry only text.
-    if selector is None or (node := _find(item, selector)) is None:
+    def url(self, item: LexborNode, field: FieldPlan[Selector]) -> str | None:
+        for selector in field.locators:
+            link = _link(item, selector)
+            if field.refines:
+                link = field.refine(link, self.base)
+            if found := absolute_url(self.base, link):
+                return found
         return None
-    value = node.attributes.get(selector.attr) if selector.attr else None
-    return parse_datetime(value) or parse_datetime(node_text(node, single_line=True))
+
+    def published(self, item: LexborNode, field: FieldPlan[Selector]) -> Dated | None:
+        # "time@datetime" is the usual selector, but some items' <time> carry only text:
+        # each locator's attribute is tried, then its element's text; the first date read wins.
+        for selector in field.locators:
+            if (node := _find(item, selector)) is None:
+                continue
+            if selector.attr and (found := self._date(field, node.attributes.get(selector.attr))):
+                return found
+            if found := self._date(field, node_text(node, single_line=True, own=field.own_text)):
+                return found
+        return None
+
+    def _refine(self, field: FieldPlan[Selector], value: str | None) -> str | None:
+        if value is not None and len(value) > _MEMO_MAX:
+            return field.refine(value, self.base)
+        key = (id(field), value)
+        if key not in self.memo:
+            self.memo[key] = field.refine(value, self.base)
+        return self.memo[key]
+
+    def _date(self, field: FieldPlan[Selector], value: str | None) -> Dated | None:
+        if field.refines:
+            value = self._refine(field, value)
+        if not value:
+            return None
+        if len(value) > _MEMO_MAX:
+            return field.date(value, now=self.now, tz=self.plan.tz)
+        key = (-id(field), value)  # negated: not the key of the same value's refined text
+        if key not in self.memo:
+            self.memo[key] = field.date(value, now=self.now, tz=self.plan.tz)
+        return self.memo[key]
+
+    def rating(self, item: LexborNode, field: FieldPlan[Selector]) -> float | None:
+        if field.plain:
+            return parse_rating(_value(item, field.locators[0]))
+        for value in self.values(item, field):
+            if (rating := read_rating(value, field)) is not None:
+                return rating
+        return None
+
+    def replies(self, item: LexborNode, field: FieldPlan[Selector]) -> tuple[str, ...]:
+        # Every element every locator matches is one reply.
+        replies: list[str] = []
+        for selector in field.locators:
+            for node in item.css(selector.css) if selector.css else [item]:
+                reply = _read(node, selector.attr, single_line=False, limit=REPLY_MAX, own=field.own_text)
+                if field.refines:
+                    reply = field.refine(reply, self.base)
+                if reply:
+                    replies.append(reply)
+                if len(replies) >= REPLIES_MAX:
+                    return tuple(replies)
+        return tuple(replies)
 
 
 def _find(item: LexborNode, selector: Selector) -> LexborNode | None:
@@ -215,11 +336,13 @@ def _value(
     return _read(node, selector.attr, single_line=single_line, limit=limit)
 
 
-def _read(node: LexborNode, attr: str | None, *, single_line: bool, limit: int | None = None) -> str | None:
+def _read(
+    node: LexborNode, attr: str | None, *, single_line: bool, limit: int | None = None, own: bool = False
+) -> str | None:
     if attr:
         # Attribute values are text already (the parser decoded entities); no markup to strip.
         return clean_text(node.attributes.get(attr), single_line=single_line, limit=limit)
-    return node_text(node, single_line=single_line, limit=limit) or None
+    return node_text(node, single_line=single_line, limit=limit, own=own) or None
 
 
 def _link(root: LexborNode | None, selector: Selector) -> str | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -11,8 +13,10 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from sources.base import ItemFields, PageWarning, ParsedPage, RawMention, SourceKind
+from sources.base import PageWarning, ParsedPage, RawMention, SourceKind
+from sources.dates import Dated
 from sources.errors import ParseError
+from sources.field_spec import FieldPlan, FieldSpec, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
 from sources.fill import skipped_warning
 from sources.text import (
     AUTHOR_MAX,
@@ -25,7 +29,6 @@ from sources.text import (
     clean_text,
     html_to_text,
 )
-from sources.values import parse_datetime, parse_rating
 
 __all__ = ["JsonFields", "JsonSettings", "parse"]
 
@@ -42,7 +45,16 @@ def _check_expression(value: str | None) -> str | None:
 Expression = Annotated[str, AfterValidator(_check_expression)]
 
 
-JsonFields = ItemFields[Expression]  # each field a JMESPath expression run on one item
+# Each field a JMESPath expression run on one item, a list of them, or a spec (sources.field_spec).
+class JsonFieldSpec(FieldSpec):
+    select: Locator(Expression)  # type: ignore[valid-type]
+
+
+JsonLocator = Locator(Expression, spec=JsonFieldSpec)
+
+
+class JsonFields(SpecFields[JsonLocator]):
+    HTML = False
 
 
 class JsonSettings(BaseModel):
@@ -53,6 +65,9 @@ class JsonSettings(BaseModel):
     next_page: Expression | None = Field(default=None, description="JMESPath to the next page URL")
     max_pages: int = Field(default=1, ge=1, le=50)
     body_is_html: bool = False
+    timezone: Annotated[str, AfterValidator(check_timezone)] | None = Field(
+        default=None, description="IANA zone of the API's times that carry no offset, e.g. Europe/Moscow"
+    )
 
 
 _KIND = {dict: "dict", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
@@ -65,15 +80,24 @@ def _compiled(expression: str) -> ParsedResult:
     return jmespath.compile(expression)
 
 
-def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: JsonSettings) -> ParsedPage:
+def parse(
+    *,
+    body: bytes,
+    text: str,
+    url: str,
+    content_type: str | None,
+    settings: JsonSettings,
+    fetched_at: datetime | None = None,
+) -> ParsedPage:
     """Pick the items of one JSON page out with the source's JMESPath expressions.
 
     The items expression runs on the document; each field expression runs on one item;
     `next_page` runs on the document again. An items expression that finds nothing (null)
     gives a warning, as a changed API shape would otherwise lose complaints silently; one
     that finds something other than a list is a ParseError. Items that are not objects, or
-    whose body is empty, are skipped.
+    whose body is empty, are skipped. Relative dates are read against `fetched_at`.
     """
+    plan = _plan(settings)
     doc = _load(text, url)
     found = _search(settings.items, doc)
     page = ParsedPage(items=[])
@@ -88,7 +112,7 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
         raise ParseError(f"items expression {settings.items!r} gave a {kind}, expected a list", url=url)
     not_objects = no_body = 0
     for item in found:
-        mention = _mention(item, settings, url) if isinstance(item, dict) else None
+        mention = _mention(item, plan, url, fetched_at) if isinstance(item, dict) else None
         if mention is None:
             page.skipped += 1
             if isinstance(item, dict):
@@ -99,7 +123,7 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
             page.items.append(mention)
     # Say why items were dropped, or they vanish without a trace.
     if no_body:
-        page.warnings.append(skipped_warning(no_body, f"had no text for body expression {settings.fields.body!r}"))
+        page.warnings.append(skipped_warning(no_body, f"had no text for body expression {plan.body.label}"))
     if not_objects:
         page.warnings.append(skipped_warning(not_objects, "skipped: not a JSON object"))
     return page
@@ -127,26 +151,94 @@ def _search(expression: str, data: Any) -> Any:
         return None
 
 
-def _mention(item: dict[str, Any], settings: JsonSettings, base: str) -> RawMention | None:
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The expressions of one JsonSettings, compiled once."""
+
+    body: FieldPlan[str]
+    fields: dict[str, FieldPlan[str]]
+    html: bool
+    tz: tzinfo | None
+
+
+@lru_cache(maxsize=256)
+def _plan(settings: JsonSettings) -> _Plan:
     f = settings.fields
-    body = _markup_or_text(_text(_search(f.body, item)), html=settings.body_is_html, limit=BODY_MAX)
-    if not body:
-        return None
-    url = absolute_url(base, _field(f.url, item))
-    return RawMention(
-        external_id=clean_id(_field(f.id, item)) or url,
-        url=url,
-        title=clean_text(_text(_field(f.title, item)), single_line=True, limit=TITLE_MAX),
-        body=body,
-        author=clean_text(_text(_field(f.author, item)), single_line=True, limit=AUTHOR_MAX),
-        published_at=parse_datetime(_field(f.published, item)),
-        rating=parse_rating(_field(f.rating, item)),
-        replies=_replies(_field(f.reply, item), html=settings.body_is_html) if f.reply is not None else None,
+    named = {name: getattr(f, name) for name in ("id", "title", "author", "url", "published", "rating", "reply")}
+    return _Plan(
+        body=plan_field(f.body, str),
+        fields={name: plan_field(loc, str) for name, loc in named.items() if loc is not None},
+        html=settings.body_is_html,
+        tz=zone(settings.timezone) if settings.timezone else None,
     )
 
 
-def _field(expression: str | None, item: dict[str, Any]) -> Any:
-    return None if expression is None else _search(expression, item)
+def _mention(item: dict[str, Any], plan: _Plan, base: str, now: datetime | None) -> RawMention | None:
+    f = plan.fields
+    body = _markup_or_text(_pick_text(plan.body, item, base), html=plan.html, limit=BODY_MAX)
+    if not body:
+        return None
+    url = absolute_url(base, _field(f.get("url"), item, base))
+    published = _published(f.get("published"), item, base, now, plan.tz)
+    rating = f.get("rating")
+    return RawMention(
+        external_id=clean_id(_field(f.get("id"), item, base)) or url,
+        url=url,
+        title=clean_text(_pick_text(f.get("title"), item, base), single_line=True, limit=TITLE_MAX),
+        body=body,
+        author=clean_text(_pick_text(f.get("author"), item, base), single_line=True, limit=AUTHOR_MAX),
+        published_at=published.at if published else None,
+        published_precision=published.precision if published else None,
+        rating=None if rating is None else _rating(rating, item, base),
+        replies=_replies(_field(f["reply"], item, base), html=plan.html) if "reply" in f else None,
+    )
+
+
+def _values(field: FieldPlan[str], item: dict[str, Any], base: str) -> list[Any]:
+    """The field's non-empty values: as found for the plain form, after the spec's steps (as text)
+    otherwise; of the first expression that gives one, or of all with `join`."""
+    found: list[Any] = []
+    for expression in field.locators:
+        value = _search(expression, item)
+        if field.refines:
+            value = field.refine(_text(value), base)
+        if value is not None and value != "" and value != []:
+            found.append(value)
+            if field.first_only:
+                break
+    return found
+
+
+def _field(field: FieldPlan[str] | None, item: dict[str, Any], base: str) -> Any:
+    if field is None:
+        return None
+    values = _values(field, item, base)
+    return values[0] if values else None
+
+
+def _pick_text(field: FieldPlan[str] | None, item: dict[str, Any], base: str) -> str | None:
+    if field is None:
+        return None
+    if field.join is None:
+        return _text(_field(field, item, base))
+    # Joined before cleaning: clean_text keeps the separator's line breaks where the field has them.
+    return field.join.join(t for v in _values(field, item, base) if (t := _text(v))) or None
+
+
+def _published(
+    field: FieldPlan[str] | None, item: dict[str, Any], base: str, now: datetime | None, tz: tzinfo | None
+) -> Dated | None:
+    for value in _values(field, item, base) if field is not None else ():
+        if found := field.date(value, now=now, tz=tz):
+            return found
+    return None
+
+
+def _rating(field: FieldPlan[str], item: dict[str, Any], base: str) -> float | None:
+    for value in _values(field, item, base):
+        if (rating := read_rating(value, field)) is not None:
+            return rating
+    return None
 
 
 def _text(value: Any) -> str | None:

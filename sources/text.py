@@ -184,9 +184,10 @@ def prepare_node(node: LexborNode) -> None:
             el.insert_after(after)
 
 
-def node_text(node: LexborNode, *, single_line: bool = False, limit: int | None = None) -> str:
-    """Text of a node of a subtree already passed through `prepare_node`."""
-    raw = node.text(deep=True)
+def node_text(node: LexborNode, *, single_line: bool = False, limit: int | None = None, own: bool = False) -> str:
+    """Text of a node of a subtree already passed through `prepare_node`; with `own`, only the
+    node's own text nodes ("Tina" of `Tina <span>from Nottingham</span>`)."""
+    raw = node.text(deep=not own)
     if limit is not None:
         raw = raw[: limit * 4 + 1_000]  # bounds the work; clean_text makes the real cut
     return _flow_text(raw, single_line=single_line, limit=limit)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["parse_datetime", "parse_rating"]
+T = TypeVar("T")
+
+__all__ = ["by_prefix", "month_number", "parse_datetime", "parse_rating"]
 
 
 _EPOCH_STR = re.compile(r"\d{9,19}(?:\.\d+)?")
@@ -48,15 +51,21 @@ _MONTH_PREFIXES = {
 _MONTHS = sorted(((p, m) for m, words in _MONTH_PREFIXES.items() for p in words.split()), key=lambda pm: -len(pm[0]))
 
 
-def _month(word: str) -> int | None:
+def month_number(word: str) -> int | None:
+    """The month (1-12) a month name or abbreviation stands for in ru, uk, be, hy, de or en."""
+    return by_prefix(_MONTHS, word)
+
+
+def by_prefix(table: Sequence[tuple[str, T]], word: str) -> T | None:
+    """The value of the first (longest, as tables are sorted) prefix of `word` in `table`, case-folded."""
     word = word.casefold()
-    for prefix, month in _MONTHS:
+    for prefix, value in table:
         if word.startswith(prefix):
-            return month
+            return value
     return None
 
 
-def parse_datetime(value: object) -> datetime | None:
+def parse_datetime(value: object, *, tz: tzinfo | None = None) -> datetime | None:
     """A point in time as timezone-aware UTC, or None.
 
     Rule order (cheap and exact first): datetime/date objects; epoch numbers (seconds,
@@ -66,14 +75,14 @@ def parse_datetime(value: object) -> datetime | None:
     our languages and to absolute dates. Relative dates ("вчера", "2 hours ago") are
     refused on purpose: reading them needs a `now` this function is not given.
     A time anywhere in the string ("14:05, 22.11.2026") is applied to the date found.
-    Naive results are taken as UTC. Years outside 1970..2199 are treated as garbage.
+    Naive results are local times of `tz` (a source's `timezone`), UTC when it is None. Years outside 1970..2199 are treated as garbage.
     """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, datetime):
-        return _to_utc(value)
+        return _to_utc(value, tz)
     if isinstance(value, date):
-        return _to_utc(datetime.combine(value, time()))
+        return _to_utc(datetime.combine(value, time()), tz)
     if isinstance(value, int | float):
         return _from_epoch(value)
     if not isinstance(value, str):
@@ -85,7 +94,7 @@ def parse_datetime(value: object) -> datetime | None:
         return _from_epoch(float(s))
     if s[0].isdigit():
         try:
-            return _to_utc(datetime.fromisoformat(s))
+            return _to_utc(datetime.fromisoformat(s), tz)
         except ValueError:
             pass
     if _RFC822.match(s):
@@ -93,10 +102,10 @@ def parse_datetime(value: object) -> datetime | None:
             return _to_utc(parsedate_to_datetime(s))
         except (ValueError, TypeError, IndexError):
             pass
-    return _from_text(s)
+    return _from_text(s, tz)
 
 
-def _from_text(s: str) -> datetime | None:
+def _from_text(s: str, tz: tzinfo | None) -> datetime | None:
     day = month = year = None
     if m := _DMY.search(s):
         day, month, year = int(m[1]), int(m[2]), int(m[3])
@@ -106,14 +115,14 @@ def _from_text(s: str) -> datetime | None:
             year += 2000
     elif m := _YMD.search(s):
         year, month, day = int(m[1]), int(m[2]), int(m[3])
-    elif (m := _D_MONTH_Y.search(s)) and (month := _month(m[2])):
+    elif (m := _D_MONTH_Y.search(s)) and (month := month_number(m[2])):
         day, year = int(m[1]), int(m[3])
-    elif (m := _MONTH_D_Y.search(s)) and (month := _month(m[1])):
+    elif (m := _MONTH_D_Y.search(s)) and (month := month_number(m[1])):
         day, year = int(m[2]), int(m[3])
     else:
         return _dateparser(s)
     hour = minute = second = 0
-    offset = 0
+    offset = None
     if t := _TIME.search(s):
         hour, minute, second = int(t[1]), int(t[2]), int(t[3] or 0)
         if t[4]:
@@ -121,7 +130,10 @@ def _from_text(s: str) -> datetime | None:
         if t[5]:
             offset = (int(t[6]) * 60 + int(t[7])) * (1 if t[5] == "+" else -1)
     try:
-        return _to_utc(datetime(year, month, day, hour, minute, second) - timedelta(minutes=offset))
+        local = datetime(year, month, day, hour, minute, second)
+        if offset is None:
+            return _to_utc(local, tz)
+        return _to_utc(local - timedelta(minutes=offset))
     except (ValueError, OverflowError):
         return None
 
@@ -169,8 +181,11 @@ def _from_epoch(v: float) -> datetime | None:
         return None
 
 
-def _to_utc(dt: datetime) -> datetime | None:
-    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+def _to_utc(dt: datetime, tz: tzinfo | None = None) -> datetime | None:
+    try:
+        dt = dt.replace(tzinfo=tz or UTC).astimezone(UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (OverflowError, ValueError):  # a local time at the very ends of the calendar
+        return None
     return dt if 1970 <= dt.year < 2200 else None
 
 

@@ -98,7 +98,11 @@ async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
             assert source is not None
             try:
                 got = await collect(
-                    source.spec(), fetcher=fetcher, parser=KINDS[source.kind].parse, validators=Validators()
+                    source.spec(),
+                    fetcher=fetcher,
+                    parser=KINDS[source.kind].parse,
+                    validators=Validators(),
+                    clock=lambda: datetime.now(UTC),
                 )
             except SourceError as exc:
                 results[source_key] = (0, f"{exc.error_class}: {exc}", False)

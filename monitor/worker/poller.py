@@ -244,6 +244,7 @@ class Poller:
                 parser=KINDS[source.kind].parse,
                 validators=claim.validators,
                 cpu=self.cpu,
+                clock=self.clock,
             )
             outcome = Outcome(collected=collected)
             if collected.items:
