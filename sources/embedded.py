@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
+from datetime import datetime
 
 from pydantic import Field
 from selectolax.lexbor import LexborHTMLParser
@@ -44,8 +45,19 @@ class EmbeddedJsonSettings(json_kind.JsonSettings):
     )
 
 
-def parse(*, body: bytes, text: str, url: str, content_type: str | None, settings: EmbeddedJsonSettings) -> ParsedPage:
-    """Read the items of the JSON in the page's `settings.script` element as a `json` source would."""
+def parse(
+    *,
+    body: bytes,
+    text: str,
+    url: str,
+    content_type: str | None,
+    settings: EmbeddedJsonSettings,
+    fetched_at: datetime | None = None,
+) -> ParsedPage:
+    """Read the items of the JSON in the page's `settings.script` element as a `json` source would.
+
+    Relative dates in the JSON are read against `fetched_at`, as in a `json` source.
+    """
     tree, _ = parse_html(text)
     if tree is None:
         raise ParseError("HTML could not be parsed", url=url)
@@ -57,7 +69,9 @@ def parse(*, body: bytes, text: str, url: str, content_type: str | None, setting
         )
         return ParsedPage(items=[], warnings=[warning])
     try:
-        return json_kind.parse(body=body, text=content, url=url, content_type=content_type, settings=settings)
+        return json_kind.parse(
+            body=body, text=content, url=url, content_type=content_type, settings=settings, fetched_at=fetched_at
+        )
     except ParseError as exc:
         raise ParseError(f"script {settings.script!r}: {exc.message}", url=url) from None
 

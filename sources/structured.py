@@ -25,6 +25,7 @@ changed layout would for selectors). A JSON-LD block that is not JSON is a MALFO
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -65,9 +66,18 @@ class StructuredSettings(BaseModel):
 
 
 def parse(
-    *, body: bytes, text: str, url: str, content_type: str | None, settings: StructuredSettings | None
+    *,
+    body: bytes,
+    text: str,
+    url: str,
+    content_type: str | None,
+    settings: StructuredSettings | None,
+    fetched_at: datetime | None = None,
 ) -> ParsedPage:
-    """Every schema.org Review on one page, as mentions (see the module docstring for the mapping)."""
+    """Every schema.org Review on one page, as mentions (see the module docstring for the mapping).
+
+    `fetched_at` is accepted as by every parser and not needed: schema.org dates are absolute.
+    """
     settings = settings or StructuredSettings()
     tree, cut = parse_html(text)
     if tree is None:
