@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/match.py [--customers 1000000] [--mentions 5000] [--workers 2]
                                     [--database URL] [--seed 7] [--json PATH]
+    .venv/bin/python bench/match.py --public [--sets febrl1,febrl4] [--json PATH]
+
+`--public` matches the public sets with known truth instead (bench/match_public.py).
 
 1. A register of `--customers` people (bench/people.py: six cultures, real and
    made-up family names drawn Zipf-like, households sharing a family name, city and
@@ -224,6 +227,9 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--public", action="store_true",
+                        help="match the public sets with known truth (FEBRL 1-4, bench/match_public.py) instead")
+    parser.add_argument("--sets", default=None, help="with --public: which sets, comma-separated (default all)")
     parser.add_argument(
         "--keep",
         default=None,
@@ -233,6 +239,19 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-match-"))
+    if args.public:
+        from bench.match_public import PUBLIC_SETS, run_public
+
+        try:
+            sets = tuple(args.sets.split(",")) if args.sets else tuple(PUBLIC_SETS)
+            print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            public = run_public(args.seed, str(tmp), sets)
+            print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            if args.json:
+                Path(args.json).write_text(json.dumps(public, ensure_ascii=False, indent=1))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     try:
         db_path = Path(args.keep) if args.keep else tmp / "match.db"
         url = args.database or f"sqlite:///{db_path}"
