@@ -227,8 +227,11 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", default=None)
-    parser.add_argument("--public", action="store_true",
-                        help="match the public sets with known truth (FEBRL 1-4, bench/match_public.py) instead")
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="match the public sets with known truth (FEBRL 1-4, bench/match_public.py) instead",
+    )
     parser.add_argument("--sets", default=None, help="with --public: which sets, comma-separated (default all)")
     parser.add_argument(
         "--keep",

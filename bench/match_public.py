@@ -247,4 +247,6 @@ def print_public(name: str, e: dict[str, Any]) -> None:
     print("    EM:         " + ", ".join(_f(p["recall"]) for p in e["name + city"]["replywatch EM curve"]))
     print("    rapidfuzz:  " + ", ".join(_f(p["recall"]) for p in theirs))
     print(f"  EM (name + city): {e['name + city']['EM iterations']} iterations, m = {e['name + city']['EM model']}")
-    print(f"  matching speed (SQLite, one process): {e['name + city']['mentions/s (SQLite, one process)']:.0f} mentions/s")
+    print(
+        f"  matching speed (SQLite, one process): {e['name + city']['mentions/s (SQLite, one process)']:.0f} mentions/s"
+    )

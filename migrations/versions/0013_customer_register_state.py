@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("brand_id", sa.Integer(), sa.ForeignKey("brand.id"), primary_key=True),
         sa.Column("version", sa.String(length=40), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("rematched_version", sa.String(length=40), nullable=True),
         sa.Column("model", _JSON, nullable=False),
         sa.Column("trained_at", sa.DateTime(timezone=True), nullable=True),
     )

@@ -127,7 +127,10 @@ def probabilities(
     out = []
     for c, x in zip(compared, logs, strict=True):
         p = 2.0 ** (x - denominator)
-        reasons = (*(w.explained(m) for w in c.weights), f"1 of {freq.customers} customers before the evidence: {prior:+.1f}")
+        reasons = (
+            *(w.explained(m) for w in c.weights),
+            f"1 of {freq.customers} customers before the evidence: {prior:+.1f}",
+        )
         out.append(Candidate(c.customer_id, round(p, 4), reasons))
     out.sort(key=lambda c: (-c.score, c.customer_id))
     return out

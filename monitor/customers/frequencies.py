@@ -29,7 +29,15 @@ from sqlmodel import Session
 from monitor.core.text import words
 from monitor.models import CustomerRegisterState
 
-__all__ = ["CITY_TYPO_MIN", "RegisterFrequencies", "deletions", "register_frequencies", "register_state", "touch_register"]
+__all__ = [
+    "CITY_TYPO_MIN",
+    "RegisterFrequencies",
+    "deletions",
+    "register_frequencies",
+    "register_state",
+    "save_model",
+    "touch_register",
+]
 
 _WORDS_SQL = "SELECT value, count(*) FROM customer_key WHERE brand_id = {p} AND kind = 'name' GROUP BY value"
 _CITIES_SQL = "SELECT city, count(*) FROM customer WHERE brand_id = {p} AND city IS NOT NULL GROUP BY city"
@@ -125,4 +133,13 @@ def touch_register(session: Session, brand_id: int, now: datetime) -> None:
         session.add(CustomerRegisterState(brand_id=brand_id, version=uuid.uuid4().hex, changed_at=now, model={}))
     else:
         state.version, state.changed_at = uuid.uuid4().hex, now
+    session.flush()
+
+
+def save_model(session: Session, brand_id: int, model: dict[str, float], now: datetime) -> None:
+    """Keep trained m-probabilities for the brand; matching processes pick them up with the next version."""
+    touch_register(session, brand_id, now)
+    state = session.get(CustomerRegisterState, brand_id)
+    assert state is not None
+    state.model, state.trained_at = dict(model), now
     session.flush()

@@ -166,7 +166,9 @@ def name_weights(
         if not found and spellings and _signed(who):
             # Signed with a name of which no word fits: every word differs.
             n = min(len([w for w, _ in who.words if not w.initial]), len(spellings[0]))
-            found.append([weight(m, "name differs", GENERIC_U["name differs"], f"name '{who.text}' differs")] * max(1, n))
+            found.append(
+                [weight(m, "name differs", GENERIC_U["name differs"], f"name '{who.text}' differs")] * max(1, n)
+            )
         for option in found:
             bits = sum(w.bits(m) for w in option)
             if bits > best_bits:

@@ -72,5 +72,8 @@ class CustomerRegisterState(SQLModel, table=True):
     brand_id: int = Field(foreign_key="brand.id", primary_key=True)
     version: str = Field(max_length=40)
     changed_at: datetime = _utc()
+    # The version whose open cases were matched again (monitor.cases.rematch); behind `version`
+    # until the worker's re-match job has gone through them.
+    rematched_version: str | None = Field(default=None, max_length=40)
     model: dict = Field(default_factory=dict, sa_type=JsonType)
     trained_at: datetime | None = _utc(default=None)
