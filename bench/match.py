@@ -209,8 +209,8 @@ def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, t
 
 def sweep(items: list[dict[str, Any]], results: list, ids: dict[int, str]) -> list[dict[str, Any]]:
     out = []
-    for link_at in (85.0, 88.0, 90.0, 92.0, 95.0):
-        row = evaluate(items, results, ids, link_at, 60.0)["table"]["all"]
+    for link_at in (0.9, 0.95, 0.97, 0.99, 0.995, 0.999):
+        row = evaluate(items, results, ids, link_at, CustomerLinkConfig().suggest_at)["table"]["all"]
         out.append({"link_at": link_at, **{k: row[k] for k in ("link precision", "link recall", "outsiders unlinked")}})
     return out
 
@@ -376,7 +376,7 @@ def print_report(r: dict[str, Any]) -> None:
     for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"{g:34} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "
               f"{fmt(row['top-3']):>7} {fmt(row['outsiders unlinked']):>18}")  # fmt: skip
-    print("\nlink_at sweep (suggest_at 60):")
+    print(f"\nlink_at sweep (suggest_at {r['suggest_at']:g}):")
     for row in r["sweep"]:
         print(f"  {row['link_at']:>5g}: precision {fmt(row['link precision'])}, recall {fmt(row['link recall'])}, "
               f"outsiders unlinked {fmt(row['outsiders unlinked'])}")  # fmt: skip

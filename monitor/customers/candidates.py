@@ -144,7 +144,8 @@ def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
         for city in freq.city_starts.get(word[:4], ()):
             if city not in found and mentions_city(evidence, city):
                 found.add(city)
-    if freq.city_typos:
+    if freq.city_typos and not found:
+        # Only when no city is named as written: most texts that name one spell it right.
         for text in evidence.texts:
             folded = words(text)
             for i in range(len(folded)):

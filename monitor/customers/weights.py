@@ -43,7 +43,7 @@ NAME_LEVELS = ("name exact", "name form", "name typo", "name typos", "name initi
 # customer's name that the author's name can be compared with, and sum to 1; so do each
 # other comparison's agree/differ pair. "customer share" is λ.
 DEFAULT_M: dict[str, float] = {
-    "name exact": 0.80, "name form": 0.04, "name typo": 0.08, "name typos": 0.03, "name initial": 0.02,
+    "name exact": 0.64, "name form": 0.12, "name typo": 0.08, "name typos": 0.03, "name initial": 0.10,
     "name differs": 0.03, "handle": 0.95, "city agrees": 0.95, "city differs": 0.05,
     "order agrees": 0.97, "order differs": 0.03, "email agrees": 0.97, "email differs": 0.03,
     "phone agrees": 0.97, "phone differs": 0.03, "customer share": 0.5,
@@ -52,10 +52,12 @@ DEFAULT_M: dict[str, float] = {
 # different people pair words so (measured on the FEBRL registers: a word within one typo of a
 # random other person's, 0.3%; two, 1%; the same initial, 6%).
 GENERIC_U = {"name typo": 0.003, "name typos": 0.01, "name initial": 0.06, "name differs": 0.93}
-# How much larger than the register the space of identifiers a stranger might write is: a
-# made-up order number in the brand's format hits a real one (measured at a million customers in
-# bench/match.py: one random number in five), a phone number less often, an e-mail address hardly.
-STRANGER_SPACE = {"order": 5.0, "phone": 50.0, "email": 1000.0}
+# u of an identifier: the chance that someone else's complaint quotes this one. An order number
+# is one of the values its format allows (10 per digit, 26 per letter: "7731-220" one of 10^7),
+# and a stranger's made-up or mistyped number hits a real one that often times how many hold it
+# (at a million customers with two orders each, one in five: bench/match.py). A phone number is
+# written by its owner or a relative; an e-mail address hardly ever by anyone else.
+STRANGER_U = {"phone": 1e-8, "email": 1e-10}
 # Word similarity (monitor.customers.name_words, 0-100) → level.
 FORM, TYPO, TYPOS = 96.0, 85.0, 70.0
 
@@ -87,11 +89,11 @@ def prior_weight(m: Mapping[str, float], customers: int) -> float:
     return math.log2(share / ((1 - share) * max(1, customers)))
 
 
-def _word_share(freq: RegisterFrequencies, c: NameWord) -> float:
-    """The share of customers with this word: its own count, or its given-name group's, or the family's forms'."""
-    if c.groups:
-        return max(freq.share(g) for g in c.groups)
-    return max(freq.share(w) for w in family_forms(c.word))
+def _word_share(freq: RegisterFrequencies, c: NameWord) -> tuple[float, int]:
+    """(share, customers) with this word: its given-name group's, or the family name's in either gender."""
+    forms = c.groups or family_forms(c.word)
+    best = max(forms, key=lambda w: freq.words.get(w, 0))
+    return freq.share(best), freq.words.get(best, 0)
 
 
 def _pair(a_words: Words, c_words: Words) -> list[tuple[int, int, float, bool]]:
@@ -125,8 +127,8 @@ def _spelling_weights(
     for i, j, sim, same in paired:
         a, written = a_words[i]
         c, shown = c_words[j]
-        share = _word_share(freq, c)
-        holders = f"{max(1, round(share * freq.customers))} of {freq.customers} customers"
+        share, count = _word_share(freq, c)
+        holders = f"{count} of {freq.customers} customers"
         if a.initial:
             out.append(weight(m, "name initial", GENERIC_U["name initial"], f"'{written}' is the initial of '{shown}'"))
         elif sim >= 100.0 and (a.word == c.word or not same):
@@ -186,7 +188,8 @@ def _handle_weights(
 ) -> list[Weight]:
     """A name run together or a user name: "nick" is the customer's own alias, the others are made from the name."""
     if coverage == "nick":
-        return [weight(m, "handle", 1 / max(1, freq.customers), f"user name '{who.text}' is the customer's alias")]
+        # A user name is its owner's: someone else signing with it is about as rare as a phone number.
+        return [weight(m, "handle", STRANGER_U["phone"], f"user name '{who.text}' is the customer's alias")]
     share = max(freq.share(w) for w in family_forms(shown)) if shown else 1.0
     out = [weight(m, "name exact", share, f"'{who.text}' holds the family name '{shown}'")]
     if coverage == "full":
@@ -196,12 +199,19 @@ def _handle_weights(
     return out
 
 
+def order_space(written: str) -> float:
+    """1 / the number of values an order number's format allows ("AC-55120": 1 / (26² · 10⁵))."""
+    digits = sum(ch.isdigit() for ch in written)
+    letters = sum(ch.isalpha() for ch in written)
+    return min(1.0, 10.0 ** (-digits) * 26.0 ** (-letters))
+
+
 def identifier_weight(
     m: Mapping[str, float], kind: str, agrees: bool, holders: int, customers: int, shown: str
 ) -> Weight:
     """An order number, e-mail or phone: the customer's own (shared by `holders`), or the customer has others."""
     if agrees:
-        u = holders / (max(1, customers) * STRANGER_SPACE[kind])
+        u = holders * (STRANGER_U[kind] if kind in STRANGER_U else order_space(shown))
         extra = f", held by {holders} customers" if holders > 1 else ""
         return weight(m, f"{kind} agrees", u, f"{kind} {shown} matches exactly{extra}")
     return weight(m, f"{kind} differs", 1.0, f"{kind} {shown} is not this customer's")
