@@ -135,10 +135,8 @@ def register_frequencies(session: Session, brand_id: int) -> RegisterFrequencies
         model = orjson.loads(model)
     with _lock:
         cached = _cache.get(key)
-    if cached is not None and cached[0] == version:
-        loaded = cached[1]
-    else:
-        loaded = _load(session, brand_id, model or {})
+    fresh = cached is not None and cached[0] == version
+    loaded = cached[1] if fresh and cached is not None else _load(session, brand_id, model or {})
     with _lock:
         _cache[key] = (version, loaded)
         _checked[key] = (now, loaded)
