@@ -4,9 +4,9 @@
 
 Each FEBRL set is split into a register and complaint authors, open world:
 
-- FEBRL 1-3 (one file each, originals "rec-N-org" and duplicates "rec-N-dup-k"): 80% of the
-  people with a duplicate go to the register (their original record), the other 20% are
-  removed from it; every such person writes one complaint as their first duplicate says.
+- FEBRL 1-3 (one file each, originals "rec-N-org" and duplicates "rec-N-dup-k"): every original
+  record is the register but for 20% of the people with a duplicate, who are removed from it;
+  every person with a duplicate writes one complaint as their first duplicate says.
 - FEBRL 4 (two files of 5,000: A the originals, B one duplicate of each): 4,000 of A are
   the register, every B record writes a complaint (1,000 authors are not customers).
 
@@ -84,7 +84,8 @@ def split(name: str, seed: int) -> tuple[list[dict[str, str]], list[dict[str, An
             elif parts[1] not in duplicates or parts[3] == "0":
                 duplicates[parts[1]] = _person(r)
         people = sorted(set(originals) & set(duplicates), key=int)
-        present = set(rng.sample(people, round(len(people) * 0.8)))
+        removed = set(rng.sample(people, round(len(people) * 0.2)))
+        present = set(originals) - removed  # people without a duplicate stay in the register
     register = [{"id": f"rec-{n}", **originals[n]} for n in sorted(present, key=int)]
     complaints = []
     for n in people:

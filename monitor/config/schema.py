@@ -154,7 +154,7 @@ class CustomerLinkConfig(_Strict):
     Until version 0.x they were scores 0-100: a value above 1 is refused with a message that says so.
     """
 
-    link_at: float = Field(default=0.97, gt=0, le=1)
+    link_at: float = Field(default=0.99, gt=0, le=1)
     suggest_at: float = Field(default=0.02, gt=0, le=1)
     max_suggestions: int = Field(default=3, ge=1, le=20)
 

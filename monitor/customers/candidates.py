@@ -8,7 +8,7 @@ identifier, with u from the register's own frequencies) and returns the best few
 with the probability that this customer wrote it (0-1) and reasons that name each weight.
 
 The caller (monitor.cases.pipeline) applies CustomerLinkConfig: the top candidate at or
-above `link_at` (a probability, default 0.97) is linked automatically, candidates at or
+above `link_at` (a probability, default 0.99) is linked automatically, candidates at or
 above `suggest_at` (default 0.02) are suggested for staff to confirm or reject, lower ones
 are dropped. Rejected customers are passed in `exclude_customer_ids` and never come back.
 

@@ -124,11 +124,13 @@ def test_a_household_phone_is_told_apart_by_the_name(sessions: SessionFactory, b
         ("Tamerlan Akhmedov", "tamar"),  # not in the given-name table
     ],
 )
-def test_a_full_name_in_another_script_or_order_links_when_only_one_customer_has_it(
+def test_a_full_name_in_another_script_or_order_is_nearly_certain_when_only_one_customer_has_it(
     sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str, who: str
 ) -> None:
     found = find(sessions, brand_id, "", author)
-    assert linked(found) == ids[who]
+    # A transliteration is a weaker agreement than the same spelling («Юрген» for Jürgen: 0.97 in a
+    # register of nine with no city; the spelling as registered links).
+    assert found[0].customer_id == ids[who] and found[0].score >= 0.95 and len(found) == 1
     # Each name word is one weight, named with how many customers hold it.
     assert sum(1 for r in found[0].reasons if "of 9 customers" in r and ": +" in r) == 2
 
