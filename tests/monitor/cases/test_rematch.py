@@ -112,3 +112,24 @@ def test_closed_cases_are_left_alone(sessions: SessionFactory, source_id: int) -
     import_register(sessions, "id,name,city\nd,Кузнецов Дмитрий,Самара\n")
     counts = rematch_customers(sessions=sessions, config=CONFIG, now=LATER)
     assert counts.cases == 0 and case(sessions, closed).customer_id is None
+
+
+def test_training_reads_the_cases_and_the_desks_decisions(sessions: SessionFactory, source_id: int) -> None:
+    from monitor.cases.rematch import training_cases
+    from monitor.customers.frequencies import save_model
+    from monitor.customers.training import estimate
+
+    ids = import_register(sessions, "id,name,city\na,Петров Иван,Омск\nb,Петров Иван,Омск\n")
+    first = complain(sessions, source_id, 1, "Иван Петров", "Акме привезла сломанный чайник, я из Омска.")
+    with session_scope(sessions) as session:
+        decide_customer(session=session, case_id=first, customer_id=ids["b"], confirm=True, actor="olga", now=NOW)
+    with session_scope(sessions) as session:
+        brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == "acme"))
+        compared, labels, customers = training_cases(session=session, config=CONFIG, brand_id=brand_id, limit=10)
+        assert customers == 2 and len(compared) == 1 and {c.customer_id for c in compared[0]} == set(ids.values())
+        assert labels == [{ids["b"]: True}]
+        trained = estimate(compared, customers, labels)
+        save_model(session, brand_id, trained.model, LATER)
+    with session_scope(sessions) as session:
+        state = session.get(CustomerRegisterState, brand_id)
+        assert state is not None and state.trained_at == LATER and state.model["city agrees"] > 0.9
