@@ -5,6 +5,7 @@ Matching weighs each name word and city by how common it is in the brand's regis
 customer_register_state.version changes with every import or edit so that they are reloaded.
 model holds the m-probabilities estimated by EM (`replywatch customers train`).
 ix_customer_brand_city: matching compares everyone living in a small town the texts name.
+Candidates' stored scores (0-100) become hundredths, as the new ones are probabilities (0-1).
 
 Revision ID: 0013
 Revises: 0010
@@ -38,8 +39,13 @@ def upgrade() -> None:
         sa.Column("trained_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_customer_brand_city", "customer", ["brand_id", "city"])
+    # Candidates' scores become probabilities (0-1): the old 0-100 scores keep their order as hundredths.
+    op.execute("UPDATE case_candidate SET score = score / 100.0 WHERE score > 1")
+    op.execute("UPDATE cases SET customer_score = customer_score / 100.0 WHERE customer_score > 1")
 
 
 def downgrade() -> None:
+    op.execute("UPDATE case_candidate SET score = score * 100.0 WHERE score <= 1")
+    op.execute("UPDATE cases SET customer_score = customer_score * 100.0 WHERE customer_score <= 1")
     op.drop_index("ix_customer_brand_city", table_name="customer")
     op.drop_table("customer_register_state")
