@@ -12,13 +12,12 @@ above `link_at` (a probability, default 0.99) is linked automatically, candidate
 above `suggest_at` (default 0.02) are suggested for staff to confirm or reject, lower ones
 are dropped. Rejected customers are passed in `exclude_customer_ids` and never come back.
 
-What follows from the weights, for a register of 4,000 (bench/match.py --public):
-an exact full name held by one customer, with the city the customer lives in, links; the
-same name without the city, or a common one, is suggested; a typo in one word with the
-city links when the other word is rare enough; a name that differs from the customer's,
-or a city other than the customer's, counts against; an exact order number or e-mail links
-unless the name says it is someone else; two customers who fit equally share the
-probability, so neither links.
+What follows from the weights: a full name that no other customer has links, more surely
+with the city (a name held by several customers, or a common one, stays a suggestion until the
+city or an identifier tells them apart); a typo weighs less than the word as written; a name
+word that differs from the customer's, or another city than the customer's, counts against; an
+exact order number, e-mail or phone links unless the name says it is someone else; customers
+who fit equally share the probability, so none of them links (bench/match.py measures it).
 """
 
 from __future__ import annotations
