@@ -16,7 +16,8 @@ What follows from the weights: a full name that no other customer has links, mor
 with the city (a name held by several customers, or a common one, stays a suggestion until the
 city or an identifier tells them apart); a typo weighs less than the word as written; a name
 word that differs from the customer's, or another city than the customer's, counts against; an
-exact order number, e-mail or phone links unless the name says it is someone else; customers
+exact order number, e-mail or phone links, and a name that differs lowers its probability
+(a short order number less surely than a long one: its u is 1 / the values its format allows); customers
 who fit equally share the probability, so none of them links (bench/match.py measures it).
 """
 
