@@ -21,7 +21,7 @@
    non-customers' texts carry a number after «заказ» 5% of the time.
 3. `find_candidates(limit=3)` runs for each mention in `--workers` processes (each its
    own connection), and CustomerLinkConfig's defaults decide: link the top candidate
-   at ≥ 90, suggest ≥ 60. Reported: auto-link precision and recall, right customer
+   at probability ≥ 0.99, suggest ≥ 0.02. Reported: auto-link precision and recall, right customer
    in the top 3, non-customers left unlinked, per author form and per evidence;
    mentions/s; CPU per mention of each matching process and of its PostgreSQL backend
    (/proc/<pid>/stat), and the same per customer for the import; peak RSS of each
