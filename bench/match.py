@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/match.py [--customers 1000000] [--mentions 5000] [--workers 2]
                                     [--database URL] [--seed 7] [--json PATH]
+    .venv/bin/python bench/match.py --public [--sets febrl1,febrl4] [--json PATH]
+
+`--public` matches the public sets with known truth instead (bench/match_public.py).
 
 1. A register of `--customers` people (bench/people.py: six cultures, real and
    made-up family names drawn Zipf-like, households sharing a family name, city and
@@ -18,7 +21,7 @@
    non-customers' texts carry a number after «заказ» 5% of the time.
 3. `find_candidates(limit=3)` runs for each mention in `--workers` processes (each its
    own connection), and CustomerLinkConfig's defaults decide: link the top candidate
-   at ≥ 90, suggest ≥ 60. Reported: auto-link precision and recall, right customer
+   at probability ≥ 0.99, suggest ≥ 0.02. Reported: auto-link precision and recall, right customer
    in the top 3, non-customers left unlinked, per author form and per evidence;
    mentions/s; CPU per mention of each matching process and of its PostgreSQL backend
    (/proc/<pid>/stat), and the same per customer for the import; peak RSS of each
@@ -206,8 +209,8 @@ def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, t
 
 def sweep(items: list[dict[str, Any]], results: list, ids: dict[int, str]) -> list[dict[str, Any]]:
     out = []
-    for link_at in (85.0, 88.0, 90.0, 92.0, 95.0):
-        row = evaluate(items, results, ids, link_at, 60.0)["table"]["all"]
+    for link_at in (0.9, 0.95, 0.97, 0.99, 0.995, 0.999):
+        row = evaluate(items, results, ids, link_at, CustomerLinkConfig().suggest_at)["table"]["all"]
         out.append({"link_at": link_at, **{k: row[k] for k in ("link precision", "link recall", "outsiders unlinked")}})
     return out
 
@@ -225,6 +228,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", default=None)
     parser.add_argument(
+        "--public",
+        action="store_true",
+        help="match the public sets with known truth (FEBRL 1-4, bench/match_public.py) instead",
+    )
+    parser.add_argument("--sets", default=None, help="with --public: which sets, comma-separated (default all)")
+    parser.add_argument(
         "--keep",
         default=None,
         help="SQLite file to keep the register in (with --database: a path "
@@ -233,6 +242,19 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="replywatch-match-"))
+    if args.public:
+        from bench.match_public import PUBLIC_SETS, run_public
+
+        try:
+            sets = tuple(args.sets.split(",")) if args.sets else tuple(PUBLIC_SETS)
+            print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            public = run_public(args.seed, str(tmp), sets)
+            print(f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            if args.json:
+                Path(args.json).write_text(json.dumps(public, ensure_ascii=False, indent=1))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     try:
         db_path = Path(args.keep) if args.keep else tmp / "match.db"
         url = args.database or f"sqlite:///{db_path}"
@@ -354,7 +376,7 @@ def print_report(r: dict[str, Any]) -> None:
     for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"{g:34} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "
               f"{fmt(row['top-3']):>7} {fmt(row['outsiders unlinked']):>18}")  # fmt: skip
-    print("\nlink_at sweep (suggest_at 60):")
+    print(f"\nlink_at sweep (suggest_at {r['suggest_at']:g}):")
     for row in r["sweep"]:
         print(f"  {row['link_at']:>5g}: precision {fmt(row['link precision'])}, recall {fmt(row['link recall'])}, "
               f"outsiders unlinked {fmt(row['outsiders unlinked'])}")  # fmt: skip

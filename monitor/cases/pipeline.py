@@ -175,7 +175,7 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
         note(session, case, now, actor, "case.opened", mention, brand_rule=mention.brand_rule)
         emit(session, "case.opened", f"case:{case.id}", {"case_id": case.id, "mention_id": mention.id}, now=now)
         outcome = "opened"
-    _look_for_customer(session, config, case, now)
+    look_for_customer(session, config, case, now)
     triage_case(session=session, rules=desk_rules(config), case=case, now=now, actor=actor)
     return outcome
 
@@ -208,7 +208,7 @@ def _brand_config(config: Config, session: Session, brand_id: int) -> BrandConfi
     return cache[brand_id]
 
 
-def _look_for_customer(session: Session, config: Config, case: Case, now: datetime) -> None:
+def look_for_customer(session: Session, config: Config, case: Case, now: datetime) -> None:
     if case.customer_state in ("confirmed", "auto"):
         return  # a link is never replaced by the automation
     settings = config.cases.customers

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from monitor.cli import matching as _matching  # noqa: F401  (adds its commands to customers_app)
 from monitor.cli.alerts import alerts_app
 from monitor.cli.cases import cases_app, customers_app
 from monitor.cli.db import db_app

@@ -149,11 +149,22 @@ class DedupeConfig(_Strict):
 
 
 class CustomerLinkConfig(_Strict):
-    """Customer matching: link above `link_at`, suggest between, never below `suggest_at` (scores 0-100)."""
+    """Customer matching: link at or above `link_at`, suggest between, never below `suggest_at`.
 
-    link_at: float = Field(default=90.0, ge=0, le=100)
-    suggest_at: float = Field(default=60.0, ge=0, le=100)
+    Both are probabilities (0-1) that the customer wrote the case (monitor.customers.candidates).
+    Until version 0.x they were scores 0-100: a value above 1 is refused with a message that says so.
+    """
+
+    link_at: float = Field(default=0.99, gt=0, le=1)
+    suggest_at: float = Field(default=0.02, gt=0, le=1)
     max_suggestions: int = Field(default=3, ge=1, le=20)
+
+    @field_validator("link_at", "suggest_at", mode="before")
+    @classmethod
+    def _probability(cls, value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
+            raise ValueError(f"is a probability now (0-1), not a score 0-100: write {value / 100:g} for {value:g}")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> CustomerLinkConfig:

@@ -14,7 +14,6 @@ See monitor.customers.candidates for how the customers found are scored.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -26,7 +25,7 @@ from monitor.customers.evidence import Evidence
 from monitor.customers.keys import given_name_typos, lookup_keys, normalise_order
 from monitor.customers.name_match import Author, exact_pair_keys
 
-__all__ = ["BLOCK_MAX", "LOAD_MAX", "CustomerRow", "Hits", "count_holders", "find_hits", "load_customers"]
+__all__ = ["BLOCK_MAX", "LOAD_MAX", "CustomerRow", "Hits", "find_hits", "load_customers"]
 
 _IDENTIFIERS = frozenset(("order", "email", "phone"))
 # A typo or initial key shared by more customers than this says nothing about who wrote.
@@ -42,9 +41,11 @@ class Hits:
     nick: bool = False
     typo: int = 0
     initial: bool = False
+    words: int = 0  # name words the customer has as the author wrote them
+    town: bool = False  # lives in a small town the texts name
 
     def rank(self) -> tuple[int, ...]:
-        return (len(self.identifiers), self.exact_name, self.nick, self.typo, self.initial)
+        return (len(self.identifiers), self.exact_name, self.nick, self.words + self.typo + self.town, self.initial)
 
 
 class CustomerRow(NamedTuple):
@@ -83,19 +84,8 @@ _BLOCK_PG = (
 # lists come as JSON text, decoded by orjson (psycopg's JSONB loader took more time).
 # On PostgreSQL the ids are one array: a statement text per number of ids would be planned
 # anew each time (psycopg prepares only statements it has seen five times).
+_TOWN_SQL = "SELECT id FROM customer WHERE brand_id = ? AND city IN ({towns})"
 _LOAD_SQL = "SELECT id, full_name, {names}, {orders}, {emails}, {phones}, city FROM customer WHERE {ids} ORDER BY id"
-_SHARED_SQL = (
-    "SELECT DISTINCT customer_id FROM customer_key"
-    " WHERE brand_id = ? AND kind = ? AND value IN ({values}) AND customer_id <> ? LIMIT ?"
-)
-# On PostgreSQL a limited lookup per value, every group of rule 4 in one statement: with an
-# IN list of six forms of a family name and no statistics yet (a register just imported)
-# the planner scanned every "name" key of the brand instead (measured: 60 ms a call).
-_SHARED_PG = (
-    "SELECT DISTINCT v.g, c.customer_id FROM unnest(%s::int[], %s::varchar[], %s::varchar[]) AS v(g, kind, value)"
-    " CROSS JOIN LATERAL (SELECT customer_id FROM customer_key"
-    " WHERE brand_id = %s AND kind = v.kind AND value = v.value AND customer_id <> %s LIMIT %s) AS c"
-)
 
 
 def _query(session: Session, sql: str, params: Sequence[Any], **lists: int) -> list[Any]:
@@ -132,9 +122,20 @@ def _json_list(value: str | None) -> list[str]:
 
 
 def find_hits(
-    session: Session, brand_id: int, evidence: Evidence, authors: list[Author], exclude: set[int]
+    session: Session,
+    brand_id: int,
+    evidence: Evidence,
+    authors: list[Author],
+    exclude: set[int],
+    towns: Sequence[str] = (),
 ) -> dict[int, Hits]:
-    """Customers sharing a key with the evidence: an indexed lookup of every key, in one statement."""
+    """Customers sharing a key with the evidence (an indexed lookup of every key, in one statement),
+    and everyone living in `towns` (small towns the texts name, at most BLOCK_MAX customers each)."""
+    hits: dict[int, Hits] = {}
+    if towns:
+        for (cid,) in _query(session, _TOWN_SQL, [brand_id, *towns], towns=len(towns)):
+            if cid not in exclude:
+                hits.setdefault(cid, Hits()).town = True
     wanted: set[tuple[str, str]] = set()
     wanted.update(("order", normalise_order(o)) for o in evidence.orders)
     wanted.update(("email", e) for e in evidence.emails)
@@ -144,12 +145,18 @@ def find_hits(
     for who in authors:
         wanted |= lookup_keys(who.text)
         parts = [w for w, _ in who.words]
+        # Each word on its own (and its given-name group): a typo in the other word, a short
+        # word whose sound keys are too short to hold a typo ("Ryan" → "rn"), a one-word author.
+        for w in parts:
+            if not w.initial and len(w.word) > 1:
+                wanted.add(("name", w.word))
+                wanted.update(("name", g) for g in w.groups)
         exact |= exact_pair_keys(parts)
         close, typo_blocks = given_name_typos(parts)
         exact |= close
         blocks += typo_blocks
     if not wanted:
-        return {}
+        return hits
     keys = sorted(wanted)
     found: list[tuple[tuple[str, str], list[int] | None]]  # None: more than BLOCK_MAX customers
     if session.connection().dialect.name == "postgresql":
@@ -177,7 +184,6 @@ def find_hits(
             members = [("sound", value) for value in block]
             (dropped if sum(sizes.get(m, 0) for m in members) > BLOCK_MAX else fine).update(members)
         dropped -= fine
-    hits: dict[int, Hits] = {}
     for key, cids in found:
         kind, value = key
         if cids is None:
@@ -204,6 +210,10 @@ def find_hits(
             for cid in cids:
                 if cid not in exclude:
                     hits.setdefault(cid, Hits()).initial = True
+        elif kind == "name":
+            for cid in cids:
+                if cid not in exclude:
+                    hits.setdefault(cid, Hits()).words += 1
     return hits
 
 
@@ -224,23 +234,3 @@ def load_customers(session: Session, hits: dict[int, Hits], evidence: Evidence) 
         CustomerRow(r[0], r[1], _json_list(r[2]), _json_list(r[4]), _json_list(r[5]), _json_list(r[3]), r[6])
         for r in _fetch(session, sql, params)
     ]
-
-
-def count_holders(
-    session: Session, brand_id: int, rarity: Sequence[tuple[str, Sequence[str]]], customer_id: int, most: int
-) -> int:
-    """How many customers other than `customer_id` hold a value of each (key kind, values) group of
-    `rarity`, the fewest over the groups, each counted up to `most`."""
-    fewest = most
-    if session.connection().dialect.name == "postgresql":
-        # `most` others per value: enough to tell whether a group has that many.
-        sent = [(g, kind, value) for g, (kind, values) in enumerate(rarity) for value in values]
-        groups, kinds, values = zip(*sent, strict=True)
-        params = [list(groups), _pg_array(kinds), _pg_array(values), brand_id, customer_id]
-        params.append(most)
-        others = Counter(g for g, _ in _fetch(session, _SHARED_PG, params))
-        return min(most, *(others[g] for g in range(len(rarity))))
-    for kind, values in rarity:
-        params = [brand_id, kind, *values, customer_id, most]
-        fewest = min(fewest, len(_query(session, _SHARED_SQL, params, values=len(values))))
-    return fewest

@@ -1,31 +1,13 @@
-"""How well a complaint's author name fits a customer's name, and what that alone is worth.
+"""Author names prepared for matching, and one-word authors read as handles.
 
-Both names are split into words (monitor.customers.keys.name_word: folded to ASCII,
-given names tied to their group, patronymics and initials marked). Each author word
-is paired with the customer word it fits best, greedily, best pairs first; a pair
-agrees at 80 or more:
+`author()` splits an author string into name words once per case (monitor.customers.keys.name_word:
+folded to ASCII, given names tied to their group, patronymics and initials marked); how two
+words compare is monitor.customers.name_words.word_similarity, and what the comparison is
+worth monitor.customers.weights.
 
-  same folded word ........................................ 100
-  forms of one given name (Ваня/Иван, Sasha/Alexander) .... 100
-  two different known given names (Irina/Arina) ........... at most 50
-  masculine/feminine forms of one family name (Petrov/
-  Petrova): a relative, not a typo ......................... 60
-  same spelling but for transliteration (Müller/Mueller,
-  Kovalyova/Kovaleva, Petrosian/Petrosyan, -sky/-skiy) ..... 98
-  same sound, other vowels or h/g, ts/z (Honcharenko/
-  Goncharenko, or a dropped vowel) ......................... the ratio below, at least 90
-  a word and one made from it (Kirill/Kirillov, Ivan/Ivanovich) . at most 60
-  otherwise the rapidfuzz ratio of the folded words, or 0.95 × that of their sounds
-  an initial ("D.") agrees with a word starting with that sound.
-
-The similarity S is the mean of the agreeing pairs (initials aside), less 4 for each
-author word that fits nothing ("Ivan Petrov Moscow"). What the agreeing words cover
-gives the score: COVERAGE_WEIGHT × S, +3 when a patronymic agrees too, −10 when
-author and customer both give a patronymic and they differ (father and son).
-
-A one-word author is also compared whole: equal to an alias of the customer that is
-a user name of its own ("vanya_p88") it is a full match ("nick"); equal to the name
-run together it is that name ("ivanpetrov" first + family, "ipetrov" initial + family).
+A one-word author is also compared whole (`handle_match`): equal to an alias of the customer
+that is a user name of its own ("vanya_p88") it is that customer's ("nick"); equal to the
+name run together it is that name ("ivanpetrov" first + family, "ipetrov" initial + family).
 """
 
 from __future__ import annotations
@@ -38,20 +20,19 @@ from itertools import combinations
 
 from monitor.core.text import scan, words
 from monitor.customers.keys import NameWord, is_handle, name_word, pair_key
-from monitor.customers.name_words import family_forms, spelling_variant, word_similarity
+from monitor.customers.name_words import family_forms, spelling_variant
 
 __all__ = [
     "COVERAGE_WEIGHT",
     "Author",
     "NameMatch",
     "author",
-    "best_name_match",
     "exact_pair_keys",
+    "handle_match",
     "spell_all",
     "spelled",
 ]
 
-AGREE = 80.0
 COVERAGE_WEIGHT = {
     "full": 0.92,  # first and family name, or a handle the register lists
     "patronymic": 0.70,  # first name and patronymic, no family name («Валерий Андреевич»)
@@ -61,9 +42,6 @@ COVERAGE_WEIGHT = {
     "relative": 0.40,  # the family name, but another first name
     "given": 0.35,  # the first name only (and perhaps the family's initial: «Марина К.»)
 }
-PATRONYMIC_BONUS = 3.0
-PATRONYMIC_CLASH = 10.0
-EXTRA_WORD = 4.0
 # A word of a name as people write it: capitalised letters (and - or '), or an initial "S."
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’-]*\.?$")
 # What makes an author a user name rather than a person's name: digits, "_", "@", "a.b".
@@ -167,84 +145,6 @@ def exact_pair_keys(parts: Sequence[NameWord]) -> set[str]:
     return {pair_key(x, y) for a, b in combinations(full, 2) for x in a.sounds for y in b.sounds}
 
 
-def _role(c: NameWord) -> str:
-    # A name whose given name the table does not know has only "family" words: either may be it.
-    return "patronymic" if c.patronymic else "given" if c.groups else "family"
-
-
-def _match(who: Author, spelling: str, c_words: Words) -> NameMatch | None:
-    a_words = who.words
-    # Whole words pair first, initials take what is left: "К. Кириллов" pairs Кириллов with
-    # Кириллов before К. may claim it.
-    # (initial, -similarity, i, j): ties in author then customer word order.
-    pairs = sorted(
-        (a.initial, -sim, i, j, same_group)
-        for i, (a, _) in enumerate(a_words)
-        for j, (c, _) in enumerate(c_words)
-        for sim, same_group in (word_similarity(a, c),)
-    )
-    used_a: set[int] = set()
-    used_c: set[int] = set()
-    agreeing: list[tuple[float, int, int]] = []
-    notes: list[str] = []
-    given_clash = False
-    for _, minus, i, j, same_group in pairs:
-        if i in used_a or j in used_c:
-            continue
-        sim = -minus
-        a, c = a_words[i][0], c_words[j][0]
-        if sim >= AGREE:
-            used_a.add(i)
-            used_c.add(j)
-            agreeing.append((sim, i, j))
-            if same_group and a.word != c.word:
-                notes.append(f"'{a_words[i][1]}' is a form of '{c_words[j][1]}'")
-        elif a.groups and c.groups and not a.initial:
-            used_a.add(i)
-            used_c.add(j)
-            given_clash = True
-    if not agreeing:
-        return None
-    roles = [_role(c) for c, _ in c_words]
-    named = [(sim, i, j) for sim, i, j in agreeing if not a_words[i][0].initial]
-    covered = {roles[j] for _, _, j in named}
-    # An initial stands for the first name: any agreeing initial on a word other than the family's.
-    initial_given = any(a_words[i][0].initial and roles[j] != "patronymic" for _, i, j in agreeing)
-    plain_agree = sum(1 for _, _, j in named if roles[j] != "patronymic")
-    if ("given" in covered and "family" in covered) or plain_agree >= 2:
-        coverage = "full"
-    elif "given" in covered and "patronymic" in covered:
-        coverage = "patronymic"
-    elif "family" in covered and given_clash:
-        coverage = "relative"
-    elif "family" in covered and initial_given:
-        coverage = "initial"
-    elif "family" in covered:
-        coverage = "family"
-    elif "given" in covered:
-        coverage = "given"
-    else:
-        return None
-    extra = sum(1 for i, (a, _) in enumerate(a_words) if i not in used_a and not a.initial and not a.patronymic)
-    similarity = max(0.0, sum(sim for sim, _, _ in named) / len(named) - EXTRA_WORD * extra)
-    score = COVERAGE_WEIGHT[coverage] * similarity
-    if coverage == "full" and "patronymic" in covered:
-        score += PATRONYMIC_BONUS
-    other = [w for i, (w, _) in enumerate(a_words) if w.patronymic and i not in used_a]
-    if other and any(roles[j] == "patronymic" and j not in used_c for j in range(len(c_words))):
-        score -= PATRONYMIC_CLASH  # «Иван Сергеевич Петров» is not «Петров Иван Петрович»
-        notes.append("another patronymic")
-    reason = f"name '{who.text}' ~ '{spelling}' {similarity:.0f}"
-    if coverage == "relative":
-        reason += ": same family name, another first name"
-    elif coverage == "initial":
-        reason += " (family name and initial)"
-    family = [c_words[j] for _, _, j in named if roles[j] == "family"]
-    rarity = tuple(("name", family_forms(w.word)) for w, _ in family)
-    shown = family[0][1] if family else ""
-    return NameMatch(round(score, 1), similarity, coverage, False, (reason, *notes), rarity, shown)
-
-
 @lru_cache(maxsize=1 << 14)
 def _nicks(full_name: str, aliases: tuple[str, ...]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
     """A one-word handle → (what it matches, coverage, the family words in it).
@@ -293,30 +193,9 @@ def _nick_match(who: Author, nicks: dict[str, tuple[str, str, tuple[str, ...]]])
     return NameMatch(COVERAGE_WEIGHT[coverage] * 100, 100.0, coverage, False, (reason,), rarity, family[0])
 
 
-def best_name_match(authors: Sequence[Author], full_name: str, aliases: Sequence[str]) -> NameMatch | None:
-    """The best fit of any author to any spelling of the customer's name; None when nothing fits.
-
-    When nothing fits and the author signed with a person's name (a given name the table
-    knows, or capitalised words of letters: "Helga Fuchs", «Олена», "Ursula S."), the
-    result says so (`clashes`); a nickname never clashes.
-    """
-    spellings = [(s, spelled(s)) for s in (full_name, *aliases) if s]
-    # Handles matter for one-word authors and for customers with aliases; most have neither.
-    handles = aliases or any(len(who.words) <= 1 for who in authors)
-    nicks = _nicks(full_name, tuple(aliases)) if handles else {}
-    best: NameMatch | None = None
-    clash: str | None = None
-    for who in authors:
-        found = _nick_match(who, nicks) if nicks else None
-        if found is None:
-            for spelling, c_words in spellings:
-                m = _match(who, spelling, c_words)
-                if m is not None and (found is None or (m.score, m.similarity) > (found.score, found.similarity)):
-                    found = m
-            if found is None and who.named:
-                clash = clash or who.text
-        if found is not None and (best is None or (found.score, found.similarity) > (best.score, best.similarity)):
-            best = found
-    if best is None and clash:
-        return NameMatch(0.0, 0.0, "none", True, (f"name '{clash}' does not match '{full_name}'",))
-    return best
+def handle_match(who: Author, full_name: str, aliases: Sequence[str]) -> NameMatch | None:
+    """A one-word author (or any author, against the customer's user-name aliases) read as a handle:
+    "ivanpetrov", "i.petrov", "vanya_p88"; None when it is not one of the customer's."""
+    if not aliases and len(who.words) > 1:
+        return None
+    return _nick_match(who, _nicks(full_name, tuple(aliases)))

@@ -43,6 +43,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from monitor.core.text import words
+from monitor.customers.frequencies import touch_register
 from monitor.customers.keys import (
     customer_keys,
     is_e164,
@@ -143,6 +144,9 @@ def import_batches(
             batch, pending = {}, 0
             yield report
     _store(session, brand_id, list(batch.values()), now, report)
+    if report.created or report.updated:
+        # Matching processes reload the register's frequencies (monitor.customers.frequencies).
+        touch_register(session, brand_id, now)
     if report.created + report.updated >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
         # Fresh statistics with the last batch's commit: a register that grew by thousands is otherwise
         # planned from the old ones until autovacuum gets to it (never, where it is off), and its first

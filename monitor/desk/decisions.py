@@ -130,7 +130,7 @@ def decide_customer(
         if customer is None or customer.brand_id != case.brand_id:
             raise CaseInvalid(f"customer {customer_id} is not in the register of this case's brand")
         row = CaseCandidate(
-            case_id=case.id, customer_id=customer_id, score=100.0, reasons=["chosen by staff"], created_at=now
+            case_id=case.id, customer_id=customer_id, score=1.0, reasons=["chosen by staff"], created_at=now
         )
         session.add(row)
     row.decided_by, row.decided_at = actor, now

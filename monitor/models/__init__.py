@@ -14,7 +14,7 @@ from monitor.models.alerts import (
 )
 from monitor.models.base import JsonType, UtcDateTime
 from monitor.models.cases import Case, CaseCandidate, CaseEvent, Promise
-from monitor.models.customers import Customer, CustomerKey
+from monitor.models.customers import Customer, CustomerKey, CustomerRegisterState
 from monitor.models.desk import ApiToken, Draft, Reply
 from monitor.models.events import Event
 from monitor.models.mentions import Mention, MentionBand, MentionRevision, MentionSignature
@@ -34,6 +34,7 @@ __all__ = [
     "CaseEvent",
     "Customer",
     "CustomerKey",
+    "CustomerRegisterState",
     "DeliveryState",
     "Draft",
     "Event",

@@ -13,6 +13,7 @@ opens its own transaction(s) with `session_scope`: the job, not its steps, commi
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from sqlmodel import Session
 
 from monitor.cases.lifecycle import backfill_deadlines, desk_rules
 from monitor.cases.pipeline import ProcessCounts, brand_matcher, follow_edits, process_pending
+from monitor.cases.rematch import cases_to_rematch, mark_rematched, registers_changed, rematch_cases
 from monitor.cases.sla import SweepCounts, sweep
 from monitor.config import Config
 from monitor.config.reports import ReportDefinition
@@ -34,11 +36,13 @@ from monitor.reports.schedule import ReportRun, run_report
 
 __all__ = [
     "PollResult",
+    "RematchCounts",
     "claim_polls",
     "claim_source",
     "hand_on",
     "process_cases",
     "record_poll",
+    "rematch_customers",
     "roll_up_polls",
     "run_scheduled_report",
     "sweep_sla",
@@ -129,6 +133,48 @@ def process_cases(*, sessions: SessionFactory, config: Config, now: datetime, ba
         log.info("cases.processed", mentions=total.processed, opened=total.opened, joined=total.joined,
                  unassigned=total.unassigned, failed=total.failed)  # fmt: skip
     return total
+
+
+@dataclass(slots=True)
+class RematchCounts:
+    registers: int = 0
+    cases: int = 0
+    linked: int = 0
+
+
+def rematch_customers(
+    *,
+    sessions: SessionFactory,
+    config: Config,
+    now: datetime,
+    batch: int = 100,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RematchCounts:
+    """Match open cases without a customer again for each register changed since (monitor.cases.rematch),
+    a transaction a batch; `on_progress(done, total)` after each. A register changed again meanwhile
+    is gone through once more on the next run."""
+    counts = RematchCounts()
+    with session_scope(sessions) as session:
+        changed = registers_changed(session)
+    for brand_id, version in changed:
+        with session_scope(sessions) as session:
+            ids = cases_to_rematch(session, brand_id)
+        log.info("customers.rematch.started", brand_id=brand_id, cases=len(ids))
+        for start in range(0, len(ids), batch):
+            with session_scope(sessions) as session:
+                counts.linked += rematch_cases(session=session, config=config, case_ids=ids[start : start + batch],
+                                               now=now)  # fmt: skip
+            done = min(len(ids), start + batch)
+            log.info("customers.rematch.progress", brand_id=brand_id, done=done, total=len(ids))
+            if on_progress is not None:
+                on_progress(done, len(ids))
+        with session_scope(sessions) as session:
+            mark_rematched(session, brand_id, version)
+        counts.registers += 1
+        counts.cases += len(ids)
+    if counts.registers:
+        log.info("customers.rematched", registers=counts.registers, cases=counts.cases, linked=counts.linked)
+    return counts
 
 
 def sweep_sla(*, sessions: SessionFactory, config: Config, now: datetime) -> SweepCounts:

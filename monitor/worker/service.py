@@ -54,6 +54,11 @@ class Worker:
             lambda: jobs.process_cases(sessions=self.sessions, config=self.config, now=self.clock())
         )
 
+    async def rematch_customers(self) -> jobs.RematchCounts:
+        return await self.poller.in_db(
+            lambda: jobs.rematch_customers(sessions=self.sessions, config=self.config, now=self.clock())
+        )
+
     async def sweep_sla(self) -> SweepCounts:
         return await self.poller.in_db(lambda: jobs.sweep_sla(sessions=self.sessions, config=self.config,
                                                               now=self.clock()))  # fmt: skip
@@ -85,6 +90,8 @@ class Worker:
         scheduler.add_job(self.poller.tick, "interval", seconds=tick, id="poll-tick", next_run_time=now, **once)
         scheduler.add_job(self.process_cases, "interval", seconds=tick, id="cases", **once)
         scheduler.add_job(self.sweep_sla, "interval", seconds=60, id="sla-sweep", next_run_time=now, **once)
+        # A register imported or edited: its open cases without a customer are matched again.
+        scheduler.add_job(self.rematch_customers, "interval", seconds=60, id="customers-rematch", **once)
         # Hourly, not nightly: a day is summed up once it has been over for an hour (coverage.SETTLE),
         # and a run that finds nothing missing costs one small query.
         scheduler.add_job(self.roll_up_polls, "interval", hours=1, id="poll-roll-up",

@@ -306,3 +306,20 @@ def test_demo_board_only_serves_the_fictional_board(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_customers_rematch_and_train(watch_list: Path, db_url: str, tmp_path: Path) -> None:
+    assert run("db", "upgrade", "--database", db_url)[0] == 0
+    assert run("poll", "--config", str(watch_list), "--database", db_url)[0] == 0
+    register = tmp_path / "customers.csv"
+    register.write_text("id,name\nC-1,Петров Иван\n", encoding="utf-8")
+    assert run("customers", "import", str(register), "--config", str(watch_list), "--database", db_url)[0] == 0
+    code, output = run("customers", "rematch", "--config", str(watch_list), "--database", db_url)
+    assert code == 0 and "1 registers changed: 1 open cases matched again, 0 linked" in output
+    assert "event=customers.rematch.progress brand_id=1 done=1 total=1" in output
+    code, output = run("customers", "rematch", "--config", str(watch_list), "--database", db_url)
+    assert code == 0 and "0 registers changed" in output  # done once per change
+    code, output = run("customers", "train", "--brand", "acme", "--config", str(watch_list), "--database", db_url)
+    assert code == 1 and "has no cases with candidates to learn from" in output  # nobody signed the feed's posts
+    code, output = run("customers", "train", "--brand", "nope", "--config", str(watch_list), "--database", db_url)
+    assert code == 2 and "brand 'nope' is not in the database" in output

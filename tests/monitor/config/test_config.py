@@ -231,3 +231,24 @@ def test_relative_report_folders_sit_next_to_the_file_or_under_reports_dir(tmp_p
     # A container mounts the watch list read-only and gives reports a volume of their own.
     moved = load_config(path, env={"REPLYWATCH_REPORTS_DIR": "/data/reports"})
     assert moved.reports[0].folder == Path("/data/reports/out")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("90", "cases.customers.link_at: is a probability now (0-1), not a score 0-100: write 0.9 for 90 (got 90)"),
+        ("0", "cases.customers.link_at: Input should be greater than 0"),
+        ("1.5", "is a probability now (0-1), not a score 0-100: write 0.015 for 1.5"),
+        ("'high'", "cases.customers.link_at: Input should be a valid number"),
+    ],
+)
+def test_link_at_is_a_probability(value: str, expected: str) -> None:
+    found = problems(GOOD + f"\ncases:\n  customers:\n    link_at: {value}\n", env={"BOARD_TOKEN": "x"})
+    assert any(expected in p for p in found), found
+
+
+def test_suggest_at_above_link_at_is_refused() -> None:
+    found = problems(
+        GOOD + "\ncases:\n  customers:\n    link_at: 0.9\n    suggest_at: 0.95\n", env={"BOARD_TOKEN": "x"}
+    )
+    assert any("suggest_at (0.95) must not be above link_at (0.9)" in p for p in found), found

@@ -1,4 +1,4 @@
-"""Customer matching: each scoring rule, in the scripts customers write in."""
+"""Customer matching: what each piece of evidence does to the probability, in the scripts customers write in."""
 
 from __future__ import annotations
 
@@ -79,36 +79,19 @@ def test_an_exact_identifier_links_whatever_the_nickname(
     sessions: SessionFactory, brand_id: int, ids: dict[str, int], text: str, author: str, reason: str
 ) -> None:
     found = find(sessions, brand_id, text, author)
-    assert linked(found) is not None and reason in found[0].reasons
-    assert len(found) == 1
+    assert linked(found) is not None and any(r.startswith(reason + ": +") for r in found[0].reasons)
+    assert 0 < found[0].score <= 1
 
 
-def test_identifier_and_agreeing_name_score_higher(
+def test_an_agreeing_name_adds_to_an_identifier_and_a_clashing_one_takes_away(
     sessions: SessionFactory, brand_id: int, ids: dict[str, int]
 ) -> None:
-    (top,) = find(sessions, brand_id, "заказ 7731-245", "Дмитрий Кузнецов")
-    assert top.customer_id == ids["dmitry"] and top.score == 99.0
-    assert top.reasons == (
-        "order 7731-245 matches exactly",
-        "name 'Дмитрий Кузнецов' ~ 'Кузнецов Дмитрий Андреевич' 100",
-    )
-
-
-@pytest.mark.parametrize("author", ["Анна Шульц", "Helga", "Ursula S.", "Олена"])
-def test_someone_elses_order_under_a_persons_name_is_only_suggested(
-    sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str
-) -> None:
-    (top,) = find(sessions, brand_id, "заказ 7731-220", author)
-    assert top.customer_id == ids["ivan"] and SUGGEST_AT <= top.score < LINK_AT
-    assert f"name '{author}' does not match 'Петров Иван Сергеевич'" in top.reasons
-
-
-def test_a_handle_of_a_name_word_and_digits_is_a_suggestion(sessions: SessionFactory, brand_id: int) -> None:
-    ids = register(sessions, brand_id, "id,name,names\nq1,Климова Анна,klimova93\nq2,Зорин Олег,oleg_z_rocks\n")
-    (klimova,) = find(sessions, brand_id, "", "klimova93")
-    assert klimova.customer_id == ids["q1"] and SUGGEST_AT <= klimova.score < LINK_AT
-    assert linked(find(sessions, brand_id, "", "oleg_z_rocks")) == ids["q2"]
-    assert find(sessions, brand_id, "", "klimova77") == []  # only the family name
+    nick = find(sessions, brand_id, "заказ 7802-114", "bargainhunter")[0]
+    named = find(sessions, brand_id, "заказ 7802-114", "Ольга Светлова")[0]
+    other = find(sessions, brand_id, "заказ 7802-114", "Анна Шульц")[0]
+    assert nick.customer_id == named.customer_id == other.customer_id == ids["olga"]
+    assert other.score < nick.score <= named.score
+    assert any("differs" in r and r.endswith(tuple("0123456789")) and ": -" in r for r in other.reasons)
 
 
 def test_a_household_phone_is_told_apart_by_the_name(sessions: SessionFactory, brand_id: int) -> None:
@@ -119,7 +102,8 @@ def test_a_household_phone_is_told_apart_by_the_name(sessions: SessionFactory, b
     )
     both = find(sessions, brand_id, "тел. +7 912 111-22-33", "mama_troih")
     assert {c.customer_id for c in both} == {ids["h1"], ids["h2"]} and linked(both) is None
-    assert all("but is another customer's too" in c.reasons[0] for c in both)
+    assert all("held by 2 customers" in c.reasons[0] for c in both)
+    assert abs(both[0].score - both[1].score) < 1e-3  # nothing tells them apart: they share it
     named = find(sessions, brand_id, "тел. +7 912 111-22-33", "Анна Смирнова")
     assert linked(named) == ids["h2"]
 
@@ -128,28 +112,31 @@ def test_a_household_phone_is_told_apart_by_the_name(sessions: SessionFactory, b
 
 
 @pytest.mark.parametrize(
-    ("author", "who", "reason"),
+    ("author", "who"),
     [
-        ("Aram Petrosian", "aram", "name 'Aram Petrosian' ~ 'Արամ Պետրոսյան' 99"),  # Latin for Armenian
-        ("Петросян Арам", "aram", "name 'Петросян Арам' ~ 'Արամ Պետրոսյան' 100"),  # Cyrillic, swapped
-        ("Juergen Becker", "juergen", "name 'Juergen Becker' ~ 'Jürgen Becker' 100"),  # umlaut written out
-        ("Юрген Беккер", "juergen", "name 'Юрген Беккер' ~ 'Jürgen Becker' 99"),
-        ("Oleksandr Bondarenko", "oleksandr", "name 'Oleksandr Bondarenko' ~ 'Олександр Бондаренко' 100"),
-        ("Olga Svetlova", "olga", "name 'Olga Svetlova' ~ 'Светлова Ольга' 100"),
-        ("Olga Swetlowa", "olga", "name 'Olga Swetlowa' ~ 'Светлова Ольга' 99"),  # German-style transliteration
-        ("Tamerlan Akhmedov", "tamar", "name 'Tamerlan Akhmedov' ~ 'Тамерлан Ахмедов' 100"),  # not in the table
+        ("Aram Petrosian", "aram"),  # Latin for Armenian
+        ("Петросян Арам", "aram"),  # Cyrillic, swapped
+        ("Juergen Becker", "juergen"),  # umlaut written out
+        ("Юрген Беккер", "juergen"),
+        ("Oleksandr Bondarenko", "oleksandr"),
+        ("Olga Svetlova", "olga"),
+        ("Olga Swetlowa", "olga"),  # German-style transliteration
+        ("Tamerlan Akhmedov", "tamar"),  # not in the given-name table
     ],
 )
-def test_a_full_name_in_another_script_or_order_links_when_only_one_customer_has_it(
-    sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str, who: str, reason: str
+def test_a_full_name_in_another_script_or_order_is_nearly_certain_when_only_one_customer_has_it(
+    sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str, who: str
 ) -> None:
-    found = find(sessions, brand_id, "Плохой сервис", author)
-    assert linked(found) == ids[who]
-    assert found[0].reasons[0] == reason
+    found = find(sessions, brand_id, "", author)
+    # A transliteration is a weaker agreement than the same spelling («Юрген» for Jürgen: 0.97 in a
+    # register of nine with no city; the spelling as registered links).
+    assert found[0].customer_id == ids[who] and found[0].score >= 0.95 and len(found) == 1
+    # Each name word is one weight, named with how many customers hold it.
+    assert sum(1 for r in found[0].reasons if "of 9 customers" in r and ": +" in r) == 2
 
 
 @pytest.mark.parametrize(
-    ("author", "who", "note"),
+    ("author", "who", "reason"),
     [
         ("Ваня Петров", "ivan", "'Ваня' is a form of 'Иван'"),
         ("Sasha Bondarenko", "oleksandr", "'Sasha' is a form of 'Олександр'"),
@@ -159,85 +146,79 @@ def test_a_full_name_in_another_script_or_order_links_when_only_one_customer_has
     ],
 )
 def test_diminutives_and_other_forms_of_a_given_name(
-    sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str, who: str, note: str
+    sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str, who: str, reason: str
 ) -> None:
     found = find(sessions, brand_id, "", author)
-    assert found[0].customer_id == ids[who] and note in found[0].reasons
+    assert found[0].customer_id == ids[who] and any(r.startswith(reason) for r in found[0].reasons)
 
 
-@pytest.mark.parametrize(
-    ("author", "who"), [("Ольга Светлва", "olga"), ("Olga Sveltova", "olga"), ("Ivan Petorv", "ivan")]
-)
-def test_a_typo_is_suggested_not_linked(
+@pytest.mark.parametrize(("author", "who"), [("Светлана Светлова", "olga"), ("Olga Sveltova", "olga"),
+                                             ("Ivan Petorv", "ivan")])  # fmt: skip
+def test_a_typo_weighs_less_than_the_name_as_written(
     sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str, who: str
 ) -> None:
-    (top,) = find(sessions, brand_id, "", author)
-    assert top.customer_id == ids[who] and SUGGEST_AT <= top.score < LINK_AT
+    found = find(sessions, brand_id, "", author)
+    assert found[0].customer_id == ids[who] and found[0].score >= SUGGEST_AT
+    exact = find(sessions, brand_id, "", {"olga": "Olga Svetlova", "ivan": "Ivan Petrov"}[who])[0]
+    assert found[0].score <= exact.score
 
 
-@pytest.mark.parametrize(
-    ("author", "who"), [("d.kuznetsov", "dmitry"), ("Д. Кузнецов", "dmitry"), ("Kuznetsov D.", "dmitry")]
-)
-def test_family_name_and_initial_is_a_suggestion(
-    sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str, who: str
-) -> None:
-    (top,) = find(sessions, brand_id, "", author)
-    assert top.customer_id == ids[who] and SUGGEST_AT <= top.score < LINK_AT
-    assert "(family name and initial)" in top.reasons[0]
+@pytest.mark.parametrize("author", ["d.kuznetsov", "Д. Кузнецов", "Kuznetsov D."])
+def test_family_name_and_initial(sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str) -> None:
+    found = find(sessions, brand_id, "", author)
+    assert found[0].customer_id == ids["dmitry"] and found[0].score >= SUGGEST_AT
 
 
 def test_handles_the_register_knows(sessions: SessionFactory, brand_id: int, ids: dict[str, int]) -> None:
-    assert find(sessions, brand_id, "", "vanya_p88")[0].reasons == ("nickname 'vanya_p88' matches 'vanya_p88'",)
-    assert linked(find(sessions, brand_id, "", "vanya_p88")) == ids["ivan"]
-    (run_together,) = find(sessions, brand_id, "", "olgasvetlova")
-    assert run_together.customer_id == ids["olga"] and run_together.score >= LINK_AT
+    found = find(sessions, brand_id, "", "vanya_p88")
+    assert linked(found) == ids["ivan"]
+    assert any(r.startswith("user name 'vanya_p88' is the customer's alias") for r in found[0].reasons)
 
 
-def test_city_named_in_the_text_adds_to_other_evidence(
+def test_the_city_named_adds_and_another_city_takes_away(
     sessions: SessionFactory, brand_id: int, ids: dict[str, int]
 ) -> None:
-    (plain,) = find(sessions, brand_id, "Ужасный сервис", "Д. Кузнецов")
-    (with_city,) = find(sessions, brand_id, "Ужасный сервис, я из Самары", "Д. Кузнецов")
-    assert with_city.score == plain.score + 4 and "city 'Самара' mentioned" in with_city.reasons
-    assert find(sessions, brand_id, "Я из Самары", "") == []  # a city alone is nothing
+    plain = find(sessions, brand_id, "Холодильник сломался", "Кузнецов")[0]
+    here = find(sessions, brand_id, "Холодильник сломался, я из Самары", "Кузнецов")[0]
+    there = find(sessions, brand_id, "Холодильник сломался, я из Казани", "Кузнецов")[0]
+    assert plain.customer_id == here.customer_id == there.customer_id == ids["dmitry"]
+    assert there.score < plain.score < here.score
+    assert any(r.startswith("city 'Самара' named") for r in here.reasons)
+    assert any(r.startswith("the texts name Казань, the customer lives in 'Самара'") for r in there.reasons)
 
 
-def test_a_family_name_shared_in_the_register_never_links_on_a_name_alone(
-    sessions: SessionFactory, brand_id: int
-) -> None:
-    ids = register(sessions, brand_id, "id,name\np1,Петров Иван\np2,Петрова Ирина\np3,Сидоров Пётр\n")
-    ivan = find(sessions, brand_id, "", "Ivan Petrov")
-    assert ivan[0].customer_id == ids["p1"] and SUGGEST_AT <= ivan[0].score < LINK_AT
-    assert "another customer has the family name 'Петров'" in ivan[0].reasons
-    assert ids["p2"] not in {c.customer_id for c in ivan if c.score >= SUGGEST_AT}  # Irina is a relative
-    for author in ("И. Петров", "Petrov"):
-        assert linked(find(sessions, brand_id, "", author)) is None
-    assert linked(find(sessions, brand_id, "", "Пётр Сидоров")) == ids["p3"]
+def test_a_city_with_a_typo_or_a_space_out_of_place_is_still_named(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nb,Ryan Turner,Springwood\nc,Ryan Turner,Blacktown\n")
+    for text in ("I live in sprin gwood", "I live in Sprignwood", "from SPRINGWOOD"):
+        found = find(sessions, brand_id, text, "ryan turner")
+        assert found[0].customer_id == ids["b"] and found[0].score > found[1].score, text
 
 
-def test_a_shared_family_name_links_with_the_customers_city_named(sessions: SessionFactory, brand_id: int) -> None:
-    ids = register(sessions, brand_id, "id,name,city\np1,Ivan Petrov,Омск\np2,Петрова Ирина,Омск\n")
-    plain = find(sessions, brand_id, "Холодильник сломался", "Петров Иван")
-    assert plain[0].customer_id == ids["p1"] and linked(plain) is None  # a relative shares the family name
-    found = find(sessions, brand_id, "Холодильник сломался, я из Омска", "Петров Иван")
-    assert linked(found) == ids["p1"]
-    assert "city 'Омск' mentioned" in found[0].reasons
-    # Another city is no corroboration.
-    assert linked(find(sessions, brand_id, "Я из Самары", "Петров Иван")) is None
-
-
-def test_a_common_family_name_does_not_link_even_with_the_city(sessions: SessionFactory, brand_id: int) -> None:
+def test_a_shared_family_name_weighs_less_than_a_rare_one(sessions: SessionFactory, brand_id: int) -> None:
     others = "".join(f"p{n},Петров {given},Омск\n" for n, given in enumerate(["Олег", "Пётр", "Игорь", "Юрий", "Лев"]))
-    ids = register(sessions, brand_id, f"id,name,city\nivan,Ivan Petrov,Омск\n{others}")
-    found = find(sessions, brand_id, "Я из Омска", "Петров Иван")
-    assert found[0].customer_id == ids["ivan"] and SUGGEST_AT <= found[0].score < LINK_AT
+    ids = register(sessions, brand_id, f"id,name,city\nivan,Ivan Petrov,Омск\nz,Иван Зябликов,Омск\n{others}")
+    petrov = find(sessions, brand_id, "", "Петров Иван")
+    zyablikov = find(sessions, brand_id, "", "Зябликов Иван")
+    assert petrov[0].customer_id == ids["ivan"] and zyablikov[0].customer_id == ids["z"]
+    assert petrov[0].score < zyablikov[0].score
+    assert any("'Петров' = 'Petrov' (6 of 7 customers)" in r for r in petrov[0].reasons)
 
 
-def test_a_namesake_in_the_register_stops_the_city_from_linking(sessions: SessionFactory, brand_id: int) -> None:
-    ids = register(sessions, brand_id, "id,name,city\nn1,Саша Лукин,Тверь\nn2,Лукин Александр Ильич,Тверь\n")
-    found = find(sessions, brand_id, "Живу в Твери", "Aleksandr Lukin")
+def test_namesakes_share_the_probability_and_neither_links(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name\nn1,Антон Зябликов\nn2,Зябликов Антон Юрьевич\n")
+    found = find(sessions, brand_id, "", "Anton Zyablikov")
     assert {c.customer_id for c in found} == {ids["n1"], ids["n2"]}
-    assert linked(found) is None and all(c.score >= SUGGEST_AT for c in found)
+    assert all(SUGGEST_AT <= c.score < LINK_AT for c in found) and sum(c.score for c in found) <= 1
+    # The order number settles it.
+    register(sessions, brand_id, "id,name,orders\nn2,Зябликов Антон Юрьевич,1234-567\n")
+    assert linked(find(sessions, brand_id, "заказ 1234-567", "Anton Zyablikov")) == ids["n2"]
+
+
+def test_a_patronymic_tells_father_and_son_apart(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name\nf,Грачёв Иван Петрович\ns,Грачёв Иван Иванович\n")
+    found = find(sessions, brand_id, "", "Иван Иванович Грачёв")
+    assert found[0].customer_id == ids["s"] and found[0].score > found[1].score
+    assert any("a name word differs" in r for r in found[1].reasons)
 
 
 @pytest.mark.parametrize(
@@ -253,32 +234,31 @@ def test_a_name_written_another_way_finds_the_register_spelling(
     sessions: SessionFactory, brand_id: int, author: str, full_name: str
 ) -> None:
     ids = register(sessions, brand_id, f"id,name\nc,{full_name}\n")
-    assert linked(find(sessions, brand_id, "", author)) == ids["c"]
+    assert find(sessions, brand_id, "", author)[0].customer_id == ids["c"]
 
 
 def test_a_vowel_initial_must_start_like_the_first_name(sessions: SessionFactory, brand_id: int) -> None:
     ids = register(sessions, brand_id, "id,name\ne,Ерёмина Елена\ni,Ирина Ерёмина\nj,Юлия Ерёмина\n")
     for author, who in (("I. Eremina", "i"), ("Ye. Eremina", "e"), ("Е. Ерёмина", "e"), ("J. Eremina", "j")):
-        suggested = [c.customer_id for c in find(sessions, brand_id, "", author) if c.score >= SUGGEST_AT]
-        assert suggested == [ids[who]], author
+        assert find(sessions, brand_id, "", author)[0].customer_id == ids[who], author
 
 
-def test_namesakes_are_both_suggested_and_neither_linked(sessions: SessionFactory, brand_id: int) -> None:
-    ids = register(sessions, brand_id, "id,name\nn1,Антон Зябликов\nn2,Зябликов Антон Юрьевич\n")
-    found = find(sessions, brand_id, "", "Anton Zyablikov")
-    assert {c.customer_id for c in found} == {ids["n1"], ids["n2"]}
-    assert all(SUGGEST_AT <= c.score < LINK_AT for c in found)
-    assert any("fits almost as well" in r for r in found[0].reasons)
-    # The order number settles it.
-    register(sessions, brand_id, "id,name,orders\nn2,Зябликов Антон Юрьевич,1234-567\n")
-    assert linked(find(sessions, brand_id, "заказ 1234-567", "Anton Zyablikov")) == ids["n2"]
-
-
-def test_patronymic_tells_father_and_son_apart(sessions: SessionFactory, brand_id: int) -> None:
-    ids = register(sessions, brand_id, "id,name\nf,Грачёв Иван Петрович\ns,Грачёв Иван Иванович\n")
-    found = find(sessions, brand_id, "", "Иван Иванович Грачёв")
-    assert found[0].customer_id == ids["s"] and found[0].score > found[1].score
-    assert "another patronymic" in found[1].reasons
+@pytest.mark.parametrize(
+    ("author", "customer"),
+    [
+        ("sienna rya", "Sienna Ryan"),  # a short word: its sound key ("rn") holds no typo
+        ("logan bisgop", "Logan Bishop"),
+        ("nichohlas rees", "Nicholas Rees"),
+        ("josephine yu", "Josephine Yu"),
+        ("tynn", "Tynan"),  # a one-word author with a typo, in a small town
+    ],
+)
+def test_short_and_one_word_names_with_typos_find_the_customer(
+    sessions: SessionFactory, brand_id: int, author: str, customer: str
+) -> None:
+    ids = register(sessions, brand_id, f"id,name,city\nc,{customer},Wakeley\nx,Иванов Сергей,Москва\n")
+    found = find(sessions, brand_id, "I live in Wakeley", author)
+    assert found and found[0].customer_id == ids["c"] and found[0].score >= SUGGEST_AT
 
 
 def test_rejected_customers_are_not_suggested_again(
@@ -319,10 +299,8 @@ def test_limit_and_order(sessions: SessionFactory, brand_id: int) -> None:
 def test_a_mistyped_given_name_finds_the_customer(
     sessions: SessionFactory, brand_id: int, customer: str, author: str
 ) -> None:
-    # The author's given name is no known name, and sounds otherwise than the customer's: only the
-    # correction against the given-name table at lookup meets the customer's keys.
     typo = name_words(author)[0]
     assert not typo.groups and typo.sounds != name_words(customer)[0 if customer[0] == author[0] else 1].sounds
     ids = register(sessions, brand_id, f"id,name\nc,{customer}\nx,Иванов Сергей\n")
     found = find(sessions, brand_id, "", author)
-    assert [c.customer_id for c in found] == [ids["c"]] and SUGGEST_AT <= found[0].score < LINK_AT
+    assert [c.customer_id for c in found] == [ids["c"]] and found[0].score >= SUGGEST_AT
