@@ -70,7 +70,12 @@ async def coverage(request: Request, current: Viewer, start: Day = None, end: Da
 async def download(request: Request, current: Viewer, fmt: Literal["csv", "md", "html", "json"], start: Day = None,
                    end: Day = None, brand: Annotated[str | None, Query(max_length=64)] = None) -> Response:  # fmt: skip
     report = await _report(request, start, end, brand or None)
-    body = orjson.dumps(to_json(report)) if fmt == "json" else render(report, fmt).encode("utf-8")
+    body = orjson.dumps(to_json(report)) if fmt == "json" else render(report, fmt, _base(request)).encode("utf-8")
     name = f"coverage-{report.period_from.date()}-{(report.period_to - timedelta(seconds=1)).date()}.{fmt}"
     # An attachment: the HTML report opens from disk, never as a page of the inbox (its own styles are inline).
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _base(request: Request) -> str:
+    """The address the browser used: a downloaded report's case links open this inbox."""
+    return str(request.base_url).rstrip("/")
