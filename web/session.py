@@ -138,20 +138,22 @@ async def read_form(request: Request) -> dict[str, str]:
 
     The body was capped by api/guard.py before the app read it. Read here rather than with python-multipart:
     every form of the inbox is url-encoded, and each refusal names what was wrong."""
+    body = await request.body()
+    if not body:  # a button that posts nothing: no fields (so no CSRF token, which check_form refuses)
+        return {}
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media != "application/x-www-form-urlencoded":
         raise WebError(415, "Not a form", f"send the form as application/x-www-form-urlencoded, not {media or 'no type'}")
-    body = await request.body()
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise WebError(400, "Not UTF-8", f"the form is not UTF-8 (byte {exc.start} of the body)") from None
     try:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")
+    except UnicodeDecodeError as exc:  # a ValueError too: caught first
+        raise WebError(400, "Not UTF-8", f"a percent-encoded value of the form is not UTF-8 ({exc.reason})") from None
     except ValueError:
         raise WebError(400, "Not a form of ours", f"the form has more than {MAX_FIELDS} fields") from None
-    except UnicodeDecodeError as exc:
-        raise WebError(400, "Not UTF-8", f"a percent-encoded value of the form is not UTF-8 ({exc.reason})") from None
     return dict(pairs)
 
 
