@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -19,7 +21,8 @@ __all__ = ["PREFIX", "install_web"]
 
 class PageHeaders:
     """The inbox's security headers (web/render.py: HEADERS) on every response under PREFIX, errors and
-    redirects and static files included."""
+    redirects and static files included; and `Server-Timing: app;dur=<ms>`, the time from the request's arrival
+    to the response's headers (a page is rendered whole before them), for the browser's tools and bench/web.py."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -31,12 +34,14 @@ class PageHeaders:
             await self.app(scope, receive, send)
             return
         static = path.startswith(PREFIX + "/static/")
+        started = time.perf_counter()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name for name, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in self._headers if k not in present and not (static and k == b"cache-control")]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                timing = f"app;dur={(time.perf_counter() - started) * 1000:.2f}".encode()
+                message = {**message, "headers": [*message.get("headers", []), *extra, (b"server-timing", timing)]}
             await send(message)
 
         await self.app(scope, receive, with_headers)
