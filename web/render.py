@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
 
 from web.cookie import PREFIX, set_cookie
 
@@ -64,9 +64,9 @@ def clock(state: str, due: datetime | None, now: datetime, label: str) -> Markup
     ticking = due is not None and state in _TICKING
     text = countdown(due, now) if ticking else state
     due_attr = f' data-due="{due.isoformat()}"' if ticking and due is not None else ""
-    state_, label_ = escape(state), escape(label)
-    return Markup(f'<span class="clock sla-{state_}"{due_attr} title="{label_}: {state_}, due {when(due)}">'
-                  f"{escape(text)}</span>")  # fmt: skip
+    state_, title = escape(state), escape(f"{label}: {state}, due {when(due)}")
+    # Every part is escaped or ours (an ISO time); Markup.format or join would escape the same at twice the cost.
+    return Markup(f'<span class="clock sla-{state_}"{due_attr} title="{title}">{escape(text)}</span>')  # noqa: S704
 
 
 def _environment() -> jinja2.Environment:
