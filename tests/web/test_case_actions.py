@@ -163,3 +163,35 @@ def test_a_complaint_with_markup_is_shown_as_text(db_url: str) -> None:
         assert "&lt;script&gt;document.title=&#34;owned&#34;&lt;/script&gt;" in page
         assert "&lt;img src=x onerror=alert(1)&gt;" in page
         assert "<img src=x" not in page and "<script>document" not in page and "<script>" not in queue
+
+
+REGISTER = ("external_id,full_name,emails,phones,orders,city,tier,lifetime_value\n"
+            "c-1,Петров Иван Сергеевич,ivan.petrov@mail.example,+7 912 345-67-89,7731-220,Москва,gold,125000\n"
+            "c-2,Վարդան Պետրոսյան,vardan@mail.example,,,Երևան,silver,900\n")  # fmt: skip
+
+
+def test_customer_search_and_confirming_a_customer_for_a_case(db_url: str) -> None:
+    with desk_client(db_url, "lead") as client:  # the client's bearer token imports the register through the API
+        imported = client.post("/api/v1/customers/import", params={"brand": "acme"}, content=REGISTER.encode(),
+                               headers={"Content-Type": "text/csv"})  # fmt: skip
+        assert imported.status_code == 200 and imported.json()["created"] == 2, imported.text
+        agent = sign_in(client, "agent")
+        found = client.get("/inbox/customers", params={"q": "Петров Иван"}).text
+        assert "Петров Иван Сергеевич" in found and "Вардан" not in found
+        armenian = client.get("/inbox/customers", params={"q": "Պետրոսյան", "brand": "acme"}).text
+        assert "Վարդան Պետրոսյան" in armenian and "Երևան" in armenian
+        assert "Nobody in the register fits" in client.get("/inbox/customers", params={"q": "Zzyzx Qwerty"}).text
+        (customer,) = re.findall(r'href="/inbox\?status=any&amp;customer_id=(\d+)"', found)
+        case = _case_id(client)
+        page = client.post(f"/inbox/cases/{case}/customer", data={"csrf": agent, "customer_id": customer,
+                                                                  "action": "confirm"})  # fmt: skip
+        assert page.status_code == 200 and "The customer decision was saved." in page.text
+        assert "<strong>Петров Иван Сергеевич</strong> (confirmed)" in page.text
+        listed = client.get(f"/inbox?status=any&customer_id={customer}").text
+        assert re.findall(r'<td><a href="/inbox/cases/(\d+)">', listed) == [str(case)]
+        refused = client.post(f"/inbox/cases/{case}/customer", data={"csrf": agent, "customer_id": "999999",
+                                                                     "action": "confirm"})  # fmt: skip
+        assert refused.status_code == 422 and "not in the register of this case" in refused.text
+        bad = client.post(f"/inbox/cases/{case}/customer", data={"csrf": agent, "customer_id": customer,
+                                                                 "action": "maybe"})  # fmt: skip
+        assert bad.status_code == 422 and "action" in bad.text
