@@ -6,7 +6,6 @@ import re
 
 from fastapi.testclient import TestClient
 
-from monitor.core.db import session_scope
 from tests.support.factories import authorize
 
 __all__ = ["csrf_of", "sign_in", "token_of"]
@@ -39,6 +38,3 @@ def sign_in(client: TestClient, role: str, name: str | None = None) -> str:
     assert queue.status_code == 200, queue.text
     return csrf_of(queue.text)
 
-
-def session_of(client: TestClient):  # type: ignore[no-untyped-def]
-    return session_scope(client.app.state.sessions)  # type: ignore[attr-defined]
