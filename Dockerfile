@@ -18,6 +18,7 @@ COPY pyproject.toml README.md ./
 COPY monitor ./monitor
 COPY sources ./sources
 COPY api ./api
+COPY web ./web
 COPY migrations ./migrations
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /data replywatch \

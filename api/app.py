@@ -26,6 +26,8 @@ from monitor.desk.drafts import templates_of
 from monitor.worker.poller import Poller
 from monitor.worker.service import Worker
 from sources.http import Fetcher
+from web.app import PREFIX as WEB_PREFIX
+from web.app import install_web
 
 __all__ = ["app_from_environment", "create_app"]
 
@@ -98,7 +100,7 @@ def create_app(
     install_error_handlers(app)
     # Body caps: every JSON route the guard's default; the import streams its own upload (up to MAX_UPLOAD).
     limits = Limits(streamed={customers.IMPORT_PATH: customers.MAX_UPLOAD})
-    app.add_middleware(Guard, limits=limits, docs_need_token=settings.docs_need_token)
+    app.add_middleware(Guard, limits=limits, docs_need_token=settings.docs_need_token, own_auth=(WEB_PREFIX,))
     install_openapi(app, limits)
     install_docs(app)
     app.include_router(health.router)  # no token (api/guard.py: OPEN_PATHS): probes must not need secrets
@@ -112,6 +114,7 @@ def create_app(
     }
     for module in (sources, mentions, cases, drafts, customers, reports, alerts, tokens):
         app.include_router(module.router, **auth)
+    install_web(app, settings)  # the staff's pages under /inbox: a session cookie, not a bearer token
     return app
 
 

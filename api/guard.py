@@ -69,8 +69,12 @@ def json_depth_over(body: bytes, limit: int) -> bool:
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, *, limits: Limits, docs_need_token: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limits: Limits, docs_need_token: bool, own_auth: tuple[str, ...] = ()
+    ) -> None:
         self.app, self.limits, self.docs_need_token = app, limits, docs_need_token
+        # Path prefixes whose routes authenticate by themselves (the web inbox: a session cookie, web/session.py).
+        self.own_auth = own_auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,7 +112,8 @@ class Guard:
             return False
         if path in DOCS_PATHS or path.startswith(DOCS_PREFIX):
             return self.docs_need_token
-        return True  # unknown paths too: a client without a token learns nothing of what exists
+        own = self.own_auth and (path == "/" or any(path == p or path.startswith(p + "/") for p in self.own_auth))
+        return not own  # unknown paths too: a client without a token learns nothing of what exists
 
     async def _authenticate(self, scope: Scope) -> Response | None:
         """None when the request may go on (its principal in scope["state"]), else the answer to send."""

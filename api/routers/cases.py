@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_origin
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
+from starlette.datastructures import QueryParams
 
 from api.deps import Agent, Caller, ConfigDep, WriteSession, read, read_async, read_connection
 from api.errors import BadRequest
@@ -72,7 +74,12 @@ _REPEATABLE = frozenset(name for name, field in CaseQuery.model_fields.items() i
 
 
 async def case_query(request: Request) -> CaseQuery:
-    """The queue's parameters, read and validated here rather than by FastAPI.
+    """The queue's parameters, read and validated here rather than by FastAPI (`parse_case_query`)."""
+    return parse_case_query(request.query_params)
+
+
+def parse_case_query(params: QueryParams, defaults: Mapping[str, Any] | None = None) -> CaseQuery:
+    """The queue's parameters from a query string (`defaults` for the names it leaves out; the web inbox's).
 
     FastAPI handles each query parameter (or each field of a parameter model) on its own, inspecting its
     annotation on every request: a third of a list request's CPU with 16 of them. Here it is one dict and
@@ -81,14 +88,28 @@ async def case_query(request: Request) -> CaseQuery:
     OpenAPI document gets the same parameters from `query_parameters` (tests/api/test_queue_api.py checks
     them against FastAPI's own for the fields declared one by one, as the route had them).
     """
-    params = request.query_params
     raw = {name: params.getlist(name) if name in _REPEATABLE else params[name]
            for name in params if name in CaseQuery.model_fields}  # fmt: skip
     try:
-        return CaseQuery.model_validate(raw)
+        return CaseQuery.model_validate({**(defaults or {}), **raw})
     except ValidationError as exc:
         errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
+
+
+def case_filter(query: CaseQuery) -> CaseFilter:
+    """The monitor's filter for the queue's parameters; a BadRequest for a time without a zone."""
+    for name, value in (("opened_from", query.opened_from), ("opened_to", query.opened_to)):
+        if value is not None and value.tzinfo is None:
+            raise BadRequest(f"{name} needs a time zone, e.g. 2026-11-22T09:00:00Z")
+    unassigned = query.assignee == "-"
+    return CaseFilter(
+        brand=query.brand, status=tuple(query.status), priority=tuple(query.priority), category=query.category,
+        assignee=None if unassigned else query.assignee, unassigned=unassigned, sla=query.sla,
+        language=query.language, source=query.source, customer_state=query.customer_state,
+        customer_id=query.customer_id, text=query.q, opened_from=query.opened_from, opened_to=query.opened_to,
+        unanswered_places=query.unanswered_places, place_sla=query.place_sla,
+    )  # fmt: skip
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
@@ -134,17 +155,7 @@ INVALID = {"description": "Validation Error",
             summary="The case queue: filters, sorting, keyset pages",
             openapi_extra={"parameters": query_parameters(CaseQuery)})  # fmt: skip
 async def cases(request: Request, _: Caller, query: Annotated[CaseQuery, Depends(case_query)]) -> Response:
-    for name, value in (("opened_from", query.opened_from), ("opened_to", query.opened_to)):
-        if value is not None and value.tzinfo is None:
-            raise BadRequest(f"{name} needs a time zone, e.g. 2026-11-22T09:00:00Z")
-    unassigned = query.assignee == "-"
-    filters = CaseFilter(
-        brand=query.brand, status=tuple(query.status), priority=tuple(query.priority), category=query.category,
-        assignee=None if unassigned else query.assignee, unassigned=unassigned, sla=query.sla,
-        language=query.language, source=query.source, customer_state=query.customer_state,
-        customer_id=query.customer_id, text=query.q, opened_from=query.opened_from, opened_to=query.opened_to,
-        unanswered_places=query.unanswered_places, place_sla=query.place_sla,
-    )  # fmt: skip
+    filters = case_filter(query)
     sort, limit = query.sort, query.limit
     after = decode_keyset("case", sort, query.cursor)
 

@@ -56,5 +56,5 @@ def coverage(
                              calendars=calendars)  # fmt: skip
     if format == "json":
         return JSONResponse(to_json(report))
-    text = render(report, format)
+    text = render(report, format, config.alerts.public_url)
     return HTMLResponse(text) if format == "html" else PlainTextResponse(text, media_type=MEDIA[format])

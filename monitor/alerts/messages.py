@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from monitor.core.links import case_url, queue_url, source_url
+
 __all__ = ["LABELS", "Facts", "Format", "Message", "defuse", "escape", "render"]
 
 Format = Literal["text", "markdown", "html"]
@@ -104,10 +106,11 @@ def _bold(text: str, fmt: Format) -> str:
 
 
 def link_for(facts: Facts, public_url: str) -> str | None:
+    """The web inbox's page of what the event is about (a browser opens it; the API's JSON needs a token)."""
     if facts.case_id is not None:
-        return f"{public_url}/api/v1/cases/{facts.case_id}"
+        return case_url(public_url, facts.case_id)
     if facts.source is not None:
-        return f"{public_url}/api/v1/sources/{facts.source}"
+        return source_url(public_url, facts.source)
     return None
 
 
@@ -172,9 +175,7 @@ def _render_digest(events: list[Facts], fmt: Format, public_url: str) -> Message
         lines.append(f"• {head}" + (f": {text}" if text else ""))
     if len(events) > DIGEST_LINES:
         lines.append(f"… and {len(events) - DIGEST_LINES} more")
-    link = f"{public_url}/api/v1/cases" + (
-        f"?brand={events[0].brand}" if len({e.brand for e in events}) == 1 and events[0].brand else ""
-    )
+    link = queue_url(public_url, events[0].brand if len({e.brand for e in events}) == 1 else None)
     if any(e.case_id for e in events):
         lines.append(_link("All cases", link, fmt))
     else:

@@ -95,9 +95,18 @@ def _filtered(query: sa.Select[Any], f: CaseFilter, hint: bool = False) -> sa.Se
         # Named in the SQL text, not bound: SQLite uses a partial index (the open queue's, migration 0005)
         # only when the query has its condition word for word.
         open_query = set(statuses) == set(OPEN_STATUSES)
-        values = sa.bindparam("statuses", OPEN_STATUSES if open_query else statuses, expanding=True,
-                              literal_execute=True)  # fmt: skip
-        query = query.where(Case.status.in_(values))
+        if len(statuses) == 1:
+            # `status = 'new'` word for word: the unanswered queue's partial index (migration 0013) by deadline.
+            query = query.where(Case.status == sa.bindparam("status", statuses[0], literal_execute=True))
+        else:
+            if not open_query and set(statuses) < set(OPEN_STATUSES):
+                # Some open statuses (the web inbox's "in work": acknowledged, in_progress): the open queue's
+                # condition as well, so SQLite walks the open cases' partial index in deadline order.
+                every_open = sa.bindparam("open_statuses", OPEN_STATUSES, expanding=True, literal_execute=True)
+                query = query.where(Case.status.in_(every_open))
+            values = sa.bindparam("statuses", OPEN_STATUSES if open_query else statuses, expanding=True,
+                                  literal_execute=True)  # fmt: skip
+            query = query.where(Case.status.in_(values))
     else:
         query = query.where(Case.status != sa.bindparam("merged", "merged", literal_execute=True))
     if f.priority:

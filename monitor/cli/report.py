@@ -68,7 +68,7 @@ def report_coverage(
         except DomainError as exc:
             err.print(f"[red]{str(exc).strip(chr(39))}[/]")
             raise typer.Exit(2) from None
-    text = render(report, fmt)
+    text = render(report, fmt, cfg.alerts.public_url if cfg else None)
     if output is None:
         print(text, end="" if text.endswith("\n") else "\n")
         return
@@ -93,7 +93,8 @@ def report_run(
     rules = desk_rules(cfg)
     with session_scope(sessions_for(settings)) as session:
         runs = run_report(session=session, definition=definition, now=datetime.now(UTC),
-                          calendars={b.key: rules.calendar(b.key) for b in cfg.brands})  # fmt: skip
+                          calendars={b.key: rules.calendar(b.key) for b in cfg.brands},
+                          public_url=cfg.alerts.public_url)  # fmt: skip
     for run in runs:
         err.print(f"report {run.key} ({run.brand or 'all brands'}): " + ", ".join(str(f) for f in run.files))
         print(run.summary, end="")

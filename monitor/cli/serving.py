@@ -39,7 +39,7 @@ def serve(
     settings = make_settings(database)
     cfg = read_config(config)
     ready_database(settings)
-    err.print(f"replywatch API on http://{host}:{port} (OpenAPI at /docs), database {describe_url(settings.database_url)}, "
+    err.print(f"replywatch API on http://{host}:{port} (OpenAPI at /docs, web inbox at /inbox), database {describe_url(settings.database_url)}, "
               f"{len(cfg.sources)} sources from {cfg.path}, {workers} process(es)")  # fmt: skip
     _app_environment(settings, cfg, run_worker=with_worker)
     if workers == 1:
@@ -93,6 +93,7 @@ def demo(
         f"\n[bold]replywatch demo[/]\n"
         f"  complaint board (fictional, loopback): {base}/\n"
         f"  API:       {api}   (OpenAPI docs at {api}/docs)\n"
+        f"  inbox:     {api}/inbox   (the staff's pages: sign in with the token below)\n"
         f"  database:  {describe_url(settings.database_url)}\n"
         f"  watching:  {len(cfg.sources)} sources for {len(cfg.brands)} brands; new complaints appear every ~20 s\n\n"
         f"Try, in another terminal (within a minute):\n"

@@ -216,7 +216,7 @@ class ChannelConfig(_Strict):
 class AlertsConfig(_Strict):
     """How deliveries are made; every value has a default."""
 
-    # The API's address as staff reach it: messages link to {public_url}/api/v1/cases/{id}.
+    # The address of the API and its web inbox as staff reach them: messages link to {public_url}/inbox/cases/{id}.
     public_url: HttpUrl = "http://127.0.0.1:8000"
     tick: Duration = timedelta(seconds=2)
     batch: int = Field(default=200, ge=1, le=5000)

@@ -26,3 +26,8 @@ class Settings(BaseSettings):
     # address is answered 429 (with Retry-After) until the oldest refusal leaves the window; 0: no limit.
     auth_failure_limit: int = 20
     auth_failure_window: float = 60.0
+    # The web inbox's session cookies are signed with this key (REPLYWATCH_WEB_SECRET). Unset: a random key per
+    # process, so a restart signs everyone out and several API worker processes need it set to one value.
+    web_secret: str | None = None
+    # Hours a web sign-in lasts; after that the browser asks for the token again.
+    web_session_hours: float = 12.0

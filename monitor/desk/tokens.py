@@ -25,7 +25,10 @@ from sqlmodel import Session
 from monitor.core.errors import Invalid, NotFound
 from monitor.models.desk import ApiToken
 
-__all__ = ["ROLES", "Principal", "authenticate", "create_token", "digest", "has_role", "list_tokens", "revoke_token"]
+__all__ = [
+    "ROLES", "Principal", "authenticate", "create_token", "digest", "has_role", "list_tokens", "principal_of",
+    "revoke_token",
+]  # fmt: skip
 
 ROLES = ("viewer", "agent", "lead", "admin")
 PREFIX = "rw_"
@@ -75,6 +78,15 @@ def authenticate(*, session: Session, secret: str, now: datetime) -> Principal |
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
         token.last_used_at = now
+    return Principal(token_id=token.id or 0, name=token.name, role=token.role)
+
+
+def principal_of(*, session: Session, token_id: int) -> Principal | None:
+    """The principal of a live token by its id (a signed-in browser keeps the id, never the secret), or None
+    once the token is revoked or gone: its role is read again, so a changed token changes what the page allows."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.revoked_at is not None:
+        return None
     return Principal(token_id=token.id or 0, name=token.name, role=token.role)
 
 

@@ -17,6 +17,7 @@ __all__ = ["Case", "CaseCandidate", "CaseEvent", "Promise"]
 
 
 _OPEN = sa.text("status IN ('new', 'acknowledged', 'in_progress')")
+_NEW = sa.text("status = 'new'")
 
 
 class Case(SQLModel, table=True):
@@ -38,6 +39,8 @@ class Case(SQLModel, table=True):
         sa.Index("ix_cases_assignee", "assignee", "id"),
         # The open queue by places still waiting for a reply (migration 0011).
         sa.Index("ix_cases_open_unanswered", "places_unanswered", "id", sqlite_where=_OPEN, postgresql_where=_OPEN),
+        # The unanswered queue by first-reply deadline (the web inbox's default; migration 0013).
+        sa.Index("ix_cases_new_response_due", "response_due_at", "id", sqlite_where=_NEW, postgresql_where=_NEW),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -16,11 +16,13 @@ import html
 import io
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from monitor.config.reports import FORMATS
 from monitor.core.csv_cells import SafeWriter
+from monitor.core.links import case_url
 from monitor.reports.report import CoverageReport, SlaFigures
 
 __all__ = ["FORMATS", "render", "to_csv", "to_html", "to_json", "to_markdown"]
@@ -153,8 +155,8 @@ def _md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def to_markdown(report: CoverageReport) -> str:
-    """A short summary fit for a chat message."""
+def to_markdown(report: CoverageReport, public_url: str | None = None) -> str:
+    """A short summary fit for a chat message; with `public_url`, the oldest breach links to its case page."""
     o = report.overall
     weak = sorted((s for s in report.sources if s.active and s.coverage < 0.99), key=lambda s: s.coverage)
     lines = [
@@ -173,8 +175,8 @@ def to_markdown(report: CoverageReport) -> str:
         f"- Resolved within deadline: {_share(o.resolution_met, o.resolution_due, o.resolution_not_yet_due)}; "
         f"closing replies published: {o.closing_replies}",
         f"- Open breaches: {report.open_breach_count}"
-        + (f" (oldest: case {report.open_breaches[0].case_id}, {_dur(report.open_breaches[0].age_seconds)} late)"
-           if report.open_breaches else ""),
+        + (f" (oldest: {_case_md(report.open_breaches[0].case_id, public_url)}, "
+           f"{_dur(report.open_breaches[0].age_seconds)} late)" if report.open_breaches else ""),
         f"- Mentions that matched no brand: {report.unassigned_mentions}",
     ]  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -230,9 +232,21 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}td:first-child
 .bad{color:#c62828}.muted{color:#666}"""
 
 
+@dataclass(frozen=True, slots=True)
+class _Link:
+    text: str
+    url: str
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, _Link):
+        return f'<a href="{html.escape(value.url, quote=True)}">{html.escape(value.text)}</a>'
+    return html.escape(str(value))
+
+
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -245,7 +259,12 @@ def _group_table(by: dict[str, SlaFigures], name: str) -> str:
                    for k, f in by.items()])  # fmt: skip
 
 
-def to_html(report: CoverageReport) -> str:
+def _case_md(case_id: int, public_url: str | None) -> str:
+    return f"[case {case_id}]({case_url(public_url, case_id)})" if public_url else f"case {case_id}"
+
+
+def to_html(report: CoverageReport, public_url: str | None = None) -> str:
+    """The report as one HTML file; with `public_url`, each open breach links to its case page."""
     o = report.overall
     e = html.escape
     title = f"Coverage report {report.period_from:%Y-%m-%d} – {report.period_to:%Y-%m-%d}"
@@ -287,7 +306,8 @@ def to_html(report: CoverageReport) -> str:
          for s in report.sources],
     )  # fmt: skip
     breaches = _table(["case", "brand", "clock", "priority", "late by", "title"],
-                      [[b.case_id, b.brand, b.clock, b.priority, _dur(b.age_seconds), (b.title or "")[:120]]
+                      [[_Link(str(b.case_id), case_url(public_url, b.case_id)) if public_url else b.case_id, b.brand,
+                        b.clock, b.priority, _dur(b.age_seconds), (b.title or "")[:120]]
                        for b in report.open_breaches])  # fmt: skip
     holidays = "".join(
         f"<p class='muted'>{e(k)}: days off in the period: {e(', '.join(f'{d:%d %b} {n}'.strip() for d, n in v))}</p>"
@@ -318,13 +338,14 @@ def to_html(report: CoverageReport) -> str:
     )  # fmt: skip
 
 
-def render(report: CoverageReport, fmt: str) -> str:
+def render(report: CoverageReport, fmt: str, public_url: str | None = None) -> str:
+    """The report in `fmt`; with `public_url` (alerts.public_url) Markdown and HTML link cases to their pages."""
     if fmt == "json":
         return json.dumps(to_json(report), ensure_ascii=False, indent=2, default=str)
     if fmt == "csv":
         return to_csv(report)
     if fmt == "md":
-        return to_markdown(report)
+        return to_markdown(report, public_url)
     if fmt == "html":
-        return to_html(report)
+        return to_html(report, public_url)
     raise ValueError(f"format must be one of {', '.join(FORMATS)}")

@@ -52,8 +52,10 @@ def run_report(
     definition: ReportDefinition,
     now: datetime,
     calendars: dict[str, BusinessCalendar] | None = None,
+    public_url: str | None = None,
 ) -> list[ReportRun]:
-    """Compute, save and announce one scheduled report (one per listed brand, or one for all)."""
+    """Compute, save and announce one scheduled report (one per listed brand, or one for all); with `public_url`
+    (alerts.public_url) its Markdown and HTML link cases to their pages in the web inbox."""
     runs = []
     start = now - definition.period
     for brand in definition.brands or [None]:
@@ -66,10 +68,10 @@ def run_report(
         for fmt in definition.formats:
             path = folder / f"{stem}.{fmt}"
             tmp = path.with_suffix(path.suffix + ".part")
-            tmp.write_text(render(report, fmt), encoding="utf-8")
+            tmp.write_text(render(report, fmt, public_url), encoding="utf-8")
             tmp.replace(path)  # a reader never sees half a report
             files.append(path)
-        summary = render(report, "md")
+        summary = render(report, "md", public_url)
         emit(session, "report.ready", f"report:{definition.key}", {
             "report": definition.key, "brand": brand, "from": start.isoformat(), "to": now.isoformat(),
             "files": [str(p) for p in files], "summary": summary, "channels": definition.channels,

@@ -211,7 +211,8 @@ def run_scheduled_report(
     """Make one scheduled report now: files in its folder, a report.ready event for its channels."""
     calendars = {b.key: config.calendar(b.key) for b in config.brands}
     with session_scope(sessions) as session:
-        runs = run_report(session=session, definition=definition, now=now, calendars=calendars)
+        runs = run_report(session=session, definition=definition, now=now, calendars=calendars,
+                          public_url=config.alerts.public_url)  # fmt: skip
     for run in runs:
         log.info("report.ready", report=run.key, brand=run.brand, files=[str(f) for f in run.files])
     return runs

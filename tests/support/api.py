@@ -15,7 +15,7 @@ from monitor.worker.poller import utcnow
 from tests.support.factories import authorize, rss
 from tests.support.loopback import LoopbackServer, static
 
-__all__ = ["CONFIG", "DELIVERY", "LEGAL", "MILD", "SAFETY", "desk_client", "problem"]
+__all__ = ["BOARD", "CONFIG", "DELIVERY", "LEGAL", "MILD", "SAFETY", "desk_client", "problem"]
 
 DELIVERY = "Заказ в Акме 7731-220 не пришел уже три недели, курьер не отвечает, трек не обновляется."
 LEGAL = (
@@ -42,14 +42,21 @@ sources:
 """
 
 
+BOARD = [("1", "Доставка", DELIVERY), ("2", "Beschwerde", LEGAL), ("3", "Kettle", SAFETY), ("4", "Sofa", MILD)]
+
+
 @contextmanager
-def desk_client(db_url: str, role: str) -> Iterator[TestClient]:
-    """The app over the loopback board's four complaints, polled and made into cases, with a `role` token."""
-    items = [("1", "Доставка", DELIVERY), ("2", "Beschwerde", LEGAL), ("3", "Kettle", SAFETY), ("4", "Sofa", MILD)]
-    feeds = {"/board.rss": static(rss(items), content_type="application/rss+xml")}
+def desk_client(
+    db_url: str, role: str, items: list[tuple[str, str, str]] | None = None, settings: Settings | None = None,
+    base_url: str = "http://testserver",
+) -> Iterator[TestClient]:
+    """The app over the loopback board's complaints (`items`: id, title, text; the four above by default),
+    polled and made into cases, with a `role` token."""
+    feeds = {"/board.rss": static(rss(items or BOARD), content_type="application/rss+xml")}
     with LoopbackServer(feeds) as server:
         config = parse_config(CONFIG.format(url=server.url("/board.rss")), env={})
-        with TestClient(create_app(config, Settings(database_url=db_url))) as c:
+        settings = (settings or Settings()).model_copy(update={"database_url": db_url})
+        with TestClient(create_app(config, settings), base_url=base_url) as c:
             authorize(c, role)
             c.portal.call(c.app.state.poller.run_due)
             process_cases(sessions=c.app.state.sessions, config=c.app.state.config, now=utcnow())

@@ -83,7 +83,7 @@ def test_slack(receiver: Receiver) -> None:
     attachment = request.json["attachments"][0]
     assert attachment["title"] == "[Acme] New complaint: case 7"
     assert request.json["mrkdwn"] is False  # Slack mrkdwn has no escapes: plain text, Apprise escapes &<>
-    assert "https://rw.example/api/v1/cases/7" in attachment["text"]
+    assert "https://rw.example/inbox/cases/7" in attachment["text"]
     assert_defused(attachment["text"])
 
 
@@ -92,7 +92,7 @@ def test_discord(receiver: Receiver) -> None:
     (request,) = receiver.ok()
     assert request.path == "/discord.com/api/webhooks/1234567/abcdefg"
     content = request.json["content"]
-    assert "[Open case 7](https://rw.example/api/v1/cases/7)" in content
+    assert "[Open case 7](https://rw.example/inbox/cases/7)" in content
     assert r"\[click\]\(https://evil.example\)" in content  # the complaint's link is text, not a link
     assert_defused(content)
 
@@ -103,7 +103,7 @@ def test_telegram(receiver: Receiver) -> None:
     assert request.path.startswith("/api.telegram.org/bot123456789:abcdefg_hijklmnop/sendMessage")
     assert request.json["parse_mode"] == "HTML"
     text = request.json["text"]
-    assert '<a href="https://rw.example/api/v1/cases/7">Open case 7</a>' in text
+    assert '<a href="https://rw.example/inbox/cases/7">Open case 7</a>' in text
     assert "&amp;" in text and "‹b›bold‹/b›" in text
     assert_defused(text)
 
@@ -112,7 +112,7 @@ def test_mattermost(receiver: Receiver) -> None:
     send(channel(f"mmost://127.0.0.1:{receiver.port}/tokentoken"), case_facts())
     (request,) = receiver.ok()
     assert request.path == "/hooks/tokentoken"
-    assert "[Open case 7](https://rw.example/api/v1/cases/7)" in request.json["text"]
+    assert "[Open case 7](https://rw.example/inbox/cases/7)" in request.json["text"]
     assert r"\*x\*" in request.json["text"]
     assert_defused(request.json["text"])
 
@@ -123,7 +123,7 @@ def test_teams_workflow(receiver: Receiver) -> None:
     assert request.path.startswith("/teams.example/")
     card = request.json["attachments"][0]["content"]
     text = " ".join(block.get("text", "") for block in card["body"])
-    assert "[Open case 7](https://rw.example/api/v1/cases/7)" in text
+    assert "[Open case 7](https://rw.example/inbox/cases/7)" in text
     assert_defused(text)
 
 
@@ -132,7 +132,7 @@ def test_generic_json_to_any_service(receiver: Receiver) -> None:
                                                                          source="board", detail="HTTP 503 <!here>"))  # fmt: skip
     (request,) = receiver.ok()
     assert request.json["title"] == "[Acme] Source failing: source board"
-    assert "https://rw.example/api/v1/sources/board" in request.json["message"]
+    assert "https://rw.example/inbox/sources/board" in request.json["message"]
     assert_defused(request.json["message"])
 
 
@@ -188,7 +188,7 @@ def test_email_over_smtp() -> None:
     mail = email.message_from_string(raw, policy=email.policy.default)
     assert mail["Subject"] == "[Acme] New complaint: case 7" and mail["To"] == "care@acme.example"
     html = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert '<a href="https://rw.example/api/v1/cases/7">Open case 7</a>' in html
+    assert '<a href="https://rw.example/inbox/cases/7">Open case 7</a>' in html
     assert "‹b›bold‹/b›" in html and "&amp;" in html
     assert_defused(html)
 
