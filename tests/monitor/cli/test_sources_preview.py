@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.support.cli import run_cli as run
 from tests.support.loopback import LoopbackServer, static
 from tests.support.preview_board import BOARD_SOURCE, PAGE_ITEMS, serve_board
+
 
 @pytest.fixture
 def watch_list(tmp_path: Path) -> Iterator[Path]:
