@@ -55,7 +55,7 @@ from sources.errors import (
 from sources.http import Fetcher, Response
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Playwright, Request, Route
+    from playwright.async_api import Browser, BrowserContext, Playwright, Request, Route
 
 __all__ = [
     "CHROMIUM_NAMES",
@@ -81,6 +81,8 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 _NO_EGRESS = {"server": "http://no-egress.invalid:9", "bypass": "<-loopback>"}
 _LAUNCH_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-networking", "--disable-sync",
                 "--no-first-run", "--disable-dev-shm-usage"]  # fmt: skip
+# Seconds past browser.timeout for reading the DOM and for closing a page, before the render is given up.
+_GRACE = 5.0
 # Headers the Fetcher sets itself, or that describe a body it re-encodes.
 _DROP_REQUEST = frozenset({"host", "user-agent", "connection", "content-length", "accept-encoding", "cookie"})
 _DROP_RESPONSE = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
@@ -239,48 +241,59 @@ class BrowserFetcher:
             return self._browser
 
     async def _render(self, render: _Render, wait_for: str | None) -> str:
-        from playwright.async_api import Error
-        from playwright.async_api import TimeoutError as PlaywrightTimeout
-
         browser = await self._started()
         limit = self.settings.timeout
-        url = render.document.url
         context = await browser.new_context(
             user_agent=self.fetcher.settings.user_agent, service_workers="block", accept_downloads=False
         )
         try:
-
-            async def intercept(route: Route, request: Request) -> None:
-                # Each answer is a task of ours, so closing the page cancels a request still waiting for
-                # its host (a stalled script must not hold the host's turn until the HTTP timeout).
-                task = asyncio.create_task(self._answer(render, route, request))
-                render.tasks.add(task)
-                task.add_done_callback(render.tasks.discard)
-
-            await context.route("**/*", intercept)
-            page = await context.new_page()
-            deadline = asyncio.get_running_loop().time() + limit
-            try:
-                await page.goto(url, wait_until="load", timeout=limit * 1000)
-            except PlaywrightTimeout:
-                raise FetchTimeout(
-                    f"the page did not finish loading in {limit:g} s (browser.timeout)", url=url
-                ) from None
-            except Error as exc:
-                raise UnexpectedContent(f"the browser could not open the page: {_first_line(exc)}", url=url) from None
-            left = max(0.0, deadline - asyncio.get_running_loop().time()) * 1000
-            try:
-                if wait_for:
-                    await page.wait_for_selector(wait_for, state="attached", timeout=left)
-                else:
-                    await page.wait_for_load_state("networkidle", timeout=left)
-            except PlaywrightTimeout:
-                log.warning("browser.unsettled", url=url, wait_for=wait_for, timeout_s=limit)
-            return await page.content()
+            # Playwright's own timeouts cover loading and waiting, not reading the DOM: a page whose
+            # script spins forever after `load` would hold page.content() (and this poll) for good.
+            async with asyncio.timeout(limit + _GRACE):
+                return await self._visit(context, render, wait_for)
+        except TimeoutError:
+            message = f"the page did not finish loading in {limit:g} s (browser.timeout)"
+            raise FetchTimeout(message, url=render.document.url) from None
         finally:
             for task in list(render.tasks):
                 task.cancel()
-            await _quietly(context.close())
+            try:
+                async with asyncio.timeout(_GRACE):
+                    await _quietly(context.close())
+            except TimeoutError:
+                log.warning("browser.close_stuck", url=render.document.url)
+                await self.aclose()  # started afresh for the next page
+
+    async def _visit(self, context: BrowserContext, render: _Render, wait_for: str | None) -> str:
+        from playwright.async_api import Error
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+        async def intercept(route: Route, request: Request) -> None:
+            # Each answer is a task of ours, so closing the page cancels a request still waiting for
+            # its host (a stalled script must not hold the host's turn until the HTTP timeout).
+            task = asyncio.create_task(self._answer(render, route, request))
+            render.tasks.add(task)
+            task.add_done_callback(render.tasks.discard)
+
+        limit, url = self.settings.timeout, render.document.url
+        await context.route("**/*", intercept)
+        page = await context.new_page()
+        deadline = asyncio.get_running_loop().time() + limit
+        try:
+            await page.goto(url, wait_until="load", timeout=limit * 1000)
+        except PlaywrightTimeout:
+            raise TimeoutError from None
+        except Error as exc:
+            raise UnexpectedContent(f"the browser could not open the page: {_first_line(exc)}", url=url) from None
+        left = max(0.0, deadline - asyncio.get_running_loop().time()) * 1000
+        try:
+            if wait_for:
+                await page.wait_for_selector(wait_for, state="attached", timeout=left)
+            else:
+                await page.wait_for_load_state("networkidle", timeout=left)
+        except PlaywrightTimeout:
+            log.warning("browser.unsettled", url=url, wait_for=wait_for, timeout_s=limit)
+        return await page.content()
 
     async def _answer(self, render: _Render, route: Route, request: Request) -> None:
         try:

@@ -188,3 +188,17 @@ async def test_the_browser_has_no_network_of_its_own(server: LoopbackServer) -> 
         await context.close()
         await browser.fetcher.aclose()
     assert server.requests == []
+
+
+async def test_a_page_whose_script_never_yields_times_out(server: LoopbackServer) -> None:
+    # The list is built, then the page's main thread spins forever: the DOM cannot even be read.
+    url = serve_js_site(server, extra_html="<script>setTimeout(() => { for (;;) {} }, 300);</script>")
+    async with browser_fetcher(timeout=2.0) as browser:
+        with pytest.raises(FetchTimeout) as caught:
+            await browser.get(url, wait_for="li.review")
+        # The browser is still usable for the next page.
+        server.routes["/calm"] = static("<ul><li class='review'>ok</li></ul>", content_type="text/html")
+        calm = await browser.get(server.url("/calm"))
+        await browser.fetcher.aclose()
+    assert "(browser.timeout)" in caught.value.message
+    assert "<li class=\"review\">ok</li>" in calm.text
