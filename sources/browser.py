@@ -84,7 +84,7 @@ _LAUNCH_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND", "--disable-background-n
 # Seconds past browser.timeout for reading the DOM and for closing a page, before the render is given up.
 _GRACE = 5.0
 # Headers the Fetcher sets itself, or that describe a body it re-encodes.
-_DROP_REQUEST = frozenset({"host", "user-agent", "connection", "content-length", "accept-encoding", "cookie"})
+_DROP_REQUEST = frozenset({"host", "user-agent", "connection", "content-length", "accept-encoding"})
 _DROP_RESPONSE = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
 
 

@@ -201,4 +201,18 @@ async def test_a_page_whose_script_never_yields_times_out(server: LoopbackServer
         calm = await browser.get(server.url("/calm"))
         await browser.fetcher.aclose()
     assert "(browser.timeout)" in caught.value.message
-    assert "<li class=\"review\">ok</li>" in calm.text
+    assert '<li class="review">ok</li>' in calm.text
+
+
+async def test_the_sources_headers_go_to_its_own_origin_only(server: LoopbackServer) -> None:
+    with LoopbackServer({"/widget.js": static("", content_type="text/javascript")}, host="127.0.0.2") as other:
+        url = serve_js_site(server, extra_html=f'<script src="{other.url("/widget.js")}"></script>')
+        async with browser_fetcher() as browser:
+            await browser.get(url, headers={"X-Consent": "yes", "Authorization": "Bearer s3cret"}, wait_for="li")
+            await browser.fetcher.aclose()
+        (widget,) = other.requests_to("/widget.js")
+    (api,) = server.requests_to("/api/reviews.json")
+    assert api.headers["Authorization"] == "Bearer s3cret"
+    assert widget.headers["Authorization"] is None and widget.headers["X-Consent"] is None
+    assert widget.headers["User-Agent"] == UA
+    assert widget.headers["Referer"] == server.url("/")  # strict-origin-when-cross-origin, as browsers send it
