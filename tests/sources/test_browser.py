@@ -216,3 +216,14 @@ async def test_the_sources_headers_go_to_its_own_origin_only(server: LoopbackSer
     assert widget.headers["Authorization"] is None and widget.headers["X-Consent"] is None
     assert widget.headers["User-Agent"] == UA
     assert widget.headers["Referer"] == server.url("/")  # strict-origin-when-cross-origin, as browsers send it
+
+
+async def test_a_browser_that_died_is_started_again(server: LoopbackServer) -> None:
+    url = serve_js_site(server)
+    async with browser_fetcher() as browser:
+        first = await browser._started()
+        await first.close()  # as if Chromium had crashed or been killed
+        response = await browser.get(url, wait_for="li.review")
+        assert browser._browser is not None and browser._browser is not first and browser._browser.is_connected()
+        await browser.fetcher.aclose()
+    assert all(r["text"] in response.text for r in REVIEWS)
