@@ -136,6 +136,7 @@ class _Render:
     obey_robots: bool
     timeout: float | None
     max_bytes: int | None
+    min_delay: float | None
     requests: int = 0
     blocked: dict[str, int] = dataclasses.field(default_factory=dict)  # reason -> count
     tasks: set[asyncio.Task[None]] = dataclasses.field(default_factory=set)
@@ -193,7 +194,7 @@ class BrowserFetcher:
         )
         if document.not_modified:
             return document
-        render = _Render(document, dict(headers or {}), obey_robots, timeout, max_bytes)
+        render = _Render(document, dict(headers or {}), obey_robots, timeout, max_bytes, min_delay)
         loop = asyncio.get_running_loop()
         async with self._slots:
             started = loop.time()
@@ -325,7 +326,8 @@ class BrowserFetcher:
             sent.update(render.headers)  # the source's own headers, never to a third party
         try:
             answer = await self.fetcher.get(request.url, headers=sent, obey_robots=render.obey_robots,
-                                            timeout=render.timeout, max_bytes=render.max_bytes)  # fmt: skip
+                                            timeout=render.timeout, max_bytes=render.max_bytes,
+                                            min_delay=render.min_delay if same_origin else None)  # fmt: skip
         except (AddressRefused, BlockedByRobots, InvalidUrl) as exc:
             render.block(exc.error_class)
             log.info("browser.request_blocked", page=document.url, url=request.url, reason=exc.message)
