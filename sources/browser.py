@@ -45,9 +45,9 @@ from sources.base import Validators
 from sources.errors import (
     AddressRefused,
     BlockedByRobots,
+    BrowserUnavailable,
     FetchTimeout,
     InvalidUrl,
-    PermanentError,
     SourceError,
     TooLarge,
     UnexpectedContent,
@@ -61,7 +61,6 @@ __all__ = [
     "CHROMIUM_NAMES",
     "BrowserFetcher",
     "BrowserSettings",
-    "BrowserUnavailable",
     "ResourceType",
     "browser_problem",
     "find_chromium",
@@ -86,12 +85,6 @@ _GRACE = 5.0
 # Headers the Fetcher sets itself, or that describe a body it re-encodes.
 _DROP_REQUEST = frozenset({"host", "user-agent", "connection", "content-length", "accept-encoding"})
 _DROP_RESPONSE = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
-
-
-class BrowserUnavailable(PermanentError):
-    """Chromium could not be started (missing, broken, or Playwright not installed)."""
-
-    error_class = "browser"
 
 
 class BrowserSettings(BaseModel):

@@ -12,8 +12,8 @@ import os
 import pytest
 
 from sources.base import PageWarning, SourceSpec, Validators, collect
-from sources.browser import BrowserFetcher, BrowserSettings, BrowserUnavailable, browser_problem
-from sources.errors import BlockedByRobots, FetchTimeout, PermanentError, TooLarge
+from sources.browser import BrowserFetcher, BrowserSettings, browser_problem
+from sources.errors import BlockedByRobots, BrowserUnavailable, FetchTimeout, PermanentError, TooLarge
 from sources.html import parse
 from tests.support.fetcher import UA, make_fetcher
 from tests.support.js_site import REVIEWS, html_settings, serve_js_site
