@@ -227,3 +227,18 @@ async def test_a_browser_that_died_is_started_again(server: LoopbackServer) -> N
         assert browser._browser is not None and browser._browser is not first and browser._browser.is_connected()
         await browser.fetcher.aclose()
     assert all(r["text"] in response.text for r in REVIEWS)
+
+
+async def test_a_windows_1251_page_and_script_with_header_only_charsets_render_right(server: LoopbackServer) -> None:
+    page = "<html><body><ul><li class='review'><p class='text'>Курьер не привёз заказ.</p></li></ul>" \
+           "<script src='/more.js'></script></body></html>"  # fmt: skip
+    script = "document.querySelector('ul').insertAdjacentHTML('beforeend', " \
+             "\"<li class='review'><p class='text'>Деньги списали дважды, поддержка молчит.</p></li>\");"  # fmt: skip
+    server.routes["/board"] = static(page.encode("cp1251"), content_type="text/html; charset=windows-1251")
+    server.routes["/more.js"] = static(script.encode("cp1251"), content_type="text/javascript; charset=windows-1251")
+    async with browser_fetcher() as browser:
+        got = await collect(spec(server.url("/board")), fetcher=browser.fetcher, parser=parse,
+                            validators=Validators(), browser=browser)  # fmt: skip
+        await browser.fetcher.aclose()
+    assert [m.body for m in got.items] == ["Курьер не привёз заказ.", "Деньги списали дважды, поддержка молчит."]
+    assert got.facts.warnings == []
