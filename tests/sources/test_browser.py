@@ -191,8 +191,9 @@ async def test_the_browser_has_no_network_of_its_own(server: LoopbackServer) -> 
 
 
 async def test_a_page_whose_script_never_yields_times_out(server: LoopbackServer) -> None:
-    # The list is built, then the page's main thread spins forever: the DOM cannot even be read.
-    url = serve_js_site(server, extra_html="<script>setTimeout(() => { for (;;) {} }, 300);</script>")
+    # The first review added sets the page's main thread spinning forever: the DOM cannot even be read.
+    spin = "new MutationObserver(() => { for (;;) {} }).observe(document.getElementById('reviews'), {childList: true});"
+    url = serve_js_site(server, extra_html=f"<script>{spin}</script>")
     async with browser_fetcher(timeout=2.0) as browser:
         with pytest.raises(FetchTimeout) as caught:
             await browser.get(url, wait_for="li.review")
