@@ -9,7 +9,8 @@
     ├── BadRequest      400  (a parameter that parsed but makes no sense, e.g. a foreign cursor)
     ├── Unauthorized    401  (no token, or an unknown or revoked one; with WWW-Authenticate: Bearer)
     ├── TooLarge        413  (a body over its route's cap: api/guard.py, or the import's own count)
-    └── UnsupportedType 415  (an upload in a format we do not read)
+    ├── UnsupportedType 415  (an upload in a format we do not read)
+    └── BadGateway      502  (a watched site did not give a readable page: a source's preview)
 api/guard.py answers before the app: 401 (no token), 429 (too many refused tokens, with Retry-After),
 413 (a body over the cap) and 400 (JSON nested too deep), with the same problem+json.
 Request validation errors become 422 with every failing field listed. A database that cannot be
@@ -41,6 +42,7 @@ __all__ = [
     "PROBLEM_JSON",
     "UNAVAILABLE",
     "ApiError",
+    "BadGateway",
     "BadRequest",
     "TooLarge",
     "Unauthorized",
@@ -106,6 +108,10 @@ class TooLarge(ApiError):
 
 class UnsupportedType(ApiError):
     status, slug = 415, "unsupported-media-type"
+
+
+class BadGateway(ApiError):
+    status, slug = 502, "upstream-failed"
 
 
 # The status and problem type of each kind of refusal, most precise first (a CaseConflict is a CaseError too).

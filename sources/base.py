@@ -22,7 +22,8 @@ a 50-item feed) and must not stall the event loop that keeps the other fetches g
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,10 +31,11 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from sources.errors import SourceError
+from sources.errors import PermanentError, SourceError
 
 if TYPE_CHECKING:
-    from sources.http import Fetcher
+    from sources.browser import BrowserFetcher
+    from sources.http import Fetcher, Response
 
 __all__ = [
     "Collected",
@@ -162,6 +164,9 @@ class SourceSpec:
     timeout: float | None = None
     max_bytes: int | None = None
     min_delay: float | None = None
+    # "browser": rendered in headless Chromium (sources.browser), which waits for `wait_for` (CSS) to appear.
+    fetch: str = "http"
+    wait_for: str | None = None
 
 
 @dataclass(slots=True)
@@ -230,6 +235,7 @@ async def collect(
     validators: Validators,
     cpu: Executor | None = None,
     clock: Callable[[], datetime] | None = None,
+    browser: BrowserFetcher | None = None,
 ) -> Collected:
     """Fetch a source (following `next_page` up to `spec.max_pages`) and parse every page.
 
@@ -237,9 +243,16 @@ async def collect(
     anything changed. `clock` stamps each page's fetch time for the parser (relative dates
     are read against it); without one, the parser reads no relative date. Errors from the fetcher or the parser propagate as
     sources.errors.SourceError subclasses; the caller records them on the poll.
+    A source with `fetch: browser` has every page rendered by `browser` (same answer, rendered HTML).
     """
     # Imported here: sources.fill builds on this module's types.
     from sources.fill import configured_fields, explain_skips, field_fill
+
+    get: Callable[..., Awaitable[Response]] = fetcher.get
+    if spec.fetch == "browser":
+        if browser is None:
+            raise PermanentError(f"source '{spec.key}' is fetched with a browser, and none was started", url=spec.url)
+        get = functools.partial(browser.get, wait_for=spec.wait_for)
 
     loop = asyncio.get_running_loop()
     facts = PollFacts()
@@ -248,7 +261,7 @@ async def collect(
     seen_urls: set[str] = set()
     while url is not None and facts.pages < max(1, spec.max_pages):
         seen_urls.add(url)
-        response = await fetcher.get(
+        response = await get(
             url,
             headers=spec.headers,
             validators=validators if facts.pages == 0 else None,

@@ -14,7 +14,8 @@
         ├── BlockedByRobots          robots.txt disallows the URL for our User-Agent
         ├── TooLarge                 the body passed the size cap while streaming
         ├── TooManyRedirects         redirect loop or chain over the limit
-        ├── UnexpectedContent        wrong content type, empty body
+        ├── UnexpectedContent        wrong content type, empty body, a page the browser could not open
+        ├── BrowserUnavailable       Chromium (fetch: browser) could not be started, or Playwright is missing
         └── ParseError               the page as a whole could not be read (malformed XML, invalid JSON)
 
 Transient vs permanent only changes how the next poll is planned and how loudly
@@ -26,6 +27,7 @@ from __future__ import annotations
 __all__ = [
     "AddressRefused",
     "BlockedByRobots",
+    "BrowserUnavailable",
     "ClientError",
     "ConnectionFailed",
     "FetchTimeout",
@@ -127,6 +129,10 @@ class TooManyRedirects(PermanentError):
 
 class UnexpectedContent(PermanentError):
     error_class = "content"
+
+
+class BrowserUnavailable(PermanentError):
+    error_class = "browser"
 
 
 class ParseError(PermanentError):

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlmodel import Session
 
 from api.deps import ConfigDep, PollerDep, read, require
+from api.errors import BadGateway
 from api.pagination import decode_cursor, page
 from api.schemas import Page
 from monitor.core.errors import Conflict, NotFound
+from monitor.ingest.preview import SourcePreview, preview_source
 from monitor.ingest.status import PollRow, SourceRow, get_source, list_polls, list_sources, source_row
 from monitor.models import Source
 from monitor.worker.jobs import PollResult
@@ -87,3 +89,26 @@ async def poll_now(poller: PollerDep, config: ConfigDep, key: KeyPath) -> PollRe
     if result is None:
         raise Conflict(f"source '{key}' is being polled by another worker; try again in a moment")
     return result
+
+
+@router.post(
+    "/{key}/preview",
+    response_model=SourcePreview,
+    responses={
+        403: {"description": "Needs the agent role", **PROBLEM},
+        404: {"description": "No such source", **PROBLEM},
+        502: {"description": "The source's page could not be fetched or read (error_class says why)", **PROBLEM},
+    },
+    summary="Fetch the source once, store nothing: every item field by field, each field's fill rate, every warning",
+    dependencies=[Depends(require("agent"))],
+)
+async def preview(poller: PollerDep, config: ConfigDep, key: KeyPath) -> SourcePreview:
+    # The poller's fetcher and browser: the preview keeps the worker's per-host pacing and robots.txt cache.
+    got = await preview_source(config=config, key=key, fetcher=poller.fetcher, browser=poller.browser)
+    if not got.ok:
+        raise BadGateway(
+            f"source '{key}' could not be previewed: {got.error}",
+            error_class=got.error_class,
+            http_status=got.http_status,
+        )
+    return got

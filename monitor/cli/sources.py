@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from monitor.cli.common import (
@@ -17,7 +18,9 @@ from monitor.cli.common import (
     err,
     fit_table,
     make_settings,
+    one_named,
     out,
+    plain_text,
     progress_bar,
     read_config,
 )
@@ -25,7 +28,13 @@ from monitor.config import Config
 from monitor.core.db import describe_url, make_engine, make_session_factory, session_scope
 from monitor.core.logs import configure_logging
 
-sources_app = typer.Typer(help="The watch list: validate it, see every source's health.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from monitor.ingest.preview import SourcePreview
+
+sources_app = typer.Typer(
+    help="The watch list: validate it, preview what a source extracts, see every source's health.",
+    no_args_is_help=True,
+)
 
 
 @sources_app.command("check")
@@ -84,47 +93,93 @@ def _duration(seconds: float) -> str:
 
 
 async def _fetch_all(cfg: Config) -> dict[str, tuple[int, str, bool]]:
-    from monitor.ingest.store import prepare_mentions
-    from sources.base import Validators, collect
-    from sources.errors import SourceError
-    from sources.http import Fetcher
-    from sources.registry import KINDS
+    from monitor.ingest.preview import open_fetchers, preview_source
 
     results: dict[str, tuple[int, str, bool]] = {}
-    async with Fetcher(cfg.fetcher_settings()) as fetcher:
-
-        async def one(source_key: str) -> None:
-            source = cfg.source(source_key)
-            assert source is not None
-            try:
-                got = await collect(
-                    source.spec(),
-                    fetcher=fetcher,
-                    parser=KINDS[source.kind].parse,
-                    validators=Validators(),
-                    clock=lambda: datetime.now(UTC),
-                )
-            except SourceError as exc:
-                results[source_key] = (0, f"{exc.error_class}: {exc}", False)
-                return
-            # Counted as `poll` stores them: without items that have no text and without repeats of a
-            # key, so the two commands give one number for one page.
-            kept = len(prepare_mentions(got.items).items)
-            dropped = len(got.items) - kept
-            notes = [f"{dropped} empty or repeated item(s) not counted"] if dropped else []
-            notes += map(str, got.facts.warnings)
-            message = f"HTTP {got.facts.http_status}, {got.facts.pages} page(s)" + "".join(f"; {n}" for n in notes)
-            results[source_key] = (kept, message, True)
-
+    async with open_fetchers(cfg) as (fetcher, browser):
         with progress_bar() as progress:
             task = progress.add_task("fetching", total=len(cfg.sources))
 
-            async def tracked(key: str) -> None:
-                await one(key)
+            async def one(key: str) -> None:
+                # The preview's path: items counted as `poll` stores them, so the commands agree on a page.
+                got = await preview_source(config=cfg, key=key, fetcher=fetcher, browser=browser)
+                if got.ok:
+                    message = f"HTTP {got.http_status}, {got.pages} page(s)" + "".join(
+                        f"; {w.text}" for w in got.warnings
+                    )
+                    results[key] = (got.stored, message, True)
+                else:
+                    results[key] = (0, f"{got.error_class}: {got.error}", False)
                 progress.advance(task)
 
-            await asyncio.gather(*(tracked(s.key) for s in cfg.sources))
+            await asyncio.gather(*(one(s.key) for s in cfg.sources))
     return results
+
+
+@sources_app.command("preview")
+def sources_preview(
+    key: Annotated[str, typer.Argument(help="The source's key in the watch list")],
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the API's shape) instead of tables")] = False,
+) -> None:
+    """Fetch one source once (nothing is stored) and show every item field by field, each field's fill
+    rate and every warning: what you need while writing its selectors."""
+    from pydantic import TypeAdapter
+
+    from monitor.ingest.preview import SourcePreview, preview_source
+
+    configure_logging("WARNING")
+    cfg = read_config(config)
+    one_named(cfg.sources, key, "source", cfg.path)
+    with progress_bar() as progress:
+        progress.add_task(f"fetching {key}", total=None)
+        got = asyncio.run(preview_source(config=cfg, key=key))
+    if as_json:
+        print(TypeAdapter(SourcePreview).dump_json(got, indent=1).decode())
+    else:
+        _print_preview(got)
+    if not got.ok:
+        raise typer.Exit(1)
+
+
+def _print_preview(got: SourcePreview) -> None:
+    via = " rendered in Chromium" if got.fetch == "browser" else ""
+    if not got.ok:
+        err.print(
+            f"[red]{got.key}: {escape(got.url)}{via}: {got.error_class}: {escape(plain_text(got.error or ''))}[/]"
+        )
+        return
+    out.print(f"[bold]{got.key}[/]: {len(got.items)} items on {got.pages} page(s) of {escape(got.url)}{via} "
+              f"(HTTP {got.http_status}, {got.bytes_read:,} bytes, {got.ms} ms)")  # fmt: skip
+    configured = {f.field for f in got.fill}
+    items = Table()
+    items.add_column("#", justify="right")
+    items.add_column("field")
+    items.add_column("value", overflow="fold")
+    for number, item in enumerate(got.items, 1):
+        for name in ("id", "url", "title", "author", "published", "rating", "body", "replies"):
+            value = getattr(item, name)
+            if value is None and name not in configured:
+                continue
+            if value is None:
+                shown = "[dim]— (empty)[/]"
+            else:
+                shown = escape(plain_text("\n".join(f"- {r}" for r in value) if name == "replies" else str(value)))
+            items.add_row(str(number) if name == "id" else "", name, shown)
+        items.add_section()
+    out.print(items)
+    out.print(f"fill: of {len(got.items)} items, {got.stored} would be stored by a poll")
+    fill = Table()
+    for column in ("field", "filled", "rate"):
+        fill.add_column(column, justify="left" if column == "field" else "right")
+    for f in got.fill:
+        colour = "green" if f.rate == 1 else "yellow" if f.rate else "red"
+        fill.add_row(f.field, str(f.filled), f"[{colour}]{f.rate:.0%}[/]")
+    out.print(fill)
+    for w in got.warnings:
+        out.print(f"[yellow]warning ({w.kind}):[/] {escape(plain_text(w.text))}")
+    if not got.warnings:
+        out.print("[green]no warnings[/]")
 
 
 @sources_app.command("status")

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from monitor.config.alerts import AlertsConfig, ChannelConfig, check_references
+from monitor.config.browser import BrowserConfig, check_browser_sources
 from monitor.config.business_hours import BusinessCalendar, BusinessHoursConfig
 from monitor.config.drafting import DraftingConfig, RewriteConfig
 from monitor.config.outbound import check_outbound
@@ -34,6 +35,8 @@ from monitor.config.triage import TriageConfig
 from monitor.config.types import Duration, Key, Language, Size, Strict, Url, Zone
 from sources.address_policy import Network, parse_networks
 from sources.base import SourceSpec
+from sources.browser import BrowserSettings
+from sources.html import SelectorStr
 from sources.http import FetcherSettings
 from sources.presets import apply_preset
 from sources.registry import KINDS
@@ -193,6 +196,10 @@ class _SourceFields(_Strict):
     enabled: bool = True
     headers: dict[str, str] = Field(default_factory=dict)
     politeness: PolitenessConfig = PolitenessConfig()
+    # "browser": render the page in headless Chromium first (pages that build their list with JavaScript).
+    fetch: Literal["http", "browser"] = "http"
+    # With fetch: browser, a CSS selector the rendered page is read after (else: when the network is idle).
+    wait_for: SelectorStr | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -210,6 +217,10 @@ class _SourceFields(_Strict):
             raise ValueError(f"a source of kind '{self.kind}' needs a '{self.kind}:' section")
         if extra := given - {self.kind}:
             raise ValueError(f"section '{sorted(extra)[0]}:' does not belong to a source of kind '{self.kind}'")
+        if self.fetch == "browser" and self.kind != "html":
+            raise ValueError(f"fetch: browser renders HTML pages, so it needs kind: html (not '{self.kind}')")
+        if self.wait_for is not None and self.fetch != "browser":
+            raise ValueError("wait_for: is read only with fetch: browser")
         return self
 
     def settings_for(self, kind: str) -> Any:
@@ -234,6 +245,8 @@ class _SourceFields(_Strict):
             timeout=p.timeout.total_seconds() if p.timeout else None,
             max_bytes=p.max_bytes,
             min_delay=p.min_delay.total_seconds() if p.min_delay else None,
+            fetch=self.fetch,
+            wait_for=self.wait_for,
         )
 
 
@@ -255,6 +268,7 @@ SourceConfig = create_model(
 class Config(_Strict):
     contact_url: str = "https://github.com/replywatch/replywatch"
     http: HttpConfig = HttpConfig()
+    browser: BrowserConfig = BrowserConfig()
     scheduler: SchedulerConfig = SchedulerConfig()
     cases: CasesConfig = CasesConfig()
     business_hours: BusinessHoursConfig = BusinessHoursConfig()
@@ -321,6 +335,18 @@ class Config(_Strict):
     def _outbound_addresses(self) -> Config:
         check_outbound(self, self.http.allow_networks)
         return self
+
+    @model_validator(mode="after")
+    def _browser_available(self) -> Config:
+        check_browser_sources(self)
+        return self
+
+    @property
+    def uses_browser(self) -> bool:
+        return any(s.fetch == "browser" for s in self.sources)
+
+    def browser_settings(self) -> BrowserSettings:
+        return self.browser.settings()
 
     def brand(self, key: str) -> BrandConfig | None:
         return next((b for b in self.brands if b.key == key), None)

@@ -34,6 +34,7 @@ from monitor.ingest.polling import Claim, Outcome, sync_config
 from monitor.ingest.store import Normalised, changed_keys, language_text, prepare_mentions
 from monitor.worker.jobs import PollResult, claim_polls, claim_source, record_poll
 from sources.base import RawMention, collect
+from sources.browser import BrowserFetcher
 from sources.errors import SourceError
 from sources.http import Fetcher
 from sources.registry import KINDS
@@ -71,6 +72,8 @@ class Poller:
         self.sessions = sessions
         self.fetcher = fetcher or Fetcher(config.fetcher_settings())
         self._own_fetcher = fetcher is None
+        # Chromium starts on the first `fetch: browser` poll, not here: most watch lists never need it.
+        self.browser = BrowserFetcher(self.fetcher, config.browser_settings()) if config.uses_browser else None
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.clock = clock
         self.rng = rng or random.Random()
@@ -183,6 +186,8 @@ class Poller:
             await asyncio.gather(self._refill, return_exceptions=True)
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        if self.browser is not None:
+            await self.browser.aclose()
         if self._own_fetcher:
             await self.fetcher.aclose()
         if self._own_cpu and self.cpu is not None:
@@ -245,6 +250,7 @@ class Poller:
                 validators=claim.validators,
                 cpu=self.cpu,
                 clock=self.clock,
+                browser=self.browser,
             )
             outcome = Outcome(collected=collected)
             if collected.items:

@@ -136,7 +136,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackServer:
-    def __init__(self, routes: Mapping[str, Route] | None = None) -> None:
+    def __init__(self, routes: Mapping[str, Route] | None = None, *, host: str = "127.0.0.1") -> None:
+        # Another loopback address (127.0.0.2) is another host to the outbound address policy.
+        self.host = host
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Request] = []
         self.in_flight = 0
@@ -155,7 +157,7 @@ class LoopbackServer:
         self.stop()
 
     def start(self) -> None:
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server((self.host, 0), _Handler)
         self._httpd.app = self
         # A short poll interval: shutdown() waits for it, once per test.
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
@@ -175,8 +177,8 @@ class LoopbackServer:
         assert self._httpd is not None, "server is not started"
         return self._httpd.server_address[1]
 
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def url(self, path: str = "/", host: str | None = None) -> str:
+        return f"http://{host or self.host}:{self.port}{path}"
 
     def requests_to(self, path: str) -> list[Request]:
         with self._lock:

@@ -125,7 +125,7 @@ def test_check_counts_what_poll_stores_and_mentions_show_the_replies(tmp_path: P
             encoding="utf-8",
         )
         code, output = run("sources", "check", "--config", str(path), "--fetch")
-        assert code == 0 and "1 empty or repeated item(s) not counted" in output
+        assert code == 0 and "1 of 3 items would not be stored: no text, or a key repeated" in output
         assert [int(n) for n in re.findall(r"│\s+(\d+)\s+│\s+HTTP 200", output)] == [2, 1]
         assert "counted as `poll` stores them" in output
         run("db", "upgrade", "--database", db_url)
