@@ -39,6 +39,8 @@ class Place:
     first_seen_at: datetime
     joined_by: Annotated[str | None, Field(description="opened, duplicate (near-duplicate of a place) or staff")]
     similarity: Annotated[float | None, Field(description="0-100 score of the near-duplicate match that joined it")]
+    tone: Annotated[str | None, Field(description="complaint, question or praise; null if never classed")] = None
+    tone_reasons: Annotated[tuple[str, ...], Field(description="Why the tone was read so")] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,8 @@ def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
             first_seen_at=m.first_seen_at,
             joined_by=m.case_method,
             similarity=m.case_score,
+            tone=m.tone,
+            tone_reasons=tuple(m.tone_reasons or ()),
         )
         for m, key in session.execute(
             sa.select(Mention, Source.key)

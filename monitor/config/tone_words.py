@@ -13,7 +13,7 @@ QUESTION holds the words a question starts with; they count only in a text that 
 
 from __future__ import annotations
 
-__all__ = ["COMPLAINT", "NEGATORS", "PRAISE", "QUESTION", "REQUEST", "TONE_LANGUAGES"]
+__all__ = ["AFTER_NEGATORS", "COMPLAINT", "NEGATORS", "PRAISE", "QUESTION", "REQUEST", "TONE_LANGUAGES"]
 
 TONE_LANGUAGES = ("ru", "uk", "be", "hy", "de", "en")
 
@@ -89,6 +89,12 @@ NEGATORS: dict[str, list[str]] = {
     "de": ["nicht", "kein", "keine", "keinen", "keiner", "keinem", "nie", "niemals", "ohne"],
     "en": ["not", "no", "never", "don't", "didn't", "doesn't", "isn't", "wasn't", "won't", "can't", "cannot",
            "without", "nothing", "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "cant"],
+}
+
+# Words right after a cue that turn it around: «нареканий нет», «проблем немає».
+AFTER_NEGATORS: dict[str, list[str]] = {
+    "ru": ["нет"], "uk": ["немає", "нема"], "be": ["няма"], "hy": ["չկա", "չկան"],
+    "de": ["keine"], "en": ["none"],
 }
 
 QUESTION: dict[str, list[str]] = {
