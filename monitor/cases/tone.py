@@ -1,7 +1,8 @@
 """Tone: is a mention a complaint, a question or praise? With the reasons staff read.
 
 Read from the rating, the cue words of monitor.config.tone_words (ru, uk, be, hy, de, en; every
-language is tried, as triage does) plus those added in sources.yaml, and the character n-gram
+language is tried, as triage does) plus those added in sources.yaml and triage's safety signal (a
+complaint word too), and the character n-gram
 model shipped in the package (monitor.cases.tone_model) for texts the words leave open.
 
 Counting: each complaint cue is one point for complaint, each praise cue one for praise; a cue
@@ -14,8 +15,9 @@ Rules, in this order:
   2. a rating of 4 or 5 is praise, unless the text complains clearly (two complaint points more
      than praise points: a complaint), or it asks and has no complaint point (a question);
   3. no rating, or 3: a text that asks with no complaint point is a question; otherwise the margin
-     (praise points less complaint points) plus the model's log-odds of praise decides: above 0 is
-     praise. The model is asked only about a text with letters in a language it was trained on
+     (praise points less complaint points) plus the model's log-odds of praise decides: above 0.5
+     is praise (a lean to complaint: a missed complaint costs more than a praise answered as one,
+     and in cross-validation the lean cost no accuracy). The model is asked only about a text with letters in a language it was trained on
      (or of unknown language); otherwise, and with the model off, the margin alone. (Summing the two was the best of the ways tried
      to join them, measured by cross-validation on the training reviews: docs/PERFORMANCE.md.)
   4. nothing at all to go by (no rating, no cue, model off) is a complaint, so it gets answered.
@@ -33,13 +35,16 @@ from monitor.cases.tone_model import ToneModel, shipped_model
 from monitor.config import Config
 from monitor.config.tone import ToneConfig
 from monitor.config.tone_words import AFTER_NEGATORS, COMPLAINT, NEGATORS, PRAISE, QUESTION, REQUEST
+from monitor.config.triage_keywords import SIGNALS
 
 __all__ = ["Cues", "ToneClassifier", "ToneResult", "tone_classifier"]
 
 MAX_CHARS = 20_000
+PRAISE_AT = 0.5  # the margin plus the model's log-odds above which a text is praise (rule 3)
 MAX_REASON_HITS = 3  # cue words quoted per reason; the count says how many there were
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 _QUESTION_MARKS = ("?", "՞", "？")
+_WORD_REST = re.compile(r"^\w*")
 _LETTER = re.compile(r"[^\W\d_]")
 _NEGATORS = frozenset(w for words in NEGATORS.values() for w in words)
 _AFTER_NEGATORS = frozenset(w for words in AFTER_NEGATORS.values() for w in words)
@@ -86,7 +91,8 @@ def _negator(text: str, start: int, end: int) -> str | None:
     before = _CLAUSE_END.split(text[max(0, start - 40) : start])[-1]
     found = next((w for w in reversed(_WORD.findall(before)[-2:]) if w in _NEGATORS), None)
     if found is None:
-        after = _CLAUSE_END.split(text[end : end + 20])[0]
+        # A cue is a word's beginning: the rest of that word is skipped («нарекани|й нет»).
+        after = _CLAUSE_END.split(_WORD_REST.sub("", text[end : end + 30], count=1))[0]
         found = next((w for w in _WORD.findall(after)[:1] if w in _AFTER_NEGATORS), None)
     return found
 
@@ -103,7 +109,11 @@ class ToneClassifier:
         self.config = config or ToneConfig()
         self.model = model
         added = self.config.words
-        self._complaint = _pattern(_merged(COMPLAINT, added.get("complaint")))
+        # Triage's safety signal is a complaint too: "the kettle caught fire" names no complaint word
+        # and must never pass for praise. (Its legal signal is not: a legal insurer's happy customers
+        # thank their lawyer, and on the training reviews counting it cost accuracy.)
+        signals = [w for ws in SIGNALS["safety"].values() for w in ws]
+        self._complaint = _pattern(_merged(COMPLAINT, added.get("complaint")) + signals)
         self._praise = _pattern(_merged(PRAISE, added.get("praise")))
         self._question = _pattern(_merged(QUESTION, added.get("question")))
         self._request = _pattern(_merged(REQUEST, added.get("request")))
@@ -146,7 +156,7 @@ class ToneClassifier:
         if self._model_reads(text, language):
             assert self.model is not None
             p = min(max(self.model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
-            tone = "praise" if cues.margin + math.log(p / (1 - p)) > 0 else "complaint"
+            tone = "praise" if cues.margin + math.log(p / (1 - p)) > PRAISE_AT else "complaint"
             why = f"the text model's praise probability {p:.2f}"
             return ToneResult(tone, (*rated, *reasons, why))
         if cues.margin:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 __all__ = ["SHIPPED_MODEL", "ToneModel", "ToneModelError", "shipped_model", "vectorizer"]
 
@@ -51,6 +52,7 @@ class ToneModel:
         # shares no n-gram with them, and a guess from the bias alone is no evidence).
         self.languages = frozenset(self.meta.get("languages", ()))
         self._vectorizer = vectorizer()
+        self._analyze = self._vectorizer.build_analyzer()
 
     @classmethod
     def load(cls, path: Path = SHIPPED_MODEL) -> ToneModel:
@@ -73,7 +75,20 @@ class ToneModel:
         return 1.0 / (1.0 + np.exp(-np.asarray(scores, dtype=np.float64)))
 
     def praise_probability(self, text: str) -> float:
-        return float(self.praise_probabilities([text])[0])
+        """One text, without scikit-learn's per-call checks (~13 ms of the ~14 a `transform` of one
+        text costs): the same n-grams, the same murmurhash3 buckets and the same l2 norm as
+        HashingVectorizer, which `praise_probabilities` uses and a test holds this equal to."""
+        counts: dict[int, int] = {}
+        for gram in self._analyze(text[:MAX_CHARS]):
+            h = murmurhash3_32(gram, seed=0)
+            index = (2147483647 if h == -2147483648 else abs(h)) % N_FEATURES
+            counts[index] = counts.get(index, 0) + 1
+        if not counts:
+            return float(1.0 / (1.0 + np.exp(-self.bias)))
+        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        score = float(values @ self.weights[indices]) / float(np.sqrt(values @ values)) + self.bias
+        return float(1.0 / (1.0 + np.exp(-score)))
 
 
 @cache
