@@ -4,8 +4,8 @@
 
 Out-of-fold model probabilities (the model of each fold never saw the review it scores), then each
 way of joining them with the cue-word margin, per data set; once with the drug reviews in the
-training data and once without. The held-out halves are not read. monitor.cases.tone uses the
-sum of the margin and the log-odds, above 0.5, trained without the drug reviews (bench/tone_train.py).
+training data and once without. The held-out halves are not read. monitor.cases.tone uses
+"one-sided words, else sum>0.5", trained without the drug reviews (bench/tone_train.py).
 """
 
 from __future__ import annotations
@@ -22,13 +22,16 @@ from monitor.cases.tone import ToneClassifier
 from monitor.cases.tone_model import MAX_CHARS, vectorizer
 
 JOINS = {
-    "words": lambda m, lg: m > 0,
-    "model": lambda m, lg: lg >= 0,
-    "model if |margin|<2": lambda m, lg: m > 0 if abs(m) >= 2 else lg >= 0,
-    "model if margin=0": lambda m, lg: m > 0 if m else lg >= 0,
-    "margin+logodds>0": lambda m, lg: m + lg > 0,
-    "margin+logodds>0.5": lambda m, lg: m + lg > 0.5,
-    "margin+logodds>1": lambda m, lg: m + lg > 1,
+    "one-sided words, else sum>0.5": lambda c, lg: (
+        c.margin > 0 if c.margin and not (c.complaint and c.praise) else c.margin + lg > 0.5
+    ),
+    "words": lambda c, lg: c.margin > 0,
+    "model": lambda c, lg: lg >= 0,
+    "model if |margin|<2": lambda c, lg: c.margin > 0 if abs(c.margin) >= 2 else lg >= 0,
+    "model if margin=0": lambda c, lg: c.margin > 0 if c.margin else lg >= 0,
+    "margin+logodds>0": lambda c, lg: c.margin + lg > 0,
+    "margin+logodds>0.5": lambda c, lg: c.margin + lg > 0.5,
+    "margin+logodds>1": lambda c, lg: c.margin + lg > 1,
 }
 
 
@@ -47,7 +50,7 @@ def main() -> int:
         print(f"  {'join':<22}" + "".join(f"{name:>16}" for name in sets))
         for join, rule in JOINS.items():
             said = [
-                0 if (c.asks and not c.complaint) else int(rule(c.margin, math.log(p / (1 - p))))
+                0 if (c.asks and not c.complaint) else int(rule(c, math.log(p / (1 - p))))
                 for c, p in zip(cues, np.clip(oof, 1e-6, 1 - 1e-6), strict=True)
             ]
             cells = [

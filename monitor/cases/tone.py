@@ -14,14 +14,15 @@ Rules, in this order:
   1. a rating of 1 or 2 (of 5) is a complaint, whatever the text says;
   2. a rating of 4 or 5 is praise, unless the text complains clearly (two complaint points more
      than praise points: a complaint), or it asks and has no complaint point (a question);
-  3. no rating, or 3: a text that asks with no complaint point is a question; otherwise the margin
+  3. no rating, or 3: a text that asks with no complaint point is a question; a text whose cue
+     words are all on one side is that side (the model never overturns them: it learned that short
+     reviews are mostly praise, which «Акме, где мой холодильник?!» is not); otherwise the margin
      (praise points less complaint points) plus the model's log-odds of praise decides: above 0.5
-     is praise. Summing was the best of the ways tried to join the two, and 0.5 a lean to
-     complaint, since a missed complaint costs more than a praise answered as one (in 5-fold
-     cross-validation on the training reviews the lean gained 1.5 points on ru and cost 1.6 to 3.6
-     on en and de: bench/tone_cv.py). The model is asked only about a text with letters in a
-     language it was trained on, or of unknown language; otherwise, and with the model off, the
-     margin alone decides (above 0);
+     is praise, a lean to complaint, since a missed complaint costs more than a praise answered
+     as one. These were the best of the joins tried in 5-fold cross-validation on the training
+     reviews (bench/tone_cv.py). The model is asked only about a text with letters in a language
+     it was trained on, or of unknown language; otherwise, and with the model off, the margin
+     alone decides (above 0);
   4. nothing at all to go by (no rating, no cue, model off) is a complaint, so it gets answered.
 Texts are cut to 20,000 characters first: the tone is set early, and a 1 MB text must stay cheap.
 """
@@ -155,6 +156,9 @@ class ToneClassifier:
         rated = (f"rated {rating:g} of 5",) if rating is not None else ()
         if cues.asks and not cues.complaint:
             return ToneResult("question", (*rated, *reasons))
+        one_sided = cues.margin and not (cues.complaint and cues.praise)
+        if one_sided:
+            return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
         if self._model_reads(text, language):
             assert self.model is not None
             p = min(max(self.model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
