@@ -26,7 +26,10 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
         return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)  # a time without zone is taken as UTC, as stored
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC instant Python can hold
+        raise BadRequest(f"'{name}' is out of the range of dates") from None
 
 
 @router.get(

@@ -188,7 +188,8 @@ FIELDS = {
     "customer_state merged_into_id updated_at category priority priority_reasons priority_by assignee "
     "response_due_at response_sla first_reply_at resolution_due_at resolution_sla resolved_at closed_at "
     "dismissed_reason",
-    "place": "mention_id source url title body author language published_at first_seen_at joined_by similarity",
+    "place": "mention_id source url title body author language published_at first_seen_at joined_by similarity "
+    "tone tone_reasons",
     "candidate": "customer_id external_id full_name city tier lifetime_value score reasons state",
     "draft": "id mention_id kind language text template notes state version created_by created_at updated_at "
     "approved_by approved_at",

@@ -61,6 +61,9 @@ def test_mentions_show_their_tone_and_reasons_and_filter_by_it(client: TestClien
     assert place["tone"] == "complaint" and place["tone_reasons"]
     body = problem(client.get("/api/v1/mentions", params={"tone": "anger"}), 422)
     assert "tone" in str(body)
+    # Found by schemathesis on this branch: a zoned date before the first UTC instant was a 500.
+    early = problem(client.get("/api/v1/mentions", params={"until": "0001-01-01T00:30:00+01:00"}), 400)
+    assert "'until'" in early["detail"]
 
 
 def test_praise_gets_a_thank_you_draft_in_its_language(client: TestClient) -> None:
