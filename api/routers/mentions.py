@@ -12,7 +12,9 @@ from api.errors import BadRequest
 from api.pagination import decode_cursor, page
 from api.schemas import BrandAssignment, Instant, Page
 from monitor.cases.case_detail import CaseDetail, get_case
+from monitor.cases.lifecycle import desk_rules
 from monitor.cases.pipeline import assign_brand
+from monitor.desk.thanks import ThanksDraft, draft_thanks
 from monitor.ingest.mentions import MentionFilter, MentionRow, list_mentions
 
 router = APIRouter(prefix="/api/v1/mentions", tags=["mentions"])
@@ -24,7 +26,10 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
         return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)  # a time without zone is taken as UTC, as stored
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC instant Python can hold
+        raise BadRequest(f"'{name}' is out of the range of dates") from None
 
 
 @router.get(
@@ -42,6 +47,9 @@ async def mentions(
     until: Annotated[Instant | None, Query(description="First seen before (ISO 8601)")] = None,
     unassigned: Annotated[bool, Query(description="Only mentions that matched no brand: assign them by hand")] = False,
     case_id: Annotated[int | None, Query(gt=0, le=2**62)] = None,
+    tone: Annotated[
+        str | None, Query(pattern=r"^(complaint|question|praise)$", description="Only mentions of this tone")
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[MentionRow]:
@@ -49,7 +57,7 @@ async def mentions(
     if since and until and since >= until:
         raise BadRequest("'since' must be before 'until'")
     filters = MentionFilter(source=source, brand=brand, language=language, since=since, until=until,
-                            unassigned=unassigned, case_id=case_id)  # fmt: skip
+                            unassigned=unassigned, case_id=case_id, tone=tone)  # fmt: skip
     before_id = decode_cursor("mention", cursor)
     rows = await read(request, lambda session: list_mentions(session=session, filters=filters, before_id=before_id,
                                                              limit=limit))  # fmt: skip
@@ -81,3 +89,19 @@ def assign(
     detail = get_case(session=session, case_id=case.id)
     assert detail is not None  # the case assign_brand just opened or joined
     return detail
+
+
+@router.post(
+    "/{mention_id}/thanks",
+    response_model=ThanksDraft,
+    responses={
+        403: {"description": "Needs the agent role", **PROBLEM},
+        404: {"description": "No such mention", **PROBLEM},
+        409: {"description": "The mention is not praise, or has no brand yet", **PROBLEM},
+    },
+    summary="Draft a thank-you for a praise mention, in its language (not stored: praise has no case)",
+)
+def thanks(
+    session: WriteSession, caller: Agent, config: ConfigDep, mention_id: Annotated[int, Path(gt=0, le=2**62)]
+) -> ThanksDraft:
+    return draft_thanks(session=session, rules=desk_rules(config), mention_id=mention_id)

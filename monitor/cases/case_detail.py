@@ -50,6 +50,8 @@ class Place:
     reply_due_at: Annotated[datetime | None, Field(description="Its own first-reply deadline")]
     reply_sla: Annotated[str | None, Field(description="running, at_risk, breached, met, missed or stopped")]
     replied_at: Annotated[datetime | None, Field(description="When its first reply was posted")]
+    tone: Annotated[str | None, Field(description="complaint, question or praise; null if never classed")] = None
+    tone_reasons: Annotated[tuple[str, ...], Field(description="Why the tone was read so")] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +161,8 @@ def get_case(*, session: Session, case_id: int) -> CaseDetail | None:
             reply_due_at=m.place_due_at,
             reply_sla=m.place_sla,
             replied_at=m.place_replied_at,
+            tone=m.tone,
+            tone_reasons=tuple(m.tone_reasons or ()),
         )
         for m, key in session.execute(
             sa.select(Mention, Source.key)

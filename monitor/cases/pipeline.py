@@ -8,10 +8,14 @@ For each pending mention, in order:
   1. Brand. The source's fixed brand, else the first brand its text names
      (monitor.cases.brands). No brand: the mention stays unassigned, listed for staff,
      never dropped.
-  2. Case. A near-duplicate in a recent case of the same brand (monitor.cases.dedupe)
+  2. Tone. The mention is classed complaint, question or praise (monitor.cases.tone); the class
+     and its reasons are kept on it. A tone not in `cases.tone.open_case_for` (praise, by
+     default) opens no case and joins none: the mention is kept, listed with its tone, and
+     staff can still open a case for it (assign_brand).
+  3. Case. A near-duplicate in a recent case of the same brand (monitor.cases.dedupe)
      means "join it" (method "duplicate", with the score); otherwise it opens a new
      case. The mention's LSH bands are indexed either way, so later posts find it.
-  3. Customer. The case's texts and authors are matched against the register
+  4. Customer. The case's texts and authors are matched against the register
      (monitor.customers.candidates): the best candidate at or above `link_at` is linked
      ("auto"), candidates at or above `suggest_at` are suggested; below, nothing.
 
@@ -41,6 +45,7 @@ from monitor.cases.dedupe import PostFacts, find_duplicate, index_mention, signa
 from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case
 from monitor.cases.places import add_place
 from monitor.cases.timeline import SYSTEM, append, note
+from monitor.cases.tone import tone_classifier
 from monitor.config import BrandConfig, Config
 from monitor.core.errors import NotFound
 from monitor.customers.candidates import find_candidates
@@ -67,6 +72,8 @@ class ProcessCounts:
     unassigned: int = 0
     opened: int = 0
     joined: int = 0
+    # Mentions whose tone opens no case (cases.tone.open_case_for): kept and listed, no SLA clock.
+    kept: int = 0
     failed: int = 0
 
 
@@ -78,7 +85,7 @@ def brand_matcher(config: Config) -> BrandMatcher:
 def process_pending(
     *, session: Session, config: Config, matcher: BrandMatcher, now: datetime, limit: int = 200
 ) -> ProcessCounts:
-    """Run steps 1-3 on up to `limit` pending mentions, oldest first.
+    """Run steps 1-4 on up to `limit` pending mentions, oldest first.
 
     Each mention runs in a savepoint: one that fails (a bug, a bad text) is logged,
     marked processed and left unassigned for staff, so it cannot block the queue.
@@ -106,7 +113,7 @@ def process_pending(
             outcome = "failed"
         mention.processed_at = now
         counts.processed += 1
-        if outcome in ("unassigned", "opened", "joined"):
+        if outcome in ("unassigned", "opened", "joined", "kept"):
             setattr(counts, outcome, getattr(counts, outcome) + 1)
     session.flush()
     return counts
@@ -131,6 +138,8 @@ def _process(
     brands: dict[str, Brand],
     now: datetime,
 ) -> str:
+    tone = tone_classifier(config).classify(_text(mention), rating=mention.rating, language=mention.language)
+    mention.tone, mention.tone_reasons = tone.tone, list(tone.reasons)
     if mention.brand_id is None:
         hits = matcher.match(_text(mention), source_brand=source.brand_key)
         if not hits or hits[0].brand not in brands:
@@ -139,6 +148,9 @@ def _process(
         mention.brand_rule = hits[0].rule
     else:
         mention.brand_rule = mention.brand_rule or "source"
+    if mention.tone not in config.cases.tone.open_case_for:
+        log.info("case.not_opened", mention_id=mention.id, tone=mention.tone)
+        return "kept"
     return _place(session, config, mention, now, actor=SYSTEM)
 
 

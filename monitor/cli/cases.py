@@ -264,7 +264,8 @@ def cases_show(case_id: Annotated[int, typer.Argument(min=1)], database: Databas
     out.print(places)
     for p in detail.places:  # the complaint itself: what staff answer
         out.print(f"[bold]place {p.mention_id}[/] · {escape(p.source)} · {escape(plain_text(p.author or '-'))}"
-                  + (f" · {escape(p.language)}" if p.language else ""))  # fmt: skip
+                  + (f" · {escape(p.language)}" if p.language else "")
+                  + (f" · {escape(p.tone)}" if p.tone else ""))  # fmt: skip
         if p.title:
             out.print(plain_text(p.title), markup=False, highlight=False, style="bold")
         out.print(plain_text(p.body), markup=False, highlight=False)

@@ -32,7 +32,7 @@ from monitor.core.errors import DomainError, Invalid, NotFound
 from monitor.models import Case, Mention
 from monitor.models.desk import Draft
 
-__all__ = ["approve", "assign", "dismiss", "draft", "reply"]
+__all__ = ["approve", "assign", "dismiss", "draft", "reply", "run_unit"]
 
 # The CLI's role for the services' checks (see the module docstring).
 ROLE = "admin"
@@ -76,7 +76,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run(config: Path | None, database: str | None, act: Callable[[Session, Config], T]) -> T:
+def run_unit(config: Path | None, database: str | None, act: Callable[[Session, Config], T]) -> T:
     """`act` as one unit of work with the watch list; a domain refusal is printed and exits 2 (nothing committed)."""
     settings, cfg = load(config, database, need_config=True)
     assert cfg is not None
@@ -105,7 +105,7 @@ def assign(
                            role=ROLE, now=_now())  # fmt: skip
         return case.assignee
 
-    who = _run(config, database, act)
+    who = run_unit(config, database, act)
     out.print(f"case {case_id} " + (f"assigned to {escape(who)}" if who else "unassigned"))
 
 
@@ -132,7 +132,7 @@ def draft(
                             mention_id=_place(session, case_id, place), closing=closing, summary=summary,
                             language=language, actor=_actor(by), now=_now())  # fmt: skip
 
-    made = _run(config, database, act)
+    made = run_unit(config, database, act)
     out.print(f"draft {made.id} for place {made.mention_id} of case {case_id} ({made.language}, "
               f"{escape(made.template)}, {made.state}):")  # fmt: skip
     out.print(plain_text(made.text), markup=False, highlight=False)
@@ -154,7 +154,7 @@ def approve(
         return edit_draft(session=session, draft_id=draft_id, text=None, state="approved", version=None,
                           actor=_actor(by), role=ROLE, now=_now())  # fmt: skip
 
-    done = _run(config, database, act)
+    done = run_unit(config, database, act)
     out.print(f"draft {done.id} approved by {escape(done.approved_by or '')} (version {done.version}); "
               f"publish it, then record it with: replywatch cases reply {done.case_id} --draft {done.id}")  # fmt: skip
 
@@ -203,7 +203,7 @@ def reply(
         status = session.scalar(sa.select(Case.status).where(Case.id == case_id))
         return row.id or 0, row.kind, row.verify_state, str(status)
 
-    reply_id, kind, verify_state, status = _run(config, database, act)
+    reply_id, kind, verify_state, status = run_unit(config, database, act)
     out.print(f"reply {reply_id} recorded on case {case_id} ({kind}; check on its page: {verify_state}); "
               f"the case is {status}")  # fmt: skip
 
@@ -227,7 +227,7 @@ def promise(
                           actor=_actor(by), now=_now())  # fmt: skip
         return row.id or 0, row.risk_at
 
-    promise_id, risk_at = _run(config, database, act)
+    promise_id, risk_at = run_unit(config, database, act)
     out.print(f"promise {promise_id} recorded on case {case_id}: due {due.isoformat()}, "
               f"at risk from {risk_at.isoformat()}")  # fmt: skip
 
@@ -252,5 +252,5 @@ def dismiss(
         change_case(session=session, rules=desk_rules(cfg), case_id=case_id, change=change, actor=_actor(by),
                     role=ROLE, now=_now())  # fmt: skip
 
-    _run(config, database, act)
+    run_unit(config, database, act)
     out.print(f"case {case_id} dismissed ({reason})")

@@ -31,6 +31,7 @@ from monitor.config.drafting import DraftingConfig, RewriteConfig
 from monitor.config.outbound import check_outbound
 from monitor.config.reports import ReportDefinition
 from monitor.config.sla import ALWAYS, BUSINESS, ROUND_THE_CLOCK, SlaConfig
+from monitor.config.tone import ToneConfig
 from monitor.config.triage import TriageConfig
 from monitor.config.types import Duration, Key, Language, Size, Strict, Url, Zone
 from sources.address_policy import Network, parse_networks
@@ -179,6 +180,7 @@ class CustomerLinkConfig(_Strict):
 class CasesConfig(_Strict):
     dedupe: DedupeConfig = DedupeConfig()
     customers: CustomerLinkConfig = CustomerLinkConfig()
+    tone: ToneConfig = ToneConfig()
 
 
 class _SourceFields(_Strict):

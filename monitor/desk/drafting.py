@@ -52,6 +52,7 @@ __all__ = [
     "choose_language",
     "expected_time_phrase",
     "render_draft",
+    "render_thanks",
     "rewrite_draft",
 ]
 
@@ -60,6 +61,7 @@ FALLBACK_LANGUAGE = "en"
 DEFAULT = "_default.j2"
 CLOSING = "closing.j2"
 UPDATE = "update.j2"  # an interim update when a promised date will be missed (optional per language)
+THANKS = "thanks.j2"  # optional per language: a thank-you for praise, which has no case
 # Bounds on outside text put into a reply: a name is one short line, a summary a few paragraphs.
 MAX_AUTHOR_CHARS = 64
 MAX_SUMMARY_CHARS = 2000
@@ -230,6 +232,29 @@ def render_draft(request: DraftRequest, *, templates: Templates) -> RenderedDraf
     text = templates.render(name, _context(request, language))
     notes = [note for note in (language_note, template_note) if note]
     return RenderedDraft(text=text, language=language, template=name, fallback_note="; ".join(notes) or None)
+
+
+def render_thanks(
+    *,
+    brand_name: str,
+    brand_language: str,
+    contact: str | None,
+    language: str | None,
+    author: str | None,
+    templates: Templates,
+) -> RenderedDraft:
+    """A thank-you for praise (`thanks.j2`), in the language chosen as for a reply, among the
+    languages that have one. Praise has no case, so the text names no case reference."""
+    available = frozenset(n.split("/")[0] for n in templates._compiled if n.endswith("/" + THANKS))
+    chosen, note = choose_language(language, brand_language, available)
+    name = f"{chosen}/{THANKS}"
+    context = {
+        "author": _one_line(author, MAX_AUTHOR_CHARS),
+        "brand": _one_line(brand_name, MAX_FIELD_CHARS) or "",
+        "contact": _one_line(contact, MAX_FIELD_CHARS),
+        "language": chosen,
+    }
+    return RenderedDraft(text=templates.render(name, context), language=chosen, template=name, fallback_note=note)
 
 
 def _context(request: DraftRequest, language: str) -> dict[str, Any]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session
 
 from monitor.models import Brand, Mention, Source
@@ -23,6 +25,7 @@ class MentionFilter:
     # Only mentions that matched no brand (after brand matching ran): staff assign these by hand.
     unassigned: bool = False
     case_id: int | None = None
+    tone: str | None = None  # complaint | question | praise
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,13 @@ class MentionRow:
     # Replies the page showed under the post at the last poll (empty when it showed none, or when
     # the source has no reply selector): staff see what has been answered without opening the site.
     replies: tuple[str, ...] = ()
+    tone: Annotated[
+        str | None,
+        Field(description="complaint, question or praise (null: not classed yet); praise opens no case by default"),
+    ] = None
+    tone_reasons: Annotated[
+        tuple[str, ...], Field(description="Why the tone was read so: rating, cue words, model")
+    ] = ()
 
 
 def list_mentions(
@@ -74,6 +84,8 @@ def list_mentions(
         query = query.where(Mention.brand_id.is_(None), Mention.processed_at.is_not(None))
     if filters.case_id is not None:
         query = query.where(Mention.case_id == filters.case_id)
+    if filters.tone:
+        query = query.where(Mention.tone == filters.tone)
     return [
         MentionRow(
             id=m.id,
@@ -92,6 +104,8 @@ def list_mentions(
             revision=m.revision,
             case_id=m.case_id,
             replies=tuple(m.replies or ()),
+            tone=m.tone,
+            tone_reasons=tuple(m.tone_reasons or ()),
         )
         for m, source_key, brand_key in session.execute(query)
     ]

@@ -66,6 +66,9 @@ class Mention(SQLModel, table=True):
     # How the mention came into its case: "opened", "duplicate", "staff"; with the similarity score.
     case_method: str | None = Field(default=None, max_length=16)
     case_score: float | None = None
+    # complaint | question | praise (monitor.cases.tone), set by the case step; NULL before it ran.
+    tone: str | None = Field(default=None, max_length=12)
+    tone_reasons: list[str] | None = Field(default=None, sa_type=JsonType)
     # Set once brand matching and case grouping have run; NULL means waiting for that step.
     processed_at: datetime | None = _utc(default=None)
     # The mention as a place of its case (monitor.cases.places), NULL while it is in none: whether it has its

@@ -131,7 +131,7 @@ def process_cases(*, sessions: SessionFactory, config: Config, now: datetime, ba
             break
     if total.processed:
         log.info("cases.processed", mentions=total.processed, opened=total.opened, joined=total.joined,
-                 unassigned=total.unassigned, failed=total.failed)  # fmt: skip
+                 unassigned=total.unassigned, kept=total.kept, failed=total.failed)  # fmt: skip
     return total
 
 

@@ -189,7 +189,8 @@ FIELDS = {
     "response_due_at response_sla first_reply_at resolution_due_at resolution_sla resolved_at closed_at "
     "dismissed_reason places_answered places_unanswered next_place_due_at promise_due_at promise_state",
     "place": "mention_id source url title body author language published_at first_seen_at joined_by similarity "
-    "reply_state clock_from reply_due_at reply_sla replied_at",
+    "reply_state clock_from reply_due_at reply_sla replied_at "
+    "tone tone_reasons",
     "candidate": "customer_id external_id full_name city tier lifetime_value score reasons state",
     "draft": "id mention_id kind language text template notes state version created_by created_at updated_at "
     "approved_by approved_at promised_at",

@@ -361,5 +361,5 @@ def test_every_shipped_template_is_package_data() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = pyproject["tool"]["setuptools"]["package-data"]["monitor.desk"]
     shipped_files = [p.relative_to(SHIPPED_DIR.parent).as_posix() for p in SHIPPED_DIR.rglob("*") if p.is_file()]
-    assert len(shipped_files) == len(LANGUAGES) * (len(CATEGORIES) + 3)  # + _default, closing, update
+    assert len(shipped_files) == len(LANGUAGES) * (len(CATEGORIES) + 4)  # + _default, closing, update, thanks
     assert all(any(fnmatch.fnmatch(f, pattern) for pattern in patterns) for f in shipped_files)

@@ -53,6 +53,8 @@ START = datetime(2026, 12, 21, tzinfo=UTC)
 END = datetime(2026, 12, 28, tzinfo=UTC)
 CONFIG = parse_config(
     """
+# Every text of this history opens a case, whatever its tone: the report is what is under test.
+cases: {tone: {open_case_for: [complaint, question, praise]}}
 brands:
   - {key: acme, name: Acme, country: DE, timezone: Europe/Berlin}
 sources:

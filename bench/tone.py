@@ -1,0 +1,99 @@
+"""Tone accuracy on public rated reviews, text alone, per data set and method; and mentions per second.
+
+    PYTHONPATH=. python bench/tone.py [--split test|train] [--repeat 3]
+
+Ground truth is the reviewer's own rating (bench/data/tone/README.md: 1-2 stars complaint, 4-5
+praise, 3 left out). Every method sees the text only, never the rating; a "question" answer counts
+as not praise (both open a case). Methods:
+  majority   the class most common in the training half (a rating-free baseline)
+  plain      a plain count of the cue words, no negation, no clause (complaint unless more praise)
+  words      the cue words as monitor.cases.tone reads them (negation within the clause, asking)
+  model      the shipped model alone (praise at a probability of 0.5)
+  combined   monitor.cases.tone as the pipeline runs it (words + model)
+The held-out half (default) was never trained on; the cue words were committed before it was read.
+Speed: the combined classifier over every text of the split, single process, best of --repeat runs,
+in CPU time (less sensitive to a shared machine than the wall time, also printed) with os.getloadavg().
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from bench.tone_data import DATASETS, Review, read_reviews
+from monitor.cases.tone import ToneClassifier, _merged, _pattern
+from monitor.cases.tone_model import shipped_model
+from monitor.config.tone_words import COMPLAINT, PRAISE
+
+Method = Callable[[Review], str]
+
+
+def _plain() -> Method:
+    complaint, praise = _pattern(_merged(COMPLAINT, None)), _pattern(_merged(PRAISE, None))
+    assert complaint is not None and praise is not None
+
+    def read(review: Review) -> str:
+        text = review.text.lower()
+        return "praise" if len(praise.findall(text)) > len(complaint.findall(text)) else "complaint"
+
+    return read
+
+
+def _binary(classifier: ToneClassifier) -> Method:
+    return lambda r: "praise" if classifier.classify(r.text, language=r.language).tone == "praise" else "complaint"
+
+
+def methods(train_majority: dict[str, str]) -> dict[str, Method]:
+    model = shipped_model()
+    return {
+        "majority": lambda r: train_majority[r.language],
+        "plain": _plain(),
+        "words": _binary(ToneClassifier(model=None)),
+        "model": lambda r: "praise" if model.praise_probability(r.text) >= 0.5 else "complaint",
+        "combined": _binary(ToneClassifier(model=model)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("test", "train"), default="test")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    held_out = args.split == "test"
+    by_language: dict[str, Counter[str]] = {}
+    for name in DATASETS:
+        for r in read_reviews(name, held_out=False):
+            by_language.setdefault(r.language, Counter())[r.label] += 1
+    majority = {lang: counts.most_common(1)[0][0] for lang, counts in by_language.items()}
+    readers = methods(majority)
+    print(f"tone accuracy, text alone, {args.split} split (complaint = 1-2 stars, praise = 4-5)")
+    print(f"{'data set':<16}{'n':>5}{'praise':>8}" + "".join(f"{m:>10}" for m in readers))
+    everything: list[Review] = []
+    for name in DATASETS:
+        reviews = read_reviews(name, held_out=held_out)
+        everything += reviews
+        share = sum(r.label == "praise" for r in reviews) / len(reviews)
+        cells = [sum(read(r) == r.label for r in reviews) / len(reviews) for read in readers.values()]
+        print(f"{name:<16}{len(reviews):>5}{share:>8.2f}" + "".join(f"{c:>10.3f}" for c in cells))
+    combined = ToneClassifier(model=shipped_model())
+    best_wall = best_cpu = float("inf")
+    for _ in range(args.repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for r in everything:
+            combined.classify(r.text, language=r.language)
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    n = len(everything)
+    chars = sum(len(r.text) for r in everything) / n
+    print(f"speed ({n} texts, {chars:.0f} characters on average): {n / best_cpu:,.0f} mentions per CPU second "
+          f"({best_cpu / n * 1000:.2f} ms CPU each; wall {best_wall / n * 1000:.2f} ms), "
+          f"loadavg {tuple(round(x, 2) for x in os.getloadavg())}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""How the cue words and the model are joined, chosen by 5-fold cross-validation on the training halves.
+
+    PYTHONPATH=. python bench/tone_cv.py
+
+Out-of-fold model probabilities (the model of each fold never saw the review it scores), then each
+way of joining them with the cue-word margin, per data set; once with the drug reviews in the
+training data and once without. The held-out halves are not read. monitor.cases.tone uses
+"one-sided words, else sum>0.5", trained without the drug reviews (bench/tone_train.py).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from bench.tone_data import DATASETS, read_reviews
+from monitor.cases.tone import ToneClassifier
+from monitor.cases.tone_model import MAX_CHARS, vectorizer
+
+JOINS = {
+    "one-sided words, else sum>0.5": lambda c, lg: (
+        c.margin > 0 if c.margin and not (c.complaint and c.praise) else c.margin + lg > 0.5
+    ),
+    "words": lambda c, lg: c.margin > 0,
+    "model": lambda c, lg: lg >= 0,
+    "model if |margin|<2": lambda c, lg: c.margin > 0 if abs(c.margin) >= 2 else lg >= 0,
+    "model if margin=0": lambda c, lg: c.margin > 0 if c.margin else lg >= 0,
+    "margin+logodds>0": lambda c, lg: c.margin + lg > 0,
+    "margin+logodds>0.5": lambda c, lg: c.margin + lg > 0.5,
+    "margin+logodds>1": lambda c, lg: c.margin + lg > 1,
+}
+
+
+def main() -> int:
+    words = ToneClassifier(model=None)
+    for sets in (list(DATASETS), [d for d in DATASETS if d != "en-drugs"]):
+        reviews = [(name, r) for name in sets for r in read_reviews(name, held_out=False)]
+        x = vectorizer().transform([r.text[:MAX_CHARS] for _, r in reviews])
+        y = np.array([r.label == "praise" for _, r in reviews], dtype=int)
+        oof = np.zeros(len(y))
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
+            fit = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear", max_iter=1000)
+            oof[test] = fit.fit(x[train], y[train]).predict_proba(x[test])[:, 1]
+        cues = [words.cues(r.text) for _, r in reviews]
+        print(f"trained on: {', '.join(sets)}")
+        print(f"  {'join':<22}" + "".join(f"{name:>16}" for name in sets))
+        for join, rule in JOINS.items():
+            said = [
+                0 if (c.asks and not c.complaint) else int(rule(c, math.log(p / (1 - p))))
+                for c, p in zip(cues, np.clip(oof, 1e-6, 1 - 1e-6), strict=True)
+            ]
+            cells = [
+                np.mean([s == t for s, t, (n, _) in zip(said, y, reviews, strict=True) if n == name]) for name in sets
+            ]
+            print(f"  {join:<22}" + "".join(f"{c:>16.3f}" for c in cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Tone: is a mention a complaint, a question or praise? With the reasons staff read.
+
+Read from the rating, the cue words of monitor.config.tone_words (ru, uk, be, hy, de, en; every
+language is tried, as triage does) plus those added in sources.yaml and triage's safety signal (a
+complaint word too), and the character n-gram
+model shipped in the package (monitor.cases.tone_model) for texts the words leave open.
+
+Counting: each complaint cue is one point for complaint, each praise cue one for praise; a cue
+right after a negator («не рекомендую», "nicht empfehlenswert", «не рвутся») counts for the other
+side. The text asks when it has a request word («подскажите», "please advise"), or a question mark
+and a question word («когда», "wann", "how").
+
+Rules, in this order:
+  1. a rating of 1 or 2 (of 5) is a complaint, whatever the text says;
+  2. a rating of 4 or 5 is praise, unless the text complains clearly (two complaint points more
+     than praise points: a complaint), or it asks and has no complaint point (a question);
+  3. no rating, or 3: a text that asks with no complaint point is a question; a text whose cue
+     words are all on one side is that side (the model never overturns them: it learned that short
+     reviews are mostly praise, which «Акме, где мой холодильник?!» is not); otherwise the margin
+     (praise points less complaint points) plus the model's log-odds of praise decides: above 0.5
+     is praise, a lean to complaint, since a missed complaint costs more than a praise answered
+     as one. These were the best of the joins tried in 5-fold cross-validation on the training
+     reviews (bench/tone_cv.py). The model is asked only about a text with letters in a language
+     it was trained on, or of unknown language; otherwise, and with the model off, the margin
+     alone decides (above 0);
+  4. nothing at all to go by (no rating, no cue, model off) is a complaint, so it gets answered.
+Texts are cut to 20,000 characters first: the tone is set early, and a 1 MB text must stay cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from monitor.cases.tone_model import ToneModel, shipped_model
+from monitor.config import Config
+from monitor.config.tone import ToneConfig
+from monitor.config.tone_words import AFTER_NEGATORS, COMPLAINT, NEGATORS, PRAISE, QUESTION, REQUEST
+from monitor.config.triage_keywords import SIGNALS
+
+__all__ = ["Cues", "ToneClassifier", "ToneResult", "tone_classifier"]
+
+MAX_CHARS = 20_000
+PRAISE_AT = 0.5  # the margin plus the model's log-odds above which a text is praise (rule 3)
+MAX_REASON_HITS = 3  # cue words quoted per reason; the count says how many there were
+_WORD = re.compile(r"\w+(?:['’]\w+)?")
+_QUESTION_MARKS = ("?", "՞", "？")
+_WORD_REST = re.compile(r"^\w*")
+_LETTER = re.compile(r"[^\W\d_]")
+_NEGATORS = frozenset(w for words in NEGATORS.values() for w in words)
+_AFTER_NEGATORS = frozenset(w for words in AFTER_NEGATORS.values() for w in words)
+_CLAUSE_END = re.compile(r"[.,;:!?()\n]|\s[-–—]\s")
+
+
+@dataclass(frozen=True, slots=True)
+class ToneResult:
+    tone: str  # complaint | question | praise
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """What the words of a text say: the cue words found on each side, and the asking ones."""
+
+    complaint: tuple[str, ...]
+    praise: tuple[str, ...]
+    asks: tuple[str, ...]
+
+    @property
+    def margin(self) -> int:
+        return len(self.praise) - len(self.complaint)
+
+
+def _pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    parts = []
+    for word in sorted({w.strip().lower() for w in words if w.strip("= ")}, key=len, reverse=True):
+        whole = word.startswith("=")
+        word = " ".join(word.lstrip("=").split())
+        parts.append(re.escape(word) + (r"(?!\w)" if whole else ""))
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + ")") if parts else None
+
+
+def _merged(shipped: dict[str, list[str]], added: dict[str, list[str]] | None) -> list[str]:
+    words = [w for ws in shipped.values() for w in ws]
+    return words + [w for ws in (added or {}).values() for w in ws]
+
+
+def _negator(text: str, start: int, end: int) -> str | None:
+    """The negator among the two words before a cue, or the word right after it («нареканий нет»),
+    within the cue's clause: a comma or a full stop ends a negation's reach («без задержки,
+    хорошо упакован» is praise). 40 characters hold two words of any of the six languages."""
+    before = _CLAUSE_END.split(text[max(0, start - 40) : start])[-1]
+    found = next((w for w in reversed(_WORD.findall(before)[-2:]) if w in _NEGATORS), None)
+    if found is None:
+        # A cue is a word's beginning: the rest of that word is skipped («нарекани|й нет»).
+        after = _CLAUSE_END.split(_WORD_REST.sub("", text[end : end + 30], count=1))[0]
+        found = next((w for w in _WORD.findall(after)[:1] if w in _AFTER_NEGATORS), None)
+    return found
+
+
+def _quote(hits: tuple[str, ...]) -> str:
+    unique = list(dict.fromkeys(hits))
+    return f"{len(hits)}: " + ", ".join(f"«{h}»" for h in unique[:MAX_REASON_HITS])
+
+
+class ToneClassifier:
+    """Compiled cue words and, when enabled, the model; build once per config (tone_classifier)."""
+
+    def __init__(self, config: ToneConfig | None = None, model: ToneModel | None = None) -> None:
+        self.config = config or ToneConfig()
+        self.model = model
+        added = self.config.words
+        # Triage's safety signal is a complaint too: "the kettle caught fire" names no complaint word
+        # and must never pass for praise. (Its legal signal is not: a legal insurer's happy customers
+        # thank their lawyer, and on the training reviews counting it cost accuracy.)
+        signals = [w for ws in SIGNALS["safety"].values() for w in ws]
+        self._complaint = _pattern(_merged(COMPLAINT, added.get("complaint")) + signals)
+        self._praise = _pattern(_merged(PRAISE, added.get("praise")))
+        self._question = _pattern(_merged(QUESTION, added.get("question")))
+        self._request = _pattern(_merged(REQUEST, added.get("request")))
+
+    def cues(self, text: str) -> Cues:
+        """The cue words of `text` on each side, negation applied (the module docstring)."""
+        head = text[:MAX_CHARS].lower()
+        # The Armenian question mark sits on the stressed vowel inside a word («ինչպե՞ս»): noted, then dropped.
+        asked = any(mark in head for mark in _QUESTION_MARKS)
+        lowered = " ".join(head.replace("՞", "").split())
+        complaint: list[str] = []
+        praise: list[str] = []
+        for pattern, side, other in ((self._complaint, complaint, praise), (self._praise, praise, complaint)):
+            for hit in pattern.finditer(lowered) if pattern else ():
+                negator = _negator(lowered, hit.start(), hit.end())
+                if negator:
+                    other.append(f"{negator} … {hit.group(0)}")
+                else:
+                    side.append(hit.group(0))
+        asks = [h.group(0) for h in self._request.finditer(lowered)] if self._request else []
+        if self._question and asked:
+            asks += [h.group(0) for h in self._question.finditer(lowered)]
+        return Cues(tuple(complaint), tuple(praise), tuple(asks))
+
+    def classify(self, text: str, *, rating: float | None = None, language: str | None = None) -> ToneResult:
+        """Complaint, question or praise, with reasons (the rules are in the module docstring)."""
+        cues = self.cues(text)
+        reasons = self._cue_reasons(cues)
+        if rating is not None and rating <= 2:
+            return ToneResult("complaint", (f"rated {rating:g} of 5", *reasons))
+        if rating is not None and rating >= 4:
+            if cues.margin <= -2:
+                return ToneResult("complaint", (f"rated {rating:g} of 5, but the text complains", *reasons))
+            if cues.asks and not cues.complaint:
+                return ToneResult("question", (f"rated {rating:g} of 5, and the text asks", *reasons))
+            return ToneResult("praise", (f"rated {rating:g} of 5", *reasons))
+        rated = (f"rated {rating:g} of 5",) if rating is not None else ()
+        if cues.asks and not cues.complaint:
+            return ToneResult("question", (*rated, *reasons))
+        one_sided = cues.margin and not (cues.complaint and cues.praise)
+        if one_sided:
+            return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
+        if self._model_reads(text, language):
+            assert self.model is not None
+            p = min(max(self.model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
+            tone = "praise" if cues.margin + math.log(p / (1 - p)) > PRAISE_AT else "complaint"
+            why = f"the text model's praise probability {p:.2f}"
+            return ToneResult(tone, (*rated, *reasons, why))
+        if cues.margin:
+            return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
+        return ToneResult(
+            "complaint", (*rated, *reasons, "nothing tells its tone; taken as a complaint, so it is answered")
+        )
+
+    def _model_reads(self, text: str, language: str | None) -> bool:
+        if self.model is None or not self.config.model or not _LETTER.search(text[:MAX_CHARS]):
+            return False
+        return language is None or language in self.model.languages
+
+    @staticmethod
+    def _cue_reasons(cues: Cues) -> tuple[str, ...]:
+        out = []
+        if cues.complaint:
+            out.append(f"complaint words {_quote(cues.complaint)}")
+        if cues.praise:
+            out.append(f"praise words {_quote(cues.praise)}")
+        if cues.asks:
+            out.append(f"asks {_quote(cues.asks)}")
+        return tuple(out)
+
+
+def tone_classifier(config: Config) -> ToneClassifier:
+    """The classifier of `config`, built once per loaded config (Config.derived)."""
+    tone = config.cases.tone
+    return config.derived("tone_classifier", lambda c: ToneClassifier(tone, shipped_model() if tone.model else None))

@@ -1,0 +1,50 @@
+"""The `cases.tone:` section of sources.yaml: which tones open an SLA case, the shipped model, added cue words."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from monitor.config.tone_words import TONE_LANGUAGES
+from monitor.config.types import Strict
+
+__all__ = ["TONES", "ToneConfig"]
+
+TONES = ("complaint", "question", "praise")
+Tone = Literal["complaint", "question", "praise"]
+_WORD_KINDS = ("complaint", "praise", "question", "request")
+
+
+class ToneConfig(Strict):
+    """How a mention is told complaint, question or praise (monitor.cases.tone) and what follows."""
+
+    # Mentions of these tones open (or join) an SLA case; the others are kept, listed with their tone,
+    # and staff can still open a case for one by hand (PUT /mentions/{id}/brand).
+    open_case_for: list[Tone] = Field(default_factory=lambda: ["complaint", "question"], min_length=1)
+    # The character n-gram model shipped in the package decides texts the cue words leave open.
+    model: bool = True
+    # More cue words per kind and language: {complaint: {ru: ["развели"]}}; "=word" matches the whole word.
+    words: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+
+    @field_validator("open_case_for")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each tone may be named once")
+        return value
+
+    @field_validator("words")
+    @classmethod
+    def _known(cls, value: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        for kind, by_language in value.items():
+            if kind not in _WORD_KINDS:
+                raise ValueError(f"unknown kind of cue word {kind!r}; kinds are {', '.join(_WORD_KINDS)}")
+            for language, words in by_language.items():
+                if language not in TONE_LANGUAGES:
+                    raise ValueError(
+                        f"{kind}: unknown language {language!r}; languages are {', '.join(TONE_LANGUAGES)}"
+                    )
+                if any(not w.strip("= ") for w in words):
+                    raise ValueError(f"{kind}.{language}: a cue word cannot be empty")
+        return value

@@ -1,0 +1,129 @@
+"""The shipped tone cue words: what a complaint, a praise and a question say, in ru, uk, be, hy, de and en.
+
+Entries match at the start of a word, as the triage keywords do (monitor.config.triage_keywords):
+«разочаров» finds «разочарована», «разочарование»; "=" in front keeps an entry to the whole word
+(«=топ» must not find «топливо»). A cue right after a negator of its language (NEGATORS, one or
+two words before it) counts for the other side: «не рекомендую», "nicht empfehlenswert", "not
+worth" are complaints; «не рвутся», "ohne Probleme", "no issues" are praise. sources.yaml adds to
+these lists (cases.tone.words); it never has to repeat them.
+
+QUESTION holds the words a question starts with; they count only in a text that has a question mark
+(? or the Armenian ՞). REQUEST holds the asking words that make a question without one («подскажите»).
+"""
+
+from __future__ import annotations
+
+__all__ = ["AFTER_NEGATORS", "COMPLAINT", "NEGATORS", "PRAISE", "QUESTION", "REQUEST", "TONE_LANGUAGES"]
+
+TONE_LANGUAGES = ("ru", "uk", "be", "hy", "de", "en")
+
+# fmt: off
+
+COMPLAINT: dict[str, list[str]] = {
+    "ru": ["ужас", "кошмар", "отврат", "плох", "брак", "разочаров", "обман", "мошенн", "жалоб", "претензи",
+           "=хам", "хамств", "груб", "отстой", "фигн", "ерунд", "деньги на ветер", "выброшенные деньги",
+           "пустая трата", "=зря", "=жаль", "к сожалению", "испорч", "сломал", "слома", "не работает",
+           "не пришл", "до сих пор", "невозможно", "неудоб", "некачеств", "дыряв", "=дырка", "рвет", "рвёт",
+           "рвут", "порвал", "развалил", "расклеива", "=хуже", "=худшее", "хлипк", "не подош",
+           "не соответств", "подделк", "развод", "игнорир", "не отвеча", "безобраз", "позор", "возмут",
+           "недовол", "потеря времени", "бесполез", "мусор", "верните", "возврат", "отказ",
+           "больше не куплю", "больше не закажу", "больше заказывать не буду", "нарекани", "дефект", "не привез",
+           "не вернул", "так и не", "не доставлен", "не дождал", "нагруб", "опоздал", "молчит", "требую",
+           "сколько можно", "где мой", "где мои", "где моя", "где заказ", "не могу дозвон", "обещали"],
+    "uk": ["жах", "кошмар", "огид", "поган", "брак", "розчаров", "обман", "шахра", "скарг", "претенз", "хамств",
+           "груб", "відстій", "фігн", "гроші на вітер", "марно", "=шкода", "на жаль", "зіпсован", "злама",
+           "не працює", "не прийш", "досі", "неможливо", "незручн", "неякісн", "дірк", "рвет", "рвут", "порвал",
+           "=гірше", "хлипк", "не підійш", "не відповіда", "підробк", "ігнору", "ганьб", "обурен", "незадовол",
+           "відмов", "поверніть", "повернен", "халтур", "більше не куплю", "дефект",
+           "не привез", "не повернул", "досі не", "вимагаю", "де моє", "де мій", "де моя", "нагруб", "мовчить"],
+    "be": ["жах", "кашмар", "дрэнн", "кепск", "брак", "расчаров", "падман", "махляр", "вярніце", "вяртанн",
+           "скарг", "прэтэнзі", "хамств", "груб", "не працуе", "не прыйш", "дагэтуль", "немагчыма", "нязручн",
+           "няякасн", "сапсава", "зламал", "=горш", "ігнару", "абурал", "незадавол", "адмов", "=шкада",
+           "на жаль", "грошы на вецер", "ганьб", "дэфект", "не прывез", "не вярнул",
+           "патрабую", "дзе мой", "дзе маё", "дзе мая"],
+    "hy": ["վատ", "սարսափելի", "խաբեություն", "խաբ", "բողոք", "դժգոհ", "հիասթափ", "չի աշխատում", "չեն աշխատում",
+           "փչացած", "կոտրված", "վերադարձրեք", "կոպիտ", "անորակ", "ամոթ", "չեմ խորհուրդ տալիս", "չստացա",
+           "չեմ ստացել", "ուշաց", "անհարմար", "զզվելի", "անպատասխանատու", "խայտառակ", "ցավոք"],
+    "de": ["schlecht", "katastroph", "enttäusch", "betrug", "betrüg", "abzocke", "frechheit", "unverschämt",
+           "unfähig", "unprofessionell", "ärger", "beschwerde", "reklamation", "mangelhaft", "defekt", "kaputt",
+           "schrott", "finger weg", "niewieder", "nie wieder", "keine antwort", "keine rückmeldung",
+           "nicht erreichbar", "ignorier", "abgelehnt", "ablehn", "gekündigt", "seit wochen", "seit monaten",
+           "unzufrieden", "zumutung", "skandal", "vorsicht", "abraten", "abzuraten", "unseriös", "inakzeptabel",
+           "=mies", "furchtbar", "schrecklich", "grauenhaft", "im stich gelassen", "=leider", "nervig",
+           "gelogen", "umständlich", "unverständlich", "frust", "ärgerlich", "=fehler", "unmöglich",
+           "warte seit", "noch immer kein", "bis heute kein", "verschwendung",
+           "nicht geliefert", "immer noch nicht", "fordere", "wo bleibt", "wo ist mein", "nicht zurück"],
+    "en": ["terrible", "awful", "horrible", "worst", "=bad", "=poor", "disappoint", "scam", "fraud", "=rude",
+           "useless", "waste", "refund", "complain", "broken", "=broke", "defect", "faulty", "doesn't work",
+           "does not work", "stopped working", "unacceptable", "ridiculous", "disgust", "angry", "furious",
+           "frustrat", "nightmare", "=avoid", "misleading", "=lied", "ignored", "no response", "still waiting",
+           "=worse", "=hate", "sucks", "garbage", "rip off", "ripoff", "unfortunately", "=problem", "=problems",
+           "=issue", "=issues", "never again", "not worth", "regret", "pathetic", "incompetent", "nasty",
+           "never received", "not delivered", "still not", "=demand", "where is my", "no refund",
+           "haven't received", "have not received", "=late"],
+}
+
+PRAISE: dict[str, list[str]] = {
+    "ru": ["отличн", "хорош", "прекрасн", "замечательн", "=супер", "суперск", "=класс", "классн", "шикарн",
+           "рекоменд", "советую", "доволен", "довольн", "спасибо", "благодар", "понрав", "нравит", "удобн",
+           "быстро", "качествен", "идеальн", "=лучший", "=лучшее", "=лучшая", "восторг", "=огонь", "=бомба",
+           "молодц", "=топ", "крут", "=норм", "нормальн", "приятн", "вежлив", "оперативн", "чудесн",
+           "великолепн", "не пожалеете", "все устраивает", "всё устраивает", "выручил", "помогл"],
+    "uk": ["відмінн", "чудов", "гарн", "хорош", "прекрасн", "=супер", "=клас", "класн", "рекоменд", "раджу",
+           "задоволен", "дякую", "дяку", "вдячн", "сподоба", "подоба", "зручн", "швидк", "якісн", "ідеальн",
+           "найкращ", "=вогонь", "=топ", "молодц", "крут", "приємн", "ввічлив", "оперативн", "допомогл"],
+    "be": ["выдатн", "цудоўн", "=добр", "добра", "=супер", "=клас", "рэкаменд", "=раю", "задаволен", "дзякуй",
+           "дзякую", "удзячн", "спадаба", "падаба", "зручн", "хутк", "якасн", "ідэальн", "найлепш", "прыемн",
+           "ветлів", "малайц", "дапамаг"],
+    "hy": ["լավ", "հիանալի", "գերազանց", "շնորհակալ", "խորհուրդ եմ տալիս", "գոհ", "սիրում եմ", "արագ",
+           "հարմար", "որակյալ", "սուպեր", "կատարյալ", "հրաշալի", "լավագույն", "բարեհամբույր", "ապրեք", "օգնեց"],
+    "de": ["=super", "=toll", "=prima", "=klasse", "hervorragend", "ausgezeichnet", "perfekt", "zufrieden",
+           "empfehl", "danke", "=dank", "freundlich", "kompetent", "schnell", "unkompliziert", "reibungslos",
+           "=gut", "=gute", "=guter", "=gutes", "zuverlässig", "begeistert", "=top", "bestens", "problemlos",
+           "kulant", "weiter so", "großartig", "hilfsbereit", "angenehm", "sehr gut", "=lob", "gern"],
+    "en": ["great", "excellent", "amazing", "awesome", "=love", "=loved", "=loves", "perfect", "fantastic",
+           "wonderful", "recommend", "=happy", "satisfied", "thank", "helpful", "friendly", "=fast", "=quick",
+           "=best", "=good", "=nice", "pleased", "impressed", "brilliant", "outstanding", "superb", "=smooth",
+           "=easy", "life saver", "lifesaver", "miracle", "effective", "=works", "=worked", "relief", "=glad"],
+}
+
+# Words before a cue that turn it around. Two words back at most: «ни один не порвался», "not very good".
+NEGATORS: dict[str, list[str]] = {
+    "ru": ["не", "ни", "нет", "без", "никак", "никогда"],
+    "uk": ["не", "ні", "без", "немає", "ніколи"],
+    "be": ["не", "ні", "без", "няма", "ніколі"],
+    "hy": ["ոչ", "առանց"],
+    "de": ["nicht", "kein", "keine", "keinen", "keiner", "keinem", "nie", "niemals", "ohne"],
+    "en": ["not", "no", "never", "don't", "didn't", "doesn't", "isn't", "wasn't", "won't", "can't", "cannot",
+           "without", "nothing", "dont", "didnt", "doesnt", "isnt", "wasnt", "wont", "cant"],
+}
+
+# Words right after a cue that turn it around: «нареканий нет», «проблем немає».
+AFTER_NEGATORS: dict[str, list[str]] = {
+    "ru": ["нет"], "uk": ["немає", "нема"], "be": ["няма"], "hy": ["չկա", "չկան"],
+    "de": ["keine"], "en": ["none"],
+}
+
+QUESTION: dict[str, list[str]] = {
+    "ru": ["=как", "=когда", "=где", "=почему", "=зачем", "можно ли", "есть ли", "=сколько", "=какой", "=какая",
+           "=какие", "что делать", "будет ли", "=куда", "=кто"],
+    "uk": ["=як", "=коли", "=де", "=чому", "=навіщо", "=чи", "=скільки", "=який", "=яка", "=які", "що робити",
+           "=куди", "=хто"],
+    "be": ["=як", "=калі", "=дзе", "=чаму", "=навошта", "=ці", "=колькі", "=які", "=якая", "што рабіць", "=куды"],
+    "hy": ["ինչպես", "երբ", "որտեղ", "ինչու", "ինչ", "արդյոք", "քանի", "ով"],
+    "de": ["=wie", "=wann", "=wo", "=warum", "=wieso", "=weshalb", "=was", "=welche", "=welcher", "gibt es",
+           "kann ich", "können sie", "könnten sie", "ist es möglich", "=wer", "=wohin"],
+    "en": ["=how", "=when", "=where", "=why", "=what", "=which", "can i", "can you", "could you", "is it possible",
+           "do you", "=does", "is there", "are there", "=who", "will you"],
+}
+
+REQUEST: dict[str, list[str]] = {
+    "ru": ["подскажите", "объясните", "уточните", "расскажите, как", "хотел бы узнать", "хотела бы узнать"],
+    "uk": ["підкажіть", "поясніть", "уточніть", "хотів би дізнатися", "хотіла б дізнатися"],
+    "be": ["падкажыце", "растлумачце", "удакладніце"],
+    "hy": ["խնդրում եմ ասել", "կասեք", "ասեք խնդրեմ", "կբացատրեք"],
+    "de": ["können sie mir sagen", "ich hätte eine frage", "ich habe eine frage", "bitte um auskunft"],
+    "en": ["please advise", "i have a question", "i'd like to know", "i would like to know", "let me know how"],
+}
+
+# fmt: on

@@ -1,0 +1,140 @@
+"""Tone: complaint, question or praise, from the rating, the cue words of six languages and the shipped model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.cases.tone import MAX_CHARS, ToneClassifier
+from monitor.cases.tone_model import N_FEATURES, SHIPPED_MODEL, ToneModel, ToneModelError, shipped_model
+from monitor.config import ConfigError, parse_config
+from monitor.config.tone import ToneConfig
+
+WORDS = ToneClassifier(model=None)  # cue words and rating only
+FULL = ToneClassifier(model=shipped_model())
+
+# Real-life wording in each language: (language, text, the tone it must get from text alone).
+TEXTS = [
+    ("ru", "Ужасное качество, фильтры рвутся, деньги на ветер. Не рекомендую!", "complaint"),
+    ("ru", "Отличные фильтры, всё пришло быстро, спасибо продавцу, рекомендую!", "praise"),
+    ("ru", "Подскажите, пожалуйста, когда будет доставка в Екатеринбург?", "question"),
+    ("uk", "Жахливий сервіс, замовлення досі не привезли, гроші не повернули.", "complaint"),
+    ("uk", "Дякую, все чудово, швидка доставка, рекомендую!", "praise"),
+    ("uk", "Підкажіть, будь ласка, коли з'явиться товар у продажу?", "question"),
+    ("be", "Жахлівае абслугоўванне, заказ не прывезлі, патрабую вярнуць грошы.", "complaint"),
+    ("be", "Дзякуй, выдатная якасць і хуткая дастаўка!", "praise"),
+    ("be", "Падкажыце, калі адкрыецца крама?", "question"),
+    ("hy", "Սարսափելի սպասարկում, ապրանքը կոտրված էր, վերադարձրեք գումարս։", "complaint"),
+    ("hy", "Շնորհակալություն, հիանալի որակ և արագ առաքում։", "praise"),
+    ("hy", "Ինչպե՞ս կարող եմ փոխել պատվերի հասցեն։", "question"),
+    ("de", "Absolute Katastrophe, seit Wochen keine Antwort, Finger weg!", "complaint"),
+    ("de", "Super Service, schnelle und freundliche Beratung, sehr zufrieden!", "praise"),
+    ("de", "Können Sie mir sagen, wann meine Bestellung versendet wird?", "question"),
+    ("en", "Terrible service, still waiting for my refund after a month. Avoid!", "complaint"),
+    ("en", "Great company, fast and friendly support, highly recommend!", "praise"),
+    ("en", "How do I change the delivery address of my order?", "question"),
+]
+
+
+@pytest.mark.parametrize("classifier", [WORDS, FULL], ids=["words", "words+model"])
+@pytest.mark.parametrize(("language", "text", "tone"), TEXTS, ids=[f"{t[0]}-{t[2]}" for t in TEXTS])
+def test_text_alone_tells_complaint_question_and_praise_in_six_languages(
+    classifier: ToneClassifier, language: str, text: str, tone: str
+) -> None:
+    result = classifier.classify(text, language=language)
+    assert result.tone == tone, result.reasons
+    assert result.reasons  # every class says why
+
+
+def test_a_low_rating_is_a_complaint_whatever_the_text_says() -> None:
+    result = FULL.classify("Спасибо, всё отлично!", rating=1)
+    assert result.tone == "complaint" and result.reasons[0] == "rated 1 of 5"
+
+
+def test_a_high_rating_is_praise_unless_the_text_clearly_complains_or_asks() -> None:
+    assert FULL.classify("Хороший магазин", rating=5).tone == "praise"
+    complains = FULL.classify("Ужасно: брак, курьер нагрубил, деньги не вернули", rating=5)
+    assert complains.tone == "complaint" and "but the text complains" in complains.reasons[0]
+    asks = FULL.classify("Всё супер! Подскажите, когда будет синий цвет?", rating=5)
+    assert asks.tone == "question"
+
+
+def test_a_negator_turns_a_cue_around_within_its_clause() -> None:
+    cues = WORDS.cues("Не рекомендую. Фильтры не рвутся, без задержки, хорошо упакованы. Нареканий нет")
+    assert cues.complaint == ("не … рекоменд",)
+    assert set(cues.praise) == {"не … рвут", "хорош", "нет … нарекани"}  # «без задержки,» does not reach «хорошо»
+
+
+def test_a_question_word_without_a_question_mark_does_not_ask() -> None:
+    assert not WORDS.cues("Как всегда всё пришло вовремя").asks
+    assert WORDS.cues("Как оформить возврат?").asks == ("как",)
+
+
+def test_nothing_to_go_by_is_a_complaint_so_it_is_answered() -> None:
+    for text in ("", "   ", "12345 !!! ???", "\x00\x01\u202e"):
+        result = FULL.classify(text)
+        assert result.tone == "complaint", text
+        assert "taken as a complaint" in result.reasons[-1]
+
+
+def test_the_model_is_not_asked_about_a_language_it_never_saw() -> None:
+    result = FULL.classify("Ապրանքը ստացել եմ", language="hy")
+    assert not any("model" in r for r in result.reasons)
+
+
+def test_hostile_and_huge_text_stays_text_and_cheap() -> None:
+    hostile = "{{ 7*7 }} <script>alert(1)</script> ' OR 1=1 -- " + "\u202eотлично" + "A" * 10
+    assert FULL.classify(hostile).tone in ("complaint", "praise")
+    huge = "Ужасно! " + "я " * 2_000_000  # 4 MB: only the head is read
+    result = FULL.classify(huge)
+    assert result.tone == "complaint" and len(huge) > MAX_CHARS * 100
+    repeated = FULL.classify("отлично " * 100_000)
+    assert repeated.tone == "praise"
+    assert any(r.startswith("praise words ") and r.count("«") <= 3 for r in repeated.reasons)  # a bounded quote
+
+
+def test_words_added_in_the_config_count_and_bad_ones_are_refused() -> None:
+    added = ToneClassifier(ToneConfig(words={"complaint": {"ru": ["развели"]}}), model=None)
+    assert added.classify("Нас развели").tone == "complaint"
+    with pytest.raises(ConfigError) as bad_kind:
+        parse_config("cases: {tone: {words: {anger: {ru: [злой]}}}}", env={})
+    assert "cases.tone.words" in str(bad_kind.value) and "anger" in str(bad_kind.value)
+    with pytest.raises(ConfigError) as bad_language:
+        parse_config("cases: {tone: {words: {praise: {fr: [merci]}}}}", env={})
+    assert "'fr'" in str(bad_language.value)
+    with pytest.raises(ConfigError) as bad_tone:
+        parse_config("cases: {tone: {open_case_for: [complaint, compliment]}}", env={})
+    assert "cases.tone.open_case_for" in str(bad_tone.value)
+    with pytest.raises(ConfigError):
+        parse_config("cases: {tone: {open_case_for: []}}", env={})
+    assert parse_config("cases: {tone: {open_case_for: [praise]}}", env={}).cases.tone.open_case_for == ["praise"]
+
+
+def test_the_shipped_model_loads_offline_and_scores_in_zero_to_one() -> None:
+    model = ToneModel.load(SHIPPED_MODEL)
+    assert {"ru", "de", "en"} <= model.languages and model.meta["data"]["origin"] == "bench/data/tone/README.md"
+    p = model.praise_probabilities(["Отлично, спасибо!", "Ужасно, верните деньги", ""])
+    assert ((p > 0) & (p < 1)).all() and p[0] > p[1]
+
+
+def test_a_broken_model_file_names_itself(tmp_path: Path) -> None:
+    junk = tmp_path / "tone_model.npz"
+    junk.write_bytes(b"not a numpy archive")
+    with pytest.raises(ToneModelError, match=r"tone_model\.npz"):
+        ToneModel.load(junk)
+    short = tmp_path / "short.npz"
+    np.savez_compressed(short, weights=np.zeros(10, dtype=np.float16), bias=np.float32(0))
+    with pytest.raises(ToneModelError, match=str(N_FEATURES)):
+        ToneModel.load(short)
+
+
+def test_one_text_scores_as_the_batch_path_does() -> None:
+    """praise_probability rebuilds HashingVectorizer's features by hand (it is ~10x cheaper per text):
+    it must give what scikit-learn's transform gives, in every script."""
+    model = shipped_model()
+    texts = [text for _, text, _ in TEXTS] + ["", "a", "Ապրանքը ստացել եմ", "x" * 10_000]
+    batch = model.praise_probabilities(texts)
+    one = np.array([model.praise_probability(t) for t in texts])
+    assert np.allclose(one, batch, rtol=0, atol=1e-9)
