@@ -69,9 +69,7 @@ def json_depth_over(body: bytes, limit: int) -> bool:
 
 
 class Guard:
-    def __init__(
-        self, app: ASGIApp, *, limits: Limits, docs_need_token: bool, own_auth: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, limits: Limits, docs_need_token: bool, own_auth: tuple[str, ...] = ()) -> None:
         self.app, self.limits, self.docs_need_token = app, limits, docs_need_token
         # Path prefixes whose routes authenticate by themselves (the web inbox: a session cookie, web/session.py).
         self.own_auth = own_auth

@@ -41,7 +41,9 @@ class PageHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in self._headers if k not in present and not (static and k == b"cache-control")]
+                extra = [
+                    (k, v) for k, v in self._headers if k not in present and not (static and k == b"cache-control")
+                ]
                 timing = (f"app;dur={(time.perf_counter() - started) * 1000:.2f}, "
                           f"cpu;dur={(time.process_time() - cpu) * 1000:.2f}").encode()  # fmt: skip
                 message = {**message, "headers": [*message.get("headers", []), *extra, (b"server-timing", timing)]}

@@ -29,7 +29,19 @@ from monitor.desk.tokens import Principal, has_role, principal_of
 from web.cookie import COOKIE, PREFIX
 from web.errors import SignInNeeded, WebError
 
-__all__ = ["COOKIE", "PREFIX", "Form", "Signer", "Viewer", "Visit", "check_form", "new_csrf", "read_form", "role", "visit"]
+__all__ = [
+    "COOKIE",
+    "PREFIX",
+    "Form",
+    "Signer",
+    "Viewer",
+    "Visit",
+    "check_form",
+    "new_csrf",
+    "read_form",
+    "role",
+    "visit",
+]
 
 log = structlog.get_logger("replywatch.web")
 # Fields a form of ours has at most; a body with more is not one of ours.
@@ -143,7 +155,9 @@ async def read_form(request: Request) -> dict[str, str]:
         return {}
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media != "application/x-www-form-urlencoded":
-        raise WebError(415, "Not a form", f"send the form as application/x-www-form-urlencoded, not {media or 'no type'}")
+        raise WebError(
+            415, "Not a form", f"send the form as application/x-www-form-urlencoded, not {media or 'no type'}"
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -47,7 +47,10 @@ BOARD = [("1", "Доставка", DELIVERY), ("2", "Beschwerde", LEGAL), ("3", 
 
 @contextmanager
 def desk_client(
-    db_url: str, role: str, items: list[tuple[str, str, str]] | None = None, settings: Settings | None = None,
+    db_url: str,
+    role: str,
+    items: list[tuple[str, str, str]] | None = None,
+    settings: Settings | None = None,
     base_url: str = "http://testserver",
 ) -> Iterator[TestClient]:
     """The app over the loopback board's complaints (`items`: id, title, text; the four above by default),

@@ -57,7 +57,9 @@ def inbox_server(db_url: str, items: list[tuple[str, str, str]]) -> Iterator[Inb
                     tokens[role] = create_token(session=session, name=name, role=role, created_by="tests",
                                                 now=datetime.now(UTC))[1]  # fmt: skip
             url = f"http://127.0.0.1:{port}"
-            with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=120) as http:
+            with httpx.Client(
+                base_url=url, headers={"Authorization": f"Bearer {tokens['admin']}"}, timeout=120
+            ) as http:
                 assert http.post("/api/v1/sources/board/poll").json()["outcome"] == "ok"
             process_cases(sessions=app.state.sessions, config=config, now=utcnow())
             yield InboxServer(url=url, tokens=tokens)

@@ -37,4 +37,3 @@ def sign_in(client: TestClient, role: str, name: str | None = None) -> str:
     queue = client.get("/inbox")
     assert queue.status_code == 200, queue.text
     return csrf_of(queue.text)
-

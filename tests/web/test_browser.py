@@ -142,7 +142,9 @@ def test_a_viewer_reads_everything_and_can_change_nothing(server: InboxServer, p
     csrf = page.locator("input[name=csrf]").first.get_attribute("value")
     case_id = page.url.rstrip("/").split("/")[-1]
     # The forms an agent sees, posted by hand from the viewer's session: refused with the role's reason.
-    answer = page.request.post(f"{server.url}/inbox/cases/{case_id}/change", form={"csrf": csrf or "", "priority": "low"})
+    answer = page.request.post(
+        f"{server.url}/inbox/cases/{case_id}/change", form={"csrf": csrf or "", "priority": "low"}
+    )
     assert answer.status == 403 and "needs the agent role" in answer.text()
     for path in ("/inbox/sources", "/inbox/reports/coverage", "/inbox/alerts", "/inbox/customers"):
         page.goto(server.url + path)

@@ -92,7 +92,7 @@ def test_coverage_for_a_period_and_its_downloads(db_url: str) -> None:
         for link, fmt in links:
             download = client.get(link.replace("&amp;", "&"))
             assert download.status_code == 200, download.text[:300]
-            assert download.headers["content-disposition"].startswith("attachment; filename=\"coverage-")
+            assert download.headers["content-disposition"].startswith('attachment; filename="coverage-')
             assert download.content, fmt
         assert client.get(links[0][0].replace("&amp;", "&")).headers["content-type"].startswith("text/csv")
 
@@ -101,7 +101,9 @@ def test_alert_links_open_the_pages_they_name(db_url: str) -> None:
     with desk_client(db_url, "viewer") as client:
         sign_in(client, "viewer")
         base = "http://testserver"
-        case = Facts(event_id=1, kind="case.opened", case_id=3, source="board", brand="acme", created_at=datetime.now(UTC))
+        case = Facts(
+            event_id=1, kind="case.opened", case_id=3, source="board", brand="acme", created_at=datetime.now(UTC)
+        )
         source = Facts(event_id=2, kind="source.failing", source="board", created_at=datetime.now(UTC))
         for link in (link_for(case, base), link_for(source, base), queue_url(base, "acme")):
             assert link is not None

@@ -77,4 +77,3 @@ async def sign_out(request: Request, current: Annotated[Visit, Depends(visit)]) 
     if current.principal is not None:
         log.info("web.signed_out", token_id=current.principal.token_id)
     return response
-

@@ -114,7 +114,12 @@ async def draft(request: Request, current: Agent, case_id: CaseId) -> Response:
         summary=body.summary, language=body.language, actor=who.name, now=now), "drafted")  # fmt: skip
 
 
-DRAFT_DONE = {None: "draft-saved", "approved": "draft-approved", "discarded": "draft-discarded", "draft": "draft-reopened"}
+DRAFT_DONE = {
+    None: "draft-saved",
+    "approved": "draft-approved",
+    "discarded": "draft-discarded",
+    "draft": "draft-reopened",
+}
 
 
 @router.post("/drafts/{draft_id}")
