@@ -27,12 +27,14 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("mention") as batch:
+    with op.batch_alter_table("mention", recreate="never") as batch:
         batch.add_column(sa.Column("tone", sa.String(length=12), nullable=True))
         batch.add_column(sa.Column("tone_reasons", _JSON, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("mention") as batch:
+    # In place (SQLite 3.35+ drops columns itself): a batch that copied and dropped `mention` with
+    # foreign keys on would cascade-delete the replies and timeline entries that point at it.
+    with op.batch_alter_table("mention", recreate="never") as batch:
         batch.drop_column("tone_reasons")
         batch.drop_column("tone")
