@@ -315,8 +315,9 @@ def test_customers_rematch_and_train(watch_list: Path, db_url: str, tmp_path: Pa
     register.write_text("id,name\nC-1,Петров Иван\n", encoding="utf-8")
     assert run("customers", "import", str(register), "--config", str(watch_list), "--database", db_url)[0] == 0
     code, output = run("customers", "rematch", "--config", str(watch_list), "--database", db_url)
-    assert code == 0 and "1 registers changed: 1 open cases matched again, 0 linked" in output
-    assert "event=customers.rematch.progress brand_id=1 done=1 total=1" in output
+    # Twelve different orders: twelve cases (each short complaint names its own order number).
+    assert code == 0 and "1 registers changed: 12 open cases matched again, 0 linked" in output
+    assert "event=customers.rematch.progress brand_id=1 done=12 total=12" in output
     code, output = run("customers", "rematch", "--config", str(watch_list), "--database", db_url)
     assert code == 0 and "0 registers changed" in output  # done once per change
     code, output = run("customers", "train", "--brand", "acme", "--config", str(watch_list), "--database", db_url)
