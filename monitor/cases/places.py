@@ -184,6 +184,8 @@ def sweep_places(session: Session, now: datetime, brand_keys: Callable[[], dict[
         ).all()
         if not flipped:
             continue
+        # RETURNING comes back in no set order (PostgreSQL's differs run to run): alerts go out oldest deadline first.
+        flipped.sort(key=lambda row: (row[3] or now, row[0]))
         cases = case_facts(session, {case_id for _, case_id, _, _ in flipped if case_id is not None})
         brands = brand_keys()
         entries, outbox = [], []

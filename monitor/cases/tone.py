@@ -20,10 +20,11 @@ Rules, in this order:
      (praise points less complaint points) plus the model's log-odds of praise decides: above 0.5
      is praise, a lean to complaint, since a missed complaint costs more than a praise answered
      as one. These were the best of the joins tried in 5-fold cross-validation on the training
-     reviews (bench/tone_cv.py). The model is asked only about a text with letters in a language
-     it was trained on, or of unknown language; otherwise, and with the model off, the margin
-     alone decides (above 0);
-  4. nothing at all to go by (no rating, no cue, model off) is a complaint, so it gets answered.
+     reviews (bench/tone_cv.py). The model is asked only about a text with cue words on both sides,
+     with letters, in a language it was trained on or of unknown language; otherwise, and with the
+     model off, the margin alone decides (above 0);
+  4. no rating and no cue word is a complaint, so it gets answered: the model alone called plain
+     complaints ("The parcel never arrived and nobody answers the phone") praise.
 Texts are cut to 20,000 characters first: the tone is set early, and a 1 MB text must stay cheap.
 """
 
@@ -159,7 +160,10 @@ class ToneClassifier:
         one_sided = cues.margin and not (cues.complaint and cues.praise)
         if one_sided:
             return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
-        if self._model_reads(text, language):
+        # The model only weighs cue words against each other. Alone it read "The parcel never arrived and
+        # nobody answers the phone" as praise (0.78): a complaint kept out of the queue is the costly mistake,
+        # so a text with no cue word at all stays a complaint (rule 4) and is answered.
+        if (cues.complaint or cues.praise) and self._model_reads(text, language):
             assert self.model is not None
             p = min(max(self.model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
             tone = "praise" if cues.margin + math.log(p / (1 - p)) > PRAISE_AT else "complaint"

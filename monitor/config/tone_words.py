@@ -60,7 +60,8 @@ COMPLAINT: dict[str, list[str]] = {
            "=worse", "=hate", "sucks", "garbage", "rip off", "ripoff", "unfortunately", "=problem", "=problems",
            "=issue", "=issues", "never again", "not worth", "regret", "pathetic", "incompetent", "nasty",
            "never received", "not delivered", "still not", "=demand", "where is my", "no refund",
-           "haven't received", "have not received", "=late"],
+           "haven't received", "have not received", "=late", "=ruined", "never arrived", "charged me twice",
+           "charged twice", "overcharg", "nobody answers", "no one answers", "double charged"],
 }
 
 PRAISE: dict[str, list[str]] = {
