@@ -337,7 +337,8 @@ def test_the_sources_own_keys_override_the_preset_key_by_key() -> None:
     assert fields["id"] == {"select": ["h3.adsmanager_cat a@href", "a.hasTip@href"], "url_pattern": r"[?&]adid=(\d+)"}
     # The preset itself is not changed by a merge.
     assert presets()["pravogolosa"].source["html"]["fields"]["body"]["select"] == [
-        "div.ads_text_main h3 + span", "a.hasTip@title",
+        "div.ads_text_main h3 + span",
+        "a.hasTip@title",
     ]
     assert apply_preset({"key": "x", "kind": "feed"}) == {"key": "x", "kind": "feed"}
 
