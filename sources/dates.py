@@ -79,7 +79,7 @@ _NUM = rf"(?P<{{}}>\d+|{'|'.join(sorted(_NUMBER_OF, key=len, reverse=True))})"
 _WORD = r"(?P<{}>[^\W\d_]+)"
 # "2 дня назад", "час назад", "2 օր առաջ" | "vor 3 Tagen", "vor einer Stunde"
 _AGO = re.compile(
-    rf"(?<!\w)(?:{_NUM.format('n')}\s+)?{_WORD.format('unit')}\.?\s+(?:{'|'.join(_AGO_AFTER.split())})(?!\w)"
+    rf"(?<!\w)(?:{_NUM.format('n')}\s+)?{_WORD.format('unit')}\.?\s+(?P<ago>{'|'.join(_AGO_AFTER.split())})(?!\w)"
     rf"|(?<!\w)vor\s+(?:{_NUM.format('n2')}\s+)?{_WORD.format('unit2')}",
     re.IGNORECASE,
 )
@@ -112,6 +112,10 @@ def read_relative(text: str, *, now: datetime, tz: tzinfo = UTC) -> Dated | None
         number, word = (m["n"], m["unit"]) if m["unit"] is not None else (m["n2"], m["unit2"])
         if (unit := by_prefix(_UNIT_OF, word)) is None:
             continue
+        if unit == "year" and word.casefold() == "год" and (m["ago"] or "").casefold() == "тому":
+            # Ukrainian abbreviates годин (hours) to "год" ("2 год тому"), the Russian word
+            # for a year ("год назад"); "тому" says the phrase is Ukrainian.
+            unit = "hour"
         n = int(number[:7]) if number and number.isdigit() else _NUMBER_OF.get((number or "a").casefold(), 1)
         return _ago(local_now, n, unit, tz) if n < 1_000_000 else None
     return None

@@ -26,7 +26,7 @@ from sources import json as json_kind
 from sources.base import PageWarning, ParsedPage, SourceKind
 from sources.errors import ParseError
 from sources.html import SelectorStr
-from sources.text import parse_html
+from sources.text import parse_html, select_all
 
 __all__ = ["EmbeddedJsonSettings", "parse", "script_json"]
 
@@ -81,7 +81,7 @@ def _content(tree: LexborHTMLParser, settings: EmbeddedJsonSettings) -> str | No
         node = tree.css_first(settings.script)
         return None if node is None else script_json(node.text(deep=True) or "")
     assignment = re.compile(re.escape(settings.variable) + r"\s*=(?!=)")
-    for node in tree.css(settings.script):
+    for node in select_all(tree, settings.script):
         text = node.text(deep=True) or ""
         if (match := assignment.search(text)) is not None:
             return script_json(text[match.end() :], assigned=True)

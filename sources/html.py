@@ -28,6 +28,7 @@ from sources.text import (
     node_text,
     parse_html,
     prepare_node,
+    select_all,
 )
 from sources.values import parse_rating
 
@@ -166,7 +167,7 @@ def parse(
     if plan.next_page is not None:
         next_url = absolute_url(base, _link(tree.root, plan.next_page))
         page.next_url = next_url if next_url != url else None
-    nodes = tree.css(plan.item)
+    nodes = select_all(tree, plan.item)
     if not nodes:
         mime = (content_type or "").split(";")[0].strip().lower()
         note = f" (content type {mime})" if mime and "html" not in mime else ""
@@ -235,12 +236,17 @@ class _Reader:
         """The field's non-empty values after its spec's steps: of the first locator that gives
         one, or (with join) of every locator and every element each matches."""
         found: list[str] = []
+        seen: set[tuple[int, str | None]] = set()  # an element two locators both match joins once
         for selector in field.locators:
             if field.first_only:
                 nodes = [n] if (n := _find(item, selector)) is not None else []
             else:
-                nodes = item.css(selector.css) if selector.css else [item]
+                nodes = select_all(item, selector.css) if selector.css else [item]
             for node in nodes:
+                if not field.first_only:
+                    if (node.mem_id, selector.attr) in seen:
+                        continue
+                    seen.add((node.mem_id, selector.attr))
                 value = _read(node, selector.attr, single_line=single_line, limit=limit, own=field.own_text)
                 if field.refines:
                     value = self._refine(field, value)
@@ -313,7 +319,7 @@ class _Reader:
         # Every element every locator matches is one reply.
         replies: list[str] = []
         for selector in field.locators:
-            for node in item.css(selector.css) if selector.css else [item]:
+            for node in select_all(item, selector.css) if selector.css else [item]:
                 reply = _read(node, selector.attr, single_line=False, limit=REPLY_MAX, own=field.own_text)
                 if field.refines:
                     reply = field.refine(reply, self.base)

@@ -30,7 +30,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from sources.text import clean_text, node_text, prepare_node
+from sources.text import clean_text, node_text, prepare_node, select_all
 
 __all__ = ["MAX_LIST", "Found", "Item", "json_ld_items", "microdata_items", "types_of", "walk"]
 
@@ -239,9 +239,7 @@ def microdata_items(tree: LexborHTMLParser) -> Found:
 
 
 def _microdata_nodes(tree: LexborHTMLParser) -> list[LexborNode]:
-    # lexbor lists an element once for each selector of a list it matches: keep the first.
-    seen: set[int] = set()
-    return [n for n in tree.css(_MICRODATA_CSS) if not (n.mem_id in seen or seen.add(n.mem_id))]
+    return select_all(tree, _MICRODATA_CSS)
 
 
 def _roots(nodes: list[LexborNode]) -> list[LexborNode]:

@@ -167,6 +167,16 @@ def _too_deep_at(html: str) -> int | None:
 _STRIP_SENTINELS = dict.fromkeys(map(ord, _SENTINELS))
 
 
+def select_all(node: LexborNode | LexborHTMLParser, css: str) -> list[LexborNode]:
+    """Every element `css` matches under `node`, once each, in document order.
+
+    lexbor lists an element once for each part of a selector list it matches (`div.a, div.b`
+    gives `<div class="a b">` twice, next to each other): an item selector written with
+    overlapping parts would double the item, a join field its text."""
+    seen: set[int] = set()
+    return [n for n in node.css(css) if not (n.mem_id in seen or seen.add(n.mem_id))]
+
+
 def prepare_node(node: LexborNode) -> None:
     """Mutate the subtree so that `node_text` reads it as plain text with line breaks.
 

@@ -39,6 +39,9 @@ class MentionRow:
     body: str
     author: str | None
     published_at: datetime | None
+    # "hour", "day", "month" or "year" when the page gave the date only to that (published_at is
+    # the period's start); None for a clock time.
+    published_precision: str | None
     first_seen_at: datetime
     last_seen_at: datetime
     rating: float | None
@@ -97,6 +100,7 @@ def list_mentions(
             body=m.body,
             author=m.author,
             published_at=m.published_at,
+            published_precision=m.published_precision,
             first_seen_at=m.first_seen_at,
             last_seen_at=m.last_seen_at,
             rating=m.rating,

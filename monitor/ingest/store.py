@@ -75,6 +75,7 @@ class Normalised:
     body: str
     author: str | None
     published_at: datetime | None
+    published_precision: str | None
     rating: float | None
     content_hash: str
     replies: list[str] | None  # None: the source does not show replies (see RawMention)
@@ -168,6 +169,7 @@ def normalise(raw: RawMention) -> Normalised | None:
         body=body or title or "",
         author=raw.author[:300] if raw.author else None,
         published_at=raw.published_at,
+        published_precision=raw.published_precision if raw.published_at is not None else None,
         rating=raw.rating,
         content_hash=digest,
         replies=list(raw.replies) if raw.replies is not None else None,
@@ -304,6 +306,7 @@ def _new_row(
         "body": item.body,
         "author": item.author,
         "published_at": item.published_at,
+        "published_precision": item.published_precision,
         "first_seen_at": now,
         "last_seen_at": now,
         "revised_at": now,

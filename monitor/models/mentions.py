@@ -50,6 +50,9 @@ class Mention(SQLModel, table=True):
     body: str = Field(sa_type=sa.Text)
     author: str | None = Field(default=None, max_length=300)
     published_at: datetime | None = _utc(default=None)
+    # How precise published_at is: "hour", "day", "month", "year" (it stands at that period's
+    # start), or None for a clock time (sources.dates.Dated).
+    published_precision: str | None = Field(default=None, max_length=8)
     first_seen_at: datetime = _utc()
     last_seen_at: datetime = _utc()
     # When the current text was first seen (first_seen_at until an edit).

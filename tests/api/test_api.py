@@ -76,6 +76,10 @@ def test_sources_poll_now_polls_and_mentions(client: TestClient) -> None:
     assert len(rest["items"]) == 3 and rest["next_cursor"] is None
     ids = [m["id"] for m in page["items"] + rest["items"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 8
+    # The feed's items carry clock times: a date with no coarser precision.
+    assert {(m["published_at"] is not None, m["published_precision"]) for m in page["items"] + rest["items"]} == {
+        (True, None)
+    }
 
     german = client.get("/api/v1/mentions", params={"language": "de"}).json()["items"]
     assert [m["body"] for m in german] == [DE] and german[0]["brand"] == "acme"

@@ -128,6 +128,27 @@ def test_relative_times_are_local_to_the_source_zone() -> None:
     assert read_relative("today 09:00", now=late) == Dated(utc(2026, 12, 5, 9))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Ukrainian "год" abbreviates годин (hours): "тому" says the phrase is Ukrainian.
+        ("2 год тому", Dated(utc(2026, 12, 6, 8), "hour")),
+        ("2 год. тому", Dated(utc(2026, 12, 6, 8), "hour")),
+        ("Відгук: 3 ГОД ТОМУ", Dated(utc(2026, 12, 6, 7), "hour")),
+        ("2 години тому", Dated(utc(2026, 12, 6, 8), "hour")),
+        # Russian "год" is a year: "назад".
+        ("1 год назад", Dated(utc(2025, 1, 1), "year")),
+        ("год назад", Dated(utc(2025, 1, 1), "year")),
+        ("2 года назад", Dated(utc(2024, 1, 1), "year")),
+        # Ukrainian years stay years.
+        ("рік тому", Dated(utc(2025, 1, 1), "year")),
+        ("2 роки тому", Dated(utc(2024, 1, 1), "year")),
+    ],
+)
+def test_god_is_hours_in_ukrainian_and_a_year_in_russian(text: str, expected: Dated) -> None:
+    assert read_relative(text, now=FETCHED) == expected
+
+
 def test_relative_dates_need_a_fetch_time() -> None:
     # Parsed without a fetch time (a page read outside a poll), a relative date is not guessed.
     assert read_date("вчера в 14:05") is None

@@ -177,3 +177,30 @@ def test_every_item_of_a_page_behind_long_navigation_is_read() -> None:
     html = listing(50, navigation=200)  # the page bench/parsing.py times
     page = parse_page(html)
     assert len(page.items) == 50
+
+
+def test_overlapping_selector_lists_give_each_element_once_in_document_order() -> None:
+    # lexbor lists an element once per part of a list it matches; an item, a joined field's
+    # element and a reply must each count once, where they stand in the page.
+    html = (
+        '<div class="review old" data-id="1"><p class="text">Курьер не приехал</p>'
+        '<p class="answer pinned">Вибачте, розберемося</p></div>'
+        '<div class="old" data-id="2"><p class="text">Kein Rückruf</p><p class="answer">Sorry</p></div>'
+        '<div class="review" data-id="3"><p class="text pros">Ծառայությունը լավն է</p></div>'
+    )
+    s = HtmlSettings(
+        item="div.review, div.old, div[data-id]",
+        fields={
+            "body": {"select": ["p.text", "p.pros"], "join": " | "},
+            "id": "@data-id",
+            "reply": ["p.answer, p.pinned"],
+        },
+    )
+    page = parse_page(html, s)
+
+    assert [(m.external_id, m.body, m.replies) for m in page.items] == [
+        ("1", "Курьер не приехал", ("Вибачте, розберемося",)),
+        ("2", "Kein Rückruf", ("Sorry",)),
+        ("3", "Ծառայությունը լավն է", ()),  # p.text and p.pros: one element, joined once
+    ]
+    assert page.warnings == [] and page.skipped == 0

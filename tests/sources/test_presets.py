@@ -111,21 +111,54 @@ PRAVOGOLOSA = [
 ]  # fmt: skip
 
 
+# The one-line entries under the cards: (adid, catid, title, the whole teaser from the title attribute).
+PRAVOGOLOSA_SHORT = [
+    ("84993", "58450", "Coffeecup отзывы",
+     "Тема. Не, совсем тема. Я долго думал, что б подарить своей жене на день всех влюбленных, а коллега в..."),
+    ("84992", "60854", "Веранда №13 отзывы",
+     "Порадовала кухня в ресторане Веранда №13. Мясо, приготовленное на мангале, там просто изумительное!..."),
+    ("84991", "57866", "ФерстФуд отзывы",
+     "Вместе с повышением температуры на улице оттаивают и все микробы - болезни. Чтобы в преддверии весны..."),
+    ("84990", "61000", "ООО АГРОМИР отзывы",
+     "В данной компании отработал 3 года на позиции менеджера. Зарплата сдельная, но большая, если везешь ..."),
+    ("84989", "53596", "РУСМАСТЕР отзывы",
+     "В новую квартиру переезжали, вещей не особо много, но главное - пианино, раритет, и цены не малой са..."),
+    ("84988", "47369", "Telecom Media отзывы",
+     "А мне понравилась работа компании Телеком Медиа. Моим знакомым сделали информативный сайт за довольн..."),
+    ("84987", "51680", "Пиковит отзывы",
+     "Пиковит форте посоветовала мне подруга, у которой дети чуть постарше моего. Сказала, что их он очень..."),
+    ("84986", "61032", "КОЭНЗИМ Q10 от Coral Club отзывы",
+     "Привет всем красавицам! Девушки и женщины, наверное, многие и вас пользовались или пользуются кремам..."),
+]  # fmt: skip
+
+
 def test_pravogolosa_front_page_every_review_and_field() -> None:
     page = run("pravogolosa")
 
     assert page.warnings == [] and page.skipped == 0
-    assert len(page.items) == len(PRAVOGOLOSA) == 8
-    for item, (adid, catid, title, author, day, start, end) in zip(page.items, PRAVOGOLOSA, strict=True):
-        # Links are relative and resolve against the page's <base href>.
+    assert len(page.items) == len(PRAVOGOLOSA) + len(PRAVOGOLOSA_SHORT) == 16
+    for item, (adid, catid, title, author, day, start, end) in zip(page.items, PRAVOGOLOSA, strict=False):
+        # Links are relative and resolve against the page's <base href>; the id is the link's adid.
         url = f"http://pravogolosa.net/otzyvcategory?page=show_ad&adid={adid}&catid={catid}"
-        assert (item.external_id, item.url, item.title, item.author) == (url, url, title, author)
+        assert (item.external_id, item.url, item.title, item.author) == (adid, url, title, author)
         assert item.published_at == datetime(*day, tzinfo=UTC)  # "21.03.2018 Положительный"
+        assert item.published_precision == "day"
         assert item.body.startswith(start) and item.body.endswith(end), item.body
         assert (item.rating, item.replies) == (None, None)
     # The body's own line break survives as a space (teaser text, one paragraph).
     assert "Орловской области. На сайте дурилки" in page.items[1].body
-    assert fill("pravogolosa", page) == {"title": 8, "body": 8, "author": 8, "url": 8, "published": 8}
+    # The one-line entries: the teaser is the link's title after "Текст отзыва::", the title the
+    # link's own text after its dash (the company's name in the <span> is left out); no author.
+    assert [
+        (m.external_id, m.url, m.title, m.body, m.author, m.published_at, m.published_precision)
+        for m in page.items[8:]
+    ] == [
+        (adid, f"http://pravogolosa.net/otzyvcategory?page=show_ad&adid={adid}&catid={catid}", title, body, None,
+         datetime(2018, 3, 21, tzinfo=UTC), "day")
+        for adid, catid, title, body in PRAVOGOLOSA_SHORT
+    ]  # fmt: skip
+    assert len({m.external_id for m in page.items}) == 16
+    assert fill("pravogolosa", page) == {"id": 16, "title": 16, "body": 16, "author": 8, "url": 16, "published": 16}
 
 
 IRECOMMEND = [
@@ -165,13 +198,15 @@ def test_irecommend_front_page_every_review_and_field() -> None:
     for item, (slug, title, author, rating, start, end) in zip(page.items, IRECOMMEND, strict=True):
         url = f"https://irecommend.ru/content/{slug}"
         assert (item.external_id, item.url, item.title, item.author, item.rating) == (url, url, title, author, rating)
-        # Today's selectors cannot leave out the teaser's own "read more" link (own-text field specs will).
-        assert (
-            item.body.startswith(start)
-            and item.body == f"{item.body.removesuffix('Читать весь отзыв')}Читать весь отзыв"
-        )
-        assert item.body.removesuffix("Читать весь отзыв").endswith(end), item.body
+        # The teaser's own text: its "Читать весь отзыв" link is a child element, left out.
+        assert item.body.startswith(start) and item.body.endswith(end), item.body
+        assert "Читать весь отзыв" not in item.body
         assert (item.published_at, item.replies) == (None, None)
+    assert page.items[0].body == (
+        "Привет всем хозяюшкам! Сегодня я расскажу вам о моей долгожданной покупке! Это очень классная вещь! "
+        "Наконец-то на моей кухне появился коврик для теста от производителя Tescoma! Я очень люблю готовить, "
+        "наверное, не сколько покушать, сколько готовить!"
+    )
     assert fill("irecommend", page) == {"title": 8, "body": 8, "author": 8, "url": 8, "rating": 8}
 
 
@@ -213,20 +248,23 @@ def test_pissedconsumer_latest_reviews_every_field() -> None:
     assert page.warnings == [] and page.skipped == 0
     expected = [
         RawMention(
-            external_id=f"https://{host}.pissedconsumer.com/{slug}.html",
+            external_id=slug.rsplit("-", 1)[1],  # the number ending the link, one sequence across subdomains
             url=f"https://{host}.pissedconsumer.com/{slug}.html",
             title=title,
             body=body,
             author=None,
-            published_at=datetime(2018, 3, 19, *hms, tzinfo=UTC),
+            # 16:14:21 New York time (EDT since 11 March) is 20:14:21 UTC.
+            published_at=datetime(2018, 3, 19, hms[0] + 4, *hms[1:], tzinfo=UTC),
             rating=rating,
             replies=None,
         )
         for host, slug, title, hms, rating, body in PISSEDCONSUMER
     ]
     assert page.items == expected
+    assert [m.external_id for m in page.items[:3]] == ["201803191214231", "201803191214230", "201803191214229"]
+    assert page.items[0].published_at == datetime(2018, 3, 19, 20, 14, 21, tzinfo=UTC)
     # Three of eight reviews carry a rating: a field the fill watch learns as partial, not as lost.
-    assert fill("pissedconsumer", page) == {"title": 8, "body": 8, "url": 8, "published": 8, "rating": 3}
+    assert fill("pissedconsumer", page) == {"id": 8, "title": 8, "body": 8, "url": 8, "published": 8, "rating": 3}
 
 
 def test_reviewcentre_front_page_every_review_and_field() -> None:
@@ -234,11 +272,11 @@ def test_reviewcentre_front_page_every_review_and_field() -> None:
 
     assert page.warnings == [] and page.skipped == 0
     assert [(m.title, m.author, m.rating) for m in page.items] == [
-        ("Ryanair - www.ryanair.com", "Written by Dorsetvoyager", 1.0),
-        ("Ihampers.co.uk Xmas Hampers", "Written by twixset", 1.0),
-        ("Sky Broadband", "Written by sunnyhumasun", 1.0),
-        ("ASOS - www.asos.com", "Written by 27329", 1.0),
-        ("Grand Taps www.grandtaps.co.uk", "Written by ArabellaBrowne245", 5.0),  # ★★★★★
+        ("Ryanair - www.ryanair.com", "Dorsetvoyager", 1.0),  # StarsXLarge_1-0
+        ("Ihampers.co.uk Xmas Hampers", "twixset", 1.0),  # "Written by <a>twixset</a>"
+        ("Sky Broadband", "sunnyhumasun", 1.0),
+        ("ASOS - www.asos.com", "27329", 1.0),
+        ("Grand Taps www.grandtaps.co.uk", "ArabellaBrowne245", 5.0),  # RatingStarsLarge_5-0
     ]
     assert (
         [m.url for m in page.items]
@@ -253,13 +291,13 @@ def test_reviewcentre_front_page_every_review_and_field() -> None:
     )
     assert page.items[0].body == (
         "We travelled 6 1/2 hours by car to get to a hotel near the airport for an early morning flight to Ancona from "
-        "Stansted, to receive an email from Ryana... Read full review.."
+        "Stansted, to receive an email from Ryana..."
     )
     assert page.items[2].body == (
         "I am very disappointed with Sky services. My WiFi is not working after two weeks of activation. Its been two "
-        "mouths connection drop hundreds times in ... Read full review.."
+        "mouths connection drop hundreds times in ..."
     )
-    assert all(m.body.endswith("... Read full review..") for m in page.items)
+    assert all(m.body.endswith("...") and "Read full review" not in m.body for m in page.items)
     assert all(m.published_at is None and m.replies is None for m in page.items)
     assert fill("reviewcentre", page) == {"title": 5, "body": 5, "author": 5, "url": 5, "rating": 5}
 
@@ -279,7 +317,7 @@ def test_the_trustpilot_preset_on_a_page_without_reviews_names_what_it_found() -
     page = run("trustpilot", page=PAGES["pissedconsumer"][0])
     assert page.warnings[0].text == "no schema.org Review: the page has no JSON-LD"
     html_page = run("pravogolosa", page=PAGES["trustpilot"][0])
-    assert html_page.warnings[0].text == "selector 'div.ads_row' matched nothing"
+    assert html_page.warnings[0].text == "selector 'div.ads_row, div.ad_card_info_data' matched nothing"
 
 
 def test_the_sources_own_keys_override_the_preset_key_by_key() -> None:
@@ -291,14 +329,17 @@ def test_the_sources_own_keys_override_the_preset_key_by_key() -> None:
     }
     merged = apply_preset(entry)
     assert merged["kind"] == "html" and merged["language"] == "uk" and merged["preset"] == "pravogolosa"
-    assert merged["html"]["item"] == "div.ads_row"
+    assert merged["html"]["item"] == "div.ads_row, div.ad_card_info_data"
     assert merged["html"]["max_pages"] == 3
-    assert merged["html"]["fields"] == {
-        "body": "div.text", "title": "h3.adsmanager_cat a", "url": "h3.adsmanager_cat a@href",
-        "author": "div.ads_authorname", "published": "div.ads_author p", "rating": "span.stars",
-    }  # fmt: skip
+    fields = merged["html"]["fields"]
+    assert list(fields) == ["id", "body", "title", "url", "author", "published", "rating"]
+    assert (fields["body"], fields["rating"], fields["author"]) == ("div.text", "span.stars", "div.ads_authorname")
+    assert fields["id"] == {"select": ["h3.adsmanager_cat a@href", "a.hasTip@href"], "url_pattern": r"[?&]adid=(\d+)"}
     # The preset itself is not changed by a merge.
-    assert presets()["pravogolosa"].source["html"]["fields"]["body"] == "div.ads_text_main h3 + span"
+    assert presets()["pravogolosa"].source["html"]["fields"]["body"]["select"] == [
+        "div.ads_text_main h3 + span",
+        "a.hasTip@title",
+    ]
     assert apply_preset({"key": "x", "kind": "feed"}) == {"key": "x", "kind": "feed"}
 
 

@@ -107,7 +107,8 @@ def test_check_counts_what_poll_stores_and_mentions_show_the_replies(tmp_path: P
         ]
     )
     page = (
-        "<html><body><article class='post' id='p1'><h2>Диван</h2><div class='text'>Порвана обивка.</div>"
+        "<html><body><article class='post' id='p1'><h2>Диван</h2><time>21.03.2018</time>"
+        "<div class='text'>Порвана обивка.</div>"
         "<div class='answer'>Здравствуйте, мастер приедет в четверг.</div></article></body></html>"
     )
     routes = {
@@ -121,7 +122,8 @@ def test_check_counts_what_poll_stores_and_mentions_show_the_replies(tmp_path: P
             "sources:\n"
             f"  - {{key: feed, kind: feed, url: '{server.url('/a.rss')}', interval: 15m}}\n"
             f"  - key: board\n    kind: html\n    url: '{server.url('/board')}'\n    interval: 15m\n"
-            "    html: {item: article.post, fields: {id: '@id', title: h2, body: .text, reply: .answer}}\n",
+            "    html: {item: article.post, fields: {id: '@id', title: h2, body: .text, reply: .answer,"
+            " published: time}}\n",
             encoding="utf-8",
         )
         code, output = run("sources", "check", "--config", str(path), "--fetch")
@@ -137,6 +139,9 @@ def test_check_counts_what_poll_stores_and_mentions_show_the_replies(tmp_path: P
     code, output = run("mentions", "list", "--database", db_url, "--json")
     replies = {m["source"]: m["replies"] for m in map(json.loads, output.splitlines())}
     assert replies == {"feed": [], "board": ["Здравствуйте, мастер приедет в четверг."]}
+    # The page gives the day only: stored as that day's start, with its precision.
+    dates = {m["source"]: (m["published_at"], m["published_precision"]) for m in map(json.loads, output.splitlines())}
+    assert dates["board"] == ("2018-03-21 00:00:00+00:00", "day")
 
 
 def test_reading_commands_on_an_empty_database_say_what_to_do(db_url: str) -> None:

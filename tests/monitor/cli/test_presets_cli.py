@@ -27,5 +27,10 @@ def test_the_json_form_carries_the_settings_a_preset_fills() -> None:
     assert sorted(rows) == ["irecommend", "pissedconsumer", "pravogolosa", "reviewcentre", "trustpilot"]
     assert rows["trustpilot"]["source"] == {"kind": "structured", "structured": {"format": "json-ld"}}
     assert rows["irecommend"]["source"]["language"] == "ru"
-    assert rows["pravogolosa"]["source"]["html"]["item"] == "div.ads_row"
+    assert rows["pravogolosa"]["source"]["html"]["item"] == "div.ads_row, div.ad_card_info_data"
+    assert rows["pissedconsumer"]["source"]["html"]["timezone"] == "America/New_York"
+    assert rows["irecommend"]["source"]["html"]["fields"]["body"] == {
+        "select": "div.text > div.clear",
+        "own_text": True,
+    }
     assert rows["pissedconsumer"]["hosts"] == ["www.pissedconsumer.com", "pissedconsumer.com"]

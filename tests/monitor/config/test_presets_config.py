@@ -38,12 +38,13 @@ def test_a_preset_fills_kind_and_settings_and_own_keys_win() -> None:
     assert tp.settings == StructuredSettings(format="json-ld")
     assert (pg.kind, pg.preset, pg.language) == ("html", "pravogolosa", "uk")  # the source's language, not ru
     assert isinstance(pg.settings, HtmlSettings)
-    assert pg.settings.item == "div.ads_row"
+    assert pg.settings.item == "div.ads_row, div.ad_card_info_data"
     assert pg.settings.max_pages == pg.spec().max_pages == 2
     f = pg.settings.fields
-    assert (f.body, f.rating, f.title, f.author) == (
-        "div.ads_text_main > div > span", "span.rate", "h3.adsmanager_cat a", "div.ads_authorname",
-    )  # fmt: skip
+    assert (f.body, f.rating, f.author) == ("div.ads_text_main > div > span", "span.rate", "div.ads_authorname")
+    # The preset's own field specs come through as specs.
+    assert (f.title.select, f.title.own_text) == (("h3.adsmanager_cat a", "a.hasTip"), True)
+    assert f.id.url_pattern == r"[?&]adid=(\d+)"
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -182,3 +182,20 @@ def test_changed_keys_are_the_new_and_the_edited(sessions: SessionFactory, sourc
     with session_scope(sessions) as session:
         assert changed_keys(session=session, source_id=source_id, hashes=hashes) == {"id:ext-2", "id:ext-3"}
         assert changed_keys(session=session, source_id=source_id, hashes={}) == set()
+
+
+def test_the_dates_precision_is_stored_with_it(sessions: SessionFactory, source_id: int) -> None:
+    month = datetime(2019, 6, 1, tzinfo=UTC)
+    store(sessions, source_id, [
+        raw(1, published_at=month, published_precision="month"),  # "Reviewed in June 2019"
+        raw(2, published_at=NOW - timedelta(hours=2), published_precision="hour"),  # "2 год тому"
+        raw(3),  # a clock time: no precision
+        raw(4, published_at=None, published_precision="day"),  # no date, no precision
+    ])  # fmt: skip
+    stored = mentions(sessions)
+    assert [(m.published_at, m.published_precision) for m in stored] == [
+        (month, "month"),
+        (NOW - timedelta(hours=2), "hour"),
+        (datetime(2026, 11, 1, tzinfo=UTC), None),
+        (None, None),
+    ]

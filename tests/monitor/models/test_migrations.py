@@ -11,14 +11,19 @@ from monitor.core.revisions import head_revision, upgrade
 from tests.support.clock import NOW
 
 
+def add_source(conn: sa.Connection) -> None:
+    """One feed source, written in SQL as any revision since 0002 holds it."""
+    conn.execute(sa.text(
+        "INSERT INTO source (key, kind, url, weight, interval_seconds, active, next_poll_at, health, error_count,"
+        " created_at, updated_at) VALUES ('a', 'feed', 'https://a.example/f', 1, 900, true, :t, 'ok', 0, :t, :t)"
+    ), {"t": NOW})  # fmt: skip
+
+
 def test_upgrade_over_existing_polls_fills_their_gaps(old_url: str) -> None:
     upgrade(old_url, "0002")
     engine = make_engine(old_url)
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO source (key, kind, url, weight, interval_seconds, active, next_poll_at, health, error_count,"
-            " created_at, updated_at) VALUES ('a', 'feed', 'https://a.example/f', 1, 900, true, :t, 'ok', 0, :t, :t)"
-        ), {"t": NOW})  # fmt: skip
+        add_source(conn)
         for minutes, outcome in ((0, "ok"), (15, "error"), (30, "not_modified"), (75, "ok")):
             conn.execute(sa.text(
                 "INSERT INTO poll (source_id, started_at, outcome, pages, bytes_read, items_seen, items_new,"
@@ -80,3 +85,32 @@ def test_0011_fills_places_from_existing_replies_and_downgrades(old_url: str) ->
     assert kept[0] == 1 and kept[1] > 3  # the way down lost no reply and no timeline entry
     assert [(r[1], r[2]) for r in rows] == [("replied", "met"), ("unanswered", "running")]
     assert waiting == 1
+
+
+def test_0015_adds_the_date_precision_and_takes_it_back(old_url: str) -> None:
+    """Rows stored before 0015 keep NULL (unknown); the way down drops the column and keeps the rows."""
+    from alembic import command
+
+    from monitor.core.revisions import _alembic_config
+
+    upgrade(old_url, "0014")
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        add_source(conn)
+        conn.execute(sa.text(
+            "INSERT INTO mention (source_id, dedup_key, body, published_at, first_seen_at, last_seen_at, revised_at,"
+            " content_hash, revision, replies) VALUES (1, 'id:1', 'Курьер не приехал', :t, :t, :t, :t, 'h', 1, '[]')"
+        ), {"t": NOW})  # fmt: skip
+    engine.dispose()
+    upgrade(old_url)
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT published_precision FROM mention")).all() == [(None,)]
+        conn.execute(sa.text("UPDATE mention SET published_precision = 'month'"))
+    engine.dispose()
+    command.downgrade(_alembic_config(old_url), "0014")
+    engine = make_engine(old_url)
+    with engine.connect() as conn:
+        assert "published_precision" not in {c["name"] for c in sa.inspect(conn).get_columns("mention")}
+        assert conn.execute(sa.text("SELECT body FROM mention")).all() == [("Курьер не приехал",)]
+    engine.dispose()
