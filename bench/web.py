@@ -64,6 +64,8 @@ def plan(cases: int, requests: int) -> dict[str, list[str]]:
     return {
         "web-queue": ["/inbox"] * n,
         "web-open": ["/inbox?status=open&sort=response_due&limit=50"] * n,
+        # The per-place desk's tab: open cases with a place unanswered, most places waiting first.
+        "web-places": ["/inbox?status=open&unanswered_places=true&sort=unanswered_places&limit=50"] * n,
         "web-search": ["/inbox?" + urlencode(SEARCH)] * n,
         "web-case": [f"/inbox/cases/{rnd.randint(1, cases)}" for _ in range(n)],
         "api-list": ["/api/v1/cases?status=open&sort=response_due&limit=50"] * n,

@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from web.cookie import PREFIX, set_cookie
 
-__all__ = ["CSP", "clock", "countdown", "page", "when"]
+__all__ = ["CSP", "clock", "countdown", "deadline", "page", "percent", "when"]
 
 HERE = Path(__file__).resolve().parent
 # No inline script or style anywhere (htmx's own indicator style is off, web/templates/base.html): a complaint
@@ -69,6 +69,26 @@ def clock(state: str, due: datetime | None, now: datetime, label: str) -> Markup
     return Markup(f'<span class="clock sla-{state_}"{due_attr} title="{title}">{escape(text)}</span>')  # noqa: S704
 
 
+def deadline(due: datetime | None, now: datetime, label: str) -> Markup:
+    """A deadline without a clock state of its own (the queue's next place due): its countdown, ticking like a
+    clock's, marked late once it has passed."""
+    if due is None:
+        return Markup('<span class="muted">—</span>')
+    late = " late" if due < now else ""
+    title = escape(f"{label}: due {when(due)}")
+    return Markup(  # noqa: S704 -- every part escaped or ours, as in clock()
+        f'<span class="clock{late}" data-due="{due.isoformat()}" title="{title}">{escape(countdown(due, now))}</span>'
+    )
+
+
+def percent(probability: float) -> str:
+    """A probability 0-1 as staff read it: '87%', '<1%' for a small but real one."""
+    share = probability * 100
+    if 0 < share < 1:
+        return "<1%"
+    return f"{share:.0f}%"
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -81,6 +101,8 @@ def _environment() -> jinja2.Environment:
     env.filters["span"] = span
     env.globals["countdown"] = countdown
     env.globals["clock"] = clock
+    env.globals["deadline"] = deadline
+    env.filters["percent"] = percent
     return env
 
 

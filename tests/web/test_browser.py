@@ -7,8 +7,10 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.api import DELIVERY, SAFETY
@@ -162,3 +164,52 @@ def test_a_complaint_carrying_a_script_never_runs_it(server: InboxServer, page: 
     assert page.evaluate("window.owned") is None and page.title() != "owned"
     assert page.locator(".complaint img, .complaint script").count() == 0
     _shot(page, "hostile-case")
+
+
+# The same complaint posted three times, merged into one case of three places by a lead (through the API).
+THREE = [("1", "Заказ 7731-220 не пришёл", DELIVERY), ("2", "Где заказ 7731-220?", DELIVERY + " Пишу второй раз."),
+         ("3", "Акме, ответьте про 7731-220", DELIVERY + " Пишу уже третий раз.")]  # fmt: skip
+
+
+@pytest.fixture
+def three_places(db_url: str) -> Iterator[InboxServer]:
+    with inbox_server(db_url, THREE) as running, httpx.Client(
+        base_url=running.url, headers={"Authorization": f"Bearer {running.tokens['lead']}"}, timeout=120
+    ) as api:
+        found = api.get("/api/v1/cases", params={"sort": "oldest"}).json()["items"]
+        for other in found[1:]:
+            assert api.post(f"/api/v1/cases/{found[0]['id']}/merge", json={"case_id": other["id"]}).status_code == 200
+        yield running
+
+
+def test_a_three_place_case_is_one_of_three_after_one_reply(three_places: InboxServer, page: Page) -> None:
+    sign_in(page, three_places, "agent")
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    expect(page.locator("table.queue td.places")).to_have_text("0 of 3 places answered")
+    open_case(page, "Заказ 7731-220")
+    expect(page.locator("#places-answered")).to_have_text("0 of 3 places answered")
+    expect(page.locator(".place .reply-state")).to_have_text(["unanswered"] * 3)
+
+    first = page.locator("article.place").first
+    first.locator("summary", has_text="Record reply").click()
+    first.get_by_label("Text as posted").fill("Здравствуйте! Мы разбираемся с заказом 7731-220. RW-7")
+    promised, later = (datetime.now(UTC) + timedelta(days=d) for d in (3, 5))
+    first.get_by_label("Promised next contact").fill(promised.strftime("%Y-%m-%dT%H:%M"))
+    first.get_by_role("button", name="Record reply").click()
+    expect(page.locator(".flash.ok")).to_have_text("The reply was recorded.")
+    expect(page.locator("#places-answered")).to_have_text("1 of 3 places answered")
+    expect(page.locator(".place .reply-state")).to_have_text(["replied", "unanswered", "unanswered"])
+    expect(page.locator("article.place").first.locator(".promise")).to_contain_text(promised.strftime("%Y-%m-%d %H:%M UTC"))
+
+    second = page.locator("article.place").nth(1)
+    second.locator("summary", has_text="Set a promise date").click()
+    second.get_by_label("Customer hears from us next by (UTC)").fill(later.strftime("%Y-%m-%dT%H:%M"))
+    second.get_by_role("button", name="Set promise").click()
+    expect(page.locator(".flash.ok")).to_contain_text("The promise was recorded")
+    expect(page.locator("article.place").nth(1).locator(".promise")).to_contain_text(later.strftime("%Y-%m-%d %H:%M UTC · open"))
+    _shot(page, "case-places")
+
+    page.get_by_role("link", name="← Queue").click()
+    page.get_by_role("link", name="Places waiting").click()
+    expect(page.locator("table.queue td.places")).to_have_text("1 of 3 places answered")
+    _shot(page, "queue-places")

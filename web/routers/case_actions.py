@@ -17,13 +17,14 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from api.schemas import CasePatch, CustomerDecision, DraftCreate, DraftPatch, ReplyCreate
+from api.schemas import CasePatch, CustomerDecision, DraftCreate, DraftPatch, PromiseCreate, ReplyCreate
 from monitor.cases.case_detail import get_case
 from monitor.cases.lifecycle import CaseChange, change_case, desk_rules
 from monitor.core.db import session_scope
 from monitor.core.errors import DomainError, NotFound
 from monitor.desk.decisions import decide_customer
 from monitor.desk.drafts import create_draft, edit_draft
+from monitor.desk.promising import set_promise
 from monitor.desk.replies import record_reply, replies_visible
 from monitor.models.desk import Draft
 from web.cookie import PREFIX
@@ -141,12 +142,18 @@ async def edit(request: Request, current: Agent, draft_id: Annotated[int, Path(g
         role=who.role, now=now), DRAFT_DONE[body.state])  # fmt: skip
 
 
+def _utc(form: dict[str, str], *names: str) -> dict[str, str]:
+    """<input type=datetime-local> sends no zone (2026-11-22T12:00 or with :ss): the forms say they are UTC."""
+    for name in names:
+        value = form.get(name, "").strip()
+        if value and len(value) <= 19:
+            form[name] = value + "Z"
+    return form
+
+
 @router.post("/cases/{case_id}/replies")
 async def reply(request: Request, current: Agent, case_id: CaseId) -> Response:
-    form = await check_form(request, current)
-    posted = form.get("posted_at", "").strip()
-    if posted and len(posted) <= 16:  # <input type=datetime-local> sends no zone: the form says it is UTC
-        form["posted_at"] = posted + "Z"
+    form = _utc(await check_form(request, current), "posted_at", "promise_due_at")
     body = model_of(ReplyCreate, form, flags=("closing",))
     who = current.principal
     assert who is not None
@@ -156,6 +163,18 @@ async def reply(request: Request, current: Agent, case_id: CaseId) -> Response:
         verifiable = replies_visible(session=session, config=config, mention_id=body.mention_id)
         record_reply(session=session, case_id=case_id, mention_id=body.mention_id, text=body.text, url=body.url,
                      posted_at=body.posted_at or now, closing=body.closing, draft_id=body.draft_id,
-                     verifiable=verifiable, actor=who.name, now=now)  # fmt: skip
+                     verifiable=verifiable, actor=who.name, now=now, rules=desk_rules(config),
+                     promise_due_at=body.promise_due_at)  # fmt: skip
 
     return await act(request, case_id, work, "replied")
+
+
+@router.post("/cases/{case_id}/promises")
+async def promise(request: Request, current: Agent, case_id: CaseId) -> Response:
+    body = model_of(PromiseCreate, _utc(await check_form(request, current), "due_at"))
+    who = current.principal
+    assert who is not None
+    config = request.app.state.config
+    return await act(request, case_id, lambda session, now: set_promise(
+        session=session, rules=desk_rules(config), case_id=case_id, due_at=body.due_at, mention_id=body.mention_id,
+        actor=who.name, now=now), "promised")  # fmt: skip

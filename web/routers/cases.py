@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import read
 from monitor.cases.case_detail import CaseDetail, DraftRow, get_case
-from monitor.cases.lifecycle import CATEGORIES, DISMISS_REASONS, MOVES
+from monitor.cases.lifecycle import CATEGORIES, DISMISS_REASONS, MOVES, OPEN_STATUSES
 from monitor.core.errors import NotFound
 from web.cookie import PREFIX
 from web.render import page
@@ -28,7 +28,10 @@ DONE = {
     "draft-discarded": "The draft was discarded.",
     "draft-reopened": "The draft is a draft again.",
     "replied": "The reply was recorded.",
+    "promised": "The promise was recorded; it is tracked as a clock of its own.",
 }
+# A promise's state as the page says it.
+PROMISE_STATES = {"open": "open", "at_risk": "at risk", "kept": "kept", "broken": "broken"}
 
 
 def latest_approved(drafts: list[DraftRow], mention_id: int) -> DraftRow | None:
@@ -42,6 +45,8 @@ def case_page(request: Request, detail: CaseDetail, *, done: str | None = None, 
         "detail": detail, "case": detail.case, "moves": MOVES.get(detail.case.status, ()),
         "dismiss_reasons": DISMISS_REASONS, "categories": CATEGORIES, "priorities": ("low", "normal", "high", "urgent"),
         "done": DONE.get(done or ""), "error": error, "approved_for": lambda m: latest_approved(detail.drafts, m),
+        "promises_on": lambda m: [p for p in detail.promises if p.mention_id == m], "PROMISE_STATES": PROMISE_STATES,
+        "working": detail.case.status in OPEN_STATUSES,  # set_promise's own rule: a case still being worked on
     }, status=status)  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """The queue: the API's filters and keyset pages (api/routers/cases.py parses them; monitor.cases.views reads
-them), unanswered cases first by default, each with its SLA countdowns."""
+them), unanswered cases first by default, each with its SLA countdowns, its places answered and the next place's
+deadline; the "Places waiting" tab puts the cases with most places unanswered first."""
 
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ router = APIRouter(prefix=PREFIX)
 
 # The tabs over the queue: (label, statuses). The first is the default: cases nobody has answered yet, the
 # soonest deadline first. "any" is the inbox's word for no status filter (every status but merged).
+# "Places waiting" is the per-place desk's view: open cases with a place still owed its own public reply (a case
+# answered on one site of three is acknowledged, not done), most places waiting first.
 TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Unanswered", ("new",)),
+    ("Places waiting", ("open",)),
     ("In work", ("acknowledged", "in_progress")),
     ("All open", ("open",)),
     ("Resolved", ("resolved", "closed")),
@@ -31,8 +35,9 @@ TABS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Any", ("any",)),
 )
 DEFAULTS = {"status": ["new"], "sort": "response_due"}
-# Room for the per-place desk (issue 15): the queue's row will carry each place's reply state and deadline;
-# until the view has them, a case's countdowns are the case's own clocks.
+TAB_PARAMS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Places waiting": (("unanswered_places", "true"), ("sort", "unanswered_places")),
+}
 
 
 def _query(request: Request) -> tuple[CaseQuery, dict[str, Any]]:
@@ -43,8 +48,18 @@ def _query(request: Request) -> tuple[CaseQuery, dict[str, Any]]:
         defaults["status"] = []
         params = params.__class__([(k, v) for k, v in params.multi_items() if k != "status"])
     query = parse_case_query(params, defaults)
-    shown = {"status": statuses or DEFAULTS["status"]}
+    shown = {"status": statuses or DEFAULTS["status"], "tab": _tab_of(statuses or DEFAULTS["status"], query)}
     return query, shown
+
+
+def _tab_of(statuses: list[str], query: CaseQuery) -> str | None:
+    """The tab these parameters are (the one marked current), or None for a status mix of the user's own."""
+    for label, tab_statuses in TABS:
+        extra = dict(TAB_PARAMS.get(label, ()))
+        waiting = extra.get("unanswered_places") == "true"
+        if list(tab_statuses) == statuses and waiting == query.unanswered_places:
+            return label
+    return None
 
 
 @router.get("")
@@ -73,5 +88,5 @@ async def queue(request: Request, current: Viewer) -> Response:
     })  # fmt: skip
 
 
-def _tab_url(statuses: tuple[str, ...]) -> str:
-    return f"{PREFIX}?{urlencode([('status', s) for s in statuses])}"
+def _tab_url(label: str, statuses: tuple[str, ...]) -> str:
+    return f"{PREFIX}?{urlencode([*(('status', s) for s in statuses), *TAB_PARAMS.get(label, ())])}"
