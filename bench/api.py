@@ -63,7 +63,7 @@ from bench.api_client import WARMUP, load, sequential, wrk
 from bench.api_data import bench_config, config_text, fill
 from bench.api_server import Server, backend_pids, cpu_by_pid
 from bench.api_sweep import time_sweeps
-from bench.database import prepare_database
+from bench.database import refill_database
 from bench.machine import machine_facts
 from bench.pyspy import raw_samples, short_path
 from monitor.core.db import make_engine, make_session_factory, session_scope
@@ -203,12 +203,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     if not reuse:
         # Made (or emptied) before machine_facts, which asks the server for its version.
         engine.dispose()
-        if args.database:
-            url = prepare_database(args.database, workdir)
-        else:
-            for old in Path(url.removeprefix("sqlite:///")).parent.glob(Path(url).name + "*"):
-                old.unlink()
-            upgrade(url)
+        url = refill_database(args.database, url, workdir)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
     facts = machine_facts(url, sessions)

@@ -51,11 +51,15 @@ def _copy_text(value: Any) -> str:
 
 
 def encode_rows(table: sa.Table, rows: Sequence[dict[str, Any]], dialect: str) -> list[tuple[Any, ...]] | str:
-    """Rows (every column of `table` given) as the driver takes them: tuples for SQLite, COPY text for PostgreSQL."""
+    """Rows as the driver takes them: tuples for SQLite, COPY text for PostgreSQL.
+
+    A column a row leaves out is NULL, so a new nullable column (a migration's) does not break every
+    bench's fill; a NOT NULL column left out is still refused loudly, by the database.
+    """
     convert = list(zip([c.name for c in table.columns], _converters(table, dialect), strict=True))
     if dialect == "sqlite":
-        return [tuple(f(r[c]) for c, f in convert) for r in rows]
-    return "".join("\t".join(_copy_text(f(r[c])) for c, f in convert) + "\n" for r in rows)
+        return [tuple(f(r.get(c)) for c, f in convert) for r in rows]
+    return "".join("\t".join(_copy_text(f(r.get(c))) for c, f in convert) + "\n" for r in rows)
 
 
 def write_rows(conn: sa.Connection, table: sa.Table, payload: list[tuple[Any, ...]] | str) -> None:

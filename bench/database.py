@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from monitor.core.db import make_engine, normalise_url
 from monitor.core.revisions import upgrade
 
-__all__ = ["prepare_database", "sqlite_file_mb"]
+__all__ = ["prepare_database", "refill_database", "sqlite_file_mb"]
 
 
 def prepare_database(url: str | None, workdir: Path) -> str:
@@ -28,6 +28,17 @@ def prepare_database(url: str | None, workdir: Path) -> str:
             conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
+    upgrade(url)
+    return url
+
+
+def refill_database(database: str | None, url: str, workdir: Path) -> str:
+    """An empty, migrated database for a new fill: `database` (a server's) recreated, else the kept
+    SQLite file at `url` removed with its -wal and -shm files and made anew (for a later --reuse)."""
+    if database:
+        return prepare_database(database, workdir)
+    for old in Path(url.removeprefix("sqlite:///")).parent.glob(Path(url).name + "*"):
+        old.unlink()
     upgrade(url)
     return url
 

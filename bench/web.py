@@ -47,7 +47,7 @@ import sqlalchemy as sa
 from bench.api_client import WARMUP, summary
 from bench.api_data import bench_config, config_text, fill
 from bench.api_server import Server
-from bench.database import prepare_database
+from bench.database import refill_database
 from monitor.core.db import make_engine, make_session_factory, session_scope
 from monitor.core.revisions import upgrade
 from monitor.desk.tokens import create_token
@@ -121,12 +121,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             print(f"--reuse: {str(exc).splitlines()[0][:200]}: filling anew", flush=True)
     if not reuse:
         engine.dispose()
-        if args.database:
-            url = prepare_database(args.database, workdir)
-        else:
-            for old in Path(url.removeprefix("sqlite:///")).parent.glob(Path(url).name + "*"):
-                old.unlink()
-            upgrade(url)
+        url = refill_database(args.database, url, workdir)
         engine = make_engine(url)
         print(f"filling {args.cases:,} cases ...", flush=True)
         stats = fill(engine, cases=args.cases)
