@@ -23,6 +23,11 @@ from sqlalchemy.engine import make_url
 from monitor.core.db import SessionFactory, make_engine, make_session_factory, normalise_url
 from monitor.core.revisions import upgrade
 
+# pytest-xdist starts its workers with COLUMNS=80, and rich fixes a console's width from COLUMNS when the
+# console is made (monitor.cli.common, at import): the CLI tests' own COLUMNS=200 would then be ignored.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 PG_URL = os.environ.get("REPLYWATCH_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
