@@ -14,7 +14,7 @@ DATA_DIR = Path(__file__).with_name("data") / "tone"
 # data set → (language, training files, held-out file); several training files are read one after the other
 DATASETS = {
     "ru-wildberries": ("ru", "ru_wildberries.tsv ru_wildberries_more.tsv", "ru_wildberries_test.tsv"),
-    "de-trustpilot": ("de", "de_trustpilot.tsv", "de_trustpilot_test.tsv"),
+    "de-trustpilot": ("de", "de_trustpilot.tsv de_trustpilot_more.tsv", "de_trustpilot_test.tsv"),
     "en-trustpilot": ("en", "en_trustpilot.tsv", "en_trustpilot_test.tsv"),
     "en-drugs": ("en", "en_drugs.tsv", "en_drugs_test.tsv"),
 }

@@ -24,7 +24,7 @@ Rules, in this order:
      with letters, in a language it was trained on or of unknown language; otherwise, and with the
      model off, the margin alone decides (above 0);
   4. no rating and no cue word: praise only when the model's praise probability reaches
-     `cases.tone.praise_without_cues` (0.7 by default; null: never), else a complaint, so it gets
+     `cases.tone.praise_without_cues` (0.8 by default; null: never), else a complaint, so it gets
      answered. At an even bar the model alone called plain complaints ("The parcel never arrived
      and nobody answers the phone", 0.78 with the model of session 6) praise; a complaint taken
      for praise opens no case, so the bar leans far to complaint.

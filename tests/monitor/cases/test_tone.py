@@ -81,16 +81,17 @@ def test_nothing_to_go_by_is_a_complaint_so_it_is_answered() -> None:
 
 def test_a_text_with_no_cue_word_is_praise_only_over_the_configured_bar() -> None:
     """Rule 4: the model decides a cue-less text only from `praise_without_cues` up; null keeps it a complaint."""
-    praise = "Все пришло, пользуюсь каждый день"  # no cue word either way
+    praise = "Беру не первый раз"  # "I buy it not for the first time": no cue word either way
     p = shipped_model().praise_probability(praise)
-    assert ToneConfig().praise_without_cues == 0.7 and p >= 0.7
+    assert ToneConfig().praise_without_cues == 0.8 and p >= 0.8
     result = FULL.classify(praise, language="ru")
     assert result.tone == "praise" and f"{p:.2f}" in result.reasons[-1]
     never = ToneClassifier(ToneConfig(praise_without_cues=None), model=shipped_model())
     assert never.classify(praise, language="ru").tone == "complaint"
     strict = ToneClassifier(ToneConfig(praise_without_cues=round(p + 0.01, 2)), model=shipped_model())
     assert "taken as a complaint" in strict.classify(praise, language="ru").reasons[-1]
-    # Plain complaints the model alone scores as praise (0.72-0.87) are held by their cue words.
+    # Plain complaints the model alone scores as praise (0.72-0.86 with the model of session 7) are held by
+    # their cue words.
     for text in ("Заказ не пришёл уже месяц", "Acme ruined my order", "Acme charged me twice for the same order",
                  "The parcel never arrived and nobody answers the phone"):  # fmt: skip
         assert FULL.classify(text).tone == "complaint", text
