@@ -58,7 +58,7 @@ def json_object(dialect: str, pairs: dict[str, Any]) -> Any:
     return build(*args)
 
 
-def now_value(now: Any) -> Any:
+def _now(now: Any) -> Any:
     return sa.literal(now, UtcDateTime())
 
 
@@ -67,13 +67,13 @@ def insert_timeline(
 ) -> None:
     """Timeline entries, one per row of `query` (the flipped rows, joined as needed): each argument an
     expression over those rows."""
-    rows = query.with_only_columns(case_id, now_value(now), text("system"), kind, mention_id, data)
+    rows = query.with_only_columns(case_id, _now(now), text("system"), kind, mention_id, data)
     columns = ["case_id", "at", "actor", "kind", "mention_id", "data"]
     session.execute(sa.insert(CaseEvent.__table__).from_select(columns, rows))  # type: ignore[attr-defined]
 
 
 def insert_events(session: Session, *, now: Any, kind: Any, subject: Any, payload: Any, query: sa.Select[Any]) -> None:
     """Outbox events, one per row of `query`, in its order (the ids follow it: alerts go out in that order)."""
-    rows = query.with_only_columns(kind, subject, payload, now_value(now))
+    rows = query.with_only_columns(kind, subject, payload, _now(now))
     columns = ["kind", "subject", "payload", "created_at"]
     session.execute(sa.insert(Event.__table__).from_select(columns, rows))  # type: ignore[attr-defined]
