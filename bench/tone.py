@@ -9,7 +9,11 @@ as not praise (both open a case). Methods:
   plain      a plain count of the cue words, no negation, no clause (complaint unless more praise)
   words      the cue words as monitor.cases.tone reads them (negation within the clause, asking)
   model      the shipped model alone (praise at a probability of 0.5)
-  combined   monitor.cases.tone as the pipeline runs it (words + model)
+  combined   monitor.cases.tone as the pipeline runs it (words + model), with the shipped config
+  never      combined with `praise_without_cues: null`: a text with no cue word is a complaint
+  bar0.6 …   combined with `praise_without_cues` at that probability (rule 4 of monitor.cases.tone)
+Each cell: accuracy, complaint recall (share of 1-2 star reviews not taken for praise: those open a case)
+and praise precision (share of texts called praise that were rated 4-5).
 The held-out half (default) was never trained on; the cue words were committed before it was read.
 Speed: the combined classifier over every text of the split, single process, best of --repeat runs,
 in CPU time (less sensitive to a shared machine than the wall time, also printed) with os.getloadavg().
@@ -27,6 +31,7 @@ from collections.abc import Callable
 from bench.tone_data import DATASETS, Review, read_reviews
 from monitor.cases.tone import ToneClassifier, _merged, _pattern
 from monitor.cases.tone_model import shipped_model
+from monitor.config.tone import ToneConfig
 from monitor.config.tone_words import COMPLAINT, PRAISE
 
 Method = Callable[[Review], str]
@@ -47,15 +52,34 @@ def _binary(classifier: ToneClassifier) -> Method:
     return lambda r: "praise" if classifier.classify(r.text, language=r.language).tone == "praise" else "complaint"
 
 
+BARS = (0.6, 0.7, 0.8, 0.9)  # praise_without_cues tried besides the shipped default and "never"
+
+
 def methods(train_majority: dict[str, str]) -> dict[str, Method]:
     model = shipped_model()
-    return {
+    out = {
         "majority": lambda r: train_majority[r.language],
         "plain": _plain(),
         "words": _binary(ToneClassifier(model=None)),
         "model": lambda r: "praise" if model.praise_probability(r.text) >= 0.5 else "complaint",
         "combined": _binary(ToneClassifier(model=model)),
     }
+    if "praise_without_cues" in ToneConfig.model_fields:  # this branch's rule 4; main's code has no bar
+        out["never"] = _binary(ToneClassifier(ToneConfig(praise_without_cues=None), model=model))
+        for bar in BARS:
+            out[f"bar{bar:g}"] = _binary(ToneClassifier(ToneConfig(praise_without_cues=bar), model=model))
+    return out
+
+
+def scores(read: Method, reviews: list[Review]) -> tuple[float, float, float]:
+    """Accuracy, complaint recall (complaints not taken for praise) and praise precision."""
+    said = [read(r) for r in reviews]
+    right = sum(s == r.label for s, r in zip(said, reviews, strict=True))
+    complaints = [s for s, r in zip(said, reviews, strict=True) if r.label == "complaint"]
+    praised = [r.label for s, r in zip(said, reviews, strict=True) if s == "praise"]
+    recall = sum(s == "complaint" for s in complaints) / len(complaints) if complaints else float("nan")
+    precision = sum(label == "praise" for label in praised) / len(praised) if praised else float("nan")
+    return right / len(reviews), recall, precision
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,14 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     majority = {lang: counts.most_common(1)[0][0] for lang, counts in by_language.items()}
     readers = methods(majority)
     print(f"tone accuracy, text alone, {args.split} split (complaint = 1-2 stars, praise = 4-5)")
-    print(f"{'data set':<16}{'n':>5}{'praise':>8}" + "".join(f"{m:>10}" for m in readers))
+    print("each cell: accuracy / complaint recall / praise precision")
+    print(f"{'data set':<16}{'n':>5}{'praise':>8}" + "".join(f"{m:>18}" for m in readers))
     everything: list[Review] = []
     for name in DATASETS:
         reviews = read_reviews(name, held_out=held_out)
         everything += reviews
         share = sum(r.label == "praise" for r in reviews) / len(reviews)
-        cells = [sum(read(r) == r.label for r in reviews) / len(reviews) for read in readers.values()]
-        print(f"{name:<16}{len(reviews):>5}{share:>8.2f}" + "".join(f"{c:>10.3f}" for c in cells))
+        cells = ["{:.3f}/{:.2f}/{:.2f}".format(*scores(read, reviews)) for read in readers.values()]
+        print(f"{name:<16}{len(reviews):>5}{share:>8.2f}" + "".join(f"{c:>18}" for c in cells))
     combined = ToneClassifier(model=shipped_model())
     best_wall = best_cpu = float("inf")
     for _ in range(args.repeat):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from bench.tone_data import DATASETS, read_reviews
-from monitor.cases.tone import ToneClassifier
+from monitor.cases.tone import Cues, ToneClassifier
 from monitor.cases.tone_model import MAX_CHARS, vectorizer
 
 JOINS = {
@@ -35,6 +36,23 @@ JOINS = {
 }
 
 
+def _shipped(bar: float | None) -> Callable[[Cues, float], bool]:
+    """The shipped join, a text with no cue word praise at a model probability of `bar` (None: never)."""
+    cut = None if bar is None else math.log(bar / (1 - bar))
+
+    def join(c: Cues, lg: float) -> bool:
+        if not c.complaint and not c.praise:
+            return cut is not None and lg >= cut
+        return JOINS["one-sided words, else sum>0.5"](c, lg)
+
+    return join
+
+
+# Rule 4's bar (cases.tone.praise_without_cues): the default is the lowest that loses no complaint here.
+for _bar in (None, 0.5, 0.6, 0.7, 0.8, 0.9):
+    JOINS[f"shipped, no-cue bar {_bar}"] = _shipped(_bar)
+
+
 def main() -> int:
     words = ToneClassifier(model=None)
     for sets in (list(DATASETS), [d for d in DATASETS if d != "en-drugs"]):
@@ -47,16 +65,18 @@ def main() -> int:
             oof[test] = fit.fit(x[train], y[train]).predict_proba(x[test])[:, 1]
         cues = [words.cues(r.text) for _, r in reviews]
         print(f"trained on: {', '.join(sets)}")
-        print(f"  {'join':<22}" + "".join(f"{name:>16}" for name in sets))
+        print(f"  {'join (accuracy/complaint recall)':<30}" + "".join(f"{name:>16}" for name in sets))
         for join, rule in JOINS.items():
             said = [
                 0 if (c.asks and not c.complaint) else int(rule(c, math.log(p / (1 - p))))
                 for c, p in zip(cues, np.clip(oof, 1e-6, 1 - 1e-6), strict=True)
             ]
-            cells = [
-                np.mean([s == t for s, t, (n, _) in zip(said, y, reviews, strict=True) if n == name]) for name in sets
-            ]
-            print(f"  {join:<22}" + "".join(f"{c:>16.3f}" for c in cells))
+            cells = []
+            for name in sets:
+                pairs = [(s, t) for s, t, (n, _) in zip(said, y, reviews, strict=True) if n == name]
+                recall = np.mean([s == 0 for s, t in pairs if t == 0])  # complaints not taken for praise
+                cells.append(f"{np.mean([s == t for s, t in pairs]):.3f}/{recall:.2f}")
+            print(f"  {join:<30}" + "".join(f"{c:>16}" for c in cells))
     return 0
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 __all__ = ["DATASETS", "DATA_DIR", "Review", "read_reviews"]
 
 DATA_DIR = Path(__file__).with_name("data") / "tone"
-# data set → (language, training file, held-out file)
+# data set → (language, training files, held-out file); several training files are read one after the other
 DATASETS = {
-    "ru-wildberries": ("ru", "ru_wildberries.tsv", "ru_wildberries_test.tsv"),
-    "de-trustpilot": ("de", "de_trustpilot.tsv", "de_trustpilot_test.tsv"),
+    "ru-wildberries": ("ru", "ru_wildberries.tsv ru_wildberries_more.tsv", "ru_wildberries_test.tsv"),
+    "de-trustpilot": ("de", "de_trustpilot.tsv de_trustpilot_more.tsv", "de_trustpilot_test.tsv"),
     "en-trustpilot": ("en", "en_trustpilot.tsv", "en_trustpilot_test.tsv"),
     "en-drugs": ("en", "en_drugs.tsv", "en_drugs_test.tsv"),
 }
@@ -36,13 +36,13 @@ def _label(row: dict[str, str]) -> str | None:
 
 def read_reviews(dataset: str, *, held_out: bool) -> list[Review]:
     language, train, test = DATASETS[dataset]
-    path = DATA_DIR / (test if held_out else train)
     out = []
-    with path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            label = _label(row)
-            if label is None:
-                continue
-            text = "\n".join(p for p in (row.get("title"), row["text"]) if p).replace("\\n", "\n")
-            out.append(Review(language, text, label))
+    for name in (test if held_out else train).split():
+        with (DATA_DIR / name).open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+                label = _label(row)
+                if label is None:
+                    continue
+                text = "\n".join(p for p in (row.get("title"), row["text"]) if p).replace("\\n", "\n")
+                out.append(Review(language, text, label))
     return out

@@ -23,25 +23,23 @@ dismissed or closed and run again when it is restored or reopened; the sweep rai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from monitor.cases import timeline
+from monitor.cases import flips
 from monitor.config.business_hours import BusinessCalendar
 from monitor.config.sla import SlaConfig
-from monitor.models import Case, Mention
+from monitor.models import Brand, Case, Mention
 from monitor.models.desk import Reply
-from monitor.models.events import emit_many
 
 __all__ = [
     "ANSWERED",
     "NEEDS_REPLY",
     "add_place",
     "answer_place",
-    "case_facts",
     "place_deadlines",
     "recount_places",
     "reply_seen",
@@ -166,53 +164,41 @@ def restart_places(session: Session, case_id: int) -> None:
     )  # fmt: skip
 
 
-def sweep_places(session: Session, now: datetime, brand_keys: Callable[[], dict[int, str]]) -> dict[str, int]:
+def sweep_places(session: Session, now: datetime) -> dict[str, int]:
     """Flip place clocks past their marks, as `monitor.cases.sla.sweep` does the case's: a compare-and-set
-    UPDATE per step, breaches first; one timeline entry per flip, and a `place.sla_breached` event per breach."""
+    UPDATE per step, breaches first; one timeline entry per flip, and a `place.sla_breached` event per breach,
+    oldest deadline first, both written by the database from the flipped rows (monitor.cases.flips)."""
     counts = {"at_risk": 0, "breached": 0}
+    dialect = session.get_bind().dialect.name
     steps = (
         ("breached", Mention.place_sla.in_(("running", "at_risk")), Mention.place_due_at),
         ("at_risk", Mention.place_sla == "running", Mention.place_risk_at),
     )
     for new_state, from_states, mark in steps:
-        flipped = session.execute(
+        flipped = session.scalars(
             sa.update(Mention)
             .where(from_states, mark.is_not(None), mark <= now)
             .values(place_sla=new_state)
-            .returning(Mention.id, Mention.case_id, Mention.brand_id, Mention.place_due_at)
+            .returning(Mention.id)
             .execution_options(synchronize_session=False)
         ).all()
-        if not flipped:
-            continue
-        # RETURNING comes back in no set order (PostgreSQL's differs run to run): alerts go out oldest deadline first.
-        flipped.sort(key=lambda row: (row[3] or now, row[0]))
-        cases = case_facts(session, {case_id for _, case_id, _, _ in flipped if case_id is not None})
-        brands = brand_keys()
-        entries, outbox = [], []
-        for mention_id, case_id, brand_id, due_at in flipped:
-            if case_id is None:
-                continue
-            _, priority, places = cases.get(case_id, (0, None, 0))
-            data = {"clock": "place", "due_at": due_at.isoformat() if due_at else None, "priority": priority}
-            entries.append({"case_id": case_id, "at": now, "actor": "system", "kind": f"place.sla_{new_state}",
-                            "mention_id": mention_id, "data": data})  # fmt: skip
+        for ids in flips.chunks(flipped):
+            # A place of no case (none in practice: a place is made for a case) gets no entry, as before.
+            joined = sa.join(Mention, Case, Case.id == Mention.case_id).outerjoin(Brand, Brand.id == Mention.brand_id)
+            # RETURNING comes back in no set order: alerts go out oldest deadline first.
+            rows = (
+                sa.select(Mention.id).select_from(joined).where(Mention.id.in_(ids))
+                .order_by(Mention.place_due_at, Mention.id)
+            )  # fmt: skip
+            data = {"clock": flips.text("place"), "due_at": flips.iso_utc(Mention.place_due_at, dialect),
+                    "priority": Case.priority}  # fmt: skip
+            flips.insert_timeline(session, case_id=Mention.case_id, now=now, kind=flips.text(f"place.sla_{new_state}"),
+                                  mention_id=Mention.id, data=flips.json_object(dialect, data), query=rows)  # fmt: skip
             if new_state == "breached":
-                payload = {"case_id": case_id, "mention_id": mention_id, "brand": brands.get(brand_id or 0),
-                           "places": places, **data}  # fmt: skip
-                outbox.append(("place.sla_breached", f"case:{case_id}", payload))
-        timeline.append_many(session, entries)
-        emit_many(session, outbox, now=now)
+                payload = {"case_id": Mention.case_id, "mention_id": Mention.id, "brand": Brand.key,
+                           "places": Case.mention_count, **data}  # fmt: skip
+                flips.insert_events(session, now=now, kind=flips.text("place.sla_breached"),
+                                    subject=flips.text("case:") + sa.cast(Mention.case_id, sa.Text),
+                                    payload=flips.json_object(dialect, payload), query=rows)  # fmt: skip
         counts[new_state] += len(flipped)
     return counts
-
-
-def case_facts(session: Session, case_ids: set[int]) -> dict[int, tuple[int, str, int]]:
-    """Brand id, priority and number of places of each case, for the sweeps' events; in chunks of 500 ids."""
-    ordered, out = sorted(case_ids), {}
-    for start in range(0, len(ordered), 500):
-        chunk = ordered[start : start + 500]
-        rows = session.execute(
-            sa.select(Case.id, Case.brand_id, Case.priority, Case.mention_count).where(Case.id.in_(chunk))
-        )
-        out.update({case_id: (brand_id, priority, places) for case_id, brand_id, priority, places in rows})
-    return out

@@ -16,19 +16,16 @@ Every move is on the case timeline; `settled_by` says what settled it (reply, re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from monitor.cases import timeline
-from monitor.cases.places import case_facts
+from monitor.cases import flips, timeline
 from monitor.config.business_hours import BusinessCalendar
 from monitor.core.errors import Invalid
-from monitor.models import Case, Promise
-from monitor.models.events import emit_many
+from monitor.models import Brand, Case, Promise
 
 __all__ = ["OPEN_PROMISE", "PromiseSweep", "make_promise", "settle_promises", "sweep_promises"]
 
@@ -100,37 +97,40 @@ class PromiseSweep:
     at_risk_ids: list[int] = field(default_factory=list)  # for the desk's interim-update drafts
 
 
-def sweep_promises(session: Session, now: datetime, brand_keys: Callable[[], dict[int, str]]) -> PromiseSweep:
+def sweep_promises(session: Session, now: datetime) -> PromiseSweep:
     """Flip promises past their marks (a compare-and-set UPDATE per step, broken first), with one timeline
-    entry and one event (`case.promise_broken`, `case.promise_at_risk`) per flip."""
+    entry and one event (`case.promise_broken`, `case.promise_at_risk`) per flip, both written by the
+    database from the flipped rows (monitor.cases.flips)."""
     out = PromiseSweep()
+    dialect = session.get_bind().dialect.name
     steps = (
         ("broken", Promise.state.in_(OPEN_PROMISE), Promise.due_at, {"settled_at": now, "settled_by": "lapsed"}),
         ("at_risk", Promise.state == "open", Promise.risk_at, {}),
     )
     for new_state, from_states, mark, more in steps:
-        flipped = session.execute(
+        flipped = session.scalars(
             sa.update(Promise)
             .where(from_states, mark <= now)
             .values(state=new_state, **more)
-            .returning(Promise.id, Promise.case_id, Promise.mention_id, Promise.due_at)
+            .returning(Promise.id)
             .execution_options(synchronize_session=False)
         ).all()
-        if not flipped:
-            continue
-        cases = case_facts(session, {case_id for _, case_id, _, _ in flipped})
-        brands = brand_keys()
-        entries, outbox = [], []
-        for promise_id, case_id, mention_id, due_at in flipped:
-            brand_id, priority, _ = cases.get(case_id, (0, None, 0))
-            data = {"promise_id": promise_id, "due_at": due_at.isoformat(), "priority": priority}
-            entries.append({"case_id": case_id, "at": now, "actor": "system", "kind": f"promise.{new_state}",
-                            "mention_id": mention_id, "data": data})  # fmt: skip
-            payload = {"case_id": case_id, "mention_id": mention_id, "brand": brands.get(brand_id), **data}
-            outbox.append((f"case.promise_{new_state}", f"case:{case_id}", payload))
-        timeline.append_many(session, entries)
-        emit_many(session, outbox, now=now)
+        for ids in flips.chunks(flipped):
+            joined = sa.outerjoin(Promise, Case, Case.id == Promise.case_id).outerjoin(Brand, Brand.id == Case.brand_id)
+            rows = sa.select(Promise.id).select_from(joined).where(Promise.id.in_(ids)).order_by(Promise.id)
+            data = {
+                "promise_id": Promise.id,
+                "due_at": flips.iso_utc(Promise.due_at, dialect),
+                "priority": Case.priority,
+            }
+            flips.insert_timeline(session, case_id=Promise.case_id, now=now, kind=flips.text(f"promise.{new_state}"),
+                                  mention_id=Promise.mention_id, data=flips.json_object(dialect, data),
+                                  query=rows)  # fmt: skip
+            payload = {"case_id": Promise.case_id, "mention_id": Promise.mention_id, "brand": Brand.key, **data}
+            flips.insert_events(session, now=now, kind=flips.text(f"case.promise_{new_state}"),
+                                subject=flips.text("case:") + sa.cast(Promise.case_id, sa.Text),
+                                payload=flips.json_object(dialect, payload), query=rows)  # fmt: skip
         setattr(out, new_state, len(flipped))
         if new_state == "at_risk":
-            out.at_risk_ids = [promise_id for promise_id, *_ in flipped]
+            out.at_risk_ids = list(flipped)
     return out

@@ -23,8 +23,11 @@ Rules, in this order:
      reviews (bench/tone_cv.py). The model is asked only about a text with cue words on both sides,
      with letters, in a language it was trained on or of unknown language; otherwise, and with the
      model off, the margin alone decides (above 0);
-  4. no rating and no cue word is a complaint, so it gets answered: the model alone called plain
-     complaints ("The parcel never arrived and nobody answers the phone") praise.
+  4. no rating and no cue word: praise only when the model's praise probability reaches
+     `cases.tone.praise_without_cues` (0.8 by default; null: never), else a complaint, so it gets
+     answered. At an even bar the model alone called plain complaints ("The parcel never arrived
+     and nobody answers the phone", 0.78 with the model of session 6) praise; a complaint taken
+     for praise opens no case, so the bar leans far to complaint.
 Texts are cut to 20,000 characters first: the tone is set early, and a 1 MB text must stay cheap.
 """
 
@@ -160,9 +163,8 @@ class ToneClassifier:
         one_sided = cues.margin and not (cues.complaint and cues.praise)
         if one_sided:
             return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
-        # The model only weighs cue words against each other. Alone it read "The parcel never arrived and
-        # nobody answers the phone" as praise (0.78): a complaint kept out of the queue is the costly mistake,
-        # so a text with no cue word at all stays a complaint (rule 4) and is answered.
+        # Cue words on both sides: the model weighs them. A text with no cue word at all is praise only over
+        # the config's bar (rule 4): a complaint kept out of the queue is the costly mistake.
         if (cues.complaint or cues.praise) and self._model_reads(text, language):
             assert self.model is not None
             p = min(max(self.model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
@@ -171,6 +173,14 @@ class ToneClassifier:
             return ToneResult(tone, (*rated, *reasons, why))
         if cues.margin:
             return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
+        bar = self.config.praise_without_cues
+        if bar is not None and self._model_reads(text, language):
+            assert self.model is not None
+            p = self.model.praise_probability(text[:MAX_CHARS])
+            why = f"no cue word; the text model's praise probability {p:.2f} (praise from {bar:.2f})"
+            if p >= bar:
+                return ToneResult("praise", (*rated, *reasons, why))
+            return ToneResult("complaint", (*rated, *reasons, f"{why}: taken as a complaint, so it is answered"))
         return ToneResult(
             "complaint", (*rated, *reasons, "nothing tells its tone; taken as a complaint, so it is answered")
         )

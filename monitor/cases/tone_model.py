@@ -1,10 +1,12 @@
-"""The shipped tone model: a logistic regression on hashed character n-grams, praise against complaint.
+"""The shipped tone model: a logistic regression on hashed character and word n-grams, praise against complaint.
 
 Character n-grams (2 to 4 letters inside word boundaries) carry stems and endings alike in every
-language, so one small model serves ru, uk, be, de and en without a tokenizer or a download. The
-hashing trick needs no vocabulary: the file holds the weights (float16, one per hash bucket), the
-bias and the settings, and scikit-learn's HashingVectorizer (murmurhash3, stable across versions)
-rebuilds the features. `bench/tone_train.py` trains it on the public rated reviews under
+language, so one small model serves ru, uk, be, de and en without a tokenizer or a download; word
+unigrams and bigrams add what a phrase says that its letters do not ("not bad", «не рвутся»). Each
+is a block of hashed features, l2-normalised on its own, the two blocks side by side. The hashing
+trick needs no vocabulary: the file holds the weights (float16, one per hash bucket of each block),
+the bias and the settings, and scikit-learn's HashingVectorizer (murmurhash3, stable across
+versions) rebuilds the features. `bench/tone_train.py` trains it on the public rated reviews under
 bench/data/tone (their origin and licences are listed there); `tone_model.json` beside the weights
 records what it was trained on and how.
 """
@@ -17,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
 __all__ = ["SHIPPED_MODEL", "ToneModel", "ToneModelError", "shipped_model", "vectorizer"]
 
 SHIPPED_MODEL = Path(__file__).with_name("tone_model.npz")
-N_FEATURES = 2**17
+N_FEATURES = 2**17  # hash buckets per block: character n-grams, then words
 NGRAMS = (2, 4)
+WORD_NGRAMS = (1, 2)
+WORD_PATTERN = r"(?u)\b\w+\b"  # one-letter words too: «не» and "no" carry the tone
 # The model reads the head of a text: tone is set early, and the cost stays flat for a 1 MB post.
 MAX_CHARS = 4000
 
@@ -33,18 +38,31 @@ class ToneModelError(Exception):
     """A model file that cannot be read or does not fit these settings; names the file."""
 
 
-def vectorizer() -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer="char_wb", ngram_range=NGRAMS, n_features=N_FEATURES, alternate_sign=False, norm="l2", lowercase=True
-    )
+class Features:
+    """The model's features of many texts: the two hashed blocks side by side (training and batch scoring)."""
+
+    def __init__(self) -> None:
+        self.blocks = (
+            HashingVectorizer(analyzer="char_wb", ngram_range=NGRAMS, n_features=N_FEATURES, alternate_sign=False,
+                              norm="l2", lowercase=True),
+            HashingVectorizer(analyzer="word", ngram_range=WORD_NGRAMS, n_features=N_FEATURES, alternate_sign=False,
+                              norm="l2", lowercase=True, token_pattern=WORD_PATTERN),
+        )  # fmt: skip
+
+    def transform(self, texts: list[str]) -> sp.csr_matrix:
+        return sp.hstack([block.transform(texts) for block in self.blocks]).tocsr()
+
+
+def vectorizer() -> Features:
+    return Features()
 
 
 class ToneModel:
     """Weights and bias of the trained model; `praise_probability` scores one text."""
 
     def __init__(self, weights: np.ndarray, bias: float, meta: dict[str, Any] | None = None) -> None:
-        if weights.shape != (N_FEATURES,):
-            raise ToneModelError(f"expected {N_FEATURES} weights, got {weights.shape}")
+        if weights.shape != (2 * N_FEATURES,):
+            raise ToneModelError(f"expected {2 * N_FEATURES} weights ({N_FEATURES} per block), got {weights.shape}")
         self.weights = weights.astype(np.float32)
         self.bias = float(bias)
         self.meta = meta or {}
@@ -52,7 +70,7 @@ class ToneModel:
         # shares no n-gram with them, and a guess from the bias alone is no evidence).
         self.languages = frozenset(self.meta.get("languages", ()))
         self._vectorizer = vectorizer()
-        self._analyze = self._vectorizer.build_analyzer()
+        self._analyzers = [block.build_analyzer() for block in self._vectorizer.blocks]
 
     @classmethod
     def load(cls, path: Path = SHIPPED_MODEL) -> ToneModel:
@@ -76,18 +94,19 @@ class ToneModel:
 
     def praise_probability(self, text: str) -> float:
         """One text, without scikit-learn's per-call checks (~13 ms of the ~14 a `transform` of one
-        text costs): the same n-grams, the same murmurhash3 buckets and the same l2 norm as
+        text costs): the same n-grams, the same murmurhash3 buckets and the same l2 norm per block as
         HashingVectorizer, which `praise_probabilities` uses and a test holds this equal to."""
-        counts: dict[int, int] = {}
-        for gram in self._analyze(text[:MAX_CHARS]):
-            h = murmurhash3_32(gram, seed=0)
-            index = (2147483647 if h == -2147483648 else abs(h)) % N_FEATURES
-            counts[index] = counts.get(index, 0) + 1
-        if not counts:
-            return float(1.0 / (1.0 + np.exp(-self.bias)))
-        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        score = float(values @ self.weights[indices]) / float(np.sqrt(values @ values)) + self.bias
+        head, score = text[:MAX_CHARS], self.bias
+        for offset, analyze in zip((0, N_FEATURES), self._analyzers, strict=True):
+            counts: dict[int, int] = {}
+            for gram in analyze(head):
+                h = murmurhash3_32(gram, seed=0)
+                index = (2147483647 if h == -2147483648 else abs(h)) % N_FEATURES
+                counts[index] = counts.get(index, 0) + 1
+            if counts:
+                indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)) + offset
+                values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                score += float(values @ self.weights[indices]) / float(np.sqrt(values @ values))
         return float(1.0 / (1.0 + np.exp(-score)))
 
 

@@ -22,8 +22,13 @@ class ToneConfig(Strict):
     # Mentions of these tones open (or join) an SLA case; the others are kept, listed with their tone,
     # and staff can still open a case for one by hand (PUT /mentions/{id}/brand).
     open_case_for: list[Tone] = Field(default_factory=lambda: ["complaint", "question"], min_length=1)
-    # The character n-gram model shipped in the package decides texts the cue words leave open.
+    # The n-gram model shipped in the package weighs texts the cue words leave open (and rule 4's cue-less ones).
     model: bool = True
+    # A text with no cue word (and no rating of 1-2 or 4-5) is praise only when the model's praise probability
+    # is at least this; below it, or null, it is a complaint, so it is answered. A complaint taken for praise
+    # opens no case, hence a bar well above 0.5: 0.8 was the lowest of 0.5-0.9 that lost no complaint in the
+    # cross-validation of bench/tone_cv.py (docs/PERFORMANCE.md, session 7). Null: the model never decides alone.
+    praise_without_cues: float | None = Field(default=0.8, gt=0.5, le=1.0)
     # More cue words per kind and language: {complaint: {ru: ["развели"]}}; "=word" matches the whole word.
     words: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 

@@ -209,3 +209,27 @@ def test_each_priority_counts_its_own_calendar() -> None:
 def test_an_unknown_calendar_is_refused(sla: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         SlaConfig.model_validate(sla)
+
+
+def test_the_database_writes_the_flip_records_as_python_did(sessions: SessionFactory) -> None:
+    """The entries and events come from INSERT … SELECT (monitor.cases.flips): their JSON must hold what
+    Python wrote before, a deadline as datetime.isoformat() with and without microseconds."""
+    synced(sessions, feed_config({"a": "https://a.example/f"}), NOW)
+    late = _cases(sessions, [(timedelta(hours=-2), timedelta(minutes=-1)),
+                             (timedelta(hours=-2), timedelta(minutes=-3, microseconds=-250))])  # fmt: skip
+    with session_scope(sessions) as session:
+        session.execute(sa.update(Case).where(Case.id.in_(late)).values(priority="high"))
+        sweep(session=session, now=NOW)
+    with session_scope(sessions) as session:
+        for case_id in late:
+            due = session.scalar(sa.select(Case.response_due_at).where(Case.id == case_id))
+            assert due is not None
+            data = {"clock": "response", "due_at": due.isoformat(), "priority": "high"}
+            entry = session.execute(sa.select(CaseEvent.kind, CaseEvent.actor, CaseEvent.at, CaseEvent.mention_id,
+                                              CaseEvent.data).where(CaseEvent.case_id == case_id)).one()  # fmt: skip
+            assert tuple(entry) == ("sla.breached", "system", NOW, None, data)
+            event = session.execute(sa.select(Event.subject, Event.payload, Event.created_at)
+                                    .where(Event.payload["case_id"].as_integer() == case_id)).one()  # fmt: skip
+            assert tuple(event) == (f"case:{case_id}", {"case_id": case_id, "brand": "acme", **data}, NOW)
+        dues = [d.isoformat() for d in session.scalars(sa.select(Case.response_due_at).order_by(Case.id))]
+        assert dues[1].endswith(".999750+00:00") and "." not in dues[0]  # both forms were written

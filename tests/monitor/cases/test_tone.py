@@ -79,6 +79,28 @@ def test_nothing_to_go_by_is_a_complaint_so_it_is_answered() -> None:
         assert "taken as a complaint" in result.reasons[-1]
 
 
+def test_a_text_with_no_cue_word_is_praise_only_over_the_configured_bar() -> None:
+    """Rule 4: the model decides a cue-less text only from `praise_without_cues` up; null keeps it a complaint."""
+    praise = "Беру не первый раз"  # "I buy it not for the first time": no cue word either way
+    p = shipped_model().praise_probability(praise)
+    assert ToneConfig().praise_without_cues == 0.8 and p >= 0.8
+    result = FULL.classify(praise, language="ru")
+    assert result.tone == "praise" and f"{p:.2f}" in result.reasons[-1]
+    never = ToneClassifier(ToneConfig(praise_without_cues=None), model=shipped_model())
+    assert never.classify(praise, language="ru").tone == "complaint"
+    strict = ToneClassifier(ToneConfig(praise_without_cues=round(p + 0.01, 2)), model=shipped_model())
+    assert "taken as a complaint" in strict.classify(praise, language="ru").reasons[-1]
+    # Plain complaints the model alone scores as praise (0.72-0.86 with the model of session 7) are held by
+    # their cue words.
+    for text in ("Заказ не пришёл уже месяц", "Acme ruined my order", "Acme charged me twice for the same order",
+                 "The parcel never arrived and nobody answers the phone"):  # fmt: skip
+        assert FULL.classify(text).tone == "complaint", text
+    for bad in ("0.5", "1.5", "high"):
+        with pytest.raises(ConfigError, match="praise_without_cues"):
+            parse_config(f"cases: {{tone: {{praise_without_cues: {bad}}}}}", env={})
+    assert parse_config("cases: {tone: {praise_without_cues: null}}", env={}).cases.tone.praise_without_cues is None
+
+
 def test_the_model_is_not_asked_about_a_language_it_never_saw() -> None:
     result = FULL.classify("Ապրանքը ստացել եմ", language="hy")
     assert not any("model" in r for r in result.reasons)
@@ -126,7 +148,7 @@ def test_a_broken_model_file_names_itself(tmp_path: Path) -> None:
         ToneModel.load(junk)
     short = tmp_path / "short.npz"
     np.savez_compressed(short, weights=np.zeros(10, dtype=np.float16), bias=np.float32(0))
-    with pytest.raises(ToneModelError, match=str(N_FEATURES)):
+    with pytest.raises(ToneModelError, match=str(2 * N_FEATURES)):
         ToneModel.load(short)
 
 
