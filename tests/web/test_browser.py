@@ -173,9 +173,12 @@ THREE = [("1", "Заказ 7731-220 не пришёл", DELIVERY), ("2", "Где
 
 @pytest.fixture
 def three_places(db_url: str) -> Iterator[InboxServer]:
-    with inbox_server(db_url, THREE) as running, httpx.Client(
-        base_url=running.url, headers={"Authorization": f"Bearer {running.tokens['lead']}"}, timeout=120
-    ) as api:
+    with (
+        inbox_server(db_url, THREE) as running,
+        httpx.Client(
+            base_url=running.url, headers={"Authorization": f"Bearer {running.tokens['lead']}"}, timeout=120
+        ) as api,
+    ):
         found = api.get("/api/v1/cases", params={"sort": "oldest"}).json()["items"]
         for other in found[1:]:
             assert api.post(f"/api/v1/cases/{found[0]['id']}/merge", json={"case_id": other["id"]}).status_code == 200
@@ -199,14 +202,18 @@ def test_a_three_place_case_is_one_of_three_after_one_reply(three_places: InboxS
     expect(page.locator(".flash.ok")).to_have_text("The reply was recorded.")
     expect(page.locator("#places-answered")).to_have_text("1 of 3 places answered")
     expect(page.locator(".place .reply-state")).to_have_text(["replied", "unanswered", "unanswered"])
-    expect(page.locator("article.place").first.locator(".promise")).to_contain_text(promised.strftime("%Y-%m-%d %H:%M UTC"))
+    expect(page.locator("article.place").first.locator(".promise")).to_contain_text(
+        promised.strftime("%Y-%m-%d %H:%M UTC")
+    )
 
     second = page.locator("article.place").nth(1)
     second.locator("summary", has_text="Set a promise date").click()
     second.get_by_label("Customer hears from us next by (UTC)").fill(later.strftime("%Y-%m-%dT%H:%M"))
     second.get_by_role("button", name="Set promise").click()
     expect(page.locator(".flash.ok")).to_contain_text("The promise was recorded")
-    expect(page.locator("article.place").nth(1).locator(".promise")).to_contain_text(later.strftime("%Y-%m-%d %H:%M UTC · open"))
+    expect(page.locator("article.place").nth(1).locator(".promise")).to_contain_text(
+        later.strftime("%Y-%m-%d %H:%M UTC · open")
+    )
     _shot(page, "case-places")
 
     page.get_by_role("link", name="← Queue").click()
