@@ -32,11 +32,11 @@ from sqlmodel import Session
 
 from monitor.core.text import words
 from monitor.customers.blocking import BLOCK_MAX, CustomerRow, find_hits, load_customers
-from monitor.customers.evidence import Evidence, extract_evidence, mentions_city
+from monitor.customers.evidence import Evidence, city_typo, extract_evidence, mentions_city
 from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, deletions, register_frequencies
 from monitor.customers.keys import normalise_order
 from monitor.customers.name_match import Author, author, spell_all
-from monitor.customers.weights import Weight, identifier_weight, name_weights, prior_weight, weight
+from monitor.customers.weights import GENERIC_U, Weight, identifier_weight, name_weights, prior_weight, weight
 
 __all__ = ["Candidate", "Comparison", "compare_case", "find_candidates", "named_cities", "probabilities"]
 
@@ -189,12 +189,21 @@ def _compare(
     if spellings not in fits:
         fits[spellings] = name_weights(authors, row.full_name, row.names, freq, m)
     out += fits[spellings]
-    if row.city and named:
-        if row.city in named or mentions_city(evidence, row.city):
-            out.append(weight(m, "city agrees", freq.city_share(row.city),
-                              f"city '{row.city}' named ({freq.cities.get(row.city, 1)} customers live there)"))  # fmt: skip
-        else:
-            shown = ", ".join(sorted(named)[:2])
-            out.append(weight(m, "city differs", 1 - freq.city_share(row.city),
-                              f"the texts name {shown}, the customer lives in '{row.city}'"))  # fmt: skip
+    if not row.city:
+        return Comparison(row.id, row.full_name, tuple(out))
+    if row.city in named or (named and mentions_city(evidence, row.city)):
+        out.append(weight(m, "city agrees", freq.city_share(row.city),
+                          f"city '{row.city}' named ({freq.cities.get(row.city, 1)} customers live there)"))  # fmt: skip
+    elif (typo := city_typo(evidence, row.city)) is not None and typo not in _joined(named):
+        # Written with a typo, and not as another register city the texts name as written.
+        u = GENERIC_U["city typo"] + freq.city_share(row.city)
+        out.append(weight(m, "city typo", u, f"'{typo}' is '{row.city}' with a typo"))
+    elif named:
+        shown = ", ".join(sorted(named)[:2])
+        out.append(weight(m, "city differs", 1 - freq.city_share(row.city),
+                          f"the texts name {shown}, the customer lives in '{row.city}'"))  # fmt: skip
     return Comparison(row.id, row.full_name, tuple(out))
+
+
+def _joined(cities: Collection[str]) -> set[str]:
+    return {"".join(words(city)) for city in cities}

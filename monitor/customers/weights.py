@@ -44,14 +44,15 @@ NAME_LEVELS = ("name exact", "name form", "name typo", "name typos", "name initi
 # other comparison's agree/differ pair. "customer share" is λ.
 DEFAULT_M: dict[str, float] = {
     "name exact": 0.64, "name form": 0.12, "name typo": 0.08, "name typos": 0.03, "name initial": 0.10,
-    "name differs": 0.03, "handle": 0.95, "city agrees": 0.95, "city differs": 0.05,
+    "name differs": 0.03, "handle": 0.95, "city agrees": 0.9, "city typo": 0.05, "city differs": 0.05,
     "order agrees": 0.97, "order differs": 0.03, "email agrees": 0.97, "email differs": 0.03,
     "phone agrees": 0.97, "phone differs": 0.03, "customer share": 0.5,
 }  # fmt: skip
 # u of the levels that are not one word's share of the register: the chance that two names of
 # different people pair words so (measured on the FEBRL registers: a word within one typo of a
-# random other person's, 0.3%; two, 1%; the same initial, 6%).
-GENERIC_U = {"name typo": 0.003, "name typos": 0.01, "name initial": 0.06, "name differs": 0.93}
+# random other person's, 0.3%; two, 1%; the same initial, 6%). A city written with a typo ("franwton")
+# is taken to be as unlikely by chance as a name word's typo, plus the city's own share.
+GENERIC_U = {"name typo": 0.003, "name typos": 0.01, "name initial": 0.06, "name differs": 0.93, "city typo": 0.003}
 # u of an identifier: the chance that someone else's complaint quotes this one. An order number
 # is one of the values its format allows (10 per digit, 26 per letter: "7731-220" one of 10^7),
 # and a stranger's made-up or mistyped number hits a real one that often times how many hold it

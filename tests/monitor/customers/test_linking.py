@@ -194,6 +194,33 @@ def test_a_city_with_a_typo_or_a_space_out_of_place_is_still_named(sessions: Ses
         assert found[0].customer_id == ids["b"] and found[0].score > found[1].score, text
 
 
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("I live in Franwton.", "franwton"),  # two edits: a substitution and a letter left out
+        ("Посылка не пришла. Город: Франвтон", "franvton"),  # in another script
+        ("Moved here, to Fran wton", "franwton"),  # and a space out of place
+    ],
+)
+def test_a_city_written_with_two_typos_counts_less_than_as_written_and_more_than_none(
+    sessions: SessionFactory, brand_id: int, text: str, written: str
+) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nb,Ryan Turner,Frankston\nc,Ryan Turner,Toorak\n")
+    typo = find(sessions, brand_id, text, "ryan turner")
+    exact = find(sessions, brand_id, "I live in Frankston.", "ryan turner")
+    unsaid = find(sessions, brand_id, "I live here.", "ryan turner")
+    assert typo[0].customer_id == exact[0].customer_id == ids["b"]
+    assert unsaid[0].score < typo[0].score < exact[0].score and typo[1].customer_id == ids["c"]
+    assert any(r.startswith(f"'{written}' is 'Frankston' with a typo") for r in typo[0].reasons), typo[0].reasons
+
+
+def test_a_short_city_one_letter_off_is_another_city(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nb,Ryan Turner,Ryde\nc,Ryan Turner,Toorak\n")
+    found = find(sessions, brand_id, "I live in Ride.", "ryan turner")
+    assert found[0].score == found[1].score and {f.customer_id for f in found} == set(ids.values())
+    assert not any("typo" in r for f in found for r in f.reasons)
+
+
 def test_a_shared_family_name_weighs_less_than_a_rare_one(sessions: SessionFactory, brand_id: int) -> None:
     others = "".join(f"p{n},Петров {given},Омск\n" for n, given in enumerate(["Олег", "Пётр", "Игорь", "Юрий", "Лев"]))
     ids = register(sessions, brand_id, f"id,name,city\nivan,Ivan Petrov,Омск\nz,Иван Зябликов,Омск\n{others}")
