@@ -163,6 +163,22 @@ def test_a_typo_weighs_less_than_the_name_as_written(
     assert found[0].score <= exact.score
 
 
+@pytest.mark.parametrize(("author", "written"), [("Sophie Parcoe", "Parcoe"), ("Анна Орлома", "Орлома")])
+def test_one_letter_off_in_a_short_word_is_one_typo_and_two_letters_are_two(
+    sessions: SessionFactory, brand_id: int, author: str, written: str
+) -> None:
+    # "parcoe" is 83 like Pascoe, «Орлома» 83 like Орлова, neither sounds like it: one letter off all the same.
+    ids = register(sessions, brand_id, "id,name,city\ns,Sophie Pascoe,\na,Анна Орлова,\nx,Иван Петров,\n")
+    one = find(sessions, brand_id, "", author)[0]
+    assert one.customer_id == ids["s" if written == "Parcoe" else "a"]
+    assert any(r.startswith(f"'{written}' ~ ") and r.split(": ")[0].endswith(")") and ", a typo (" in r
+               for r in one.reasons), one.reasons  # fmt: skip
+    if written == "Parcoe":
+        two = find(sessions, brand_id, "", "Sophie Pardcoe")[0]
+        assert two.customer_id == one.customer_id and two.score < one.score
+        assert any("'Pardcoe' ~ 'Pascoe', typos" in r for r in two.reasons), two.reasons
+
+
 @pytest.mark.parametrize("author", ["d.kuznetsov", "Д. Кузнецов", "Kuznetsov D."])
 def test_family_name_and_initial(sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str) -> None:
     found = find(sessions, brand_id, "", author)
