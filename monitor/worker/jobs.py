@@ -231,7 +231,9 @@ def train_customers(
     *, sessions: SessionFactory, config: Config, now: datetime, min_cases: int = TRAIN_MIN_CASES
 ) -> int:
     """Estimate matching's weights by EM for each register due (monitor.cases.rematch.train_register),
-    a transaction a brand; returns how many were trained."""
+    a transaction a brand; returns how many were trained. Off with `cases: {customers: {train: false}}`."""
+    if not config.cases.customers.train:
+        return 0
     with session_scope(sessions) as session:
         due = registers_to_train(session, now)
     done = 0

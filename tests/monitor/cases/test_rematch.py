@@ -150,6 +150,9 @@ def test_the_worker_trains_a_register_once_it_has_cases_enough_and_again_a_day_l
             return found
 
     assert train_customers(sessions=sessions, config=CONFIG, now=LATER, min_cases=4) == 0
+    customers = CONFIG.cases.customers.model_copy(update={"train": False})
+    off = CONFIG.model_copy(update={"cases": CONFIG.cases.model_copy(update={"customers": customers})})
+    assert train_customers(sessions=sessions, config=off, now=LATER, min_cases=3) == 0
     assert state().trained_at is None and state().model == {}
     version = state().version
     assert train_customers(sessions=sessions, config=CONFIG, now=LATER, min_cases=3) == 1
