@@ -125,6 +125,18 @@ def _city_stems(city: str) -> tuple[tuple[str, int], ...]:
     return tuple((part if len(part) <= 4 else part[: max(4, len(part) - 2)], len(part) + 3) for part in words(city))
 
 
+@lru_cache(maxsize=1 << 12)
+def city_letters(city: str) -> str:
+    """A city's folded words run together: «Ростов-на-Дону» → "rostovnadonu"."""
+    return "".join(words(city))
+
+
+def writes_city(evidence: Evidence, city: str) -> bool:
+    """Whether a run of the texts' words is `city` as written (spaces and case aside)."""
+    letters = city_letters(city)
+    return letters in evidence.spans.get(len(letters), ())
+
+
 def city_typo(evidence: Evidence, city: str) -> str | None:
     """The run of the texts' words that writes `city` with a typo or a space out of place, or None.
 
@@ -133,7 +145,7 @@ def city_typo(evidence: Evidence, city: str) -> str | None:
     """
     if city in evidence.typos:
         return evidence.typos[city]
-    joined = "".join(words(city))
+    joined = city_letters(city)
     found = None
     if len(joined) >= CITY_TYPO_LEN:
         spans = evidence.spans
