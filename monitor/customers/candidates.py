@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from monitor.core.text import words
 from monitor.customers.blocking import BLOCK_MAX, CustomerRow, find_hits, load_customers
 from monitor.customers.evidence import Evidence, city_letters, city_typo, extract_evidence, mentions_city, writes_city
 from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, deletions, register_frequencies
@@ -150,8 +149,7 @@ def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
                 found.add(city)
     if freq.city_typos and not found:
         # Only when no city is named as written: most texts that name one spell it right.
-        for text in evidence.texts:
-            folded = words(text)
+        for folded in evidence.folded:
             for i in range(len(folded)):
                 for j in range(i + 1, min(i + 4, len(folded) + 1)):
                     span = "".join(folded[i:j])

@@ -53,6 +53,7 @@ class Evidence:
     emails: list[str] = field(default_factory=list)
     phones: dict[str, str] = field(default_factory=dict)  # E.164 → as written
     texts: Sequence[str] = ()
+    _folded: list[list[str]] | None = None
     _words: set[str] | None = None
     # Cities already looked for in the texts: namesakes in one household share one.
     cities: dict[str, bool] = field(default_factory=dict)
@@ -61,18 +62,24 @@ class Evidence:
     typos: dict[str, str | None] = field(default_factory=dict)  # city → the run that writes it with a typo
 
     @property
+    def folded(self) -> list[list[str]]:
+        """Each text's folded words, in order; folded once, when the city rule first needs them."""
+        if self._folded is None:
+            self._folded = [words(text) for text in self.texts]
+        return self._folded
+
+    @property
     def words(self) -> set[str]:
         """The folded words of the texts (for the city rule), folded only when a candidate has a city."""
         if self._words is None:
-            self._words = {w for text in self.texts for w in words(text)}
+            self._words = {w for folded in self.folded for w in folded}
         return self._words
 
     @property
     def spans(self) -> dict[int, list[str]]:
         if self._spans is None:
             self._spans = {}
-            for text in self.texts:
-                folded = words(text)
+            for folded in self.folded:
                 for i in range(len(folded)):
                     for j in range(i + 1, min(i + _SPAN_WORDS, len(folded)) + 1):
                         span = "".join(folded[i:j])
