@@ -127,6 +127,28 @@ def run_matching(url: str, brand_id: int, index: int, items: list[dict[str, Any]
                "server_cpu_seconds": after - server if after is not None and server is not None else None})  # fmt: skip
 
 
+def run_em(url: str, brand_id: int, items: list[dict[str, Any]], ids: dict[int, str], queue: Any) -> None:
+    """The mix scored with m estimated by EM over its own mentions (no labels), as the worker trains a register."""
+    from monitor.customers.candidates import compare_case, probabilities
+    from monitor.customers.training import estimate
+
+    engine = make_engine(url)
+    compared = []
+    with make_session_factory(engine)() as session:
+        for item in items:
+            found, freq = compare_case(session=session, brand_id=brand_id, texts=[item["text"]],
+                                       authors=[item["author"]], order_pattern=None, default_region="RU")  # fmt: skip
+            compared.append(found)
+    engine.dispose()
+    trained = estimate(compared, freq.customers)
+    results = [[(c.customer_id, c.score, c.reasons) for c in probabilities(found, freq, trained.model)[:3]]
+               for found in compared]  # fmt: skip
+    settings = CustomerLinkConfig()
+    figures = evaluate(items, results, ids, settings.link_at, settings.suggest_at)
+    queue.put({"model": {k: round(v, 4) for k, v in trained.model.items()}, "iterations": trained.iterations,
+               "table": figures["table"], "sweep": sweep(items, results, ids)})  # fmt: skip
+
+
 def server_cpu(backend: int | None) -> float | None:
     """CPU seconds used so far by a PostgreSQL backend on this machine (/proc), None when it cannot be read.
 
@@ -231,6 +253,11 @@ def main() -> None:
         "--public",
         action="store_true",
         help="match the public sets with known truth (FEBRL 1-4, bench/match_public.py) instead",
+    )
+    parser.add_argument(
+        "--em",
+        action="store_true",
+        help="also score the mix with m estimated by EM over its own mentions (what the worker's training does)",
     )
     parser.add_argument("--sets", default=None, help="with --public: which sets, comma-separated (default all)")
     parser.add_argument(
@@ -343,6 +370,8 @@ def main() -> None:
             "matching peak RSS MB": [o["rss_mb"] for o in outs], "link_at": settings.link_at, "suggest_at": settings.suggest_at,
             **figures, "sweep": sweep(items, results, ids),
         }  # fmt: skip
+        if args.em:
+            report["m by EM"] = in_process(run_em, url, imported["brand_id"], items, ids)
         print_report(report)
         if args.json:
             Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1))
@@ -380,6 +409,14 @@ def print_report(r: dict[str, Any]) -> None:
     for row in r["sweep"]:
         print(f"  {row['link_at']:>5g}: precision {fmt(row['link precision'])}, recall {fmt(row['link recall'])}, "
               f"outsiders unlinked {fmt(row['outsiders unlinked'])}")  # fmt: skip
+    if em := r.get("m by EM"):
+        print(f"\nm by EM over the mix's own mentions ({em['iterations']} iterations): {em['model']}")
+        for g, row in sorted(em["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
+            print(f"  {g:32} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "
+                  f"{fmt(row['top-3']):>7} {fmt(row['outsiders unlinked']):>18}")  # fmt: skip
+        for row in em["sweep"]:
+            print(f"  link_at {row['link_at']:>5g}: precision {fmt(row['link precision'])}, "
+                  f"recall {fmt(row['link recall'])}, outsiders unlinked {fmt(row['outsiders unlinked'])}")  # fmt: skip
     if r["wrong_links"]:
         print("\nwrong automatic links (first 15):")
         for w in r["wrong_links"]:

@@ -6,12 +6,18 @@ no customer yet or only suggestions: a customer staff confirmed, and one linked 
 stay; candidates staff rejected never come back (monitor.cases.pipeline). The register's state
 (`customer_register_state`) says which version was last gone through, so the worker's job
 (monitor.worker.jobs.rematch_customers) does each change once, in batches, each its own transaction.
+
+Training: matching's m-probabilities are estimated by EM over the brand's latest cases and the
+desk's decisions (monitor.customers.training). The worker does it by itself (`train_register`
+from monitor.worker.jobs.train_customers): once a brand has TRAIN_MIN_CASES cases, and again
+every TRAIN_EVERY; `replywatch customers train` does it at once. Saving the model changes the
+register's version, so the open cases without a customer are matched again with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -19,11 +25,30 @@ from sqlmodel import Session
 from monitor.cases.pipeline import look_for_customer
 from monitor.config import Config
 from monitor.customers.candidates import Comparison, compare_case
+from monitor.customers.frequencies import save_model
+from monitor.customers.training import Trained, estimate
 from monitor.models import Brand, Case, CaseCandidate, CustomerRegisterState, Mention
 
-__all__ = ["OPEN", "cases_to_rematch", "mark_rematched", "registers_changed", "rematch_cases", "training_cases"]
+__all__ = [
+    "OPEN",
+    "TRAIN_CASES",
+    "TRAIN_EVERY",
+    "TRAIN_MIN_CASES",
+    "cases_to_rematch",
+    "mark_rematched",
+    "registers_changed",
+    "registers_to_train",
+    "rematch_cases",
+    "train_register",
+    "training_cases",
+]
 
 OPEN = ("new", "acknowledged", "in_progress")
+# EM needs cases enough that each level is seen among real authors: on the public sets (bench/match.py
+# --public) 400-5,000 complaints gave stable m. Fewer, and the defaults of monitor.customers.weights stay.
+TRAIN_MIN_CASES = 200
+TRAIN_CASES = 5000  # the latest cases learned from: a few seconds of matching
+TRAIN_EVERY = timedelta(days=1)
 
 
 def registers_changed(session: Session) -> list[tuple[int, str]]:
@@ -102,3 +127,30 @@ def training_cases(
         compared.append(found)
         labels.append(decided)
     return compared, labels, customers
+
+
+def registers_to_train(session: Session, now: datetime, every: timedelta = TRAIN_EVERY) -> list[int]:
+    """Brand ids of the registers never trained, or last trained `every` ago or more."""
+    rows = session.scalars(
+        sa.select(CustomerRegisterState.brand_id)
+        .where(sa.or_(CustomerRegisterState.trained_at.is_(None), CustomerRegisterState.trained_at <= now - every))  # type: ignore[union-attr,operator]
+        .order_by(CustomerRegisterState.brand_id)
+    )
+    return list(rows)
+
+
+def train_register(
+    *, session: Session, config: Config, brand_id: int, now: datetime,
+    min_cases: int = TRAIN_MIN_CASES, limit: int = TRAIN_CASES,
+) -> Trained | None:  # fmt: skip
+    """Estimate the brand's m by EM over its latest `limit` cases and keep it; None (nothing kept) while
+    the brand has fewer than `min_cases` cases with candidates."""
+    count = session.scalar(sa.select(sa.func.count()).select_from(Case).where(Case.brand_id == brand_id)) or 0
+    if count < min_cases:
+        return None
+    compared, labels, customers = training_cases(session=session, config=config, brand_id=brand_id, limit=limit)
+    if sum(1 for found in compared if found) < min_cases:
+        return None
+    trained = estimate(compared, customers, labels)
+    save_model(session, brand_id, trained.model, now)
+    return trained

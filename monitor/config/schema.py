@@ -162,6 +162,10 @@ class CustomerLinkConfig(_Strict):
     link_at: float = Field(default=0.99, gt=0, le=1)
     suggest_at: float = Field(default=0.02, gt=0, le=1)
     max_suggestions: int = Field(default=3, ge=1, le=20)
+    # The worker learns matching's m from each brand's own cases by EM (monitor.cases.rematch.train_register):
+    # more links on every measured set, and on bench/match.py's mix one more outsider linked who has a
+    # customer's very name and city (docs/PERFORMANCE.md, session 7). False keeps the built-in m.
+    train: bool = True
 
     @field_validator("link_at", "suggest_at", mode="before")
     @classmethod

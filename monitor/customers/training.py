@@ -33,7 +33,7 @@ __all__ = ["FAMILIES", "Trained", "estimate"]
 # Levels whose m sum to one: each comparison falls in exactly one of them.
 FAMILIES: dict[str, tuple[str, ...]] = {
     "name": NAME_LEVELS,
-    "city": ("city agrees", "city differs"),
+    "city": ("city agrees", "city typo", "city differs"),
     "order": ("order agrees", "order differs"),
     "email": ("email agrees", "email differs"),
     "phone": ("phone agrees", "phone differs"),

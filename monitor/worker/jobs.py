@@ -22,7 +22,15 @@ from sqlmodel import Session
 
 from monitor.cases.lifecycle import backfill_deadlines, desk_rules
 from monitor.cases.pipeline import ProcessCounts, brand_matcher, follow_edits, process_pending
-from monitor.cases.rematch import cases_to_rematch, mark_rematched, registers_changed, rematch_cases
+from monitor.cases.rematch import (
+    TRAIN_MIN_CASES,
+    cases_to_rematch,
+    mark_rematched,
+    registers_changed,
+    registers_to_train,
+    rematch_cases,
+    train_register,
+)
 from monitor.cases.sla import SweepCounts, sweep
 from monitor.config import Config
 from monitor.config.reports import ReportDefinition
@@ -46,6 +54,7 @@ __all__ = [
     "roll_up_polls",
     "run_scheduled_report",
     "sweep_sla",
+    "train_customers",
 ]
 
 log = structlog.get_logger("replywatch.worker")
@@ -216,3 +225,24 @@ def run_scheduled_report(
     for run in runs:
         log.info("report.ready", report=run.key, brand=run.brand, files=[str(f) for f in run.files])
     return runs
+
+
+def train_customers(
+    *, sessions: SessionFactory, config: Config, now: datetime, min_cases: int = TRAIN_MIN_CASES
+) -> int:
+    """Estimate matching's weights by EM for each register due (monitor.cases.rematch.train_register),
+    a transaction a brand; returns how many were trained. Off with `cases: {customers: {train: false}}`."""
+    if not config.cases.customers.train:
+        return 0
+    with session_scope(sessions) as session:
+        due = registers_to_train(session, now)
+    done = 0
+    for brand_id in due:
+        with session_scope(sessions) as session:
+            trained = train_register(session=session, config=config, brand_id=brand_id, now=now, min_cases=min_cases)
+        if trained is not None:
+            done += 1
+            log.info("customers.trained", brand_id=brand_id, cases=trained.cases, labelled=trained.labelled,
+                     comparisons=trained.comparisons, iterations=trained.iterations,
+                     customer_share=round(trained.model["customer share"], 4))  # fmt: skip
+    return done

@@ -59,6 +59,11 @@ class Worker:
             lambda: jobs.rematch_customers(sessions=self.sessions, config=self.config, now=self.clock())
         )
 
+    async def train_customers(self) -> int:
+        return await self.poller.in_db(
+            lambda: jobs.train_customers(sessions=self.sessions, config=self.config, now=self.clock())
+        )
+
     async def sweep_sla(self) -> SweepCounts:
         return await self.poller.in_db(lambda: jobs.sweep_sla(sessions=self.sessions, config=self.config,
                                                               now=self.clock()))  # fmt: skip
@@ -92,6 +97,9 @@ class Worker:
         scheduler.add_job(self.sweep_sla, "interval", seconds=60, id="sla-sweep", next_run_time=now, **once)
         # A register imported or edited: its open cases without a customer are matched again.
         scheduler.add_job(self.rematch_customers, "interval", seconds=60, id="customers-rematch", **once)
+        # Matching's weights learned from the brand's own cases (EM), once it has enough and then daily.
+        scheduler.add_job(self.train_customers, "interval", hours=1, id="customers-train",
+                          next_run_time=now + timedelta(minutes=2), **once)  # fmt: skip
         # Hourly, not nightly: a day is summed up once it has been over for an hour (coverage.SETTLE),
         # and a run that finds nothing missing costs one small query.
         scheduler.add_job(self.roll_up_polls, "interval", hours=1, id="poll-roll-up",

@@ -16,7 +16,7 @@ from monitor.customers.register_file import read_register
 from monitor.desk.decisions import decide_customer
 from monitor.ingest.store import store_mentions
 from monitor.models import Brand, Case, CaseCandidate, Customer, CustomerRegisterState
-from monitor.worker.jobs import rematch_customers
+from monitor.worker.jobs import rematch_customers, train_customers
 from tests.support.clock import NOW
 from tests.support.factories import raw, synced
 
@@ -133,3 +133,33 @@ def test_training_reads_the_cases_and_the_desks_decisions(sessions: SessionFacto
     with session_scope(sessions) as session:
         state = session.get(CustomerRegisterState, brand_id)
         assert state is not None and state.trained_at == LATER and state.model["city agrees"] > 0.9
+
+
+def test_the_worker_trains_a_register_once_it_has_cases_enough_and_again_a_day_later(
+    sessions: SessionFactory, source_id: int
+) -> None:
+    import_register(sessions, "id,name,city\na,Петров Иван,Омск\nd,Кузнецов Дмитрий,Самара\nn,Нина Ким,Тверь\n")
+    complain(sessions, source_id, 1, "Иван Петров", "Акме привезла сломанный чайник, я из Омска.")
+    complain(sessions, source_id, 2, "Дмитрий Кузнецов", "Акме: холодильник сломался, я из Самары.")
+    complain(sessions, source_id, 3, "Петров И.", "Акме, где мой заказ? Пишу из Омска.")
+
+    def state() -> CustomerRegisterState:
+        with session_scope(sessions) as session:
+            found = session.scalars(sa.select(CustomerRegisterState)).one()
+            session.expunge(found)
+            return found
+
+    assert train_customers(sessions=sessions, config=CONFIG, now=LATER, min_cases=4) == 0
+    customers = CONFIG.cases.customers.model_copy(update={"train": False})
+    off = CONFIG.model_copy(update={"cases": CONFIG.cases.model_copy(update={"customers": customers})})
+    assert train_customers(sessions=sessions, config=off, now=LATER, min_cases=3) == 0
+    assert state().trained_at is None and state().model == {}
+    version = state().version
+    assert train_customers(sessions=sessions, config=CONFIG, now=LATER, min_cases=3) == 1
+    trained = state()
+    assert trained.trained_at == LATER and trained.version != version
+    # Three cases, each by a customer: EM says nearly every author is one.
+    assert trained.model["customer share"] > 0.9 and set(trained.model) >= {"name exact", "city agrees", "city typo"}
+    assert train_customers(sessions=sessions, config=CONFIG, now=LATER + timedelta(hours=23), min_cases=3) == 0
+    assert train_customers(sessions=sessions, config=CONFIG, now=LATER + timedelta(days=1), min_cases=3) == 1
+    assert state().trained_at == LATER + timedelta(days=1)

@@ -163,6 +163,22 @@ def test_a_typo_weighs_less_than_the_name_as_written(
     assert found[0].score <= exact.score
 
 
+@pytest.mark.parametrize(("author", "written"), [("Sophie Parcoe", "Parcoe"), ("Анна Орлома", "Орлома")])
+def test_one_letter_off_in_a_short_word_is_one_typo_and_two_letters_are_two(
+    sessions: SessionFactory, brand_id: int, author: str, written: str
+) -> None:
+    # "parcoe" is 83 like Pascoe, «Орлома» 83 like Орлова, neither sounds like it: one letter off all the same.
+    ids = register(sessions, brand_id, "id,name,city\ns,Sophie Pascoe,\na,Анна Орлова,\nx,Иван Петров,\n")
+    one = find(sessions, brand_id, "", author)[0]
+    assert one.customer_id == ids["s" if written == "Parcoe" else "a"]
+    assert any(r.startswith(f"'{written}' ~ ") and r.split(": ")[0].endswith(")") and ", a typo (" in r
+               for r in one.reasons), one.reasons  # fmt: skip
+    if written == "Parcoe":
+        two = find(sessions, brand_id, "", "Sophie Pardcoe")[0]
+        assert two.customer_id == one.customer_id and two.score < one.score
+        assert any("'Pardcoe' ~ 'Pascoe', typos" in r for r in two.reasons), two.reasons
+
+
 @pytest.mark.parametrize("author", ["d.kuznetsov", "Д. Кузнецов", "Kuznetsov D."])
 def test_family_name_and_initial(sessions: SessionFactory, brand_id: int, ids: dict[str, int], author: str) -> None:
     found = find(sessions, brand_id, "", author)
@@ -192,6 +208,33 @@ def test_a_city_with_a_typo_or_a_space_out_of_place_is_still_named(sessions: Ses
     for text in ("I live in sprin gwood", "I live in Sprignwood", "from SPRINGWOOD"):
         found = find(sessions, brand_id, text, "ryan turner")
         assert found[0].customer_id == ids["b"] and found[0].score > found[1].score, text
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("I live in Franwton.", "franwton"),  # two edits: a substitution and a letter left out
+        ("Посылка не пришла. Город: Франвтон", "franvton"),  # in another script
+        ("Moved here, to Fran wton", "franwton"),  # and a space out of place
+    ],
+)
+def test_a_city_written_with_two_typos_counts_less_than_as_written_and_more_than_none(
+    sessions: SessionFactory, brand_id: int, text: str, written: str
+) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nb,Ryan Turner,Frankston\nc,Ryan Turner,Toorak\n")
+    typo = find(sessions, brand_id, text, "ryan turner")
+    exact = find(sessions, brand_id, "I live in Frankston.", "ryan turner")
+    unsaid = find(sessions, brand_id, "I live here.", "ryan turner")
+    assert typo[0].customer_id == exact[0].customer_id == ids["b"]
+    assert unsaid[0].score < typo[0].score < exact[0].score and typo[1].customer_id == ids["c"]
+    assert any(r.startswith(f"'{written}' is 'Frankston' with a typo") for r in typo[0].reasons), typo[0].reasons
+
+
+def test_a_short_city_one_letter_off_is_another_city(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nb,Ryan Turner,Ryde\nc,Ryan Turner,Toorak\n")
+    found = find(sessions, brand_id, "I live in Ride.", "ryan turner")
+    assert found[0].score == found[1].score and {f.customer_id for f in found} == set(ids.values())
+    assert not any("typo" in r for f in found for r in f.reasons)
 
 
 def test_a_shared_family_name_weighs_less_than_a_rare_one(sessions: SessionFactory, brand_id: int) -> None:
