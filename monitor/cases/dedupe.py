@@ -91,9 +91,10 @@ import hashlib
 import json
 import math
 import struct
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -115,6 +116,7 @@ __all__ = [
     "PostFacts",
     "Signature",
     "brand_rarity",
+    "choose_duplicate",
     "compare",
     "find_duplicate",
     "index_mention",
@@ -354,12 +356,25 @@ def find_duplicate(
     connection = session.connection()
     dialect = connection.dialect.name
     params = _candidate_params(signature, settings, published, dialect, exclude_case_ids)
+    rows = connection.execute(_candidates(dialect), params)
+    return choose_duplicate(session, signature, facts, rows, settings,
+                            lambda d: _fits_case(session, signature, facts, d, settings))  # fmt: skip
+
+
+def choose_duplicate(
+    session: Session,
+    signature: Signature,
+    facts: PostFacts,
+    candidates: Iterable[Sequence[Any]],
+    settings: DedupeConfig,
+    fits: Callable[[Duplicate], str | None],
+) -> Duplicate | None:
+    """Rules 5 and 6 on candidate rows as rule 4's statement returns them (mention id, case id, bands
+    shared, author, source id, published, fresh, text, marks, title, body), best first; `fits` is rule 6."""
     # The judged score is on bodies, rounded to a tenth: a bound just under the bar must not skip one it would take.
     cutoff = settings.confirm_score - 0.05
     joins: list[tuple[tuple[float, int, int], Duplicate]] = []
-    for mention_id, case_id, shared, author, source_id, at, fresh, text, marks, title, body in connection.execute(
-        _candidates(dialect), params
-    ):
+    for mention_id, case_id, shared, author, source_id, at, fresh, text, marks, title, body in candidates:
         if fresh:
             other = Signature(band_keys=(), text=text, marks=frozenset(marks.split()))
         elif _rough_score(signature.text, title, body) < settings.confirm_score - ROUGH_MARGIN:
@@ -379,9 +394,9 @@ def find_duplicate(
         if duplicate.case_id in tried:
             continue
         tried.add(duplicate.case_id)
-        fits = _fits_case(session, signature, facts, duplicate, settings)
-        if fits is not None:
-            return replace(duplicate, reasons=(*duplicate.reasons, fits))
+        fits_why = fits(duplicate)
+        if fits_why is not None:
+            return replace(duplicate, reasons=(*duplicate.reasons, fits_why))
     return None
 
 
