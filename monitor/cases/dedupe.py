@@ -103,7 +103,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 from sqlalchemy.orm import Session
 
-from monitor.cases.dedupe_evidence import PostFacts, Verdict, judge
+from monitor.cases.dedupe_evidence import PostFacts, Rarity, judge
 from monitor.cases.dedupe_fit import brand_rarity, fits_case
 from monitor.cases.dedupe_text import MAX_RAW, MAX_TEXT, marks_conflict, prepare, replaced_word
 from monitor.config import DedupeConfig
@@ -357,20 +357,21 @@ def find_duplicate(
     dialect = connection.dialect.name
     params = _candidate_params(signature, settings, published, dialect, exclude_case_ids)
     rows = connection.execute(_candidates(dialect), params)
-    return choose_duplicate(session, signature, facts, rows, settings,
+    return choose_duplicate(signature, facts, rows, settings, lambda: brand_rarity(session, signature.brand_id),
                             lambda d: _fits_case(session, signature, facts, d, settings))  # fmt: skip
 
 
 def choose_duplicate(
-    session: Session,
     signature: Signature,
     facts: PostFacts,
     candidates: Iterable[Sequence[Any]],
     settings: DedupeConfig,
+    rarity: Callable[[], Rarity],
     fits: Callable[[Duplicate], str | None],
 ) -> Duplicate | None:
     """Rules 5 and 6 on candidate rows as rule 4's statement returns them (mention id, case id, bands
-    shared, author, source id, published, fresh, text, marks, title, body), best first; `fits` is rule 6."""
+    shared, author, source id, published, fresh, text, marks, title, body), best first; `fits` is rule 6.
+    `rarity` is asked only when a candidate reaches the evidence (it may read the database)."""
     # The judged score is on bodies, rounded to a tenth: a bound just under the bar must not skip one it would take.
     cutoff = settings.confirm_score - 0.05
     joins: list[tuple[tuple[float, int, int], Duplicate]] = []
@@ -385,7 +386,8 @@ def choose_duplicate(
         if max(fuzz.ratio(signature.text, other.text, score_cutoff=cutoff),
                fuzz.token_set_ratio(signature.text, other.text, score_cutoff=cutoff)) == 0:  # fmt: skip
             continue
-        verdict = _judge(session, signature, facts, other, PostFacts(author, source_id, at), settings)
+        verdict = judge(signature.text, signature.marks, facts, other.text, other.marks,
+                        PostFacts(author, source_id, at), rarity=rarity(), confirm_score=settings.confirm_score)  # fmt: skip
         if verdict.join:
             duplicate = Duplicate(case_id, mention_id, verdict.score, f"minhash+{verdict.method}", verdict.reasons)
             joins.append(((verdict.score, shared, mention_id), duplicate))
@@ -398,12 +400,6 @@ def choose_duplicate(
         if fits_why is not None:
             return replace(duplicate, reasons=(*duplicate.reasons, fits_why))
     return None
-
-
-def _judge(session: Session, new: Signature, facts: PostFacts, other: Signature, other_facts: PostFacts,
-           settings: DedupeConfig) -> Verdict:  # fmt: skip
-    return judge(new.text, new.marks, facts, other.text, other.marks, other_facts,
-                 rarity=brand_rarity(session, new.brand_id), confirm_score=settings.confirm_score)  # fmt: skip
 
 
 def _fits_case(session: Session, new: Signature, facts: PostFacts, duplicate: Duplicate,

@@ -174,9 +174,14 @@ class BatchIndex:
                 break
         if not rows:
             return None
-        self._prime_rarity(signature.brand_id)
+        brand_id = signature.brand_id
         return choose_duplicate(
-            self.session, signature, facts, rows, self.settings, lambda d: self._fits(signature, facts, d)
+            signature,
+            facts,
+            rows,
+            self.settings,
+            lambda: self._rarity(brand_id),
+            lambda d: self._fits(signature, facts, d),
         )
 
     def add(
@@ -223,7 +228,7 @@ class BatchIndex:
 
     def _fits(self, signature: Signature, facts: PostFacts, duplicate: Duplicate) -> str | None:
         members = sorted(self._members_of(duplicate.case_id), key=lambda m: m[0])[:FIT_SAMPLE]
-        rarity = self.session.info["dedupe_rarity"][signature.brand_id]
+        rarity = self._rarity(signature.brand_id)
         return fits_members(
             members,
             text=signature.text,
@@ -234,9 +239,12 @@ class BatchIndex:
             confirm_score=self.settings.confirm_score,
         )
 
-    def _prime_rarity(self, brand_id: int | None) -> None:
+    def _rarity(self, brand_id: int | None) -> Rarity:
+        """dedupe_fit.brand_rarity as one-by-one processing reads it at its first use in the batch: the
+        batch's posts indexed so far (the newest) and the stored ones."""
         cache = self.session.info.setdefault("dedupe_rarity", {})
         if brand_id not in cache:
             mine = [text for brand, text in reversed(self._batch_texts) if brand == brand_id]
             stored = self.session.scalars(_RARITY_TEXTS, {"brand_id": brand_id})
             cache[brand_id] = Rarity([*mine, *stored][:RARITY_SAMPLE])
+        return cache[brand_id]
