@@ -40,7 +40,8 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session
 
-from monitor.cases.batch import POST_COLUMNS, SEARCH_CAP, CaseBatch, Post, searchable
+from monitor.cases.batch import CaseBatch
+from monitor.cases.batch_state import POST_COLUMNS, SEARCH_CAP, Post, searchable
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import PostFacts, find_duplicate, index_mention, signature
 from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case

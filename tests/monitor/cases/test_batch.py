@@ -82,8 +82,9 @@ def outcome(sessions: SessionFactory) -> dict[str, object]:
             for c in session.scalars(sa.select(Case).order_by(Case.id))
         ]
         return {
-            "mentions": [(m.external_id, first.get(m.case_id), m.case_method, m.case_score, m.place_due_at)
-                         for m in mentions],  # fmt: skip
+            "mentions": [
+                (m.external_id, first.get(m.case_id), m.case_method, m.case_score, m.place_due_at) for m in mentions
+            ],
             "timeline": timeline,
             "cases": cases,
             "events": sorted((e.kind, first[e.payload["case_id"]]) for e in session.scalars(sa.select(Event))),
@@ -98,9 +99,19 @@ def reset(sessions: SessionFactory) -> None:
         for model in (MentionBand, MentionSignature, CaseEvent, Event, CaseCandidate):
             session.execute(sa.delete(model))
         session.execute(
-            sa.update(Mention).values(case_id=None, processed_at=None, case_method=None, case_score=None, tone=None,
-                                      tone_reasons=None, place_state=None, place_since=None, place_sla=None,
-                                      place_due_at=None, place_risk_at=None)  # fmt: skip
+            sa.update(Mention).values(
+                case_id=None,
+                processed_at=None,
+                case_method=None,
+                case_score=None,
+                tone=None,
+                tone_reasons=None,
+                place_state=None,
+                place_since=None,
+                place_sla=None,
+                place_due_at=None,
+                place_risk_at=None,
+            )
         )
         session.execute(sa.delete(Case))
 
@@ -117,7 +128,10 @@ def test_a_repost_of_an_earlier_post_of_the_same_batch_joins_its_case_as_one_by_
     joined = {external: case for external, case, method, *_ in together["mentions"] if method == "duplicate"}
     assert joined == {"ext-4": "ext-1", "ext-6": "ext-2", "ext-8": "ext-7"}  # the other order opened its own case
     assert [kind for case, kind, _ in together["timeline"] if case == "ext-1"] == [
-        "case.opened", "case.triaged", "mention.joined"]  # fmt: skip
+        "case.opened",
+        "case.triaged",
+        "mention.joined",
+    ]
     assert together["events"] == [("case.opened", e) for e in ("ext-1", "ext-2", "ext-3", "ext-5", "ext-7")]
     assert together["bands"] == 32 * together["texts"] and together["texts"] == 8
 
@@ -137,11 +151,12 @@ def test_a_mention_failing_in_the_batch_falls_back_and_the_rest_are_processed(
     monkeypatch.setattr(pipeline, "signature", flaky)
     items = [*stream(ids), (ids["fixed"], raw(9, "BOOM " + HEADPHONES, author="Someone Else"))]
     store(sessions, items)
-    with capture_logs() as logs:
-        with session_scope(sessions) as session:
-            counts = process_pending(session=session, config=CONFIG, matcher=MATCHER, now=NOW)
+    with capture_logs() as logs, session_scope(sessions) as session:
+        counts = process_pending(session=session, config=CONFIG, matcher=MATCHER, now=NOW)
     assert [e["event"] for e in logs if e["log_level"] in ("warning", "error")] == [
-        "case.batch_failed", "case.process_failed"]  # fmt: skip
+        "case.batch_failed",
+        "case.process_failed",
+    ]
     assert (counts.processed, counts.failed, counts.opened, counts.joined) == (9, 1, 5, 3)
     with session_scope(sessions) as session:
         bad = session.scalars(sa.select(Mention).where(Mention.body.like("BOOM%"))).one()
@@ -159,7 +174,7 @@ def test_a_batch_that_fails_while_writing_leaves_nothing_behind(
     def broken(self: batch_module.CaseBatch) -> None:
         raise RuntimeError("the last statement of the batch failed")
 
-    monkeypatch.setattr(batch_module.CaseBatch, "_write_candidates", broken)
+    monkeypatch.setattr(batch_module.CaseBatch, "write_candidates", broken)
     assert run(sessions, limit=200) == 1
     fallback = outcome(sessions)
     monkeypatch.undo()
@@ -169,7 +184,9 @@ def test_a_batch_that_fails_while_writing_leaves_nothing_behind(
     assert len(fallback["cases"]) == 5 and fallback["texts"] == 8
 
 
-def test_a_later_batch_joins_a_stored_case_and_moves_its_counters(sessions: SessionFactory, ids: dict[str, int]) -> None:
+def test_a_later_batch_joins_a_stored_case_and_moves_its_counters(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
     ingest(sessions, ids["fixed"], [raw(1, FRIDGE)])
     assert run(sessions, limit=200) == 0
     ingest(sessions, ids["other"], [raw(2, FRIDGE_REPOST, title=None), raw(3, WASHER)], now=NOW + timedelta(hours=1))
