@@ -11,7 +11,9 @@ from structlog.testing import capture_logs
 import monitor.cases.batch as batch_module
 from monitor.cases.pipeline import process_pending
 from monitor.core.db import SessionFactory, session_scope
-from monitor.models import Case, CaseCandidate, CaseEvent, Event, Mention, MentionBand, MentionSignature
+from monitor.customers.register import import_customers
+from monitor.customers.register_file import read_register
+from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Event, Mention, MentionBand, MentionSignature
 from tests.monitor.cases.test_cases import CONFIG, FRIDGE, FRIDGE_REPOST, MATCHER, WASHER, ingest
 from tests.support.clock import NOW
 from tests.support.factories import raw, synced
@@ -199,3 +201,34 @@ def test_a_later_batch_joins_a_stored_case_and_moves_its_counters(
         repost = session.scalars(sa.select(Mention).where(Mention.external_id == "ext-2")).one()
         assert repost.case_id == fridge.id and repost.place_since == NOW + timedelta(hours=1)
         assert repost.place_due_at is not None
+
+
+def test_customers_are_linked_and_suggested_in_the_batch_as_one_by_one(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    """A register with one Иван Петров (linked) and two Tom Walkers (suggested, neither linked); each
+    complaint is re-posted in the same batch, so the customer lookup runs again on the grown case."""
+    with session_scope(sessions) as session:
+        brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == "acme"))
+        csv = "id,name,city\na,Петров Иван,Москва\nb,Walker Tom,Омск\nc,Walker Tom,Томск\nd,Сидоров Пётр,Омск\n"
+        import_customers(session=session, brand_id=brand_id, rows=read_register(csv.encode(), default_region="RU"),
+                         now=NOW, default_region="RU")  # fmt: skip
+    store(sessions, stream(ids))
+
+    def customers() -> list[tuple]:
+        with session_scope(sessions) as session:
+            first = {}
+            for m in session.scalars(sa.select(Mention).order_by(Mention.id)):
+                first.setdefault(m.case_id, m.external_id)
+            return [
+                *sorted((first[c.case_id], c.customer_id, c.state, c.score) for c in session.scalars(sa.select(CaseCandidate))),
+                *sorted((first[c.id], c.customer_id, c.customer_state, c.customer_score) for c in session.scalars(sa.select(Case))),
+            ]  # fmt: skip
+
+    assert run(sessions, limit=200) == 0
+    together, found = outcome(sessions), customers()
+    reset(sessions)
+    assert run(sessions, limit=1) == 0
+    assert (outcome(sessions), customers()) == (together, found)
+    kinds = [kind for _, kind, _ in together["timeline"]]
+    assert kinds.count("customer.linked") >= 1 and kinds.count("customer.suggested") >= 2
