@@ -36,7 +36,8 @@ def write_batch(batch: CaseBatch, others: list[Post]) -> None:
         ids = session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
         for case, (case_id,) in zip(new, ids.all(), strict=True):
             case.id = case_id
-    stored = [c for c in batch.cases.values() if not c.new]
+    # By id: two workers updating the same stored cases lock them in one order, so they never deadlock.
+    stored = sorted((c for c in batch.cases.values() if not c.new), key=lambda c: c.id)
     if stored:
         _update_stored(batch, stored)
     _update_by_id(session, Mention, [_decided(p, now) | _placed(p) for p in batch.placed])
