@@ -114,6 +114,7 @@ def process_pending(
     except Exception:
         savepoint.rollback()
         log.warning("case.batch_failed", mentions=len(posts), first_id=posts[0].id, exc_info=True)
+        session.info.pop("dedupe_rarity", None)  # it may hold the failed batch's texts
     return _one_by_one(session, config, matcher, [p.id for p in posts], now)
 
 
