@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/dedupe_build.py [--database URL] [--mentions 5000] [--seed 7] [--profile PATH]
         [--workers N]   # N processes share the queue (PostgreSQL only: FOR UPDATE SKIP LOCKED)
+        [--customers N] # a customer register of N people (bench/match_data), so the customer lookup runs
     BENCH_CODE=/path/to/other/checkout .venv/bin/python bench/dedupe_build.py ...   # that checkout's code
 
 A fresh database (a temporary SQLite file by default; a PostgreSQL URL: its schema `public`
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--customers", type=int, default=0)
     args = parser.parse_args(argv)
     if args.workers > 1 and (not args.database or args.database.startswith("sqlite")):
         parser.error("--workers above 1 needs a PostgreSQL --database (the queue is shared with SKIP LOCKED)")
@@ -160,6 +162,15 @@ def main(argv: list[str] | None = None) -> None:
             sync_config(session=session, config=CONFIG, now=NOW)
             source_ids = list(session.scalars(sa.select(Source.id).order_by(Source.id)))
             brand_id = session.scalar(sa.select(Brand.id))
+        if args.customers:  # the stream's authors are not in it: the lookup's cost, not its hits
+            from bench.match_data import generate
+            from monitor.customers.register import import_customers
+            from monitor.customers.register_file import read_register
+
+            register, _, _ = generate(args.customers, 0, args.seed)
+            with session_scope(sessions) as session:
+                import_customers(session=session, brand_id=brand_id, now=NOW, default_region="RU",
+                                 rows=read_register(register, default_region="RU"))  # fmt: skip
         items = stream(args.mentions, args.seed)
         with session_scope(sessions) as session:
             for index, source_id in enumerate(source_ids):
@@ -190,6 +201,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{counts.processed / wall:,.0f} mentions/s, {1000 * cpu / counts.processed:.2f} ms CPU a mention "
           f"({counts.processed / cpu:,.0f} mentions per CPU second); PostgreSQL backends {backend:.2f} s CPU "
           f"({1000 * backend / counts.processed:.2f} ms a mention); workers {args.workers}; "
+          f"customers {args.customers}; "
           f"code {sys.modules['monitor'].__file__}; "
           f"load average {os.getloadavg()}")  # fmt: skip
 
