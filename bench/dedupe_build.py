@@ -1,6 +1,8 @@
 """Case building throughput: how many stored mentions a second `process_cases` turns into cases.
 
     .venv/bin/python bench/dedupe_build.py [--database URL] [--mentions 5000] [--seed 7] [--profile PATH]
+        [--workers N]   # N processes share the queue (PostgreSQL only: FOR UPDATE SKIP LOCKED)
+        [--customers N] # a customer register of N people (bench/match_data), so the customer lookup runs
     BENCH_CODE=/path/to/other/checkout .venv/bin/python bench/dedupe_build.py ...   # that checkout's code
 
 A fresh database (a temporary SQLite file by default; a PostgreSQL URL: its schema `public`
@@ -18,6 +20,7 @@ pyinstrument profile of the timed run.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import sys
@@ -25,6 +28,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -35,6 +39,7 @@ if os.environ.get("BENCH_CODE"):  # time another checkout's code (e.g. main, for
 from bench.database import prepare_database
 from bench.dedupe_langs import LANGS
 from bench.dedupe_pairs import EDITS, Filler, Post, templated
+from monitor.cases.pipeline import ProcessCounts
 from monitor.config import parse_config
 from monitor.core.db import describe_url, make_engine, make_session_factory, session_scope
 from monitor.ingest.polling import sync_config
@@ -79,13 +84,76 @@ def stream(count: int, seed: int) -> list[tuple[int, RawMention]]:
     return posts
 
 
+def _backend_cpu(pids: set[int]) -> float:
+    """CPU seconds (user + system) the PostgreSQL backends `pids` have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone, or another user's /proc hidden: counted as 0, the figure says so by being 0
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _run(url: str, start: Any = None) -> tuple[Any, float, float, float]:
+    """process_cases on `url` in this process: (counts, wall, CPU of this process, CPU of its backends)."""
+    engine = make_engine(url)
+    pids: set[int] = set()
+    if engine.dialect.name == "postgresql":
+        sa.event.listen(engine, "connect", lambda conn, _rec: pids.add(conn.info.backend_pid))
+        with engine.connect():
+            pass  # connect before the clock starts, so the backend's start-up is not counted
+    backend0 = _backend_cpu(pids)
+    if start is not None:
+        start.wait()
+    t0, cpu = time.perf_counter(), time.process_time()
+    counts = process_cases(sessions=make_session_factory(engine), config=CONFIG, now=NOW)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu
+    backend = _backend_cpu(pids) - backend0
+    engine.dispose()
+    return counts, wall, cpu, backend
+
+
+def _worker(url: str, start: Any, results: Any) -> None:
+    counts, wall, cpu, backend = _run(url, start)
+    results.put((counts.processed, counts.opened, counts.joined, counts.failed, wall, cpu, backend))
+
+
+def _run_many(url: str, workers: int) -> tuple[Any, float, float, float]:
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or connection inherited
+    start, results = context.Barrier(workers + 1), context.Queue()
+    processes = [context.Process(target=_worker, args=(url, start, results)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    start.wait()
+    t0 = time.perf_counter()
+    done = [results.get() for _ in processes]
+    wall = time.perf_counter() - t0
+    for process in processes:
+        process.join()
+    counts = ProcessCounts()
+    for processed, opened, joined, failed, *_ in done:
+        counts.processed += processed
+        counts.opened += opened
+        counts.joined += joined
+        counts.failed += failed
+    print("per process (mentions, wall s, CPU s, backend CPU s):",
+          [(d[0], round(d[4], 1), round(d[5], 2), round(d[6], 2)) for d in done])  # fmt: skip
+    return counts, wall, sum(d[5] for d in done), sum(d[6] for d in done)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database")
     parser.add_argument("--mentions", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--customers", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.workers > 1 and (not args.database or args.database.startswith("sqlite")):
+        parser.error("--workers above 1 needs a PostgreSQL --database (the queue is shared with SKIP LOCKED)")
     with tempfile.TemporaryDirectory(prefix="dedupe-build-") as tmp:
         url = prepare_database(args.database, Path(tmp))
         engine = make_engine(url)
@@ -94,31 +162,47 @@ def main(argv: list[str] | None = None) -> None:
             sync_config(session=session, config=CONFIG, now=NOW)
             source_ids = list(session.scalars(sa.select(Source.id).order_by(Source.id)))
             brand_id = session.scalar(sa.select(Brand.id))
+        if args.customers:  # the stream's authors are not in it: the lookup's cost, not its hits
+            from bench.match_data import generate
+            from monitor.customers.register import import_customers
+            from monitor.customers.register_file import read_register
+
+            register, _, _ = generate(args.customers, 0, args.seed)
+            with session_scope(sessions) as session:
+                import_customers(session=session, brand_id=brand_id, now=NOW, default_region="RU",
+                                 rows=read_register(register, default_region="RU"))  # fmt: skip
         items = stream(args.mentions, args.seed)
         with session_scope(sessions) as session:
             for index, source_id in enumerate(source_ids):
                 mine = [item for source, item in items if source == index]
                 store_mentions(session=session, source_id=source_id, items=mine, now=NOW, brand_id=brand_id,
                                language_hint="ru")  # fmt: skip
+        engine.dispose()  # the timed run makes its own engine, in this process or in each worker
         profiler = None
         if args.profile:
             from pyinstrument import Profiler
 
             profiler = Profiler(interval=0.001)
             profiler.start()
-        t0, cpu = time.perf_counter(), time.process_time()
-        counts = process_cases(sessions=sessions, config=CONFIG, now=NOW)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu
+        if args.workers > 1:
+            counts, wall, cpu, backend = _run_many(url, args.workers)
+        else:
+            counts, wall, cpu, backend = _run(url)
         if profiler is not None:
             profiler.stop()
             args.profile.write_text(profiler.output_text(unicode=True, show_all=False))
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
         with session_scope(sessions) as session:
             cases = session.scalar(sa.select(sa.func.count()).select_from(Case))
         engine.dispose()
     print(f"{describe_url(url)}: {counts.processed} mentions → {cases} cases (opened {counts.opened}, joined "
           f"{counts.joined}, failed {counts.failed}) in {wall:.1f} s wall, {cpu:.1f} s CPU: "
-          f"{counts.processed / wall:,.0f} mentions/s, {1000 * cpu / counts.processed:.1f} ms CPU a mention "
-          f"({counts.processed / cpu:,.0f} mentions per CPU second); code {sys.modules['monitor'].__file__}; "
+          f"{counts.processed / wall:,.0f} mentions/s, {1000 * cpu / counts.processed:.2f} ms CPU a mention "
+          f"({counts.processed / cpu:,.0f} mentions per CPU second); PostgreSQL backends {backend:.2f} s CPU "
+          f"({1000 * backend / counts.processed:.2f} ms a mention); workers {args.workers}; "
+          f"customers {args.customers}; "
+          f"code {sys.modules['monitor'].__file__}; "
           f"load average {os.getloadavg()}")  # fmt: skip
 
 

@@ -91,9 +91,10 @@ import hashlib
 import json
 import math
 import struct
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -102,7 +103,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 from sqlalchemy.orm import Session
 
-from monitor.cases.dedupe_evidence import PostFacts, Verdict, judge
+from monitor.cases.dedupe_evidence import PostFacts, Rarity, judge
 from monitor.cases.dedupe_fit import brand_rarity, fits_case
 from monitor.cases.dedupe_text import MAX_RAW, MAX_TEXT, marks_conflict, prepare, replaced_word
 from monitor.config import DedupeConfig
@@ -115,6 +116,7 @@ __all__ = [
     "PostFacts",
     "Signature",
     "brand_rarity",
+    "choose_duplicate",
     "compare",
     "find_duplicate",
     "index_mention",
@@ -354,12 +356,26 @@ def find_duplicate(
     connection = session.connection()
     dialect = connection.dialect.name
     params = _candidate_params(signature, settings, published, dialect, exclude_case_ids)
+    rows = connection.execute(_candidates(dialect), params)
+    return choose_duplicate(signature, facts, rows, settings, lambda: brand_rarity(session, signature.brand_id),
+                            lambda d: _fits_case(session, signature, facts, d, settings))  # fmt: skip
+
+
+def choose_duplicate(
+    signature: Signature,
+    facts: PostFacts,
+    candidates: Iterable[Sequence[Any]],
+    settings: DedupeConfig,
+    rarity: Callable[[], Rarity],
+    fits: Callable[[Duplicate], str | None],
+) -> Duplicate | None:
+    """Rules 5 and 6 on candidate rows as rule 4's statement returns them (mention id, case id, bands
+    shared, author, source id, published, fresh, text, marks, title, body), best first; `fits` is rule 6.
+    `rarity` is asked only when a candidate reaches the evidence (it may read the database)."""
     # The judged score is on bodies, rounded to a tenth: a bound just under the bar must not skip one it would take.
     cutoff = settings.confirm_score - 0.05
     joins: list[tuple[tuple[float, int, int], Duplicate]] = []
-    for mention_id, case_id, shared, author, source_id, at, fresh, text, marks, title, body in connection.execute(
-        _candidates(dialect), params
-    ):
+    for mention_id, case_id, shared, author, source_id, at, fresh, text, marks, title, body in candidates:
         if fresh:
             other = Signature(band_keys=(), text=text, marks=frozenset(marks.split()))
         elif _rough_score(signature.text, title, body) < settings.confirm_score - ROUGH_MARGIN:
@@ -370,7 +386,8 @@ def find_duplicate(
         if max(fuzz.ratio(signature.text, other.text, score_cutoff=cutoff),
                fuzz.token_set_ratio(signature.text, other.text, score_cutoff=cutoff)) == 0:  # fmt: skip
             continue
-        verdict = _judge(session, signature, facts, other, PostFacts(author, source_id, at), settings)
+        verdict = judge(signature.text, signature.marks, facts, other.text, other.marks,
+                        PostFacts(author, source_id, at), rarity=rarity(), confirm_score=settings.confirm_score)  # fmt: skip
         if verdict.join:
             duplicate = Duplicate(case_id, mention_id, verdict.score, f"minhash+{verdict.method}", verdict.reasons)
             joins.append(((verdict.score, shared, mention_id), duplicate))
@@ -379,16 +396,10 @@ def find_duplicate(
         if duplicate.case_id in tried:
             continue
         tried.add(duplicate.case_id)
-        fits = _fits_case(session, signature, facts, duplicate, settings)
-        if fits is not None:
-            return replace(duplicate, reasons=(*duplicate.reasons, fits))
+        fits_why = fits(duplicate)
+        if fits_why is not None:
+            return replace(duplicate, reasons=(*duplicate.reasons, fits_why))
     return None
-
-
-def _judge(session: Session, new: Signature, facts: PostFacts, other: Signature, other_facts: PostFacts,
-           settings: DedupeConfig) -> Verdict:  # fmt: skip
-    return judge(new.text, new.marks, facts, other.text, other.marks, other_facts,
-                 rarity=brand_rarity(session, new.brand_id), confirm_score=settings.confirm_score)  # fmt: skip
 
 
 def _fits_case(session: Session, new: Signature, facts: PostFacts, duplicate: Duplicate,

@@ -3,6 +3,9 @@ stream, and whether a post fits a case as a whole (rule 6 of monitor.cases.dedup
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -10,7 +13,7 @@ from monitor.cases.dedupe_evidence import PostFacts, Rarity, judge
 from monitor.cases.dedupe_text import prepare
 from monitor.models import Mention, MentionSignature
 
-__all__ = ["FIT_SAMPLE", "RARITY_SAMPLE", "brand_rarity", "fits_case"]
+__all__ = ["FIT_SAMPLE", "RARITY_SAMPLE", "brand_rarity", "case_members", "fits_case", "fits_members"]
 
 RARITY_SAMPLE = 2000  # recent posts of a brand that word rarity is measured on
 FIT_SAMPLE = 10  # members of a case a joining post is checked against: the first post and the next nine
@@ -52,10 +55,23 @@ def fits_case(
 ) -> str | None:  # fmt: skip
     """The post must fit the case as a whole, not just the member it was found through: the case's
     first post, else more than half of its first `FIT_SAMPLE` members. Returns the reason, or None."""
+    return fits_members(case_members(session, case_id), text=text, marks=marks, facts=facts,
+                        via_mention_id=via_mention_id, rarity=rarity, confirm_score=confirm_score)  # fmt: skip
+
+
+def case_members(session: Session, case_id: int) -> list[tuple]:
+    """The case's first `FIT_SAMPLE` members as `fits_members` reads them (id, author, source id,
+    published, stored text, stored marks, fresh, title, body), by id."""
+    return [tuple(row) for row in session.execute(_MEMBERS, {"case_id": case_id})]
+
+
+def fits_members(
+    members: Iterable[Sequence[Any]], *, text: str, marks: frozenset[str], facts: PostFacts, via_mention_id: int,
+    rarity: Rarity, confirm_score: float,
+) -> str | None:  # fmt: skip
+    """`fits_case` on the members given (the case step's batch adds its own posts to those stored)."""
     fitting = total = 0
-    for mention_id, author, source_id, at, stored, stored_marks, fresh, title, body in session.execute(
-        _MEMBERS, {"case_id": case_id}
-    ):
+    for mention_id, author, source_id, at, stored, stored_marks, fresh, title, body in members:
         if mention_id == via_mention_id:
             fit = True
         else:

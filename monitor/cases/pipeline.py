@@ -40,6 +40,8 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session
 
+from monitor.cases.batch import CaseBatch
+from monitor.cases.batch_state import POST_COLUMNS, SEARCH_CAP, Post, searchable
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import PostFacts, find_duplicate, index_mention, signature
 from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case
@@ -54,6 +56,7 @@ from monitor.models import Brand, Case, CaseCandidate, Mention, Source
 from monitor.models.events import emit
 
 __all__ = [
+    "SEARCH_CAP",
     "CaseError",
     "ProcessCounts",
     "assign_brand",
@@ -85,22 +88,69 @@ def brand_matcher(config: Config) -> BrandMatcher:
 def process_pending(
     *, session: Session, config: Config, matcher: BrandMatcher, now: datetime, limit: int = 200
 ) -> ProcessCounts:
-    """Run steps 1-4 on up to `limit` pending mentions, oldest first.
+    """Run steps 1-4 on up to `limit` pending mentions, oldest first, as one batch.
 
-    Each mention runs in a savepoint: one that fails (a bug, a bad text) is logged,
-    marked processed and left unassigned for staff, so it cannot block the queue.
+    The batch is placed in memory and written with one statement a table (monitor.cases.batch),
+    inside a savepoint. If anything in it raises, the savepoint is rolled back and the same
+    mentions are processed one by one, each in its own savepoint: one that fails (a bug, a bad
+    text) is logged, marked processed and left unassigned for staff, so it cannot block the queue.
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so several workers on PostgreSQL share the queue.
     """
-    counts = ProcessCounts()
     query = (
-        sa.select(Mention)
+        sa.select(*POST_COLUMNS)
         .where(Mention.processed_at.is_(None))
         .order_by(Mention.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    pending = list(session.scalars(query))
-    if not pending:
+    posts = [Post(*row) for row in session.execute(query)]
+    if not posts:
+        return ProcessCounts()
+    savepoint = session.begin_nested()
+    try:
+        counts = _process_batch(session, config, matcher, posts, now)
+        savepoint.commit()
         return counts
+    except Exception:
+        savepoint.rollback()
+        log.warning("case.batch_failed", mentions=len(posts), first_id=posts[0].id, exc_info=True)
+        session.info.pop("dedupe_rarity", None)  # it may hold the failed batch's texts
+    return _one_by_one(session, config, matcher, [p.id for p in posts], now)
+
+
+def _process_batch(
+    session: Session, config: Config, matcher: BrandMatcher, posts: list[Post], now: datetime
+) -> ProcessCounts:
+    counts = ProcessCounts(processed=len(posts))
+    sources = {s.id: s for s in session.scalars(sa.select(Source).where(Source.id.in_({p.source_id for p in posts})))}
+    brands = {b.key: b for b in session.scalars(sa.select(Brand))}
+    batch = CaseBatch(session, config, desk_rules(config), now, {b.id: b.key for b in brands.values() if b.id},
+                      {s.id: s.weight for s in sources.values() if s.id})  # fmt: skip
+    to_place: list[Post] = []
+    others: list[Post] = []
+    for post in posts:
+        outcome = _brand_and_tone(config, matcher, post, sources[post.source_id], brands)
+        if outcome == "place":
+            to_place.append(post)
+        else:
+            others.append(post)
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+    for post in to_place:
+        assert post.brand_id is not None
+        post.signature = signature(post.title, post.body, brand_id=post.brand_id)
+    batch.index.prefetch([p.signature for p in to_place if p.signature is not None])
+    for post in to_place:
+        outcome = batch.place(post)
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+    batch.write(others)
+    return counts
+
+
+def _one_by_one(
+    session: Session, config: Config, matcher: BrandMatcher, ids: list[int], now: datetime
+) -> ProcessCounts:
+    counts = ProcessCounts()
+    pending = list(session.scalars(sa.select(Mention).where(Mention.id.in_(ids)).order_by(Mention.id)))
     sources = {s.id: s for s in session.scalars(sa.select(Source).where(Source.id.in_({m.source_id for m in pending})))}
     brands = {b.key: b for b in session.scalars(sa.select(Brand))}
     for mention in pending:
@@ -138,10 +188,21 @@ def _process(
     brands: dict[str, Brand],
     now: datetime,
 ) -> str:
-    tone = tone_classifier(config).classify(_text(mention), rating=mention.rating, language=mention.language)
+    outcome = _brand_and_tone(config, matcher, mention, source, brands)
+    if outcome != "place":
+        return outcome
+    return _place(session, config, mention, now, actor=SYSTEM)
+
+
+def _brand_and_tone(
+    config: Config, matcher: BrandMatcher, mention: Mention | Post, source: Source, brands: dict[str, Brand]
+) -> str:
+    """Steps 1-2 in memory: "unassigned", "kept", or "place" (go on to the case)."""
+    text = f"{mention.title or ''}\n{mention.body}"
+    tone = tone_classifier(config).classify(text, rating=mention.rating, language=mention.language)
     mention.tone, mention.tone_reasons = tone.tone, list(tone.reasons)
     if mention.brand_id is None:
-        hits = matcher.match(_text(mention), source_brand=source.brand_key)
+        hits = matcher.match(text, source_brand=source.brand_key)
         if not hits or hits[0].brand not in brands:
             return "unassigned"
         mention.brand_id = brands[hits[0].brand].id
@@ -151,7 +212,7 @@ def _process(
     if mention.tone not in config.cases.tone.open_case_for:
         log.info("case.not_opened", mention_id=mention.id, tone=mention.tone)
         return "kept"
-    return _place(session, config, mention, now, actor=SYSTEM)
+    return "place"
 
 
 def _text(mention: Mention) -> str:
@@ -190,13 +251,6 @@ def _place(session: Session, config: Config, mention: Mention, now: datetime, *,
     look_for_customer(session, config, case, now)
     triage_case(session=session, rules=desk_rules(config), case=case, now=now, actor=actor)
     return outcome
-
-
-SEARCH_CAP = 8000  # characters of casefolded text kept per case for search
-
-
-def searchable(*texts: str | None) -> str:
-    return " ".join(" ".join(t.split()) for t in texts if t).casefold()
 
 
 def _add_to_case(case: Case, mention: Mention, now: datetime, *, method: str, score: float | None) -> None:

@@ -1,0 +1,250 @@
+"""Near-duplicates for a whole batch of the case step, with the result one-by-one processing gives.
+
+monitor.cases.dedupe looks a post's candidates up in one statement and expects every earlier post
+to be indexed in the database already. The case step's batch (monitor.cases.batch) writes nothing
+until its end, so `BatchIndex` does rule 4 for the batch itself:
+
+1. `prefetch`: the newest `PER_BAND` stored rows of every band key of the batch (one statement on
+   PostgreSQL; on SQLite, which has no LATERAL, one per `_SQLITE_CHUNK` keys), then the facts and
+   prepared texts of every stored mention that shares enough bands with some post (one statement).
+2. `find`, post by post in id order: each band's list is the stored rows merged with the batch's
+   earlier posts of that key (`add`), cut to the newest `PER_BAND`, exactly what the database would
+   hold had those posts been written one by one; then rule 4's counting, window and limits in
+   Python, and rules 5-6 (monitor.cases.dedupe.choose_duplicate) on the same rows. A case's members
+   for rule 6 are its stored ones plus the batch's.
+
+Cases the batch opens have no id yet: they carry negative keys (`Duplicate.case_id` < 0) until the
+batch writes them. Word rarity (rule 5) is read once per batch and brand, when the first post with
+candidates needs it, over the stored texts and the batch's posts indexed so far, as one-by-one
+processing reads it at its first use in the batch.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from monitor.cases.dedupe import (
+    BANDS,
+    MAX_CANDIDATES,
+    PER_BAND,
+    Duplicate,
+    PostFacts,
+    Signature,
+    choose_duplicate,
+    min_shared_bands,
+    stored_marks,
+)
+from monitor.cases.dedupe_evidence import Rarity
+from monitor.cases.dedupe_fit import FIT_SAMPLE, RARITY_SAMPLE, case_members, fits_members
+from monitor.cases.dedupe_text import MAX_RAW
+from monitor.config import DedupeConfig
+from monitor.models import Mention, MentionSignature
+
+__all__ = ["BatchIndex"]
+
+_SQLITE_CHUNK = 200  # band keys per statement on SQLite: one UNION ALL arm each (SQLite allows 500)
+
+_POSTGRES_BANDS = sa.text("""
+SELECT k.band_key, band.mention_id
+FROM unnest(CAST(:keys AS BIGINT[])) AS k (band_key)
+CROSS JOIN LATERAL (
+    SELECT b.mention_id FROM mention_band b WHERE b.band_key = k.band_key ORDER BY b.mention_id DESC LIMIT :per_band
+) AS band
+""")
+
+
+@functools.cache
+def _sqlite_bands(count: int) -> sa.TextClause:
+    arms = (
+        f"SELECT :key{i} AS band_key, mention_id FROM (SELECT mention_id FROM mention_band "  # noqa: S608
+        f"WHERE band_key = :key{i} ORDER BY mention_id DESC LIMIT :per_band)"
+        for i in range(count)
+    )
+    return sa.text("\nUNION ALL ".join(arms))
+
+
+_FACTS = (
+    sa.select(
+        Mention.id,
+        Mention.case_id,
+        Mention.author,
+        Mention.source_id,
+        sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
+        MentionSignature.content_hash == Mention.content_hash,
+        MentionSignature.text,
+        MentionSignature.marks,
+        Mention.title,
+        Mention.body,
+    )
+    .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
+    .where(Mention.id.in_(sa.bindparam("ids", expanding=True)))
+)
+_RARITY_TEXTS = (
+    sa.select(MentionSignature.text)
+    .join(Mention, Mention.id == MentionSignature.mention_id)
+    .where(Mention.brand_id == sa.bindparam("brand_id"))
+    .order_by(Mention.id.desc())
+    .limit(RARITY_SAMPLE)
+)
+
+# What `find` needs of a candidate: case id, author, source id, published, fresh, text, marks, title, body.
+Facts = tuple[Any, ...]
+
+
+class BatchIndex:
+    """Rule 4 of monitor.cases.dedupe for the posts of one batch (module docstring)."""
+
+    def __init__(self, session: Session, settings: DedupeConfig, now: datetime) -> None:
+        self.session, self.settings, self.now = session, settings, now
+        self._min_shared = min_shared_bands(settings)
+        self._stored: dict[int, list[int]] = {}  # band key → stored mention ids, newest first
+        self._facts: dict[int, Facts] = {}  # mention id → facts, stored ones and the batch's
+        self._batch_bands: dict[int, list[int]] = defaultdict(list)  # band key → the batch's posts, in order
+        self._batch_texts: list[tuple[int | None, str]] = []  # (brand id, prepared text) of the batch's indexed posts
+        self._members: dict[int, list[tuple]] = {}  # case id → members as dedupe_fit reads them
+
+    def prefetch(self, signatures: Sequence[Signature]) -> None:
+        keys = sorted({key for sig in signatures if len(sig.band_keys) == BANDS for key in sig.band_keys})
+        if not keys:
+            return
+        connection = self.session.connection()
+        self._stored = {key: [] for key in keys}
+        if connection.dialect.name == "postgresql":
+            rows = connection.execute(_POSTGRES_BANDS, {"keys": keys, "per_band": PER_BAND}).all()
+        else:
+            rows = []
+            for start in range(0, len(keys), _SQLITE_CHUNK):
+                chunk = keys[start : start + _SQLITE_CHUNK]
+                params: dict[str, Any] = {f"key{i}": key for i, key in enumerate(chunk)}
+                params["per_band"] = PER_BAND
+                rows += connection.execute(_sqlite_bands(len(chunk)), params).all()
+        for key, mention_id in rows:
+            self._stored[key].append(mention_id)
+        for ids in self._stored.values():
+            ids.sort(reverse=True)
+        # Facts of every stored mention some post shares enough bands with (before the batch's own
+        # posts push any out of a band: a superset of what `find` can pick).
+        wanted: set[int] = set()
+        for sig in signatures:
+            if len(sig.band_keys) == BANDS:
+                shared = Counter(m for key in sig.band_keys for m in self._stored[key])
+                wanted.update(m for m, n in shared.items() if n >= self._min_shared)
+        if wanted:
+            for mention_id, *facts in self.session.execute(_FACTS, {"ids": sorted(wanted)}):
+                case_id, author, source_id, at, fresh, text, marks, title, body = facts
+                stale = (title or "")[:1000], (body or "")[:MAX_RAW]
+                self._facts[mention_id] = (
+                    case_id,
+                    author,
+                    source_id,
+                    at,
+                    bool(fresh),
+                    text,
+                    marks,
+                    *((None, None) if fresh else stale),
+                )
+
+    def find(self, signature: Signature, facts: PostFacts) -> Duplicate | None:
+        """The case this post repeats among stored posts and the batch's earlier ones, or None."""
+        if len(signature.band_keys) != BANDS:
+            return None
+        shared: Counter[int] = Counter()
+        for key in signature.band_keys:
+            newest = self._stored.get(key, [])
+            if key in self._batch_bands:
+                newest = sorted([*newest, *self._batch_bands[key]], reverse=True)[:PER_BAND]
+            shared.update(newest)
+        hits = sorted(((n, m) for m, n in shared.items() if n >= self._min_shared), reverse=True)
+        published = facts.published_at or self.now
+        since, until = published - self.settings.window, published + self.settings.window
+        rows = []
+        for n, mention_id in hits[: 2 * MAX_CANDIDATES]:
+            known = self._facts.get(mention_id)
+            if known is None or known[0] is None or not since <= known[3] <= until:
+                continue
+            rows.append((mention_id, known[0], n, *known[1:]))
+            if len(rows) == MAX_CANDIDATES:
+                break
+        if not rows:
+            return None
+        brand_id = signature.brand_id
+        return choose_duplicate(
+            signature,
+            facts,
+            rows,
+            self.settings,
+            lambda: self._rarity(brand_id),
+            lambda d: self._fits(signature, facts, d),
+        )
+
+    def add(
+        self, mention_id: int, signature: Signature, facts: PostFacts, case_id: int, *, title: str | None, body: str
+    ) -> None:
+        """The post is now in case `case_id` (negative: opened by this batch) and indexed, as the
+        batch will write it: later posts of the batch find it."""
+        at = facts.published_at or self.now
+        if signature.band_keys:
+            row = (
+                case_id,
+                facts.author,
+                facts.source_id,
+                at,
+                True,
+                signature.text,
+                stored_marks(signature.marks),
+                None,
+                None,
+            )
+            self._facts[mention_id] = row
+            for key in signature.band_keys:
+                self._batch_bands[key].append(mention_id)
+            self._batch_texts.append((signature.brand_id, signature.text))
+            member = (
+                mention_id,
+                facts.author,
+                facts.source_id,
+                at,
+                signature.text,
+                stored_marks(signature.marks),
+                True,
+                None,
+                None,
+            )
+        else:  # a short post is not indexed: rule 6 prepares its raw text, as for a stored one
+            member = (mention_id, facts.author, facts.source_id, at, None, None, False, title, body)
+        self._members_of(case_id).append(member)
+
+    def _members_of(self, case_id: int) -> list[tuple]:
+        if case_id not in self._members:
+            self._members[case_id] = case_members(self.session, case_id) if case_id > 0 else []
+        return self._members[case_id]
+
+    def _fits(self, signature: Signature, facts: PostFacts, duplicate: Duplicate) -> str | None:
+        members = sorted(self._members_of(duplicate.case_id), key=lambda m: m[0])[:FIT_SAMPLE]
+        rarity = self._rarity(signature.brand_id)
+        return fits_members(
+            members,
+            text=signature.text,
+            marks=signature.marks,
+            facts=facts,
+            via_mention_id=duplicate.mention_id,
+            rarity=rarity,
+            confirm_score=self.settings.confirm_score,
+        )
+
+    def _rarity(self, brand_id: int | None) -> Rarity:
+        """dedupe_fit.brand_rarity as one-by-one processing reads it at its first use in the batch: the
+        batch's posts indexed so far (the newest) and the stored ones."""
+        cache = self.session.info.setdefault("dedupe_rarity", {})
+        if brand_id not in cache:
+            mine = [text for brand, text in reversed(self._batch_texts) if brand == brand_id]
+            stored = self.session.scalars(_RARITY_TEXTS, {"brand_id": brand_id})
+            cache[brand_id] = Rarity([*mine, *stored][:RARITY_SAMPLE])
+        return cache[brand_id]

@@ -1,0 +1,234 @@
+"""The case step per batch (monitor.cases.batch): the same result as one mention at a time, and the fallback."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+
+import monitor.cases.batch as batch_module
+from monitor.cases.pipeline import process_pending
+from monitor.core.db import SessionFactory, session_scope
+from monitor.customers.register import import_customers
+from monitor.customers.register_file import read_register
+from monitor.models import Brand, Case, CaseCandidate, CaseEvent, Event, Mention, MentionBand, MentionSignature
+from tests.monitor.cases.test_cases import CONFIG, FRIDGE, FRIDGE_REPOST, MATCHER, WASHER, ingest
+from tests.support.clock import NOW
+from tests.support.factories import raw, synced
+
+HEADPHONES = (
+    "Ordered wireless headphones from Acme on March 3rd, the left earbud died after a week. Support promised "
+    "a replacement twice and then closed my ticket without a word. I want a refund."
+)
+HEADPHONES_REPOST = (
+    "Ordered wireless headphones from Acme on March 3rd - the left earbud died after a week!! Support promised "
+    "a replacement twice, then closed my ticket without a word. I want a refund.\nTom W."
+)
+ARMENIAN = (
+    "Ակմե խանութից գնել եմ սառնարան, մեկ շաբաթ անց դադարեց սառեցնել։ Սպասարկման կենտրոնը երեք անգամ "
+    "հետաձգել է վարպետի այցը, զանգերին չեն պատասխանում։"
+)
+
+
+@pytest.fixture
+def ids(sessions: SessionFactory) -> dict[str, int]:
+    return synced(sessions, CONFIG, NOW)
+
+
+def stream(ids: dict[str, int]) -> list[tuple[int, object]]:
+    """(source id, item): complaints in three languages, each re-posted later in the same batch on another
+    source, and one templated complaint about another order (marks differ: it must open its own case)."""
+    return [
+        (ids["fixed"], raw(1, FRIDGE)),
+        (ids["fixed"], raw(2, HEADPHONES, title="Broken headphones", author="Tom Walker")),
+        (ids["fixed"], raw(3, WASHER + " Заказ 7731-245.")),
+        (ids["other"], raw(4, FRIDGE_REPOST, title=None)),
+        (ids["other"], raw(5, WASHER + " Заказ 7731-246.", author="Пётр Иванов")),
+        (ids["other"], raw(6, HEADPHONES_REPOST, title=None, author="Tom Walker")),
+        (ids["fixed"], raw(7, ARMENIAN, title=None, author="Արամ")),
+        (ids["other"], raw(8, ARMENIAN + " Շատ վատ է։", title=None, author="Արամ")),
+    ]
+
+
+def store(sessions: SessionFactory, items: list[tuple[int, object]]) -> None:
+    for source_id, item in items:
+        ingest(sessions, source_id, [item])
+
+
+def run(sessions: SessionFactory, *, limit: int) -> int:
+    """process_pending until the queue is empty, `limit` mentions a batch; returns how many batches failed."""
+    with capture_logs() as logs:
+        while True:
+            with session_scope(sessions) as session:
+                counts = process_pending(session=session, config=CONFIG, matcher=MATCHER, now=NOW, limit=limit)
+            if counts.processed == 0:
+                break
+    return sum(1 for e in logs if e["event"] == "case.batch_failed")
+
+
+def outcome(sessions: SessionFactory) -> dict[str, object]:
+    """What the step decided, with each case named by its first mention's external id."""
+    with session_scope(sessions) as session:
+        mentions = list(session.scalars(sa.select(Mention).order_by(Mention.id)))
+        first = {}
+        for m in mentions:
+            first.setdefault(m.case_id, m.external_id)
+        timeline = [
+            (first[e.case_id], e.kind, e.data.get("similar_to") is not None)
+            for e in session.scalars(sa.select(CaseEvent).order_by(CaseEvent.id))
+        ]
+        cases = [
+            (first[c.id], c.mention_count, c.places_unanswered, c.priority, c.category, c.response_due_at)
+            for c in session.scalars(sa.select(Case).order_by(Case.id))
+        ]
+        return {
+            "mentions": [
+                (m.external_id, first.get(m.case_id), m.case_method, m.case_score, m.place_due_at) for m in mentions
+            ],
+            "timeline": timeline,
+            "cases": cases,
+            "events": sorted((e.kind, first[e.payload["case_id"]]) for e in session.scalars(sa.select(Event))),
+            "bands": session.scalar(sa.select(sa.func.count()).select_from(MentionBand)),
+            "texts": session.scalar(sa.select(sa.func.count()).select_from(MentionSignature)),
+        }
+
+
+def reset(sessions: SessionFactory) -> None:
+    """Undo the case step, keeping the stored mentions: the same queue can be processed again."""
+    with session_scope(sessions) as session:
+        for model in (MentionBand, MentionSignature, CaseEvent, Event, CaseCandidate):
+            session.execute(sa.delete(model))
+        session.execute(
+            sa.update(Mention).values(
+                case_id=None,
+                processed_at=None,
+                case_method=None,
+                case_score=None,
+                tone=None,
+                tone_reasons=None,
+                place_state=None,
+                place_since=None,
+                place_sla=None,
+                place_due_at=None,
+                place_risk_at=None,
+            )
+        )
+        session.execute(sa.delete(Case))
+
+
+def test_a_repost_of_an_earlier_post_of_the_same_batch_joins_its_case_as_one_by_one_would(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    store(sessions, stream(ids))
+    assert run(sessions, limit=200) == 0  # one batch, placed in memory: no fallback
+    together = outcome(sessions)
+    reset(sessions)
+    assert run(sessions, limit=1) == 0  # a batch a mention: each finds the earlier ones in the database
+    assert outcome(sessions) == together
+    joined = {external: case for external, case, method, *_ in together["mentions"] if method == "duplicate"}
+    assert joined == {"ext-4": "ext-1", "ext-6": "ext-2", "ext-8": "ext-7"}  # the other order opened its own case
+    assert [kind for case, kind, _ in together["timeline"] if case == "ext-1"] == [
+        "case.opened",
+        "case.triaged",
+        "mention.joined",
+    ]
+    assert together["events"] == [("case.opened", e) for e in ("ext-1", "ext-2", "ext-3", "ext-5", "ext-7")]
+    assert together["bands"] == 32 * together["texts"] and together["texts"] == 8
+
+
+def test_a_mention_failing_in_the_batch_falls_back_and_the_rest_are_processed(
+    sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monitor.cases.pipeline as pipeline
+
+    real = pipeline.signature
+
+    def flaky(title, body, *, brand_id):
+        if "BOOM" in body:
+            raise RuntimeError("a bug in one mention")
+        return real(title, body, brand_id=brand_id)
+
+    monkeypatch.setattr(pipeline, "signature", flaky)
+    items = [*stream(ids), (ids["fixed"], raw(9, "BOOM " + HEADPHONES, author="Someone Else"))]
+    store(sessions, items)
+    with capture_logs() as logs, session_scope(sessions) as session:
+        counts = process_pending(session=session, config=CONFIG, matcher=MATCHER, now=NOW)
+    assert [e["event"] for e in logs if e["log_level"] in ("warning", "error")] == [
+        "case.batch_failed",
+        "case.process_failed",
+    ]
+    assert (counts.processed, counts.failed, counts.opened, counts.joined) == (9, 1, 5, 3)
+    with session_scope(sessions) as session:
+        bad = session.scalars(sa.select(Mention).where(Mention.body.like("BOOM%"))).one()
+        assert bad.case_id is None and bad.processed_at is not None  # kept, visible, not retried forever
+        assert session.scalar(sa.select(sa.func.count()).where(Mention.processed_at.is_(None))) == 0
+
+
+def test_a_batch_that_fails_while_writing_leaves_nothing_behind(
+    sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write fails after cases, bands and timeline rows went in: the savepoint takes them all back,
+    and the one-by-one fallback writes each once (a band row left over would break its primary key)."""
+    store(sessions, stream(ids))
+
+    def broken(self: batch_module.CaseBatch) -> None:
+        raise RuntimeError("the last statement of the batch failed")
+
+    monkeypatch.setattr(batch_module.CaseBatch, "write_candidates", broken)
+    assert run(sessions, limit=200) == 1
+    fallback = outcome(sessions)
+    monkeypatch.undo()
+    reset(sessions)
+    assert run(sessions, limit=200) == 0
+    assert outcome(sessions) == fallback
+    assert len(fallback["cases"]) == 5 and fallback["texts"] == 8
+
+
+def test_a_later_batch_joins_a_stored_case_and_moves_its_counters(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    ingest(sessions, ids["fixed"], [raw(1, FRIDGE)])
+    assert run(sessions, limit=200) == 0
+    ingest(sessions, ids["other"], [raw(2, FRIDGE_REPOST, title=None), raw(3, WASHER)], now=NOW + timedelta(hours=1))
+    with session_scope(sessions) as session:
+        counts = process_pending(session=session, config=CONFIG, matcher=MATCHER, now=NOW + timedelta(hours=1))
+    assert (counts.opened, counts.joined) == (1, 1)
+    with session_scope(sessions) as session:
+        fridge = session.scalars(sa.select(Case).order_by(Case.id)).first()
+        assert (fridge.mention_count, fridge.places_unanswered, fridge.updated_at) == (2, 2, NOW + timedelta(hours=1))
+        repost = session.scalars(sa.select(Mention).where(Mention.external_id == "ext-2")).one()
+        assert repost.case_id == fridge.id and repost.place_since == NOW + timedelta(hours=1)
+        assert repost.place_due_at is not None
+
+
+def test_customers_are_linked_and_suggested_in_the_batch_as_one_by_one(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    """A register with one Иван Петров (linked) and two Tom Walkers (suggested, neither linked); each
+    complaint is re-posted in the same batch, so the customer lookup runs again on the grown case."""
+    with session_scope(sessions) as session:
+        brand_id = session.scalar(sa.select(Brand.id).where(Brand.key == "acme"))
+        csv = "id,name,city\na,Петров Иван,Москва\nb,Walker Tom,Омск\nc,Walker Tom,Томск\nd,Сидоров Пётр,Омск\n"
+        import_customers(session=session, brand_id=brand_id, rows=read_register(csv.encode(), default_region="RU"),
+                         now=NOW, default_region="RU")  # fmt: skip
+    store(sessions, stream(ids))
+
+    def customers() -> list[tuple]:
+        with session_scope(sessions) as session:
+            first = {}
+            for m in session.scalars(sa.select(Mention).order_by(Mention.id)):
+                first.setdefault(m.case_id, m.external_id)
+            return [
+                *sorted((first[c.case_id], c.customer_id, c.state, c.score) for c in session.scalars(sa.select(CaseCandidate))),
+                *sorted((first[c.id], c.customer_id, c.customer_state, c.customer_score) for c in session.scalars(sa.select(Case))),
+            ]  # fmt: skip
+
+    assert run(sessions, limit=200) == 0
+    together, found = outcome(sessions), customers()
+    reset(sessions)
+    assert run(sessions, limit=1) == 0
+    assert (outcome(sessions), customers()) == (together, found)
+    kinds = [kind for _, kind, _ in together["timeline"]]
+    assert kinds.count("customer.linked") >= 1 and kinds.count("customer.suggested") >= 2
