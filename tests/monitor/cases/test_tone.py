@@ -229,3 +229,10 @@ def test_a_brands_name_is_no_cue_word(model: bool) -> None:
     assert tone.cues("ХОРОШИЕ   ОКНА так и не привезли").praise == ()
     # Only the whole name: the same word outside it is still read.
     assert tone.cues("The best service, Pets Best!").praise == ("best",)
+
+
+def test_the_german_superlative_is_praise_as_in_the_other_languages() -> None:
+    # «beste» is to «gut» what "best" is to "good" and «лучший» to «хороший»; it was missing from the table.
+    for text in ("Der beste Versicherer, den ich je hatte.", "Bester Kundendienst weit und breit"):
+        assert WORDS.classify(text, language="de").tone == "praise", text
+    assert WORDS.cues("Nicht die beste Beratung").complaint == ("nicht … beste",)
