@@ -9,7 +9,9 @@ as not praise (both open a case). Methods:
   plain      a plain count of the cue words, no negation, no clause (complaint unless more praise)
   words      the cue words as monitor.cases.tone reads them (negation within the clause, asking)
   model      the shipped model alone (praise at a probability of 0.5)
-  combined   monitor.cases.tone as the pipeline runs it (words + model), with the shipped config
+  combined   monitor.cases.tone as the pipeline runs it (words + model), with the shipped config and the
+             reviewed company configured as the brand (bench/tone_data.BRANDS: its name is not read)
+  nobrand    combined without the brand configured (main's code has no brands: there it is combined)
   never      combined with `praise_without_cues: null`: a text with no cue word is a complaint
   bar0.6 …   combined with `praise_without_cues` at that probability (rule 4 of monitor.cases.tone)
 Each cell: accuracy, complaint recall (share of 1-2 star reviews not taken for praise: those open a case)
@@ -22,6 +24,7 @@ in CPU time (less sensitive to a shared machine than the wall time, also printed
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import time
@@ -55,19 +58,28 @@ def _binary(classifier: ToneClassifier) -> Method:
 BARS = (0.6, 0.7, 0.8, 0.9)  # praise_without_cues tried besides the shipped default and "never"
 
 
-def methods(train_majority: dict[str, str]) -> dict[str, Method]:
+def methods(train_majority: dict[str, str], brands: tuple[str, ...]) -> dict[str, Method]:
+    """The methods for one data set; `brands`: the reviewed company's names, configured as its brand."""
     model = shipped_model()
+    # main's classifier knows no brands (the argument came with session 7's second tone branch)
+    has_brands = "brands" in inspect.signature(ToneClassifier).parameters
+    kw = {"brands": brands} if has_brands else {}
+
+    def model_reads(text: str) -> str:
+        return ToneClassifier(model=None, **kw).without_brands(text) if has_brands else text
+
     out = {
         "majority": lambda r: train_majority[r.language],
         "plain": _plain(),
-        "words": _binary(ToneClassifier(model=None)),
-        "model": lambda r: "praise" if model.praise_probability(r.text) >= 0.5 else "complaint",
-        "combined": _binary(ToneClassifier(model=model)),
+        "words": _binary(ToneClassifier(model=None, **kw)),
+        "model": lambda r: "praise" if model.praise_probability(model_reads(r.text)) >= 0.5 else "complaint",
+        "combined": _binary(ToneClassifier(model=model, **kw)),
+        "nobrand": _binary(ToneClassifier(model=model)),
     }
-    if "praise_without_cues" in ToneConfig.model_fields:  # this branch's rule 4; main's code has no bar
-        out["never"] = _binary(ToneClassifier(ToneConfig(praise_without_cues=None), model=model))
+    if "praise_without_cues" in ToneConfig.model_fields:  # the first tone branch's rule 4
+        out["never"] = _binary(ToneClassifier(ToneConfig(praise_without_cues=None), model=model, **kw))
         for bar in BARS:
-            out[f"bar{bar:g}"] = _binary(ToneClassifier(ToneConfig(praise_without_cues=bar), model=model))
+            out[f"bar{bar:g}"] = _binary(ToneClassifier(ToneConfig(praise_without_cues=bar), model=model, **kw))
     return out
 
 
@@ -93,13 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         for r in read_reviews(name, held_out=False):
             by_language.setdefault(r.language, Counter())[r.label] += 1
     majority = {lang: counts.most_common(1)[0][0] for lang, counts in by_language.items()}
-    readers = methods(majority)
     print(f"tone accuracy, text alone, {args.split} split (complaint = 1-2 stars, praise = 4-5)")
     print("each cell: accuracy / complaint recall / praise precision")
-    print(f"{'data set':<16}{'n':>5}{'praise':>8}" + "".join(f"{m:>18}" for m in readers))
     everything: list[Review] = []
-    for name in DATASETS:
+    for i, name in enumerate(DATASETS):
         reviews = read_reviews(name, held_out=held_out)
+        readers = methods(majority, reviews[0].brands)  # one company per file, hence per split of a data set
+        if i == 0:
+            print(f"{'data set':<16}{'n':>5}{'praise':>8}" + "".join(f"{m:>18}" for m in readers))
         everything += reviews
         share = sum(r.label == "praise" for r in reviews) / len(reviews)
         cells = ["{:.3f}/{:.2f}/{:.2f}".format(*scores(read, reviews)) for read in readers.values()]

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from bench.tone_data import DATASETS, read_reviews
+from bench.tone_data import DATASETS, model_text, read_reviews
 from monitor.cases.tone import Cues, ToneClassifier
 from monitor.cases.tone_model import MAX_CHARS, vectorizer
 
@@ -57,13 +57,13 @@ def main() -> int:
     words = ToneClassifier(model=None)
     for sets in (list(DATASETS), [d for d in DATASETS if d != "en-drugs"]):
         reviews = [(name, r) for name in sets for r in read_reviews(name, held_out=False)]
-        x = vectorizer().transform([r.text[:MAX_CHARS] for _, r in reviews])
+        x = vectorizer().transform([model_text(r)[:MAX_CHARS] for _, r in reviews])
         y = np.array([r.label == "praise" for _, r in reviews], dtype=int)
         oof = np.zeros(len(y))
         for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
             fit = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear", max_iter=1000)
             oof[test] = fit.fit(x[train], y[train]).predict_proba(x[test])[:, 1]
-        cues = [words.cues(r.text) for _, r in reviews]
+        cues = [words.cues(model_text(r)) for _, r in reviews]
         print(f"trained on: {', '.join(sets)}")
         print(f"  {'join (accuracy/complaint recall)':<30}" + "".join(f"{name:>16}" for name in sets))
         for join, rule in JOINS.items():

@@ -6,7 +6,8 @@ Trained on the complaint-site reviews (ru Wildberries, de and en Trustpilot). Th
 out: they are about medicines, not service, and would be two thirds of the data; with or without them the
 cross-validated accuracy on the others moves by at most 2.4 points, either way (bench/tone_cv.py). A logistic
 regression (scikit-learn, liblinear, classes weighted to balance) on the hashed character and word n-grams of
-monitor.cases.tone_model. The held-out files are never read here;
+monitor.cases.tone_model, read with the reviewed company's names blanked out (bench/tone_data.BRANDS), as
+monitor.cases.tone hands texts to the model. The held-out files are never read here;
 bench/tone.py measures the model on them. Deterministic: the same data gives the same file.
 """
 
@@ -21,7 +22,7 @@ import numpy as np
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
-from bench.tone_data import DATA_DIR, DATASETS, read_reviews
+from bench.tone_data import DATA_DIR, DATASETS, model_text, read_reviews
 from monitor.cases.tone_model import (
     MAX_CHARS,
     N_FEATURES,
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=SHIPPED_MODEL)
     args = parser.parse_args(argv)
     reviews = [r for name in TRAIN_SETS for r in read_reviews(name, held_out=False)]
-    texts = [r.text[:MAX_CHARS] for r in reviews]
+    texts = [model_text(r)[:MAX_CHARS] for r in reviews]  # brand names blanked, as the classifier does
     labels = np.array([r.label == "praise" for r in reviews], dtype=int)
     features = vectorizer().transform(texts)
     fit = LogisticRegression(C=args.c, class_weight="balanced", solver="liblinear", max_iter=1000)
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                      "scikit_learn": sklearn.__version__},
         "data": {"files_sha256_16": digests, "reviews": len(reviews),
                  "per_data_set": {name: len(read_reviews(name, held_out=False)) for name in TRAIN_SETS},
-                 "praise": int(labels.sum()), "complaint": int(len(labels) - labels.sum()),
+                 "brand_names_blanked": True, "praise": int(labels.sum()), "complaint": int(len(labels) - labels.sum()),
                  "origin": "bench/data/tone/README.md"},
     }  # fmt: skip
     model = ToneModel(fit.coef_[0].astype(np.float32), float(fit.intercept_[0]), meta)

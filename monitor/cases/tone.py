@@ -5,6 +5,11 @@ language is tried, as triage does) plus those added in sources.yaml and triage's
 complaint word too), and the character n-gram
 model shipped in the package (monitor.cases.tone_model) for texts the words leave open.
 
+Before anything is read, the names, aliases and domains of the configured brands are blanked out:
+a brand's name is no cue ("Pets Best is worst" holds no praise word), nor evidence for the model.
+Then the fixed phrases (tone_words.WARNINGS, PRAISE_PHRASES) are read as a whole: "don't waste your
+money" is one complaint point, not a negated complaint word; their words are not read again.
+
 Counting: each complaint cue is one point for complaint, each praise cue one for praise; a cue
 right after a negator («не рекомендую», "nicht empfehlenswert", «не рвутся») counts for the other
 side. The text asks when it has a request word («подскажите», "please advise"), or a question mark
@@ -41,7 +46,16 @@ from dataclasses import dataclass
 from monitor.cases.tone_model import ToneModel, shipped_model
 from monitor.config import Config
 from monitor.config.tone import ToneConfig
-from monitor.config.tone_words import AFTER_NEGATORS, COMPLAINT, NEGATORS, PRAISE, QUESTION, REQUEST
+from monitor.config.tone_words import (
+    AFTER_NEGATORS,
+    COMPLAINT,
+    NEGATORS,
+    PRAISE,
+    PRAISE_PHRASES,
+    QUESTION,
+    REQUEST,
+    WARNINGS,
+)
 from monitor.config.triage_keywords import SIGNALS
 
 __all__ = ["Cues", "ToneClassifier", "ToneResult", "tone_classifier"]
@@ -56,6 +70,11 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NEGATORS = frozenset(w for words in NEGATORS.values() for w in words)
 _AFTER_NEGATORS = frozenset(w for words in AFTER_NEGATORS.values() for w in words)
 _CLAUSE_END = re.compile(r"[.,;:!?()\n]|\s[-–—]\s")
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})  # one character each: spans stay where they were
+# Endings a brand name takes in ru/uk/be/hy text («Акме» → «Акмеовой» is not needed, «Акмеи», «Акмеով» are),
+# and the genitive of de/en ("Acme's", "Acmes"): the matcher of monitor.cases.brands finds more, but a cue
+# word inside an inflected name is what matters here, and these cover the short endings.
+_NAME_ENDING = r"(?:['’]s|s|[^\W\d_a-z]{1,3})?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +128,43 @@ def _quote(hits: tuple[str, ...]) -> str:
     return f"{len(hits)}: " + ", ".join(f"«{h}»" for h in unique[:MAX_REASON_HITS])
 
 
-class ToneClassifier:
-    """Compiled cue words and, when enabled, the model; build once per config (tone_classifier)."""
+def _brand_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    """The configured brand names as whole words (a name inside a longer word is not the brand), with the
+    short endings of _NAME_ENDING; inner spaces match any run of spaces."""
+    parts = sorted({" ".join(n.lower().split()) for n in names if n.strip()}, key=len, reverse=True)
+    if not parts:
+        return None
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in p.split(" ")) for p in parts)
+    return re.compile(rf"(?<!\w)(?:{alternatives}){_NAME_ENDING}(?!\w)", re.IGNORECASE)
 
-    def __init__(self, config: ToneConfig | None = None, model: ToneModel | None = None) -> None:
+
+def _blank(text: str, pattern: re.Pattern[str] | None) -> tuple[str, list[str]]:
+    """`text` with every match of `pattern` replaced by as many spaces (positions kept), and the matches."""
+    if pattern is None:
+        return text, []
+    hits: list[str] = []
+
+    def spaces(m: re.Match[str]) -> str:
+        hits.append(m.group(0))
+        return " " * len(m.group(0))
+
+    return pattern.sub(spaces, text), hits
+
+
+class ToneClassifier:
+    """Compiled cue words and, when enabled, the model; build once per config (tone_classifier).
+
+    `brands`: names, aliases and domains of the configured brands, never read as cue words or by the model."""
+
+    def __init__(
+        self, config: ToneConfig | None = None, model: ToneModel | None = None, brands: Iterable[str] = ()
+    ) -> None:
         self.config = config or ToneConfig()
         self.model = model
+        self._brands = _brand_pattern(brands)
         added = self.config.words
+        self._warning = _pattern(_merged(WARNINGS, added.get("warning")))
+        self._praise_phrase = _pattern(_merged(PRAISE_PHRASES, added.get("praise_phrase")))
         # Triage's safety signal is a complaint too: "the kettle caught fire" names no complaint word
         # and must never pass for praise. (Its legal signal is not: a legal insurer's happy customers
         # thank their lawyer, and on the training reviews counting it cost accuracy.)
@@ -125,14 +174,22 @@ class ToneClassifier:
         self._question = _pattern(_merged(QUESTION, added.get("question")))
         self._request = _pattern(_merged(REQUEST, added.get("request")))
 
+    def without_brands(self, text: str) -> str:
+        """The head of `text` with the configured brands' names blanked out (what the cues and the model read)."""
+        return _blank(text[:MAX_CHARS], self._brands)[0]
+
     def cues(self, text: str) -> Cues:
         """The cue words of `text` on each side, negation applied (the module docstring)."""
-        head = text[:MAX_CHARS].lower()
+        return self._cues(self.without_brands(text))
+
+    def _cues(self, head: str) -> Cues:
+        head = head.lower().translate(_APOSTROPHES)
         # The Armenian question mark sits on the stressed vowel inside a word («ինչպե՞ս»): noted, then dropped.
         asked = any(mark in head for mark in _QUESTION_MARKS)
         lowered = " ".join(head.replace("՞", "").split())
-        complaint: list[str] = []
-        praise: list[str] = []
+        # Fixed phrases first, then blanked: their words are not read again («не советую» is one complaint).
+        lowered, complaint = _blank(lowered, self._warning)
+        lowered, praise = _blank(lowered, self._praise_phrase)
         for pattern, side, other in ((self._complaint, complaint, praise), (self._praise, praise, complaint)):
             for hit in pattern.finditer(lowered) if pattern else ():
                 negator = _negator(lowered, hit.start(), hit.end())
@@ -147,7 +204,8 @@ class ToneClassifier:
 
     def classify(self, text: str, *, rating: float | None = None, language: str | None = None) -> ToneResult:
         """Complaint, question or praise, with reasons (the rules are in the module docstring)."""
-        cues = self.cues(text)
+        text = self.without_brands(text)
+        cues = self._cues(text)
         reasons = self._cue_reasons(cues)
         if rating is not None and rating <= 2:
             return ToneResult("complaint", (f"rated {rating:g} of 5", *reasons))
@@ -205,4 +263,7 @@ class ToneClassifier:
 def tone_classifier(config: Config) -> ToneClassifier:
     """The classifier of `config`, built once per loaded config (Config.derived)."""
     tone = config.cases.tone
-    return config.derived("tone_classifier", lambda c: ToneClassifier(tone, shipped_model() if tone.model else None))
+    brands = [name for b in config.brands for name in (b.name, *b.names, *b.domains)]
+    return config.derived(
+        "tone_classifier", lambda c: ToneClassifier(tone, shipped_model() if tone.model else None, brands)
+    )

@@ -13,7 +13,7 @@ __all__ = ["TONES", "ToneConfig"]
 
 TONES = ("complaint", "question", "praise")
 Tone = Literal["complaint", "question", "praise"]
-_WORD_KINDS = ("complaint", "praise", "question", "request")
+_WORD_KINDS = ("complaint", "praise", "question", "request", "warning", "praise_phrase")
 
 
 class ToneConfig(Strict):
@@ -30,6 +30,7 @@ class ToneConfig(Strict):
     # cross-validation of bench/tone_cv.py (docs/PERFORMANCE.md, session 7). Null: the model never decides alone.
     praise_without_cues: float | None = Field(default=0.8, gt=0.5, le=1.0)
     # More cue words per kind and language: {complaint: {ru: ["развели"]}}; "=word" matches the whole word.
+    # warning / praise_phrase: phrases read as a whole, a negator inside them kept ("don't waste").
     words: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
     @field_validator("open_case_for")

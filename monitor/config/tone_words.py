@@ -7,13 +7,28 @@ two words before it) counts for the other side: «не рекомендую», "
 worth" are complaints; «не рвутся», "ohne Probleme", "no issues" are praise. sources.yaml adds to
 these lists (cases.tone.words); it never has to repeat them.
 
+WARNINGS are fixed complaint phrases that a negator inside them does not turn around: "don't waste
+your money" warns, it does not praise; «не советую», "finger weg", "thanks for nothing" are
+complaints as a whole. They are read first and their words are not read again as other cues.
+PRAISE_PHRASES are the same for praise ("can't recommend them enough": a negator, yet praise).
+
 QUESTION holds the words a question starts with; they count only in a text that has a question mark
 (? or the Armenian ՞). REQUEST holds the asking words that make a question without one («подскажите»).
 """
 
 from __future__ import annotations
 
-__all__ = ["AFTER_NEGATORS", "COMPLAINT", "NEGATORS", "PRAISE", "QUESTION", "REQUEST", "TONE_LANGUAGES"]
+__all__ = [
+    "AFTER_NEGATORS",
+    "COMPLAINT",
+    "NEGATORS",
+    "PRAISE",
+    "PRAISE_PHRASES",
+    "QUESTION",
+    "REQUEST",
+    "TONE_LANGUAGES",
+    "WARNINGS",
+]
 
 TONE_LANGUAGES = ("ru", "uk", "be", "hy", "de", "en")
 
@@ -69,7 +84,7 @@ PRAISE: dict[str, list[str]] = {
            "рекоменд", "советую", "доволен", "довольн", "спасибо", "благодар", "понрав", "нравит", "удобн",
            "быстро", "качествен", "идеальн", "=лучший", "=лучшее", "=лучшая", "восторг", "=огонь", "=бомба",
            "молодц", "=топ", "крут", "=норм", "нормальн", "приятн", "вежлив", "оперативн", "чудесн",
-           "великолепн", "не пожалеете", "все устраивает", "всё устраивает", "выручил", "помогл"],
+           "великолепн", "все устраивает", "всё устраивает", "выручил", "помогл"],
     "uk": ["відмінн", "чудов", "гарн", "хорош", "прекрасн", "=супер", "=клас", "класн", "рекоменд", "раджу",
            "задоволен", "дякую", "дяку", "вдячн", "сподоба", "подоба", "зручн", "швидк", "якісн", "ідеальн",
            "найкращ", "=вогонь", "=топ", "молодц", "крут", "приємн", "ввічлив", "оперативн", "допомогл"],
@@ -81,11 +96,47 @@ PRAISE: dict[str, list[str]] = {
     "de": ["=super", "=toll", "=prima", "=klasse", "hervorragend", "ausgezeichnet", "perfekt", "zufrieden",
            "empfehl", "danke", "=dank", "freundlich", "kompetent", "schnell", "unkompliziert", "reibungslos",
            "=gut", "=gute", "=guter", "=gutes", "zuverlässig", "begeistert", "=top", "bestens", "problemlos",
-           "kulant", "weiter so", "großartig", "hilfsbereit", "angenehm", "sehr gut", "=lob", "gern"],
+           "kulant", "weiter so", "großartig", "hilfsbereit", "angenehm", "sehr gut", "=lob", "gern",
+           "=beste", "=bester", "=besten", "=bestes"],
     "en": ["great", "excellent", "amazing", "awesome", "=love", "=loved", "=loves", "perfect", "fantastic",
            "wonderful", "recommend", "=happy", "satisfied", "thank", "helpful", "friendly", "=fast", "=quick",
            "=best", "=good", "=nice", "pleased", "impressed", "brilliant", "outstanding", "superb", "=smooth",
            "=easy", "life saver", "lifesaver", "miracle", "effective", "=works", "=worked", "relief", "=glad"],
+}
+
+# Warnings: complaint phrases read as a whole, before negation (see the module docstring). Apostrophes are
+# read as "'" whichever the writer typed (’ too).
+WARNINGS: dict[str, list[str]] = {
+    "ru": ["не советую", "не рекомендую", "не покупайте", "не берите", "не связывайтесь", "не ведитесь",
+           "обходите стороной", "держитесь подальше", "спасибо за ничего"],
+    "uk": ["не раджу", "не рекомендую", "не купуйте", "не беріть", "не зв'язуйтеся", "не звертайтеся",
+           "оминайте", "тримайтеся подалі", "дякую за ніщо"],
+    "be": ["не раю", "не рэкамендую", "не купляйце", "не бярыце", "не звязвайцеся", "абыходзьце бокам",
+           "дзякуй ні за што"],
+    "hy": ["չեմ խորհուրդ տալիս", "խորհուրդ չեմ տալիս", "մի գնեք", "հեռու մնացեք", "խուսափեք"],
+    "de": ["finger weg", "hände weg", "nicht empfehlenswert", "nicht zu empfehlen", "nicht weiterzuempfehlen",
+           "kann ich nicht empfehlen", "kann man nicht empfehlen", "nicht weiterempfehlen", "danke für nichts",
+           "dank für nichts", "=bloß weg", "kauft nicht", "lasst die finger"],
+    "en": ["don't waste", "do not waste", "dont waste", "don't buy", "do not buy", "dont buy", "stay away",
+           "steer clear", "don't bother", "do not bother", "dont bother", "thanks for nothing",
+           "thank you for nothing", "do not recommend", "don't recommend", "dont recommend",
+           "would not recommend", "wouldn't recommend", "wouldnt recommend", "buyer beware", "save your money",
+           "=run away", "=avoid at all costs"],
+}
+
+# Praise phrases read as a whole, before negation: the negator in them does not turn them into complaints.
+PRAISE_PHRASES: dict[str, list[str]] = {
+    "ru": ["не пожалеете", "не могу не порекомендовать"],
+    "uk": ["не пошкодуєте"],
+    "be": ["не пашкадуеце"],
+    "hy": [],
+    "de": ["kann ich nur empfehlen", "nichts zu beanstanden", "nicht zu beanstanden", "ohne probleme",
+           "keine probleme", "nicht bereut", "nie bereut", "keine beanstandung"],
+    "en": ["can't recommend them enough", "can't recommend it enough", "can't recommend enough",
+           "cannot recommend them enough", "cannot recommend it enough", "cannot recommend enough",
+           "couldn't be happier", "could not be happier", "couldn't ask for better", "could not ask for better",
+           "can't say enough good", "cannot say enough good", "never had a problem",
+           "never had an issue", "never had any issue", "never had any problem", "won't regret", "will not regret"],
 }
 
 # Words before a cue that turn it around. Two words back at most: «ни один не порвался», "not very good".

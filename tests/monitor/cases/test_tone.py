@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitor.cases.tone import MAX_CHARS, ToneClassifier
+from monitor.cases.tone import MAX_CHARS, ToneClassifier, tone_classifier
 from monitor.cases.tone_model import N_FEATURES, SHIPPED_MODEL, ToneModel, ToneModelError, shipped_model
 from monitor.config import ConfigError, parse_config
 from monitor.config.tone import ToneConfig
@@ -62,8 +62,8 @@ def test_a_high_rating_is_praise_unless_the_text_clearly_complains_or_asks() -> 
 
 
 def test_a_negator_turns_a_cue_around_within_its_clause() -> None:
-    cues = WORDS.cues("Не рекомендую. Фильтры не рвутся, без задержки, хорошо упакованы. Нареканий нет")
-    assert cues.complaint == ("не … рекоменд",)
+    cues = WORDS.cues("Не понравилось. Фильтры не рвутся, без задержки, хорошо упакованы. Нареканий нет")
+    assert cues.complaint == ("не … понрав",)
     assert set(cues.praise) == {"не … рвут", "хорош", "нет … нарекани"}  # «без задержки,» does not reach «хорошо»
 
 
@@ -160,3 +160,79 @@ def test_one_text_scores_as_the_batch_path_does() -> None:
     batch = model.praise_probabilities(texts)
     one = np.array([model.praise_probability(t) for t in texts])
     assert np.allclose(one, batch, rtol=0, atol=1e-9)
+
+
+# Fixed warnings: a negator inside them must not turn them into praise, in each language; and the praise
+# phrases that hold a negator must not turn into complaints.
+WARNING_TEXTS = [
+    ("en", "Don't waste your money on this insurance."),
+    ("en", "Don’t waste your time, they will find a reason."),
+    ("en", "Thanks for nothing."),
+    ("de", "Danke für nichts!"),
+    ("de", "Nicht empfehlenswert."),
+    ("de", "Finger weg!"),
+    ("ru", "Не советую."),
+    ("ru", "Не рекомендую этот магазин."),
+    ("uk", "Не раджу."),
+    ("be", "Не раю."),
+    ("hy", "Խորհուրդ չեմ տալիս։"),
+]
+
+
+@pytest.mark.parametrize("classifier", [WORDS, FULL], ids=["words", "words+model"])
+@pytest.mark.parametrize(("language", "text"), WARNING_TEXTS, ids=[f"{t[0]}-{t[1][:12]}" for t in WARNING_TEXTS])
+def test_a_fixed_warning_is_a_complaint_whatever_negator_it_holds(
+    classifier: ToneClassifier, language: str, text: str
+) -> None:
+    result = classifier.classify(text, language=language)
+    assert result.tone == "complaint", result.reasons
+    assert "complaint words" in result.reasons[0], result.reasons
+
+
+def test_a_praise_phrase_with_a_negator_stays_praise() -> None:
+    for text in ("I can't recommend them enough!", "Couldn't be happier.", "Es gab nichts zu beanstanden."):
+        result = WORDS.classify(text)
+        assert result.tone == "praise", (text, result.reasons)
+    # The words of a phrase are not read again: one point, not a phrase plus a negated cue.
+    assert WORDS.cues("Don't waste your money").complaint == ("don't waste",)
+
+
+BRANDS_CONFIG = """
+brands:
+  - key: petsbest
+    name: Pets Best
+    domains: [petsbest.com]
+  - key: awful
+    name: Awful Waffle
+  - key: okna
+    name: Хорошие Окна
+"""
+
+
+@pytest.mark.parametrize("model", [False, True], ids=["words", "words+model"])
+def test_a_brands_name_is_no_cue_word(model: bool) -> None:
+    config = parse_config(BRANDS_CONFIG + f"cases:\n  tone:\n    model: {str(model).lower()}\n", env={})
+    tone = tone_classifier(config)
+    plain = ToneClassifier(config.cases.tone, shipped_model() if model else None)
+    # A praise word in the name: the complaint is one-sided once the name is not read.
+    complaint = "Pets Best is worst, they refused the claim."
+    assert plain.cues(complaint).praise == ("best",)
+    assert tone.cues(complaint).praise == ()
+    assert tone.classify(complaint, language="en").tone == "complaint"
+    assert tone.classify("petsbest.com was the best decision, thank you", language="en").tone == "praise"
+    # A complaint word in the name: the praise is one-sided, in English and in Russian.
+    praise = "Awful Waffle's staff were lovely, thank you!"
+    assert plain.cues(praise).complaint == ("awful",)
+    assert tone.cues(praise).complaint == ()
+    assert tone.classify(praise, language="en").tone == "praise"
+    assert tone.classify("Хорошие Окна так и не привезли заказ, ужас.", language="ru").tone == "complaint"
+    assert tone.cues("ХОРОШИЕ   ОКНА так и не привезли").praise == ()
+    # Only the whole name: the same word outside it is still read.
+    assert tone.cues("The best service, Pets Best!").praise == ("best",)
+
+
+def test_the_german_superlative_is_praise_as_in_the_other_languages() -> None:
+    # «beste» is to «gut» what "best" is to "good" and «лучший» to «хороший»; it was missing from the table.
+    for text in ("Der beste Versicherer, den ich je hatte.", "Bester Kundendienst weit und breit"):
+        assert WORDS.classify(text, language="de").tone == "praise", text
+    assert WORDS.cues("Nicht die beste Beratung").complaint == ("nicht … beste",)
