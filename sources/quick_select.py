@@ -60,27 +60,36 @@ class ItemIndex:
         self.exact = True
         if not wanted:
             return
-        tags = {s.tag for s in wanted}
-        any_tag = None in tags
+        # Selectors by tag, so an element is checked against those that can match it only.
+        by_tag: dict[str | None, list[Simple]] = {}
+        for s in wanted:
+            by_tag.setdefault(s.tag, []).append(s)
+        tagless = by_tag.pop(None, [])
+        found = self.found
         for el in item.traverse():
             tag = el.tag
             if not tag or tag[0] == "_":  # comments and other non-elements
                 continue
             lower = tag if tag.islower() or not tag.isascii() else tag.lower()
-            if lower != tag and lower in tags:
-                self.exact = False  # a foreign element's tag: lexbor decides
+            candidates = by_tag.get(lower)
+            if candidates is not None and lower != tag:
+                self.exact = False  # a foreign element's tag ("linearGradient"): lexbor decides
                 return
-            if not any_tag and lower not in tags:
-                continue
+            if candidates is None:
+                if not tagless:
+                    continue
+                candidates = tagless
+            elif tagless:
+                candidates = candidates + tagless
             value = el.attributes.get("class")
             classes = frozenset(_CLASS_SPACE.split(value)) if value else frozenset()
+            # Whether case could matter: a class of the element or of a selector not all lower case.
+            cased = bool(value) and not value.islower()
             folded: frozenset[str] | None = None
-            for s in wanted:
-                if s.tag is not None and s.tag != lower:
-                    continue
+            for s in candidates:
                 if s.classes <= classes:
-                    self.found[s.css].append(el)
-                elif s.classes and value and (s.classes != s.folded or _ascii_lower(value) != value):
+                    found[s.css].append(el)
+                elif classes and (cased or s.classes != s.folded):
                     if folded is None:
                         folded = frozenset(_ascii_lower(c) for c in classes)
                     if s.folded <= folded:
