@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union
@@ -202,14 +202,13 @@ class FieldPlan(Generic[T]):
     url_pattern: regex.Pattern[str] | None = None
     scale: float | None = None
     formats: tuple[DateFormat, ...] = ()
+    # Worked out once: read for every field of every item.
+    first_only: bool = field(init=False)
+    refines: bool = field(init=False)
 
-    @property
-    def first_only(self) -> bool:
-        return self.join is None
-
-    @property
-    def refines(self) -> bool:
-        return bool(self.strip_prefix or self.regex or self.url_pattern)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "first_only", self.join is None)
+        object.__setattr__(self, "refines", bool(self.strip_prefix or self.regex or self.url_pattern))
 
     def refine(self, text: str | None, base: str) -> str | None:
         """The steps of a spec on one value, in the module docstring's order; None when nothing is left."""

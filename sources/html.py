@@ -15,7 +15,7 @@ from sources.dates import Dated
 from sources.errors import ParseError
 from sources.field_spec import FieldPlan, FieldSpec, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
 from sources.fill import skipped_warning
-from sources.quick_select import ItemIndex, Simple, simple
+from sources.quick_select import ItemIndex, Matcher, Simple, simple
 from sources.selectors import Selector, parse_selector
 from sources.text import (
     AUTHOR_MAX,
@@ -92,6 +92,7 @@ class _Plan:
     tz: tzinfo | None
     # The fields' selectors that sources.quick_select matches on one walk of each item, by CSS.
     quick: dict[str, Simple]
+    matcher: Matcher
 
 
 _PROBE = LexborHTMLParser("<p></p>")
@@ -141,6 +142,7 @@ def _plan(settings: HtmlSettings) -> _Plan:
         next_page=None if settings.next_page is None else sel(settings.next_page),
         tz=zone(settings.timezone) if settings.timezone else None,
         quick=quick,
+        matcher=Matcher(quick.values()),
     )
 
 
@@ -249,7 +251,7 @@ class _Reader:
         # change no element selector.
         prepare_node(item)
         plan = self.plan
-        self.index = ItemIndex(item, plan.quick.values()) if plan.quick else None
+        self.index = plan.matcher.index(item) if plan.quick else None
         body = self.text(item, plan.body, single_line=False, limit=BODY_MAX)
         if not body:
             return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
 
-__all__ = ["ItemIndex", "Simple", "simple"]
+__all__ = ["ItemIndex", "Matcher", "Simple", "simple"]
 
 _SIMPLE = re.compile(r"([A-Za-z][A-Za-z0-9-]*)?((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)")
 _CLASS_SPACE = re.compile("[ \t\n\f\r]+")
@@ -49,40 +49,61 @@ def _ascii_lower(text: str) -> str:
     return text.lower() if text.isascii() else "".join(c.lower() if c.isascii() else c for c in text)
 
 
-class ItemIndex:
-    """The elements of one item that each simple selector matches, in document order."""
+class Matcher:
+    """A plan's simple selectors, grouped by the tags they can match (worked out once per tag)."""
 
-    __slots__ = ("exact", "found")
+    __slots__ = ("_by_tag", "_tagless", "_tags", "selectors")
 
-    def __init__(self, item: LexborNode, selectors: Iterable[Simple]) -> None:
-        wanted = tuple(selectors)
-        self.found: dict[str, list[LexborNode]] = {s.css: [] for s in wanted}
-        self.exact = True
-        if not wanted:
-            return
-        # Selectors by tag, so an element is checked against those that can match it only.
-        by_tag: dict[str | None, list[Simple]] = {}
-        for s in wanted:
-            by_tag.setdefault(s.tag, []).append(s)
-        tagless = by_tag.pop(None, [])
-        found = self.found
+    def __init__(self, selectors: Iterable[Simple]) -> None:
+        self.selectors = tuple(dict.fromkeys(selectors))
+        self._by_tag: dict[str | None, tuple[Simple, ...]] = {}
+        for s in self.selectors:
+            self._by_tag[s.tag] = (*self._by_tag.get(s.tag, ()), s)
+        self._tagless = self._by_tag.pop(None, ())
+        # tag -> (the selectors that can match an element of it, whether any names a class); None where lexbor
+        # must decide. Tags come from pages, so the table is bounded.
+        self._tags: dict[str, tuple[tuple[Simple, ...], bool] | None] = {}
+
+    def _learn(self, tag: str) -> tuple[tuple[Simple, ...], bool] | None:
+        if tag[0] == "_":  # comments and other non-elements
+            entry: tuple[tuple[Simple, ...], bool] | None = ((), False)
+        else:
+            lower = tag if tag.islower() or not tag.isascii() else tag.lower()
+            own = self._by_tag.get(lower, ())
+            if own and lower != tag:
+                entry = None  # a foreign element's tag ("linearGradient"): lexbor decides
+            else:
+                candidates = own + self._tagless
+                entry = (candidates, any(s.classes for s in candidates))
+        if len(self._tags) < 1_000:
+            self._tags[tag] = entry
+        return entry
+
+    def index(self, item: LexborNode) -> ItemIndex:
+        """One walk of `item` (itself first) against every selector."""
+        found: dict[str, list[LexborNode]] = {s.css: [] for s in self.selectors}
+        tags, learn = self._tags, self._learn
         for el in item.traverse():
             tag = el.tag
-            if not tag or tag[0] == "_":  # comments and other non-elements
+            if not tag:
                 continue
-            lower = tag if tag.islower() or not tag.isascii() else tag.lower()
-            candidates = by_tag.get(lower)
-            if candidates is not None and lower != tag:
-                self.exact = False  # a foreign element's tag ("linearGradient"): lexbor decides
-                return
-            if candidates is None:
-                if not tagless:
-                    continue
-                candidates = tagless
-            elif tagless:
-                candidates = candidates + tagless
+            entry = tags[tag] if tag in tags else learn(tag)
+            if entry is None:
+                return ItemIndex(found, exact=False)
+            candidates, with_classes = entry
+            if not candidates:
+                continue
+            if not with_classes:
+                for s in candidates:
+                    found[s.css].append(el)
+                continue
             value = el.attributes.get("class")
-            classes = frozenset(_CLASS_SPACE.split(value)) if value else frozenset()
+            if not value:
+                classes: frozenset[str] = frozenset()
+            elif value.isascii() and value.isprintable():
+                classes = frozenset(value.split())  # only spaces separate them here: str.split is exact
+            else:
+                classes = frozenset(_CLASS_SPACE.split(value))
             # Whether case could matter: a class of the element or of a selector not all lower case.
             cased = bool(value) and not value.islower()
             folded: frozenset[str] | None = None
@@ -93,8 +114,19 @@ class ItemIndex:
                     if folded is None:
                         folded = frozenset(_ascii_lower(c) for c in classes)
                     if s.folded <= folded:
-                        self.exact = False  # matches in quirks mode only: lexbor decides
-                        return
+                        return ItemIndex(found, exact=False)  # matches in quirks mode only: lexbor decides
+        return ItemIndex(found, exact=True)
+
+
+class ItemIndex:
+    """The elements of one item that each simple selector matches, in document order; `exact` False when
+    lexbor must decide instead (see the module docstring)."""
+
+    __slots__ = ("exact", "found")
+
+    def __init__(self, found: dict[str, list[LexborNode]], *, exact: bool) -> None:
+        self.found = found
+        self.exact = exact
 
     def first(self, s: Simple) -> LexborNode | None:
         nodes = self.found[s.css]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from sources.quick_select import ItemIndex, simple
+from sources.quick_select import Matcher, simple
 from sources.text import select_all
 
 ITEM = """<div class="review r-1">
@@ -28,7 +28,7 @@ def test_each_simple_selector_finds_what_lexbor_finds_in_the_same_order(doctype:
     item = LexborHTMLParser(doctype + ITEM).css_first("div.review")
     quick = [q for css in SELECTORS if (q := simple(css)) is not None]
     assert len(quick) == len(SELECTORS)
-    index = ItemIndex(item, quick)
+    index = Matcher(quick).index(item)
     assert index.exact
     for q in quick:
         expected = select_all(item, q.css)
@@ -59,12 +59,12 @@ def test_an_item_where_case_could_matter_is_left_to_lexbor(html: str, css: str) 
     item = LexborHTMLParser(html).css_first("div.item")
     q = simple(css)
     assert q is not None
-    assert not ItemIndex(item, [q]).exact
+    assert not Matcher([q]).index(item).exact
 
 
 def test_the_item_itself_is_a_candidate_as_in_a_lexbor_search_from_it() -> None:
     item = LexborHTMLParser('<article class="review"><div class="review">x</div></article>').css_first("article")
     q = simple(".review")
     assert q is not None
-    index = ItemIndex(item, [q])
+    index = Matcher([q]).index(item)
     assert [n.tag for n in index.all(q)] == ["article", "div"] == [n.tag for n in item.css(".review")]
