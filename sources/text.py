@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -288,6 +289,31 @@ _URL_TABS = re.compile(r"[\t\n\r]")
 _URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def _plain_path(href: str) -> bool:
+    # urljoin removes dot segments, doubled slashes and an empty query or fragment ("/p?", "/p#"): such
+    # links take the long way.
+    return (
+        "/." not in href
+        and "//" not in href
+        and " " not in href
+        and "?#" not in href
+        and not href.endswith(("?", "#"))
+        and href.isprintable()
+    )
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str | None:
+    """`scheme://netloc` of an http(s) page URL, or None."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(base) > _URL_MAX:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def absolute_url(base: str, href: object) -> str | None:
     """`href` resolved against `base`; None unless the result is an http(s) URL.
 
@@ -296,6 +322,16 @@ def absolute_url(base: str, href: object) -> str | None:
     """
     if not isinstance(href, str) or not href:
         return None
+    # The common root-relative link ("/review/123"): the page's origin and the link, as urljoin would give
+    # them when the path has no dot segment and no doubled slash, at a tenth of its cost.
+    if (
+        href[0] == "/"
+        and href[1:2] != "/"
+        and len(href) < _URL_MAX - 300
+        and _plain_path(href)
+        and (origin := _origin(base)) is not None
+    ):
+        return origin + href
     # As browsers do: trim controls and spaces at the ends, drop tabs and newlines inside,
     # refuse other controls, and encode inner spaces.
     href = _URL_TABS.sub("", href.strip(_URL_STRIP))
