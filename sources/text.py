@@ -327,9 +327,9 @@ def absolute_url(base: str, href: object) -> str | None:
     if (
         href[0] == "/"
         and href[1:2] != "/"
-        and len(href) < _URL_MAX - 300
         and _plain_path(href)
         and (origin := _origin(base)) is not None
+        and len(origin) + len(href) <= _URL_MAX
     ):
         return origin + href
     # As browsers do: trim controls and spaces at the ends, drop tabs and newlines inside,
