@@ -249,9 +249,9 @@ class _Reader:
         # Sentinels and dropped elements first, selectors after: a field can then never
         # select into a <script> or <noscript>, and text nodes added between elements
         # change no element selector.
-        prepare_node(item)
+        walked = prepare_node(item)
         plan = self.plan
-        self.index = plan.matcher.index(item) if plan.quick else None
+        self.index = plan.matcher.index(item, walked) if plan.quick else None
         body = self.text(item, plan.body, single_line=False, limit=BODY_MAX)
         if not body:
             return None

@@ -79,12 +79,12 @@ class Matcher:
             self._tags[tag] = entry
         return entry
 
-    def index(self, item: LexborNode) -> ItemIndex:
-        """One walk of `item` (itself first) against every selector."""
+    def index(self, item: LexborNode, walked: Iterable[tuple[LexborNode, str]] | None = None) -> ItemIndex:
+        """Every selector against `item` and its elements: `walked` (each element with its tag, in document
+        order, the item first) when the caller has just walked them, else one walk here."""
         found: dict[str, list[LexborNode]] = {s.css: [] for s in self.selectors}
         tags, learn = self._tags, self._learn
-        for el in item.traverse():
-            tag = el.tag
+        for el, tag in walked if walked is not None else ((el, el.tag) for el in item.traverse()):
             if not tag:
                 continue
             entry = tags[tag] if tag in tags else learn(tag)

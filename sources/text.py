@@ -191,20 +191,24 @@ def select_all(node: LexborNode | LexborHTMLParser, css: str) -> list[LexborNode
     return [n for n in node.css(css) if not (n.mem_id in seen or seen.add(n.mem_id))]
 
 
-def prepare_node(node: LexborNode) -> None:
+def prepare_node(node: LexborNode) -> list[tuple[LexborNode, str]] | None:
     """Mutate the subtree so that `node_text` reads it as plain text with line breaks.
 
     Run once per subtree before reading texts from it or from nodes inside it. The
     page's own text cannot contain the sentinels when the tree came from `parse_html`.
     The node itself counts as part of its subtree (as a CSS search from it would).
+    Returns the subtree's elements with their tags in document order, the node first (what a
+    caller would walk again: sources/quick_select.py), or None when elements were dropped.
     """
     # One walk in Python instead of two CSS searches: lexbor parses a selector on every call,
     # and parsing the 40-part break list for each item of a page cost more than the walk.
+    walked: list[tuple[LexborNode, str]] = []
     drops: list[LexborNode] = []
     breaks: list[tuple[LexborNode, tuple[str | None, str | None]]] = []
     for el in node.traverse():
-        tag = el.tag
-        if (around := _AROUND.get(tag)) is not None:  # type: ignore[arg-type]
+        tag = el.tag or ""
+        walked.append((el, tag))
+        if (around := _AROUND.get(tag)) is not None:
             breaks.append((el, around))
         elif tag in _DROP_TAGS:
             drops.append(el)
@@ -218,6 +222,7 @@ def prepare_node(node: LexborNode) -> None:
     for el in drops:
         # Detach only: a recursive delete frees nodes a caller may still hold a wrapper for.
         el.decompose(recursive=False)
+    return None if drops else walked
 
 
 def node_text(node: LexborNode, *, single_line: bool = False, limit: int | None = None, own: bool = False) -> str:

@@ -68,3 +68,20 @@ def test_the_item_itself_is_a_candidate_as_in_a_lexbor_search_from_it() -> None:
     assert q is not None
     index = Matcher([q]).index(item)
     assert [n.tag for n in index.all(q)] == ["article", "div"] == [n.tag for n in item.css(".review")]
+
+
+def test_elements_of_dropped_parts_of_an_item_are_never_selected() -> None:
+    # prepare_node drops <noscript> (never visible): the walk it made before the drop is not reused, so the
+    # simple selector finds the visible element, as lexbor's search after the drop does.
+    from datetime import UTC, datetime
+
+    from sources.html import HtmlSettings, parse
+
+    html = (
+        '<div class="review"><noscript><div class="text">скрытый</div></noscript>'
+        '<div class="text">видимый</div><script>var x = "<div class=text>";</script></div>'
+    )
+    settings = HtmlSettings.model_validate({"item": "div.review", "fields": {"body": "div.text"}})
+    page = parse(body=html.encode(), text=html, url="https://x.example/", content_type="text/html",
+                 settings=settings, fetched_at=datetime(2026, 12, 6, tzinfo=UTC))  # fmt: skip
+    assert [m.body for m in page.items] == ["видимый"]
