@@ -263,7 +263,9 @@ def test_suggest_at_above_link_at_is_refused() -> None:
         ('X-Two: "a\\r\\nHost: evil.example"', "header 'X-Two': a line break or NUL at character 2"),
     ],
 )
-def test_a_header_the_fetcher_could_not_send_is_refused_naming_the_source_and_header(header: str, expected: str) -> None:
+def test_a_header_the_fetcher_could_not_send_is_refused_naming_the_source_and_header(
+    header: str, expected: str
+) -> None:
     # httpx encodes header values as ASCII: such a value used to pass the config and raise
     # UnicodeEncodeError at every poll of the source. The environment's value is checked too.
     text = GOOD.replace("Authorization: Bearer ${BOARD_TOKEN}", header)
@@ -272,6 +274,6 @@ def test_a_header_the_fetcher_could_not_send_is_refused_naming_the_source_and_he
 
 
 def test_an_ascii_header_with_punctuation_loads() -> None:
-    text = GOOD.replace("Authorization: Bearer ${BOARD_TOKEN}", "X-Api-Key: \"a-b_c.d~e+f/g=;q=0.5, *\"")
+    text = GOOD.replace("Authorization: Bearer ${BOARD_TOKEN}", 'X-Api-Key: "a-b_c.d~e+f/g=;q=0.5, *"')
     config = parse_config(text, path="watch.yaml", env={})
     assert config.sources[0].headers == {"X-Api-Key": "a-b_c.d~e+f/g=;q=0.5, *"}
