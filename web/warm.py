@@ -1,10 +1,11 @@
 """Start-up work that the first requests would otherwise pay, then a frozen heap.
 
-Measured on bench/web.py before this existed: the first queue page after a start took ~280 ms (every template
-it extends and includes compiled, the queue's SQL compiled by SQLAlchemy and prepared by the database), and
-the slowest pages of a steady run were the ones a full garbage collection landed in, walking every object the
-start-up had made (the app, SQLAlchemy's and pydantic's tables). So at start-up: compile every template, read
-the default queue once, collect, and `gc.freeze()` what is left, so later collections skip it.
+The first page after a start compiled every template it extends and includes, and SQLAlchemy compiled (and
+the database planned) the queue's statement; full garbage collections walked every object the start-up had made
+(the app, SQLAlchemy's and pydantic's tables), and main's slowest queue pages in bench/web.py (139-148 ms of
+CPU amid 5 ms medians) fit such a collection. So at start-up: compile every template, read the default queue
+once, collect the young generations, and `gc.freeze()` what is left, so later collections skip it
+(docs/PERFORMANCE.md, "Session 7").
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ async def warm_up(engine: sa.Engine, read_pool: Any) -> None:
     except (sa.exc.SQLAlchemyError, psycopg.Error) as exc:
         # Only a head start: the app serves (and answers 503 while the database is away) without it.
         log.warning("web.warm_failed", error=str(exc).splitlines()[0][:200])
-    gc.collect()
+    # The young generations only: a full collection here cost ~300 ms in a test process that starts the app
+    # hundreds of times, and what it would free of the start-up's cycles is a one-time few kilobytes.
+    gc.collect(1)
     gc.freeze()
     log.info(
         "web.warmed",
