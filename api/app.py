@@ -28,6 +28,7 @@ from monitor.worker.service import Worker
 from sources.http import Fetcher
 from web.app import PREFIX as WEB_PREFIX
 from web.app import install_web
+from web.warm import cool_down, warm_up
 
 __all__ = ["app_from_environment", "create_app"]
 
@@ -69,6 +70,7 @@ def create_app(
         app.state.read_pool = read_pool = open_read_pool(engine)
         if read_pool is not None:
             await read_pool.open(wait=False)
+        await warm_up(engine, read_pool)
         if worker is not None:
             worker.start()
         log.info(
@@ -87,6 +89,7 @@ def create_app(
             if read_pool is not None:
                 await read_pool.close()
             engine.dispose()
+            cool_down()
             log.info("api.stopped")
 
     app = FastAPI(

@@ -55,7 +55,7 @@ from monitor.models import Case
 
 TARGET_QUEUE_P99_MS = 50.0
 SEARCH = {"q": "холодильник", "status": "open", "brand": "acme"}
-_TIMING = re.compile(r"app;dur=([\d.]+), cpu;dur=([\d.]+)")
+_TIMING = re.compile(r"app;dur=([\d.]+), cpu;dur=([\d.]+)(?:, gc;dur=([\d.]+))?")
 
 
 def plan(cases: int, requests: int) -> dict[str, list[str]]:
@@ -89,9 +89,16 @@ def sequential(base: str, token: str, requests: dict[str, list[str]]) -> dict[st
         bearer = {"Authorization": f"Bearer {token}"}
         for kind, paths in requests.items():
             headers = bearer if kind.startswith("api") else {}
-            for path in paths[:WARMUP]:
+            # The first request of each kind, timed apart: what a user meets first after a start (or after
+            # another kind of page), before the warm-up requests.
+            started = time.perf_counter()
+            response = client.get(paths[0], headers=headers)
+            first = {"client_ms": round((time.perf_counter() - started) * 1000, 2)}
+            if match := _TIMING.search(response.headers.get("server-timing", "")):
+                first |= {"server_ms": float(match.group(1)), "cpu_ms": float(match.group(2))}
+            for path in paths[1:WARMUP]:
                 client.get(path, headers=headers)
-            times, server, cpu, bad, rows = [], [], [], 0, 0
+            times, server, cpu, gc_ms, bad, rows = [], [], [], [], 0, 0
             for path in paths[WARMUP:]:
                 started = time.perf_counter()
                 response = client.get(path, headers=headers)
@@ -103,9 +110,19 @@ def sequential(base: str, token: str, requests: dict[str, list[str]]) -> dict[st
                 if match := _TIMING.search(response.headers.get("server-timing", "")):
                     server.append(float(match.group(1)))
                     cpu.append(float(match.group(2)))
-            out[kind] = {"n": len(times), "non_200": bad, "mean_rows": rows / max(1, len(times)),
-                         "client": summary(times), "server": summary(server), "cpu": summary(cpu)}  # fmt: skip
+                    if match.group(3) is not None:
+                        gc_ms.append(float(match.group(3)))
+            out[kind] = {"n": len(times), "non_200": bad, "mean_rows": rows / max(1, len(times)), "first": first,
+                         "client": summary(times), "server": summary(server), "cpu": summary(cpu),
+                         "gc": summary(gc_ms), "gc_total_ms": round(sum(gc_ms), 2),
+                         "slowest_server": _slowest(server, cpu, gc_ms)}  # fmt: skip
     return out
+
+
+def _slowest(server: list[float], cpu: list[float], gc_ms: list[float]) -> list[list[float]]:
+    """The three slowest requests by server time, each as [server, cpu, gc] ms: what the p99 is made of."""
+    rows = zip(server, cpu, gc_ms or [float("nan")] * len(server), strict=True)
+    return [list(r) for r in sorted(rows, reverse=True)[:3]]
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -153,6 +170,10 @@ def report(out: dict[str, Any]) -> None:
           f"{'server median':>14} {'server p99':>11} {'CPU median':>11} {'CPU p99':>9}")  # fmt: skip
     for kind, r in out["sequential"].items():
         c, s, u = r["client"], r["server"], r["cpu"]
+        first, slow = r.get("first", {}), r.get("slowest_server", [])
+        print(f"  {kind}: first request {first.get('client_ms', float('nan')):.2f} ms client, "
+              f"{first.get('server_ms', float('nan')):.2f} ms server, {first.get('cpu_ms', float('nan')):.2f} ms CPU; "
+              f"GC in the measured requests {r.get('gc_total_ms', 0):.1f} ms; slowest [server, cpu, gc] {slow}")  # fmt: skip
         server = f"{s['median_ms']:>11.2f} ms {s['p99_ms']:>8.2f} ms" if s else f"{'—':>14} {'—':>11}"
         cpu = f"{u['median_ms']:>8.2f} ms {u['p99_ms']:>6.2f} ms" if u else f"{'—':>11} {'—':>9}"
         print(f"{kind:<12} {r['n']:>4} {r['non_200']:>7} {r['mean_rows']:>5.0f} {c['median_ms']:>11.2f} ms "

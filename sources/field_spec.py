@@ -14,13 +14,17 @@ against the page, an id kept as text.
 
 Patterns run in the `regex` module with a time limit per match and on at most
 `_REGEX_INPUT_MAX` characters, so a pattern that backtracks catastrophically on some
-hostile text costs that value, not the poll.
+hostile text costs that value, not the poll. The time limit itself costs about twice the
+search on a short value, so where no backtracking can be long (`_plain_twin`: at most one
+unbounded repeat, none nested, no backreference, on an ASCII value of at most
+`_PLAIN_INPUT_MAX` characters) the same pattern runs in the standard `re` module instead.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, Union
@@ -54,6 +58,10 @@ T = TypeVar("T")
 _REGEX_TIMEOUT = 0.05  # seconds a single match may take
 _REGEX_INPUT_MAX = 10_000
 _PATTERN_MAX = 500
+_PLAIN_INPUT_MAX = 200  # one unbounded repeat on this much text: at most ~20,000 steps
+# regex's VERSION1 syntax that `re` reads otherwise or not at all: nested sets and set operations,
+# Unicode properties, word boundaries \m \M, \X \G \K, branch reset, inline V0/V1 flags.
+_V1_ONLY = ("[[", "--", "&&", "||", "~~", "\\p", "\\P", "\\m", "\\M", "\\X", "\\G", "\\K", "\\L", "(?|", "(?V", "(?r")
 
 
 class FieldSpec(BaseModel):
@@ -194,14 +202,13 @@ class FieldPlan(Generic[T]):
     url_pattern: regex.Pattern[str] | None = None
     scale: float | None = None
     formats: tuple[DateFormat, ...] = ()
+    # Worked out once: read for every field of every item.
+    first_only: bool = field(init=False)
+    refines: bool = field(init=False)
 
-    @property
-    def first_only(self) -> bool:
-        return self.join is None
-
-    @property
-    def refines(self) -> bool:
-        return bool(self.strip_prefix or self.regex or self.url_pattern)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "first_only", self.join is None)
+        object.__setattr__(self, "refines", bool(self.strip_prefix or self.regex or self.url_pattern))
 
     def refine(self, text: str | None, base: str) -> str | None:
         """The steps of a spec on one value, in the module docstring's order; None when nothing is left."""
@@ -243,6 +250,11 @@ def _path_and_query(base: str, href: str) -> str:
         # Already the path (the common relative form): no need to resolve it, which costs more
         # than the rest of the field.
         return href.split("#", 1)[0]
+    if href[:8].lower().startswith(("http://", "https://")) and href.isprintable() and " " not in href:
+        # Absolute already: resolving it against the page changes neither its path nor its query.
+        parts = urlsplit(href)
+        if parts.netloc:
+            return parts.path + (f"?{parts.query}" if parts.query else "")
     link = absolute_url(base, href)
     if link is None:
         return href
@@ -251,8 +263,13 @@ def _path_and_query(base: str, href: str) -> str:
 
 
 def _search(pattern: regex.Pattern[str], text: str) -> str | None:
+    text = text[:_REGEX_INPUT_MAX]
+    twin = _plain_twin(pattern.pattern)
     try:
-        m = pattern.search(text[:_REGEX_INPUT_MAX], timeout=_REGEX_TIMEOUT)
+        if twin is not None and len(text) <= _PLAIN_INPUT_MAX and text.isascii():
+            m: re.Match[str] | regex.Match[str] | None = twin.search(text)
+        else:
+            m = pattern.search(text, timeout=_REGEX_TIMEOUT)
     except TimeoutError:
         return None
     if m is None:
@@ -260,6 +277,53 @@ def _search(pattern: regex.Pattern[str], text: str) -> str | None:
     group = "value" if "value" in pattern.groupindex else 1 if pattern.groups else 0
     found = m.group(group)
     return found.strip() if found else None
+
+
+@cache
+def _plain_twin(pattern: str) -> re.Pattern[str] | None:
+    """The pattern in `re`, when it matches as in regex's VERSION1 on ASCII text and cannot backtrack long
+    on a short value, else None. Such a pattern is ASCII, has none of VERSION1's own syntax and no
+    backreference, repeats single characters only (`\\d+`, `[^/]*`; `(a|aa)+` is exponential), and at most
+    one of its repeats is unbounded: then a search is at most quadratic in the value's length."""
+    if not pattern.isascii() or any(token in pattern for token in _V1_ONLY):
+        return None
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        tree = re._parser.parse(pattern, re.IGNORECASE)  # type: ignore[attr-defined]
+    except (re.error, RecursionError):
+        return None
+    return compiled if _unbounded_repeats(tree) <= 1 else None
+
+
+_ONE_CHARACTER = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "CATEGORY"}
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+_UNSAFE = 99
+
+
+def _unbounded_repeats(items: Any) -> int:
+    """The unbounded repeats of an `re` parse tree; _UNSAFE for a repeat of more than one character or a
+    backreference."""
+    count = 0
+    for op, arg in items:
+        name = str(op)
+        if name in _REPEATS:
+            _low, high, sub = arg
+            if len(sub) != 1 or str(sub[0][0]) not in _ONE_CHARACTER:
+                return _UNSAFE
+            count += high > 10  # MAXREPEAT (no upper bound) among them
+        elif name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return _UNSAFE
+        elif name == "SUBPATTERN":
+            count += _unbounded_repeats(arg[-1])
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            count += _unbounded_repeats(arg[1])
+        elif name == "BRANCH":
+            count += sum(_unbounded_repeats(branch) for branch in arg[1])
+        elif name == "ATOMIC_GROUP":
+            count += _unbounded_repeats(arg)
+        if count >= _UNSAFE:
+            return _UNSAFE
+    return count
 
 
 def plan_field(locator: Any, compile_locator: Callable[[Any], T]) -> FieldPlan[T]:

@@ -15,6 +15,7 @@ from sources.dates import Dated
 from sources.errors import ParseError
 from sources.field_spec import FieldPlan, FieldSpec, Locator, SpecFields, check_timezone, plan_field, read_rating, zone
 from sources.fill import skipped_warning
+from sources.quick_select import ItemIndex, Matcher, Simple, simple
 from sources.selectors import Selector, parse_selector
 from sources.text import (
     AUTHOR_MAX,
@@ -89,6 +90,9 @@ class _Plan:
     reply: FieldPlan[Selector] | None
     next_page: Selector | None
     tz: tzinfo | None
+    # The fields' selectors that sources.quick_select matches on one walk of each item, by CSS.
+    quick: dict[str, Simple]
+    matcher: Matcher
 
 
 _PROBE = LexborHTMLParser("<p></p>")
@@ -115,18 +119,30 @@ def _plan(settings: HtmlSettings) -> _Plan:
     if item.css is None:
         raise ParseError(f"item selector {settings.item!r} needs a CSS part")
     f = settings.fields
+    fields = {
+        "body": plan_field(f.body, sel),
+        "id": opt(f.id),
+        "title": opt(f.title),
+        "author": opt(f.author),
+        "url": opt(f.url),
+        "published": opt(f.published),
+        "rating": opt(f.rating),
+        "reply": opt(f.reply),
+    }
+    quick = {
+        s.css: q
+        for field in fields.values()
+        if field is not None
+        for s in field.locators
+        if s.css and (q := simple(s.css)) is not None
+    }
     return _Plan(
         item=item.css,
-        body=plan_field(f.body, sel),
-        id=opt(f.id),
-        title=opt(f.title),
-        author=opt(f.author),
-        url=opt(f.url),
-        published=opt(f.published),
-        rating=opt(f.rating),
-        reply=opt(f.reply),
+        **fields,  # type: ignore[arg-type]
         next_page=None if settings.next_page is None else sel(settings.next_page),
         tz=zone(settings.timezone) if settings.timezone else None,
+        quick=quick,
+        matcher=Matcher(quick.values()),
     )
 
 
@@ -196,7 +212,7 @@ def parse(
     return page
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Reader:
     """Reads the fields of the items of one page by a source's plan."""
 
@@ -206,13 +222,36 @@ class _Reader:
     # Short values read before on this page, by (field, raw value): ratings and dates repeat from
     # item to item ("rating-40", "вчера"), and their pattern searches are most of a spec's cost.
     memo: dict[tuple[int, str | None], Any] = field(default_factory=dict)
+    index: ItemIndex | None = None  # the item being read's simple-selector matches
+
+    def find(self, item: LexborNode, selector: Selector) -> LexborNode | None:
+        if selector.css is None:
+            return item
+        if (index := self.index) is not None and index.exact and (q := self.plan.quick.get(selector.css)):
+            return index.first(q)
+        return item.css_first(selector.css)
+
+    def find_all(self, item: LexborNode, selector: Selector) -> list[LexborNode]:
+        if selector.css is None:
+            return [item]
+        if (index := self.index) is not None and index.exact and (q := self.plan.quick.get(selector.css)):
+            return index.all(q)
+        return select_all(item, selector.css)
+
+    def value(
+        self, item: LexborNode, selector: Selector, *, single_line: bool = True, limit: int | None = None
+    ) -> str | None:
+        if (node := self.find(item, selector)) is None:
+            return None
+        return _read(node, selector.attr, single_line=single_line, limit=limit)
 
     def mention(self, item: LexborNode) -> RawMention | None:
         # Sentinels and dropped elements first, selectors after: a field can then never
         # select into a <script> or <noscript>, and text nodes added between elements
         # change no element selector.
-        prepare_node(item)
+        walked = prepare_node(item)
         plan = self.plan
+        self.index = plan.matcher.index(item, walked) if plan.quick else None
         body = self.text(item, plan.body, single_line=False, limit=BODY_MAX)
         if not body:
             return None
@@ -239,9 +278,9 @@ class _Reader:
         seen: set[tuple[int, str | None]] = set()  # an element two locators both match joins once
         for selector in field.locators:
             if field.first_only:
-                nodes = [n] if (n := _find(item, selector)) is not None else []
+                nodes = [n] if (n := self.find(item, selector)) is not None else []
             else:
-                nodes = select_all(item, selector.css) if selector.css else [item]
+                nodes = self.find_all(item, selector)
             for node in nodes:
                 if not field.first_only:
                     if (node.mem_id, selector.attr) in seen:
@@ -262,13 +301,13 @@ class _Reader:
         if field is None:
             return None
         if field.plain:
-            return _value(item, field.locators[0], single_line=single_line, limit=limit)
+            return self.value(item, field.locators[0], single_line=single_line, limit=limit)
         values = self.values(item, field, single_line=single_line, limit=limit)
         return field.pick(values, limit=limit, single_line=single_line)
 
     def url(self, item: LexborNode, field: FieldPlan[Selector]) -> str | None:
         for selector in field.locators:
-            link = _link(item, selector)
+            link = _link_of(self.find(item, selector), selector)
             if field.refines:
                 link = field.refine(link, self.base)
             if found := absolute_url(self.base, link):
@@ -279,7 +318,7 @@ class _Reader:
         # "time@datetime" is the usual selector, but some items' <time> carry only text:
         # each locator's attribute is tried, then its element's text; the first date read wins.
         for selector in field.locators:
-            if (node := _find(item, selector)) is None:
+            if (node := self.find(item, selector)) is None:
                 continue
             if selector.attr and (found := self._date(field, node.attributes.get(selector.attr))):
                 return found
@@ -309,7 +348,7 @@ class _Reader:
 
     def rating(self, item: LexborNode, field: FieldPlan[Selector]) -> float | None:
         if field.plain:
-            return parse_rating(_value(item, field.locators[0]))
+            return parse_rating(self.value(item, field.locators[0]))
         for value in self.values(item, field):
             if (rating := read_rating(value, field)) is not None:
                 return rating
@@ -319,7 +358,7 @@ class _Reader:
         # Every element every locator matches is one reply.
         replies: list[str] = []
         for selector in field.locators:
-            for node in select_all(item, selector.css) if selector.css else [item]:
+            for node in self.find_all(item, selector):
                 reply = _read(node, selector.attr, single_line=False, limit=REPLY_MAX, own=field.own_text)
                 if field.refines:
                     reply = field.refine(reply, self.base)
@@ -334,14 +373,6 @@ def _find(item: LexborNode, selector: Selector) -> LexborNode | None:
     return item.css_first(selector.css) if selector.css else item
 
 
-def _value(
-    item: LexborNode, selector: Selector | None, *, single_line: bool = True, limit: int | None = None
-) -> str | None:
-    if selector is None or (node := _find(item, selector)) is None:
-        return None
-    return _read(node, selector.attr, single_line=single_line, limit=limit)
-
-
 def _read(
     node: LexborNode, attr: str | None, *, single_line: bool, limit: int | None = None, own: bool = False
 ) -> str | None:
@@ -352,9 +383,12 @@ def _read(
 
 
 def _link(root: LexborNode | None, selector: Selector) -> str | None:
+    return _link_of(_find(root, selector) if root is not None else None, selector)
+
+
+def _link_of(node: LexborNode | None, selector: Selector) -> str | None:
     # A link selector without @attr ("a.next") means the element's href; its text only
     # when that is itself a URL ("Читать" would resolve to a nonsense relative link).
-    node = _find(root, selector) if root is not None else None
     if node is None:
         return None
     if selector.attr:

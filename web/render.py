@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from web.cookie import PREFIX, set_cookie
 
-__all__ = ["CSP", "clock", "countdown", "deadline", "page", "percent", "when"]
+__all__ = ["CSP", "clock", "compile_templates", "countdown", "deadline", "page", "percent", "when"]
 
 HERE = Path(__file__).resolve().parent
 # No inline script or style anywhere (htmx's own indicator style is off, web/templates/base.html): a complaint
@@ -96,6 +96,8 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates are package files: no stat of each one (and of what it extends) on every render.
+        auto_reload=False,
     )
     env.filters["when"] = when
     env.filters["span"] = span
@@ -107,6 +109,14 @@ def _environment() -> jinja2.Environment:
 
 
 _ENV = _environment()
+
+
+def compile_templates() -> int:
+    """Compile every template now (web/warm.py), not on the first request that needs it; how many."""
+    names = _ENV.list_templates(extensions=["html"])
+    for name in names:
+        _ENV.get_template(name)
+    return len(names)
 
 
 def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -114,8 +114,11 @@ _COLUMNS = (
     Case.first_reply_at, Case.resolution_due_at, Case.resolution_sla, Case.resolved_at, Case.closed_at,
     Case.dismissed_reason, (Case.mention_count - Case.places_unanswered).label("places_answered"),
     Case.places_unanswered,
-    # One index lookup per row of a page (ix_mention_case, ix_promise_case), not a join over every case.
-    sa.select(sa.func.min(Mention.place_due_at)).where(Mention.case_id == Case.id, Mention.place_sla.in_(_words("open_clock", ("running", "at_risk", "breached"))))
+    # One index lookup per row of a page (ix_mention_case, ix_promise_case), not a join over every case. The
+    # clock state is compared through coalesce so that no index on it can be picked: SQLite without statistics
+    # (nothing here runs ANALYZE) took ix_mention_place_due and read every running clock for each row of the
+    # page (3.3 s a queue page at 200,000 cases, against 0.8 ms with the case index).
+    sa.select(sa.func.min(Mention.place_due_at)).where(Mention.case_id == Case.id, sa.func.coalesce(Mention.place_sla, "").in_(_words("open_clock", ("running", "at_risk", "breached"))))
     .scalar_subquery().label("next_place_due_at"),
     _promise(Promise.due_at).label("promise_due_at"), _promise(Promise.state).label("promise_state"),
 )  # fmt: skip

@@ -33,7 +33,7 @@ from monitor.config.reports import ReportDefinition
 from monitor.config.sla import ALWAYS, BUSINESS, ROUND_THE_CLOCK, SlaConfig
 from monitor.config.tone import ToneConfig
 from monitor.config.triage import TriageConfig
-from monitor.config.types import Duration, Key, Language, Size, Strict, Url, Zone
+from monitor.config.types import Duration, Headers, Key, Language, Size, Strict, Url, Zone
 from sources.address_policy import Network, parse_networks
 from sources.base import SourceSpec
 from sources.browser import BrowserSettings
@@ -200,7 +200,7 @@ class _SourceFields(_Strict):
     language: Language | None = None
     weight: int = Field(default=1, ge=1, le=5)
     enabled: bool = True
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     politeness: PolitenessConfig = PolitenessConfig()
     # "browser": render the page in headless Chromium first (pages that build their list with JavaScript).
     fetch: Literal["http", "browser"] = "http"

@@ -11,12 +11,14 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 __all__ = [
     "Duration",
+    "Headers",
     "Key",
     "Language",
     "Size",
     "Strict",
     "Url",
     "Zone",
+    "check_headers",
     "check_url",
     "parse_duration",
     "parse_size",
@@ -81,6 +83,33 @@ def check_url(value: str) -> str:
 
 
 Url = Annotated[str, AfterValidator(check_url)]
+
+# RFC 9110 token characters: what a header name may be made of.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def check_headers(value: dict[str, str]) -> dict[str, str]:
+    """A source's extra request headers, refused here rather than at poll time.
+
+    The HTTP client encodes header values as ASCII, so a non-ASCII value (a Cyrillic token, a
+    typographic quote pasted from a document) would raise UnicodeEncodeError on every poll; a
+    line break or NUL would be refused as well (and would split the request, were it sent).
+    """
+    for name, text in value.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"header name {name!r} is not a valid HTTP header name (letters, digits, - and _)")
+        for i, ch in enumerate(text):
+            if ch in "\r\n\0":
+                raise ValueError(f"header {name!r}: a line break or NUL at character {i + 1} is not allowed")
+            if not ch.isascii():
+                raise ValueError(
+                    f"header {name!r}: {ch!r} at character {i + 1} is not ASCII; HTTP header values must be"
+                    " ASCII (percent-encode it, or move it into the URL)"
+                )
+    return value
+
+
+Headers = Annotated[dict[str, str], AfterValidator(check_headers)]
 
 
 class Strict(BaseModel):

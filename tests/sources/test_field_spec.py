@@ -315,6 +315,60 @@ def test_catastrophic_regex_is_bounded() -> None:
     assert [m.body for m in page.items] == ["t", "t", "t"]
 
 
+@pytest.mark.parametrize(
+    ("pattern", "plain"),
+    [
+        (r"rating-(\d+)", True),
+        (r"/(?:review|otzyv)/([^/?#]+)", True),
+        (r"id=(?P<value>\d{1,8})", True),
+        (r"(a|aa)+$", False),  # a repeat of more than one character: exponential
+        (r"(\w+)\s(\w+)", False),  # two unbounded repeats: cubic
+        (r"(a|b)\1", False),  # a backreference
+        (r"[[a-z]--[aeiou]]+", False),  # a VERSION1 set operation
+        (r"Отзыв (\d+)", False),  # not ASCII
+    ],
+)
+def test_a_simple_pattern_runs_without_the_time_limit_and_finds_what_regex_finds(pattern: str, plain: bool) -> None:
+    from sources.field_spec import _plain_twin, _search
+
+    assert (_plain_twin(pattern) is not None) is plain
+    compiled = regex.compile(pattern, regex.IGNORECASE | regex.VERSION1)
+    values = ["stars RATING-45", "/shop/review/1001/?x=1", "/OTZYV/abc-12#top", "id=123456789", "x", "",
+              "aaaa!", "tea time", "abab", "Отзыв 12", "rating-", "id=7 id=8"]  # fmt: skip
+    for value in values:
+        m = compiled.search(value)
+        group = "value" if "value" in compiled.groupindex else 1 if compiled.groups else 0
+        expected = (m.group(group) or "").strip() or None if m else None
+        assert _search(compiled, value) == expected, (pattern, value)
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["https://otzovik.example/shop/review/1001/", "HTTP://X.example/Review/5?x=1#f", "https://a.b/../c/./d",
+     "https://a.b", "https://a.b?", "https://a.b/p;x=1?q", "https://[::1]:80/r/1", "https://u:p@h/r/2?#",
+     "http:/relative", "https:///x", "https://a.b/r/ж", "http://a.b/r/1\t2", "https://a.b/r/1 2", "../r/3?y#z"],
+)  # fmt: skip
+def test_a_links_path_and_query_are_those_of_the_link_resolved_against_the_page(href: str) -> None:
+    # Absolute links skip the resolving (it changes neither path nor query): checked against resolving.
+    from urllib.parse import urlsplit
+
+    from sources.field_spec import _path_and_query
+    from sources.text import absolute_url
+
+    base = "https://otzovik.example/shop/reviews/"
+    link = absolute_url(base, href.strip())
+    parts = urlsplit(link) if link else None
+    expected = parts.path + (f"?{parts.query}" if parts.query else "") if parts else href
+    assert _path_and_query(base, href) == expected
+
+
+def test_a_catastrophic_pattern_on_a_short_value_keeps_the_time_limit() -> None:
+    # 60 a's: short enough for the plain path, which this pattern must never take.
+    html = f'<div class="review"><p class="by">{"a" * 60}!</p><div class="text">t</div></div>'
+    page = parse_html(html, html_settings(body="div.text", author={"select": "p.by", "regex": r"(a|aa)+$"}))
+    assert [m.author for m in page.items] == [None]
+
+
 def test_huge_values_and_pages() -> None:
     huge = "Ж" * 2_000_000
     html = (

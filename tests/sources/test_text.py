@@ -154,6 +154,25 @@ def test_absolute_url(href: object, expected: str | None) -> None:
     assert absolute_url(BASE, href) == expected
 
 
+@pytest.mark.parametrize(
+    "base", ["https://otzovik.example/shop/reviews/", "http://x.example/a/b?c=d#e", "https://u:p@h.example:8443/x",
+             "https://h.example", "HTTPS://Up.Example/A", "https://[::1]:80/r", "ftp://x/y", "http:///nohost"],
+)  # fmt: skip
+def test_a_root_relative_link_joins_as_urljoin_joins_it(base: str) -> None:
+    # The short way for "/review/1" must give what urljoin gives, and every link it cannot give so right
+    # (dot segments, doubled slashes, an empty query or fragment, spaces, controls) takes the long way.
+    from urllib.parse import urljoin, urlsplit
+
+    hrefs = ["/shop/review/1000", "/a//b", "/a/./b", "/a/../b", "/p?q=1#f", "/p;x=1/q", "/%20x", "/ж/ы", "/a b",
+             "/a\tb", "/", "/?", "/#", "/p?#f", "/p?q#", "/a?b=/../c", "/.hidden", "/x" * 3000]  # fmt: skip
+    for href in hrefs:
+        cleaned = href.replace("\t", "").replace(" ", "%20")
+        url = urljoin(base, cleaned)
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and parts.netloc and len(url) <= 4096
+        assert absolute_url(base, href) == (url if ok else None), (base, href)
+
+
 def test_clean_id_accepts_ints_and_hashes_overlong_ids() -> None:
     assert clean_id(101) == "101"
     assert clean_id(" r-1\x00 ") == "r-1"

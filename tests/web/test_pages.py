@@ -28,7 +28,7 @@ def test_every_page_for_a_viewer_reads_without_a_single_form_that_changes_someth
             assert page.headers["content-security-policy"] == CSP and "'unsafe-inline'" not in CSP
             assert page.headers["x-content-type-options"] == "nosniff"
             assert page.headers["cache-control"] == "no-store"
-            assert re.fullmatch(r"app;dur=[\d.]+, cpu;dur=[\d.]+", page.headers["server-timing"])
+            assert re.fullmatch(r"app;dur=[\d.]+, cpu;dur=[\d.]+, gc;dur=[\d.]+", page.headers["server-timing"])
             assert not INLINE.search(page.text), path
             # The one form a viewer has is the sign-out; nothing that changes a case, a draft or a source.
             assert re.findall(r'<form[^>]*method="post"[^>]*action="([^"]+)"', page.text) == ["/inbox/sign-out"], path

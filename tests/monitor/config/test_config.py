@@ -252,3 +252,28 @@ def test_suggest_at_above_link_at_is_refused() -> None:
         GOOD + "\ncases:\n  customers:\n    link_at: 0.9\n    suggest_at: 0.95\n", env={"BOARD_TOKEN": "x"}
     )
     assert any("suggest_at (0.95) must not be above link_at (0.9)" in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("X-Token: токен", "header 'X-Token': 'т' at character 1 is not ASCII"),
+        ("Authorization: Bearer ${BOARD_TOKEN}", "header 'Authorization': '’' at character 12 is not ASCII"),
+        ('"X Token": abc', "header name 'X Token' is not a valid HTTP header name"),
+        ('X-Two: "a\\r\\nHost: evil.example"', "header 'X-Two': a line break or NUL at character 2"),
+    ],
+)
+def test_a_header_the_fetcher_could_not_send_is_refused_naming_the_source_and_header(
+    header: str, expected: str
+) -> None:
+    # httpx encodes header values as ASCII: such a value used to pass the config and raise
+    # UnicodeEncodeError at every poll of the source. The environment's value is checked too.
+    text = GOOD.replace("Authorization: Bearer ${BOARD_TOKEN}", header)
+    found = problems(text, env={"BOARD_TOKEN": "s3cr’t"})
+    assert any(p.startswith("line 13: sources[0].headers [source 'board-rss']") and expected in p for p in found), found
+
+
+def test_an_ascii_header_with_punctuation_loads() -> None:
+    text = GOOD.replace("Authorization: Bearer ${BOARD_TOKEN}", 'X-Api-Key: "a-b_c.d~e+f/g=;q=0.5, *"')
+    config = parse_config(text, path="watch.yaml", env={})
+    assert config.sources[0].headers == {"X-Api-Key": "a-b_c.d~e+f/g=;q=0.5, *"}
