@@ -34,7 +34,7 @@ from monitor.cases.rematch import (
 from monitor.cases.sla import SweepCounts, sweep
 from monitor.config import Config
 from monitor.config.reports import ReportDefinition
-from monitor.core.db import SessionFactory, session_scope
+from monitor.core.db import SessionFactory, refresh_statistics, session_scope
 from monitor.desk.promising import offer_interim_drafts
 from monitor.desk.replies import check_shown_replies, sweep_unverified
 from monitor.ingest.polling import Claim, Outcome, claim_due, claim_one, finish_poll, reap_abandoned
@@ -212,6 +212,15 @@ def roll_up_polls(*, sessions: SessionFactory, now: datetime) -> int:
     if rows:
         log.info("coverage.rolled_up", rows=rows)
     return rows
+
+
+def refresh_db_statistics(*, sessions: SessionFactory) -> bool:
+    """The planner's statistics brought up to date (monitor.core.db.refresh_statistics)."""
+    with session_scope(sessions) as session:
+        ran = refresh_statistics(session)
+    if ran:
+        log.info("db.statistics_refreshed")
+    return ran
 
 
 def run_scheduled_report(

@@ -68,6 +68,9 @@ class Worker:
         return await self.poller.in_db(lambda: jobs.sweep_sla(sessions=self.sessions, config=self.config,
                                                               now=self.clock()))  # fmt: skip
 
+    async def refresh_statistics(self) -> bool:
+        return await self.poller.in_db(lambda: jobs.refresh_db_statistics(sessions=self.sessions))
+
     async def roll_up_polls(self) -> int:
         return await self.poller.in_db(lambda: jobs.roll_up_polls(sessions=self.sessions, now=self.clock()))
 
@@ -104,6 +107,9 @@ class Worker:
         # and a run that finds nothing missing costs one small query.
         scheduler.add_job(self.roll_up_polls, "interval", hours=1, id="poll-roll-up",
                           next_run_time=now + timedelta(minutes=5), **once)  # fmt: skip
+        # SQLite has no autovacuum to keep the planner's statistics: refreshed soon after start, then hourly.
+        scheduler.add_job(self.refresh_statistics, "interval", hours=1, id="db-statistics",
+                          next_run_time=now + timedelta(minutes=1), **once)  # fmt: skip
         for definition in self.config.reports:
             # A report missed while no worker ran is still made within the hour, once.
             scheduler.add_job(self.run_report, trigger_of(definition), args=[definition],
