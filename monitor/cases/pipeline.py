@@ -138,12 +138,12 @@ def _process_batch(
         else:
             others.append(post)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
+    for post in to_place:  # text work only, before the lock: another worker may be placing meanwhile
+        assert post.brand_id is not None
+        post.signature = signature(post.title, post.body, brand_id=post.brand_id)
     # Taken inside the batch's savepoint: if the batch is rolled back, so are its locks, and the
     # fallback takes them again in order (holding some while waiting for others could deadlock).
     lock_brands(session, (p.brand_id for p in to_place if p.brand_id is not None))
-    for post in to_place:
-        assert post.brand_id is not None
-        post.signature = signature(post.title, post.body, brand_id=post.brand_id)
     batch.index.prefetch([p.signature for p in to_place if p.signature is not None])
     for post in to_place:
         outcome = batch.place(post)
