@@ -7,6 +7,7 @@ mentions, band rows and prepared texts, timeline entries, outbox events, custome
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +48,7 @@ def write_batch(batch: CaseBatch, others: list[Post]) -> None:
                   [(p.id, key) for p, sig in indexed for key in sig.band_keys])  # fmt: skip
     _insert_plain(session, "mention_signature", {"mention_id": "bigint", "content_hash": "text", "text": "text",
                   "marks": "text"}, [(p.id, p.content_hash, sig.text, stored_marks(sig.marks)) for p, sig in indexed])  # fmt: skip
-    append_many(session, [{"case_id": c.id, "at": now, "actor": SYSTEM, "kind": kind, "mention_id": mid, "data": data}
-                          for c, mid, kind, data in batch.timeline])  # fmt: skip
+    _insert_timeline(session, batch, now)
     emit_many(session, [(kind, f"case:{c.id}", {"case_id": c.id, **extra}) for kind, c, extra in batch.events], now=now)
     batch.write_candidates()
 
@@ -109,7 +109,23 @@ def _update_by_id(session: Session, model: Any, rows: list[dict[str, Any]]) -> N
         session.execute(statement, [{"b_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in rows])
 
 
-def _insert_plain(session: Session, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+def _insert_timeline(session: Session, batch: CaseBatch, now: datetime) -> None:
+    """Timeline entries in the order noted (their ids keep it). On PostgreSQL one INSERT … SELECT FROM
+    unnest(), as the band rows: through SQLAlchemy's JSON type and "insertmanyvalues" they cost ~0.3 ms
+    of client CPU an entry; elsewhere timeline.append_many."""
+    if session.connection().dialect.name != "postgresql":
+        append_many(session, [{"case_id": c.id, "at": now, "actor": SYSTEM, "kind": kind, "mention_id": mid,
+                               "data": data} for c, mid, kind, data in batch.timeline])  # fmt: skip
+        return
+    columns = {"case_id": "bigint", "at": "timestamptz", "actor": "text", "kind": "text", "mention_id": "bigint",
+               "data": "jsonb"}  # fmt: skip
+    rows = [(c.id, now, SYSTEM, kind, mid, json.dumps(data)) for c, mid, kind, data in batch.timeline]
+    _insert_plain(session, "case_event", columns, rows, ordered=True)
+
+
+def _insert_plain(
+    session: Session, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]], *, ordered: bool = False
+) -> None:
     """Rows of plain values (integers, text; `columns` maps each column to its PostgreSQL type) without
     SQLAlchemy's per-row parameter handling, the largest part of the write for 32 band rows a post:
     on PostgreSQL one INSERT … SELECT FROM unnest() of one array a column (psycopg's executemany still
@@ -121,6 +137,9 @@ def _insert_plain(session: Session, table: str, columns: dict[str, str], rows: l
     if connection.dialect.name == "postgresql":
         arrays = ", ".join(f"%s::{kind}[]" for kind in columns.values())
         sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+        if ordered:  # ids from the sequence in the rows' order, not whatever order the plan produces
+            sql = (f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "  # noqa: S608
+                   f"AS u({names}, n) ORDER BY n")  # fmt: skip
         connection.exec_driver_sql(sql, tuple(list(column) for column in zip(*rows, strict=True)))
     else:
         marks = ", ".join("?" * len(columns))
