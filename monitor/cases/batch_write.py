@@ -32,10 +32,7 @@ def write_batch(batch: CaseBatch, others: list[Post]) -> None:
     session, now = batch.session, batch.now
     new = [c for c in batch.cases.values() if c.new]
     if new:
-        table = Case.__table__
-        rows = [{f: getattr(c, f) for f in CASE_FIELDS} for c in new]
-        ids = session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        for case, (case_id,) in zip(new, ids.all(), strict=True):
+        for case, case_id in zip(new, _insert_cases(session, new), strict=True):
             case.id = case_id
     # By id: two workers updating the same stored cases lock them in one order, so they never deadlock.
     stored = sorted((c for c in batch.cases.values() if not c.new), key=lambda c: c.id)
@@ -107,6 +104,38 @@ def _update_by_id(session: Session, model: Any, rows: list[dict[str, Any]]) -> N
         statement = sa.update(table).where(table.c.id == sa.bindparam("b_id"))
         statement = statement.values({c: sa.bindparam(f"v_{c}") for c in columns})
         session.execute(statement, [{"b_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in rows])
+
+
+# PostgreSQL array types of the case columns the batch inserts: text, not varchar(n), so a value too long
+# is refused by the column as an ORM insert would be (a cast to varchar(n) would cut it silently).
+_ARRAY_TYPES = {"INTEGER": "integer", "FLOAT": "float8", "JSONB": "jsonb", "TEXT": "text",
+                "TIMESTAMP WITH TIME ZONE": "timestamptz"}  # fmt: skip
+
+
+def _insert_cases(session: Session, new: list[CaseState]) -> list[int]:
+    """Insert the new cases, their ids in the order given. On PostgreSQL one INSERT … SELECT FROM
+    unnest() WITH ORDINALITY ORDER BY it: the sequence gives the rows increasing ids in that order,
+    so the returned ids, sorted, are the cases' in order (~0.5 ms of client CPU a case less than
+    SQLAlchemy's sorted "insertmanyvalues"). Elsewhere that path."""
+    table = Case.__table__
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        rows = [{f: getattr(c, f) for f in CASE_FIELDS} for c in new]
+        ids = session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [case_id for (case_id,) in ids]
+    kinds = []
+    for field in CASE_FIELDS:
+        name = table.c[field].type.compile(dialect=connection.dialect)
+        kinds.append(_ARRAY_TYPES.get(name, "text" if name.startswith("VARCHAR") else name))
+    names = ", ".join(CASE_FIELDS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+    sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "  # noqa: S608
+           f"AS u({names}, n) ORDER BY n RETURNING id")  # fmt: skip
+    columns = [
+        [json.dumps(getattr(c, f)) if kind == "jsonb" else getattr(c, f) for c in new]
+        for f, kind in zip(CASE_FIELDS, kinds, strict=True)
+    ]
+    return sorted(case_id for (case_id,) in connection.exec_driver_sql(sql, tuple(columns)))
 
 
 def _insert_timeline(session: Session, batch: CaseBatch, now: datetime) -> None:
