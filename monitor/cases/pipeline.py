@@ -353,9 +353,10 @@ def assign_brand(
         raise CaseInvalid(f"no brand with key '{brand_key}'")
     if mention.case_id is not None:
         raise CaseConflict(f"mention {mention_id} is already in case {mention.case_id}; split it from there")
-    mention.brand_id, mention.brand_rule, mention.processed_at = brand.id, "staff", now
     assert brand.id is not None
-    lock_brands(session, [brand.id])  # a worker may be placing a re-post of this mention right now
+    # Before any write of ours (a row lock held while waiting): a worker may be placing a re-post now.
+    lock_brands(session, [brand.id])
+    mention.brand_id, mention.brand_rule, mention.processed_at = brand.id, "staff", now
     _place(session, config, mention, now, actor=actor)
     session.flush()
     case = session.get(Case, mention.case_id)
