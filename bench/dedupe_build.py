@@ -3,6 +3,7 @@
     .venv/bin/python bench/dedupe_build.py [--database URL] [--mentions 5000] [--seed 7] [--profile PATH]
         [--workers N]   # N processes share the queue (PostgreSQL only: FOR UPDATE SKIP LOCKED)
         [--customers N] # a customer register of N people (bench/match_data), so the customer lookup runs
+        [--brands N]    # the stream spread over N brands by author (a re-post keeps its original's brand)
     BENCH_CODE=/path/to/other/checkout .venv/bin/python bench/dedupe_build.py ...   # that checkout's code
 
 A fresh database (a temporary SQLite file by default; a PostgreSQL URL: its schema `public`
@@ -26,6 +27,7 @@ import random
 import sys
 import tempfile
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,17 +51,21 @@ from monitor.worker.jobs import process_cases
 from sources.base import RawMention
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-CONFIG = parse_config(
-    """
-brands:
-  - {key: acme, name: Acme, names: [Акме, Acme, Ակմե, Акмэ], domains: [acme.example], country: RU}
-sources:
+_BRAND = "  - {key: %s, name: Acme, names: [Акме, Acme, Ակմե, Акмэ], domains: [acme.example], country: RU}\n"
+_SOURCES = """sources:
   - {key: board, kind: feed, url: 'https://board.example/f', interval: 15m, brand: acme}
   - {key: forum, kind: feed, url: 'https://forum.example/f', interval: 15m, brand: acme}
   - {key: reviews, kind: feed, url: 'https://reviews.example/f', interval: 15m, brand: acme}
-""",
-    env={},
-)
+"""
+
+
+def config_for(brands: int) -> Any:
+    """One brand `acme` (the figures' setting), or `brands` of them: acme, acme2, acme3, ..."""
+    keys = ["acme"] + [f"acme{i}" for i in range(2, brands + 1)]
+    return parse_config("brands:\n" + "".join(_BRAND % key for key in keys) + _SOURCES, env={})
+
+
+CONFIG = config_for(1)
 
 
 def stream(count: int, seed: int) -> list[tuple[int, RawMention]]:
@@ -84,6 +90,10 @@ def stream(count: int, seed: int) -> list[tuple[int, RawMention]]:
     return posts
 
 
+def _brand_of(author: str | None, brands: int) -> int:
+    return 0 if brands == 1 else zlib.crc32((author or "").encode()) % brands
+
+
 def _backend_cpu(pids: set[int]) -> float:
     """CPU seconds (user + system) the PostgreSQL backends `pids` have used so far."""
     total = 0
@@ -96,7 +106,7 @@ def _backend_cpu(pids: set[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _run(url: str, start: Any = None) -> tuple[Any, float, float, float]:
+def _run(url: str, start: Any = None, brands: int = 1) -> tuple[Any, float, float, float]:
     """process_cases on `url` in this process: (counts, wall, CPU of this process, CPU of its backends)."""
     engine = make_engine(url)
     pids: set[int] = set()
@@ -108,22 +118,22 @@ def _run(url: str, start: Any = None) -> tuple[Any, float, float, float]:
     if start is not None:
         start.wait()
     t0, cpu = time.perf_counter(), time.process_time()
-    counts = process_cases(sessions=make_session_factory(engine), config=CONFIG, now=NOW)
+    counts = process_cases(sessions=make_session_factory(engine), config=config_for(brands), now=NOW)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu
     backend = _backend_cpu(pids) - backend0
     engine.dispose()
     return counts, wall, cpu, backend
 
 
-def _worker(url: str, start: Any, results: Any) -> None:
-    counts, wall, cpu, backend = _run(url, start)
+def _worker(url: str, start: Any, results: Any, brands: int) -> None:
+    counts, wall, cpu, backend = _run(url, start, brands)
     results.put((counts.processed, counts.opened, counts.joined, counts.failed, wall, cpu, backend))
 
 
-def _run_many(url: str, workers: int) -> tuple[Any, float, float, float]:
+def _run_many(url: str, workers: int, brands: int) -> tuple[Any, float, float, float]:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no engine or connection inherited
     start, results = context.Barrier(workers + 1), context.Queue()
-    processes = [context.Process(target=_worker, args=(url, start, results)) for _ in range(workers)]
+    processes = [context.Process(target=_worker, args=(url, start, results, brands)) for _ in range(workers)]
     for process in processes:
         process.start()
     start.wait()
@@ -151,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--customers", type=int, default=0)
+    parser.add_argument("--brands", type=int, default=1)
     args = parser.parse_args(argv)
     if args.workers > 1 and (not args.database or args.database.startswith("sqlite")):
         parser.error("--workers above 1 needs a PostgreSQL --database (the queue is shared with SKIP LOCKED)")
@@ -159,9 +170,10 @@ def main(argv: list[str] | None = None) -> None:
         engine = make_engine(url)
         sessions = make_session_factory(engine)
         with session_scope(sessions) as session:
-            sync_config(session=session, config=CONFIG, now=NOW)
+            sync_config(session=session, config=config_for(args.brands), now=NOW)
             source_ids = list(session.scalars(sa.select(Source.id).order_by(Source.id)))
-            brand_id = session.scalar(sa.select(Brand.id))
+            brand_ids = list(session.scalars(sa.select(Brand.id).order_by(Brand.id)))
+            brand_id = brand_ids[0]
         if args.customers:  # the stream's authors are not in it: the lookup's cost, not its hits
             from bench.match_data import generate
             from monitor.customers.register import import_customers
@@ -174,9 +186,12 @@ def main(argv: list[str] | None = None) -> None:
         items = stream(args.mentions, args.seed)
         with session_scope(sessions) as session:
             for index, source_id in enumerate(source_ids):
-                mine = [item for source, item in items if source == index]
-                store_mentions(session=session, source_id=source_id, items=mine, now=NOW, brand_id=brand_id,
-                               language_hint="ru")  # fmt: skip
+                for number, brand in enumerate(brand_ids):
+                    # A post's brand follows its author, so a re-post (same author) has its original's brand.
+                    mine = [item for source, item in items
+                            if source == index and _brand_of(item.author, len(brand_ids)) == number]  # fmt: skip
+                    store_mentions(session=session, source_id=source_id, items=mine, now=NOW, brand_id=brand,
+                                   language_hint="ru")  # fmt: skip
         engine.dispose()  # the timed run makes its own engine, in this process or in each worker
         profiler = None
         if args.profile:
@@ -185,9 +200,9 @@ def main(argv: list[str] | None = None) -> None:
             profiler = Profiler(interval=0.001)
             profiler.start()
         if args.workers > 1:
-            counts, wall, cpu, backend = _run_many(url, args.workers)
+            counts, wall, cpu, backend = _run_many(url, args.workers, args.brands)
         else:
-            counts, wall, cpu, backend = _run(url)
+            counts, wall, cpu, backend = _run(url, brands=args.brands)
         if profiler is not None:
             profiler.stop()
             args.profile.write_text(profiler.output_text(unicode=True, show_all=False))
@@ -201,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
           f"{counts.processed / wall:,.0f} mentions/s, {1000 * cpu / counts.processed:.2f} ms CPU a mention "
           f"({counts.processed / cpu:,.0f} mentions per CPU second); PostgreSQL backends {backend:.2f} s CPU "
           f"({1000 * backend / counts.processed:.2f} ms a mention); workers {args.workers}; "
-          f"customers {args.customers}; "
+          f"customers {args.customers}; brands {args.brands}; "
           f"code {sys.modules['monitor'].__file__}; "
           f"load average {os.getloadavg()}")  # fmt: skip
 

@@ -43,6 +43,7 @@ from monitor.cases.dedupe import (
 )
 from monitor.cases.dedupe_evidence import Rarity
 from monitor.cases.dedupe_fit import FIT_SAMPLE, RARITY_SAMPLE, case_members, fits_members
+from monitor.cases.dedupe_rarity import kept_rarity
 from monitor.cases.dedupe_text import MAX_RAW
 from monitor.config import DedupeConfig
 from monitor.models import Mention, MentionSignature
@@ -246,5 +247,6 @@ class BatchIndex:
         if brand_id not in cache:
             mine = [text for brand, text in reversed(self._batch_texts) if brand == brand_id]
             stored = self.session.scalars(_RARITY_TEXTS, {"brand_id": brand_id})
-            cache[brand_id] = Rarity([*mine, *stored][:RARITY_SAMPLE])
+            database = self.session.get_bind().url.render_as_string(hide_password=True)
+            cache[brand_id] = kept_rarity(database, brand_id, [*mine, *stored][:RARITY_SAMPLE])
         return cache[brand_id]

@@ -90,11 +90,20 @@ class Rarity:
         df: Counter[str] = Counter()
         docs = 0
         for text in texts:
-            df.update(set(_terms(body_of(text))))
+            df.update(document_terms(text))
             docs += 1
         self.docs = docs
         self._df: Mapping[str, int] = df
         self._log_n = math.log(max(docs, MIN_DOCS) + 1)
+
+    @classmethod
+    def from_counts(cls, df: Mapping[str, int], docs: int) -> Rarity:
+        """The same as Rarity(texts) from its counts: `df[word]` = how many of the `docs` texts use it
+        (`document_terms` of each text), as monitor.cases.dedupe_rarity keeps them between batches."""
+        rarity = cls(())
+        rarity.docs, rarity._df = docs, df
+        rarity._log_n = math.log(max(docs, MIN_DOCS) + 1)
+        return rarity
 
     def of(self, word: str) -> float:
         return math.log((max(self.docs, MIN_DOCS) + 1) / (self._df.get(word, 0) + 1)) / self._log_n
@@ -102,6 +111,11 @@ class Rarity:
     def shared(self, a: str, b: str) -> float:
         common = set(_terms(a)) & set(_terms(b))
         return sum(self.of(w) for w in common)
+
+
+def document_terms(text: str) -> set[str]:
+    """The words a prepared text counts once towards their rarity."""
+    return set(_terms(body_of(text)))
 
 
 def _terms(body: str) -> list[str]:

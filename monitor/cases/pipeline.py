@@ -45,6 +45,7 @@ from monitor.cases.batch_state import POST_COLUMNS, SEARCH_CAP, Post, searchable
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import PostFacts, find_duplicate, index_mention, signature
 from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case
+from monitor.cases.locks import lock_brands
 from monitor.cases.places import add_place
 from monitor.cases.timeline import SYSTEM, append, note
 from monitor.cases.tone import tone_classifier
@@ -94,7 +95,9 @@ def process_pending(
     inside a savepoint. If anything in it raises, the savepoint is rolled back and the same
     mentions are processed one by one, each in its own savepoint: one that fails (a bug, a bad
     text) is logged, marked processed and left unassigned for staff, so it cannot block the queue.
-    Rows are claimed with FOR UPDATE SKIP LOCKED, so several workers on PostgreSQL share the queue.
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so several workers on PostgreSQL share the queue;
+    the placing holds a lock on each brand it places posts of (monitor.cases.locks), so a re-post in
+    one worker's batch finds its original in another's once that one is committed.
     """
     query = (
         sa.select(*POST_COLUMNS)
@@ -135,9 +138,12 @@ def _process_batch(
         else:
             others.append(post)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
-    for post in to_place:
+    for post in to_place:  # text work only, before the lock: another worker may be placing meanwhile
         assert post.brand_id is not None
         post.signature = signature(post.title, post.body, brand_id=post.brand_id)
+    # Taken inside the batch's savepoint: if the batch is rolled back, so are its locks, and the
+    # fallback takes them again in order (holding some while waiting for others could deadlock).
+    lock_brands(session, (p.brand_id for p in to_place if p.brand_id is not None))
     batch.index.prefetch([p.signature for p in to_place if p.signature is not None])
     for post in to_place:
         outcome = batch.place(post)
@@ -153,6 +159,9 @@ def _one_by_one(
     pending = list(session.scalars(sa.select(Mention).where(Mention.id.in_(ids)).order_by(Mention.id)))
     sources = {s.id: s for s in session.scalars(sa.select(Source).where(Source.id.in_({m.source_id for m in pending})))}
     brands = {b.key: b for b in session.scalars(sa.select(Brand))}
+    # Outside the mentions' savepoints, every brand a mention could be tied to (the batch's brands
+    # are not known before each mention's brand step); a rare path, only after a failed batch.
+    lock_brands(session, (b.id for b in brands.values() if b.id is not None))
     for mention in pending:
         try:
             with session.begin_nested():
@@ -344,6 +353,9 @@ def assign_brand(
         raise CaseInvalid(f"no brand with key '{brand_key}'")
     if mention.case_id is not None:
         raise CaseConflict(f"mention {mention_id} is already in case {mention.case_id}; split it from there")
+    assert brand.id is not None
+    # Before any write of ours (a row lock held while waiting): a worker may be placing a re-post now.
+    lock_brands(session, [brand.id])
     mention.brand_id, mention.brand_rule, mention.processed_at = brand.id, "staff", now
     _place(session, config, mention, now, actor=actor)
     session.flush()
