@@ -238,6 +238,12 @@ def _flow_text(raw: str, *, single_line: bool, limit: int | None) -> str:
     """Text with sentinels made plain: spaces collapsed, sentinels turned into line breaks."""
     # str.split() collapses all whitespace, source newlines included, at C speed.
     text = " ".join(raw.split())
+    if text.isprintable() and unicodedata.is_normalized("NFC", text):
+        # Most values: no sentinel (a noncharacter, so not printable), no newline, no control, no space run
+        # and nothing at the ends to strip: all that clean_text would still do is the cut.
+        if limit is not None and len(text) > limit:
+            text = text[:limit].rstrip()
+        return text
     if single_line:
         text = text.replace(_PARA, " ").replace(_LINE, " ").replace(_BR, " ")
     elif any(c in text for c in _SENTINELS):
