@@ -313,6 +313,23 @@ def _plain_path(href: str) -> bool:
     )
 
 
+def _plain_absolute(href: str) -> bool:
+    """An http(s) link, scheme in lower case, that urljoin returns unchanged: printable ASCII without spaces,
+    a host (no IPv6 brackets, which urlsplit checks), and none of what _plain_path sends the long way, nor
+    `;` (urljoin drops an empty `;params`)."""
+    rest = href[href.index("//") + 2 :]
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return (
+        len(href) <= _URL_MAX
+        and href.isascii()
+        and _plain_path(rest)
+        and bool(host)
+        and "[" not in host
+        and "]" not in host
+        and ";" not in rest
+    )
+
+
 @lru_cache(maxsize=256)
 def _origin(base: str) -> str | None:
     """`scheme://netloc` of an http(s) page URL, or None."""
@@ -343,6 +360,10 @@ def absolute_url(base: str, href: object) -> str | None:
         and len(origin) + len(href) <= _URL_MAX
     ):
         return origin + href
+    if href.startswith(("https://", "http://")) and _plain_absolute(href):
+        # urljoin gives such a link back as it is (taken apart and put together again unchanged), at a tenth
+        # of the cost: half the links of a listing page are absolute.
+        return href
     # As browsers do: trim controls and spaces at the ends, drop tabs and newlines inside,
     # refuse other controls, and encode inner spaces.
     href = _URL_TABS.sub("", href.strip(_URL_STRIP))
