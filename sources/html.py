@@ -227,8 +227,9 @@ class _Reader:
     def find(self, item: LexborNode, selector: Selector) -> LexborNode | None:
         if selector.css is None:
             return item
-        if (index := self.index) is not None and index.exact and (q := self.plan.quick.get(selector.css)):
-            return index.first(q)
+        # The index holds a list for each of the plan's simple selectors, and for nothing else.
+        if (index := self.index) is not None and index.exact and (nodes := index.found.get(selector.css)) is not None:
+            return nodes[0] if nodes else None
         return item.css_first(selector.css)
 
     def find_all(self, item: LexborNode, selector: Selector) -> list[LexborNode]:
@@ -269,30 +270,41 @@ class _Reader:
             replies=self.replies(item, plan.reply) if plan.reply is not None else None,
         )
 
+    def first(
+        self, item: LexborNode, field: FieldPlan[Selector], *, single_line: bool = True, limit: int | None = None
+    ) -> str | None:
+        """`values` of a field without join: the first non-empty value after the spec's steps, or None."""
+        own, refines = field.own_text, field.refines
+        for selector in field.locators:
+            if (node := self.find(item, selector)) is None:
+                continue
+            value = _read(node, selector.attr, single_line=single_line, limit=limit, own=own)
+            if refines:
+                value = self._refine(field, value)
+            if value:
+                return value
+        return None
+
     def values(
         self, item: LexborNode, field: FieldPlan[Selector], *, single_line: bool = True, limit: int | None = None
     ) -> list[str]:
         """The field's non-empty values after its spec's steps: of the first locator that gives
         one, or (with join) of every locator and every element each matches."""
+        if field.first_only:
+            value = self.first(item, field, single_line=single_line, limit=limit)
+            return [value] if value else []
         found: list[str] = []
         seen: set[tuple[int, str | None]] = set()  # an element two locators both match joins once
         for selector in field.locators:
-            if field.first_only:
-                nodes = [n] if (n := self.find(item, selector)) is not None else []
-            else:
-                nodes = self.find_all(item, selector)
-            for node in nodes:
-                if not field.first_only:
-                    if (node.mem_id, selector.attr) in seen:
-                        continue
-                    seen.add((node.mem_id, selector.attr))
+            for node in self.find_all(item, selector):
+                if (node.mem_id, selector.attr) in seen:
+                    continue
+                seen.add((node.mem_id, selector.attr))
                 value = _read(node, selector.attr, single_line=single_line, limit=limit, own=field.own_text)
                 if field.refines:
                     value = self._refine(field, value)
                 if value:
                     found.append(value)
-            if found and field.first_only:
-                break
         return found
 
     def text(
@@ -302,6 +314,8 @@ class _Reader:
             return None
         if field.plain:
             return self.value(item, field.locators[0], single_line=single_line, limit=limit)
+        if field.first_only:
+            return self.first(item, field, single_line=single_line, limit=limit)  # what pick() would take
         values = self.values(item, field, single_line=single_line, limit=limit)
         return field.pick(values, limit=limit, single_line=single_line)
 
@@ -361,7 +375,7 @@ class _Reader:
             for node in self.find_all(item, selector):
                 reply = _read(node, selector.attr, single_line=False, limit=REPLY_MAX, own=field.own_text)
                 if field.refines:
-                    reply = field.refine(reply, self.base)
+                    reply = self._refine(field, reply)
                 if reply:
                     replies.append(reply)
                 if len(replies) >= REPLIES_MAX:
@@ -378,7 +392,7 @@ def _read(
 ) -> str | None:
     if attr:
         # Attribute values are text already (the parser decoded entities); no markup to strip.
-        return clean_text(node.attributes.get(attr), single_line=single_line, limit=limit)
+        return clean_text(node.attrs.get(attr), single_line=single_line, limit=limit)
     return node_text(node, single_line=single_line, limit=limit, own=own) or None
 
 
