@@ -97,6 +97,7 @@ class _Plan:
 
 _PROBE = LexborHTMLParser("<p></p>")
 _MEMO_MAX = 200  # longer values (texts, not ratings or dates) are not remembered
+_UNSET = object()
 
 
 @lru_cache(maxsize=256)
@@ -221,7 +222,7 @@ class _Reader:
     now: datetime | None
     # Short values read before on this page, by (field, raw value): ratings and dates repeat from
     # item to item ("rating-40", "вчера"), and their pattern searches are most of a spec's cost.
-    memo: dict[tuple[int, str | None], Any] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     index: ItemIndex | None = None  # the item being read's simple-selector matches
 
     def find(self, item: LexborNode, selector: Selector) -> LexborNode | None:
@@ -344,9 +345,9 @@ class _Reader:
         if value is not None and len(value) > _MEMO_MAX:
             return field.refine(value, self.base)
         key = (id(field), value)
-        if key not in self.memo:
-            self.memo[key] = field.refine(value, self.base)
-        return self.memo[key]
+        if (found := self.memo.get(key, _UNSET)) is _UNSET:
+            found = self.memo[key] = field.refine(value, self.base)
+        return found
 
     def _date(self, field: FieldPlan[Selector], value: str | None) -> Dated | None:
         if field.refines:
@@ -356,17 +357,21 @@ class _Reader:
         if len(value) > _MEMO_MAX:
             return field.date(value, now=self.now, tz=self.plan.tz)
         key = (-id(field), value)  # negated: not the key of the same value's refined text
-        if key not in self.memo:
-            self.memo[key] = field.date(value, now=self.now, tz=self.plan.tz)
-        return self.memo[key]
+        if (found := self.memo.get(key, _UNSET)) is _UNSET:
+            found = self.memo[key] = field.date(value, now=self.now, tz=self.plan.tz)
+        return found
 
     def rating(self, item: LexborNode, field: FieldPlan[Selector]) -> float | None:
         if field.plain:
             return parse_rating(self.value(item, field.locators[0]))
-        for value in self.values(item, field):
-            if (rating := read_rating(value, field)) is not None:
-                return rating
-        return None
+        if (value := self.first(item, field)) is None:  # a rating takes no join: one value at most
+            return None
+        if len(value) > _MEMO_MAX:
+            return read_rating(value, field)
+        key = (id(field), value, "rating")  # three long: never the key of a refined text or a date
+        if (found := self.memo.get(key, _UNSET)) is _UNSET:
+            found = self.memo[key] = read_rating(value, field)
+        return found
 
     def replies(self, item: LexborNode, field: FieldPlan[Selector]) -> tuple[str, ...]:
         # Every element every locator matches is one reply.
