@@ -23,13 +23,12 @@ from sources.text import (
     REPLIES_MAX,
     REPLY_MAX,
     TITLE_MAX,
-    Breaks,
     absolute_url,
     clean_id,
     clean_text,
     node_text,
     parse_html,
-    prepare_item,
+    prepare_node,
     select_all,
 )
 from sources.values import parse_rating
@@ -192,7 +191,7 @@ def parse(
         page.warnings.append(
             PageWarning(PageWarning.NOTHING_MATCHED, f"selector {settings.item!r} matched nothing{note}")
         )
-    reader = _Reader(plan, base, fetched_at, items={n.mem_id for n in nodes})
+    reader = _Reader(plan, base, fetched_at)
     missing = empty = 0
     for node in nodes:
         mention = reader.mention(node)
@@ -224,9 +223,7 @@ class _Reader:
     # Short values read before on this page, by (field, raw value): ratings and dates repeat from
     # item to item ("rating-40", "вчера"), and their pattern searches are most of a spec's cost.
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-    items: set[int] = field(default_factory=set)  # the page's items, by mem_id
     index: ItemIndex | None = None  # the item being read's simple-selector matches
-    breaks: Breaks | None = None  # the item being read's sentinels not in yet (sources.text.prepare_item)
 
     def find(self, item: LexborNode, selector: Selector) -> LexborNode | None:
         if selector.css is None:
@@ -248,15 +245,13 @@ class _Reader:
     ) -> str | None:
         if (node := self.find(item, selector)) is None:
             return None
-        if selector.attr is None and self.breaks is not None:
-            self.breaks.ready(node)
         return _read(node, selector.attr, single_line=single_line, limit=limit)
 
     def mention(self, item: LexborNode) -> RawMention | None:
         # Sentinels and dropped elements first, selectors after: a field can then never
         # select into a <script> or <noscript>, and text nodes added between elements
         # change no element selector.
-        walked, self.breaks = prepare_item(item, self.items)
+        walked = prepare_node(item)
         plan = self.plan
         self.index = plan.matcher.index(item, walked) if plan.quick else None
         body = self.text(item, plan.body, single_line=False, limit=BODY_MAX)
@@ -284,8 +279,6 @@ class _Reader:
         for selector in field.locators:
             if (node := self.find(item, selector)) is None:
                 continue
-            if selector.attr is None and self.breaks is not None:
-                self.breaks.ready(node)
             value = _read(node, selector.attr, single_line=single_line, limit=limit, own=own)
             if refines:
                 value = self._refine(field, value)
@@ -308,8 +301,6 @@ class _Reader:
                 if (node.mem_id, selector.attr) in seen:
                     continue
                 seen.add((node.mem_id, selector.attr))
-                if selector.attr is None and self.breaks is not None:
-                    self.breaks.ready(node)
                 value = _read(node, selector.attr, single_line=single_line, limit=limit, own=field.own_text)
                 if field.refines:
                     value = self._refine(field, value)
@@ -331,10 +322,7 @@ class _Reader:
 
     def url(self, item: LexborNode, field: FieldPlan[Selector]) -> str | None:
         for selector in field.locators:
-            node = self.find(item, selector)
-            if node is not None and selector.attr is None and self.breaks is not None:
-                self.breaks.ready(node)
-            link = _link_of(node, selector)
+            link = _link_of(self.find(item, selector), selector)
             if field.refines:
                 link = field.refine(link, self.base)
             if found := absolute_url(self.base, link):
@@ -349,8 +337,6 @@ class _Reader:
                 continue
             if selector.attr and (found := self._date(field, node.attributes.get(selector.attr))):
                 return found
-            if self.breaks is not None:
-                self.breaks.ready(node)
             if found := self._date(field, node_text(node, single_line=True, own=field.own_text)):
                 return found
         return None
@@ -392,8 +378,6 @@ class _Reader:
         replies: list[str] = []
         for selector in field.locators:
             for node in self.find_all(item, selector):
-                if selector.attr is None and self.breaks is not None:
-                    self.breaks.ready(node)
                 reply = _read(node, selector.attr, single_line=False, limit=REPLY_MAX, own=field.own_text)
                 if field.refines:
                     reply = self._refine(field, reply)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Container
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
@@ -24,14 +23,12 @@ __all__ = [
     "REPLIES_MAX",
     "REPLY_MAX",
     "TITLE_MAX",
-    "Breaks",
     "absolute_url",
     "clean_id",
     "clean_text",
     "html_to_text",
     "node_text",
     "parse_html",
-    "prepare_item",
     "prepare_node",
 ]
 
@@ -226,62 +223,6 @@ def prepare_node(node: LexborNode) -> list[tuple[LexborNode, str]] | None:
         # Detach only: a recursive delete frees nodes a caller may still hold a wrapper for.
         el.decompose(recursive=False)
     return None if drops else walked
-
-
-class Breaks:
-    """The sentinels of an item's block elements that are not in the tree yet, by element (`mem_id`)."""
-
-    __slots__ = ("pending",)
-
-    def __init__(self, pending: dict[int, tuple[LexborNode, tuple[str | None, str | None]]]) -> None:
-        self.pending = pending
-
-    def ready(self, node: LexborNode) -> None:
-        """Put in the sentinels `node_text(node)` reads: those of the block elements inside `node` (an
-        element's sentinels are its siblings, so only its ancestors' texts hold them)."""
-        pending = self.pending
-        if not pending:
-            return
-        found = [entry for el in node.traverse() if (entry := pending.pop(el.mem_id, None)) is not None]
-        for el, (before, after) in found:
-            if before:
-                el.insert_before(before)
-            if after:
-                el.insert_after(after)
-
-
-def prepare_item(node: LexborNode, items: Container[int]) -> tuple[list[tuple[LexborNode, str]] | None, Breaks | None]:
-    """`prepare_node` for an item of a listing page (`items`: the `mem_id` of every item), with its
-    sentinels left to `Breaks.ready` before each text read: a page reads a few elements of an item, and
-    putting every block element's sentinels in was a tenth of its parse. The texts read are the same,
-    since a text holds only the sentinels of the elements inside it. An item that contains another item
-    gets all of them at once (Breaks None), as the inner item's texts hold the outer's sentinels too."""
-    walked: list[tuple[LexborNode, str]] = []
-    drops: list[LexborNode] = []
-    pending: dict[int, tuple[LexborNode, tuple[str | None, str | None]]] = {}
-    nests, own = False, node.mem_id
-    for el in node.traverse():
-        tag = el.tag or ""
-        walked.append((el, tag))
-        mem_id = el.mem_id
-        if (around := _AROUND.get(tag)) is not None:
-            pending[mem_id] = (el, around)
-        elif tag in _DROP_TAGS:
-            drops.append(el)
-        if mem_id in items and mem_id != own:
-            nests = True
-    breaks: Breaks | None = Breaks(pending)
-    if nests:
-        # As prepare_node: sentinels first, then the drops.
-        for el, (before, after) in pending.values():
-            if before:
-                el.insert_before(before)
-            if after:
-                el.insert_after(after)
-        breaks = None
-    for el in drops:
-        el.decompose(recursive=False)
-    return (None if drops else walked), breaks
 
 
 def node_text(node: LexborNode, *, single_line: bool = False, limit: int | None = None, own: bool = False) -> str:

@@ -204,21 +204,3 @@ def test_overlapping_selector_lists_give_each_element_once_in_document_order() -
         ("3", "Ծառայությունը լավն է", ()),  # p.text and p.pros: one element, joined once
     ]
     assert page.warnings == [] and page.skipped == 0
-
-
-def test_an_item_inside_another_reads_the_same_whatever_the_outer_item_read() -> None:
-    # Each item's line-break marks go into the tree only where a text is read (sources.text.prepare_item),
-    # except in an item that holds another item: the inner one's texts carry the outer one's marks too, so
-    # they must not depend on which elements the outer item's fields happened to read.
-    html = (
-        '<div class="r"><p class="t">внешний</p>'
-        '<div class="r"><p class="t">строка<br>вторая</p><div>блок</div>ещё</div></div>'
-    )
-    bodies = []
-    for fields in ({"body": "p.t"}, {"body": "p.t", "title": "div"}):
-        settings = HtmlSettings.model_validate({"item": "div.r", "fields": fields})
-        page = parse(body=html.encode(), text=html, url="https://x.example/", content_type="text/html",
-                     settings=settings, fetched_at=datetime(2026, 12, 6, tzinfo=UTC))  # fmt: skip
-        bodies.append([m.body for m in page.items])
-    assert bodies[0] == bodies[1]
-    assert bodies[0][0] == "внешний" and bodies[0][1].startswith("строка\n")

@@ -11,15 +11,10 @@ import pytest
 from bench.feedserver import FeedSet
 from sources import text as text_module
 from sources.text import (
-    Breaks,
     absolute_url,
     clean_id,
     clean_text,
     html_to_text,
-    node_text,
-    parse_html,
-    prepare_item,
-    prepare_node,
 )
 
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!]")
@@ -223,24 +218,3 @@ def test_simple_fragments_read_without_a_tree_give_the_tree_s_text() -> None:
 )
 def test_anything_else_takes_the_tree(html: str) -> None:
     assert text_module._simple_text(html, None) is None
-
-
-def test_marks_put_in_where_read_give_the_texts_of_marks_put_in_everywhere() -> None:
-    # prepare_item leaves each block element's marks to Breaks.ready before a text is read: every
-    # element's text (and own text) must come out as after prepare_node, on a real saved page.
-    from tests.support.paths import FIXTURES
-
-    html = (FIXTURES / "html" / "real" / "pissedconsumer" / "home.html").read_text(encoding="utf-8")
-    eager_tree, lazy_tree = parse_html(html)[0], parse_html(html)[0]
-    assert eager_tree is not None and lazy_tree is not None and eager_tree.body is not None
-    assert lazy_tree.body is not None
-    prepare_node(eager_tree.body)
-    _walked, breaks = prepare_item(lazy_tree.body, set())
-    assert isinstance(breaks, Breaks) and breaks.pending
-    eager = list(eager_tree.body.traverse())
-    lazy = list(lazy_tree.body.traverse())
-    assert len(eager) == len(lazy) > 50
-    for a, b in reversed(list(zip(eager, lazy, strict=True))):  # inner elements first: the hardest order
-        breaks.ready(b)
-        for own in (False, True):
-            assert node_text(b, own=own) == node_text(a, own=own), (a.tag, own)
