@@ -97,6 +97,7 @@ class _Plan:
 
 _PROBE = LexborHTMLParser("<p></p>")
 _MEMO_MAX = 200  # longer values (texts, not ratings or dates) are not remembered
+_UNSET = object()
 
 
 @lru_cache(maxsize=256)
@@ -221,14 +222,15 @@ class _Reader:
     now: datetime | None
     # Short values read before on this page, by (field, raw value): ratings and dates repeat from
     # item to item ("rating-40", "вчера"), and their pattern searches are most of a spec's cost.
-    memo: dict[tuple[int, str | None], Any] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     index: ItemIndex | None = None  # the item being read's simple-selector matches
 
     def find(self, item: LexborNode, selector: Selector) -> LexborNode | None:
         if selector.css is None:
             return item
-        if (index := self.index) is not None and index.exact and (q := self.plan.quick.get(selector.css)):
-            return index.first(q)
+        # The index holds a list for each of the plan's simple selectors, and for nothing else.
+        if (index := self.index) is not None and index.exact and (nodes := index.found.get(selector.css)) is not None:
+            return nodes[0] if nodes else None
         return item.css_first(selector.css)
 
     def find_all(self, item: LexborNode, selector: Selector) -> list[LexborNode]:
@@ -269,30 +271,41 @@ class _Reader:
             replies=self.replies(item, plan.reply) if plan.reply is not None else None,
         )
 
+    def first(
+        self, item: LexborNode, field: FieldPlan[Selector], *, single_line: bool = True, limit: int | None = None
+    ) -> str | None:
+        """`values` of a field without join: the first non-empty value after the spec's steps, or None."""
+        own, refines = field.own_text, field.refines
+        for selector in field.locators:
+            if (node := self.find(item, selector)) is None:
+                continue
+            value = _read(node, selector.attr, single_line=single_line, limit=limit, own=own)
+            if refines:
+                value = self._refine(field, value)
+            if value:
+                return value
+        return None
+
     def values(
         self, item: LexborNode, field: FieldPlan[Selector], *, single_line: bool = True, limit: int | None = None
     ) -> list[str]:
         """The field's non-empty values after its spec's steps: of the first locator that gives
         one, or (with join) of every locator and every element each matches."""
+        if field.first_only:
+            value = self.first(item, field, single_line=single_line, limit=limit)
+            return [value] if value else []
         found: list[str] = []
         seen: set[tuple[int, str | None]] = set()  # an element two locators both match joins once
         for selector in field.locators:
-            if field.first_only:
-                nodes = [n] if (n := self.find(item, selector)) is not None else []
-            else:
-                nodes = self.find_all(item, selector)
-            for node in nodes:
-                if not field.first_only:
-                    if (node.mem_id, selector.attr) in seen:
-                        continue
-                    seen.add((node.mem_id, selector.attr))
+            for node in self.find_all(item, selector):
+                if (node.mem_id, selector.attr) in seen:
+                    continue
+                seen.add((node.mem_id, selector.attr))
                 value = _read(node, selector.attr, single_line=single_line, limit=limit, own=field.own_text)
                 if field.refines:
                     value = self._refine(field, value)
                 if value:
                     found.append(value)
-            if found and field.first_only:
-                break
         return found
 
     def text(
@@ -302,6 +315,8 @@ class _Reader:
             return None
         if field.plain:
             return self.value(item, field.locators[0], single_line=single_line, limit=limit)
+        if field.first_only:
+            return self.first(item, field, single_line=single_line, limit=limit)  # what pick() would take
         values = self.values(item, field, single_line=single_line, limit=limit)
         return field.pick(values, limit=limit, single_line=single_line)
 
@@ -330,9 +345,9 @@ class _Reader:
         if value is not None and len(value) > _MEMO_MAX:
             return field.refine(value, self.base)
         key = (id(field), value)
-        if key not in self.memo:
-            self.memo[key] = field.refine(value, self.base)
-        return self.memo[key]
+        if (found := self.memo.get(key, _UNSET)) is _UNSET:
+            found = self.memo[key] = field.refine(value, self.base)
+        return found
 
     def _date(self, field: FieldPlan[Selector], value: str | None) -> Dated | None:
         if field.refines:
@@ -342,17 +357,21 @@ class _Reader:
         if len(value) > _MEMO_MAX:
             return field.date(value, now=self.now, tz=self.plan.tz)
         key = (-id(field), value)  # negated: not the key of the same value's refined text
-        if key not in self.memo:
-            self.memo[key] = field.date(value, now=self.now, tz=self.plan.tz)
-        return self.memo[key]
+        if (found := self.memo.get(key, _UNSET)) is _UNSET:
+            found = self.memo[key] = field.date(value, now=self.now, tz=self.plan.tz)
+        return found
 
     def rating(self, item: LexborNode, field: FieldPlan[Selector]) -> float | None:
         if field.plain:
             return parse_rating(self.value(item, field.locators[0]))
-        for value in self.values(item, field):
-            if (rating := read_rating(value, field)) is not None:
-                return rating
-        return None
+        if (value := self.first(item, field)) is None:  # a rating takes no join: one value at most
+            return None
+        if len(value) > _MEMO_MAX:
+            return read_rating(value, field)
+        key = (id(field), value, "rating")  # three long: never the key of a refined text or a date
+        if (found := self.memo.get(key, _UNSET)) is _UNSET:
+            found = self.memo[key] = read_rating(value, field)
+        return found
 
     def replies(self, item: LexborNode, field: FieldPlan[Selector]) -> tuple[str, ...]:
         # Every element every locator matches is one reply.
@@ -361,7 +380,7 @@ class _Reader:
             for node in self.find_all(item, selector):
                 reply = _read(node, selector.attr, single_line=False, limit=REPLY_MAX, own=field.own_text)
                 if field.refines:
-                    reply = field.refine(reply, self.base)
+                    reply = self._refine(field, reply)
                 if reply:
                     replies.append(reply)
                 if len(replies) >= REPLIES_MAX:
@@ -378,7 +397,7 @@ def _read(
 ) -> str | None:
     if attr:
         # Attribute values are text already (the parser decoded entities); no markup to strip.
-        return clean_text(node.attributes.get(attr), single_line=single_line, limit=limit)
+        return clean_text(node.attrs.get(attr), single_line=single_line, limit=limit)
     return node_text(node, single_line=single_line, limit=limit, own=own) or None
 
 

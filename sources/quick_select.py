@@ -25,6 +25,7 @@ __all__ = ["ItemIndex", "Matcher", "Simple", "simple"]
 
 _SIMPLE = re.compile(r"([A-Za-z][A-Za-z0-9-]*)?((?:\.[A-Za-z_][A-Za-z0-9_-]*)*)")
 _CLASS_SPACE = re.compile("[ \t\n\f\r]+")
+_HITS_MAX = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def _ascii_lower(text: str) -> str:
 class Matcher:
     """A plan's simple selectors, grouped by the tags they can match (worked out once per tag)."""
 
-    __slots__ = ("_by_tag", "_tagless", "_tags", "selectors")
+    __slots__ = ("_by_tag", "_hits", "_tagless", "_tags", "selectors")
 
     def __init__(self, selectors: Iterable[Simple]) -> None:
         self.selectors = tuple(dict.fromkeys(selectors))
@@ -63,9 +64,12 @@ class Matcher:
         # tag -> (the selectors that can match an element of it, whether any names a class); None where lexbor
         # must decide. Tags come from pages, so the table is bounded.
         self._tags: dict[str, tuple[tuple[Simple, ...], bool] | None] = {}
+        # (tag, class attribute) -> the selectors' css that match it, None where lexbor must decide. Bounded:
+        # class attributes come from pages.
+        self._hits: dict[tuple[str, str | None], tuple[str, ...] | None] = {}
 
     def _learn(self, tag: str) -> tuple[tuple[Simple, ...], bool] | None:
-        if tag[0] == "_":  # comments and other non-elements
+        if tag[0] in "_-#":  # comments ("-comment") and other non-elements: no attributes, no match
             entry: tuple[tuple[Simple, ...], bool] | None = ((), False)
         else:
             lower = tag if tag.islower() or not tag.isascii() else tag.lower()
@@ -83,7 +87,7 @@ class Matcher:
         """Every selector against `item` and its elements: `walked` (each element with its tag, in document
         order, the item first) when the caller has just walked them, else one walk here."""
         found: dict[str, list[LexborNode]] = {s.css: [] for s in self.selectors}
-        tags, learn = self._tags, self._learn
+        tags, learn, hits, classify = self._tags, self._learn, self._hits, self._classify
         for el, tag in walked if walked is not None else ((el, el.tag) for el in item.traverse()):
             if not tag:
                 continue
@@ -97,25 +101,44 @@ class Matcher:
                 for s in candidates:
                     found[s.css].append(el)
                 continue
-            value = el.attributes.get("class")
-            if not value:
-                classes: frozenset[str] = frozenset()
-            elif value.isascii() and value.isprintable():
-                classes = frozenset(value.split())  # only spaces separate them here: str.split is exact
-            else:
-                classes = frozenset(_CLASS_SPACE.split(value))
-            # Whether case could matter: a class of the element or of a selector not all lower case.
-            cased = bool(value) and not value.islower()
-            folded: frozenset[str] | None = None
-            for s in candidates:
-                if s.classes <= classes:
-                    found[s.css].append(el)
-                elif classes and (cased or s.classes != s.folded):
-                    if folded is None:
-                        folded = frozenset(_ascii_lower(c) for c in classes)
-                    if s.folded <= folded:
-                        return ItemIndex(found, exact=False)  # matches in quirks mode only: lexbor decides
+            # The same tag and class attribute recur on every item of a page: matched once, then looked up
+            # (`attrs.get` reads one attribute; `attributes` would build a dict of them all).
+            key = (tag, el.attrs.get("class"))
+            matched = hits[key] if key in hits else classify(key, candidates)
+            if matched is None:
+                return ItemIndex(found, exact=False)
+            for css in matched:
+                found[css].append(el)
         return ItemIndex(found, exact=True)
+
+    def _classify(self, key: tuple[str, str | None], candidates: tuple[Simple, ...]) -> tuple[str, ...] | None:
+        """The selectors among `candidates` that an element of this tag and class attribute matches; None when
+        one would match in quirks mode only (lexbor decides)."""
+        value = key[1]
+        if not value:
+            classes: frozenset[str] = frozenset()
+        elif value.isascii() and value.isprintable():
+            classes = frozenset(value.split())  # only spaces separate them here: str.split is exact
+        else:
+            classes = frozenset(_CLASS_SPACE.split(value))
+        # Whether case could matter: a class of the element or of a selector not all lower case.
+        cased = bool(value) and not value.islower()
+        folded: frozenset[str] | None = None
+        matched: list[str] = []
+        result: tuple[str, ...] | None = None
+        for s in candidates:
+            if s.classes <= classes:
+                matched.append(s.css)
+            elif classes and (cased or s.classes != s.folded):
+                if folded is None:
+                    folded = frozenset(_ascii_lower(c) for c in classes)
+                if s.folded <= folded:
+                    break  # matches in quirks mode only
+        else:
+            result = tuple(matched)
+        if len(self._hits) < _HITS_MAX:
+            self._hits[key] = result
+        return result
 
 
 class ItemIndex:

@@ -85,3 +85,26 @@ def test_elements_of_dropped_parts_of_an_item_are_never_selected() -> None:
     page = parse(body=html.encode(), text=html, url="https://x.example/", content_type="text/html",
                  settings=settings, fetched_at=datetime(2026, 12, 6, tzinfo=UTC))  # fmt: skip
     assert [m.body for m in page.items] == ["видимый"]
+
+
+@pytest.mark.parametrize("doctype", ["", "<!DOCTYPE html>"])
+def test_one_matcher_over_many_items_gives_each_what_lexbor_gives(doctype: str) -> None:
+    # The matcher remembers each (tag, class attribute) it has matched: the same attribute on another tag, or
+    # another case of it on a later item, must still be matched afresh.
+    html = doctype + (
+        '<div class="item"><p class="text">a</p><span class="text">b</span><!-- c --></div>'
+        '<div class="item"><p class="text">d</p><p class="by">e</p></div>'
+        '<div class="item"><p class="Text">f</p></div>'
+        '<div class="item"><p class="text by">g</p></div>'
+    )
+    items = LexborHTMLParser(html).css("div.item")
+    quick = [q for css in ("p.text", ".text", "span", ".by", "p") if (q := simple(css)) is not None]
+    matcher = Matcher(quick)
+    exact = []
+    for item in items:
+        index = matcher.index(item)
+        exact.append(index.exact)
+        if index.exact:
+            for q in quick:
+                assert [n.mem_id for n in index.all(q)] == [n.mem_id for n in select_all(item, q.css)], q.css
+    assert exact == [True, True, False, True]
