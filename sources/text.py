@@ -286,7 +286,9 @@ def clean_text(s: str | None, *, single_line: bool = False, limit: int | None = 
     if "  " in s:
         s = _SPACE_RUN.sub(" ", s)
     if "\n" in s:
-        s = "\n".join(line.strip(" ") for line in s.split("\n"))
+        # What stripping each line of spaces did, as two C passes: no run of spaces is left here, so a line
+        # has at most one space at either end (the text's own two ends go with the strip below).
+        s = s.replace(" \n", "\n").replace("\n ", "\n")
         if "\n\n\n" in s:
             s = _MANY_NL.sub("\n\n", s)
     s = s.strip()
