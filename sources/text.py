@@ -246,8 +246,20 @@ def _flow_text(raw: str, *, single_line: bool, limit: int | None) -> str:
         return text
     if single_line:
         text = text.replace(_PARA, " ").replace(_LINE, " ").replace(_BR, " ")
-    elif any(c in text for c in _SENTINELS):
+    elif _PARA in text or _LINE in text or _BR in text:
         text = _BREAK_RUN.sub(_breaks, text)
+        if (
+            (limit is None or len(text) <= limit * 4 + 1_000)
+            and text.replace("\n", " ").isprintable()
+            and unicodedata.is_normalized("NFC", text)
+        ):
+            # A multi-line value with nothing else to clean (the usual body or reply): single spaces only, and
+            # no more than two newlines in a row (one run of sentinels gives at most two). What clean_text would
+            # still do: strip the lines and the ends, and cut.
+            text = text.replace(" \n", "\n").replace("\n ", "\n").strip()
+            if limit is not None and len(text) > limit:
+                text = text[:limit].rstrip()
+            return text
     return clean_text(text, single_line=single_line, limit=limit) or ""
 
 
