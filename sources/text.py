@@ -253,10 +253,10 @@ def _flow_text(raw: str, *, single_line: bool, limit: int | None) -> str:
             and text.replace("\n", " ").isprintable()
             and unicodedata.is_normalized("NFC", text)
         ):
-            # A multi-line value with nothing else to clean (the usual body or reply): single spaces only, and
-            # no more than two newlines in a row (one run of sentinels gives at most two). What clean_text would
-            # still do: strip the lines and the ends, and cut.
-            text = text.replace(" \n", "\n").replace("\n ", "\n").strip()
+            # A multi-line value with nothing else to clean (the usual body or reply): single spaces only, none
+            # after a break (the run took it), no more than two newlines in a row (one run gives at most two).
+            # What clean_text would still do: drop the space before each break, strip the ends, cut.
+            text = text.replace(" \n", "\n").strip()
             if limit is not None and len(text) > limit:
                 text = text[:limit].rstrip()
             return text
