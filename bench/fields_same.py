@@ -3,9 +3,9 @@
     .venv/bin/python bench/fields_same.py BASE_TREE [OTHER_TREE]
 
 Each tree is a checkout of the repository (for the base: `git archive <commit> | tar -x -C /tmp/base`).
-Every tree is run in its own process; each prints, for 8 settings x 6 pages (48 pairs), the item count, the
-skipped count and a digest of the `repr` of every item and warning (49 pairs today: 7 x 7). Settings: every `html` preset, the plain
-and field-spec settings of bench/fields.py, and a generic selector list whose items nest ("div, article, li").
+Every tree is run in its own process; each prints, for every settings x page pair (7 x 7 = 49 today), the
+item count, the skipped count and a digest of the `repr` of every item and warning. Settings: every `html` preset, the
+plain and field-spec settings of bench/fields.py, and a generic selector list whose items nest ("div, article, li").
 Pages: the saved pages under tests/fixtures/html and the bench page. With two trees, the lines are compared
 and the exit status is 1 when any differs. Nothing here touches the network or a database.
 """
