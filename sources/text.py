@@ -56,15 +56,17 @@ _DROP_TAGS = frozenset(
 )
 _PARA, _LINE, _BR = "\ufdd0", "\ufdd1", "\ufdd2"
 _SENTINELS = _PARA + _LINE + _BR
-# What goes before and after each element that breaks the flow of text.
+# What goes before and after each element that breaks the flow of text. As UTF-8 bytes: selectolax inserts
+# bytes as they are, where a str is encoded again on every insertion (hundreds a page).
 _PARAGRAPH_TAGS = "p h1 h2 h3 h4 h5 h6 blockquote pre table ul ol dl hr section article aside header footer figure"
 _LINE_TAGS = "div li tr dt dd figcaption summary caption legend option main nav form fieldset details address"
-_AROUND: dict[str, tuple[str | None, str | None]] = {
-    **dict.fromkeys(_PARAGRAPH_TAGS.split(), (_PARA, _PARA)),
-    **dict.fromkeys(_LINE_TAGS.split(), (_LINE, _LINE)),
-    "td": (None, " "),
-    "th": (None, " "),
-    "br": (_BR, None),
+_PARA_B, _LINE_B, _BR_B = _PARA.encode(), _LINE.encode(), _BR.encode()
+_AROUND: dict[str, tuple[bytes | None, bytes | None]] = {
+    **dict.fromkeys(_PARAGRAPH_TAGS.split(), (_PARA_B, _PARA_B)),
+    **dict.fromkeys(_LINE_TAGS.split(), (_LINE_B, _LINE_B)),
+    "td": (None, b" "),
+    "th": (None, b" "),
+    "br": (_BR_B, None),
 }
 
 # No optional space in front: with one, the regex stops at every space of the text. A space
@@ -204,7 +206,7 @@ def prepare_node(node: LexborNode) -> list[tuple[LexborNode, str]] | None:
     # and parsing the 40-part break list for each item of a page cost more than the walk.
     walked: list[tuple[LexborNode, str]] = []
     drops: list[LexborNode] = []
-    breaks: list[tuple[LexborNode, tuple[str | None, str | None]]] = []
+    breaks: list[tuple[LexborNode, tuple[bytes | None, bytes | None]]] = []
     for el in node.traverse():
         tag = el.tag or ""
         walked.append((el, tag))
