@@ -56,15 +56,17 @@ _DROP_TAGS = frozenset(
 )
 _PARA, _LINE, _BR = "\ufdd0", "\ufdd1", "\ufdd2"
 _SENTINELS = _PARA + _LINE + _BR
-# What goes before and after each element that breaks the flow of text.
+# What goes before and after each element that breaks the flow of text. As UTF-8 bytes: selectolax inserts
+# bytes as they are, where a str is encoded again on every insertion (hundreds a page).
 _PARAGRAPH_TAGS = "p h1 h2 h3 h4 h5 h6 blockquote pre table ul ol dl hr section article aside header footer figure"
 _LINE_TAGS = "div li tr dt dd figcaption summary caption legend option main nav form fieldset details address"
-_AROUND: dict[str, tuple[str | None, str | None]] = {
-    **dict.fromkeys(_PARAGRAPH_TAGS.split(), (_PARA, _PARA)),
-    **dict.fromkeys(_LINE_TAGS.split(), (_LINE, _LINE)),
-    "td": (None, " "),
-    "th": (None, " "),
-    "br": (_BR, None),
+_PARA_B, _LINE_B, _BR_B = _PARA.encode(), _LINE.encode(), _BR.encode()
+_AROUND: dict[str, tuple[bytes | None, bytes | None]] = {
+    **dict.fromkeys(_PARAGRAPH_TAGS.split(), (_PARA_B, _PARA_B)),
+    **dict.fromkeys(_LINE_TAGS.split(), (_LINE_B, _LINE_B)),
+    "td": (None, b" "),
+    "th": (None, b" "),
+    "br": (_BR_B, None),
 }
 
 # No optional space in front: with one, the regex stops at every space of the text. A space
@@ -204,7 +206,7 @@ def prepare_node(node: LexborNode) -> list[tuple[LexborNode, str]] | None:
     # and parsing the 40-part break list for each item of a page cost more than the walk.
     walked: list[tuple[LexborNode, str]] = []
     drops: list[LexborNode] = []
-    breaks: list[tuple[LexborNode, tuple[str | None, str | None]]] = []
+    breaks: list[tuple[LexborNode, tuple[bytes | None, bytes | None]]] = []
     for el in node.traverse():
         tag = el.tag or ""
         walked.append((el, tag))
@@ -246,8 +248,20 @@ def _flow_text(raw: str, *, single_line: bool, limit: int | None) -> str:
         return text
     if single_line:
         text = text.replace(_PARA, " ").replace(_LINE, " ").replace(_BR, " ")
-    elif any(c in text for c in _SENTINELS):
+    elif _PARA in text or _LINE in text or _BR in text:
         text = _BREAK_RUN.sub(_breaks, text)
+        if (
+            (limit is None or len(text) <= limit * 4 + 1_000)
+            and text.replace("\n", " ").isprintable()
+            and unicodedata.is_normalized("NFC", text)
+        ):
+            # A multi-line value with nothing else to clean (the usual body or reply): single spaces only, none
+            # after a break (the run took it), no more than two newlines in a row (one run gives at most two).
+            # What clean_text would still do: drop the space before each break, strip the ends, cut.
+            text = text.replace(" \n", "\n").strip()
+            if limit is not None and len(text) > limit:
+                text = text[:limit].rstrip()
+            return text
     return clean_text(text, single_line=single_line, limit=limit) or ""
 
 
@@ -286,7 +300,9 @@ def clean_text(s: str | None, *, single_line: bool = False, limit: int | None = 
     if "  " in s:
         s = _SPACE_RUN.sub(" ", s)
     if "\n" in s:
-        s = "\n".join(line.strip(" ") for line in s.split("\n"))
+        # What stripping each line of spaces did, as two C passes: no run of spaces is left here, so a line
+        # has at most one space at either end (the text's own two ends go with the strip below).
+        s = s.replace(" \n", "\n").replace("\n ", "\n")
         if "\n\n\n" in s:
             s = _MANY_NL.sub("\n\n", s)
     s = s.strip()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from html import unescape
 
 import pytest
@@ -123,6 +124,29 @@ def test_clean_text_normalises_to_nfc_and_drops_lone_surrogates() -> None:
 def test_clean_text_single_line_and_limit() -> None:
     assert clean_text(" a\n b  \n\n c ", single_line=True) == "a b c"
     assert clean_text("абв " * 1_000, limit=10) == "абв абв аб"
+
+
+def _flow_reference(raw: str) -> str:
+    """The rule `_flow_text` implements, written out plainly: whitespace collapsed, sentinels made line breaks,
+    NFC, every line stripped of spaces, at most one blank line in a row, the ends stripped."""
+    text = text_module._BREAK_RUN.sub(text_module._breaks, " ".join(raw.split()))
+    text = unicodedata.normalize("NFC", text)
+    text = "\n".join(line.strip(" ") for line in text.split("\n"))
+    return re.sub("\n{3,}", "\n\n", text).strip()
+
+
+def test_multi_line_text_takes_the_short_way_only_where_it_gives_the_same_text() -> None:
+    # Bodies and replies (spaces next to breaks, tabs, newlines in the source) in the languages the sites use,
+    # some with a combining accent (not NFC: the long way); the short way must read them all as the rule does.
+    words = ["Курьер", "опоздал", "Ввічливий", "Пасылку", "Պատվերը", "Köln", "refund.", "e\u0301", "«так»", "—"]
+    pieces = [*words, " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\ufdd0", "\ufdd1", "\ufdd2", " \ufdd1 "]
+    rng = random.Random(13)
+    for _ in range(3_000):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 16)))
+        expected = _flow_reference(raw)
+        assert text_module._flow_text(raw, single_line=False, limit=None) == expected, raw
+        cut = text_module._flow_text(raw, single_line=False, limit=7)
+        assert cut == expected[:7].rstrip(), raw
 
 
 # ---- absolute_url and clean_id ---------------------------------------------------------
