@@ -39,6 +39,8 @@ class _Counts:
         for text, n in (self.texts - wanted).items():
             for word in self.terms[text]:
                 self.df[word] -= n
+                if not self.df[word]:
+                    del self.df[word]  # a word no text uses: dropped, so the counts never outgrow the sample
             if text not in wanted:
                 del self.terms[text]
         for text, n in (wanted - self.texts).items():
@@ -59,6 +61,5 @@ def kept_rarity(database: str, brand_id: int | None, texts: Sequence[str]) -> Ra
         while len(_kept) > _KEEP:
             _kept.popitem(last=False)
         counts.move_to(texts)
-        # A copy without the words no text uses any more: the kept counts move on with the next batch.
-        df = {word: n for word, n in counts.df.items() if n > 0}
-        return Rarity.from_counts(df, len(texts))
+        # A copy: the kept counts move on with the next batch.
+        return Rarity.from_counts(dict(counts.df), len(texts))
