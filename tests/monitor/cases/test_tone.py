@@ -261,3 +261,25 @@ def test_the_verdict_on_a_thing_used_is_read_in_english() -> None:
     assert WORDS.cues("No side effects at all").praise == ("no side effects",)
     # A rating phrase is the whole rating: "10/10" inside "110/100" is none.
     assert WORDS.cues("scored 110/100").praise == ()
+
+
+def test_the_health_domain_reads_english_with_its_own_model_and_other_languages_with_the_general_one() -> None:
+    health = shipped_model("health")
+    assert health.languages == {"en"} and health.meta["domain"] == "health"
+    assert health.meta["data"]["per_data_set"] == {"en-drugs": 546}  # the training half; never the held-out file
+    config = parse_config("cases: {tone: {domain: health}}", env={})
+    classifier = tone_classifier(config)
+    assert classifier.domain_model is health and classifier.model is shipped_model()
+    # Cue words on both sides: the model decides, and the reason quotes the model that was asked.
+    text = "The pain was terrible for years. Since I started it I sleep well, it helped."
+    assert classifier.cues(text).complaint and classifier.cues(text).praise
+    general_p, health_p = (m.praise_probability(text) for m in (shipped_model(), health))
+    assert f"{general_p:.2f}" != f"{health_p:.2f}"  # the reasons tell which model was asked
+    for language, model in (("en", health), (None, health), ("ru", shipped_model())):
+        p = model.praise_probability(classifier.without_brands(text))
+        assert f"{p:.2f}" in classifier.classify(text, language=language).reasons[-1], language
+    # The general domain never asks the health model.
+    assert tone_classifier(parse_config("cases: {tone: {}}", env={})).domain_model is None
+    assert tone_classifier(parse_config("cases: {tone: {domain: health, model: false}}", env={})).model is None
+    with pytest.raises(ConfigError):
+        parse_config("cases: {tone: {domain: pharmacy}}", env={})
