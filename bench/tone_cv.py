@@ -71,7 +71,7 @@ def health() -> int:
     print(
         f"  general model, as shipped (never trained on these): {np.mean(said == y):.3f}/{np.mean(~said[y == 0]):.2f}"
     )
-    for c in (4.0, 16.0, 64.0):
+    for c in (4.0, 16.0, 64.0, 256.0):
         oofs = []
         for seed in (0, 1, 2):
             oof = np.zeros(len(y))
