@@ -231,17 +231,19 @@ class ToneClassifier:
         # Cue words on both sides: the model weighs them. A text with no cue word at all is praise only over
         # the config's bar (rule 4): a complaint kept out of the queue is the costly mistake.
         model = self._model_for(text, language)
+        # Staff read which model spoke: the domain's ("the health text model's …") or the general one.
+        named = "text model" if model is self.model else f"{self.config.domain} text model"
         if (cues.complaint or cues.praise) and model is not None:
             p = min(max(model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
             tone = "praise" if cues.margin + math.log(p / (1 - p)) > PRAISE_AT else "complaint"
-            why = f"the text model's praise probability {p:.2f}"
+            why = f"the {named}'s praise probability {p:.2f}"
             return ToneResult(tone, (*rated, *reasons, why))
         if cues.margin:
             return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
         bar = self.config.praise_without_cues
         if bar is not None and model is not None:
             p = model.praise_probability(text[:MAX_CHARS])
-            why = f"no cue word; the text model's praise probability {p:.2f} (praise from {bar:.2f})"
+            why = f"no cue word; the {named}'s praise probability {p:.2f} (praise from {bar:.2f})"
             if p >= bar:
                 return ToneResult("praise", (*rated, *reasons, why))
             return ToneResult("complaint", (*rated, *reasons, f"{why}: taken as a complaint, so it is answered"))

@@ -275,9 +275,11 @@ def test_the_health_domain_reads_english_with_its_own_model_and_other_languages_
     assert classifier.cues(text).complaint and classifier.cues(text).praise
     general_p, health_p = (m.praise_probability(text) for m in (shipped_model(), health))
     assert f"{general_p:.2f}" != f"{health_p:.2f}"  # the reasons tell which model was asked
-    for language, model in (("en", health), (None, health), ("ru", shipped_model())):
+    for language, model, named in (("en", health, "health text model"), (None, health, "health text model"),
+                                   ("ru", shipped_model(), "the text model")):  # fmt: skip
         p = model.praise_probability(classifier.without_brands(text))
-        assert f"{p:.2f}" in classifier.classify(text, language=language).reasons[-1], language
+        reason = classifier.classify(text, language=language).reasons[-1]
+        assert f"{p:.2f}" in reason and named in reason, (language, reason)
     # The general domain never asks the health model.
     assert tone_classifier(parse_config("cases: {tone: {}}", env={})).domain_model is None
     assert tone_classifier(parse_config("cases: {tone: {domain: health, model: false}}", env={})).model is None
