@@ -14,6 +14,8 @@ as not praise (both open a case). Methods:
   nobrand    combined without the brand configured (main's code has no brands: there it is combined)
   never      combined with `praise_without_cues: null`: a text with no cue word is a complaint
   bar0.6 …   combined with `praise_without_cues` at that probability (rule 4 of monitor.cases.tone)
+  health     combined with `cases.tone.domain: health` (the drug-review model for English, the general one
+             for the rest; a code without domains has no such column)
 Each cell: accuracy, complaint recall (share of 1-2 star reviews not taken for praise: those open a case)
 and praise precision (share of texts called praise that were rated 4-5).
 The held-out half (default) was never trained on; the cue words were committed before it was read.
@@ -76,6 +78,9 @@ def methods(train_majority: dict[str, str], brands: tuple[str, ...]) -> dict[str
         "combined": _binary(ToneClassifier(model=model, **kw)),
         "nobrand": _binary(ToneClassifier(model=model)),
     }
+    if "domain" in ToneConfig.model_fields:  # session 8: the health domain's model
+        health = ToneClassifier(ToneConfig(domain="health"), model=model, domain_model=shipped_model("health"), **kw)
+        out["health"] = _binary(health)
     if "praise_without_cues" in ToneConfig.model_fields:  # the first tone branch's rule 4
         out["never"] = _binary(ToneClassifier(ToneConfig(praise_without_cues=None), model=model, **kw))
         for bar in BARS:
@@ -117,19 +122,24 @@ def main(argv: list[str] | None = None) -> int:
         share = sum(r.label == "praise" for r in reviews) / len(reviews)
         cells = ["{:.3f}/{:.2f}/{:.2f}".format(*scores(read, reviews)) for read in readers.values()]
         print(f"{name:<16}{len(reviews):>5}{share:>8.2f}" + "".join(f"{c:>18}" for c in cells))
-    combined = ToneClassifier(model=shipped_model())
-    best_wall = best_cpu = float("inf")
-    for _ in range(args.repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        for r in everything:
-            combined.classify(r.text, language=r.language)
-        best_wall = min(best_wall, time.perf_counter() - wall)
-        best_cpu = min(best_cpu, time.process_time() - cpu)
+    speeds = {"combined": ToneClassifier(model=shipped_model())}
+    if "domain" in ToneConfig.model_fields:
+        speeds["health"] = ToneClassifier(
+            ToneConfig(domain="health"), model=shipped_model(), domain_model=shipped_model("health")
+        )
     n = len(everything)
     chars = sum(len(r.text) for r in everything) / n
-    print(f"speed ({n} texts, {chars:.0f} characters on average): {n / best_cpu:,.0f} mentions per CPU second "
-          f"({best_cpu / n * 1000:.2f} ms CPU each; wall {best_wall / n * 1000:.2f} ms), "
-          f"loadavg {tuple(round(x, 2) for x in os.getloadavg())}")  # fmt: skip
+    for label, classifier in speeds.items():
+        best_wall = best_cpu = float("inf")
+        for _ in range(args.repeat):
+            wall, cpu = time.perf_counter(), time.process_time()
+            for r in everything:
+                classifier.classify(r.text, language=r.language)
+            best_wall = min(best_wall, time.perf_counter() - wall)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+        print(f"speed, {label} ({n} texts, {chars:.0f} characters on average): {n / best_cpu:,.0f} mentions per CPU "
+              f"second ({best_cpu / n * 1000:.2f} ms CPU each; wall {best_wall / n * 1000:.2f} ms), "
+              f"loadavg {tuple(round(x, 2) for x in os.getloadavg())}")  # fmt: skip
     return 0
 
 

@@ -33,7 +33,8 @@ Rules, in this order:
      answered. At an even bar the model alone called plain complaints ("The parcel never arrived
      and nobody answers the phone", 0.78 with the model of session 6) praise; a complaint taken
      for praise opens no case, so the bar leans far to complaint.
-Texts are cut to 20,000 characters first: the tone is set early, and a 1 MB text must stay cheap.
+The model asked is the domain's (`cases.tone.domain`: health) for a language it was trained on, else the
+general one. Texts are cut to 20,000 characters first: the tone is set early, and a 1 MB text must stay cheap.
 """
 
 from __future__ import annotations
@@ -154,13 +155,19 @@ def _blank(text: str, pattern: re.Pattern[str] | None) -> tuple[str, list[str]]:
 class ToneClassifier:
     """Compiled cue words and, when enabled, the model; build once per config (tone_classifier).
 
-    `brands`: names, aliases and domains of the configured brands, never read as cue words or by the model."""
+    `brands`: names, aliases and domains of the configured brands, never read as cue words or by the model.
+    `domain_model`: the model of the config's domain, asked instead of `model` about the languages it knows."""
 
     def __init__(
-        self, config: ToneConfig | None = None, model: ToneModel | None = None, brands: Iterable[str] = ()
+        self,
+        config: ToneConfig | None = None,
+        model: ToneModel | None = None,
+        brands: Iterable[str] = (),
+        domain_model: ToneModel | None = None,
     ) -> None:
         self.config = config or ToneConfig()
         self.model = model
+        self.domain_model = domain_model
         self._brands = _brand_pattern(brands)
         added = self.config.words
         self._warning = _pattern(_merged(WARNINGS, added.get("warning")))
@@ -223,19 +230,20 @@ class ToneClassifier:
             return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
         # Cue words on both sides: the model weighs them. A text with no cue word at all is praise only over
         # the config's bar (rule 4): a complaint kept out of the queue is the costly mistake.
-        if (cues.complaint or cues.praise) and self._model_reads(text, language):
-            assert self.model is not None
-            p = min(max(self.model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
+        model = self._model_for(text, language)
+        # Staff read which model spoke: the domain's ("the health text model's …") or the general one.
+        named = "text model" if model is self.model else f"{self.config.domain} text model"
+        if (cues.complaint or cues.praise) and model is not None:
+            p = min(max(model.praise_probability(text[:MAX_CHARS]), 1e-6), 1 - 1e-6)
             tone = "praise" if cues.margin + math.log(p / (1 - p)) > PRAISE_AT else "complaint"
-            why = f"the text model's praise probability {p:.2f}"
+            why = f"the {named}'s praise probability {p:.2f}"
             return ToneResult(tone, (*rated, *reasons, why))
         if cues.margin:
             return ToneResult("praise" if cues.margin > 0 else "complaint", (*rated, *reasons))
         bar = self.config.praise_without_cues
-        if bar is not None and self._model_reads(text, language):
-            assert self.model is not None
-            p = self.model.praise_probability(text[:MAX_CHARS])
-            why = f"no cue word; the text model's praise probability {p:.2f} (praise from {bar:.2f})"
+        if bar is not None and model is not None:
+            p = model.praise_probability(text[:MAX_CHARS])
+            why = f"no cue word; the {named}'s praise probability {p:.2f} (praise from {bar:.2f})"
             if p >= bar:
                 return ToneResult("praise", (*rated, *reasons, why))
             return ToneResult("complaint", (*rated, *reasons, f"{why}: taken as a complaint, so it is answered"))
@@ -243,10 +251,15 @@ class ToneClassifier:
             "complaint", (*rated, *reasons, "nothing tells its tone; taken as a complaint, so it is answered")
         )
 
-    def _model_reads(self, text: str, language: str | None) -> bool:
-        if self.model is None or not self.config.model or not _LETTER.search(text[:MAX_CHARS]):
-            return False
-        return language is None or language in self.model.languages
+    def _model_for(self, text: str, language: str | None) -> ToneModel | None:
+        """The model that reads `text`: the domain's for a language it was trained on, else the general one,
+        none for a language neither was trained on (or with the model off, or no letter to read)."""
+        if not self.config.model or not _LETTER.search(text[:MAX_CHARS]):
+            return None
+        for model in (self.domain_model, self.model):
+            if model is not None and (language is None or language in model.languages):
+                return model
+        return None
 
     @staticmethod
     def _cue_reasons(cues: Cues) -> tuple[str, ...]:
@@ -264,6 +277,11 @@ def tone_classifier(config: Config) -> ToneClassifier:
     """The classifier of `config`, built once per loaded config (Config.derived)."""
     tone = config.cases.tone
     brands = [name for b in config.brands for name in (b.name, *b.names, *b.domains)]
-    return config.derived(
-        "tone_classifier", lambda c: ToneClassifier(tone, shipped_model() if tone.model else None, brands)
-    )
+
+    def build(_: Config) -> ToneClassifier:
+        if not tone.model:
+            return ToneClassifier(tone, None, brands)
+        domain = shipped_model(tone.domain) if tone.domain != "general" else None
+        return ToneClassifier(tone, shipped_model(), brands, domain_model=domain)
+
+    return config.derived("tone_classifier", build)

@@ -9,6 +9,11 @@ the bias and the settings, and scikit-learn's HashingVectorizer (murmurhash3, st
 versions) rebuilds the features. `bench/tone_train.py` trains it on the public rated reviews under
 bench/data/tone (their origin and licences are listed there); `tone_model.json` beside the weights
 records what it was trained on and how.
+
+A second model of the same form serves one domain (`cases.tone.domain`): `tone_model_health.npz`, trained
+on English reviews of medicines, whose writers describe symptoms before they praise what helped; the
+general model, trained on service complaints, reads those symptoms as complaint (docs/PERFORMANCE.md,
+session 8).
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
-__all__ = ["SHIPPED_MODEL", "ToneModel", "ToneModelError", "shipped_model", "vectorizer"]
+__all__ = ["DOMAIN_MODELS", "SHIPPED_MODEL", "ToneModel", "ToneModelError", "shipped_model", "vectorizer"]
 
 SHIPPED_MODEL = Path(__file__).with_name("tone_model.npz")
+# The domains of cases.tone.domain and their model files (the general one serves every domain's other languages).
+DOMAIN_MODELS = {"general": SHIPPED_MODEL, "health": SHIPPED_MODEL.with_name("tone_model_health.npz")}
 N_FEATURES = 2**17  # hash buckets per block: character n-grams, then words
 NGRAMS = (2, 4)
 WORD_NGRAMS = (1, 2)
@@ -111,6 +118,6 @@ class ToneModel:
 
 
 @cache
-def shipped_model() -> ToneModel:
-    """The model shipped in the package, read once per process."""
-    return ToneModel.load(SHIPPED_MODEL)
+def shipped_model(domain: str = "general") -> ToneModel:
+    """The model of `domain` shipped in the package (DOMAIN_MODELS), read once per process."""
+    return ToneModel.load(DOMAIN_MODELS[domain])

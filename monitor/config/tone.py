@@ -29,6 +29,11 @@ class ToneConfig(Strict):
     # opens no case, hence a bar well above 0.5: 0.8 was the lowest of 0.5-0.9 that lost no complaint in the
     # cross-validation of bench/tone_cv.py (docs/PERFORMANCE.md, session 7). Null: the model never decides alone.
     praise_without_cues: float | None = Field(default=0.8, gt=0.5, le=1.0)
+    # What the watched sources review: `health` reads English texts with the model trained on reviews of
+    # medicines (they tell the symptoms before the verdict; the general model, trained on service
+    # complaints, takes those for complaints). Other languages keep the general model. One setting for
+    # every source: a desk that watches health and service sites alike keeps `general` (docs/PERFORMANCE.md).
+    domain: Literal["general", "health"] = "general"
     # More cue words per kind and language: {complaint: {ru: ["развели"]}}; "=word" matches the whole word.
     # warning / praise_phrase: phrases read as a whole, a negator inside them kept ("don't waste").
     words: dict[str, dict[str, list[str]]] = Field(default_factory=dict)

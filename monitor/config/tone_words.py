@@ -76,7 +76,10 @@ COMPLAINT: dict[str, list[str]] = {
            "=issue", "=issues", "never again", "not worth", "regret", "pathetic", "incompetent", "nasty",
            "never received", "not delivered", "still not", "=demand", "where is my", "no refund",
            "haven't received", "have not received", "=late", "=ruined", "never arrived", "charged me twice",
-           "charged twice", "overcharg", "nobody answers", "no one answers", "double charged"],
+           "charged twice", "overcharg", "nobody answers", "no one answers", "double charged",
+           # how a review of a thing used ends badly (medicines, products), and rating-like phrases
+           "made me worse", "made it worse", "made things worse", "stopped taking", "stopped using", "gave up on",
+           "=returned it", "sent it back", "=0/10", "=1/10", "=0/5", "=1/5", "zero stars"],
 }
 
 PRAISE: dict[str, list[str]] = {
@@ -101,7 +104,10 @@ PRAISE: dict[str, list[str]] = {
     "en": ["great", "excellent", "amazing", "awesome", "=love", "=loved", "=loves", "perfect", "fantastic",
            "wonderful", "recommend", "=happy", "satisfied", "thank", "helpful", "friendly", "=fast", "=quick",
            "=best", "=good", "=nice", "pleased", "impressed", "brilliant", "outstanding", "superb", "=smooth",
-           "=easy", "life saver", "lifesaver", "miracle", "effective", "=works", "=worked", "relief", "=glad"],
+           "=easy", "life saver", "lifesaver", "miracle", "effective", "=works", "=worked", "relief", "=glad",
+           # a verdict on a thing used (medicines, products): it helped, it changed things, a top rating
+           "helped", "=helps", "life changing", "life-changing", "godsend", "god send", "blessing", "=cured",
+           "cleared up", "feel better", "=10/10", "=5/5", "five stars"],
 }
 
 # Warnings: complaint phrases read as a whole, before negation (see the module docstring). Apostrophes are
@@ -136,7 +142,9 @@ PRAISE_PHRASES: dict[str, list[str]] = {
            "cannot recommend them enough", "cannot recommend it enough", "cannot recommend enough",
            "couldn't be happier", "could not be happier", "couldn't ask for better", "could not ask for better",
            "can't say enough good", "cannot say enough good", "never had a problem",
-           "never had an issue", "never had any issue", "never had any problem", "won't regret", "will not regret"],
+           "never had an issue", "never had any issue", "never had any problem", "won't regret", "will not regret",
+           "no side effects", "no side effect", "no negative side effects", "without side effects",
+           "without any side effects"],
 }
 
 # Words before a cue that turn it around. Two words back at most: «ни один не порвался», "not very good".

@@ -236,3 +236,52 @@ def test_the_german_superlative_is_praise_as_in_the_other_languages() -> None:
     for text in ("Der beste Versicherer, den ich je hatte.", "Bester Kundendienst weit und breit"):
         assert WORDS.classify(text, language="de").tone == "praise", text
     assert WORDS.cues("Nicht die beste Beratung").complaint == ("nicht … beste",)
+
+
+def test_the_verdict_on_a_thing_used_is_read_in_english() -> None:
+    # Reviews of a medicine or a product describe the trouble before the verdict: "it helped", "no side
+    # effects", "10/10" are praise; "made me worse", "stopped taking it", "1/10" complaints (session 8).
+    for text in (
+        "My back hurt for weeks. This helped within two days.",
+        "Headaches every morning before; no side effects so far.",
+        "Migraines for years, this was a godsend.",
+        "Took it for a month, 10/10.",
+    ):
+        result = WORDS.classify(text, language="en")
+        assert result.tone == "praise", (text, result.reasons)
+    for text in (
+        "It made me worse, I could not sleep at all.",
+        "I stopped taking it after a week.",
+        "Took it for a month, 1/10.",
+        "Nothing helped, not even this.",
+    ):
+        result = WORDS.classify(text, language="en")
+        assert result.tone == "complaint", (text, result.reasons)
+    # "no side effects" is one praise phrase: its "no" turns nothing around.
+    assert WORDS.cues("No side effects at all").praise == ("no side effects",)
+    # A rating phrase is the whole rating: "10/10" inside "110/100" is none.
+    assert WORDS.cues("scored 110/100").praise == ()
+
+
+def test_the_health_domain_reads_english_with_its_own_model_and_other_languages_with_the_general_one() -> None:
+    health = shipped_model("health")
+    assert health.languages == {"en"} and health.meta["domain"] == "health"
+    assert health.meta["data"]["per_data_set"] == {"en-drugs": 546}  # the training half; never the held-out file
+    config = parse_config("cases: {tone: {domain: health}}", env={})
+    classifier = tone_classifier(config)
+    assert classifier.domain_model is health and classifier.model is shipped_model()
+    # Cue words on both sides: the model decides, and the reason quotes the model that was asked.
+    text = "The pain was terrible for years. Since I started it I sleep well, it helped."
+    assert classifier.cues(text).complaint and classifier.cues(text).praise
+    general_p, health_p = (m.praise_probability(text) for m in (shipped_model(), health))
+    assert f"{general_p:.2f}" != f"{health_p:.2f}"  # the reasons tell which model was asked
+    for language, model, named in (("en", health, "health text model"), (None, health, "health text model"),
+                                   ("ru", shipped_model(), "the text model")):  # fmt: skip
+        p = model.praise_probability(classifier.without_brands(text))
+        reason = classifier.classify(text, language=language).reasons[-1]
+        assert f"{p:.2f}" in reason and named in reason, (language, reason)
+    # The general domain never asks the health model.
+    assert tone_classifier(parse_config("cases: {tone: {}}", env={})).domain_model is None
+    assert tone_classifier(parse_config("cases: {tone: {domain: health, model: false}}", env={})).model is None
+    with pytest.raises(ConfigError):
+        parse_config("cases: {tone: {domain: pharmacy}}", env={})

@@ -131,3 +131,25 @@ def test_a_thank_you_falls_back_to_the_brands_language_with_a_note(
         mention.language = "fr"  # no templates in French
         thanks = draft_thanks(session=session, rules=desk_rules(CONFIG), mention_id=mention.id)
         assert thanks.language == "ru" and "no templates in 'fr'" in thanks.notes[0]
+
+
+# Two short reviews of medicines (from the drug reviews' training half, bench/data/tone/en_drugs.tsv): no cue
+# word in either, so the model decides (rule 4), and only the health domain's model reads them right.
+DRUG_PRAISE = "Pain disappears almost immediately after the first dose."
+DRUG_COMPLAINT = "Medicine kept me from sleep. It had the opposite effect."
+
+
+def test_the_health_domain_keeps_a_medicines_praise_out_of_the_queue_and_opens_its_complaint(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    health = parse_config(WATCH + "cases: {tone: {domain: health}}\n", env={})
+    ingest(sessions, ids["reviews"], [raw(1, DRUG_PRAISE, title=None), raw(2, DRUG_COMPLAINT, title=None)],
+           language="en")  # fmt: skip
+    counts = process(sessions, health)
+    assert (counts.processed, counts.opened, counts.kept) == (2, 1, 1)
+    found = tones(sessions)
+    assert found["ext-1"] == ("praise", None)
+    assert found["ext-2"][0] == "complaint" and found["ext-2"][1] is not None
+    with session_scope(sessions) as session:
+        reasons = {m.external_id: m.tone_reasons for m in session.scalars(sa.select(Mention))}
+    assert all("the health text model's praise probability" in r[-1] for r in reasons.values()), reasons
