@@ -142,8 +142,13 @@ def city_letters(city: str) -> str:
 def extends_named(city: str, named: Collection[str]) -> bool:
     """Whether `city` starts with the first word of a city the texts name, and is not that city: the texts
     name "Ballarat" (a register city) in "ballarat horth", and a customer lives in Ballarat North."""
-    first = words(city)[:1]
-    return bool(first) and any(other != city and words(other)[:1] == first for other in named)
+    first = _first_word(city)
+    return bool(first) and any(other != city and _first_word(other) == first for other in named)
+
+
+@lru_cache(maxsize=1 << 12)
+def _first_word(city: str) -> str:
+    return next(iter(words(city)), "")
 
 
 def writes_city(evidence: Evidence, city: str) -> bool:
