@@ -152,6 +152,14 @@ def test_diminutives_and_other_forms_of_a_given_name(
     assert found[0].customer_id == ids[who] and any(r.startswith(reason) for r in found[0].reasons)
 
 
+def test_jon_is_a_form_of_john_as_well_as_of_jonathan(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nj,John Humphreys,\nn,Jonathan Rees,\nm,Mary Humphreys,\n")
+    for author, who, shown in (("Jon Humphreys", "j", "John"), ("Jon Rees", "n", "Jonathan")):
+        found = find(sessions, brand_id, "", author)
+        assert found[0].customer_id == ids[who]
+        assert any(r.startswith(f"'Jon' is a form of '{shown}'") for r in found[0].reasons), found[0].reasons
+
+
 @pytest.mark.parametrize(("author", "who"), [("Светлана Светлова", "olga"), ("Olga Sveltova", "olga"),
                                              ("Ivan Petorv", "ivan")])  # fmt: skip
 def test_a_typo_weighs_less_than_the_name_as_written(
