@@ -29,7 +29,10 @@
 4. What any matcher could reach on this mix (bench/match_ceiling.py): for each
    customer's mention, how many register people fit what it shows, from the
    generator's knowledge of who wrote it; an upper bound on recall (one fits) and
-   top-3 (min(1, 3/k)), and the figures again by how many people fit.
+   top-3 (min(1, 3/k)), and the figures again by how many people fit. The same count
+   for each outsider's mention: one that fits exactly one register person shows a
+   customer's name (and city, when named), and no matcher can tell it from that
+   customer's own mention by what it shows.
 
 The database is a temporary SQLite file by default. A PostgreSQL URL is used as
 given: its schema `public` is DROPPED and recreated first, unless `--keep` names
@@ -192,7 +195,8 @@ def evaluate(items: list[dict[str, Any]], results: list[list[tuple[int, float, t
         if item.get("fits") is not None:  # how many register people fit the mention (bench/match_ceiling.py)
             k = item["fits"]
             groups.append(
-                "people who fit: " + ("1" if k == 1 else "2-3" if k <= 3 else "4-100" if k <= 100 else "over 100")
+                "people who fit: "
+                + ("none" if k == 0 else "1" if k == 1 else "2-3" if k <= 3 else "4-100" if k <= 100 else "over 100")
             )
         for g in groups:
             s = stats[g]
@@ -400,7 +404,8 @@ def print_report(r: dict[str, Any]) -> None:
     if c["customers"]:
         print(f"at most any matcher could reach (bench/match_ceiling.py, generous): recall {fmt(c['recall at most'])}, "
               f"top-3 {fmt(c['top-3 at most'])}; people fitting a customer's mention: one {c['one fits']}, "
-              f"2-3 {c['2-3 fit']}, 4-100 {c['4-100 fit']}, over 100 {c['over 100 fit']}")  # fmt: skip
+              f"2-3 {c['2-3 fit']}, 4-100 {c['4-100 fit']}, over 100 {c['over 100 fit']}; outsiders' mentions "
+              f"that fit exactly one register person: {c.get('outsiders fitting one', '-')} of {c.get('outsiders', '-')}")  # fmt: skip
     print(f"{'':34} {'mentions':>8} {'link prec':>9} {'link rec':>9} {'top-3':>7} {'outsiders unlinked':>18}")
     for g, row in sorted(r["table"].items(), key=lambda kv: (kv[0] != "all", kv[0])):
         print(f"{g:34} {row['mentions']:>8} {fmt(row['link precision']):>9} {fmt(row['link recall']):>9} "

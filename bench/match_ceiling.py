@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.people import Person
 
-__all__ = ["Query", "ceiling", "fits"]
+__all__ = ["Query", "ceiling", "fits", "outsider_fits"]
 
 
 Query = tuple[Person, str, str, list[str], bool]  # the customer, the form signed in, the author, tags, city named
@@ -96,6 +96,20 @@ def fits(people: list[Person], queries: list[Query]) -> list[int]:
     return out
 
 
+def outsider_fits(people: list[Person], queries: list[Query]) -> list[int | None]:
+    """For each mention by someone not in the register: how many register people fit the name it shows
+    (the same generous key as `fits`; None when it shows none). One that fits exactly one looks, to any
+    matcher, like that customer's mention that fits one: it bounds what "recall where one fits" may cost
+    in outsiders linked."""
+    keys = [_name_key(p, form, author, city_named) for p, form, author, _, city_named in queries]
+    counts: collections.Counter[tuple[str, ...]] = collections.Counter({key: 0 for key in keys if key is not None})
+    for person in people:
+        for key in _name_keys(person):
+            if key in counts:
+                counts[key] += 1
+    return [None if key is None else counts[key] for key in keys]
+
+
 def ceiling(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Upper bounds on recall and top-3 from the items' `fits` (k), over the customers' mentions."""
     ks = [it["fits"] for it in items if it.get("truth") is not None and it.get("fits") is not None]
@@ -109,4 +123,6 @@ def ceiling(items: list[dict[str, Any]]) -> dict[str, Any]:
         "2-3 fit": sum(1 for k in ks if 2 <= k <= 3),
         "4-100 fit": sum(1 for k in ks if 4 <= k <= 100),
         "over 100 fit": sum(1 for k in ks if k > 100),
+        "outsiders": sum(1 for it in items if it.get("truth") is None),
+        "outsiders fitting one": sum(1 for it in items if it.get("truth") is None and it.get("fits") == 1),
     }

@@ -14,7 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.match_ceiling import fits
+from bench.match_ceiling import fits, outsider_fits
 from bench.people import NICKNAMES, PET, Person, Population, handle, latin, typo
 
 __all__ = ["AUTHOR_FORMS", "NOW", "generate"]
@@ -142,7 +142,7 @@ def generate(customers: int, mentions: int, seed: int) -> tuple[bytes, list[dict
     )
     for n, p in enumerate(people):
         writer.writerow(crm_row(n, p, rng))
-    items, queries = [], []
+    items, queries, outsiders = [], [], []
     for _ in range(mentions):
         customer = rng.random() < 0.75
         idx = rng.randrange(len(people)) if customer else None
@@ -151,9 +151,12 @@ def generate(customers: int, mentions: int, seed: int) -> tuple[bytes, list[dict
         text, tags, city_named = complaint(p, rng, customer)
         truth = f"C{idx:07d}" if idx is not None else None
         items.append({"author": author, "text": text, "truth": truth, "form": form, "tags": tags})
-        if customer:
-            queries.append((p, form, author, tags, city_named))
+        (queries if customer else outsiders).append((p, form, author, tags, city_named))
     # How many people fit each customer's mention (bench/match_ceiling.py): what bounds any matcher.
     for item, k in zip((it for it in items if it["truth"]), fits(people, queries), strict=True):
+        item["fits"] = k
+    # And how many fit what an outsider's mention shows: one that fits one register person is that
+    # person's namesake, which no matcher can tell from them by the name (bench/match_ceiling.py).
+    for item, k in zip((it for it in items if not it["truth"]), outsider_fits(people, outsiders), strict=True):
         item["fits"] = k
     return out.getvalue().encode(), items, {"households": households}

@@ -31,7 +31,15 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from monitor.customers.blocking import BLOCK_MAX, CustomerRow, find_hits, load_customers
-from monitor.customers.evidence import Evidence, city_letters, city_typo, extract_evidence, mentions_city, writes_city
+from monitor.customers.evidence import (
+    Evidence,
+    city_letters,
+    city_typo,
+    extends_named,
+    extract_evidence,
+    mentions_city,
+    writes_city,
+)
 from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, deletions, register_frequencies
 from monitor.customers.keys import normalise_order
 from monitor.customers.name_match import Author, author, spell_all
@@ -197,8 +205,14 @@ def _compare(
     if row.city in named or (named and mentions_city(evidence, row.city)):
         out.append(weight(m, "city agrees", freq.city_share(row.city),
                           f"city '{row.city}' named ({freq.cities.get(row.city, 1)} customers live there)"))  # fmt: skip
-    elif typos is not None and (typo := city_typo(evidence, row.city)) is not None and typo not in typos:
-        # Written with a typo, and not as another register city the texts name as written.
+    elif (
+        (typos is not None or extends_named(row.city, named))
+        and (typo := city_typo(evidence, row.city)) is not None
+        and typo not in (typos if typos is not None else {city_letters(city) for city in named})
+    ):
+        # Written with a typo, and not as another register city the texts name as written. A text that
+        # names a city as written is searched only for the cities that start like it: "ballarat horth"
+        # names Ballarat as written, and is Ballarat North with a typo.
         u = GENERIC_U["city typo"] + freq.city_share(row.city)
         out.append(weight(m, "city typo", u, f"'{typo}' is '{row.city}' with a typo"))
     elif named:

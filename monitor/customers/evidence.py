@@ -4,7 +4,7 @@ phone numbers (rule 1 of monitor.customers.candidates), and whether they name a 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_ORDER",
     "Evidence",
     "city_typo",
+    "extends_named",
     "extract_evidence",
     "mentions_city",
 ]
@@ -136,6 +137,18 @@ def _city_stems(city: str) -> tuple[tuple[str, int], ...]:
 def city_letters(city: str) -> str:
     """A city's folded words run together: «Ростов-на-Дону» → "rostovnadonu"."""
     return "".join(words(city))
+
+
+def extends_named(city: str, named: Collection[str]) -> bool:
+    """Whether `city` starts with the first word of a city the texts name, and is not that city: the texts
+    name "Ballarat" (a register city) in "ballarat horth", and a customer lives in Ballarat North."""
+    first = _first_word(city)
+    return bool(first) and any(other != city and _first_word(other) == first for other in named)
+
+
+@lru_cache(maxsize=1 << 12)
+def _first_word(city: str) -> str:
+    return next(iter(words(city)), "")
 
 
 def writes_city(evidence: Evidence, city: str) -> bool:

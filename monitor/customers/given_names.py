@@ -101,7 +101,7 @@ Richard Rick Rich Dick Ричард
 James Jim Jimmy Jamie
 Christopher Chris Christoph Кристоф
 Jonathan Jon
-John Johnny Jack Джон
+John Johnny Jack Jon Джон
 Johannes Johann Hans Hannes Ганс Иоганн
 Benjamin Ben Benny
 Samuel Sam Sammy

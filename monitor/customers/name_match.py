@@ -29,6 +29,7 @@ __all__ = [
     "author",
     "exact_pair_keys",
     "handle_match",
+    "joined_variants",
     "spell_all",
     "spelled",
 ]
@@ -57,6 +58,8 @@ class Author:
     words: Words
     joined: str  # all folded words run together: "vanyap88"
     named: bool  # signed with a person's name, not a nickname
+    # Positions in `words` of a word made by joining two written ones ("brac ci" → bracci): `joined_variants`.
+    rejoined: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +140,29 @@ def author(text: str) -> Author:
     capitalised = 0 < len(written) <= 4 and all(_NAME_WORD.match(w) and w[0].isupper() for w in written)
     named = bool(full) and not handle and (capitalised or any(w.groups for w in full))
     return Author(text, parts, "".join(words(text)), named)
+
+
+@lru_cache(maxsize=1 << 14)
+def joined_variants(who: Author) -> tuple[Author, ...]:
+    """The author with one space taken out between two adjacent name words: "blake brac ci" → "blake bracci".
+
+    A space typed inside a word ("andr ew renfrey", «Ива нов») splits it into two that each fit
+    nothing; run together they are the word. One variant per adjacent pair of whole words; the
+    joined word is marked so that it weighs as a typo (monitor.customers.weights), not as written.
+    """
+    if who.rejoined or len(who.words) < 2:
+        return ()
+    out = []
+    for k in range(len(who.words) - 1):
+        (x, x_written), (y, y_written) = who.words[k], who.words[k + 1]
+        if x.initial or y.initial:
+            continue
+        word = name_word(x.word + y.word, k, len(who.words) - 1)
+        if word is None:
+            continue
+        parts = (*who.words[:k], (word, f"{x_written} {y_written}"), *who.words[k + 2 :])
+        out.append(Author(who.text, parts, who.joined, who.named, frozenset((k,))))
+    return tuple(out)
 
 
 def exact_pair_keys(parts: Sequence[NameWord]) -> set[str]:

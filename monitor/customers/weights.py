@@ -35,7 +35,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from monitor.customers.frequencies import RegisterFrequencies
 from monitor.customers.keys import NameWord
-from monitor.customers.name_match import Author, Words, handle_match, spelled
+from monitor.customers.name_match import Author, Words, handle_match, joined_variants, spelled
 from monitor.customers.name_words import family_forms, word_similarity
 
 __all__ = ["DEFAULT_M", "NAME_LEVELS", "Weight", "identifier_weight", "name_weights", "prior_weight", "weight"]
@@ -142,6 +142,11 @@ def _spelling_weights(
         holders = f"{count} of {freq.customers} customers"
         if a.initial:
             out.append(weight(m, "name initial", GENERIC_U["name initial"], f"'{written}' is the initial of '{shown}'"))
+        elif i in who.rejoined:
+            # Two written words run together ("brac ci"): the space is one typo, a typo in the letters another.
+            level = "name typo" if sim >= FORM else "name typos"
+            u = GENERIC_U[level] + share
+            out.append(weight(m, level, u, f"'{written}' ~ '{shown}', a space in the word ({sim:.0f})"))
         elif sim >= 100.0 and (a.word == c.word or not same):
             out.append(weight(m, "name exact", share, f"'{written}' = '{shown}' ({holders})"))
         elif sim >= FORM:
@@ -176,6 +181,10 @@ def name_weights(
         for c_words in spellings:
             if (w := _spelling_weights(who, c_words, freq, m)) is not None:
                 found.append(w)
+            # More words written than the customer has: perhaps a space typed inside one of them.
+            for variant in joined_variants(who) if len(who.words) > len(c_words) else ():
+                if (w := _spelling_weights(variant, c_words, freq, m)) is not None:
+                    found.append(w)
         if not found and spellings and _signed(who):
             # Signed with a name of which no word fits: every word differs.
             n = min(len([w for w, _ in who.words if not w.initial]), len(spellings[0]))

@@ -152,6 +152,14 @@ def test_diminutives_and_other_forms_of_a_given_name(
     assert found[0].customer_id == ids[who] and any(r.startswith(reason) for r in found[0].reasons)
 
 
+def test_jon_is_a_form_of_john_as_well_as_of_jonathan(sessions: SessionFactory, brand_id: int) -> None:
+    ids = register(sessions, brand_id, "id,name,city\nj,John Humphreys,\nn,Jonathan Rees,\nm,Mary Humphreys,\n")
+    for author, who, shown in (("Jon Humphreys", "j", "John"), ("Jon Rees", "n", "Jonathan")):
+        found = find(sessions, brand_id, "", author)
+        assert found[0].customer_id == ids[who]
+        assert any(r.startswith(f"'Jon' is a form of '{shown}'") for r in found[0].reasons), found[0].reasons
+
+
 @pytest.mark.parametrize(("author", "who"), [("Светлана Светлова", "olga"), ("Olga Sveltova", "olga"),
                                              ("Ivan Petorv", "ivan")])  # fmt: skip
 def test_a_typo_weighs_less_than_the_name_as_written(
@@ -228,6 +236,42 @@ def test_a_city_written_with_two_typos_counts_less_than_as_written_and_more_than
     assert typo[0].customer_id == exact[0].customer_id == ids["b"]
     assert unsaid[0].score < typo[0].score < exact[0].score and typo[1].customer_id == ids["c"]
     assert any(r.startswith(f"'{written}' is 'Frankston' with a typo") for r in typo[0].reasons), typo[0].reasons
+
+
+def test_a_longer_city_that_starts_like_the_one_named_may_be_it_with_a_typo(
+    sessions: SessionFactory, brand_id: int
+) -> None:
+    # "ballarat horth" names Ballarat as written: without the search Ballarat North counted as another city.
+    csv = "id,name,city\nn,Ruby Dixon,Ballarat North\nb,Ruby Dixon,Ballarat\nx,Ann Lee,Ballarat North\n"
+    ids = register(sessions, brand_id, csv)
+    found = find(sessions, brand_id, "I live in ballarat horth.", "ruby dixon")
+    north = next(f for f in found if f.customer_id == ids["n"])
+    assert any(r.startswith("'ballarathorth' is 'Ballarat North' with a typo") for r in north.reasons), north.reasons
+    assert not any("the customer lives in" in r for r in north.reasons)
+    # Named as written, Ballarat is still Ballarat and Ballarat North another city.
+    plain = find(sessions, brand_id, "I live in Ballarat.", "ruby dixon")
+    assert plain[0].customer_id == ids["b"]
+    assert any("the customer lives in 'Ballarat North'" in r for f in plain for r in f.reasons)
+
+
+@pytest.mark.parametrize(
+    ("author", "written"),
+    [("Blake Brac Ci", "Brac Ci"), ("Andr Ew Renfrey", "Andr Ew"), ("Алек Сей Брястев", "Алек Сей")],
+)
+def test_a_space_typed_inside_a_name_word_is_a_typo_not_another_word(
+    sessions: SessionFactory, brand_id: int, author: str, written: str
+) -> None:
+    csv = "id,name,city\nb,Blake Bracci,\na,Andrew Renfrey,\nr,Алексей Брястев,\nx,Blake Morrison,\n"
+    ids = register(sessions, brand_id, csv)
+    found = find(sessions, brand_id, "", author)
+    who = {"Brac Ci": "b", "Andr Ew": "a", "Алек Сей": "r"}[written]
+    assert found[0].customer_id == ids[who]
+    assert any(r.startswith(f"'{written}' ~ ") and "a space in the word" in r for r in found[0].reasons), found[
+        0
+    ].reasons
+    assert not any("differs" in r for r in found[0].reasons)
+    exact = find(sessions, brand_id, "", author.replace(written, written.replace(" ", "")))[0]
+    assert exact.customer_id == ids[who] and found[0].score < exact.score
 
 
 def test_a_short_city_one_letter_off_is_another_city(sessions: SessionFactory, brand_id: int) -> None:
