@@ -80,7 +80,7 @@ def find_candidates(
         default_region=default_region,
         exclude_customer_ids=exclude_customer_ids,
     )
-    return probabilities(compared, freq)[:limit]
+    return probabilities(compared, freq, limit=limit)
 
 
 def compare_case(
@@ -115,10 +115,14 @@ def compare_case(
 
 
 def probabilities(
-    compared: Sequence[Comparison], freq: RegisterFrequencies, model: Mapping[str, float] | None = None
+    compared: Sequence[Comparison],
+    freq: RegisterFrequencies,
+    model: Mapping[str, float] | None = None,
+    limit: int | None = None,
 ) -> list[Candidate]:
     """p_j = r·2^W_j / (1 + r·Σ 2^W_i) (monitor.customers.weights), most probable first; the register's
-    trained model unless `model` is given."""
+    trained model unless `model` is given. With `limit`, only the first `limit`: the denominator is
+    over every customer compared all the same, but only those returned have their reasons written."""
     if not compared:
         return []
     m = freq.model if model is None else model
@@ -127,16 +131,14 @@ def probabilities(
     # log of the denominator, computed stably: the largest term factored out.
     top = max(0.0, *logs)
     denominator = top + math.log2(2.0 ** (-top) + sum(2.0 ** (x - top) for x in logs))
-    out = []
-    for c, x in zip(compared, logs, strict=True):
-        p = 2.0 ** (x - denominator)
-        reasons = (
-            *(w.explained(m) for w in c.weights),
-            f"1 of {freq.customers} customers before the evidence: {prior:+.1f}",
-        )
-        out.append(Candidate(c.customer_id, round(p, 4), reasons))
-    out.sort(key=lambda c: (-c.score, c.customer_id))
-    return out
+    ranked = sorted(
+        ((round(2.0 ** (x - denominator), 4), c) for c, x in zip(compared, logs, strict=True)),
+        key=lambda pc: (-pc[0], pc[1].customer_id),
+    )
+    if limit is not None:
+        ranked = ranked[:limit]
+    before = f"1 of {freq.customers} customers before the evidence: {prior:+.1f}"
+    return [Candidate(c.customer_id, p, (*(w.explained(m) for w in c.weights), before)) for p, c in ranked]
 
 
 def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
@@ -148,14 +150,21 @@ def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
             if city not in found and mentions_city(evidence, city):
                 found.add(city)
     if freq.city_typos and not found:
-        # Only when no city is named as written: most texts that name one spell it right.
-        for folded in evidence.folded:
-            for i in range(len(folded)):
-                for j in range(i + 1, min(i + 4, len(folded) + 1)):
-                    span = "".join(folded[i:j])
-                    if len(span) < CITY_TYPO_MIN - 1 or len(span) > 40:
-                        continue
-                    for variant in (span, *deletions(span)):
+        # Only when no city is named as written: most texts that name one spell it right. The runs of
+        # one to three words are the evidence's (built once per case for `city_typo` too); a run is
+        # looked up as written when a key has its length, and its deletions when a key is one shorter.
+        lengths = freq.city_typo_lengths
+        for size, spans in evidence.spans.items():
+            if size < CITY_TYPO_MIN - 1 or size > 40:
+                continue
+            whole, shorter = size in lengths, size - 1 in lengths
+            if not (whole or shorter):
+                continue
+            for span in spans:
+                if whole:
+                    found.update(freq.city_typos.get(span, ()))
+                if shorter:
+                    for variant in deletions(span):
                         found.update(freq.city_typos.get(variant, ()))
     return found
 

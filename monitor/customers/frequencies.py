@@ -58,6 +58,12 @@ class RegisterFrequencies:
     # A city's folded words run together ("springwood"), and each one-letter deletion of it,
     # → the cities: "sprin gwood", "liyldale" (a swap), "biggerajwaters" still name one.
     city_typos: dict[str, set[str]] = field(default_factory=dict)
+    # The lengths of those keys: a run of the texts' words of another length (or one longer) names
+    # none of them, so matching neither looks it up nor makes its deletions.
+    city_typo_lengths: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.city_typo_lengths = frozenset(map(len, self.city_typos))
 
     def share(self, word: str) -> float:
         """The share of people holding `word`, from the register: (count + 1) / (N + 1/PRIOR_SHARE).
