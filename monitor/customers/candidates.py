@@ -105,7 +105,8 @@ def compare_case(
         return [], freq
     rows = load_customers(session, hits, evidence)
     spell_all(name for row in rows for name in (row.full_name, *row.names))
-    owners = Counter(key for h in hits.values() for key in h.identifiers)
+    # How many customers found hold each identifier of the texts; texts without one (most) skip the walk over every hit.
+    owners = Counter(key for h in hits.values() for key in h.identifiers) if evidence.identifies else Counter()
     fits: dict[tuple[str, tuple[str, ...]], list[Weight]] = {}  # namesakes are compared once
     # A text that names a register city as written is not searched for others with a typo: one city is
     # named, and the search is a tenth of matching's time where every text names one (bench/match.py's mix).
