@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from monitor.customers.blocking import BLOCK_MAX, CustomerRow, find_hits, load_customers
 from monitor.customers.evidence import Evidence, city_letters, city_typo, extract_evidence, mentions_city, writes_city
-from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, deletions, register_frequencies
+from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, register_frequencies
 from monitor.customers.keys import normalise_order
 from monitor.customers.name_match import Author, author, spell_all
 from monitor.customers.weights import GENERIC_U, Weight, identifier_weight, name_weights, prior_weight, weight
@@ -152,21 +152,11 @@ def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
                 found.add(city)
     if freq.city_typos and not found:
         # Only when no city is named as written: most texts that name one spell it right. The runs of
-        # one to three words are the evidence's (built once per case for `city_typo` too); a run is
-        # looked up as written when a key has its length, and its deletions when a key is one shorter.
-        lengths = freq.city_typo_lengths
+        # one to three words are the evidence's (built once per case for `city_typo` too).
         for size, spans in evidence.spans.items():
-            if size < CITY_TYPO_MIN - 1 or size > 40:
-                continue
-            whole, shorter = size in lengths, size - 1 in lengths
-            if not (whole or shorter):
-                continue
-            for span in spans:
-                if whole:
-                    found.update(freq.city_typos.get(span, ()))
-                if shorter:
-                    for variant in deletions(span):
-                        found.update(freq.city_typos.get(variant, ()))
+            if CITY_TYPO_MIN - 1 <= size <= 40:
+                for span in spans:
+                    found |= freq.typo_cities(span)
     return found
 
 

@@ -61,9 +61,37 @@ class RegisterFrequencies:
     # The lengths of those keys: a run of the texts' words of another length (or one longer) names
     # none of them, so matching neither looks it up nor makes its deletions.
     city_typo_lengths: frozenset[int] = field(init=False)
+    # (length, first three letters) and (length, last three) of each key of six letters or more: a
+    # deletion of a run is a key only if it keeps the run's first three letters (a letter from the
+    # fourth on left out) or its last three (one of the first three left out).
+    _typo_ends: frozenset[tuple[int, str, str]] = field(init=False)
+    _short_typo_lengths: frozenset[int] = field(init=False)  # keys too short for that: always tried
 
     def __post_init__(self) -> None:
         self.city_typo_lengths = frozenset(map(len, self.city_typos))
+        ends = set()
+        for key in self.city_typos:
+            if len(key) >= 2 * _ENDS:
+                ends.update(((len(key), "^", key[:_ENDS]), (len(key), "$", key[-_ENDS:])))
+        self._typo_ends = frozenset(ends)
+        self._short_typo_lengths = frozenset(len(k) for k in self.city_typos if len(k) < 2 * _ENDS)
+
+    def typo_cities(self, span: str) -> set[str]:
+        """The cities whose letters run together (or one of their one-letter deletions) are `span` or one
+        of its one-letter deletions: "sprin gwood", "liyldale" (a swap), "biggerajwaters"."""
+        found: set[str] = set()
+        size = len(span)
+        if size in self.city_typo_lengths:
+            found.update(self.city_typos.get(span, ()))
+        shorter = size - 1
+        if shorter in self.city_typo_lengths and (
+            shorter in self._short_typo_lengths
+            or (shorter, "^", span[:_ENDS]) in self._typo_ends
+            or (shorter, "$", span[-_ENDS:]) in self._typo_ends
+        ):
+            for variant in deletions(span):
+                found.update(self.city_typos.get(variant, ()))
+        return found
 
     def share(self, word: str) -> float:
         """The share of people holding `word`, from the register: (count + 1) / (N + 1/PRIOR_SHARE).
@@ -83,6 +111,7 @@ class RegisterFrequencies:
 PRIOR_SHARE = 1 / 300
 # Shorter names are recognised only as written: one letter off, "ryde" is "ride".
 CITY_TYPO_MIN = 7
+_ENDS = 3  # letters at each end of a city typo key that RegisterFrequencies.typo_cities checks first
 RECHECK_SECONDS = 1.0
 _cache: dict[tuple[str, int], tuple[str, RegisterFrequencies]] = {}
 _checked: dict[tuple[str, int], tuple[float, RegisterFrequencies]] = {}
