@@ -171,23 +171,8 @@ def _compare(
     fits: dict[tuple[str, tuple[str, ...]], list[Weight]],
 ) -> Comparison:
     m = freq.model
-    out: list[Weight] = []
-    for kind, written, mine, key_of in (
-        ("order", evidence.orders, {normalise_order(o) for o in row.orders}, normalise_order),
-        ("email", evidence.emails, set(row.emails), str),
-        ("phone", list(evidence.phones), set(row.phones), str),
-    ):
-        if not written or not mine:
-            continue  # the texts or the customer have none of this kind: it says nothing
-        agreeing = [w for w in written if key_of(w) in mine]
-        if agreeing:
-            for w in agreeing:
-                shown = evidence.phones.get(w, w) if kind == "phone" else w
-                holders = max(1, owners[(kind, key_of(w))])
-                out.append(identifier_weight(m, kind, True, holders, freq.customers, shown))
-        else:
-            shown = evidence.phones.get(written[0], written[0]) if kind == "phone" else written[0]
-            out.append(identifier_weight(m, kind, False, 0, freq.customers, shown))
+    # Most texts hold no identifier: the three kinds are not even set up for them.
+    out = _identifier_weights(row, evidence, owners, freq) if evidence.identifies else []
     spellings = (row.full_name, tuple(row.names))
     if spellings not in fits:
         fits[spellings] = name_weights(authors, row.full_name, row.names, freq, m)
@@ -206,3 +191,27 @@ def _compare(
         out.append(weight(m, "city differs", 1 - freq.city_share(row.city),
                           f"the texts name {shown}, the customer lives in '{row.city}'"))  # fmt: skip
     return Comparison(row.id, row.full_name, tuple(out))
+
+
+def _identifier_weights(
+    row: CustomerRow, evidence: Evidence, owners: Counter, freq: RegisterFrequencies
+) -> list[Weight]:
+    m = freq.model
+    out: list[Weight] = []
+    for kind, written, mine, key_of in (
+        ("order", evidence.orders, {normalise_order(o) for o in row.orders}, normalise_order),
+        ("email", evidence.emails, set(row.emails), str),
+        ("phone", list(evidence.phones), set(row.phones), str),
+    ):
+        if not written or not mine:
+            continue  # the texts or the customer have none of this kind: it says nothing
+        agreeing = [w for w in written if key_of(w) in mine]
+        if agreeing:
+            for w in agreeing:
+                shown = evidence.phones.get(w, w) if kind == "phone" else w
+                holders = max(1, owners[(kind, key_of(w))])
+                out.append(identifier_weight(m, kind, True, holders, freq.customers, shown))
+        else:
+            shown = evidence.phones.get(written[0], written[0]) if kind == "phone" else written[0]
+            out.append(identifier_weight(m, kind, False, 0, freq.customers, shown))
+    return out
