@@ -17,6 +17,7 @@ candidate from another city counts against it (monitor.customers.evidence).
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import uuid
@@ -113,6 +114,7 @@ PRIOR_SHARE = 1 / 300
 CITY_TYPO_MIN = 7
 _ENDS = 3  # letters at each end of a city typo key that RegisterFrequencies.typo_cities checks first
 RECHECK_SECONDS = 1.0
+SETTLE_MIN = 50_000  # customers from which a loaded register's objects are frozen out of the collector's passes
 _cache: dict[tuple[str, int], tuple[str, RegisterFrequencies]] = {}
 _checked: dict[tuple[str, int], tuple[float, RegisterFrequencies]] = {}
 _lock = threading.Lock()
@@ -145,6 +147,23 @@ def _load(session: Session, brand_id: int, model: dict[str, Any]) -> RegisterFre
     return RegisterFrequencies(total, counted, cities, starts, model, typos)
 
 
+def _settled(loaded: RegisterFrequencies) -> RegisterFrequencies:
+    """The tables just loaded, with every object the process holds now moved out of the collector's way.
+
+    What a matching process holds once a register is loaded (its tables, the modules, the caches of
+    names seen) lives as long as the process, and CPython's full collections walk all of it again
+    each time enough new objects have survived: at a million customers three passes of 0.11-0.17 s
+    in 2,000 mentions, a tenth of matching's CPU (docs/PERFORMANCE.md, session 8). gc.freeze() leaves
+    them out of later passes; gc.collect() first, so that no garbage is frozen with them. Objects
+    frozen are still freed when their last reference goes, as any other. Only for a large register,
+    whose load takes seconds anyway: a small one (every test's) is not worth a full collection.
+    """
+    if loaded.customers >= SETTLE_MIN:
+        gc.collect()
+        gc.freeze()
+    return loaded
+
+
 def deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -171,7 +190,7 @@ def register_frequencies(session: Session, brand_id: int) -> RegisterFrequencies
     with _lock:
         cached = _cache.get(key)
     fresh = cached is not None and cached[0] == version
-    loaded = cached[1] if fresh and cached is not None else _load(session, brand_id, model or {})
+    loaded = cached[1] if fresh and cached is not None else _settled(_load(session, brand_id, model or {}))
     with _lock:
         _cache[key] = (version, loaded)
         _checked[key] = (now, loaded)

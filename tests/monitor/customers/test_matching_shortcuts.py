@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import random
 
+import pytest
+
+from monitor.customers import frequencies
 from monitor.customers.candidates import Comparison, probabilities
 from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, deletions
 from monitor.customers.weights import weight
@@ -67,3 +71,14 @@ def test_only_the_candidates_returned_have_reasons_and_their_probabilities_are_o
     first = probabilities(compared, freq, limit=3)
     assert first == every[:3]
     assert [c.customer_id for c in every] == sorted(range(12), key=lambda i: (i % 7, i))
+
+
+def test_a_large_register_once_loaded_leaves_the_collector_s_full_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = gc.get_freeze_count()
+    small = RegisterFrequencies(10, {}, {}, {}, {}, {})
+    try:
+        assert frequencies._settled(small) is small and gc.get_freeze_count() == before
+        monkeypatch.setattr(frequencies, "SETTLE_MIN", 10)
+        assert frequencies._settled(small) is small and gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
