@@ -153,8 +153,9 @@ def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
     if freq.city_typos and not found:
         # Only when no city is named as written: most texts that name one spell it right. The runs of
         # one to three words are the evidence's (built once per case for `city_typo` too).
+        lengths = freq.city_typo_lengths
         for size, spans in evidence.spans.items():
-            if CITY_TYPO_MIN - 1 <= size <= 40:
+            if CITY_TYPO_MIN - 1 <= size <= 40 and (size in lengths or size - 1 in lengths):
                 for span in spans:
                     found |= freq.typo_cities(span)
     return found
