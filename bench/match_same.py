@@ -54,7 +54,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("register", help="a kept SQLite register file, or a database URL (with --mentions)")
     parser.add_argument("trees", nargs="+", type=Path)
-    parser.add_argument("--mentions", type=Path, default=None, help="the kept mentions (default <register>.mentions.json)")
+    parser.add_argument(
+        "--mentions", type=Path, default=None, help="the kept mentions (default <register>.mentions.json)"
+    )
     parser.add_argument("--limit", type=int, default=3)
     parser.add_argument("--count", type=int, default=1_000_000, help="match only the first N mentions")
     args = parser.parse_args()
