@@ -19,7 +19,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from monitor.core.db import make_engine, make_session_factory, session_scope
-from monitor.customers.register import ImportReport, import_customers
+from monitor.customers.register import ImportReport, import_customers, vacuum_register
 from monitor.customers.register_file import read_register
 
 __all__ = ["run_import"]
@@ -32,13 +32,15 @@ def run_import(
     engine = make_engine(database_url, poolclass=sa.pool.NullPool)
     try:
         with session_scope(make_session_factory(engine)) as session:
-            return import_customers(
+            report = import_customers(
                 session=session,
                 brand_id=brand_id,
                 rows=read_register(Path(path).read_bytes(), format=format, default_region=region),
                 now=datetime.now(UTC),
                 default_region=region,
             )
+        vacuum_register(engine, report)  # committed: matching's lookups then read the key index alone
+        return report
     except sa.exc.DBAPIError as exc:
         # Sent back to the API by pickling: without the statement's parameters (a whole batch of rows).
         raise type(exc)(

@@ -67,7 +67,7 @@ from monitor.models import Brand, Customer
 
 
 def run_import(url: str, path: str, queue: Any) -> None:
-    from monitor.customers.register import import_batches
+    from monitor.customers.register import import_batches, vacuum_register
     from monitor.customers.register_file import read_register
 
     engine = make_engine(url)
@@ -90,6 +90,7 @@ def run_import(url: str, path: str, queue: Any) -> None:
             session.commit()
             report = batch
         after = server_cpu(backend)
+        vacuum_register(engine, report)  # as the CLI does after its last commit (another connection)
         # The session keeps one pooled connection across its commits; if it ever changed, the
         # server's figure would be of another backend, so it is left out.
         if (

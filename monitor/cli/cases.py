@@ -46,7 +46,7 @@ def customers_import(
 
     Exits 1 when any row was refused, so scripts notice.
     """
-    from monitor.customers.register import import_batches
+    from monitor.customers.register import import_batches, vacuum_register
     from monitor.customers.register_file import RegisterFileError, read_register
 
     settings, cfg = load(config, database, need_config=True)
@@ -88,6 +88,7 @@ def customers_import(
             err.print(f"[red]{file}: cannot be read:[/] {exc}")
             raise typer.Exit(2) from None
     assert report is not None
+    vacuum_register(sessions.kw["bind"], report)  # after the last commit: lookups read the key index alone
     out.print(
         f"{file}: {report.read} rows read: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged, {len(report.errors)} refused"

@@ -117,10 +117,6 @@ def _pg_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _json_list(value: str | None) -> list[str]:
-    return orjson.loads(value) if value else []
-
-
 def find_hits(
     session: Session,
     brand_id: int,
@@ -191,30 +187,38 @@ def find_hits(
         if kind in _IDENTIFIERS:
             for cid in cids:
                 if cid not in exclude:
-                    hits.setdefault(cid, Hits()).identifiers.add(key)
+                    _hit(hits, cid).identifiers.add(key)
         elif kind == "sound" and value in exact:
             for cid in cids:
                 if cid not in exclude:
-                    hits.setdefault(cid, Hits()).exact_name = True
+                    _hit(hits, cid).exact_name = True
         elif key in dropped:
             continue
         elif kind == "nick":
             for cid in cids:
                 if cid not in exclude:
-                    hits.setdefault(cid, Hits()).nick = True
+                    _hit(hits, cid).nick = True
         elif kind == "sound":
             for cid in cids:
                 if cid not in exclude:
-                    hits.setdefault(cid, Hits()).typo += 1
+                    _hit(hits, cid).typo += 1
         elif kind == "initial":
             for cid in cids:
                 if cid not in exclude:
-                    hits.setdefault(cid, Hits()).initial = True
+                    _hit(hits, cid).initial = True
         elif kind == "name":
             for cid in cids:
                 if cid not in exclude:
-                    hits.setdefault(cid, Hits()).words += 1
+                    _hit(hits, cid).words += 1
     return hits
+
+
+def _hit(hits: dict[int, Hits], cid: int) -> Hits:
+    # Not hits.setdefault(cid, Hits()): that builds a Hits for every customer of every key found.
+    found = hits.get(cid)
+    if found is None:
+        found = hits[cid] = Hits()
+    return found
 
 
 def load_customers(session: Session, hits: dict[int, Hits], evidence: Evidence) -> list[CustomerRow]:
@@ -230,7 +234,16 @@ def load_customers(session: Session, hits: dict[int, Hits], evidence: Evidence) 
         ids="id = ANY(%s::int[])" if postgresql else f"id IN ({', '.join('?' * len(chosen))})",
     )
     params = ["{" + ",".join(map(str, chosen)) + "}"] if postgresql else chosen
+    loads = orjson.loads  # the lists are JSON text, NULL when not read (or not held)
     return [
-        CustomerRow(r[0], r[1], _json_list(r[2]), _json_list(r[4]), _json_list(r[5]), _json_list(r[3]), r[6])
+        CustomerRow(
+            r[0],
+            r[1],
+            loads(r[2]) if r[2] else [],
+            loads(r[4]) if r[4] else [],
+            loads(r[5]) if r[5] else [],
+            loads(r[3]) if r[3] else [],
+            r[6],
+        )
         for r in _fetch(session, sql, params)
     ]

@@ -40,7 +40,7 @@ from monitor.customers.evidence import (
     mentions_city,
     writes_city,
 )
-from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, deletions, register_frequencies
+from monitor.customers.frequencies import CITY_TYPO_MIN, RegisterFrequencies, register_frequencies
 from monitor.customers.keys import normalise_order
 from monitor.customers.name_match import Author, author, spell_all
 from monitor.customers.weights import GENERIC_U, Weight, identifier_weight, name_weights, prior_weight, weight
@@ -88,7 +88,7 @@ def find_candidates(
         default_region=default_region,
         exclude_customer_ids=exclude_customer_ids,
     )
-    return probabilities(compared, freq)[:limit]
+    return probabilities(compared, freq, limit=limit)
 
 
 def compare_case(
@@ -113,7 +113,8 @@ def compare_case(
         return [], freq
     rows = load_customers(session, hits, evidence)
     spell_all(name for row in rows for name in (row.full_name, *row.names))
-    owners = Counter(key for h in hits.values() for key in h.identifiers)
+    # How many customers found hold each identifier of the texts; texts without one (most) skip the walk over every hit.
+    owners = Counter(key for h in hits.values() for key in h.identifiers) if evidence.identifies else Counter()
     fits: dict[tuple[str, tuple[str, ...]], list[Weight]] = {}  # namesakes are compared once
     # A text that names a register city as written is not searched for others with a typo: one city is
     # named, and the search is a tenth of matching's time where every text names one (bench/match.py's mix).
@@ -123,10 +124,14 @@ def compare_case(
 
 
 def probabilities(
-    compared: Sequence[Comparison], freq: RegisterFrequencies, model: Mapping[str, float] | None = None
+    compared: Sequence[Comparison],
+    freq: RegisterFrequencies,
+    model: Mapping[str, float] | None = None,
+    limit: int | None = None,
 ) -> list[Candidate]:
     """p_j = r·2^W_j / (1 + r·Σ 2^W_i) (monitor.customers.weights), most probable first; the register's
-    trained model unless `model` is given."""
+    trained model unless `model` is given. With `limit`, only the first `limit`: the denominator is
+    over every customer compared all the same, but only those returned have their reasons written."""
     if not compared:
         return []
     m = freq.model if model is None else model
@@ -135,16 +140,14 @@ def probabilities(
     # log of the denominator, computed stably: the largest term factored out.
     top = max(0.0, *logs)
     denominator = top + math.log2(2.0 ** (-top) + sum(2.0 ** (x - top) for x in logs))
-    out = []
-    for c, x in zip(compared, logs, strict=True):
-        p = 2.0 ** (x - denominator)
-        reasons = (
-            *(w.explained(m) for w in c.weights),
-            f"1 of {freq.customers} customers before the evidence: {prior:+.1f}",
-        )
-        out.append(Candidate(c.customer_id, round(p, 4), reasons))
-    out.sort(key=lambda c: (-c.score, c.customer_id))
-    return out
+    ranked = sorted(
+        ((round(2.0 ** (x - denominator), 4), c) for c, x in zip(compared, logs, strict=True)),
+        key=lambda pc: (-pc[0], pc[1].customer_id),
+    )
+    if limit is not None:
+        ranked = ranked[:limit]
+    before = f"1 of {freq.customers} customers before the evidence: {prior:+.1f}"
+    return [Candidate(c.customer_id, p, (*(w.explained(m) for w in c.weights), before)) for p, c in ranked]
 
 
 def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
@@ -156,15 +159,13 @@ def named_cities(evidence: Evidence, freq: RegisterFrequencies) -> set[str]:
             if city not in found and mentions_city(evidence, city):
                 found.add(city)
     if freq.city_typos and not found:
-        # Only when no city is named as written: most texts that name one spell it right.
-        for folded in evidence.folded:
-            for i in range(len(folded)):
-                for j in range(i + 1, min(i + 4, len(folded) + 1)):
-                    span = "".join(folded[i:j])
-                    if len(span) < CITY_TYPO_MIN - 1 or len(span) > 40:
-                        continue
-                    for variant in (span, *deletions(span)):
-                        found.update(freq.city_typos.get(variant, ()))
+        # Only when no city is named as written: most texts that name one spell it right. The runs of
+        # one to three words are the evidence's (built once per case for `city_typo` too).
+        lengths = freq.city_typo_lengths
+        for size, spans in evidence.spans.items():
+            if CITY_TYPO_MIN - 1 <= size <= 40 and (size in lengths or size - 1 in lengths):
+                for span in spans:
+                    found |= freq.typo_cities(span)
     return found
 
 
@@ -179,23 +180,8 @@ def _compare(
     fits: dict[tuple[str, tuple[str, ...]], list[Weight]],
 ) -> Comparison:
     m = freq.model
-    out: list[Weight] = []
-    for kind, written, mine, key_of in (
-        ("order", evidence.orders, {normalise_order(o) for o in row.orders}, normalise_order),
-        ("email", evidence.emails, set(row.emails), str),
-        ("phone", list(evidence.phones), set(row.phones), str),
-    ):
-        if not written or not mine:
-            continue  # the texts or the customer have none of this kind: it says nothing
-        agreeing = [w for w in written if key_of(w) in mine]
-        if agreeing:
-            for w in agreeing:
-                shown = evidence.phones.get(w, w) if kind == "phone" else w
-                holders = max(1, owners[(kind, key_of(w))])
-                out.append(identifier_weight(m, kind, True, holders, freq.customers, shown))
-        else:
-            shown = evidence.phones.get(written[0], written[0]) if kind == "phone" else written[0]
-            out.append(identifier_weight(m, kind, False, 0, freq.customers, shown))
+    # Most texts hold no identifier: the three kinds are not even set up for them.
+    out = _identifier_weights(row, evidence, owners, freq) if evidence.identifies else []
     spellings = (row.full_name, tuple(row.names))
     if spellings not in fits:
         fits[spellings] = name_weights(authors, row.full_name, row.names, freq, m)
@@ -220,3 +206,27 @@ def _compare(
         out.append(weight(m, "city differs", 1 - freq.city_share(row.city),
                           f"the texts name {shown}, the customer lives in '{row.city}'"))  # fmt: skip
     return Comparison(row.id, row.full_name, tuple(out))
+
+
+def _identifier_weights(
+    row: CustomerRow, evidence: Evidence, owners: Counter, freq: RegisterFrequencies
+) -> list[Weight]:
+    m = freq.model
+    out: list[Weight] = []
+    for kind, written, mine, key_of in (
+        ("order", evidence.orders, {normalise_order(o) for o in row.orders}, normalise_order),
+        ("email", evidence.emails, set(row.emails), str),
+        ("phone", list(evidence.phones), set(row.phones), str),
+    ):
+        if not written or not mine:
+            continue  # the texts or the customer have none of this kind: it says nothing
+        agreeing = [w for w in written if key_of(w) in mine]
+        if agreeing:
+            for w in agreeing:
+                shown = evidence.phones.get(w, w) if kind == "phone" else w
+                holders = max(1, owners[(kind, key_of(w))])
+                out.append(identifier_weight(m, kind, True, holders, freq.customers, shown))
+        else:
+            shown = evidence.phones.get(written[0], written[0]) if kind == "phone" else written[0]
+            out.append(identifier_weight(m, kind, False, 0, freq.customers, shown))
+    return out

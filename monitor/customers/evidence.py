@@ -63,6 +63,11 @@ class Evidence:
     typos: dict[str, str | None] = field(default_factory=dict)  # city → the run that writes it with a typo
 
     @property
+    def identifies(self) -> bool:
+        """Whether the texts hold an order number, e-mail address or phone number."""
+        return bool(self.orders or self.emails or self.phones)
+
+    @property
     def folded(self) -> list[list[str]]:
         """Each text's folded words, in order; folded once, when the city rule first needs them."""
         if self._folded is None:

@@ -17,6 +17,7 @@ candidate from another city counts against it (monitor.customers.evidence).
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import uuid
@@ -58,6 +59,40 @@ class RegisterFrequencies:
     # A city's folded words run together ("springwood"), and each one-letter deletion of it,
     # → the cities: "sprin gwood", "liyldale" (a swap), "biggerajwaters" still name one.
     city_typos: dict[str, set[str]] = field(default_factory=dict)
+    # The lengths of those keys: a run of the texts' words of another length (or one longer) names
+    # none of them, so matching neither looks it up nor makes its deletions.
+    city_typo_lengths: frozenset[int] = field(init=False)
+    # (length, first three letters) and (length, last three) of each key of six letters or more: a
+    # deletion of a run is a key only if it keeps the run's first three letters (a letter from the
+    # fourth on left out) or its last three (one of the first three left out).
+    _typo_ends: frozenset[tuple[int, str, str]] = field(init=False)
+    _short_typo_lengths: frozenset[int] = field(init=False)  # keys too short for that: always tried
+
+    def __post_init__(self) -> None:
+        self.city_typo_lengths = frozenset(map(len, self.city_typos))
+        ends = set()
+        for key in self.city_typos:
+            if len(key) >= 2 * _ENDS:
+                ends.update(((len(key), "^", key[:_ENDS]), (len(key), "$", key[-_ENDS:])))
+        self._typo_ends = frozenset(ends)
+        self._short_typo_lengths = frozenset(len(k) for k in self.city_typos if len(k) < 2 * _ENDS)
+
+    def typo_cities(self, span: str) -> set[str]:
+        """The cities whose letters run together (or one of their one-letter deletions) are `span` or one
+        of its one-letter deletions: "sprin gwood", "liyldale" (a swap), "biggerajwaters"."""
+        found: set[str] = set()
+        size = len(span)
+        if size in self.city_typo_lengths:
+            found.update(self.city_typos.get(span, ()))
+        shorter = size - 1
+        if shorter in self.city_typo_lengths and (
+            shorter in self._short_typo_lengths
+            or (shorter, "^", span[:_ENDS]) in self._typo_ends
+            or (shorter, "$", span[-_ENDS:]) in self._typo_ends
+        ):
+            for variant in deletions(span):
+                found.update(self.city_typos.get(variant, ()))
+        return found
 
     def share(self, word: str) -> float:
         """The share of people holding `word`, from the register: (count + 1) / (N + 1/PRIOR_SHARE).
@@ -77,7 +112,9 @@ class RegisterFrequencies:
 PRIOR_SHARE = 1 / 300
 # Shorter names are recognised only as written: one letter off, "ryde" is "ride".
 CITY_TYPO_MIN = 7
+_ENDS = 3  # letters at each end of a city typo key that RegisterFrequencies.typo_cities checks first
 RECHECK_SECONDS = 1.0
+SETTLE_MIN = 50_000  # customers from which a loaded register's objects are frozen out of the collector's passes
 _cache: dict[tuple[str, int], tuple[str, RegisterFrequencies]] = {}
 _checked: dict[tuple[str, int], tuple[float, RegisterFrequencies]] = {}
 _lock = threading.Lock()
@@ -110,6 +147,23 @@ def _load(session: Session, brand_id: int, model: dict[str, Any]) -> RegisterFre
     return RegisterFrequencies(total, counted, cities, starts, model, typos)
 
 
+def _settled(loaded: RegisterFrequencies) -> RegisterFrequencies:
+    """The tables just loaded, with every object the process holds now moved out of the collector's way.
+
+    What a matching process holds once a register is loaded (its tables, the modules, the caches of
+    names seen) lives as long as the process, and CPython's full collections walk all of it again
+    each time enough new objects have survived: at a million customers three passes of 0.11-0.17 s
+    in 2,000 mentions, a tenth of matching's CPU (docs/PERFORMANCE.md, session 8). gc.freeze() leaves
+    them out of later passes; gc.collect() first, so that no garbage is frozen with them. Objects
+    frozen are still freed when their last reference goes, as any other. Only for a large register,
+    whose load takes seconds anyway: a small one (every test's) is not worth a full collection.
+    """
+    if loaded.customers >= SETTLE_MIN:
+        gc.collect()
+        gc.freeze()
+    return loaded
+
+
 def deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -136,7 +190,7 @@ def register_frequencies(session: Session, brand_id: int) -> RegisterFrequencies
     with _lock:
         cached = _cache.get(key)
     fresh = cached is not None and cached[0] == version
-    loaded = cached[1] if fresh and cached is not None else _load(session, brand_id, model or {})
+    loaded = cached[1] if fresh and cached is not None else _settled(_load(session, brand_id, model or {}))
     with _lock:
         _cache[key] = (version, loaded)
         _checked[key] = (now, loaded)

@@ -166,6 +166,9 @@ def _groups_by_spelling() -> dict[str, frozenset[str]]:
     return {key: frozenset(groups) for key, groups in index.items()}
 
 
+# name_word is cached per word and place in the name; a word seen at another place (a family name first
+# or last) asks again, and spelling() of a word not in the table is most of name_word's time.
+@lru_cache(maxsize=1 << 16)
 def given_groups(folded: str) -> frozenset[str]:
     """The given-name groups of a folded word, as written or in another transliteration ("vanja")."""
     return groups_of(folded) or _groups_by_spelling().get(spelling(folded), frozenset())

@@ -191,11 +191,14 @@ def _nicks(full_name: str, aliases: tuple[str, ...]) -> dict[str, tuple[str, str
     for word in plain:
         nicks.setdefault(word.word, (full_name, "family", (word.word,)))
     # Made from the name in another transliteration ("fyodorov66" for «Фёдоров»).
-    spellings = {spelling_variant(handle): found for handle, found in nicks.items()}
+    # Made only when an alias is a user name (most customers have none): each handle's variant is a new string.
+    spellings: dict[str, tuple[str, str, tuple[str, ...]]] | None = None
     for alias in aliases:
         joined = "".join(words(alias))
         if not is_handle(alias) or joined in nicks:
             continue
+        if spellings is None:  # before any alias is added, as if made before the loop
+            spellings = {spelling_variant(handle): found for handle, found in nicks.items()}
         derived = spellings.get(spelling_variant(joined.rstrip("0123456789")))
         nicks[joined] = (alias, "handle", derived[2]) if derived else (alias, "nick", ())
     return nicks

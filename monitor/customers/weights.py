@@ -105,17 +105,19 @@ def _word_share(freq: RegisterFrequencies, c: NameWord) -> tuple[float, int]:
 
 def _pair(a_words: Words, c_words: Words) -> list[tuple[int, int, float, bool]]:
     """Author word i ↔ customer word j, best pairs first, whole words before initials."""
-    pairs = sorted(
-        (a.initial, -sim, i, j, same)
-        for i, (a, _) in enumerate(a_words)
-        for j, (c, _) in enumerate(c_words)
-        for sim, same in (word_similarity(a, c),)
-    )
+    # Pairs below TYPOS are never taken: they are left out before the sort, not skipped after it.
+    pairs = []
+    for i, (a, _) in enumerate(a_words):
+        for j, (c, _) in enumerate(c_words):
+            sim, same = word_similarity(a, c)
+            if sim >= TYPOS:
+                pairs.append((a.initial, -sim, i, j, same))
+    pairs.sort()
     used_a: set[int] = set()
     used_c: set[int] = set()
     out = []
     for _, minus, i, j, same in pairs:
-        if i in used_a or j in used_c or -minus < TYPOS:
+        if i in used_a or j in used_c:
             continue
         used_a.add(i)
         used_c.add(j)

@@ -297,3 +297,21 @@ def test_migration_0008_keeps_the_keys_and_makes_the_lookup_the_primary_key(old_
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM customer_key")).scalar_one() == 3
     engine.dispose()
+
+
+def test_a_large_import_once_committed_is_vacuumed_so_lookups_read_the_key_index_alone(
+    sessions: SessionFactory, brand_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the visibility map VACUUM sets is what lets the blocking lookup skip the table
+    (relallvisible counts its pages); below ANALYZE_AFTER customers created or changed, and on SQLite, nothing runs."""
+    engine = sessions.kw["bind"]
+    small = register.ImportReport(read=5, created=5)
+    assert not register.vacuum_register(engine, small)
+    monkeypatch.setattr(register, "ANALYZE_AFTER", 5)
+    load(sessions, brand_id, read("customers_utf8.csv"))
+    ran = register.vacuum_register(engine, small)
+    assert ran == (engine.dialect.name == "postgresql")
+    if ran:
+        with engine.connect() as conn:
+            visible = conn.execute(sa.text("SELECT relallvisible FROM pg_class WHERE relname = 'customer_key'"))
+            assert visible.scalar_one() > 0
