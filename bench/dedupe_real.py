@@ -60,6 +60,10 @@ sources:
   - {key: trustpilot, kind: feed, url: 'https://trustpilot.example/f', interval: 15m}
   - {key: retailer, kind: feed, url: 'https://retailer.example/f', interval: 15m}
   - {key: forum, kind: feed, url: 'https://forum.example/f', interval: 15m}
+cases:
+  # Grouping is what is measured, so every post is placed: by default praise opens no case (issue 15),
+  # and most of the stream's re-posts are praise.
+  tone: {open_case_for: [complaint, question, praise]}
 """,
     env={},
 )
@@ -199,9 +203,12 @@ def _run_before(posts: list[RealPost]) -> dict[str, int | None]:
     return cases
 
 
-def score(posts: list[RealPost], cases: dict[str, int | None]) -> dict[str, Any]:
+def score(posts: list[RealPost], cases: dict[str, Any]) -> dict[str, Any]:
     """Joins (a post put in a case an earlier post opened) and whether each was right."""
-    first_of_case: dict[int | None, RealPost] = {}
+    # A post left without a case (none should be, with every tone placed) counts as a case of its own,
+    # not as one big case of all such posts.
+    cases = {key: case if case is not None else f"none:{key}" for key, case in cases.items()}
+    first_of_case: dict[object, RealPost] = {}
     joins = wrong = 0
     wrong_examples: list[str] = []
     for p in posts:
@@ -225,11 +232,12 @@ def score(posts: list[RealPost], cases: dict[str, int | None]) -> dict[str, Any]
     praise = [p for p in posts if p.kind.startswith("short praise")]
     praise_pairs = {p.key.rsplit("-", 1)[0] for p in praise}
     praise_joined = sum(1 for k in praise_pairs if cases[f"{k}-0"] == cases[f"{k}-1"])
-    sizes = defaultdict(int)
+    sizes: dict[object, int] = defaultdict(int)
+    placed = sum(1 for case in cases.values() if not str(case).startswith("none:"))
     for case in cases.values():
         sizes[case] += 1
     return {
-        "posts": len(posts), "cases": len(sizes), "largest_case": max(sizes.values()), "joins": joins,
+        "posts": len(posts), "placed": placed, "cases": len(sizes), "largest_case": max(sizes.values()), "joins": joins,
         "wrong_joins": wrong, "precision": (joins - wrong) / joins if joins else 1.0,
         "reposts": reposts, "reposts_joined": found, "recall": found / reposts if reposts else 1.0,
         "praise_pairs": len(praise_pairs), "praise_pairs_joined": praise_joined, "wrong_examples": wrong_examples,
