@@ -128,7 +128,8 @@ class CaseBatch:
             outcome = "opened"
         self.index.add(post.id, post.signature, facts, case.id, title=post.title, body=post.body)
         self._look_for_customer(case)
-        self._triage(case)
+        # A case it opened holds this post alone: triage reads its text as the helper read it ahead.
+        self._triage(case, post.triage if outcome == "opened" else None)
         return outcome
 
     # -- in memory ---------------------------------------------------------------------------
@@ -226,8 +227,9 @@ class CaseBatch:
             self._no_register[brand_id] = register_frequencies(self.session, brand_id).customers == 0
         return self._no_register[brand_id]
 
-    def _triage(self, case: CaseState) -> None:
-        """lifecycle.triage_case on the case as held in memory (its rules are documented there)."""
+    def _triage(self, case: CaseState, reading: tuple[str, dict[str, str]] | None = None) -> None:
+        """lifecycle.triage_case on the case as held in memory (its rules are documented there);
+        `reading`: Triager.read of its members' text, if already done."""
         first_posts = case.members[:20]
         text = "\n".join(f"{title or ''}\n{body}" for _, title, body, *_ in first_posts)
         ratings = [r for *_, r, _ in first_posts if r is not None]
@@ -259,7 +261,7 @@ class CaseBatch:
             customer_value=value,
             repeat_cases=repeats,
         )
-        result = self.rules.triager.assess(text, evidence)
+        result = self.rules.triager.assess(text, evidence, reading)
         first = case.response_due_at is None
         if first:
             case.category = result.category

@@ -54,6 +54,7 @@ class Post:
     method: str | None = None
     score: float | None = None
     place: Place | None = None
+    triage: tuple[str, dict[str, str]] | None = None  # Triager.read of its text, when read ahead
 
     @property
     def text(self) -> str:
