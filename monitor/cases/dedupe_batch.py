@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -103,8 +103,17 @@ Facts = tuple[Any, ...]
 class BatchIndex:
     """Rule 4 of monitor.cases.dedupe for the posts of one batch (module docstring)."""
 
-    def __init__(self, session: Session, settings: DedupeConfig, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        settings: DedupeConfig,
+        now: datetime,
+        stored_members: Callable[[int], list[tuple]] | None = None,
+    ) -> None:
+        """`stored_members(case_id)`: a stored case's members as dedupe_fit.case_members reads them (the
+        batch reads them with the case's row, once); by default case_members."""
         self.session, self.settings, self.now = session, settings, now
+        self._stored_members = stored_members or (lambda case_id: case_members(session, case_id))
         self._min_shared = min_shared_bands(settings)
         self._stored: dict[int, list[int]] = {}  # band key → stored mention ids, newest first
         self._facts: dict[int, Facts] = {}  # mention id → facts, stored ones and the batch's
@@ -230,7 +239,7 @@ class BatchIndex:
 
     def _members_of(self, case_id: int) -> list[tuple]:
         if case_id not in self._members:
-            self._members[case_id] = case_members(self.session, case_id) if case_id > 0 else []
+            self._members[case_id] = list(self._stored_members(case_id)) if case_id > 0 else []
         return self._members[case_id]
 
     def _fits(self, signature: Signature, facts: PostFacts, duplicate: Duplicate) -> str | None:
