@@ -153,7 +153,7 @@ class BatchIndex:
                 shared = Counter(m for key in sig.band_keys for m in self._stored[key])
                 wanted.update(m for m, n in shared.items() if n >= self._min_shared)
         if wanted:
-            for mention_id, *facts in self.session.execute(_FACTS, {"ids": sorted(wanted)}):
+            for mention_id, *facts in connection.execute(_FACTS, {"ids": sorted(wanted)}):
                 case_id, author, source_id, at, fresh, text, marks, title, body = facts
                 stale = (title or "")[:1000], (body or "")[:MAX_RAW]
                 self._facts[mention_id] = (
@@ -261,7 +261,7 @@ class BatchIndex:
         cache = self.session.info.setdefault("dedupe_rarity", {})
         if brand_id not in cache:
             mine = [text for brand, text in reversed(self._batch_texts) if brand == brand_id]
-            stored = self.session.scalars(_RARITY_TEXTS, {"brand_id": brand_id})
+            stored = self.session.connection().execute(_RARITY_TEXTS, {"brand_id": brand_id}).scalars()
             database = self.session.get_bind().url.render_as_string(hide_password=True)
             cache[brand_id] = kept_rarity(database, brand_id, [*mine, *stored][:RARITY_SAMPLE])
         return cache[brand_id]

@@ -32,7 +32,9 @@ edited complaint finds it) and the timeline gets `mention.edited`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -124,7 +126,8 @@ def process_pending(
         ahead.submit(session, posts[-1].id, limit)
     savepoint = session.begin_nested()
     try:
-        counts = _process_batch(session, config, matcher, posts, now, decided)
+        with _collector_paused():
+            counts = _process_batch(session, config, matcher, posts, now, decided)
         savepoint.commit()
         return counts
     except Exception:
@@ -132,6 +135,22 @@ def process_pending(
         log.warning("case.batch_failed", mentions=len(posts), first_id=posts[0].id, exc_info=True)
         session.info.pop("dedupe_rarity", None)  # it may hold the failed batch's texts
     return _one_by_one(session, config, matcher, [p.id for p in posts], now)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a batch is placed and written: the batch makes ~100,000 small
+    objects (rows, tuples, dicts) that reference counting frees, and the collector's passes over them and
+    over everything the process keeps (the tone model, the kept word counts) were ~15 % of the step's CPU.
+    Whatever cycles the batch leaves are collected by the next pass after it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _process_batch(
