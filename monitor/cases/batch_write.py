@@ -8,7 +8,7 @@ mentions, band rows and prepared texts, timeline entries, outbox events, custome
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from monitor.cases.dedupe import stored_marks
 from monitor.cases.timeline import SYSTEM
 from monitor.core.db import insert_many
 from monitor.models import Case, CaseCandidate, CaseEvent, Event, Mention
+from monitor.models.base import UtcDateTime
 
 if TYPE_CHECKING:
     from monitor.cases.batch import CaseBatch
@@ -147,11 +148,24 @@ def _bound(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str], rows: l
         kind = table.c[column].type
         if dialect.name == "postgresql" and isinstance(kind, sa.JSON):
             processors.append(json.dumps)  # the jsonb array is sent as text and cast, as _insert_cases does
+        elif isinstance(kind, UtcDateTime) and (process := kind._cached_bind_processor(dialect)) is not None:
+            processors.append(_memo(process))  # a batch's timestamps are mostly one: `now`
         else:
             processors.append(kind._cached_bind_processor(dialect))
     if not any(processors):
         return rows
     return [tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in rows]
+
+
+def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    seen: dict[Any, Any] = {}
+
+    def bind(value: Any) -> Any:
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return bind
 
 
 # PostgreSQL array types of the case columns the batch inserts: text, not varchar(n), so a value too long
