@@ -32,7 +32,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     used: list[int] = []
     real = Lookahead.take
 
-    def take(self: Lookahead, posts, rows):  # noqa: ANN001, ANN202
+    def take(self: Lookahead, posts, rows):
         answers = real(self, posts, rows)
         used.append(len(answers))
         return answers
