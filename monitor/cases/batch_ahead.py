@@ -29,6 +29,7 @@ from sqlmodel import Session
 from monitor.cases.batch_state import POST_COLUMNS, Post
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import Signature, signature
+from monitor.cases.dedupe_evidence import document_terms
 from monitor.cases.tone import tone_classifier
 from monitor.config import Config
 from monitor.models import Brand, Mention, Source
@@ -52,6 +53,7 @@ class Decided:
     brand_rule: str | None
     signature: Signature | None = None
     triage: tuple[str, dict[str, str]] | None = None  # Triager.read of the post's own text
+    terms: set[str] | None = None  # dedupe_evidence.document_terms of its prepared text, if it is indexed
 
 
 def decide(
@@ -97,7 +99,8 @@ def _work(rows: list[Row], source_brands: dict[int, str | None], brand_ids: dict
             assert decided.brand_id is not None
             sig = signature(post.title, post.body, brand_id=decided.brand_id)
             reading = triager.read(post.text)
-            decided = Decided(*(getattr(decided, f) for f in _PLAIN), signature=sig, triage=reading)
+            terms = document_terms(sig.text) if sig.band_keys else None
+            decided = Decided(*(getattr(decided, f) for f in _PLAIN), signature=sig, triage=reading, terms=terms)
         out.append(decided)
     return out
 

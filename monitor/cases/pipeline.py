@@ -47,6 +47,7 @@ from monitor.cases.batch_ahead import Decided, Lookahead, decide
 from monitor.cases.batch_state import POST_COLUMNS, SEARCH_CAP, Post, searchable
 from monitor.cases.brands import BrandMatcher
 from monitor.cases.dedupe import PostFacts, find_duplicate, index_mention, signature
+from monitor.cases.dedupe_rarity import offer_terms
 from monitor.cases.lifecycle import CaseConflict, CaseError, CaseInvalid, desk_rules, triage_case
 from monitor.cases.locks import lock_brands
 from monitor.cases.places import add_place
@@ -165,6 +166,7 @@ def _process_batch(
     to_place: list[Post] = []
     others: list[Post] = []
     brand_ids = {key: b.id for key, b in brands.items() if b.id is not None}
+    terms: dict[str, set[str]] = {}
     for post in posts:
         ready = decided.get(post.id)
         if ready is None:
@@ -173,9 +175,13 @@ def _process_batch(
         if outcome == "place":
             to_place.append(post)
             post.signature, post.triage = ready.signature, ready.triage
+            if ready.signature is not None and ready.terms is not None:
+                terms[ready.signature.text] = ready.terms
         else:
             others.append(post)
             setattr(counts, outcome, getattr(counts, outcome) + 1)
+    if terms:
+        offer_terms(terms)  # for the word rarity of this batch or the next (dedupe_rarity)
     for post in to_place:  # text work only, before the lock: another worker may be placing meanwhile
         assert post.brand_id is not None
         if post.signature is None:
