@@ -21,7 +21,7 @@ back to one-by-one processing if anything raises.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -36,6 +36,7 @@ from monitor.cases.lifecycle import DeskRules
 from monitor.cases.sla import apply_deadlines
 from monitor.cases.triage import Evidence, raised
 from monitor.config import Config
+from monitor.config.business_hours import BusinessCalendar
 from monitor.customers.candidates import find_candidates
 from monitor.customers.frequencies import register_frequencies
 from monitor.models import Case, CaseCandidate, Customer, Mention, MentionSignature, Source
@@ -105,6 +106,7 @@ class CaseBatch:
         self.index = BatchIndex(session, config.cases.dedupe, now, self._fit_members)
         self.cases: dict[int, CaseState] = {}
         self._stored: dict[int, tuple[CaseState, list[tuple]]] = {}  # read, maybe not (yet) touched
+        self._calendars: dict[tuple[str, str], _RememberedAdd] = {}
         self.placed: list[Post] = []
         self.timeline: list[tuple[CaseState, int | None, str, dict[str, Any]]] = []
         self.events: list[tuple[str, CaseState, dict[str, Any]]] = []
@@ -312,7 +314,7 @@ class CaseBatch:
         if case.priority_by != "staff" and result.priority != old:
             case.priority = result.priority
         brand_key = self.brand_keys.get(case.brand_id, "")
-        calendar = self.rules.calendar(brand_key, case.priority)
+        calendar = self._calendar(brand_key, case.priority)
         sla = self.config.sla
         if not (first or case.priority != old):  # a place that just joined gets its deadline on the case's calendar
             self._place_deadlines(case, calendar, every=False)
@@ -341,6 +343,14 @@ class CaseBatch:
                 )
             )
 
+    def _calendar(self, brand_key: str, priority: str) -> Any:
+        """The brand's calendar for `priority`, its `add` remembered for the batch: nearly every clock
+        of a batch starts at `now`, so its few spans are added once, not for each case and place."""
+        key = (brand_key, priority)
+        if key not in self._calendars:
+            self._calendars[key] = _RememberedAdd(self.rules.calendar(brand_key, priority))
+        return self._calendars[key]
+
     def _place_deadlines(self, case: CaseState, calendar: Any, *, every: bool) -> None:
         """places.place_deadlines on the case's places as held in memory."""
         sla = self.config.sla
@@ -364,3 +374,18 @@ class CaseBatch:
     def write_candidates(self) -> None:
         """Customer candidates found or changed (last: a test fails the write here)."""
         write_candidates(self)
+
+
+class _RememberedAdd:
+    """A business calendar whose `add` (a pure function of start and amount) is computed once per pair;
+    sla.apply_deadlines and the place clocks read only `add` and `day_length`."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar, self.day_length = calendar, calendar.day_length
+        self._added: dict[tuple[datetime, timedelta], datetime] = {}
+
+    def add(self, start: datetime, amount: timedelta) -> datetime:
+        key = (start, amount)
+        if key not in self._added:
+            self._added[key] = self.calendar.add(start, amount)
+        return self._added[key]

@@ -33,7 +33,7 @@ edited complaint finds it) and the timeline gets `mention.edited`.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,12 +123,17 @@ def process_pending(
         return ProcessCounts()
     posts = [Post(*row) for row in rows]
     decided = ahead.take(posts, rows) if ahead is not None else {}
-    if ahead is not None and len(posts) == limit:  # a full batch: more are likely pending
-        ahead.submit(session, posts[-1].id, limit)
+
+    def read_ahead() -> None:
+        # After this batch's text work: a helper forked now starts with its models loaded, and works on the
+        # next batch while this one is placed and written (a full batch: more are likely pending).
+        if ahead is not None and len(posts) == limit:
+            ahead.submit(session, posts[-1].id, limit)
+
     savepoint = session.begin_nested()
     try:
         with _collector_paused():
-            counts = _process_batch(session, config, matcher, posts, now, decided)
+            counts = _process_batch(session, config, matcher, posts, now, decided, read_ahead)
         savepoint.commit()
         return counts
     except Exception:
@@ -156,7 +161,7 @@ def _collector_paused() -> Iterator[None]:
 
 def _process_batch(
     session: Session, config: Config, matcher: BrandMatcher, posts: list[Post], now: datetime,
-    decided: dict[int, Decided],
+    decided: dict[int, Decided], read_ahead: Callable[[], None] = lambda: None,
 ) -> ProcessCounts:  # fmt: skip
     counts = ProcessCounts(processed=len(posts))
     sources = {s.id: s for s in session.scalars(sa.select(Source).where(Source.id.in_({p.source_id for p in posts})))}
@@ -186,6 +191,7 @@ def _process_batch(
         assert post.brand_id is not None
         if post.signature is None:
             post.signature = signature(post.title, post.body, brand_id=post.brand_id)
+    read_ahead()
     # Taken inside the batch's savepoint: if the batch is rolled back, so are its locks, and the
     # fallback takes them again in order (holding some while waiting for others could deadlock).
     lock_brands(session, (p.brand_id for p in to_place if p.brand_id is not None))
