@@ -275,7 +275,7 @@ class CaseBatch:
         """lifecycle.triage_case on the case as held in memory (its rules are documented there);
         `reading`: Triager.read of its members' text, if already done."""
         first_posts = case.members[:20]
-        text = "\n".join(f"{title or ''}\n{body}" for _, title, body, *_ in first_posts)
+        text = "" if reading else "\n".join(f"{title or ''}\n{body}" for _, title, body, *_ in first_posts)
         ratings = [r for *_, r, _ in first_posts if r is not None]
         tier = value = None
         repeats = 0
