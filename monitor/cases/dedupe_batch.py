@@ -88,12 +88,11 @@ _FACTS = (
     .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
     .where(Mention.id.in_(sa.bindparam("ids", expanding=True)))
 )
-_RARITY_TEXTS = (
-    sa.select(MentionSignature.text)
-    .join(Mention, Mention.id == MentionSignature.mention_id)
-    .where(Mention.brand_id == sa.bindparam("brand_id"))
-    .order_by(Mention.id.desc())
-    .limit(RARITY_SAMPLE)
+# The brand's newest RARITY_SAMPLE prepared texts (dedupe_fit.brand_rarity's query), read through the
+# driver's cursor: 2,000 plain strings a batch, no row objects. {mark}: the driver's placeholder.
+_RARITY_SQL = (
+    "SELECT s.text FROM mention_signature s JOIN mention m ON m.id = s.mention_id "  # noqa: S608
+    f"WHERE m.brand_id = {{mark}} ORDER BY m.id DESC LIMIT {RARITY_SAMPLE}"
 )
 
 # What `find` needs of a candidate: case id, author, source id, published, fresh, text, marks, title, body.
@@ -261,7 +260,18 @@ class BatchIndex:
         cache = self.session.info.setdefault("dedupe_rarity", {})
         if brand_id not in cache:
             mine = [text for brand, text in reversed(self._batch_texts) if brand == brand_id]
-            stored = self.session.connection().execute(_RARITY_TEXTS, {"brand_id": brand_id}).scalars()
+            stored = _rarity_texts(self.session.connection(), brand_id)
             database = self.session.get_bind().url.render_as_string(hide_password=True)
             cache[brand_id] = kept_rarity(database, brand_id, [*mine, *stored][:RARITY_SAMPLE])
         return cache[brand_id]
+
+
+def _rarity_texts(connection: sa.Connection, brand_id: int | None) -> list[str]:
+    """_RARITY_SQL for the brand."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_RARITY_SQL.format(mark=mark), (brand_id,))
+        return [text for (text,) in cursor.fetchall()]
+    finally:
+        cursor.close()
