@@ -21,7 +21,7 @@ back to one-by-one processing if anything raises.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -31,20 +31,26 @@ from monitor.cases.batch_state import CASE_FIELDS, SEARCH_CAP, CaseState, Place,
 from monitor.cases.batch_write import write_batch, write_candidates
 from monitor.cases.dedupe import PostFacts
 from monitor.cases.dedupe_batch import BatchIndex
+from monitor.cases.dedupe_fit import FIT_SAMPLE
 from monitor.cases.lifecycle import DeskRules
 from monitor.cases.sla import apply_deadlines
 from monitor.cases.triage import Evidence, raised
 from monitor.config import Config
+from monitor.config.business_hours import BusinessCalendar
 from monitor.customers.candidates import find_candidates
 from monitor.customers.frequencies import register_frequencies
-from monitor.models import Case, CaseCandidate, Customer, Mention, Source
+from monitor.models import Case, CaseCandidate, Customer, Mention, MentionSignature, Source
 
 __all__ = ["CaseBatch"]
 
 OPEN_CLOCK = ("at_risk", "breached")
 
-_STORED_MEMBERS = (
+# A stored case in one statement: its row, and each of its members with what triage, the customer
+# lookup and the reply clocks read (the first 11 member columns) and what rule 6 of near-duplicates
+# reads (dedupe_fit.case_members: the other 9). One round trip instead of three.
+_STORED_CASE = (
     sa.select(
+        *(getattr(Case, f) for f in CASE_FIELDS),
         Mention.id,
         Mention.title,
         Mention.body,
@@ -56,11 +62,24 @@ _STORED_MEMBERS = (
         Mention.place_sla,
         Mention.place_due_at,
         Mention.place_risk_at,
+        Mention.id,
+        Mention.author,
+        Mention.source_id,
+        sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
+        MentionSignature.text,
+        MentionSignature.marks,
+        MentionSignature.content_hash == Mention.content_hash,
+        Mention.title,
+        Mention.body,
     )
-    .join(Source, Source.id == Mention.source_id)
-    .where(Mention.case_id == sa.bindparam("case_id"))
+    .select_from(Case)
+    .outerjoin(Mention, Mention.case_id == Case.id)
+    .outerjoin(Source, Source.id == Mention.source_id)
+    .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
+    .where(Case.id == sa.bindparam("case_id"))
     .order_by(Mention.id)
 )
+_CASE_WIDTH = len(CASE_FIELDS)
 _CANDIDATE_COLUMNS = (
     CaseCandidate.id,
     CaseCandidate.customer_id,
@@ -84,8 +103,10 @@ class CaseBatch:
     ) -> None:
         self.session, self.config, self.rules, self.now = session, config, rules, now
         self.brand_keys, self.source_weights = brand_keys, source_weights
-        self.index = BatchIndex(session, config.cases.dedupe, now)
+        self.index = BatchIndex(session, config.cases.dedupe, now, self._fit_members)
         self.cases: dict[int, CaseState] = {}
+        self._stored: dict[int, tuple[CaseState, list[tuple]]] = {}  # read, maybe not (yet) touched
+        self._calendars: dict[tuple[str, str], _RememberedAdd] = {}
         self.placed: list[Post] = []
         self.timeline: list[tuple[CaseState, int | None, str, dict[str, Any]]] = []
         self.events: list[tuple[str, CaseState, dict[str, Any]]] = []
@@ -128,27 +149,51 @@ class CaseBatch:
             outcome = "opened"
         self.index.add(post.id, post.signature, facts, case.id, title=post.title, body=post.body)
         self._look_for_customer(case)
-        self._triage(case)
+        # A case it opened holds this post alone: triage reads its text as the helper read it ahead.
+        self._triage(case, post.triage if outcome == "opened" else None)
         return outcome
 
     # -- in memory ---------------------------------------------------------------------------
 
     def _case(self, case_id: int) -> CaseState:
+        """A case the batch touches: a new one, or a stored one read once a batch (`_read`)."""
         case = self.cases.get(case_id)
-        if case is None:  # a stored case: its row, mentions and candidates, once a batch
-            row = self.session.execute(
-                sa.select(*(getattr(Case, f) for f in CASE_FIELDS)).where(Case.id == case_id)
-            ).one()
-            case = CaseState(id=case_id, new=False, **dict(zip(CASE_FIELDS, row, strict=True)))
-            case.priority_reasons = list(case.priority_reasons or [])
-            for mid, title, body, author, rating, weight, *clock in self.session.execute(
-                _STORED_MEMBERS, {"case_id": case_id}
-            ):
-                case.members.append((mid, title, body, author, rating, weight))
-                if clock[0] is not None:
-                    case.places.append(Place(mid, *clock))
+        if case is None:
+            case = self.cases[case_id] = self._read(case_id)[0]
+        return case
+
+    def _fit_members(self, case_id: int) -> list[tuple]:
+        """A stored case's members as rule 6 of near-duplicates reads them (dedupe_fit.case_members)."""
+        return self._read(case_id)[1]
+
+    def _read(self, case_id: int) -> tuple[CaseState, list[tuple]]:
+        """A stored case as the batch holds it, and its members for rule 6; read once a batch, when
+        first needed (rule 6 asks before the post joins). Its customer candidates are read when the
+        customer lookup needs them (`_candidates`)."""
+        if case_id in self._stored:
+            return self._stored[case_id]
+        # Core, not the ORM session's execute: the same rows for less client CPU.
+        rows = self.session.connection().execute(_STORED_CASE, {"case_id": case_id}).all()
+        case = CaseState(id=case_id, new=False, **dict(zip(CASE_FIELDS, rows[0][:_CASE_WIDTH], strict=True)))
+        case.priority_reasons = list(case.priority_reasons or [])
+        case.candidates_read = False
+        fit: list[tuple] = []
+        for row in rows:
+            mid, title, body, author, rating, weight, *clock = row[_CASE_WIDTH : _CASE_WIDTH + 11]
+            if mid is None:
+                continue  # a case none of whose mentions is left (outer join)
+            case.members.append((mid, title, body, author, rating, weight))
+            if clock[0] is not None:
+                case.places.append(Place(mid, *clock))
+            if len(fit) < FIT_SAMPLE:
+                fit.append(tuple(row[_CASE_WIDTH + 11 :]))
+        self._stored[case_id] = (case, fit)
+        return case, fit
+
+    def _candidates(self, case: CaseState) -> dict[int, dict[str, Any]]:
+        if not case.candidates_read:
             for cid, customer_id, score, reasons, state in self.session.execute(
-                sa.select(*_CANDIDATE_COLUMNS).where(CaseCandidate.case_id == case_id)
+                sa.select(*_CANDIDATE_COLUMNS).where(CaseCandidate.case_id == case.id)
             ):
                 case.candidates[customer_id] = {
                     "id": cid,
@@ -158,8 +203,8 @@ class CaseBatch:
                     "state": state,
                     "changed": False,
                 }
-            self.cases[case_id] = case
-        return case
+            case.candidates_read = True
+        return case.candidates
 
     def _add(self, case: CaseState, post: Post, *, method: str, score: float | None) -> None:
         post.case, post.method, post.score = case, method, score
@@ -192,7 +237,7 @@ class CaseBatch:
             return  # no customer to find: find_candidates would read the evidence and return []
         settings = self.config.cases.customers
         brand = self.config.brand(self.brand_keys.get(case.brand_id, ""))
-        known = case.candidates
+        known = self._candidates(case)
         before = set(known)
         rejected = {cid for cid, c in known.items() if c["state"] == "rejected"}
         candidates = find_candidates(
@@ -226,10 +271,11 @@ class CaseBatch:
             self._no_register[brand_id] = register_frequencies(self.session, brand_id).customers == 0
         return self._no_register[brand_id]
 
-    def _triage(self, case: CaseState) -> None:
-        """lifecycle.triage_case on the case as held in memory (its rules are documented there)."""
+    def _triage(self, case: CaseState, reading: tuple[str, dict[str, str]] | None = None) -> None:
+        """lifecycle.triage_case on the case as held in memory (its rules are documented there);
+        `reading`: Triager.read of its members' text, if already done."""
         first_posts = case.members[:20]
-        text = "\n".join(f"{title or ''}\n{body}" for _, title, body, *_ in first_posts)
+        text = "" if reading else "\n".join(f"{title or ''}\n{body}" for _, title, body, *_ in first_posts)
         ratings = [r for *_, r, _ in first_posts if r is not None]
         tier = value = None
         repeats = 0
@@ -259,7 +305,7 @@ class CaseBatch:
             customer_value=value,
             repeat_cases=repeats,
         )
-        result = self.rules.triager.assess(text, evidence)
+        result = self.rules.triager.assess(text, evidence, reading)
         first = case.response_due_at is None
         if first:
             case.category = result.category
@@ -268,7 +314,7 @@ class CaseBatch:
         if case.priority_by != "staff" and result.priority != old:
             case.priority = result.priority
         brand_key = self.brand_keys.get(case.brand_id, "")
-        calendar = self.rules.calendar(brand_key, case.priority)
+        calendar = self._calendar(brand_key, case.priority)
         sla = self.config.sla
         if not (first or case.priority != old):  # a place that just joined gets its deadline on the case's calendar
             self._place_deadlines(case, calendar, every=False)
@@ -297,6 +343,14 @@ class CaseBatch:
                 )
             )
 
+    def _calendar(self, brand_key: str, priority: str) -> Any:
+        """The brand's calendar for `priority`, its `add` remembered for the batch: nearly every clock
+        of a batch starts at `now`, so its few spans are added once, not for each case and place."""
+        key = (brand_key, priority)
+        if key not in self._calendars:
+            self._calendars[key] = _RememberedAdd(self.rules.calendar(brand_key, priority))
+        return self._calendars[key]
+
     def _place_deadlines(self, case: CaseState, calendar: Any, *, every: bool) -> None:
         """places.place_deadlines on the case's places as held in memory."""
         sla = self.config.sla
@@ -320,3 +374,18 @@ class CaseBatch:
     def write_candidates(self) -> None:
         """Customer candidates found or changed (last: a test fails the write here)."""
         write_candidates(self)
+
+
+class _RememberedAdd:
+    """A business calendar whose `add` (a pure function of start and amount) is computed once per pair;
+    sla.apply_deadlines and the place clocks read only `add` and `day_length`."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar, self.day_length = calendar, calendar.day_length
+        self._added: dict[tuple[datetime, timedelta], datetime] = {}
+
+    def add(self, start: datetime, amount: timedelta) -> datetime:
+        key = (start, amount)
+        if key not in self._added:
+            self._added[key] = self.calendar.add(start, amount)
+        return self._added[key]

@@ -54,6 +54,7 @@ class Post:
     method: str | None = None
     score: float | None = None
     place: Place | None = None
+    triage: tuple[str, dict[str, str]] | None = None  # Triager.read of its text, when read ahead
 
     @property
     def text(self) -> str:
@@ -154,5 +155,6 @@ class CaseState:
     members: list[tuple] = field(default_factory=list)
     places: list[Place] = field(default_factory=list)
     candidates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    candidates_read: bool = True  # a stored case's candidates are read when the customer lookup needs them
     added: int = 0  # mentions this batch added: a stored case's count is written as an increment
     unanswered_added: int = 0

@@ -8,6 +8,7 @@ mentions, band rows and prepared texts, timeline entries, outbox events, custome
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +17,10 @@ from sqlmodel import Session
 
 from monitor.cases.batch_state import CASE_FIELDS, CASE_WRITES, CaseState, Post
 from monitor.cases.dedupe import stored_marks
-from monitor.cases.timeline import SYSTEM, append_many
+from monitor.cases.timeline import SYSTEM
 from monitor.core.db import insert_many
-from monitor.models import Case, CaseCandidate, Mention
-from monitor.models.events import emit_many
+from monitor.models import Case, CaseCandidate, CaseEvent, Event, Mention
+from monitor.models.base import UtcDateTime
 
 if TYPE_CHECKING:
     from monitor.cases.batch import CaseBatch
@@ -45,8 +46,12 @@ def write_batch(batch: CaseBatch, others: list[Post]) -> None:
                   [(p.id, key) for p, sig in indexed for key in sig.band_keys])  # fmt: skip
     _insert_plain(session, "mention_signature", {"mention_id": "bigint", "content_hash": "text", "text": "text",
                   "marks": "text"}, [(p.id, p.content_hash, sig.text, stored_marks(sig.marks)) for p, sig in indexed])  # fmt: skip
-    _insert_timeline(session, batch, now)
-    emit_many(session, [(kind, f"case:{c.id}", {"case_id": c.id, **extra}) for kind, c, extra in batch.events], now=now)
+    _insert_typed(session, CaseEvent.__table__, _TIMELINE,
+                  [(c.id, now, SYSTEM, kind, mid, data) for c, mid, kind, data in batch.timeline])  # fmt: skip
+    # As models.events.emit_many stores them (subject cut to its column), in the order noted.
+    _insert_typed(session, Event.__table__, ("kind", "subject", "payload", "created_at"),
+                  [(kind, f"case:{c.id}"[:200], {"case_id": c.id, **extra}, now)
+                   for kind, c, extra in batch.events])  # fmt: skip
     batch.write_candidates()
 
 
@@ -97,19 +102,81 @@ def write_candidates(batch: CaseBatch) -> None:
 
 
 def _update_by_id(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """One UPDATE by id, executed for every row (the rows name the same columns; "id" picks the row)."""
-    if rows:
-        table = model.__table__
-        columns = [c for c in rows[0] if c != "id"]
-        statement = sa.update(table).where(table.c.id == sa.bindparam("b_id"))
-        statement = statement.values({c: sa.bindparam(f"v_{c}") for c in columns})
-        session.execute(statement, [{"b_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in rows])
+    """The rows' columns by id (the rows name the same columns; "id" picks the row): on PostgreSQL one
+    UPDATE … FROM unnest(), elsewhere the driver's executemany; the values through the columns' types,
+    as SQLAlchemy would bind them (a JSON list, a UTC timestamp), without its per-row handling."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = [c for c in rows[0] if c != "id"]
+    connection = session.connection()
+    values = _bound(connection.dialect, table, ["id", *columns], [tuple(r[c] for c in ("id", *columns)) for r in rows])
+    if connection.dialect.name == "postgresql":
+        kinds = [_array_type(table.c[c], connection.dialect) for c in ("id", *columns)]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+        names = ", ".join(("id", *columns))
+        sets = ", ".join(f"{c} = u.{c}" for c in columns)
+        sql = f"UPDATE {table.name} AS t SET {sets} FROM unnest({arrays}) AS u({names}) WHERE t.id = u.id"  # noqa: S608
+        connection.exec_driver_sql(sql, tuple(list(column) for column in zip(*values, strict=True)))
+        return
+    sets = ", ".join(f"{c} = ?" for c in columns)
+    connection.exec_driver_sql(f"UPDATE {table.name} SET {sets} WHERE id = ?", [(*v[1:], v[0]) for v in values])  # noqa: S608
+
+
+_TIMELINE = ("case_id", "at", "actor", "kind", "mention_id", "data")
+
+
+def _insert_typed(session: Session, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Rows into `table`, ids in the order given, the values through the columns' types (`_bound`): on
+    PostgreSQL one INSERT … SELECT FROM unnest() WITH ORDINALITY, elsewhere the driver's executemany
+    (SQLAlchemy's "insertmanyvalues" cost ~0.3 ms of client CPU a row with a JSON column)."""
+    if not rows:
+        return
+    connection = session.connection()
+    values = _bound(connection.dialect, table, columns, rows)
+    if connection.dialect.name == "postgresql":
+        kinds = {c: _array_type(table.c[c], connection.dialect) for c in columns}
+        _insert_plain(session, table.name, kinds, values, ordered=True)
+        return
+    _insert_plain(session, table.name, dict.fromkeys(columns, ""), values)
+
+
+def _bound(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> list[tuple]:
+    """The rows' values as SQLAlchemy binds them for `dialect`; JSON as its text on PostgreSQL (cast there)."""
+    processors = []
+    for column in columns:
+        kind = table.c[column].type
+        if dialect.name == "postgresql" and isinstance(kind, sa.JSON):
+            processors.append(json.dumps)  # the jsonb array is sent as text and cast, as _insert_cases does
+        elif isinstance(kind, UtcDateTime) and (process := kind._cached_bind_processor(dialect)) is not None:
+            processors.append(_memo(process))  # a batch's timestamps are mostly one: `now`
+        else:
+            processors.append(kind._cached_bind_processor(dialect))
+    if not any(processors):
+        return rows
+    return [tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in rows]
+
+
+def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    seen: dict[Any, Any] = {}
+
+    def bind(value: Any) -> Any:
+        if value not in seen:
+            seen[value] = process(value)
+        return seen[value]
+
+    return bind
 
 
 # PostgreSQL array types of the case columns the batch inserts: text, not varchar(n), so a value too long
 # is refused by the column as an ORM insert would be (a cast to varchar(n) would cut it silently).
-_ARRAY_TYPES = {"INTEGER": "integer", "FLOAT": "float8", "JSONB": "jsonb", "TEXT": "text",
-                "TIMESTAMP WITH TIME ZONE": "timestamptz"}  # fmt: skip
+_ARRAY_TYPES = {"INTEGER": "integer", "BIGINT": "bigint", "FLOAT": "float8", "JSONB": "jsonb", "TEXT": "text",
+                "TIMESTAMP WITH TIME ZONE": "timestamptz", "BOOLEAN": "boolean"}  # fmt: skip
+
+
+def _array_type(column: sa.Column, dialect: sa.Dialect) -> str:
+    name = column.type.compile(dialect=dialect)
+    return _ARRAY_TYPES.get(name, "text" if name.startswith("VARCHAR") else name)
 
 
 def _insert_cases(session: Session, new: list[CaseState]) -> list[int]:
@@ -120,13 +187,8 @@ def _insert_cases(session: Session, new: list[CaseState]) -> list[int]:
     table = Case.__table__
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        rows = [{f: getattr(c, f) for f in CASE_FIELDS} for c in new]
-        ids = session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-        return [case_id for (case_id,) in ids]
-    kinds = []
-    for field in CASE_FIELDS:
-        name = table.c[field].type.compile(dialect=connection.dialect)
-        kinds.append(_ARRAY_TYPES.get(name, "text" if name.startswith("VARCHAR") else name))
+        return _insert_sqlite_cases(session, new)
+    kinds = [_array_type(table.c[field], connection.dialect) for field in CASE_FIELDS]
     names = ", ".join(CASE_FIELDS)
     arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
     sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) WITH ORDINALITY "  # noqa: S608
@@ -138,18 +200,28 @@ def _insert_cases(session: Session, new: list[CaseState]) -> list[int]:
     return sorted(case_id for (case_id,) in connection.exec_driver_sql(sql, tuple(columns)))
 
 
-def _insert_timeline(session: Session, batch: CaseBatch, now: datetime) -> None:
-    """Timeline entries in the order noted (their ids keep it). On PostgreSQL one INSERT … SELECT FROM
-    unnest(), as the band rows: through SQLAlchemy's JSON type and "insertmanyvalues" they cost ~0.3 ms
-    of client CPU an entry; elsewhere timeline.append_many."""
-    if session.connection().dialect.name != "postgresql":
-        append_many(session, [{"case_id": c.id, "at": now, "actor": SYSTEM, "kind": kind, "mention_id": mid,
-                               "data": data} for c, mid, kind, data in batch.timeline])  # fmt: skip
-        return
-    columns = {"case_id": "bigint", "at": "timestamptz", "actor": "text", "kind": "text", "mention_id": "bigint",
-               "data": "jsonb"}  # fmt: skip
-    rows = [(c.id, now, SYSTEM, kind, mid, json.dumps(data)) for c, mid, kind, data in batch.timeline]
-    _insert_plain(session, "case_event", columns, rows, ordered=True)
+def _insert_sqlite_cases(session: Session, new: list[CaseState]) -> list[int]:
+    """SQLite: multi-row INSERTs through the driver, RETURNING the ids. SQLite has one writer and gives
+    a row max(id) + 1, in the order the rows are inserted: the ids, sorted, are the cases' in order."""
+    table = Case.__table__
+    connection = session.connection()
+    values = _bound(connection.dialect, table, CASE_FIELDS, [tuple(getattr(c, f) for f in CASE_FIELDS) for c in new])
+    row = "(" + ", ".join("?" * len(CASE_FIELDS)) + ")"
+    ids: list[int] = []
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for start in range(0, len(values), _SQLITE_ROWS):
+            chunk = values[start : start + _SQLITE_ROWS]
+            sql = (f"INSERT INTO {table.name} ({', '.join(CASE_FIELDS)}) VALUES "  # noqa: S608
+                   f"{', '.join([row] * len(chunk))} RETURNING id")  # fmt: skip
+            cursor.execute(sql, [v for r in chunk for v in r])
+            ids += sorted(case_id for (case_id,) in cursor.fetchall())
+    finally:
+        cursor.close()
+    return ids
+
+
+_SQLITE_ROWS = 400  # rows of an INSERT on SQLite: 23 values each, under its 32,766 bound parameters
 
 
 def _insert_plain(

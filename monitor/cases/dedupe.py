@@ -377,16 +377,18 @@ def choose_duplicate(
     joins: list[tuple[tuple[float, int, int], Duplicate]] = []
     for mention_id, case_id, shared, author, source_id, at, fresh, text, marks, title, body in candidates:
         if fresh:
-            other = Signature(band_keys=(), text=text, marks=frozenset(marks.split()))
+            other_text, other_marks = text, None  # its marks are parsed only if it passes the text bar
         elif _rough_score(signature.text, title, body) < settings.confirm_score - ROUGH_MARGIN:
             continue  # rule 5, step 0: most posts that share a band by chance stop here, uncleaned
         else:
-            other = Signature((), *prepare(title, body))
+            other_text, other_marks = prepare(title, body)
         # The score is ratio or token_set_ratio: when both are under the bar, the rules need not run.
-        if max(fuzz.ratio(signature.text, other.text, score_cutoff=cutoff),
-               fuzz.token_set_ratio(signature.text, other.text, score_cutoff=cutoff)) == 0:  # fmt: skip
+        if not (fuzz.ratio(signature.text, other_text, score_cutoff=cutoff)
+                or fuzz.token_set_ratio(signature.text, other_text, score_cutoff=cutoff)):  # fmt: skip
             continue
-        verdict = judge(signature.text, signature.marks, facts, other.text, other.marks,
+        if other_marks is None:
+            other_marks = frozenset(marks.split())
+        verdict = judge(signature.text, signature.marks, facts, other_text, other_marks,
                         PostFacts(author, source_id, at), rarity=rarity(), confirm_score=settings.confirm_score)  # fmt: skip
         if verdict.join:
             duplicate = Duplicate(case_id, mention_id, verdict.score, f"minhash+{verdict.method}", verdict.reasons)

@@ -28,6 +28,7 @@ Every verdict carries its reasons, so the timeline can say why a post joined or 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -138,12 +139,14 @@ def text_score(a: str, b: str) -> tuple[float, str]:
     return round(score, 1), method
 
 
-def _name_words(author: str | None) -> list[str]:
+@functools.lru_cache(maxsize=8192)
+def _name_words(author: str | None) -> tuple[str, ...]:
+    # Cached: a batch compares each post's author with up to 50 candidates', mostly the same few hundred names.
     if not author:
-        return []
+        return ()
     found = [skeleton(w) for w in (_DIGITS.sub("", w) for w in words(author[:300])) if w and w not in _ANONYMOUS]
     # Initials count beside a name ("Ольга С."), not alone: "M" or the letters of an escape code are no name.
-    return found if any(len(w) >= 2 for w in found) else []
+    return tuple(found) if any(len(w) >= 2 for w in found) else ()
 
 
 def author_relation(a: str | None, b: str | None) -> str:

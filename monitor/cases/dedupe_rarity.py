@@ -19,11 +19,15 @@ from collections.abc import Sequence
 
 from monitor.cases.dedupe_evidence import Rarity, document_terms
 
-__all__ = ["kept_rarity"]
+__all__ = ["kept_rarity", "offer_terms"]
 
 _KEEP = 32  # (database, brand) pairs kept: a worker serves one database and a few brands
 _kept: OrderedDict[tuple[str, int | None], _Counts] = OrderedDict()
 _guard = threading.Lock()  # tests run two sessions in threads of one process
+# Words of texts worked out ahead by the case step's helper process (monitor.cases.batch_ahead), taken
+# when a text enters a sample: a batch's own posts enter the next sample. Bounded: one not taken is dropped.
+_offered: OrderedDict[str, set[str]] = OrderedDict()
+_OFFERED = 4000
 
 
 class _Counts:
@@ -46,7 +50,8 @@ class _Counts:
         for text, n in (wanted - self.texts).items():
             words = self.terms.get(text)
             if words is None:
-                words = self.terms[text] = document_terms(text)
+                words = _offered.pop(text, None)
+                words = self.terms[text] = words if words is not None else document_terms(text)
             for word in words:
                 self.df[word] += n
         self.texts = wanted
@@ -63,3 +68,11 @@ def kept_rarity(database: str, brand_id: int | None, texts: Sequence[str]) -> Ra
         counts.move_to(texts)
         # A copy: the kept counts move on with the next batch.
         return Rarity.from_counts(dict(counts.df), len(texts))
+
+
+def offer_terms(terms: dict[str, set[str]]) -> None:
+    """`document_terms` of texts about to enter a sample, worked out elsewhere (they must be exactly that)."""
+    with _guard:
+        _offered.update(terms)
+        while len(_offered) > _OFFERED:
+            _offered.popitem(last=False)

@@ -104,12 +104,17 @@ class Triager:
                 found[name] = hit.group(0)
         return found
 
-    def assess(self, text: str, evidence: Evidence) -> Assessment:
-        """Category and priority with reasons (the rules are in the module docstring)."""
+    def read(self, text: str) -> tuple[str, dict[str, str]]:
+        """What `assess` reads in the text: its category and signals. The case step's helper process
+        reads a post's text ahead (monitor.cases.batch_ahead) and hands the reading to `assess`."""
         # Long posts are cut: the signals that matter are stated early, and a 1 MB text must stay cheap.
         text = text[:20_000]
-        category, _ = self.category(text)
-        signals = self.signals(text)
+        return self.category(text)[0], self.signals(text)
+
+    def assess(self, text: str, evidence: Evidence, reading: tuple[str, dict[str, str]] | None = None) -> Assessment:
+        """Category and priority with reasons (the rules are in the module docstring); `reading`, when
+        given, is `read(text)`."""
+        category, signals = reading if reading is not None else self.read(text)
         reasons: list[str] = []
         points = 0
         for name, hit in signals.items():

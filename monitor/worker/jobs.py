@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlmodel import Session
 
+from monitor.cases.batch_ahead import Lookahead
 from monitor.cases.lifecycle import backfill_deadlines, desk_rules
 from monitor.cases.pipeline import ProcessCounts, brand_matcher, follow_edits, process_pending
 from monitor.cases.rematch import (
@@ -127,17 +128,24 @@ def hand_on(*, session: Session, stored: StoredMentions, now: datetime) -> None:
         check_shown_replies(session=session, shown=stored.shown_replies, now=now)
 
 
-def process_cases(*, sessions: SessionFactory, config: Config, now: datetime, batch: int = 200) -> ProcessCounts:
-    """Tie pending mentions to brands, cases and customers until none are left, a transaction a batch."""
+def process_cases(
+    *, sessions: SessionFactory, config: Config, now: datetime, batch: int = 200, helper: bool = True
+) -> ProcessCounts:
+    """Tie pending mentions to brands, cases and customers until none are left, a transaction a batch.
+    `helper`: when more than one batch is pending, a second process works out the next batch's text
+    (monitor.cases.batch_ahead) while this one places and writes the current one."""
     matcher = brand_matcher(config)
     total = ProcessCounts()
-    while True:
-        with session_scope(sessions) as session:
-            counts = process_pending(session=session, config=config, matcher=matcher, now=now, limit=batch)
-        for count in fields(ProcessCounts):  # every count, so a new one is never left out of the total
-            setattr(total, count.name, getattr(total, count.name) + getattr(counts, count.name))
-        if counts.processed < batch:
-            break
+    with Lookahead(config, matcher) as ahead:
+        use = ahead if helper and Lookahead.available() else None
+        while True:
+            with session_scope(sessions) as session:
+                counts = process_pending(session=session, config=config, matcher=matcher, now=now, limit=batch,
+                                         ahead=use)  # fmt: skip
+            for count in fields(ProcessCounts):  # every count, so a new one is never left out of the total
+                setattr(total, count.name, getattr(total, count.name) + getattr(counts, count.name))
+            if counts.processed < batch:
+                break
     if total.processed:
         log.info("cases.processed", mentions=total.processed, opened=total.opened, joined=total.joined,
                  unassigned=total.unassigned, kept=total.kept, failed=total.failed)  # fmt: skip
