@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,8 +112,14 @@ _PLAIN = ("outcome", "tone", "tone_reasons", "brand_id", "brand_rule")
 class Lookahead:
     """One helper process working on the batch after the current one (module docstring)."""
 
-    def __init__(self, config: Config, matcher: BrandMatcher) -> None:
+    # A batch's text work takes the helper a fraction of a second. One that has not answered in this long
+    # is stuck (a process forked from a threaded one can inherit a lock held by another thread): it is
+    # ended and this process does the work, so a stuck helper never stops the case step.
+    TIMEOUT_S = 60.0
+
+    def __init__(self, config: Config, matcher: BrandMatcher, *, timeout: float = TIMEOUT_S) -> None:
         self.config, self.matcher = config, matcher
+        self.timeout = timeout
         self._pool: ProcessPoolExecutor | None = None
         self._pending: tuple[list[Row], Future[list[Decided]]] | None = None
         self._broken = False
@@ -166,7 +173,11 @@ class Lookahead:
             return {}
         self._pending = None
         try:
-            answers = future.result()
+            answers = future.result(timeout=self.timeout)
+        except FutureTimeout:
+            log.warning("case.lookahead_failed", reason=f"no answer within {self.timeout:g} s: the helper is ended")
+            self._end_stuck_helper()
+            return {}
         except Exception:
             log.warning("case.lookahead_failed", exc_info=True)
             self._broken = True
@@ -179,10 +190,26 @@ class Lookahead:
                 out[post.id] = decided
         return out
 
+    def _end_stuck_helper(self) -> None:
+        self._broken = True
+        if self._pool is None:
+            return
+        # ProcessPoolExecutor can cancel work not started, not stop a process that hangs: end it.
+        for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pending = self._pending
+            if pending is not None and not pending[1].done():
+                wait([pending[1]], timeout=self.timeout)  # an answer nobody took: let it finish
+            if pending is not None and not pending[1].done():
+                self._end_stuck_helper()
+            else:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
         self._pending = None
 
     def __enter__(self) -> Lookahead:

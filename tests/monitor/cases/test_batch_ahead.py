@@ -105,3 +105,53 @@ def test_a_helper_that_fails_costs_no_mention(
     assert counts.processed == 8 and counts.failed == 0
     assert outcome(sessions) == alone
     assert "case.lookahead_failed" in [e["event"] for e in logs]
+
+
+def _stuck(*args: object) -> object:
+    import time
+
+    time.sleep(120)  # a helper that never answers (e.g. a lock inherited from another thread at fork)
+    raise AssertionError("the stuck helper should have been ended")
+
+
+def test_a_helper_that_hangs_is_ended_and_its_batch_done_here(
+    sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    store(sessions, stream(ids))
+    monkeypatch.setattr(batch_ahead, "decide", _stuck)  # the forked helper inherits it; this process
+    with Lookahead(CONFIG, MATCHER, timeout=0.5) as ahead, session_scope(sessions) as session:  # never calls it
+        ahead.submit(session, after_id=0, limit=8)
+        pool = ahead._pool
+        assert pool is not None
+        helpers = list(pool._processes.values())
+        rows = [tuple(row) for row in session.execute(sa.select(*POST_COLUMNS).order_by(Mention.id))]
+        started = time.monotonic()
+        with capture_logs() as logs:
+            answers = ahead.take([Post(*row) for row in rows], rows)
+        waited = time.monotonic() - started
+    assert answers == {}  # the caller works the batch out itself
+    assert waited < 60, "take() waited for the stuck helper instead of giving up after its timeout"
+    assert [e["event"] for e in logs] == ["case.lookahead_failed"], logs
+    assert "no answer within 0.5 s" in logs[0].get("reason", ""), logs
+    for helper in helpers:
+        helper.join(timeout=10)
+        assert not helper.is_alive(), "the stuck helper process was left running"
+
+
+def test_closing_with_a_stuck_answer_nobody_took_ends_the_helper(
+    sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store(sessions, stream(ids))
+    monkeypatch.setattr(batch_ahead, "decide", _stuck)
+    ahead = Lookahead(CONFIG, MATCHER, timeout=0.5)
+    with session_scope(sessions) as session:
+        ahead.submit(session, after_id=0, limit=8)
+    assert ahead._pool is not None
+    helpers = list(ahead._pool._processes.values())
+    ahead.close()  # the run ends with the helper's batch unclaimed (another worker took it) and unanswered
+    assert ahead._pool is None
+    for helper in helpers:
+        helper.join(timeout=10)
+        assert not helper.is_alive(), "the stuck helper process was left running"
