@@ -19,7 +19,6 @@ import argparse
 import collections
 import sys
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,13 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.match_public import NOW_TEXT, PUBLIC_SETS, _register_csv, _text, split
+from bench.match_public import PUBLIC_SETS, _text, import_register, split
 from monitor.config import CustomerLinkConfig
-from monitor.core.db import make_engine, make_session_factory, session_scope
 from monitor.core.revisions import upgrade
 from monitor.customers.candidates import compare_case, probabilities
 from monitor.customers.given_names import groups_of
-from monitor.customers.register import import_customers
-from monitor.customers.register_file import read_register
 from monitor.customers.training import estimate
-from monitor.models import Brand, Customer
+from monitor.models import Customer
 
 
 def word_pair(a: str, c: str) -> str:
@@ -78,16 +74,7 @@ def misses(name: str, seed: int, tmp: str) -> dict[str, Any]:
     register, complaints = split(name, seed)
     url = f"sqlite:///{tmp}/{name}.db"
     upgrade(url)
-    now = datetime.fromisoformat(NOW_TEXT)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with session_scope(factory) as session:
-        brand = Brand(key="acme", name="Acme", created_at=now, updated_at=now)
-        session.add(brand)
-        session.flush()
-        brand_id = brand.id
-        rows = read_register(_register_csv(register), filename="register.csv")
-        import_customers(session=session, brand_id=brand_id, rows=rows, now=now, default_region=None)
+    engine, factory, brand_id = import_register(url, register)
     compared = []
     with factory() as session:
         ids = dict(session.execute(sa.select(Customer.id, Customer.external_id)).all())

@@ -116,16 +116,13 @@ def _text(c: dict[str, Any], identifiers: bool) -> str:
     return " ".join(parts)
 
 
-def replywatch(url: str, register: list[dict[str, str]], complaints: list[dict[str, Any]],
-               identifiers: bool) -> tuple[list[list[tuple[str, float]]], list[list[tuple[str, float]]], float, Any]:  # fmt: skip
-    """Each complaint's candidates (register id, probability), best first, with the default m and with
-    m estimated by EM over these complaints (no labels); the mentions/s of matching; the EM result."""
+def import_register(url: str, register: list[dict[str, str]]) -> tuple[Any, Any, int]:
+    """Brand "acme" with `register` imported into the database at `url` (at the current schema): the
+    engine (the caller disposes of it), its session factory and the brand's id."""
     from datetime import datetime
 
-    from monitor.customers.candidates import compare_case, probabilities
     from monitor.customers.register import import_customers
     from monitor.customers.register_file import read_register
-    from monitor.customers.training import estimate
 
     now = datetime.fromisoformat(NOW_TEXT)
     engine = make_engine(url)
@@ -137,6 +134,18 @@ def replywatch(url: str, register: list[dict[str, str]], complaints: list[dict[s
         brand_id = brand.id
         rows = read_register(_register_csv(register), filename="register.csv")
         import_customers(session=session, brand_id=brand_id, rows=rows, now=now, default_region=None)
+    return engine, factory, brand_id
+
+
+def replywatch(url: str, register: list[dict[str, str]], complaints: list[dict[str, Any]],
+               identifiers: bool) -> tuple[list[list[tuple[str, float]]], list[list[tuple[str, float]]], float, Any]:  # fmt: skip
+    """Each complaint's candidates (register id, probability), best first, with the default m and with
+    m estimated by EM over these complaints (no labels); the mentions/s of matching; the EM result."""
+
+    from monitor.customers.candidates import compare_case, probabilities
+    from monitor.customers.training import estimate
+
+    engine, factory, brand_id = import_register(url, register)
     compared = []
     with factory() as session:
         ids = dict(session.execute(sa.select(Customer.id, Customer.external_id)).all())
