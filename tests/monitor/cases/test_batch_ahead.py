@@ -27,6 +27,15 @@ def ids(sessions: SessionFactory) -> dict[str, int]:
     return synced(sessions, CONFIG, NOW)
 
 
+def _placed_without_helper(sessions: SessionFactory, ids: dict[str, int]) -> object:
+    """The stream placed without the helper: its outcome, and the mentions put back to pending."""
+    store(sessions, stream(ids))
+    process_cases(sessions=sessions, config=CONFIG, now=NOW, batch=2, helper=False)
+    alone = outcome(sessions)
+    reset(sessions)
+    return alone
+
+
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many answers of the helper each batch used."""
     used: list[int] = []
@@ -44,10 +53,7 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_later_batches_use_the_helpers_answers_and_decide_the_same(
     sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store(sessions, stream(ids))
-    process_cases(sessions=sessions, config=CONFIG, now=NOW, batch=2, helper=False)
-    alone = outcome(sessions)
-    reset(sessions)
+    alone = _placed_without_helper(sessions, ids)
     used = _spy(monkeypatch)
     counts = process_cases(sessions=sessions, config=CONFIG, now=NOW, batch=2, helper=True)
     assert counts.processed == 8
@@ -91,10 +97,7 @@ def test_a_row_changed_since_the_helper_read_it_is_worked_out_here(
 def test_a_helper_that_fails_costs_no_mention(
     sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store(sessions, stream(ids))
-    process_cases(sessions=sessions, config=CONFIG, now=NOW, batch=2, helper=False)
-    alone = outcome(sessions)
-    reset(sessions)
+    alone = _placed_without_helper(sessions, ids)
 
     def broken(*args: object) -> list[object]:
         raise RuntimeError("the helper crashed")
