@@ -58,12 +58,18 @@ class Decided:
 
 
 def decide(
-    config: Config, matcher: BrandMatcher, post: Post | Mention, source_brand: str | None, brand_ids: dict[str, int]
+    config: Config,
+    matcher: BrandMatcher,
+    post: Post | Mention,
+    source_brand: str | None,
+    brand_ids: dict[str, int],
+    source_key: str | None = None,
 ) -> Decided:
     """Steps 1-2 in memory (pipeline._brand_and_tone), and the signature of a post to place. Reads and
-    changes nothing: the caller applies the result."""
+    changes nothing: the caller applies the result. `source_key` picks the source's tone domain."""
     text = f"{post.title or ''}\n{post.body}"
-    tone = tone_classifier(config).classify(text, rating=post.rating, language=post.language)
+    classifier = tone_classifier(config, config.tone_domain(source_key))
+    tone = classifier.classify(text, rating=post.rating, language=post.language)
     brand_id, rule = post.brand_id, post.brand_rule
     if brand_id is None:
         hits = matcher.match(text, source_brand=source_brand)
@@ -86,7 +92,9 @@ def _start_helper(config: Config, matcher: BrandMatcher) -> None:
     _HELPER.update(config=config, matcher=matcher)
 
 
-def _work(rows: list[Row], source_brands: dict[int, str | None], brand_ids: dict[str, int]) -> list[Decided]:
+def _work(
+    rows: list[Row], sources: dict[int, tuple[str | None, str | None]], brand_ids: dict[str, int]
+) -> list[Decided]:
     """In the helper: `decide`, the signature and the triage reading of each row."""
     from monitor.cases.lifecycle import desk_rules
 
@@ -95,7 +103,8 @@ def _work(rows: list[Row], source_brands: dict[int, str | None], brand_ids: dict
     out = []
     for row in rows:
         post = Post(*row)
-        decided = decide(config, matcher, post, source_brands.get(post.source_id), brand_ids)
+        brand_key, source_key = sources.get(post.source_id, (None, None))
+        decided = decide(config, matcher, post, brand_key, brand_ids, source_key)
         if decided.outcome == "place":
             assert decided.brand_id is not None
             sig = signature(post.title, post.body, brand_id=decided.brand_id)
@@ -142,8 +151,8 @@ class Lookahead:
         if not rows:
             return
         source_ids = {row[1] for row in rows}
-        query = sa.select(Source.id, Source.brand_key).where(Source.id.in_(source_ids))
-        source_brands = {source_id: key for source_id, key in session.execute(query)}
+        query = sa.select(Source.id, Source.brand_key, Source.key).where(Source.id.in_(source_ids))
+        sources = {source_id: (brand_key, key) for source_id, brand_key, key in session.execute(query)}
         brand_ids = {key: bid for key, bid in session.execute(sa.select(Brand.key, Brand.id)) if bid is not None}
         try:
             if self._pool is None:
@@ -155,7 +164,7 @@ class Lookahead:
                     initializer=_start_helper,
                     initargs=(self.config, self.matcher),
                 )
-            self._pending = (rows, self._pool.submit(_work, rows, source_brands, brand_ids))
+            self._pending = (rows, self._pool.submit(_work, rows, sources, brand_ids))
         except Exception:  # no helper: this process does the work, as without one
             log.warning("case.lookahead_failed", exc_info=True)
             self._broken = True

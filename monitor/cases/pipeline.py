@@ -175,7 +175,8 @@ def _process_batch(
     for post in posts:
         ready = decided.get(post.id)
         if ready is None:
-            ready = decide(config, matcher, post, sources[post.source_id].brand_key, brand_ids)
+            source = sources[post.source_id]
+            ready = decide(config, matcher, post, source.brand_key, brand_ids, source.key)
         outcome = _apply(post, ready)
         if outcome == "place":
             to_place.append(post)
@@ -259,7 +260,7 @@ def _brand_and_tone(
 ) -> str:
     """Steps 1-2 in memory: "unassigned", "kept", or "place" (go on to the case)."""
     brand_ids = {key: b.id for key, b in brands.items() if b.id is not None}
-    return _apply(mention, decide(config, matcher, mention, source.brand_key, brand_ids))
+    return _apply(mention, decide(config, matcher, mention, source.brand_key, brand_ids, source.key))
 
 
 def _apply(mention: Mention | Post, decided: Decided) -> str:

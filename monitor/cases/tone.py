@@ -273,15 +273,17 @@ class ToneClassifier:
         return tuple(out)
 
 
-def tone_classifier(config: Config) -> ToneClassifier:
-    """The classifier of `config`, built once per loaded config (Config.derived)."""
+def tone_classifier(config: Config, domain: str | None = None) -> ToneClassifier:
+    """The classifier of `config` for a `domain` (default `cases.tone.domain`; a source's own is
+    Config.tone_domain), built once per loaded config and domain (Config.derived)."""
     tone = config.cases.tone
+    domain = domain or tone.domain
     brands = [name for b in config.brands for name in (b.name, *b.names, *b.domains)]
 
     def build(_: Config) -> ToneClassifier:
         if not tone.model:
             return ToneClassifier(tone, None, brands)
-        domain = shipped_model(tone.domain) if tone.domain != "general" else None
-        return ToneClassifier(tone, shipped_model(), brands, domain_model=domain)
+        model = shipped_model(domain) if domain != "general" else None
+        return ToneClassifier(tone, shipped_model(), brands, domain_model=model)
 
-    return config.derived("tone_classifier", build)
+    return config.derived(f"tone_classifier:{domain}", build)

@@ -198,6 +198,9 @@ class _SourceFields(_Strict):
     interval: Duration
     brand: Key | None = None
     language: Language | None = None
+    # What this source reviews, for tone (monitor.cases.tone): `health` for sites about medicines, whose
+    # reviews tell the symptoms before the verdict. Unset: `cases.tone.domain`.
+    tone_domain: Literal["general", "health"] | None = None
     weight: int = Field(default=1, ge=1, le=5)
     enabled: bool = True
     headers: Headers = Field(default_factory=dict)
@@ -405,6 +408,12 @@ class Config(_Strict):
     def source(self, key: str) -> SourceConfig | None:
         # Called on every poll: a dict, because a scan of 2,000 sources was 2 % of a 304 poll.
         return self._by_key.get(key)
+
+    def tone_domain(self, source_key: str | None) -> str:
+        """The tone domain of the source `source_key`: its own `tone_domain`, else `cases.tone.domain`."""
+        source = self._by_key.get(source_key) if source_key is not None else None
+        own = source.tone_domain if source is not None else None
+        return own or self.cases.tone.domain
 
 
 def _unique(section: str, keys: list[str]) -> None:

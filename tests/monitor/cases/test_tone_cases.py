@@ -153,3 +153,42 @@ def test_the_health_domain_keeps_a_medicines_praise_out_of_the_queue_and_opens_i
     with session_scope(sessions) as session:
         reasons = {m.external_id: m.tone_reasons for m in session.scalars(sa.select(Mention))}
     assert all("the health text model's praise probability" in r[-1] for r in reasons.values()), reasons
+
+
+MIXED = (
+    WATCH
+    + "  - {key: meds, kind: feed, url: 'https://meds.example/f', interval: 15m, brand: acme, tone_domain: health}\n"
+)
+
+
+@pytest.mark.parametrize("helper", [False, True], ids=["in-process", "helper-process"])
+def test_a_source_of_its_own_tone_domain_reads_its_reviews_with_that_model(
+    sessions: SessionFactory, helper: bool
+) -> None:
+    # A desk that watches a service board and a medicines site: the same cue-less review of a medicine is
+    # praise on the medicines site (tone_domain: health) and, read with the service model, a complaint.
+    from monitor.worker.jobs import process_cases
+
+    config = parse_config(MIXED, env={})
+    assert (config.tone_domain("meds"), config.tone_domain("reviews"), config.tone_domain(None)) == (
+        "health",
+        "general",
+        "general",
+    )
+    ids = synced(sessions, config, NOW)
+    for n in range(3):  # three of each, so the helper process (batches of 2) reads some of them
+        ingest(sessions, ids["meds"], [raw(10 + n, DRUG_PRAISE, title=None)], language="en")
+        ingest(sessions, ids["reviews"], [raw(20 + n, DRUG_PRAISE, title=None)], language="en")
+    counts = process_cases(sessions=sessions, config=config, now=NOW, batch=2, helper=helper)
+    assert counts.processed == 6
+    found = tones(sessions)
+    assert [found[f"ext-{10 + n}"] for n in range(3)] == [("praise", None)] * 3
+    assert all(found[f"ext-{20 + n}"][0] == "complaint" for n in range(3)), found
+
+
+def test_an_unknown_tone_domain_of_a_source_is_refused_with_its_place() -> None:
+    from monitor.config import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        parse_config(MIXED.replace("tone_domain: health", "tone_domain: pharma"), env={})
+    assert "tone_domain" in str(error.value)
