@@ -241,22 +241,24 @@ def test_the_german_superlative_is_praise_as_in_the_other_languages() -> None:
 def test_the_verdict_on_a_thing_used_is_read_in_english() -> None:
     # Reviews of a medicine or a product describe the trouble before the verdict: "it helped", "no side
     # effects", "10/10" are praise; "made me worse", "stopped taking it", "1/10" complaints (session 8).
-    for text in (
-        "My back hurt for weeks. This helped within two days.",
-        "Headaches every morning before; no side effects so far.",
-        "Migraines for years, this was a godsend.",
-        "Took it for a month, 10/10.",
-    ):
-        result = WORDS.classify(text, language="en")
-        assert result.tone == "praise", (text, result.reasons)
-    for text in (
-        "It made me worse, I could not sleep at all.",
-        "I stopped taking it after a week.",
-        "Took it for a month, 1/10.",
-        "Nothing helped, not even this.",
-    ):
-        result = WORDS.classify(text, language="en")
-        assert result.tone == "complaint", (text, result.reasons)
+    expected = {
+        "praise": (
+            "My back hurt for weeks. This helped within two days.",
+            "Headaches every morning before; no side effects so far.",
+            "Migraines for years, this was a godsend.",
+            "Took it for a month, 10/10.",
+        ),
+        "complaint": (
+            "It made me worse, I could not sleep at all.",
+            "I stopped taking it after a week.",
+            "Took it for a month, 1/10.",
+            "Nothing helped, not even this.",
+        ),
+    }
+    for tone, texts in expected.items():
+        for text in texts:
+            result = WORDS.classify(text, language="en")
+            assert result.tone == tone, (text, result.reasons)
     # "no side effects" is one praise phrase: its "no" turns nothing around.
     assert WORDS.cues("No side effects at all").praise == ("no side effects",)
     # A rating phrase is the whole rating: "10/10" inside "110/100" is none.
