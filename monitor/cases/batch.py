@@ -32,7 +32,7 @@ from monitor.cases.batch_write import write_batch, write_candidates
 from monitor.cases.dedupe import PostFacts
 from monitor.cases.dedupe_batch import BatchIndex
 from monitor.cases.dedupe_fit import FIT_SAMPLE
-from monitor.cases.lifecycle import DeskRules
+from monitor.cases.lifecycle import DeskRules, apply_assessment
 from monitor.cases.sla import apply_deadlines
 from monitor.cases.triage import Evidence, raised
 from monitor.config import Config
@@ -306,13 +306,7 @@ class CaseBatch:
             repeat_cases=repeats,
         )
         result = self.rules.triager.assess(text, evidence, reading)
-        first = case.response_due_at is None
-        if first:
-            case.category = result.category
-        case.priority_reasons = list(result.reasons)
-        old = case.priority
-        if case.priority_by != "staff" and result.priority != old:
-            case.priority = result.priority
+        first, old = apply_assessment(case, result)
         brand_key = self.brand_keys.get(case.brand_id, "")
         calendar = self._calendar(brand_key, case.priority)
         sla = self.config.sla

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -27,7 +28,7 @@ from sqlmodel import Session
 from monitor.cases.places import place_deadlines, restart_places, stop_places
 from monitor.cases.sla import apply_deadlines
 from monitor.cases.timeline import note
-from monitor.cases.triage import Evidence, Triager, raised
+from monitor.cases.triage import Assessment, Evidence, Triager, raised
 from monitor.config import Config
 from monitor.config.business_hours import BusinessCalendar
 from monitor.config.sla import PRIORITIES
@@ -35,6 +36,9 @@ from monitor.config.triage_keywords import CATEGORIES as TRIAGE_CATEGORIES
 from monitor.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from monitor.models import Brand, Case, Customer, Mention, Source
 from monitor.models.events import emit
+
+if TYPE_CHECKING:
+    from monitor.cases.batch_state import CaseState
 
 __all__ = [
     "CATEGORIES",
@@ -46,6 +50,7 @@ __all__ = [
     "CaseError",
     "CaseInvalid",
     "DeskRules",
+    "apply_assessment",
     "backfill_deadlines",
     "change_case",
     "desk_rules",
@@ -142,6 +147,20 @@ def _evidence(session: Session, case: Case, config: Config, now: datetime) -> tu
     return text, evidence
 
 
+def apply_assessment(case: Case | CaseState, result: Assessment) -> tuple[bool, str]:
+    """Take a triage result on a case (a Case, or the case step's in-memory CaseState): the category only
+    when the case opens, the reasons always, the priority unless staff chose it. Returns whether the case
+    was just opened (no deadline yet) and its priority before."""
+    first = case.response_due_at is None
+    if first:
+        case.category = result.category
+    case.priority_reasons = list(result.reasons)
+    old = case.priority
+    if case.priority_by != "staff" and result.priority != old:
+        case.priority = result.priority
+    return first, old
+
+
 def triage_case(*, session: Session, rules: DeskRules, case: Case, now: datetime, actor: str = "system") -> None:
     """Assess the case from all its posts and its customer; set category, priority and deadlines.
 
@@ -150,13 +169,7 @@ def triage_case(*, session: Session, rules: DeskRules, case: Case, now: datetime
     """
     text, evidence = _evidence(session, case, rules.config, now)
     result = rules.triager.assess(text, evidence)
-    first = case.response_due_at is None
-    if first:
-        case.category = result.category
-    case.priority_reasons = list(result.reasons)
-    old = case.priority
-    if case.priority_by != "staff" and result.priority != old:
-        case.priority = result.priority
+    first, old = apply_assessment(case, result)
     if first or case.priority != old:
         _set_priority_effects(session, rules, case, old, now, actor, reasons=list(result.reasons), first=first)
     else:  # a place that just joined gets its deadline on the case's calendar
