@@ -281,22 +281,16 @@ def clean_text(s: str | None, *, single_line: bool = False, limit: int | None = 
         return None
     if limit is not None and len(s) > limit * 4 + 1_000:
         s = s[: limit * 4 + 1_000]  # bounds the work; the cut below is the one that counts
-    if s.isprintable() and unicodedata.is_normalized("NFC", s):
-        # Most values (an href, a class, a name): no newline, no control, already NFC; only space runs,
-        # the ends and the cut are left to do.
-        if "  " in s:
-            s = _SPACE_RUN.sub(" ", s)
-        s = s.strip()
-        if limit is not None and len(s) > limit:
-            s = s[:limit].rstrip()
-        return s or None
-    # Fast path: most text has no character outside the printable set but newlines.
-    if not s.replace("\n", " ").isprintable():
-        s = _ODD_SPACE.sub(" ", _JUNK.sub("", _LINE_BREAKS.sub("\n", s)))
-    if not unicodedata.is_normalized("NFC", s):
-        s = unicodedata.normalize("NFC", s)
-    if single_line:
-        s = s.replace("\n", " ")
+    # Most values (an href, a class, a name) have no newline, no control and are already NFC: only space
+    # runs, the ends and the cut are left to do for them.
+    if not (s.isprintable() and unicodedata.is_normalized("NFC", s)):
+        # Most other text has no character outside the printable set but newlines.
+        if not s.replace("\n", " ").isprintable():
+            s = _ODD_SPACE.sub(" ", _JUNK.sub("", _LINE_BREAKS.sub("\n", s)))
+        if not unicodedata.is_normalized("NFC", s):
+            s = unicodedata.normalize("NFC", s)
+        if single_line:
+            s = s.replace("\n", " ")
     if "  " in s:
         s = _SPACE_RUN.sub(" ", s)
     if "\n" in s:
