@@ -203,9 +203,11 @@ class Lookahead:
         self._broken = True
         if self._pool is None:
             return
-        # ProcessPoolExecutor can cancel work not started, not stop a process that hangs: end it.
+        # ProcessPoolExecutor can cancel work not started, not stop a process that hangs: end it. SIGKILL, as
+        # the helper inherits the worker's SIGTERM handling (monitor.cli.polling: asyncio's handler, which only
+        # wakes a loop the helper does not run), and it never writes, so nothing is left half done.
         for process in list((getattr(self._pool, "_processes", None) or {}).values()):
-            process.terminate()
+            process.kill()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = None
 

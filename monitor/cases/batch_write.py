@@ -148,13 +148,19 @@ def _bound(dialect: sa.Dialect, table: sa.Table, columns: Sequence[str], rows: l
         kind = table.c[column].type
         if dialect.name == "postgresql" and isinstance(kind, sa.JSON):
             processors.append(json.dumps)  # the jsonb array is sent as text and cast, as _insert_cases does
-        elif isinstance(kind, UtcDateTime) and (process := kind._cached_bind_processor(dialect)) is not None:
+        elif isinstance(kind, UtcDateTime) and (process := _bind_processor(kind, dialect)) is not None:
             processors.append(_memo(process))  # a batch's timestamps are mostly one: `now`
         else:
-            processors.append(kind._cached_bind_processor(dialect))
+            processors.append(_bind_processor(kind, dialect))
     if not any(processors):
         return rows
     return [tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True)) for row in rows]
+
+
+def _bind_processor(kind: sa.types.TypeEngine, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    # What SQLAlchemy applies to a bound value of this column type on this dialect (public API; the same
+    # object its private `_cached_bind_processor` caches).
+    return kind.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
