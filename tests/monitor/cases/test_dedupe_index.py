@@ -170,3 +170,67 @@ def test_the_bench_bulk_load_stores_what_index_mention_would(db_url: str) -> Non
     engine.dispose()
     assert after == before
     assert figures["mention_band_rows"] == 40 * dedupe.BANDS and figures["mention_signature_rows"] == 40
+
+
+def _bands_of(sessions: SessionFactory, mention_id: int) -> int:
+    with session_scope(sessions, read_only=True) as session:
+        return session.scalar(sa.select(sa.func.count()).where(MentionBand.mention_id == mention_id)) or 0
+
+
+def test_band_rows_go_with_their_mention_and_their_source(sessions: SessionFactory, brand_id: int) -> None:
+    """SQLite by its foreign key, PostgreSQL by migration 0016's triggers: the same cascade."""
+    kept, _ = store(sessions, brand_id, COMPLAINTS["ru"][0])
+    gone, _ = store(sessions, brand_id, COMPLAINTS["uk"][0])
+    assert _bands_of(sessions, kept) == _bands_of(sessions, gone) == dedupe.BANDS
+    with session_scope(sessions) as session:
+        session.execute(sa.delete(Mention).where(Mention.id == gone))
+    assert _bands_of(sessions, gone) == 0 and _bands_of(sessions, kept) == dedupe.BANDS
+    with session_scope(sessions) as session:  # a source's mentions go by its cascade, and their bands with them
+        session.execute(sa.text("DELETE FROM source"))
+    with session_scope(sessions, read_only=True) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(MentionBand)) == 0
+
+
+def test_a_band_row_for_no_mention_is_refused(sessions: SessionFactory, brand_id: int) -> None:
+    mention_id, _ = store(sessions, brand_id, COMPLAINTS["de"][0])
+    rows = [{"mention_id": mention_id, "band_key": 7}, {"mention_id": mention_id + 1000, "band_key": 8}]
+    # One statement, as the case step writes them: a good row does not carry a bad one.
+    with (
+        pytest.raises(sa.exc.IntegrityError, match=r"mention_band|FOREIGN KEY") as refused,
+        session_scope(sessions) as session,
+    ):
+        session.execute(sa.insert(MentionBand), rows)
+    if sessions.kw["bind"].dialect.name == "postgresql":
+        assert f"mention {mention_id + 1000}" in str(refused.value)
+    assert _bands_of(sessions, mention_id) == dedupe.BANDS
+    with pytest.raises(sa.exc.IntegrityError), session_scope(sessions) as session:
+        session.execute(sa.update(MentionBand).where(MentionBand.mention_id == mention_id).values(mention_id=-5))
+    # A mention named by band rows keeps its id.
+    with pytest.raises(sa.exc.IntegrityError), session_scope(sessions) as session:
+        session.execute(sa.update(Mention).where(Mention.id == mention_id).values(id=mention_id + 500))
+    assert _bands_of(sessions, mention_id) == dedupe.BANDS
+
+
+def test_0016_takes_the_foreign_key_back(old_url: str) -> None:
+    """The way down restores the key, after dropping band rows whose mention is gone."""
+    from alembic import command
+
+    from monitor.core.revisions import _alembic_config
+
+    upgrade(old_url)
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        insert(conn, "source", id=1, key="a", kind="feed", url="https://a.example/f", weight=1, interval_seconds=900,
+               active=True, next_poll_at=NOW, health="ok", error_count=0, created_at=NOW, updated_at=NOW)  # fmt: skip
+        insert(conn, "mention", id=1, source_id=1, dedup_key="id:1", body="b", first_seen_at=NOW, last_seen_at=NOW,
+               revised_at=NOW, content_hash="h", revision=1, replies="[]")  # fmt: skip
+        insert(conn, "mention_band", mention_id=1, band_key=11)
+    engine.dispose()
+    command.downgrade(_alembic_config(old_url), "0015")
+    engine = make_engine(old_url)
+    with engine.begin() as conn:
+        keys = sa.inspect(conn).get_foreign_keys("mention_band")
+        assert [(k["referred_table"], k["options"].get("ondelete")) for k in keys] == [("mention", "CASCADE")]
+        conn.execute(sa.text("DELETE FROM mention"))
+        assert conn.scalar(sa.text("SELECT count(*) FROM mention_band")) == 0
+    engine.dispose()
