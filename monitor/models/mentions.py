@@ -108,7 +108,9 @@ class MentionBand(SQLModel, table=True):
     equality lookup per band finds the candidates of the same brand. The primary key
     (band_key, mention_id) is the lookup itself: the newest rows of a band are the last
     entries under its key, read backwards with no sort, however crowded the band. SQLite
-    keeps the table in that index (WITHOUT ROWID) rather than beside it.
+    keeps the table in that index (WITHOUT ROWID) rather than beside it. On PostgreSQL the
+    foreign key to `mention` is kept by statement-level triggers instead (migration 0016):
+    its row-by-row check was half of the case step's server work.
     """
 
     __tablename__ = "mention_band"
