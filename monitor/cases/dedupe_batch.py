@@ -25,6 +25,7 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +47,7 @@ from monitor.cases.dedupe_fit import FIT_SAMPLE, RARITY_SAMPLE, case_members, fi
 from monitor.cases.dedupe_rarity import kept_rarity
 from monitor.cases.dedupe_text import MAX_RAW
 from monitor.config import DedupeConfig
+from monitor.core.driver import DriverQuery, driver_rows, id_list, in_id_list
 from monitor.models import Mention, MentionSignature
 
 __all__ = ["BatchIndex"]
@@ -72,22 +74,27 @@ def _sqlite_bands(count: int) -> str:
     return "\nUNION ALL ".join([arm] * count)
 
 
-_FACTS = (
-    sa.select(
-        Mention.id,
-        Mention.case_id,
-        Mention.author,
-        Mention.source_id,
-        sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
-        MentionSignature.content_hash == Mention.content_hash,
-        MentionSignature.text,
-        MentionSignature.marks,
-        Mention.title,
-        Mention.body,
+def _facts_query(dialect: str) -> sa.Select[Any]:
+    return (
+        sa.select(
+            Mention.id,
+            Mention.case_id,
+            Mention.author,
+            Mention.source_id,
+            sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
+            MentionSignature.content_hash == Mention.content_hash,
+            MentionSignature.text,
+            MentionSignature.marks,
+            Mention.title,
+            Mention.body,
+        )
+        .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
+        .where(in_id_list(Mention.id, "ids", dialect))
     )
-    .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
-    .where(Mention.id.in_(sa.bindparam("ids", expanding=True)))
-)
+
+
+# Facts of stored mentions by id: a few hundred rows a batch, SQLAlchemy's row handling as costly as the read.
+_FACTS = DriverQuery(_facts_query)
 # The brand's newest RARITY_SAMPLE prepared texts (dedupe_fit.brand_rarity's query), read through the
 # driver's cursor: 2,000 plain strings a batch, no row objects. {mark}: the driver's placeholder.
 _RARITY_SQL = (
@@ -125,22 +132,8 @@ class BatchIndex:
         if not keys:
             return
         connection = self.session.connection()
-        self._stored = {key: [] for key in keys}
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if connection.dialect.name == "postgresql":
-                cursor.execute(_POSTGRES_BANDS, (keys,))
-                rows = cursor.fetchall()
-            else:
-                rows = []
-                for start in range(0, len(keys), _SQLITE_CHUNK):
-                    chunk = keys[start : start + _SQLITE_CHUNK]
-                    cursor.execute(_sqlite_bands(len(chunk)), [key for key in chunk for _ in (0, 1)])
-                    rows += cursor.fetchall()
-        finally:
-            cursor.close()
-        stored = self._stored
-        for key, mention_id in rows:
+        stored = self._stored = {key: [] for key in keys}
+        for key, mention_id in _band_rows(connection, keys):
             stored[key].append(mention_id)
         for ids in stored.values():
             ids.sort(reverse=True)
@@ -149,33 +142,32 @@ class BatchIndex:
         wanted: set[int] = set()
         for sig in signatures:
             if len(sig.band_keys) == BANDS:
-                shared = Counter(m for key in sig.band_keys for m in self._stored[key])
+                shared = Counter(chain.from_iterable([stored[key] for key in sig.band_keys]))
                 wanted.update(m for m, n in shared.items() if n >= self._min_shared)
         if wanted:
-            for mention_id, *facts in connection.execute(_FACTS, {"ids": sorted(wanted)}):
-                case_id, author, source_id, at, fresh, text, marks, title, body = facts
-                stale = (title or "")[:1000], (body or "")[:MAX_RAW]
-                self._facts[mention_id] = (
-                    case_id,
-                    author,
-                    source_id,
-                    at,
-                    bool(fresh),
-                    text,
-                    marks,
-                    *((None, None) if fresh else stale),
-                )
+            self._read_facts(connection, sorted(wanted))
+
+    def _read_facts(self, connection: sa.Connection, ids: list[int]) -> None:
+        for mention_id, *facts in _FACTS.rows(connection, {"ids": id_list(ids, connection.dialect.name)}):
+            case_id, author, source_id, at, fresh, text, marks, title, body = facts
+            stale = (title or "")[:1000], (body or "")[:MAX_RAW]
+            self._facts[mention_id] = (
+                case_id,
+                author,
+                source_id,
+                at,
+                bool(fresh),
+                text,
+                marks,
+                *((None, None) if fresh else stale),
+            )
 
     def find(self, signature: Signature, facts: PostFacts) -> Duplicate | None:
         """The case this post repeats among stored posts and the batch's earlier ones, or None."""
         if len(signature.band_keys) != BANDS:
             return None
-        shared: Counter[int] = Counter()
-        for key in signature.band_keys:
-            newest = self._stored.get(key, [])
-            if key in self._batch_bands:
-                newest = sorted([*newest, *self._batch_bands[key]], reverse=True)[:PER_BAND]
-            shared.update(newest)
+        # One count over all 32 lists (most of them empty): a Counter.update a band cost more than the counting.
+        shared = Counter(chain.from_iterable([self._newest(key) for key in signature.band_keys]))
         hits = sorted(((n, m) for m, n in shared.items() if n >= self._min_shared), reverse=True)
         published = facts.published_at or self.now
         since, until = published - self.settings.window, published + self.settings.window
@@ -198,6 +190,13 @@ class BatchIndex:
             lambda: self._rarity(brand_id),
             lambda d: self._fits(signature, facts, d),
         )
+
+    def _newest(self, key: int) -> list[int]:
+        """The band's newest PER_BAND mentions: the stored ones and the batch's indexed so far."""
+        newest = self._stored.get(key, [])
+        if key in self._batch_bands:
+            return sorted([*newest, *self._batch_bands[key]], reverse=True)[:PER_BAND]
+        return newest
 
     def add(
         self, mention_id: int, signature: Signature, facts: PostFacts, case_id: int, *, title: str | None, body: str
@@ -266,12 +265,18 @@ class BatchIndex:
         return cache[brand_id]
 
 
+def _band_rows(connection: sa.Connection, keys: list[int]) -> list[tuple[int, int]]:
+    """(band key, mention id) of the newest PER_BAND stored rows of each key."""
+    if connection.dialect.name == "postgresql":
+        return driver_rows(connection, _POSTGRES_BANDS, (id_list(keys, "postgresql"),))
+    rows: list[tuple[int, int]] = []
+    for start in range(0, len(keys), _SQLITE_CHUNK):
+        chunk = keys[start : start + _SQLITE_CHUNK]
+        rows += driver_rows(connection, _sqlite_bands(len(chunk)), [key for key in chunk for _ in (0, 1)])
+    return rows
+
+
 def _rarity_texts(connection: sa.Connection, brand_id: int | None) -> list[str]:
     """_RARITY_SQL for the brand."""
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_RARITY_SQL.format(mark=mark), (brand_id,))
-        return [text for (text,) in cursor.fetchall()]
-    finally:
-        cursor.close()
+    return [text for (text,) in driver_rows(connection, _RARITY_SQL.format(mark=mark), (brand_id,))]
