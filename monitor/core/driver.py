@@ -85,11 +85,15 @@ class _Compiled:
             for bind, name in compiled.bind_names.items()
             if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
+        # Values written in the statement (`Case.mention_count > 1`) are parameters SQLAlchemy named itself.
+        self.constants = {name: bind.value for bind, name in compiled.bind_names.items() if not bind.required}
         self.types = [column.type for column in statement.selected_columns]
         self.results: tuple[Callable[[Any], Any] | None, ...] | None = None
 
     def bind(self, params: dict[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = {name: self.binds[name](v) if name in self.binds else v for name, v in params.items()}
+        values = {
+            name: self.binds[name](v) if name in self.binds else v for name, v in (self.constants | params).items()
+        }
         return tuple(values[name] for name in self.names) if self.names is not None else values
 
     def convert(self, rows: list[tuple[Any, ...]], description: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
