@@ -45,7 +45,7 @@ from monitor.cases.dedupe import (
 from monitor.cases.dedupe_evidence import Rarity
 from monitor.cases.dedupe_fit import FIT_SAMPLE, RARITY_SAMPLE, case_members, fits_members
 from monitor.cases.dedupe_rarity import kept_rarity
-from monitor.cases.dedupe_text import MAX_RAW
+from monitor.cases.dedupe_text import MAX_RAW, marks_conflict
 from monitor.config import DedupeConfig
 from monitor.core.driver import DriverQuery, driver_rows, id_list, in_id_list
 from monitor.models import Mention, MentionSignature
@@ -179,9 +179,14 @@ class BatchIndex:
             rows.append((mention_id, known[0], n, *known[1:]))
             if len(rows) == MAX_CANDIDATES:
                 break
+        brand_id = signature.brand_id
+        # Rule 5b before the text scores: a candidate whose marks conflict with the post's never joins. Only
+        # once the brand's word rarity is read in this batch: choose_duplicate reads it when the first
+        # candidate passes the text bar, whatever its marks, and when it is read decides its sample.
+        if brand_id in self._rarities():
+            rows = [row for row in rows if not _marks_differ(signature, row)]
         if not rows:
             return None
-        brand_id = signature.brand_id
         return choose_duplicate(
             signature,
             facts,
@@ -253,16 +258,26 @@ class BatchIndex:
             confirm_score=self.settings.confirm_score,
         )
 
+    def _rarities(self) -> dict[int | None, Rarity]:
+        """Word rarity by brand, read at its first use in the batch (kept on the session, as brand_rarity keeps it)."""
+        return self.session.info.setdefault("dedupe_rarity", {})
+
     def _rarity(self, brand_id: int | None) -> Rarity:
         """dedupe_fit.brand_rarity as one-by-one processing reads it at its first use in the batch: the
         batch's posts indexed so far (the newest) and the stored ones."""
-        cache = self.session.info.setdefault("dedupe_rarity", {})
+        cache = self._rarities()
         if brand_id not in cache:
             mine = [text for brand, text in reversed(self._batch_texts) if brand == brand_id]
             stored = _rarity_texts(self.session.connection(), brand_id)
             database = self.session.get_bind().url.render_as_string(hide_password=True)
             cache[brand_id] = kept_rarity(database, brand_id, [*mine, *stored][:RARITY_SAMPLE])
         return cache[brand_id]
+
+
+def _marks_differ(signature: Signature, row: tuple[Any, ...]) -> bool:
+    """The marks of a candidate row of `find` with its prepared text (fresh) conflict with the post's
+    (dedupe_text.marks_conflict): dedupe_evidence.judge would keep them apart."""
+    return bool(row[6]) and marks_conflict(signature.marks, frozenset(row[8].split()))
 
 
 def _band_rows(connection: sa.Connection, keys: list[int]) -> list[tuple[int, int]]:
