@@ -11,7 +11,8 @@ until its end, so `BatchIndex` does rule 4 for the batch itself:
    earlier posts of that key (`add`), cut to the newest `PER_BAND`, exactly what the database would
    hold had those posts been written one by one; then rule 4's counting, window and limits in
    Python, and rules 5-6 (monitor.cases.dedupe.choose_duplicate) on the same rows. A case's members
-   for rule 6 are its stored ones plus the batch's.
+   for rule 6 are its stored ones plus the batch's. Candidates whose marks conflict with the post's
+   (rule 5b: they never join) are dropped before their texts are scored, once word rarity is read.
 
 Cases the batch opens have no id yet: they carry negative keys (`Duplicate.case_id` < 0) until the
 batch writes them. Word rarity (rule 5) is read once per batch and brand, when the first post with
