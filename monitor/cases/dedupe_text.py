@@ -183,11 +183,17 @@ def prepare(title: str | None, body: str | None) -> tuple[str, frozenset[str]]:
 def marks_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
     if a <= b or b <= a:  # then every kind's marks are contained too; the common case, checked first
         return False
-    kinds: dict[str, tuple[set[str], set[str]]] = {}
-    for side, marks in enumerate((a, b)):
-        for mark in marks:
-            kinds.setdefault(mark.split(":", 1)[0], (set(), set()))[side].add(mark)
-    return any(x and y and not (x <= y or y <= x) for x, y in kinds.values())
+    theirs = _by_kind(b)
+    return any((y := theirs.get(kind)) and not (x <= y or y <= x) for kind, x in _by_kind(a).items())
+
+
+@functools.lru_cache(maxsize=8192)
+def _by_kind(marks: frozenset[str]) -> dict[str, frozenset[str]]:
+    # Cached: a batch checks each post's marks against up to 50 candidates', most of them templated alike.
+    kinds: dict[str, set[str]] = {}
+    for mark in marks:
+        kinds.setdefault(mark.split(":", 1)[0], set()).add(mark)
+    return {kind: frozenset(found) for kind, found in kinds.items()}
 
 
 def _changes(wa: list[str], wb: list[str]) -> list[tuple[list[str], list[str], bool]]:
