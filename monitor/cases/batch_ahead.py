@@ -3,10 +3,8 @@
 Steps 1-2 of the case step (brand, tone) and the near-duplicate signature read nothing but the
 mention's own row and the config: about 40 % of the step's CPU. `Lookahead` hands the pending
 mentions that follow the batch being placed to one helper process (forked once per
-`process_cases` run, so it starts with the loaded config, brand map and the models this process
-has loaded) and keeps its answers by the mention's row. A run's first batch, which nothing was
-worked out ahead for, is shared (`share`): the helper works out its second half while this
-process works out the first. The next batch is still claimed as before (FOR UPDATE SKIP
+`process_cases` run, so it starts with the loaded config, tone model and brand map) and keeps
+its answers by the mention's row. The next batch is still claimed as before (FOR UPDATE SKIP
 LOCKED): an answer is used only for a claimed mention whose row is the one the helper read,
 value for value; any other mention (taken by another worker meanwhile, edited, tied to a brand
 by staff) is worked out in this process as before. Nothing here writes, so a helper that dies
@@ -43,8 +41,6 @@ log = structlog.get_logger("replywatch.cases")
 
 # A pending mention as POST_COLUMNS reads it: the key of the helper's answers.
 Row = tuple[Any, ...]
-# Source id → (brand key, source key): what `decide` reads of a post's source.
-Sources = dict[int, tuple[str | None, str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,18 +92,13 @@ def _start_helper(config: Config, matcher: BrandMatcher) -> None:
     _HELPER.update(config=config, matcher=matcher)
 
 
-def _work(rows: list[Row], sources: Sources, brand_ids: dict[str, int]) -> list[Decided]:
-    """In the helper: `work_out` with the config and brand map it was forked with."""
-    return work_out(_HELPER["config"], _HELPER["matcher"], rows, sources, brand_ids)
-
-
-def work_out(
-    config: Config, matcher: BrandMatcher, rows: Sequence[Row], sources: Sources, brand_ids: dict[str, int]
+def _work(
+    rows: list[Row], sources: dict[int, tuple[str | None, str | None]], brand_ids: dict[str, int]
 ) -> list[Decided]:
-    """`decide`, the signature and the triage reading of each row: what the helper does for a batch, and
-    this process for the half of a run's first batch it keeps (`Lookahead.share`)."""
+    """In the helper: `decide`, the signature and the triage reading of each row."""
     from monitor.cases.lifecycle import desk_rules
 
+    config, matcher = _HELPER["config"], _HELPER["matcher"]
     triager = desk_rules(config).triager
     out = []
     for row in rows:
@@ -125,14 +116,6 @@ def work_out(
 
 
 _PLAIN = ("outcome", "tone", "tone_reasons", "brand_id", "brand_rule")
-
-
-def _inputs(session: Session, rows: Sequence[Row]) -> tuple[Sources, dict[str, int]]:
-    """What `work_out` reads besides the rows: their sources, and every brand's id by key."""
-    query = sa.select(Source.id, Source.brand_key, Source.key).where(Source.id.in_({row[1] for row in rows}))
-    sources = {source_id: (brand_key, key) for source_id, brand_key, key in session.execute(query)}
-    brand_ids = {key: bid for key, bid in session.execute(sa.select(Brand.key, Brand.id)) if bid is not None}
-    return sources, brand_ids
 
 
 class Lookahead:
@@ -165,27 +148,16 @@ class Lookahead:
             .limit(limit)
         )
         rows = [tuple(row) for row in session.execute(query)]
-        if rows:
-            self._send(rows, *_inputs(session, rows))
-
-    def share(self, session: Session, rows: Sequence[Row]) -> dict[int, Decided]:
-        """A batch nothing was worked out ahead for (a run's first): the helper works out its second half
-        while this process works out the first. The first half's answers, by mention id; `take` gives the
-        second's (waiting for them)."""
-        if self._broken or self._pending is not None:
-            return {}
-        half = len(rows) // 2
-        sources, brand_ids = _inputs(session, rows)
-        self._send(list(rows[half:]), sources, brand_ids)
-        mine = work_out(self.config, self.matcher, rows[:half], sources, brand_ids)
-        return {row[0]: decided for row, decided in zip(rows[:half], mine, strict=True)}
-
-    def _send(self, rows: list[Row], sources: Sources, brand_ids: dict[str, int]) -> None:
+        if not rows:
+            return
+        source_ids = {row[1] for row in rows}
+        query = sa.select(Source.id, Source.brand_key, Source.key).where(Source.id.in_(source_ids))
+        sources = {source_id: (brand_key, key) for source_id, brand_key, key in session.execute(query)}
+        brand_ids = {key: bid for key, bid in session.execute(sa.select(Brand.key, Brand.id)) if bid is not None}
         try:
             if self._pool is None:
-                # Forked: the helper starts with this process's loaded config and brand map (and models, once
-                # loaded) at no cost; it never touches this process's connections (a spawned one imported for
-                # seconds).
+                # Forked: the helper starts with this process's loaded config, model and brand map at no
+                # cost; it never touches this process's connections (a spawned one imported for seconds).
                 self._pool = ProcessPoolExecutor(
                     1,
                     mp_context=multiprocessing.get_context("fork"),

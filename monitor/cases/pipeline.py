@@ -109,8 +109,7 @@ def process_pending(
     one worker's batch finds its original in another's once that one is committed.
 
     `ahead` (monitor.cases.batch_ahead): a helper process that works out the next batch's brand,
-    tone and signatures while this one is placed (and half of a run's first batch while this process
-    works out the other half); its answers for this batch are used where they fit.
+    tone and signatures while this one is placed; its answers for this batch are used where they fit.
     """
     query = (
         sa.select(*POST_COLUMNS)
@@ -124,10 +123,6 @@ def process_pending(
         return ProcessCounts()
     posts = [Post(*row) for row in rows]
     decided = ahead.take(posts, rows) if ahead is not None else {}
-    if ahead is not None and not decided and len(posts) == limit:
-        # Nothing worked out ahead (a run's first batch) and more are likely pending: half of it to the helper.
-        decided = ahead.share(session, rows)
-        decided.update(ahead.take(posts, rows))
 
     def read_ahead() -> None:
         # After this batch's text work: a helper forked now starts with its models loaded, and works on the
