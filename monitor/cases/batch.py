@@ -37,6 +37,7 @@ from monitor.cases.sla import apply_deadlines
 from monitor.cases.triage import Evidence, raised
 from monitor.config import Config
 from monitor.config.business_hours import BusinessCalendar
+from monitor.core.driver import DriverQuery
 from monitor.customers.candidates import find_candidates
 from monitor.customers.frequencies import register_frequencies
 from monitor.models import Case, CaseCandidate, Customer, Mention, MentionSignature, Source
@@ -47,8 +48,9 @@ OPEN_CLOCK = ("at_risk", "breached")
 
 # A stored case in one statement: its row, and each of its members with what triage, the customer
 # lookup and the reply clocks read (the first 11 member columns) and what rule 6 of near-duplicates
-# reads (dedupe_fit.case_members: the other 9). One round trip instead of three.
-_STORED_CASE = (
+# reads (dedupe_fit.case_members: the other 9). One round trip instead of three, sent hundreds of
+# times a run: read through the driver's cursor (monitor.core.driver).
+_STORED_CASE = DriverQuery(
     sa.select(
         *(getattr(Case, f) for f in CASE_FIELDS),
         Mention.id,
@@ -172,8 +174,7 @@ class CaseBatch:
         customer lookup needs them (`_candidates`)."""
         if case_id in self._stored:
             return self._stored[case_id]
-        # Core, not the ORM session's execute: the same rows for less client CPU.
-        rows = self.session.connection().execute(_STORED_CASE, {"case_id": case_id}).all()
+        rows = _STORED_CASE.rows(self.session.connection(), {"case_id": case_id})
         case = CaseState(id=case_id, new=False, **dict(zip(CASE_FIELDS, rows[0][:_CASE_WIDTH], strict=True)))
         case.priority_reasons = list(case.priority_reasons or [])
         case.candidates_read = False

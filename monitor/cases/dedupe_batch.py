@@ -11,7 +11,8 @@ until its end, so `BatchIndex` does rule 4 for the batch itself:
    earlier posts of that key (`add`), cut to the newest `PER_BAND`, exactly what the database would
    hold had those posts been written one by one; then rule 4's counting, window and limits in
    Python, and rules 5-6 (monitor.cases.dedupe.choose_duplicate) on the same rows. A case's members
-   for rule 6 are its stored ones plus the batch's.
+   for rule 6 are its stored ones plus the batch's. Candidates whose marks conflict with the post's
+   (rule 5b: they never join) are dropped before their texts are scored, once word rarity is read.
 
 Cases the batch opens have no id yet: they carry negative keys (`Duplicate.case_id` < 0) until the
 batch writes them. Word rarity (rule 5) is read once per batch and brand, when the first post with
@@ -25,6 +26,7 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,8 +46,9 @@ from monitor.cases.dedupe import (
 from monitor.cases.dedupe_evidence import Rarity
 from monitor.cases.dedupe_fit import FIT_SAMPLE, RARITY_SAMPLE, case_members, fits_members
 from monitor.cases.dedupe_rarity import kept_rarity
-from monitor.cases.dedupe_text import MAX_RAW
+from monitor.cases.dedupe_text import MAX_RAW, marks_conflict
 from monitor.config import DedupeConfig
+from monitor.core.driver import DriverQuery, driver_rows, id_list, in_id_list
 from monitor.models import Mention, MentionSignature
 
 __all__ = ["BatchIndex"]
@@ -72,22 +75,27 @@ def _sqlite_bands(count: int) -> str:
     return "\nUNION ALL ".join([arm] * count)
 
 
-_FACTS = (
-    sa.select(
-        Mention.id,
-        Mention.case_id,
-        Mention.author,
-        Mention.source_id,
-        sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
-        MentionSignature.content_hash == Mention.content_hash,
-        MentionSignature.text,
-        MentionSignature.marks,
-        Mention.title,
-        Mention.body,
+def _facts_query(dialect: str) -> sa.Select[Any]:
+    return (
+        sa.select(
+            Mention.id,
+            Mention.case_id,
+            Mention.author,
+            Mention.source_id,
+            sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
+            MentionSignature.content_hash == Mention.content_hash,
+            MentionSignature.text,
+            MentionSignature.marks,
+            Mention.title,
+            Mention.body,
+        )
+        .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
+        .where(in_id_list(Mention.id, "ids", dialect))
     )
-    .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
-    .where(Mention.id.in_(sa.bindparam("ids", expanding=True)))
-)
+
+
+# Facts of stored mentions by id: a few hundred rows a batch, SQLAlchemy's row handling as costly as the read.
+_FACTS = DriverQuery(_facts_query)
 # The brand's newest RARITY_SAMPLE prepared texts (dedupe_fit.brand_rarity's query), read through the
 # driver's cursor: 2,000 plain strings a batch, no row objects. {mark}: the driver's placeholder.
 _RARITY_SQL = (
@@ -125,22 +133,8 @@ class BatchIndex:
         if not keys:
             return
         connection = self.session.connection()
-        self._stored = {key: [] for key in keys}
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if connection.dialect.name == "postgresql":
-                cursor.execute(_POSTGRES_BANDS, (keys,))
-                rows = cursor.fetchall()
-            else:
-                rows = []
-                for start in range(0, len(keys), _SQLITE_CHUNK):
-                    chunk = keys[start : start + _SQLITE_CHUNK]
-                    cursor.execute(_sqlite_bands(len(chunk)), [key for key in chunk for _ in (0, 1)])
-                    rows += cursor.fetchall()
-        finally:
-            cursor.close()
-        stored = self._stored
-        for key, mention_id in rows:
+        stored = self._stored = {key: [] for key in keys}
+        for key, mention_id in _band_rows(connection, keys):
             stored[key].append(mention_id)
         for ids in stored.values():
             ids.sort(reverse=True)
@@ -149,33 +143,32 @@ class BatchIndex:
         wanted: set[int] = set()
         for sig in signatures:
             if len(sig.band_keys) == BANDS:
-                shared = Counter(m for key in sig.band_keys for m in self._stored[key])
+                shared = Counter(chain.from_iterable([stored[key] for key in sig.band_keys]))
                 wanted.update(m for m, n in shared.items() if n >= self._min_shared)
         if wanted:
-            for mention_id, *facts in connection.execute(_FACTS, {"ids": sorted(wanted)}):
-                case_id, author, source_id, at, fresh, text, marks, title, body = facts
-                stale = (title or "")[:1000], (body or "")[:MAX_RAW]
-                self._facts[mention_id] = (
-                    case_id,
-                    author,
-                    source_id,
-                    at,
-                    bool(fresh),
-                    text,
-                    marks,
-                    *((None, None) if fresh else stale),
-                )
+            self._read_facts(connection, sorted(wanted))
+
+    def _read_facts(self, connection: sa.Connection, ids: list[int]) -> None:
+        for mention_id, *facts in _FACTS.rows(connection, {"ids": id_list(ids, connection.dialect.name)}):
+            case_id, author, source_id, at, fresh, text, marks, title, body = facts
+            stale = (title or "")[:1000], (body or "")[:MAX_RAW]
+            self._facts[mention_id] = (
+                case_id,
+                author,
+                source_id,
+                at,
+                bool(fresh),
+                text,
+                marks,
+                *((None, None) if fresh else stale),
+            )
 
     def find(self, signature: Signature, facts: PostFacts) -> Duplicate | None:
         """The case this post repeats among stored posts and the batch's earlier ones, or None."""
         if len(signature.band_keys) != BANDS:
             return None
-        shared: Counter[int] = Counter()
-        for key in signature.band_keys:
-            newest = self._stored.get(key, [])
-            if key in self._batch_bands:
-                newest = sorted([*newest, *self._batch_bands[key]], reverse=True)[:PER_BAND]
-            shared.update(newest)
+        # One count over all 32 lists (most of them empty): a Counter.update a band cost more than the counting.
+        shared = Counter(chain.from_iterable([self._newest(key) for key in signature.band_keys]))
         hits = sorted(((n, m) for m, n in shared.items() if n >= self._min_shared), reverse=True)
         published = facts.published_at or self.now
         since, until = published - self.settings.window, published + self.settings.window
@@ -187,9 +180,14 @@ class BatchIndex:
             rows.append((mention_id, known[0], n, *known[1:]))
             if len(rows) == MAX_CANDIDATES:
                 break
+        brand_id = signature.brand_id
+        # Rule 5b before the text scores: a candidate whose marks conflict with the post's never joins. Only
+        # once the brand's word rarity is read in this batch: choose_duplicate reads it when the first
+        # candidate passes the text bar, whatever its marks, and when it is read decides its sample.
+        if brand_id in self._rarities():
+            rows = [row for row in rows if not _marks_differ(signature, row)]
         if not rows:
             return None
-        brand_id = signature.brand_id
         return choose_duplicate(
             signature,
             facts,
@@ -198,6 +196,13 @@ class BatchIndex:
             lambda: self._rarity(brand_id),
             lambda d: self._fits(signature, facts, d),
         )
+
+    def _newest(self, key: int) -> list[int]:
+        """The band's newest PER_BAND mentions: the stored ones and the batch's indexed so far."""
+        newest = self._stored.get(key, [])
+        if key in self._batch_bands:
+            return sorted([*newest, *self._batch_bands[key]], reverse=True)[:PER_BAND]
+        return newest
 
     def add(
         self, mention_id: int, signature: Signature, facts: PostFacts, case_id: int, *, title: str | None, body: str
@@ -254,10 +259,14 @@ class BatchIndex:
             confirm_score=self.settings.confirm_score,
         )
 
+    def _rarities(self) -> dict[int | None, Rarity]:
+        """Word rarity by brand, read at its first use in the batch (kept on the session, as brand_rarity keeps it)."""
+        return self.session.info.setdefault("dedupe_rarity", {})
+
     def _rarity(self, brand_id: int | None) -> Rarity:
         """dedupe_fit.brand_rarity as one-by-one processing reads it at its first use in the batch: the
         batch's posts indexed so far (the newest) and the stored ones."""
-        cache = self.session.info.setdefault("dedupe_rarity", {})
+        cache = self._rarities()
         if brand_id not in cache:
             mine = [text for brand, text in reversed(self._batch_texts) if brand == brand_id]
             stored = _rarity_texts(self.session.connection(), brand_id)
@@ -266,12 +275,24 @@ class BatchIndex:
         return cache[brand_id]
 
 
+def _marks_differ(signature: Signature, row: tuple[Any, ...]) -> bool:
+    """The marks of a candidate row of `find` with its prepared text (fresh) conflict with the post's
+    (dedupe_text.marks_conflict): dedupe_evidence.judge would keep them apart."""
+    return bool(row[6]) and marks_conflict(signature.marks, frozenset(row[8].split()))
+
+
+def _band_rows(connection: sa.Connection, keys: list[int]) -> list[tuple[int, int]]:
+    """(band key, mention id) of the newest PER_BAND stored rows of each key."""
+    if connection.dialect.name == "postgresql":
+        return driver_rows(connection, _POSTGRES_BANDS, (id_list(keys, "postgresql"),))
+    rows: list[tuple[int, int]] = []
+    for start in range(0, len(keys), _SQLITE_CHUNK):
+        chunk = keys[start : start + _SQLITE_CHUNK]
+        rows += driver_rows(connection, _sqlite_bands(len(chunk)), [key for key in chunk for _ in (0, 1)])
+    return rows
+
+
 def _rarity_texts(connection: sa.Connection, brand_id: int | None) -> list[str]:
     """_RARITY_SQL for the brand."""
     mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_RARITY_SQL.format(mark=mark), (brand_id,))
-        return [text for (text,) in cursor.fetchall()]
-    finally:
-        cursor.close()
+    return [text for (text,) in driver_rows(connection, _RARITY_SQL.format(mark=mark), (brand_id,))]
