@@ -13,8 +13,8 @@ it, but against in-memory state:
 - triage reads its evidence from memory; the business calendar is the config's (built once).
 
 `write` then stores everything with one statement (or one executemany) per table (monitor.cases.
-batch_write; on PostgreSQL pipelined): band rows, new cases with their ids, case and mention updates
-by id, prepared texts, timeline entries, outbox events, customer candidates. Counters of stored
+batch_write; on PostgreSQL pipelined): new cases with their ids, case and mention updates by id,
+band rows and prepared texts, timeline entries, outbox events, customer candidates. Counters of stored
 cases are written as increments, so a concurrent worker's join is not overwritten. The caller runs
 this inside a savepoint and falls back to one-by-one processing if anything raises.
 """

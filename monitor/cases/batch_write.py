@@ -1,15 +1,15 @@
 """The case step's batch (monitor.cases.batch) written with one statement (or one executemany) a table.
 
-Band rows go first (they name mentions only); then new cases, with their ids in the order given, so
-every row that names a case can be built; then stored cases (their counters as increments, so a
-concurrent worker's join is not lost), mentions, prepared texts, timeline entries, outbox events,
-customer candidates.
+New cases go in first, with their ids in the order given, so every row that names a case can be
+built; then stored cases (their counters as increments, so a concurrent worker's join is not lost),
+mentions, band rows and prepared texts, timeline entries, outbox events, customer candidates.
 
-On PostgreSQL the band rows go by binary COPY; then all but the customer candidates in one pipeline
-(monitor.core.db.pipelined): the new cases' ids are drawn from their sequence first, so no statement
-after that waits for an answer, and the server executes each statement while the next is encoded
-here. The arrays of values are sent in binary: the server parses no text, and a timestamp or a JSON
-text costs the client a sixth.
+On PostgreSQL the statements before the band rows go in one pipeline (monitor.core.db.pipelined) and
+those after them in another: the new cases' ids are drawn from their sequence first, so no statement
+waits for another's answer, and the server executes each statement while the next is encoded here.
+The band rows go between the two by one binary COPY, which a pipeline cannot hold. The arrays of
+values are sent in binary: the server parses no text, and a timestamp or a JSON text costs the client
+a sixth.
 """
 
 from __future__ import annotations
@@ -40,15 +40,17 @@ __all__ = ["write_batch", "write_candidates"]
 
 def write_batch(batch: CaseBatch, others: list[Post]) -> None:
     """Store the batch: the placed posts and their cases, and `others` (unassigned or kept)."""
+    session = batch.session
     indexed = [(p, p.signature) for p in batch.placed if p.signature is not None and p.signature.band_keys]
-    _insert_bands(batch.session, indexed)  # a COPY on PostgreSQL, which a pipeline cannot hold
-    with pipelined(batch.session.connection()):
-        _write_rows(batch, others, indexed)
-    batch.write_candidates()  # SQLAlchemy reads the new candidates' ids: not in the pipeline
+    with pipelined(session.connection()):
+        _write_cases_and_mentions(batch, others)
+    _insert_bands(session, indexed)
+    with pipelined(session.connection()):
+        _write_texts_and_timeline(batch, indexed)
+    batch.write_candidates()  # SQLAlchemy reads the new candidates' ids: not in a pipeline
 
 
-def _write_rows(batch: CaseBatch, others: list[Post], indexed: list[tuple[Post, Signature]]) -> None:
-    """Every row of the batch but its band rows and customer candidates (module docstring)."""
+def _write_cases_and_mentions(batch: CaseBatch, others: list[Post]) -> None:
     session, now = batch.session, batch.now
     new = [c for c in batch.cases.values() if c.new]
     if new:
@@ -59,6 +61,10 @@ def _write_rows(batch: CaseBatch, others: list[Post], indexed: list[tuple[Post, 
         _update_stored(batch, stored)
     _update_by_id(session, Mention, [_decided(p, now) | _placed(p) for p in batch.placed])
     _update_by_id(session, Mention, [_decided(p, now) for p in others])
+
+
+def _write_texts_and_timeline(batch: CaseBatch, indexed: list[tuple[Post, Signature]]) -> None:
+    session, now = batch.session, batch.now
     _insert_plain(session, "mention_signature", {"mention_id": "bigint", "content_hash": "text", "text": "text",
                   "marks": "text"}, [(p.id, p.content_hash, sig.text, stored_marks(sig.marks)) for p, sig in indexed])  # fmt: skip
     _insert_typed(session, CaseEvent.__table__, _TIMELINE,

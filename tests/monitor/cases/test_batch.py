@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -262,27 +263,39 @@ def test_new_cases_get_increasing_ids_in_the_order_they_were_opened(
     assert [first for _, first in cases] == sorted(first for _, first in cases)
 
 
-def test_a_statement_refused_by_the_database_mid_write_fails_the_batch_which_is_then_done_one_by_one(
-    sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+def _a_case_of_no_brand(batch: batch_module.CaseBatch) -> None:
+    next(c for c in batch.cases.values() if c.new).brand_id = 10**6  # the first statement after the ids
+
+
+def _a_timeline_row_of_no_case(batch: batch_module.CaseBatch) -> None:
+    ghost = CaseState(id=10**6, brand_id=1, opened_at=NOW, updated_at=NOW, last_mention_at=NOW, new=False)
+    batch.timeline.insert(len(batch.timeline) // 2, (ghost, None, "case.ghost", {}))  # after the band rows
+
+
+@pytest.mark.parametrize("spoil", [_a_case_of_no_brand, _a_timeline_row_of_no_case])
+def test_a_row_refused_by_the_database_mid_write_fails_the_batch_which_is_then_done_one_by_one(
+    sessions: SessionFactory,
+    ids: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    spoil: Callable[[batch_module.CaseBatch], None],
 ) -> None:
-    """A timeline row naming no case: its foreign key refuses it after the cases, mentions and band rows
-    went in. On PostgreSQL the write is pipelined, so the error comes back after later statements were
-    sent; it still raises in the write (the candidates after it are not written), the savepoint takes
-    back everything before it, and the fallback writes each mention once."""
+    """A row its foreign key refuses, in the write's first statements or after the band rows. On PostgreSQL
+    the write is pipelined, so the error comes back after later statements were sent; it still raises in
+    the write (the candidates after it are not written), the savepoint takes back everything before it,
+    and the fallback writes each mention once."""
     store(sessions, stream(ids))
     write, candidates = batch_module.CaseBatch.write, batch_module.CaseBatch.write_candidates
     reached: list[bool] = []
 
-    def with_a_ghost(self: batch_module.CaseBatch, others: list) -> None:
-        ghost = CaseState(id=10**6, brand_id=1, opened_at=NOW, updated_at=NOW, last_mention_at=NOW, new=False)
-        self.timeline.insert(len(self.timeline) // 2, (ghost, None, "case.ghost", {}))
+    def spoilt(self: batch_module.CaseBatch, others: list) -> None:
+        spoil(self)
         write(self, others)
 
     def noted(self: batch_module.CaseBatch) -> None:
         reached.append(True)
         candidates(self)
 
-    monkeypatch.setattr(batch_module.CaseBatch, "write", with_a_ghost)
+    monkeypatch.setattr(batch_module.CaseBatch, "write", spoilt)
     monkeypatch.setattr(batch_module.CaseBatch, "write_candidates", noted)
     assert run(sessions, limit=200) == 1
     assert reached == []
