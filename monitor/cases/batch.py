@@ -12,11 +12,11 @@ it, but against in-memory state:
   holds no customer cannot match anyone, so it is not asked (the register is read once a batch);
 - triage reads its evidence from memory; the business calendar is the config's (built once).
 
-`write` then stores everything with one statement (or one executemany) per table: new cases with
-RETURNING ids, case and mention updates by id, band rows and prepared texts, timeline entries,
-outbox events, customer candidates. Counters of stored cases are written as increments, so a
-concurrent worker's join is not overwritten. The caller runs this inside a savepoint and falls
-back to one-by-one processing if anything raises.
+`write` then stores everything with one statement (or one executemany) per table (monitor.cases.
+batch_write; on PostgreSQL pipelined): new cases with their ids, case and mention updates by id,
+band rows and prepared texts, timeline entries, outbox events, customer candidates. Counters of stored
+cases are written as increments, so a concurrent worker's join is not overwritten. The caller runs
+this inside a savepoint and falls back to one-by-one processing if anything raises.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ __all__ = [
     "make_engine",
     "make_session_factory",
     "normalise_url",
+    "pipelined",
     "session_scope",
 ]
 
@@ -98,6 +99,21 @@ def insert_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     if rows:
         table = model.__table__
         session.execute(sa.insert(table).returning(table.c.id), rows).all()
+
+
+@contextmanager
+def pipelined(connection: sa.Connection) -> Iterator[None]:
+    """On PostgreSQL, the statements executed on `connection` inside are sent without waiting for
+    each one's answer (psycopg 3's pipeline mode): the server executes one while the client encodes
+    the next. A statement's error is raised by a later statement or, at the latest, when the block
+    ends (then as the driver's exception, not wrapped by SQLAlchemy). Reading a result inside waits for every statement sent before it, and only the driver's
+    cursor can read it (SQLAlchemy takes a statement whose answer has not come yet for one that
+    returns no rows). Elsewhere nothing changes."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+        yield
 
 
 def epoch_seconds(column: Any, dialect: str) -> Any:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 import monitor.cases.batch as batch_module
+from monitor.cases import batch_write
+from monitor.cases.batch_state import CaseState
 from monitor.cases.pipeline import process_pending
 from monitor.core.db import SessionFactory, session_scope
 from monitor.customers.register import import_customers
@@ -232,3 +238,99 @@ def test_customers_are_linked_and_suggested_in_the_batch_as_one_by_one(
     assert (outcome(sessions), customers()) == (together, found)
     kinds = [kind for _, kind, _ in together["timeline"]]
     assert kinds.count("customer.linked") >= 1 and kinds.count("customer.suggested") >= 2
+
+
+def _first_mentions(sessions: SessionFactory) -> list[tuple[int, int]]:
+    """(case id, id of its first mention) of every case, by case id."""
+    with session_scope(sessions) as session:
+        rows = session.execute(
+            sa.select(Mention.case_id, sa.func.min(Mention.id))
+            .where(Mention.case_id.is_not(None))
+            .group_by(Mention.case_id)
+        )
+        return sorted(tuple(row) for row in rows)
+
+
+def test_new_cases_get_increasing_ids_in_the_order_they_were_opened(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    """As one by one would number them (on PostgreSQL drawn from the sequence before the rows go in),
+    also across batches."""
+    store(sessions, stream(ids))
+    assert run(sessions, limit=3) == 0
+    cases = _first_mentions(sessions)
+    assert len(cases) == 5
+    assert [first for _, first in cases] == sorted(first for _, first in cases)
+
+
+def _a_case_of_no_brand(batch: batch_module.CaseBatch) -> None:
+    next(c for c in batch.cases.values() if c.new).brand_id = 10**6  # the first statement after the ids
+
+
+def _a_timeline_row_of_no_case(batch: batch_module.CaseBatch) -> None:
+    ghost = CaseState(id=10**6, brand_id=1, opened_at=NOW, updated_at=NOW, last_mention_at=NOW, new=False)
+    batch.timeline.insert(len(batch.timeline) // 2, (ghost, None, "case.ghost", {}))  # after the band rows
+
+
+@pytest.mark.parametrize("spoil", [_a_case_of_no_brand, _a_timeline_row_of_no_case])
+def test_a_row_refused_by_the_database_mid_write_fails_the_batch_which_is_then_done_one_by_one(
+    sessions: SessionFactory,
+    ids: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+    spoil: Callable[[batch_module.CaseBatch], None],
+) -> None:
+    """A row its foreign key refuses, in the write's first statements or after the band rows. On PostgreSQL
+    the write is pipelined, so the error comes back after later statements were sent; it still raises in
+    the write (the candidates after it are not written), the savepoint takes back everything before it,
+    and the fallback writes each mention once."""
+    store(sessions, stream(ids))
+    write, candidates = batch_module.CaseBatch.write, batch_module.CaseBatch.write_candidates
+    reached: list[bool] = []
+
+    def spoilt(self: batch_module.CaseBatch, others: list) -> None:
+        spoil(self)
+        write(self, others)
+
+    def noted(self: batch_module.CaseBatch) -> None:
+        reached.append(True)
+        candidates(self)
+
+    monkeypatch.setattr(batch_module.CaseBatch, "write", spoilt)
+    monkeypatch.setattr(batch_module.CaseBatch, "write_candidates", noted)
+    assert run(sessions, limit=200) == 1
+    assert reached == []
+    fallback = outcome(sessions)
+    monkeypatch.undo()
+    reset(sessions)
+    assert run(sessions, limit=200) == 0
+    assert outcome(sessions) == fallback
+    assert len(fallback["cases"]) == 5 and fallback["bands"] == 32 * 8
+
+
+def _indexed(mention_id: int, keys: tuple[int, ...]) -> tuple[Any, Any]:
+    return SimpleNamespace(id=mention_id), SimpleNamespace(band_keys=keys)
+
+
+def test_band_rows_are_stored_as_given_and_one_naming_no_mention_is_refused(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    """The batch's band rows (a binary COPY on PostgreSQL, checked by migration 0016's statement trigger
+    as an INSERT is; SQLite's foreign key): every value as given, the widest key too."""
+    store(sessions, stream(ids)[:2])
+    with session_scope(sessions) as session:
+        first, second = session.scalars(sa.select(Mention.id).order_by(Mention.id))
+    rows = [_indexed(first, (2**63 - 1, 0, 7)), _indexed(second, (5, 2**62))]
+    with session_scope(sessions) as session:
+        batch_write._insert_bands(session, rows)
+    with session_scope(sessions) as session:
+        stored = sorted(tuple(r) for r in session.execute(sa.select(MentionBand.mention_id, MentionBand.band_key)))
+    assert stored == sorted([(first, 2**63 - 1), (first, 0), (first, 7), (second, 5), (second, 2**62)])
+    with (
+        pytest.raises((sa.exc.IntegrityError, psycopg.errors.ForeignKeyViolation)) as refused,
+        session_scope(sessions) as session,
+    ):
+        batch_write._insert_bands(session, [_indexed(first, (11,)), _indexed(second + 1000, (12,))])
+    if sessions.kw["bind"].dialect.name == "postgresql":
+        assert f"mention {second + 1000}" in str(refused.value)
+    with session_scope(sessions) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(MentionBand)) == 5

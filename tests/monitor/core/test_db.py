@@ -1,4 +1,5 @@
-"""SQLite transactions that write wait their turn for the one writer instead of failing at once."""
+"""SQLite transactions that write wait their turn for the one writer instead of failing at once; pipelined
+statements on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
-from monitor.core.db import make_engine, make_session_factory, session_scope
+from monitor.core.db import SessionFactory, make_engine, make_session_factory, pipelined, session_scope
 from monitor.models import Brand
 from tests.support.clock import NOW
 
@@ -66,3 +68,32 @@ def test_a_read_only_transaction_does_not_wait_for_the_writer(sqlite_url: str) -
         with session_scope(sessions, read_only=True) as session:
             assert session.scalar(sa.select(sa.func.count()).select_from(Brand)) == 0
     engine.dispose()
+
+
+def _change(brand: str, **values: str) -> sa.Update:
+    return sa.update(Brand).where(Brand.key == brand).values(**values)
+
+
+def test_a_statement_refused_in_a_pipeline_raises_in_it_and_its_savepoint_takes_back_the_rest(
+    sessions: SessionFactory,
+) -> None:
+    """monitor.core.db.pipelined: on PostgreSQL the statements go without waiting for their answers; the
+    refused one still raises by the end of the block (from a later statement, or from the block's end),
+    and the statements around it are taken back with the savepoint. SQLite runs them one by one."""
+    with session_scope(sessions) as session:
+        session.add_all(Brand(key=key, name=key, created_at=NOW, updated_at=NOW) for key in ("acme", "other"))
+    with session_scope(sessions) as session:
+        savepoint = session.begin_nested()
+        with (
+            pytest.raises((sa.exc.IntegrityError, psycopg.errors.UniqueViolation)),
+            pipelined(session.connection()),
+        ):
+            session.execute(_change("acme", name="first"))
+            session.execute(_change("acme", key="other"))  # that key is taken
+            session.execute(_change("other", name="after"))
+        savepoint.rollback()
+        with pipelined(session.connection()):
+            session.execute(_change("acme", name="later"))
+            session.execute(_change("other", name="last"))
+    with session_scope(sessions, read_only=True) as session:
+        assert sorted(session.execute(sa.select(Brand.key, Brand.name))) == [("acme", "later"), ("other", "last")]
