@@ -29,6 +29,7 @@ from monitor.cases.batch_state import CASE_FIELDS, CASE_WRITES, CaseState, Post
 from monitor.cases.dedupe import Signature, stored_marks
 from monitor.cases.timeline import SYSTEM
 from monitor.core.db import insert_many, pipelined
+from monitor.core.driver import driver_rows
 from monitor.models import Case, CaseCandidate, CaseEvent, Event, Mention
 from monitor.models.base import UtcDateTime
 
@@ -268,12 +269,7 @@ def _draw_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[in
     """`count` ids from the sequence of `table`'s id, increasing (a batch rolled back leaves a gap, as
     its INSERT would). The write's first statement: in its pipeline, the answer waits for no other.
     Read through the driver's cursor: SQLAlchemy cannot read an answer inside a pipeline."""
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_DRAW_IDS, (table.name, count))
-        return sorted(case_id for (case_id,) in cursor.fetchall())
-    finally:
-        cursor.close()
+    return sorted(case_id for (case_id,) in driver_rows(connection, _DRAW_IDS, (table.name, count)))
 
 
 def _insert_sqlite_cases(session: Session, new: list[CaseState]) -> list[int]:

@@ -106,14 +106,21 @@ def pipelined(connection: sa.Connection) -> Iterator[None]:
     """On PostgreSQL, the statements executed on `connection` inside are sent without waiting for
     each one's answer (psycopg 3's pipeline mode): the server executes one while the client encodes
     the next. A statement's error is raised by a later statement or, at the latest, when the block
-    ends (then as the driver's exception, not wrapped by SQLAlchemy). Reading a result inside waits for every statement sent before it, and only the driver's
-    cursor can read it (SQLAlchemy takes a statement whose answer has not come yet for one that
-    returns no rows). Elsewhere nothing changes."""
-    if connection.dialect.name != "postgresql":
+    ends (then as the driver's exception, not wrapped by SQLAlchemy). Reading a result inside waits
+    for every statement sent before it, and only the driver's cursor can read it (SQLAlchemy takes a
+    statement whose answer has not come yet for one that returns no rows). Elsewhere, and with a
+    libpq built without pipeline mode, nothing changes: the same statements, each answered in turn."""
+    if connection.dialect.name != "postgresql" or not _pipeline_supported():
         yield
         return
     with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
         yield
+
+
+def _pipeline_supported() -> bool:
+    import psycopg  # here: a SQLite deployment need not load it
+
+    return psycopg.Pipeline.is_supported()
 
 
 def epoch_seconds(column: Any, dialect: str) -> Any:

@@ -97,3 +97,20 @@ def test_a_statement_refused_in_a_pipeline_raises_in_it_and_its_savepoint_takes_
             session.execute(_change("other", name="last"))
     with session_scope(sessions, read_only=True) as session:
         assert sorted(session.execute(sa.select(Brand.key, Brand.name))) == [("acme", "later"), ("other", "last")]
+
+
+def test_without_pipeline_mode_the_statements_are_answered_in_turn(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A libpq built without pipeline mode: `pipelined` leaves the connection as it is, and a refused
+    statement raises at once, as outside the block."""
+    monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: False))
+    with session_scope(sessions) as session:
+        session.add_all(Brand(key=key, name=key, created_at=NOW, updated_at=NOW) for key in ("acme", "other"))
+    with session_scope(sessions) as session, pipelined(session.connection()):
+        session.execute(_change("acme", name="first"))
+        with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
+            session.execute(_change("acme", key="other"))
+        session.execute(_change("other", name="after"))
+    with session_scope(sessions, read_only=True) as session:
+        assert sorted(session.execute(sa.select(Brand.key, Brand.name))) == [("acme", "first"), ("other", "after")]
