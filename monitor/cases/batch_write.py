@@ -29,7 +29,7 @@ from monitor.cases.batch_state import CASE_FIELDS, CASE_WRITES, CaseState, Post
 from monitor.cases.dedupe import Signature, stored_marks
 from monitor.cases.timeline import SYSTEM
 from monitor.core.db import insert_many, pipelined
-from monitor.core.driver import driver_rows
+from monitor.core.driver import driver_cursor, driver_rows
 from monitor.models import Case, CaseCandidate, CaseEvent, Event, Mention
 from monitor.models.base import UtcDateTime
 
@@ -93,12 +93,11 @@ def _insert_bands(session: Session, indexed: list[tuple[Post, Signature]]) -> No
     rows["fields"], rows["id_size"], rows["key_size"] = 2, 4, 8
     rows["mention_id"] = np.repeat([p.id for p, _ in indexed], counts)
     rows["band_key"] = np.fromiter(chain.from_iterable(sig.band_keys for _, sig in indexed), np.int64, len(rows))
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        with cursor.copy("COPY mention_band (mention_id, band_key) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(_COPY_HEADER + rows.tobytes() + _COPY_TRAILER)
-    finally:
-        cursor.close()
+    with (
+        driver_cursor(connection) as cursor,
+        cursor.copy("COPY mention_band (mention_id, band_key) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.write(_COPY_HEADER + rows.tobytes() + _COPY_TRAILER)
 
 
 # PostgreSQL's binary COPY format: a signature, flags and the length of a header extension; then each row
@@ -280,16 +279,11 @@ def _insert_sqlite_cases(session: Session, new: list[CaseState]) -> list[int]:
     values = _bound(connection.dialect, table, CASE_FIELDS, [tuple(getattr(c, f) for f in CASE_FIELDS) for c in new])
     row = "(" + ", ".join("?" * len(CASE_FIELDS)) + ")"
     ids: list[int] = []
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        for start in range(0, len(values), _SQLITE_ROWS):
-            chunk = values[start : start + _SQLITE_ROWS]
-            sql = (f"INSERT INTO {table.name} ({', '.join(CASE_FIELDS)}) VALUES "  # noqa: S608
-                   f"{', '.join([row] * len(chunk))} RETURNING id")  # fmt: skip
-            cursor.execute(sql, [v for r in chunk for v in r])
-            ids += sorted(case_id for (case_id,) in cursor.fetchall())
-    finally:
-        cursor.close()
+    for start in range(0, len(values), _SQLITE_ROWS):
+        chunk = values[start : start + _SQLITE_ROWS]
+        sql = (f"INSERT INTO {table.name} ({', '.join(CASE_FIELDS)}) VALUES "  # noqa: S608
+               f"{', '.join([row] * len(chunk))} RETURNING id")  # fmt: skip
+        ids += sorted(case_id for (case_id,) in driver_rows(connection, sql, [v for r in chunk for v in r]))
     return ids
 
 

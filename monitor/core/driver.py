@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Sequence
+from contextlib import closing
 from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["DriverQuery", "driver_rows", "id_list", "in_id_list"]
+__all__ = ["DriverQuery", "driver_cursor", "driver_rows", "id_list", "in_id_list"]
 
 
 def driver_rows(connection: sa.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -28,14 +29,17 @@ def driver_rows(connection: sa.Connection, sql: str, params: Sequence[Any] | dic
     return _fetch(connection, sql, params)[0]
 
 
+def driver_cursor(connection: sa.Connection) -> closing[Any]:
+    """A cursor of the connection's driver (psycopg's or sqlite3's), closed when the block ends: for what
+    only the driver does (psycopg's COPY), and for `driver_rows`."""
+    return closing(connection.connection.dbapi_connection.cursor())  # type: ignore[union-attr]
+
+
 def _fetch(connection: sa.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> tuple[list[Any], Any]:
     """The rows and the cursor's description (DB-API: each column's name and type code)."""
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with driver_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall(), cursor.description
-    finally:
-        cursor.close()
 
 
 def id_list(ids: Collection[int], dialect: str) -> str:
