@@ -96,11 +96,13 @@ def _facts_query(dialect: str) -> sa.Select[Any]:
 
 # Facts of stored mentions by id: a few hundred rows a batch, SQLAlchemy's row handling as costly as the read.
 _FACTS = DriverQuery(_facts_query)
-# The brand's newest RARITY_SAMPLE prepared texts (dedupe_fit.brand_rarity's query), read through the
-# driver's cursor: 2,000 plain strings a batch, no row objects. {mark}: the driver's placeholder.
+# The brand's newest RARITY_SAMPLE prepared texts (dedupe_fit.brand_rarity's query, the same bound on
+# the newest indexed mention), read through the driver's cursor: 2,000 plain strings a batch, no row
+# objects. {mark}: the driver's placeholder.
 _RARITY_SQL = (
     "SELECT s.text FROM mention_signature s JOIN mention m ON m.id = s.mention_id "  # noqa: S608
-    f"WHERE m.brand_id = {{mark}} ORDER BY m.id DESC LIMIT {RARITY_SAMPLE}"
+    "WHERE m.brand_id = {mark} AND m.id <= (SELECT max(mention_id) FROM mention_signature) "
+    f"ORDER BY m.id DESC LIMIT {RARITY_SAMPLE}"
 )
 
 # What `find` needs of a candidate: case id, author, source id, published, fresh, text, marks, title, body.

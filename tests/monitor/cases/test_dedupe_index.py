@@ -17,7 +17,7 @@ from monitor.cases import dedupe
 from monitor.cases.dedupe import find_duplicate, index_mention, signature, stored_marks
 from monitor.core.db import SessionFactory, make_engine, make_session_factory, session_scope
 from monitor.core.revisions import upgrade
-from monitor.models import Brand, Mention, MentionBand, MentionSignature
+from monitor.models import Brand, Mention, MentionBand, MentionSignature, Source
 from tests.support.clock import NOW
 from tests.support.dedupe import COMPLAINTS, SETTINGS, check, store
 from tests.support.factories import feed_config, synced
@@ -234,3 +234,42 @@ def test_0016_takes_the_foreign_key_back(old_url: str) -> None:
         conn.execute(sa.text("DELETE FROM mention"))
         assert conn.scalar(sa.text("SELECT count(*) FROM mention_band")) == 0
     engine.dispose()
+
+
+def test_word_rarity_reads_the_brands_newest_indexed_texts_above_a_backlog(
+    sessions: SessionFactory, brand_id: int
+) -> None:
+    """The sample is bounded by the newest indexed mention (a backlog of pending ones is not walked):
+    the rows must stay the brand's newest indexed texts, newest first, whichever brand is indexed last."""
+    from monitor.cases.dedupe_batch import _rarity_texts
+    from monitor.cases.dedupe_fit import brand_rarity
+
+    with session_scope(sessions) as session:
+        other = Brand(key="other", name="Other", created_at=NOW, updated_at=NOW)
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    ours = [store(sessions, brand_id, COMPLAINTS[lang][0])[0] for lang in ("ru", "be")]
+    ours.append(store(sessions, brand_id, COMPLAINTS["de"][0], with_case=False)[0])  # below pending ones
+    with session_scope(sessions) as session:
+        source_id = session.scalar(sa.select(sa.func.min(Source.id)))
+        for n, brand in enumerate((brand_id, brand_id, other_id)):  # pending: no signature yet
+            session.add(Mention(source_id=source_id, dedup_key=f"pending:{n}", body=COMPLAINTS["uk"][0],
+                                first_seen_at=NOW, last_seen_at=NOW, revised_at=NOW, content_hash=f"{n:064x}",
+                                brand_id=brand))  # fmt: skip
+
+    def sample() -> list[str]:
+        with session_scope(sessions) as session:
+            assert brand_rarity(session, brand_id).docs == len(ours)
+            return _rarity_texts(session.connection(), brand_id)
+
+    def texts(ids: list[int]) -> list[str]:
+        with session_scope(sessions) as session:
+            rows = {m: t for m, t in session.execute(sa.select(MentionSignature.mention_id, MentionSignature.text))}
+        return [rows[mention_id] for mention_id in sorted(ids, reverse=True)]
+
+    ours.append(store(sessions, brand_id, COMPLAINTS["en"][0])[0])
+    store(sessions, other_id, COMPLAINTS["hy"][0])  # the newest indexed mention is another brand's
+    assert sample() == texts(ours) and len(ours) == 4
+    ours.append(store(sessions, brand_id, COMPLAINTS["uk"][0])[0])  # and now one of ours
+    assert sample() == texts(ours)
