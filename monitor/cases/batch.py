@@ -21,6 +21,7 @@ this inside a savepoint and falls back to one-by-one processing if anything rais
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -105,7 +106,11 @@ class CaseBatch:
     ) -> None:
         self.session, self.config, self.rules, self.now = session, config, rules, now
         self.brand_keys, self.source_weights = brand_keys, source_weights
-        self.index = BatchIndex(session, config.cases.dedupe, now, self._fit_members)
+        # The index reaches the batch's members through a weak reference: a bound method would make a
+        # cycle (batch → index → batch), and the batch's ~13,000 lists and tuples would then wait for the
+        # cyclic collector (about 5 % of the step's CPU at 30,000 mentions) instead of going with the batch.
+        batch = weakref.ref(self)
+        self.index = BatchIndex(session, config.cases.dedupe, now, lambda case_id: batch()._fit_members(case_id))
         self.cases: dict[int, CaseState] = {}
         self._stored: dict[int, tuple[CaseState, list[tuple]]] = {}  # read, maybe not (yet) touched
         self._calendars: dict[tuple[str, str], _RememberedAdd] = {}
