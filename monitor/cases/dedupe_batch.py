@@ -76,6 +76,7 @@ def _sqlite_bands(count: int) -> str:
 
 
 def _facts_query(dialect: str) -> sa.Select[Any]:
+    fresh = MentionSignature.content_hash == Mention.content_hash
     return (
         sa.select(
             Mention.id,
@@ -83,11 +84,13 @@ def _facts_query(dialect: str) -> sa.Select[Any]:
             Mention.author,
             Mention.source_id,
             sa.func.coalesce(Mention.published_at, Mention.first_seen_at),
-            MentionSignature.content_hash == Mention.content_hash,
+            fresh,
             MentionSignature.text,
             MentionSignature.marks,
-            Mention.title,
-            Mention.body,
+            # The raw text only where the prepared one is stale (as dedupe's candidate query reads it): a
+            # batch reads thousands of candidates' facts, and their bodies were most of the bytes.
+            sa.case((fresh, None), else_=sa.func.substr(Mention.title, 1, 1000)),
+            sa.case((fresh, None), else_=sa.func.substr(Mention.body, 1, MAX_RAW)),
         )
         .outerjoin(MentionSignature, MentionSignature.mention_id == Mention.id)
         .where(in_id_list(Mention.id, "ids", dialect))
