@@ -353,3 +353,25 @@ def test_a_placed_batch_leaves_no_cycle_for_the_collector(sessions: SessionFacto
         gc.garbage.clear()
         gc.enable()
     assert not left & {"CaseBatch", "BatchIndex", "CaseState", "Post"}, left
+
+
+def test_a_stored_post_edited_since_it_was_indexed_is_compared_as_it_reads_now(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    """A candidate whose stored prepared text is older than its body (an edit not indexed yet) is
+    compared by its body as it is now: the batch reads the raw text of exactly those candidates."""
+    before = WASHER + " Заказ 7731-245."
+    store(sessions, [(ids["fixed"], raw(1, before, title=None))])
+    assert run(sessions, limit=200) == 0
+    edited = before.replace("7731-245", "7731-999")
+    with session_scope(sessions) as session:  # the edit as ingest stores it, before the index follows it
+        session.execute(sa.update(Mention).values(body=edited, content_hash="e" * 64))
+    store(sessions, [(ids["other"], raw(2, edited + " Жду ответа.", title=None))])
+    assert run(sessions, limit=200) == 0
+    with session_scope(sessions) as session:
+        rows = session.execute(
+            sa.select(Mention.external_id, Mention.case_id, Mention.case_method).order_by(Mention.id)
+        )
+        (_, first_case, _), (_, case_id, method) = rows.all()
+    # Joined on the text as it reads now: by the stored text, order 7731-245 against 7731-999 kept them apart.
+    assert (case_id, method) == (first_case, "duplicate")
