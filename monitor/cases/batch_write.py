@@ -80,13 +80,15 @@ def _insert_bands(session: Session, indexed: list[tuple[Post, Signature]]) -> No
     """The posts' band rows, 32 a post (~6,400 a batch). On PostgreSQL one binary COPY whose rows numpy
     lays out at once: ~1.5 ms of CPU a batch, where psycopg adapts two lists of 6,400 ints in ~4.5 ms
     (as text ~15 ms), and the server stores them in less time than an INSERT's; migration 0016's
-    statement trigger checks them as it checks an INSERT's. Elsewhere `_insert_plain`."""
+    statement trigger checks them as it checks an INSERT's. Elsewhere `_insert_plain`, in key order: the
+    table is its key's B-tree, filled left to right, not at 6,400 random places (SQLite, 30,000 mentions:
+    4.1 s against 5.0 s)."""
     if not indexed:
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        _insert_plain(session, "mention_band", {"mention_id": "", "band_key": ""},
-                      [(p.id, key) for p, sig in indexed for key in sig.band_keys])  # fmt: skip
+        _insert_plain(session, "mention_band", {"band_key": "", "mention_id": ""},
+                      sorted((key, p.id) for p, sig in indexed for key in sig.band_keys))  # fmt: skip
         return
     counts = [len(sig.band_keys) for _, sig in indexed]
     rows = np.empty(sum(counts), dtype=_BAND_ROW)
