@@ -196,7 +196,10 @@ def _process_batch(
     # Taken inside the batch's savepoint: if the batch is rolled back, so are its locks, and the
     # fallback takes them again in order (holding some while waiting for others could deadlock).
     lock_brands(session, (p.brand_id for p in to_place if p.brand_id is not None))
-    batch.index.prefetch([p.signature for p in to_place if p.signature is not None])
+    batch.index.prefetch(
+        [p.signature for p in to_place if p.signature is not None],
+        [p.published_at or p.first_seen_at for p in to_place],
+    )
     for post in to_place:
         outcome = batch.place(post)
         setattr(counts, outcome, getattr(counts, outcome) + 1)

@@ -375,3 +375,26 @@ def test_a_stored_post_edited_since_it_was_indexed_is_compared_as_it_reads_now(
         (_, first_case, _), (_, case_id, method) = rows.all()
     # Joined on the text as it reads now: by the stored text, order 7731-245 against 7731-999 kept them apart.
     assert (case_id, method) == (first_case, "duplicate")
+
+
+def test_a_repost_weeks_later_joins_the_stored_post_inside_the_window_and_not_outside(
+    sessions: SessionFactory, ids: dict[str, int]
+) -> None:
+    """The batch reads the facts of stored candidates published inside its posts' windows: one published
+    weeks before the re-post is still found; one published longer ago than the window is not joined."""
+    published = raw(1, FRIDGE).published_at
+    window = CONFIG.cases.dedupe.window
+    store(sessions, [(ids["fixed"], raw(1, FRIDGE)), (ids["fixed"], raw(2, HEADPHONES, author="Tom Walker"))])
+    assert run(sessions, limit=200) == 0
+    later = [
+        (ids["other"], raw(3, FRIDGE_REPOST, title=None, published_at=published + window - timedelta(days=1))),
+        (ids["other"], raw(4, HEADPHONES_REPOST, title=None, author="Tom Walker",
+                           published_at=published + window + timedelta(days=1))),
+    ]  # fmt: skip
+    store(sessions, later)
+    assert run(sessions, limit=200) == 0
+    with session_scope(sessions) as session:
+        rows = session.execute(sa.select(Mention.external_id, Mention.case_id).order_by(Mention.id)).all()
+    case_of = dict(rows)
+    assert case_of["ext-3"] == case_of["ext-1"]
+    assert case_of["ext-4"] not in (case_of["ext-2"], None)
