@@ -15,6 +15,9 @@ from bench import dedupe_fill
 from bench.dedupe_pairs import Filler, templated
 from monitor.cases import dedupe
 from monitor.cases.dedupe import find_duplicate, index_mention, signature, stored_marks
+from monitor.cases.dedupe_batch import _rarity_texts
+from monitor.cases.dedupe_evidence import Rarity
+from monitor.cases.dedupe_fit import brand_rarity
 from monitor.core.db import SessionFactory, make_engine, make_session_factory, session_scope
 from monitor.core.revisions import upgrade
 from monitor.models import Brand, Mention, MentionBand, MentionSignature, Source
@@ -241,9 +244,6 @@ def test_word_rarity_reads_the_brands_newest_indexed_texts_above_a_backlog(
 ) -> None:
     """The sample is bounded by the newest indexed mention (a backlog of pending ones is not walked):
     the rows must stay the brand's newest indexed texts, newest first, whichever brand is indexed last."""
-    from monitor.cases.dedupe_batch import _rarity_texts
-    from monitor.cases.dedupe_fit import brand_rarity
-
     with session_scope(sessions) as session:
         other = Brand(key="other", name="Other", created_at=NOW, updated_at=NOW)
         session.add(other)
@@ -260,8 +260,10 @@ def test_word_rarity_reads_the_brands_newest_indexed_texts_above_a_backlog(
 
     def sample() -> list[str]:
         with session_scope(sessions) as session:
-            assert brand_rarity(session, brand_id).docs == len(ours)
-            return _rarity_texts(session.connection(), brand_id)
+            texts = _rarity_texts(session.connection(), brand_id)
+            rarity = brand_rarity(session, brand_id)  # the one-by-one step's read: the same sample
+            assert (rarity.docs, dict(rarity._df)) == (len(texts), dict(Rarity(texts)._df))
+            return texts
 
     def texts(ids: list[int]) -> list[str]:
         with session_scope(sessions) as session:
