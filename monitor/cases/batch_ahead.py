@@ -16,6 +16,7 @@ processes can be forked (Linux); the results are the ones this process would com
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -90,6 +91,11 @@ _HELPER: dict[str, Any] = {}
 
 def _start_helper(config: Config, matcher: BrandMatcher) -> None:
     _HELPER.update(config=config, matcher=matcher)
+    # Forked while a batch holds the cyclic collector paused (pipeline._collector_paused), the helper would
+    # keep it paused for good. It runs again, over what the helper makes: what it inherited (config,
+    # models, the parent's heap) lives as long as it does and is moved out of the collector's sight.
+    gc.freeze()
+    gc.enable()
 
 
 def _work(

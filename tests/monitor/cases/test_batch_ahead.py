@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,28 @@ def test_closing_with_a_stuck_answer_nobody_took_ends_the_helper(
     ahead.close()  # the run ends with the helper's batch unclaimed (another worker took it) and unanswered
     assert ahead._pool is None
     assert helpers and all(_ended(helper) for helper in helpers), "the stuck helper process was left running"
+
+
+def _work_checking_the_collector(*args: Any) -> list[Any]:
+    """batch_ahead._work, in the helper, refusing to answer while the cyclic collector is off there."""
+    if not gc.isenabled():
+        raise RuntimeError("the helper runs with the cyclic collector paused")
+    return _REAL_WORK(*args)
+
+
+_REAL_WORK = batch_ahead._work
+
+
+def test_the_helper_runs_with_the_cyclic_collector_on(
+    sessions: SessionFactory, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper is forked inside a batch, while the collector is paused there: it must not stay paused
+    for the helper's life (its answers would grow memory with any cycle it makes)."""
+    store(sessions, stream(ids))
+    used = _spy(monkeypatch)
+    monkeypatch.setattr(batch_ahead, "_work", _work_checking_the_collector)
+    with capture_logs() as logs:
+        counts = process_cases(sessions=sessions, config=CONFIG, now=NOW, batch=2, helper=True)
+    assert counts.processed == 8
+    assert not [e for e in logs if e["event"] == "case.lookahead_failed"]
+    assert sum(used) == 6
