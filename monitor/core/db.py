@@ -139,15 +139,19 @@ ANALYSIS_LIMIT = 1000
 
 
 def refresh_statistics(session: Session) -> bool:
-    """Give SQLite's query planner fresh statistics (`ANALYZE` with a sample limit); True if it ran.
+    """Give the query planner fresh statistics where nothing else does; True if it ran.
 
-    Without sqlite_stat1, SQLite guesses every index equally selective, and some queue queries chose
-    an index that made a page take seconds at 200,000 cases. PostgreSQL's autovacuum keeps its own
-    statistics, so there this does nothing.
+    SQLite: `ANALYZE` with a sample limit. Without sqlite_stat1, SQLite guesses every index equally
+    selective, and some queue queries chose an index that made a page take seconds at 200,000 cases.
+    PostgreSQL: `ANALYZE` only where autovacuum is off (it keeps the statistics otherwise). With none,
+    the planner guesses a brand has a handful of mentions, and the case step's read of a brand's newest
+    texts fetched and sorted all of them every batch (docs/PERFORMANCE.md, session 10).
     """
-    if session.get_bind().dialect.name != "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(sa.text(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}"))
+    elif dialect != "postgresql" or session.scalar(sa.text("SELECT current_setting('autovacuum')")) != "off":
         return False
-    session.execute(sa.text(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}"))
     session.execute(sa.text("ANALYZE"))
     return True
 

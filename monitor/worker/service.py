@@ -107,7 +107,8 @@ class Worker:
         # and a run that finds nothing missing costs one small query.
         scheduler.add_job(self.roll_up_polls, "interval", hours=1, id="poll-roll-up",
                           next_run_time=now + timedelta(minutes=5), **once)  # fmt: skip
-        # SQLite has no autovacuum to keep the planner's statistics: refreshed soon after start, then hourly.
+        # SQLite, and PostgreSQL with autovacuum off, keep no planner statistics of their own: refreshed soon
+        # after start, then hourly.
         scheduler.add_job(self.refresh_statistics, "interval", hours=1, id="db-statistics",
                           next_run_time=now + timedelta(minutes=1), **once)  # fmt: skip
         for definition in self.config.reports:
