@@ -46,7 +46,7 @@ from monitor.cases.dedupe import (
     stored_marks,
 )
 from monitor.cases.dedupe_evidence import Rarity
-from monitor.cases.dedupe_fit import FIT_SAMPLE, RARITY_SAMPLE, case_members, fits_members
+from monitor.cases.dedupe_fit import BRAND_TEXTS, FIT_SAMPLE, RARITY_SAMPLE, case_members, fits_members
 from monitor.cases.dedupe_rarity import kept_rarity
 from monitor.cases.dedupe_text import MAX_RAW, marks_conflict
 from monitor.config import DedupeConfig
@@ -109,14 +109,8 @@ def _facts_query(dialect: str) -> sa.Select[Any]:
 
 # Facts of stored mentions by id: hundreds to thousands of rows a batch, SQLAlchemy's row handling as costly as the read.
 _FACTS = DriverQuery(_facts_query)
-# The brand's newest RARITY_SAMPLE prepared texts (dedupe_fit.brand_rarity's query, the same bound on
-# the newest indexed mention), read through the driver's cursor: 2,000 plain strings a batch, no row
-# objects. {mark}: the driver's placeholder.
-_RARITY_SQL = (
-    "SELECT s.text FROM mention_signature s JOIN mention m ON m.id = s.mention_id "  # noqa: S608
-    "WHERE m.brand_id = {mark} AND m.id <= (SELECT max(mention_id) FROM mention_signature) "
-    f"ORDER BY m.id DESC LIMIT {RARITY_SAMPLE}"
-)
+# dedupe_fit.BRAND_TEXTS read through the driver's cursor: 2,000 plain strings a batch, no row objects.
+_BRAND_TEXTS = DriverQuery(BRAND_TEXTS)
 
 # What `find` needs of a candidate: case id, author, source id, published, fresh, text, marks, title, body.
 Facts = tuple[Any, ...]
@@ -315,6 +309,5 @@ def _band_rows(connection: sa.Connection, keys: list[int]) -> list[tuple[int, in
 
 
 def _rarity_texts(connection: sa.Connection, brand_id: int | None) -> list[str]:
-    """_RARITY_SQL for the brand."""
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
-    return [text for (text,) in driver_rows(connection, _RARITY_SQL.format(mark=mark), (brand_id,))]
+    """dedupe_fit.BRAND_TEXTS for the brand."""
+    return [text for (text,) in _BRAND_TEXTS.rows(connection, {"brand_id": brand_id})]

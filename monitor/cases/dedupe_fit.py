@@ -13,10 +13,27 @@ from monitor.cases.dedupe_evidence import PostFacts, Rarity, judge
 from monitor.cases.dedupe_text import prepare
 from monitor.models import Mention, MentionSignature
 
-__all__ = ["FIT_SAMPLE", "RARITY_SAMPLE", "brand_rarity", "case_members", "fits_case", "fits_members"]
+__all__ = ["BRAND_TEXTS", "FIT_SAMPLE", "RARITY_SAMPLE", "brand_rarity", "case_members", "fits_case", "fits_members"]
 
 RARITY_SAMPLE = 2000  # recent posts of a brand that word rarity is measured on
 FIT_SAMPLE = 10  # members of a case a joining post is checked against: the first post and the next nine
+
+
+# The brand's newest RARITY_SAMPLE prepared texts: one statement for the one-by-one step (`brand_rarity`)
+# and the batch (monitor.cases.dedupe_batch, through the driver's cursor). Bounded by the newest indexed
+# mention: the brand's index is walked from the newest mention down, and a backlog of pending ones (a
+# new source's first poll of thousands of reviews) has no prepared text yet; without the bound every
+# batch walked the whole backlog (20-30 ms a batch at 30,000 pending on PostgreSQL). The rows are the same.
+BRAND_TEXTS = (
+    sa.select(MentionSignature.text)
+    .join(Mention, Mention.id == MentionSignature.mention_id)
+    .where(
+        Mention.brand_id == sa.bindparam("brand_id"),
+        Mention.id <= sa.select(sa.func.max(MentionSignature.mention_id)).scalar_subquery(),
+    )
+    .order_by(Mention.id.desc())
+    .limit(RARITY_SAMPLE)
+)
 
 
 def brand_rarity(session: Session, brand_id: int | None) -> Rarity:
@@ -24,18 +41,7 @@ def brand_rarity(session: Session, brand_id: int | None) -> Rarity:
     batch of the case step): commonness moves slowly, and a batch reads it in one statement."""
     cache = session.info.setdefault("dedupe_rarity", {})
     if brand_id not in cache:
-        # Bounded by the newest indexed mention: the brand's index is walked from the newest mention
-        # down, and a backlog of pending ones (a new source's first poll of 30,000 reviews) has no
-        # signature yet; without the bound every batch walked the whole backlog (20-30 ms a batch at
-        # 30,000 pending on PostgreSQL, growing with it). The rows are the same.
-        newest = sa.select(sa.func.max(MentionSignature.mention_id)).scalar_subquery()
-        texts = session.scalars(
-            sa.select(MentionSignature.text)
-            .join(Mention, Mention.id == MentionSignature.mention_id)
-            .where(Mention.brand_id == brand_id, Mention.id <= newest)
-            .order_by(Mention.id.desc())
-            .limit(RARITY_SAMPLE)
-        )
+        texts = session.scalars(BRAND_TEXTS, {"brand_id": brand_id})
         cache[brand_id] = Rarity(texts)
     return cache[brand_id]
 
