@@ -166,8 +166,7 @@ class BatchIndex:
     def _read_facts(self, connection: sa.Connection, ids: list[int], since: datetime, until: datetime) -> None:
         params = {"ids": id_list(ids, connection.dialect.name), "since": since, "until": until}
         for mention_id, *facts in _FACTS.rows(connection, params):
-            case_id, author, source_id, at, fresh, text, marks, title, body = facts
-            stale = (title or "")[:1000], (body or "")[:MAX_RAW]
+            case_id, author, source_id, at, fresh, text, marks, title, body = facts  # raw text cut by the query
             self._facts[mention_id] = (
                 case_id,
                 author,
@@ -176,7 +175,7 @@ class BatchIndex:
                 bool(fresh),
                 text,
                 marks,
-                *((None, None) if fresh else stale),
+                *((None, None) if fresh else (title or "", body or "")),
             )
 
     def find(self, signature: Signature, facts: PostFacts) -> Duplicate | None:
